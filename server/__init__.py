@@ -1,0 +1,59 @@
+"""Weiguang's sync server: the Flask app factory.
+
+``create_app`` loads the defaults, then ``WEIGUANG_*`` environment variables
+(or the mapping a test passes), binds the extensions and registers the
+blueprints, error handlers and socket handlers. There is no module-level app.
+
+Importing this package imports no Flask on purpose: ``weiguang serve``
+(``server.entry``) must monkey-patch the standard library for eventlet
+before Flask and its dependencies are loaded, so the factory imports them
+when it is called.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from flask import Flask
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Create and configure a Weiguang server app."""
+    from flask import Flask
+
+    from server import api, auth, config, database, errors, users, web
+    from server.extensions import db, migrate, socketio
+
+    app = Flask(__name__, instance_relative_config=True, static_folder=None)
+    os.makedirs(app.instance_path, exist_ok=True)
+    settings = config.load(test_config, app.instance_path)
+    app.config.update(
+        WEIGUANG=settings,
+        SECRET_KEY=settings["SECRET_KEY"],
+        SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
+        SQLALCHEMY_ENGINE_OPTIONS=database.engine_options(settings["DATABASE_URL"]),
+        MAX_CONTENT_LENGTH=settings["MAX_BODY_BYTES"],
+    )
+    app.json.ensure_ascii = False  # type: ignore[attr-defined]
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    socketio.init_app(
+        app,
+        async_mode=settings["ASYNC_MODE"],
+        message_queue=settings["MESSAGE_QUEUE"],
+        cors_allowed_origins=[],
+        max_http_buffer_size=settings["MAX_BODY_BYTES"],
+    )
+    with app.app_context():
+        database.configure_engine(db.engine)
+
+    errors.init_app(app)
+    for module in (api, auth, users, web):
+        app.register_blueprint(module.bp)
+    return app

@@ -1,0 +1,196 @@
+"""Accounts: password hashing, device tokens, login throttling, the audit trail."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import timedelta
+from typing import Any
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from server import scopes
+from server.clock import aware, utcnow
+from server.errors import ApiError
+from server.extensions import db
+from server.models import AuditEntry, DeviceToken, LoginFailure, User, UserScopeItem
+
+# A token's last-seen time is written at most this often, to spare the database.
+LAST_SEEN_RESOLUTION = timedelta(minutes=5)
+# Verified against when the username is unknown, so timing doesn't reveal accounts.
+_DUMMY_HASH_INPUT = "not a real password"
+
+
+def hasher() -> PasswordHasher:
+    """Return the Argon2id hasher with the configured cost."""
+    settings = current_app.config["WEIGUANG"]
+    return PasswordHasher(
+        time_cost=settings["ARGON2_TIME_COST"], memory_cost=settings["ARGON2_MEMORY_KIB"]
+    )
+
+
+def hash_password(password: str) -> str:
+    """Hash ``password`` with Argon2id."""
+    return hasher().hash(password)
+
+
+def password_matches(user: User | None, password: str) -> bool:
+    """Check ``password`` against ``user``'s hash (spending the same time if no user)."""
+    stored = user.password_hash if user else hash_password(_DUMMY_HASH_INPUT)
+    try:
+        return hasher().verify(stored, password) and user is not None
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+def token_digest(token: str) -> str:
+    """Return the stored form of a bearer token."""
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def check_throttle(username: str, address: str) -> None:
+    """Raise 429 if this account or address failed to log in too often lately."""
+    settings = current_app.config["WEIGUANG"]
+    window = timedelta(seconds=settings["LOGIN_WINDOW_SECONDS"])
+    since = utcnow() - window
+    limits = (
+        (LoginFailure.username == username, settings["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
+        (LoginFailure.address == address, settings["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
+    )
+    for condition, limit in limits:
+        count = db.session.scalar(select(func.count()).where(condition, LoginFailure.at > since))
+        if count >= limit:
+            raise ApiError(
+                429,
+                "too-many-logins",
+                "Too many failed sign-ins; wait a few minutes and try again.",
+                headers={"Retry-After": str(int(window.total_seconds()))},
+            )
+
+
+def log_in(username: str, password: str, device_name: str, address: str) -> tuple[str, User]:
+    """Check the credentials and issue a new device token, or raise 401/429."""
+    check_throttle(username, address)
+    user = db.session.scalar(select(User).where(User.username == username))
+    if not password_matches(user, password) or user is None or not user.active:
+        db.session.add(LoginFailure(username=username, address=address, at=utcnow()))
+        db.session.commit()
+        raise ApiError(401, "bad-credentials", "Wrong username or password.")
+    db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    device = DeviceToken(
+        user=user,
+        token_hash=token_digest(token),
+        device_name=device_name,
+        created_at=now,
+        last_seen_at=now,
+    )
+    db.session.add(device)
+    db.session.flush()
+    audit(user.id, device.id, "login", detail={"device_name": device_name, "address": address})
+    db.session.commit()
+    return token, user
+
+
+def token_in_force(token: str) -> DeviceToken | None:
+    """Return the device token for a bearer token if it still works."""
+    device = db.session.scalar(
+        select(DeviceToken).where(DeviceToken.token_hash == token_digest(token))
+    )
+    if device is None or device.revoked_at is not None or not device.user.active:
+        return None
+    idle_limit = timedelta(days=current_app.config["WEIGUANG"]["TOKEN_IDLE_DAYS"])
+    now = utcnow()
+    last_seen = aware(device.last_seen_at)
+    if now - last_seen > idle_limit:
+        return None
+    if now - last_seen > LAST_SEEN_RESOLUTION:
+        device.last_seen_at = now
+        db.session.commit()
+    return device
+
+
+def revoke(device: DeviceToken) -> None:
+    """Revoke one device token at once."""
+    device.revoked_at = utcnow()
+    audit(device.user_id, device.id, "logout")
+    db.session.commit()
+
+
+def audit(
+    user_id: int | None,
+    device_token_id: int | None,
+    action: str,
+    *,
+    record_type: str | None = None,
+    record_id: str | None = None,
+    version: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append an entry to the audit log (in the caller's transaction)."""
+    db.session.add(
+        AuditEntry(
+            at=utcnow(),
+            user_id=user_id,
+            device_token_id=device_token_id,
+            action=action,
+            record_type=record_type,
+            record_id=record_id,
+            version=version,
+            detail=detail or {},
+        )
+    )
+
+
+def create_user(
+    data: dict[str, Any],
+    neighbourhood_id: str,
+    *,
+    created_by: User | None = None,
+    device: DeviceToken | None = None,
+) -> User:
+    """Create a user with a scope in ``neighbourhood_id`` (409 if the name is taken)."""
+    if db.session.scalar(select(User.id).where(User.username == data["username"])):
+        raise ApiError(409, "username-taken", f"The username {data['username']!r} is taken.")
+    unknown = set(data["scope_ids"]) - known_scope_ids(data["scope_kind"], neighbourhood_id)
+    if unknown:
+        raise ApiError(
+            422,
+            "validation",
+            "Some scope ids are not compounds or buildings of this neighbourhood.",
+            errors={"scope_ids": [f"unknown: {', '.join(sorted(unknown))}"]},
+        )
+    user = User(
+        username=data["username"],
+        display_name=data["display_name"],
+        password_hash=hash_password(data["password"]),
+        role=data["role"],
+        neighbourhood_id=neighbourhood_id,
+        scope_kind=data["scope_kind"],
+        created_at=utcnow(),
+        scope_items=[UserScopeItem(ref_id=ref) for ref in data["scope_ids"]],
+    )
+    db.session.add(user)
+    db.session.flush()
+    audit(
+        created_by.id if created_by else None,
+        device.id if device else None,
+        "create_user",
+        detail={"user_id": user.id, "username": user.username, "role": user.role},
+    )
+    db.session.commit()
+    return user
+
+
+def known_scope_ids(scope_kind: str, neighbourhood_id: str) -> set[str]:
+    """Return the ids a scope of ``scope_kind`` may name in a neighbourhood."""
+    compounds = scopes.neighbourhood_compounds(neighbourhood_id)
+    if scope_kind == "compounds":
+        return set(compounds)
+    if scope_kind == "buildings":
+        return set(scopes.buildings_of(compounds))
+    return set()

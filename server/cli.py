@@ -1,0 +1,48 @@
+"""The ``weiguang`` command line: a Flask CLI group on the app factory.
+
+Besides Flask's own commands (``routes``, ``shell``, ``db``), it has
+``serve`` (the real Socket.IO server) and ``seed-demo``. Every command that
+touches the database first creates or upgrades the schema.
+"""
+
+from __future__ import annotations
+
+import click
+from flask import current_app
+from flask.cli import FlaskGroup, with_appcontext
+
+from server import create_app, database
+
+
+@click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
+def cli() -> None:
+    """Weiguang's sync server."""
+
+
+@cli.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@with_appcontext
+def serve(host: str, port: int) -> None:
+    """Run the Socket.IO-capable server (eventlet unless configured otherwise)."""
+    from server.extensions import socketio
+
+    database.upgrade_schema()
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    mode = socketio.server.eio.async_mode
+    click.echo(f"Weiguang is serving on http://{host}:{port}/ ({mode}; Ctrl+C to stop)")
+    socketio.run(
+        app, host=host, port=port, allow_unsafe_werkzeug=mode == "threading", log_output=False
+    )
+
+
+@cli.command("seed-demo")
+@click.option("--password", required=True, help="Password for every demo account.")
+@with_appcontext
+def seed_demo(password: str) -> None:
+    """Create the demo neighbourhood and accounts (idempotent)."""
+    from server import seed
+
+    database.upgrade_schema()
+    summary = seed.seed_demo(password)
+    click.echo(summary)

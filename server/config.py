@@ -1,0 +1,72 @@
+"""Load configuration: defaults, then ``WEIGUANG_*`` environment variables.
+
+Every setting can be given in the environment with the ``WEIGUANG_`` prefix
+(``WEIGUANG_DATABASE_URL``, ``WEIGUANG_SECRET_KEY``, ...). Values are parsed
+as JSON where they look like it (numbers, booleans), else kept as strings.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Mapping
+from typing import Any
+
+ENV_PREFIX = "WEIGUANG_"
+MIB = 1024 * 1024
+
+DEFAULTS: dict[str, Any] = {
+    # An SQLAlchemy URL; None means an SQLite file in the instance folder.
+    "DATABASE_URL": None,
+    # A Redis URL shared by several server processes; None means one process.
+    "MESSAGE_QUEUE": None,
+    "SECRET_KEY": "dev-only-change-me",
+    "MAX_BODY_BYTES": 10 * MIB,
+    # "eventlet" in production (weiguang serve), "threading" for tests.
+    "ASYNC_MODE": "threading",
+    # A device token unused for this long stops working (a week offline is fine).
+    "TOKEN_IDLE_DAYS": 60,
+    # Login throttling: failures allowed within the window, per account and per address.
+    "LOGIN_WINDOW_SECONDS": 900,
+    "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
+    "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
+    # Argon2id cost; tests lower it so that logging in many times stays quick.
+    "ARGON2_TIME_COST": 3,
+    "ARGON2_MEMORY_KIB": 65536,
+}
+
+
+def parse_value(raw: str) -> Any:
+    """Turn an environment string into a number or boolean where it is one."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return raw
+    return value if isinstance(value, int | float | bool) else raw
+
+
+def from_environ(environ: Mapping[str, str]) -> dict[str, Any]:
+    """Collect the ``WEIGUANG_*`` settings from ``environ``, prefix stripped."""
+    return {
+        key.removeprefix(ENV_PREFIX): parse_value(value)
+        for key, value in environ.items()
+        if key.startswith(ENV_PREFIX)
+    }
+
+
+def load(test_config: Mapping[str, Any] | None, instance_path: str) -> dict[str, Any]:
+    """Return the app's settings: defaults, then the environment or ``test_config``."""
+    settings = dict(DEFAULTS)
+    settings.update(from_environ(os.environ) if test_config is None else test_config)
+    if not settings["DATABASE_URL"]:
+        settings["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "weiguang.db")
+    settings["DATABASE_URL"] = normalise_database_url(settings["DATABASE_URL"])
+    settings["MAX_BODY_BYTES"] = int(settings["MAX_BODY_BYTES"])
+    return settings
+
+
+def normalise_database_url(url: str) -> str:
+    """Accept the ``postgres://`` spelling that some hosts hand out."""
+    if url.startswith("postgres://"):
+        return "postgresql://" + url.removeprefix("postgres://")
+    return url

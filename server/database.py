@@ -1,0 +1,49 @@
+"""Engine set-up per database: SQLite pragmas and transaction handling."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask_migrate import upgrade
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+SQLITE_BUSY_TIMEOUT_MS = 15_000
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """Return SQLAlchemy engine options suited to the database in ``url``."""
+    if url.startswith("sqlite"):
+        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
+    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+
+
+def configure_engine(engine: Engine) -> None:
+    """Set WAL, foreign keys and a busy timeout on every SQLite connection.
+
+    pysqlite's own transaction handling defers ``BEGIN`` and breaks
+    savepoints, so it is switched off and SQLAlchemy emits ``BEGIN`` itself
+    (the recipe from SQLAlchemy's SQLite dialect documentation).
+    """
+    if engine.dialect.name != "sqlite" or getattr(engine, "_weiguang_configured", False):
+        return
+    engine._weiguang_configured = True  # type: ignore[attr-defined]
+
+    @event.listens_for(engine, "connect")
+    def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN")
+
+
+def upgrade_schema() -> None:
+    """Create or upgrade the schema to the latest migration (needs an app context)."""
+    upgrade()

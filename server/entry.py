@@ -1,0 +1,22 @@
+"""The ``weiguang`` console script.
+
+``serve`` runs on eventlet, whose monkey-patching must come before Flask,
+SQLAlchemy and the socket libraries are imported; this module therefore
+imports nothing of them until it has patched.
+"""
+
+import os
+import sys
+
+
+def main() -> None:
+    """Patch for eventlet when serving, then hand over to the Flask CLI group."""
+    if len(sys.argv) > 1 and sys.argv[1] == "serve":
+        os.environ.setdefault("WEIGUANG_ASYNC_MODE", "eventlet")
+        if os.environ["WEIGUANG_ASYNC_MODE"] == "eventlet":
+            from server import green
+
+            green.patch()
+    from server.cli import cli
+
+    cli.main(prog_name="weiguang")

@@ -1,0 +1,22 @@
+"""Make the process cooperate with eventlet: the standard library and psycopg2.
+
+Called only from the ``weiguang serve`` entry point, before Flask is
+imported, never on import of the package, so tests and other commands run
+unpatched.
+"""
+
+import warnings
+
+
+def patch() -> None:
+    """Monkey-patch the standard library and make psycopg2 wait cooperatively."""
+    with warnings.catch_warnings():
+        # Eventlet announces its own deprecation on import; the team chose it
+        # as the production async mode knowingly (see docs/architecture.md).
+        warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
+        import eventlet
+
+    eventlet.monkey_patch()
+    from psycogreen.eventlet import patch_psycopg
+
+    patch_psycopg()

@@ -1,0 +1,20 @@
+"""The SQLAlchemy models; importing this package registers them all."""
+
+from server.models.accounts import DeviceToken, LoginFailure, User, UserScopeItem
+from server.models.audit import AuditEntry
+from server.models.neighbourhood import Neighbourhood
+from server.models.records import ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
+
+__all__ = [
+    "AuditEntry",
+    "ChangesetLog",
+    "DeviceToken",
+    "LoginFailure",
+    "Neighbourhood",
+    "RecordRow",
+    "RecordScope",
+    "ScopeExit",
+    "SyncState",
+    "User",
+    "UserScopeItem",
+]

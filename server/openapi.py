@@ -1,0 +1,120 @@
+"""Generate the OpenAPI description from the marshmallow schemas.
+
+Each operation is one row of ``OPERATIONS``; its request and response bodies
+are the schema instances the views use, turned into OpenAPI components by
+apispec's marshmallow plugin, so the description cannot drift from them.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from apispec import APISpec
+from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import Schema
+
+from server.schemas.accounts import HEALTH, LOGIN, LOGIN_REPLY, NEW_USER, USER
+
+API_VERSION = "1"
+# The record schema versions this server accepts in ``Weiguang-Schema``.
+SCHEMA_CURRENT = 1
+SCHEMA_OLDEST = 1
+
+
+@dataclass(frozen=True)
+class Operation:
+    """One documented API operation."""
+
+    path: str
+    method: str
+    summary: str
+    request: Schema | None = None
+    response: Schema | None = None
+    status: int = 200
+    public: bool = False
+    parameters: tuple[dict[str, Any], ...] = ()
+
+
+OPERATIONS: list[Operation] = [
+    Operation(
+        "/api/v1/health", "get", "Tell whether the server can serve.", None, HEALTH, public=True
+    ),
+    Operation("/api/v1/openapi.json", "get", "This API description.", public=True),
+    Operation(
+        "/api/v1/auth/login",
+        "post",
+        "Sign in; issues a token for this device.",
+        LOGIN,
+        LOGIN_REPLY,
+        public=True,
+    ),
+    Operation("/api/v1/auth/logout", "post", "Revoke this device's token.", status=204),
+    Operation("/api/v1/users/me", "get", "The signed-in user.", None, USER),
+    Operation(
+        "/api/v1/users", "post", "Create a user (coordinators).", NEW_USER, USER, status=201
+    ),
+]
+
+
+def register(operation: Operation) -> None:
+    """Add an operation to the description (feature modules call this)."""
+    OPERATIONS.append(operation)
+
+
+def build_spec() -> dict[str, Any]:
+    """Return the OpenAPI 3.1 description as a dict."""
+    spec = APISpec(
+        title="Weiguang sync API",
+        version=API_VERSION,
+        openapi_version="3.1.0",
+        plugins=[MarshmallowPlugin()],
+        info={"x-weiguang-schema": {"current": SCHEMA_CURRENT, "oldest": SCHEMA_OLDEST}},
+    )
+    spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
+    spec.components.schema(
+        "Problem",
+        {
+            "type": "object",
+            "properties": {
+                "type": {"type": "string"},
+                "title": {"type": "string"},
+                "status": {"type": "integer"},
+                "detail": {"type": "string"},
+                "errors": {
+                    "type": "object",
+                    "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    )
+    paths: dict[str, dict[str, Any]] = {}
+    for op in OPERATIONS:
+        paths.setdefault(op.path, {})[op.method] = _operation(op)
+    for path, operations in paths.items():
+        spec.path(path=path, operations=operations)
+    return spec.to_dict()
+
+
+def _operation(op: Operation) -> dict[str, Any]:
+    problem = {
+        "content": {
+            "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+        }
+    }
+    responses: dict[str, Any] = {
+        str(op.status): {"description": "OK"}
+        if op.response is None
+        else {"description": "OK", "content": {"application/json": {"schema": op.response}}},
+        "default": {"description": "An error (problem+json)", **problem},
+    }
+    body: dict[str, Any] = {"summary": op.summary, "responses": responses}
+    if op.parameters:
+        body["parameters"] = list(op.parameters)
+    if op.request is not None:
+        body["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": op.request}},
+        }
+    body["security"] = [] if op.public else [{"bearer": []}]
+    return body

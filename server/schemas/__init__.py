@@ -1,0 +1,1 @@
+"""marshmallow schemas: the API's boundary, loading requests and dumping replies."""

@@ -1,0 +1,55 @@
+"""Schemas for signing in and for users."""
+
+from marshmallow import Schema, fields, validate
+
+from server.models.accounts import ROLES, SCOPE_KINDS
+
+
+class LoginSchema(Schema):
+    """A sign-in request."""
+
+    username = fields.String(required=True, validate=validate.Length(min=1, max=64))
+    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    device_name = fields.String(load_default="unnamed device", validate=validate.Length(max=200))
+
+
+class UserSchema(Schema):
+    """A user as the API shows it."""
+
+    id = fields.Integer(dump_only=True)
+    username = fields.String(required=True, validate=validate.Length(min=2, max=64))
+    display_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    scope_kind = fields.String(required=True, validate=validate.OneOf(SCOPE_KINDS))
+    scope_ids = fields.List(fields.String(validate=validate.Length(equal=36)), load_default=list)
+    neighbourhood_id = fields.String(dump_only=True)
+
+
+class NewUserSchema(UserSchema):
+    """A user a coordinator creates, with a first password."""
+
+    password = fields.String(
+        required=True, load_only=True, validate=validate.Length(min=8, max=1024)
+    )
+
+
+class LoginReplySchema(Schema):
+    """The answer to a successful sign-in."""
+
+    token = fields.String()
+    user = fields.Nested(UserSchema)
+
+
+class HealthSchema(Schema):
+    """The health check's answer."""
+
+    status = fields.String()
+    database = fields.String()
+    version = fields.String()
+
+
+LOGIN = LoginSchema()
+USER = UserSchema()
+NEW_USER = NewUserSchema()
+LOGIN_REPLY = LoginReplySchema()
+HEALTH = HealthSchema()

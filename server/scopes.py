@@ -1,0 +1,59 @@
+"""Resolve what a user may see: the compounds and buildings of their scope."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from server.extensions import db
+from server.models import RecordRow, User
+
+
+@dataclass(frozen=True)
+class ResolvedScope:
+    """The compounds a user sees whole, and the buildings they see one by one."""
+
+    compound_ids: frozenset[str]
+    building_ids: frozenset[str]
+
+
+def neighbourhood_compounds(neighbourhood_id: str) -> frozenset[str]:
+    """Return the ids of the compounds of one neighbourhood."""
+    rows = db.session.scalars(
+        select(RecordRow.id).where(
+            RecordRow.type == "compound",
+            RecordRow.deleted.is_(False),
+            RecordRow.fields["neighbourhood_id"].as_string() == neighbourhood_id,
+        )
+    )
+    return frozenset(rows)
+
+
+def resolve(user: User) -> ResolvedScope:
+    """Return ``user``'s scope as compound and building ids."""
+    if user.scope_kind == "neighbourhood":
+        return ResolvedScope(neighbourhood_compounds(user.neighbourhood_id), frozenset())
+    if user.scope_kind == "compounds":
+        return ResolvedScope(frozenset(user.scope_ids), frozenset())
+    return ResolvedScope(frozenset(), frozenset(user.scope_ids))
+
+
+def rooms_of(user: User) -> list[str]:
+    """Return the Socket.IO rooms a socket of ``user`` joins."""
+    scope = resolve(user)
+    return [f"compound:{c}" for c in sorted(scope.compound_ids)] + [
+        f"building:{b}" for b in sorted(scope.building_ids)
+    ]
+
+
+def buildings_of(compound_ids: frozenset[str]) -> frozenset[str]:
+    """Return the ids of the buildings in the given compounds."""
+    rows = db.session.scalars(
+        select(RecordRow.id).where(
+            RecordRow.type == "building",
+            RecordRow.deleted.is_(False),
+            RecordRow.fields["compound_id"].as_string().in_(compound_ids),
+        )
+    )
+    return frozenset(rows)

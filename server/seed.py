@@ -1,0 +1,345 @@
+"""The demo neighbourhood: deterministic, idempotent, believable.
+
+Three compounds of fourteen six-storey buildings (three stairwells, two flats
+a landing), about 1,500 households and 4,000 residents with Chinese names and
+Shanghai-style addresses (12号楼 3单元 502室); about one household in ten is
+an elderly person living alone, some residents take chronic medicine, a few
+are foreign residents with their language. Ids are UUID5s of stable keys, so a
+second run finds everything in place.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+
+from server import accounts
+from server.clock import utcnow
+from server.extensions import db
+from server.models import Neighbourhood, User, UserScopeItem
+from server.store import NewRecord, insert_records
+
+NAMESPACE = uuid.UUID("6f1c3a52-8d0e-4e6b-9a57-3b1f0c2d9e41")
+RANDOM_SEED = 20220328  # the day Shanghai's Pudong lockdown began
+BUILDINGS_PER_COMPOUND = 14
+UNITS_PER_BUILDING = 3
+FLOORS = 6
+FLATS_PER_LANDING = 2
+ELDERLY_ALONE_SHARE = 0.1
+CHRONIC_MEDICINE_SHARE = 0.08
+FOREIGN_SHARE = 0.03
+
+COMPOUNDS = (
+    ("A", "陇南一村", "sealed", "罗秀路 1111 弄"),
+    ("B", "陇南二村", "controlled", "罗秀路 1225 弄"),
+    ("C", "陇南三村", "precaution", "老沪闵路 890 弄"),
+)
+SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁沈"
+GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红建国志文辉鹏飞宇浩然欣怡雪梅晓东海燕春丹凤琴云亮俊峰"
+FOREIGNERS = (
+    ("Emily Carter", ["en"]),
+    ("James Wilson", ["en"]),
+    ("佐藤 健", ["ja"]),
+    ("鈴木 花子", ["ja"]),
+    ("김민준", ["ko"]),
+    ("이서연", ["ko"]),
+    ("Lukas Becker", ["en", "de"]),
+)
+TASK_TEMPLATES = (
+    ("delivery", "送菜上门：{b} {u}单元 {r}室", 2),
+    ("medicine", "代配慢性病药：{b} {u}单元 {r}室", 1),
+    ("garbage", "封控楼垃圾清运：{b}", 2),
+    ("check_in", "独居老人问候：{b} {u}单元 {r}室", 1),
+    ("escort", "陪同就医：{b} {u}单元 {r}室", 1),
+)
+PACKAGES = (
+    ("蔬菜包（8种）", 8800, 400),
+    ("猪肉套餐 2kg", 12800, 200),
+    ("鸡蛋 30枚", 3500, 500),
+    ("大米 10kg", 6900, 300),
+)
+DEMO_USERS = (
+    ("coord", "居委会协调员", "coordinator", "neighbourhood", ()),
+    ("vol-a", "志愿者 A", "volunteer", "compounds", ("A",)),
+    ("vol-b", "志愿者 B", "volunteer", "compounds", ("B",)),
+    ("guard-a", "门岗 A", "guard", "compounds", ("A",)),
+    ("leader-a", "团长 A", "team_leader", "compounds", ("A",)),
+    ("medic", "医护志愿者", "clinician", "neighbourhood", ()),
+)
+
+
+def stable_id(*parts: object) -> str:
+    """Return a UUID5 for a stable key, so seeding twice finds the same ids."""
+    return str(uuid.uuid5(NAMESPACE, "/".join(str(p) for p in parts)))
+
+
+def seed_demo(password: str) -> str:
+    """Create the demo neighbourhood and accounts; return a one-line summary."""
+    neighbourhood_id = stable_id("neighbourhood", "demo")
+    created = db.session.get(Neighbourhood, neighbourhood_id) is None
+    if created:
+        db.session.add(Neighbourhood(id=neighbourhood_id, slug="demo", name="陇南居委会（演示）"))
+        db.session.flush()
+    users = {name: upsert_user(name, password, neighbourhood_id) for name, *_ in DEMO_USERS}
+    records: list[NewRecord] = []
+    if created:
+        records = list(demo_records(neighbourhood_id, users))
+        insert_records(records, by=users["coord"].id, made_at=utcnow())
+        accounts.audit(users["coord"].id, None, "seed_demo", detail={"records": len(records)})
+    db.session.commit()
+    if not created:
+        return "The demo neighbourhood was already there; demo passwords reset."
+    counts: dict[str, int] = {}
+    for record in records:
+        counts[record.type] = counts.get(record.type, 0) + 1
+    listed = ", ".join(f"{n} {t}" for t, n in counts.items())
+    return f"Seeded the demo neighbourhood: {listed}."
+
+
+def upsert_user(username: str, password: str, neighbourhood_id: str) -> User:
+    """Create a demo account, or reset its password, role and scope."""
+    _, display_name, role, scope_kind, compounds = next(
+        spec for spec in DEMO_USERS if spec[0] == username
+    )
+    user = db.session.scalar(select(User).where(User.username == username))
+    if user is None:
+        user = User(username=username, created_at=utcnow())
+        db.session.add(user)
+    user.display_name = display_name
+    user.password_hash = accounts.hash_password(password)
+    user.role = role
+    user.neighbourhood_id = neighbourhood_id
+    user.scope_kind = scope_kind
+    user.active = True
+    user.scope_items = [UserScopeItem(ref_id=stable_id("compound", c)) for c in compounds]
+    db.session.flush()
+    return user
+
+
+def demo_records(neighbourhood_id: str, users: dict[str, User]) -> list[NewRecord]:
+    """Build every record of the demo neighbourhood."""
+    rng = random.Random(RANDOM_SEED)
+    records: list[NewRecord] = []
+    for letter, name, tier, address in COMPOUNDS:
+        compound_id = stable_id("compound", letter)
+        records.append(
+            NewRecord(
+                "compound",
+                compound_id,
+                {
+                    "name": f"{name}（{letter}）",
+                    "neighbourhood_id": neighbourhood_id,
+                    "tier": tier,
+                    "address": address,
+                },
+                [compound_id],
+            )
+        )
+        for number in range(1, BUILDINGS_PER_COMPOUND + 1):
+            records.extend(building_records(rng, letter, compound_id, number))
+        records.extend(task_records(rng, letter, compound_id, records))
+    records.extend(supply_records(users))
+    return records
+
+
+def building_records(
+    rng: random.Random, letter: str, compound_id: str, number: int
+) -> list[NewRecord]:
+    """Build one building with its households and residents."""
+    building_id = stable_id("building", letter, number)
+    scope = ([compound_id], building_id)
+    out = [
+        NewRecord(
+            "building",
+            building_id,
+            {"compound_id": compound_id, "name": f"{number}号楼", "number": number},
+            *scope,
+        )
+    ]
+    for unit in range(1, UNITS_PER_BUILDING + 1):
+        for floor in range(1, FLOORS + 1):
+            for flat in range(1, FLATS_PER_LANDING + 1):
+                room = f"{floor}0{flat}"
+                household_id = stable_id("household", letter, number, unit, room)
+                out.append(
+                    NewRecord(
+                        "household",
+                        household_id,
+                        {
+                            "compound_id": compound_id,
+                            "building_id": building_id,
+                            "unit": str(unit),
+                            "floor": floor,
+                            "room": room,
+                        },
+                        *scope,
+                    )
+                )
+                out.extend(resident_records(rng, household_id, compound_id, building_id))
+    return out
+
+
+def resident_records(
+    rng: random.Random, household_id: str, compound_id: str, building_id: str
+) -> list[NewRecord]:
+    """Build the residents of one household."""
+    scope = ([compound_id], building_id)
+    if rng.random() < ELDERLY_ALONE_SHARE:
+        people = [(chinese_name(rng), rng.randint(1930, 1952), ["elderly_alone"], ["zh"])]
+    else:
+        size = rng.choices((1, 2, 3, 4, 5), weights=(8, 30, 34, 20, 8))[0]
+        people = [person(rng) for _ in range(size)]
+    out = []
+    for index, (name, birth_year, needs, languages) in enumerate(people):
+        if rng.random() < CHRONIC_MEDICINE_SHARE or (birth_year < 1950 and rng.random() < 0.4):
+            needs = [*needs, "chronic_medicine"]
+        out.append(
+            NewRecord(
+                "resident",
+                stable_id("resident", household_id, index),
+                {
+                    "household_id": household_id,
+                    "compound_id": compound_id,
+                    "building_id": building_id,
+                    "name": name,
+                    "phone": phone(rng),
+                    "birth_year": birth_year,
+                    "needs": needs,
+                    "languages": languages,
+                    "id_number_masked": masked_id(rng, birth_year),
+                },
+                *scope,
+            )
+        )
+    return out
+
+
+def person(rng: random.Random) -> tuple[str, int, list[str], list[str]]:
+    """Return a resident's name, birth year, needs and languages."""
+    birth_year = rng.randint(1940, 2021)
+    if rng.random() < FOREIGN_SHARE:
+        name, languages = rng.choice(FOREIGNERS)
+        return name, rng.randint(1965, 2000), ["language"], list(languages)
+    needs = ["pregnant"] if 1988 <= birth_year <= 1998 and rng.random() < 0.03 else []
+    if rng.random() < 0.01:
+        needs.append("disability")
+    return chinese_name(rng), birth_year, needs, ["zh"]
+
+
+def chinese_name(rng: random.Random) -> str:
+    """Return a plausible Chinese name of two or three characters."""
+    given = "".join(rng.choice(GIVEN) for _ in range(rng.choice((1, 2, 2))))
+    return rng.choice(SURNAMES) + given
+
+
+def phone(rng: random.Random) -> str:
+    """Return a plausible mainland mobile number."""
+    return rng.choice(("135", "138", "139", "186", "189")) + f"{rng.randrange(10**8):08d}"
+
+
+def masked_id(rng: random.Random, birth_year: int) -> str:
+    """Return a Shanghai resident ID number, masked as stored (no full numbers kept)."""
+    return f"3101{rng.randint(1, 20):02d}{birth_year}********{rng.randrange(10**3):03d}X"[:18]
+
+
+def task_records(
+    rng: random.Random, letter: str, compound_id: str, so_far: list[NewRecord]
+) -> list[NewRecord]:
+    """Build a handful of open tasks in one compound."""
+    households = [
+        r for r in so_far if r.type == "household" and r.fields["compound_id"] == compound_id
+    ]
+    buildings = {r.id: r.fields["name"] for r in so_far if r.type == "building"}
+    due = datetime(2022, 4, 2, 17, 0, tzinfo=UTC)
+    out = []
+    for index, (kind, title, priority) in enumerate(TASK_TEMPLATES * 2):
+        home = rng.choice(households)
+        fields: dict[str, Any] = {
+            "kind": kind,
+            "status": "open",
+            "priority": priority,
+            "compound_id": compound_id,
+            "building_id": home.fields["building_id"],
+            "title": title.format(
+                b=buildings[home.fields["building_id"]],
+                u=home.fields["unit"],
+                r=home.fields["room"],
+            ),
+            "due_at": (due + timedelta(hours=index)).isoformat().replace("+00:00", "Z"),
+        }
+        if kind != "garbage":
+            fields["household_id"] = home.id
+        out.append(
+            NewRecord(
+                "task",
+                stable_id("task", letter, index),
+                fields,
+                [compound_id],
+                home.fields["building_id"],
+            )
+        )
+    return out
+
+
+def supply_records(users: dict[str, User]) -> list[NewRecord]:
+    """Build a group-buying round with packages, and a pinned notice."""
+    compound_ids = [stable_id("compound", letter) for letter, *_ in COMPOUNDS]
+    round_id = stable_id("supply_round", 1)
+    day = datetime(2022, 4, 3, tzinfo=UTC)
+    iso = {
+        k: (day + timedelta(hours=h)).isoformat().replace("+00:00", "Z")
+        for k, h in (("opens_at", 0), ("cutoff_at", 4), ("delivers_at", 9))
+    }
+    out = [
+        NewRecord(
+            "supply_round",
+            round_id,
+            {
+                "title": "第一轮团购：蔬菜与主食",
+                "compound_ids": compound_ids,
+                "leader_id": users["leader-a"].id,
+                **iso,
+            },
+            compound_ids,
+        )
+    ]
+    out.extend(
+        NewRecord(
+            "package",
+            stable_id("package", index),
+            {"supply_round_id": round_id, "name": name, "price_cents": price, "stock": stock},
+            compound_ids,
+        )
+        for index, (name, price, stock) in enumerate(PACKAGES)
+    )
+    out.append(
+        NewRecord(
+            "notice",
+            stable_id("notice", 1),
+            {
+                "compound_ids": compound_ids,
+                "pinned": True,
+                "published": True,
+                "published_at": "2022-04-01T08:00:00Z",
+                "title": {
+                    "zh-CN": "全员核酸检测通知",
+                    "en": "Citywide PCR testing notice",
+                    "ja": "全員PCR検査のお知らせ",
+                    "ko": "전원 PCR 검사 안내",
+                },
+                "body": {
+                    "zh-CN": "明早 7:00 起按楼栋顺序下楼检测，请携带健康码。",
+                    "en": "Testing starts at 07:00 tomorrow, building by building. "
+                    "Bring your health code.",
+                    "ja": "明朝7時から棟ごとに検査を行います。健康コードをご持参ください。",
+                    "ko": "내일 오전 7시부터 동별로 검사합니다. 건강 코드를 지참하세요.",
+                },
+            },
+            compound_ids,
+        )
+    )
+    return out

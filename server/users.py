@@ -1,0 +1,30 @@
+"""Users: who am I, and coordinators creating accounts in their neighbourhood."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g
+
+from server import accounts
+from server.auth import require_auth
+from server.payloads import load_body
+from server.schemas.accounts import NEW_USER, USER
+
+bp = Blueprint("users", __name__, url_prefix="/api/v1/users")
+
+
+@bp.get("/me")
+@require_auth()
+def me() -> Any:
+    """Return the signed-in user."""
+    return USER.dump(g.user)
+
+
+@bp.post("")
+@require_auth("coordinator")
+def create() -> Any:
+    """Create a user in the coordinator's neighbourhood (409 if the name is taken)."""
+    data = load_body(NEW_USER)
+    user = accounts.create_user(data, g.user.neighbourhood_id, created_by=g.user, device=g.device)
+    return USER.dump(user), 201

@@ -1,0 +1,42 @@
+"""Serve the PWA in ``web/`` at the site root.
+
+Files are served by path; any other non-API path gets ``index.html`` so the
+app's own routes work on reload. The service worker and the shell's entry
+points are sent with ``no-cache`` so an update is seen on the next visit.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from flask import Blueprint, abort, current_app, send_from_directory
+
+bp = Blueprint("web", __name__)
+WEB_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "web")
+ALWAYS_REVALIDATE = {"index.html", "sw.js", "manifest.webmanifest"}
+RESERVED_PREFIXES = ("api/", "socket.io/")
+
+
+def web_root() -> str:
+    """Return the folder the PWA is served from (``WEIGUANG_WEB_ROOT`` overrides)."""
+    return str(current_app.config["WEIGUANG"].get("WEB_ROOT") or WEB_ROOT)
+
+
+@bp.get("/", defaults={"path": "index.html"})
+@bp.get("/<path:path>")
+def static_file(path: str) -> Any:
+    """Send a file of the PWA, or the shell for an app route."""
+    if path.startswith(RESERVED_PREFIXES):
+        abort(404)
+    root = web_root()
+    if not os.path.isfile(os.path.join(root, path)):
+        if "." in os.path.basename(path):
+            abort(404)
+        path = "index.html"
+    response = send_from_directory(root, path)
+    if path in ALWAYS_REVALIDATE:
+        response.headers["Cache-Control"] = "no-cache"
+    if path == "sw.js":
+        response.headers["Service-Worker-Allowed"] = "/"
+    return response
