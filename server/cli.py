@@ -1,6 +1,6 @@
 """The ``weiguang`` command line: a Flask CLI group on the app factory.
 
-Besides Flask's own commands (``routes``, ``shell``, ``db``), it has
+Besides Flask's own commands (``routes``, ``shell``, ``db``), the app has
 ``serve`` (the real Socket.IO server) and ``seed-demo``. Every command that
 touches the database first creates or upgrades the schema.
 """
@@ -8,10 +8,11 @@ touches the database first creates or upgrades the schema.
 from __future__ import annotations
 
 import click
-from flask import current_app
+from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from server import create_app, database
+from server import create_app, database, seed
+from server.extensions import socketio
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -19,14 +20,12 @@ def cli() -> None:
     """Weiguang's sync server."""
 
 
-@cli.command("serve")
+@click.command("serve")
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @with_appcontext
 def serve(host: str, port: int) -> None:
     """Run the Socket.IO-capable server (eventlet unless configured otherwise)."""
-    from server.extensions import socketio
-
     database.upgrade_schema()
     app = current_app._get_current_object()  # type: ignore[attr-defined]
     mode = socketio.server.eio.async_mode
@@ -36,13 +35,16 @@ def serve(host: str, port: int) -> None:
     )
 
 
-@cli.command("seed-demo")
+@click.command("seed-demo")
 @click.option("--password", required=True, help="Password for every demo account.")
 @with_appcontext
 def seed_demo(password: str) -> None:
     """Create the demo neighbourhood and accounts (idempotent)."""
-    from server import seed
-
     database.upgrade_schema()
-    summary = seed.seed_demo(password)
-    click.echo(summary)
+    click.echo(seed.seed_demo(password))
+
+
+def init_app(app: Flask) -> None:
+    """Add Weiguang's commands to ``app.cli``."""
+    app.cli.add_command(serve)
+    app.cli.add_command(seed_demo)

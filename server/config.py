@@ -66,7 +66,13 @@ def load(test_config: Mapping[str, Any] | None, instance_path: str) -> dict[str,
 
 
 def normalise_database_url(url: str) -> str:
-    """Accept the ``postgres://`` spelling that some hosts hand out."""
-    if url.startswith("postgres://"):
-        return "postgresql://" + url.removeprefix("postgres://")
+    """Pick psycopg2 for a PostgreSQL URL that names no driver.
+
+    SQLAlchemy 2.1 would pick psycopg 3 for ``postgresql://``; Weiguang uses
+    psycopg2 because psycogreen makes it cooperate with eventlet. The
+    ``postgres://`` spelling some hosts hand out is accepted too.
+    """
+    for scheme in ("postgres://", "postgresql://"):
+        if url.startswith(scheme):
+            return "postgresql+psycopg2://" + url.removeprefix(scheme)
     return url

@@ -11,11 +11,23 @@ import os
 from typing import Any
 
 from flask import Blueprint, abort, current_app, send_from_directory
+from werkzeug.routing import PathConverter
 
 bp = Blueprint("web", __name__)
 WEB_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "web")
 ALWAYS_REVALIDATE = {"index.html", "sw.js", "manifest.webmanifest"}
-RESERVED_PREFIXES = ("api/", "socket.io/")
+
+
+class WebPathConverter(PathConverter):
+    """A path outside ``/api/`` and ``/socket.io/``, so those keep their 404 and 405."""
+
+    regex = r"(?!api/|socket\.io/)[^/].*?"
+
+
+@bp.record_once
+def register_converter(state: Any) -> None:
+    """Teach the app the ``webpath`` converter before the routes are added."""
+    state.app.url_map.converters["webpath"] = WebPathConverter
 
 
 def web_root() -> str:
@@ -24,11 +36,9 @@ def web_root() -> str:
 
 
 @bp.get("/", defaults={"path": "index.html"})
-@bp.get("/<path:path>")
+@bp.get("/<webpath:path>")
 def static_file(path: str) -> Any:
     """Send a file of the PWA, or the shell for an app route."""
-    if path.startswith(RESERVED_PREFIXES):
-        abort(404)
     root = web_root()
     if not os.path.isfile(os.path.join(root, path)):
         if "." in os.path.basename(path):

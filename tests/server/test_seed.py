@@ -1,0 +1,122 @@
+"""The demo neighbourhood: size, shape, people, accounts, idempotency."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+
+from sqlalchemy import func, select
+
+from server import seed
+from server.extensions import db
+from server.models import RecordRow, RecordScope, User
+from tests.helpers import DEMO_PASSWORD
+
+
+def records_of(type_):
+    return list(db.session.scalars(select(RecordRow).where(RecordRow.type == type_)))
+
+
+def test_demo_has_the_promised_size(app):
+    with app.app_context():
+        counts = Counter(
+            dict(
+                db.session.execute(
+                    select(RecordRow.type, func.count()).group_by(RecordRow.type)
+                ).all()
+            )
+        )
+    assert counts["compound"] >= 3
+    assert counts["building"] >= 40
+    assert counts["household"] >= 1500
+    assert counts["resident"] >= 4000
+    for kind in ("task", "supply_round", "package", "notice"):
+        assert counts[kind] >= 1, kind
+
+
+def test_households_have_shanghai_addresses(app):
+    with app.app_context():
+        buildings = {b.id: b.fields["name"] for b in records_of("building")}
+        for household in records_of("household")[:200]:
+            f = household.fields
+            address = f"{buildings[f['building_id']]} {f['unit']}单元 {f['room']}室"
+            assert re.fullmatch(r"\d+号楼 \d单元 \d0\d室", address), address
+            assert f["room"].startswith(str(f["floor"]))
+
+
+def test_about_one_household_in_ten_is_elderly_alone(app):
+    with app.app_context():
+        residents = records_of("resident")
+        households = Counter(r.fields["household_id"] for r in residents)
+        alone = {
+            r.fields["household_id"] for r in residents if "elderly_alone" in r.fields["needs"]
+        }
+    assert all(households[h] == 1 for h in alone)
+    assert 0.07 <= len(alone) / len(households) <= 0.13
+
+
+def test_people_are_plausible_and_id_numbers_masked(app):
+    with app.app_context():
+        residents = [r.fields for r in records_of("resident")]
+    assert any("chronic_medicine" in r["needs"] for r in residents)
+    foreign = [r for r in residents if r["languages"] != ["zh"]]
+    assert {"en", "ja", "ko"} <= {lang for r in foreign for lang in r["languages"]}
+    assert all(
+        re.fullmatch(r"\d{10}\*{7}\d{0,3}X?", r["id_number_masked"][:18])
+        or "*" in r["id_number_masked"]
+        for r in residents
+    )
+    assert all("*" in r["id_number_masked"] for r in residents)
+    chinese = [r["name"] for r in residents if r["languages"] == ["zh"]]
+    assert all(re.fullmatch(r"[\u4e00-\u9fff]{2,3}", n) for n in chinese)
+
+
+def test_every_compound_has_open_tasks(app):
+    with app.app_context():
+        compounds = {c.id for c in records_of("compound")}
+        open_tasks = {
+            t.fields["compound_id"] for t in records_of("task") if t.fields["status"] == "open"
+        }
+    assert compounds == open_tasks
+
+
+def test_demo_accounts_have_pinned_roles_and_scopes(app):
+    with app.app_context():
+        users = {u.username: u for u in db.session.scalars(select(User))}
+        compound_a = seed.stable_id("compound", "A")
+        compound_b = seed.stable_id("compound", "B")
+        assert users["coord"].role == "coordinator"
+        assert users["coord"].scope_kind == "neighbourhood"
+        assert users["medic"].role == "clinician"
+        assert users["leader-a"].role == "team_leader"
+        assert users["guard-a"].role == "guard"
+        assert users["vol-a"].scope_ids == [compound_a]
+        assert users["guard-a"].scope_ids == [compound_a]
+        assert users["vol-b"].scope_ids == [compound_b]
+
+
+def test_seeding_twice_changes_nothing_but_passwords(app, client):
+    with app.app_context():
+        before = db.session.scalar(select(func.count()).select_from(RecordRow))
+        scopes_before = db.session.scalar(select(func.count()).select_from(RecordScope))
+        summary = seed.seed_demo("another-password")
+        assert "already" in summary
+        assert db.session.scalar(select(func.count()).select_from(RecordRow)) == before
+        assert db.session.scalar(select(func.count()).select_from(RecordScope)) == scopes_before
+        assert db.session.scalar(select(func.count()).select_from(User)) == len(seed.DEMO_USERS)
+    ok = client.post(
+        "/api/v1/auth/login", json={"username": "coord", "password": "another-password"}
+    )
+    assert ok.status_code == 200
+    old = client.post("/api/v1/auth/login", json={"username": "coord", "password": DEMO_PASSWORD})
+    assert old.status_code == 401
+
+
+def test_seed_is_deterministic(app):
+    with app.app_context():
+        users = {u.username: u for u in db.session.scalars(select(User))}
+        again = seed.demo_records("n", users)
+    with app.app_context():
+        stored = {r.id: r.fields for r in db.session.scalars(select(RecordRow))}
+    residents = [r for r in again if r.type == "resident"][:50]
+    assert all(stored[r.id]["name"] == r.fields["name"] for r in residents)

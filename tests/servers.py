@@ -1,0 +1,91 @@
+"""Run a real ``weiguang serve`` (eventlet) in a subprocess for end-to-end tests."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+WEIGUANG = shutil.which("weiguang", path=os.path.dirname(sys.executable)) or "weiguang"
+START_TIMEOUT_S = 30
+
+
+def free_port() -> int:
+    """Return a TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class ServedApp:
+    """A ``weiguang serve`` process on a database URL."""
+
+    database_url: str
+    env: Mapping[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def environment(self) -> dict[str, str]:
+        return {
+            **os.environ,
+            "WEIGUANG_DATABASE_URL": self.database_url,
+            "WEIGUANG_ARGON2_TIME_COST": "1",
+            "WEIGUANG_ARGON2_MEMORY_KIB": "1024",
+            **self.env,
+        }
+
+    def start(self) -> ServedApp:
+        """Start the server and wait until its health check answers."""
+        self.process = subprocess.Popen(
+            [WEIGUANG, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            env=self.environment(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+        )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                output = self.process.stdout.read().decode() if self.process.stdout else ""
+                raise RuntimeError(f"weiguang serve exited early:\n{output}")
+            try:
+                with urllib.request.urlopen(self.url + "/api/v1/health", timeout=1) as reply:
+                    if reply.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.1)
+        self.stop()
+        raise RuntimeError("weiguang serve did not answer in time")
+
+    def kill(self) -> None:
+        """Kill the server at once, as a crash would."""
+        if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> str:
+        """Stop the server, reap it and return what it printed."""
+        if self.process is None:
+            return ""
+        if self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+        output = ""
+        if self.process.stdout and not self.process.stdout.closed:
+            output = self.process.stdout.read().decode(errors="replace")
+            self.process.stdout.close()
+        return output
