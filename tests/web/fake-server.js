@@ -1,0 +1,99 @@
+// An in-memory stand-in for the sync server: just enough of the contract
+// (push idempotency, claim conflicts, pull by cursor with pages) to drive
+// the client's sync loop. Not a model of the real conflict rules.
+import { ApiError, NetworkError } from '../../web/app/api.js';
+
+export function createFakeServer({ userId = 'u-vol-a' } = {}) {
+  const records = new Map(); // id -> {type,id,version,deleted,fields}
+  const seen = new Map(); // changeset id -> result
+  let highWater = 0;
+  const calls = { push: [], pull: [] };
+  let failNext = null;
+
+  function write(type, id, fields, deleted = false) {
+    highWater += 1;
+    const current = records.get(id);
+    const record = { type, id, version: highWater, deleted, fields: deleted ? {} : { ...(current?.fields ?? {}), ...fields } };
+    records.set(id, record);
+    return record;
+  }
+
+  function applyChange(change) {
+    const current = records.get(change.id);
+    if (change.op === 'create') return { ok: true, record: write(change.type, change.id, change.fields) };
+    if (!current) return { ok: false, code: 'not_found' };
+    if (current.deleted) return { ok: false, code: 'deleted', record: current };
+    if (change.fields?.status === 'claimed' && current.fields.assignee_id && current.fields.assignee_id !== userId) {
+      return { ok: false, code: 'already_claimed', record: current };
+    }
+    const fields = { ...change.fields };
+    if (fields.status === 'claimed' && !fields.assignee_id) fields.assignee_id = userId;
+    return { ok: true, record: write(change.type, change.id, fields, change.op === 'delete') };
+  }
+
+  function pushOne(changeset) {
+    if (seen.has(changeset.id)) return seen.get(changeset.id);
+    const results = [];
+    let failed = false;
+    for (const change of changeset.changes) {
+      if (failed) {
+        results.push({ type: change.type, id: change.id, status: 'rejected', conflict: { code: 'aborted', detail: '' } });
+        continue;
+      }
+      const outcome = applyChange(change);
+      if (outcome.ok) results.push({ type: change.type, id: change.id, status: 'applied', version: outcome.record.version });
+      else {
+        failed = true;
+        results.push({
+          type: change.type, id: change.id, status: 'rejected',
+          conflict: { code: outcome.code, detail: outcome.code, record: outcome.record },
+        });
+      }
+    }
+    const result = { id: changeset.id, status: failed ? 'rejected' : 'applied', changes: results };
+    seen.set(changeset.id, result);
+    return result;
+  }
+
+  function maybeFail() {
+    const failure = failNext;
+    failNext = null;
+    if (failure === 'network') throw new NetworkError(new Error('no signal'));
+    if (typeof failure === 'number') throw new ApiError(failure, { title: 'fail', status: failure });
+  }
+
+  return {
+    records,
+    calls,
+    seed(type, id, fields) {
+      return write(type, id, fields);
+    },
+    /** Write as another user would: bumps versions like a concurrent edit. */
+    otherUserWrites(type, id, fields) {
+      return write(type, id, fields);
+    },
+    failNextWith(failure) {
+      failNext = failure;
+    },
+    get highWater() {
+      return highWater;
+    },
+    transport: {
+      async push(body, schema) {
+        calls.push.push({ body: structuredClone(body), schema });
+        maybeFail();
+        const before = highWater;
+        const results = body.changesets.map(pushOne);
+        return { results, cursor: highWater > before ? highWater : null };
+      },
+      async pull(cursor, limit) {
+        calls.pull.push({ cursor, limit });
+        maybeFail();
+        const newer = [...records.values()].filter((r) => r.version > cursor).sort((a, b) => a.version - b.version);
+        const page = newer.slice(0, limit);
+        const more = newer.length > limit;
+        return { changes: structuredClone(page), cursor: more ? page.at(-1).version : highWater, more };
+      },
+    },
+  };
+}

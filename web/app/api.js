@@ -1,0 +1,90 @@
+/**
+ * Talk to the Weiguang HTTP API (`/api/v1/...`, see the sync contract).
+ *
+ * Every call carries the device token as `Authorization: Bearer ...` except
+ * login, health and the API description. Errors come back as
+ * problem+json; they are thrown as ApiError carrying the status and the
+ * problem object. A request that never got an answer (no signal, timeout)
+ * is thrown as NetworkError, so callers can tell "offline" from "refused".
+ */
+import { SCHEMA_HEADER, SCHEMA_VERSION } from './schema.js';
+
+export const API_PREFIX = '/api/v1';
+export const REQUEST_TIMEOUT_MS = 30_000;
+
+export class ApiError extends Error {
+  constructor(status, problem) {
+    super(problem?.detail || problem?.title || `HTTP ${status}`);
+    this.name = 'ApiError';
+    this.status = status;
+    this.problem = problem ?? {};
+  }
+}
+
+export class NetworkError extends Error {
+  constructor(cause) {
+    super('network unavailable');
+    this.name = 'NetworkError';
+    this.cause = cause;
+  }
+}
+
+async function readProblem(response) {
+  try {
+    const body = await response.json();
+    return body && typeof body === 'object' ? body : { detail: String(body) };
+  } catch {
+    return { title: response.statusText };
+  }
+}
+
+export function createApi({ fetch = globalThis.fetch.bind(globalThis), baseUrl = '', getToken = async () => null, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
+  async function request(method, path, { body, headers = {}, auth = true } = {}) {
+    const allHeaders = { Accept: 'application/json', ...headers };
+    if (body !== undefined) allHeaders['Content-Type'] = 'application/json';
+    if (auth) {
+      const token = await getToken();
+      if (token) allHeaders.Authorization = `Bearer ${token}`;
+    }
+    const controller = new AbortController();
+    const timer = setTimeout(() => controller.abort(), timeoutMs);
+    let response;
+    try {
+      response = await fetch(`${baseUrl}${API_PREFIX}${path}`, {
+        method,
+        headers: allHeaders,
+        body: body === undefined ? undefined : JSON.stringify(body),
+        signal: controller.signal,
+        cache: 'no-store',
+      });
+    } catch (error) {
+      throw new NetworkError(error);
+    } finally {
+      clearTimeout(timer);
+    }
+    if (!response.ok) throw new ApiError(response.status, await readProblem(response));
+    if (response.status === 204) return null;
+    try {
+      return await response.json();
+    } catch (error) {
+      // A captive portal or proxy answering 200 with HTML is not our server.
+      throw new NetworkError(error);
+    }
+  }
+
+  const schemaHeader = (schema) => ({ [SCHEMA_HEADER]: String(schema ?? SCHEMA_VERSION) });
+
+  return {
+    request,
+    login: (username, password, deviceName) =>
+      request('POST', '/auth/login', { body: { username, password, device_name: deviceName }, auth: false }),
+    logout: () => request('POST', '/auth/logout', { body: {} }),
+    push: (body, schema) => request('POST', '/sync/push', { body, headers: schemaHeader(schema) }),
+    pull: (cursor, limit, schema) =>
+      request('GET', `/sync/pull?cursor=${encodeURIComponent(cursor)}&limit=${encodeURIComponent(limit)}`, {
+        headers: schemaHeader(schema),
+      }),
+    openapi: () => request('GET', '/openapi.json', { auth: false }),
+    health: () => request('GET', '/health', { auth: false }),
+  };
+}

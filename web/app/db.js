@@ -1,0 +1,120 @@
+/**
+ * Keep the device's data in IndexedDB, through the vendored idb wrapper.
+ *
+ * Object stores:
+ *
+ * - `records`   the server's state of every synced record in scope, keyed by
+ *               [type, id]; tombstones are kept (deleted: true) so a late
+ *               live event can never bring a deleted record back.
+ * - `outbox`    changesets not yet accepted by the server, in the order they
+ *               were made (autoIncrement `seq`); see outbox.js.
+ * - `attention` things the user must see: merges that lost fields, etc.
+ * - `meta`      small key/value facts: cursor, client id, token, user.
+ *
+ * Pending local edits are never written into `records`: the screens show the
+ * server's state with the outbox re-applied on top (merge.js), so a pull can
+ * overwrite `records` freely without losing anything the user typed.
+ */
+import { openDB } from '../vendor/idb/index.js';
+
+export const DB_NAME = 'weiguang';
+const DB_VERSION = 1;
+
+/** Open (and create or upgrade) the device database. */
+export async function openStore(name = DB_NAME) {
+  return openDB(name, DB_VERSION, {
+    upgrade(db, oldVersion) {
+      if (oldVersion < 1) {
+        const records = db.createObjectStore('records', { keyPath: ['type', 'id'] });
+        records.createIndex('type', 'type');
+        const outbox = db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
+        outbox.createIndex('id', 'id', { unique: true });
+        db.createObjectStore('attention', { keyPath: 'seq', autoIncrement: true });
+        db.createObjectStore('meta');
+      }
+    },
+  });
+}
+
+export async function getMeta(db, key, fallback = undefined) {
+  const value = await db.get('meta', key);
+  return value === undefined ? fallback : value;
+}
+
+export async function setMeta(db, key, value) {
+  await db.put('meta', value, key);
+}
+
+export async function deleteMeta(db, key) {
+  await db.delete('meta', key);
+}
+
+export async function getRecord(db, type, id) {
+  return db.get('records', [type, id]);
+}
+
+/** Return the live (not deleted) records of one type. */
+export async function recordsOfType(db, type) {
+  const all = await db.getAllFromIndex('records', 'type', type);
+  return all.filter((record) => !record.deleted);
+}
+
+/** Put a record unless the store already holds a newer version of it. */
+async function putIfNewer(store, record) {
+  const current = await store.get([record.type, record.id]);
+  if (current && current.version > record.version) return false;
+  await store.put({
+    type: record.type,
+    id: record.id,
+    version: record.version,
+    deleted: Boolean(record.deleted),
+    fields: record.deleted ? {} : { ...record.fields },
+  });
+  return true;
+}
+
+/**
+ * Store records and, in the same transaction, move the cursor.
+ *
+ * Atomic on purpose: the cursor must never be saved without the records it
+ * covers, or a crash between the two would skip them for good. The cursor
+ * never moves backwards. Pass cursor `undefined` to store records only.
+ */
+export async function storeRecords(db, records, cursor) {
+  const tx = db.transaction(['records', 'meta'], 'readwrite');
+  const store = tx.objectStore('records');
+  for (const record of records) {
+    await putIfNewer(store, record);
+  }
+  if (cursor !== undefined && cursor !== null) {
+    const meta = tx.objectStore('meta');
+    const current = (await meta.get('cursor')) ?? 0;
+    if (cursor > current) await meta.put(cursor, 'cursor');
+  }
+  await tx.done;
+}
+
+export async function getCursor(db) {
+  return getMeta(db, 'cursor', 0);
+}
+
+export async function addAttention(db, item) {
+  await db.add('attention', { ...item, at: item.at ?? new Date().toISOString() });
+}
+
+export async function listAttention(db) {
+  return db.getAll('attention');
+}
+
+export async function dismissAttention(db, seq) {
+  await db.delete('attention', seq);
+}
+
+/** Forget synced data (on sign-out of another user), keeping the outbox. */
+export async function clearSyncedData(db) {
+  const tx = db.transaction(['records', 'attention', 'meta'], 'readwrite');
+  await tx.objectStore('records').clear();
+  await tx.objectStore('attention').clear();
+  await tx.objectStore('meta').delete('cursor');
+  await tx.done;
+}

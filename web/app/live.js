@@ -1,0 +1,42 @@
+/**
+ * Receive live `changes` events over Socket.IO and hand them to the sync
+ * engine.
+ *
+ * The socket authenticates with `auth: {token}`. On every (re)connect the
+ * engine runs a round, since events sent while disconnected are lost. A
+ * refused connection (bad or revoked token) is not retried by the client
+ * library; the engine's next HTTP call will meet the same 401 and ask the
+ * user to sign in, after which connectLive() is called again.
+ */
+import { io } from '../vendor/socket.io/socket.io.esm.min.js';
+
+export function connectLive({ token, engine, url = undefined, onStatus = () => {} }) {
+  const socket = io(url, {
+    auth: { token },
+    // Long-polling first works through the proxies guards' phones meet;
+    // the client upgrades to WebSocket when it can.
+    transports: ['polling', 'websocket'],
+    reconnectionDelayMax: 60_000,
+  });
+  socket.on('connect', () => {
+    onStatus(true);
+    engine.requestSync().catch(() => {});
+  });
+  socket.on('disconnect', () => onStatus(false));
+  socket.on('connect_error', () => {
+    onStatus(false);
+    if (!socket.active) engine.requestSync().catch(() => {}); // refused: let HTTP find out why
+  });
+  socket.on('changes', (event) => {
+    engine.handleLive(event).catch(() => {});
+  });
+  return {
+    /** Reconnect a socket the server refused, once HTTP works again. */
+    ensureConnected() {
+      if (!socket.connected && !socket.active) socket.connect();
+    },
+    close() {
+      socket.disconnect();
+    },
+  };
+}

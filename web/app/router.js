@@ -1,0 +1,93 @@
+/**
+ * Map the location hash to a screen and draw it.
+ *
+ * Hash routes (#/tasks/ID) keep every screen reachable offline from the one
+ * cached index.html, whatever the server's fallback does. A screen module
+ * exports {render(app, params) → Promise<Node>, live?, public?}; `live`
+ * screens are redrawn when records or the outbox change, keeping what the
+ * user was typing and where the focus was.
+ */
+import { h, mount } from './ui/dom.js';
+
+/** Find the route for a path: patterns like '/tasks/:id'. Pure. */
+export function matchRoute(routes, path) {
+  const parts = path.split('/').filter(Boolean);
+  for (const [pattern, screen] of routes) {
+    const want = pattern.split('/').filter(Boolean);
+    if (want.length !== parts.length) continue;
+    const params = {};
+    const ok = want.every((segment, i) => {
+      if (segment.startsWith(':')) {
+        params[segment.slice(1)] = decodeURIComponent(parts[i]);
+        return true;
+      }
+      return segment === parts[i];
+    });
+    if (ok) return { screen, params };
+  }
+  return null;
+}
+
+export function currentPath() {
+  return globalThis.location.hash.replace(/^#/, '') || '/';
+}
+
+/** Remember typed values and focus so a live redraw does not eat them. */
+function snapshot(outlet) {
+  const values = new Map();
+  for (const field of outlet.querySelectorAll('input[id], textarea[id], select[id]')) {
+    if (field.type !== 'password') values.set(field.id, field.value);
+  }
+  return { values, focusId: document.activeElement?.id || null };
+}
+
+function restore(outlet, { values, focusId }) {
+  for (const [id, value] of values) {
+    const field = outlet.querySelector(`#${CSS.escape(id)}`);
+    if (field) field.value = value;
+  }
+  if (focusId) outlet.querySelector(`#${CSS.escape(focusId)}`)?.focus();
+}
+
+export function createRouter({ outlet, routes, app, notFound }) {
+  let active = null;
+  let drawing = Promise.resolve();
+
+  async function draw({ keepState }) {
+    const path = currentPath();
+    const match = matchRoute(routes, path) ?? { screen: notFound, params: {} };
+    if (!match.screen.public && !app.user) {
+      app.navigate('/login');
+      return;
+    }
+    const saved = keepState ? snapshot(outlet) : null;
+    const node = await match.screen.render(app, match.params);
+    if (currentPath() !== path) return; // the user moved on while we drew
+    mount(outlet, node);
+    active = match.screen;
+    if (saved) restore(outlet, saved);
+    else outlet.querySelector('h1')?.focus();
+  }
+
+  // Draws run one after another so two redraws never interleave.
+  function queue(options) {
+    drawing = drawing.then(() => draw(options)).catch((error) => {
+      mount(outlet, h('p', { class: 'error', role: 'alert' }, String(error?.message ?? error)));
+    });
+    return drawing;
+  }
+
+  return {
+    start() {
+      globalThis.addEventListener('hashchange', () => queue({ keepState: false }));
+      return queue({ keepState: false });
+    },
+    /** Redraw the current screen if it follows live data. */
+    refresh() {
+      return active?.live ? queue({ keepState: true }) : drawing;
+    },
+    redraw() {
+      return queue({ keepState: true });
+    },
+  };
+}

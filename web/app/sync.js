@@ -1,0 +1,317 @@
+/**
+ * Run the sync loop: push the outbox, pull by cursor, apply live events.
+ *
+ * One loop per device, single-flight: asking for a sync while one runs only
+ * marks that another round is wanted, and every caller's promise settles
+ * when a round that started after its request has finished.
+ *
+ *                 requestSync() · live event · online · retry timer
+ *     ┌─────────┐ ────────────────────────────────────────────┐
+ *     │  idle   │ ◀──────────── clean round ─────────┐        ▼
+ *     └─────────┘                                    │   ┌──────────┐  a batch of eligible changesets
+ *          ▲  live event: local cursor ≥ prev:       │   │ pushing  │◀─┐ → POST /sync/push, settle
+ *          │  store records, move to event cursor    │   └────┬─────┘ ─┘   each changeset
+ *          │  (else / empty poke: want a round)      │        │ nothing eligible left
+ *          │                                         │   ┌────▼─────┐  page → store records and
+ *          │                                         └── │ pulling  │◀─┐ cursor in one transaction,
+ *          │                                             └────┬─────┘ ─┘ while `more`
+ *     ┌────┴────┐    retry timer (backoff with jitter)       │ no answer, 5xx, 429
+ *     │ waiting │ ◀──────────────────────────────────────────┘
+ *     └─────────┘
+ *     offline         navigator says offline: no attempts until `online`
+ *     signed_out      401 anywhere: stop; outbox kept; resumeAfterSignIn()
+ *     update_required 426: the server no longer takes our schema
+ *
+ * Rules this module keeps (numbered so tests can name them):
+ *
+ * 1. The cursor is saved only together with the page it covers.
+ * 2. A rejected changeset is set aside with its reason; only later
+ *    changesets touching the same records wait behind it.
+ * 3. An accepted changeset leaves the outbox; later edits of the same record
+ *    move onto the version the server gave it.
+ * 4. A live event applies only when the local cursor is at least its `prev`;
+ *    otherwise (and for an empty poke) the loop pulls.
+ * 5. A 401 never loses the outbox; the loop stops until sign-in.
+ */
+import { ApiError, NetworkError } from './api.js';
+import { createBackoff } from './backoff.js';
+import { addAttention, getCursor, getRecord, setMeta, storeRecords } from './db.js';
+import { applyChange } from './merge.js';
+
+export const PHASE = Object.freeze({
+  IDLE: 'idle',
+  PUSHING: 'pushing',
+  PULLING: 'pulling',
+  WAITING: 'waiting',
+  OFFLINE: 'offline',
+  SIGNED_OUT: 'signed_out',
+  UPDATE_REQUIRED: 'update_required',
+});
+
+export const PULL_PAGE_LIMIT = 500;
+export const PUSH_BATCH_SIZE = 50;
+
+const STOPPED = new Set([PHASE.SIGNED_OUT, PHASE.UPDATE_REQUIRED]);
+
+/** Strip a queued changeset down to what the wire carries. */
+function wireChangeset(changeset) {
+  return { id: changeset.id, made_at: changeset.made_at, changes: changeset.changes };
+}
+
+export function createSyncEngine({
+  db,
+  outbox,
+  transport,
+  clientId,
+  backoff = createBackoff(),
+  timers = globalThis,
+  now = () => new Date(),
+  pageLimit = PULL_PAGE_LIMIT,
+  pushBatchSize = PUSH_BATCH_SIZE,
+  online = true,
+}) {
+  const state = {
+    phase: online ? PHASE.IDLE : PHASE.OFFLINE,
+    online,
+    lastSyncAt: null,
+    firstSync: null, // {pages, records} while the first pull runs
+    lastError: null,
+    retryAt: null,
+  };
+  const listeners = new Set();
+  const events = [];
+  let roundWanted = false;
+  let running = null;
+  let retryTimer = null;
+
+  function emit(what) {
+    for (const listener of listeners) listener(what, state);
+  }
+
+  function setPhase(phase) {
+    if (state.phase === phase) return;
+    state.phase = phase;
+    emit('state');
+  }
+
+  function clearRetry() {
+    if (retryTimer !== null) timers.clearTimeout(retryTimer);
+    retryTimer = null;
+    state.retryAt = null;
+  }
+
+  function scheduleRetry() {
+    clearRetry();
+    const delay = backoff.next();
+    state.retryAt = new Date(now().getTime() + delay).toISOString();
+    retryTimer = timers.setTimeout(() => {
+      retryTimer = null;
+      // The timer has no one to report to: errors end up in state.lastError.
+      requestSync().catch(() => {});
+    }, delay);
+  }
+
+  async function settleApplied(changeset, result) {
+    for (const [index, changeResult] of (result.changes ?? []).entries()) {
+      const change = changeset.changes[index];
+      if (!change) continue;
+      if (changeResult.status === 'applied' && Number.isInteger(changeResult.version)) {
+        await outbox.rebase(change.type, change.id, change.base_version, changeResult.version);
+        // Show the accepted edit at once; the next pull brings the full truth.
+        const base = await getRecord(db, change.type, change.id);
+        const provisional = applyChange(base, change);
+        await storeRecords(db, [{ ...provisional, version: changeResult.version }]);
+      } else if (changeResult.status === 'merged') {
+        await addAttention(db, {
+          kind: 'merged',
+          changeset_id: changeset.id,
+          record: { type: change.type, id: change.id },
+          lost_fields: changeResult.lost_fields ?? [],
+          fields: change.fields ?? {},
+        });
+      }
+    }
+  }
+
+  async function settleRejected(changeset, result) {
+    await outbox.setAside(changeset.id, result.changes ?? []);
+    const serverRecords = (result.changes ?? []).map((c) => c.conflict?.record).filter(Boolean);
+    if (serverRecords.length) await storeRecords(db, serverRecords);
+  }
+
+  /** Apply a push response; return how many changesets it settled. */
+  async function applyPushResults(batch, response) {
+    const results = new Map((response?.results ?? []).map((r) => [r.id, r]));
+    const accepted = [];
+    for (const changeset of batch) {
+      const result = results.get(changeset.id);
+      if (!result) continue; // not settled: stays pending and goes again
+      if (result.status === 'applied') {
+        await settleApplied(changeset, result);
+        accepted.push(changeset.id);
+      } else {
+        await settleRejected(changeset, result);
+      }
+    }
+    if (accepted.length) {
+      await outbox.remove(accepted);
+      await setMeta(db, 'lastAcceptedChangeset', { id: accepted.at(-1), at: now().toISOString() });
+    }
+    return results.size ? batch.filter((c) => results.has(c.id)).length : 0;
+  }
+
+  async function pushAll() {
+    for (;;) {
+      const batch = await outbox.eligible(pushBatchSize);
+      if (batch.length === 0) return;
+      setPhase(PHASE.PUSHING);
+      const response = await transport.push(
+        { client_id: clientId, changesets: batch.map(wireChangeset) },
+        batch[0].schema,
+      );
+      const settled = await applyPushResults(batch, response);
+      emit('outbox');
+      emit('records');
+      if (settled === 0) return; // the server settled nothing: do not spin
+    }
+  }
+
+  async function pullAll() {
+    let cursor = await getCursor(db);
+    if (cursor === 0) state.firstSync = { pages: 0, records: 0 };
+    setPhase(PHASE.PULLING);
+    for (;;) {
+      const page = await transport.pull(cursor, pageLimit);
+      const changes = page?.changes ?? [];
+      await storeRecords(db, changes, page?.cursor);
+      if (state.firstSync) {
+        state.firstSync.pages += 1;
+        state.firstSync.records += changes.length;
+        emit('state');
+      }
+      if (changes.length) emit('records');
+      const next = Number.isInteger(page?.cursor) ? page.cursor : cursor;
+      if (!page?.more || next <= cursor) break; // `next <= cursor`: never loop on a stuck cursor
+      cursor = next;
+    }
+    state.firstSync = null;
+  }
+
+  function handleError(error) {
+    state.lastError = { status: error.status ?? null, message: error.message, problem: error.problem ?? null };
+    state.firstSync = null;
+    if (error instanceof ApiError && error.status === 401) {
+      clearRetry();
+      setPhase(PHASE.SIGNED_OUT);
+    } else if (error instanceof ApiError && error.status === 426) {
+      clearRetry();
+      setPhase(PHASE.UPDATE_REQUIRED);
+    } else if (error instanceof NetworkError || error instanceof ApiError) {
+      setPhase(PHASE.WAITING);
+      scheduleRetry();
+    } else {
+      throw error; // a bug of ours: let the caller see it
+    }
+  }
+
+  async function round() {
+    // Events received before this round's pull are covered by it.
+    events.length = 0;
+    if (!state.online) {
+      setPhase(PHASE.OFFLINE);
+      return;
+    }
+    clearRetry();
+    try {
+      await pushAll();
+      await pullAll();
+      backoff.reset();
+      state.lastSyncAt = now().toISOString();
+      state.lastError = null;
+      setPhase(PHASE.IDLE);
+      emit('synced');
+    } catch (error) {
+      handleError(error);
+    }
+  }
+
+  async function applyLive(event) {
+    const changes = Array.isArray(event?.changes) ? event.changes : [];
+    const cursor = await getCursor(db);
+    if (changes.length === 0 || !Number.isInteger(event.prev) || cursor < event.prev) {
+      roundWanted = true;
+      return;
+    }
+    await storeRecords(db, changes, event.cursor);
+    emit('records');
+  }
+
+  async function loop() {
+    while ((roundWanted || events.length) && !STOPPED.has(state.phase)) {
+      if (roundWanted) {
+        roundWanted = false;
+        await round();
+      } else {
+        await applyLive(events.shift());
+      }
+    }
+  }
+
+  function kick() {
+    if (!running) {
+      running = loop().finally(() => {
+        running = null;
+      });
+    }
+    return running;
+  }
+
+  return {
+    state,
+
+    /** Listen to 'state', 'records', 'outbox' and 'synced'; return an unsubscribe. */
+    subscribe(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+
+    /** Ask for a full round; settle when a round after this call has run. */
+    async requestSync() {
+      roundWanted = true;
+      // A loop already past its last check would miss the flag: chain one more.
+      while (roundWanted && !STOPPED.has(state.phase)) {
+        await kick();
+      }
+    },
+
+    /** Take a Socket.IO `changes` event. */
+    async handleLive(event) {
+      events.push(event);
+      await kick();
+    },
+
+    setOnline(isOnline) {
+      state.online = isOnline;
+      if (!isOnline) {
+        clearRetry();
+        setPhase(PHASE.OFFLINE);
+        return Promise.resolve();
+      }
+      if (state.phase === PHASE.OFFLINE) setPhase(PHASE.IDLE);
+      return this.requestSync();
+    },
+
+    /** Leave signed_out after a new sign-in and sync what waited. */
+    async resumeAfterSignIn() {
+      if (state.phase === PHASE.SIGNED_OUT) setPhase(state.online ? PHASE.IDLE : PHASE.OFFLINE);
+      await this.requestSync();
+    },
+
+    /** Stop retrying (sign-out, tests). */
+    stop() {
+      clearRetry();
+    },
+
+    applyPushResults,
+  };
+}
