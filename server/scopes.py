@@ -40,11 +40,16 @@ def resolve(user: User) -> ResolvedScope:
 
 
 def rooms_of(user: User) -> list[str]:
-    """Return the Socket.IO rooms a socket of ``user`` joins."""
+    """Return the Socket.IO rooms a socket of ``user`` joins (see ``room``)."""
     scope = resolve(user)
-    return [f"compound:{c}" for c in sorted(scope.compound_ids)] + [
-        f"building:{b}" for b in sorted(scope.building_ids)
+    return [room(user.role, "compound", c) for c in sorted(scope.compound_ids)] + [
+        room(user.role, "building", b) for b in sorted(scope.building_ids)
     ]
+
+
+def room(role: str, kind: str, ref_id: str) -> str:
+    """Name the room of one role in one compound or building."""
+    return f"{role}:{kind}:{ref_id}"
 
 
 def buildings_of(compound_ids: frozenset[str]) -> frozenset[str]:

@@ -1,6 +1,12 @@
 """The SQLAlchemy models; importing this package registers them all."""
 
-from server.models.accounts import DeviceToken, LoginFailure, User, UserScopeItem
+from server.models.accounts import (
+    DeviceToken,
+    LoginFailure,
+    SocketSession,
+    User,
+    UserScopeItem,
+)
 from server.models.audit import AuditEntry
 from server.models.neighbourhood import Neighbourhood
 from server.models.records import ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
@@ -14,6 +20,7 @@ __all__ = [
     "RecordRow",
     "RecordScope",
     "ScopeExit",
+    "SocketSession",
     "SyncState",
     "User",
     "UserScopeItem",

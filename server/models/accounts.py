@@ -76,3 +76,19 @@ class LoginFailure(db.Model):
     username: Mapped[str] = mapped_column(String(64))
     address: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class SocketSession(db.Model):
+    """An open Socket.IO connection and the device token it was opened with.
+
+    Kept so that revoking a token can disconnect its sockets in whichever
+    server process holds them.
+    """
+
+    __tablename__ = "socket_session"
+
+    sid: Mapped[str] = mapped_column(String(64), primary_key=True)
+    device_token_id: Mapped[int] = mapped_column(
+        ForeignKey("device_token.id", ondelete="CASCADE"), index=True
+    )
+    opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

@@ -23,6 +23,7 @@ EXPECTED_TABLES = {
     "record",
     "record_scope",
     "scope_exit",
+    "socket_session",
     "sync_state",
     "user_account",
     "user_scope_item",

@@ -1,0 +1,34 @@
+"""The API description is generated from the schemas and readable as a page."""
+
+from __future__ import annotations
+
+from server.schemas.accounts import LOGIN
+
+
+def test_description_is_public_and_lists_operations(client):
+    reply = client.get("/api/v1/openapi.json")
+    assert reply.status_code == 200
+    spec = reply.get_json()
+    assert spec["openapi"].startswith("3.")
+    assert spec["info"]["x-weiguang-schema"] == {"current": 1, "oldest": 1}
+    assert "post" in spec["paths"]["/api/v1/auth/login"]
+    assert spec["paths"]["/api/v1/auth/login"]["post"]["security"] == []
+    assert spec["paths"]["/api/v1/users/me"]["get"]["security"] == [{"bearer": []}]
+
+
+def test_description_follows_the_marshmallow_schemas(client):
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    login = next(
+        s
+        for name, s in schemas.items()
+        if name.startswith("Login") and "password" in s["properties"]
+    )
+    assert set(login["properties"]) == set(LOGIN.fields)
+    assert set(login["required"]) == {n for n, f in LOGIN.fields.items() if f.required}
+
+
+def test_docs_page_renders_every_path(client):
+    page = client.get("/api/v1/docs").get_data(as_text=True)
+    spec = client.get("/api/v1/openapi.json").get_json()
+    for path in spec["paths"]:
+        assert path in page
