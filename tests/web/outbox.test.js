@@ -29,6 +29,7 @@ test('the outbox survives closing and reopening the database', async () => {
 test('changesets keep the order they were made in', async () => {
   const outbox = await anOutbox(await freshDb());
   for (const id of ['a', 'b', 'c']) await outbox.add([aClaim({ id })]);
+  // (distinct records, so all three fit in one batch)
   assert.deepEqual((await outbox.eligible()).map((c) => c.changes[0].id), ['a', 'b', 'c']);
 });
 
@@ -56,6 +57,22 @@ test('blocking is transitive through a blocked changeset', async () => {
   const second = await outbox.add([aClaim({ id: 't2' })]);
   await outbox.setAside(bad.id, []);
   assert.deepEqual(await outbox.blocked(), [both.id, second.id]);
+});
+
+test('a push batch holds one changeset per record; the rest wait in order', async () => {
+  const outbox = await anOutbox(await freshDb());
+  const claim = await outbox.add([aClaim({ id: 't1' })]);
+  const start = await outbox.add([{ ...aClaim({ id: 't1' }), fields: { status: 'in_progress' } }]);
+  const both = await outbox.add([aClaim({ id: 't2' }), aClaim({ id: 't1' })]);
+  const other = await outbox.add([aClaim({ id: 't3' })]);
+  const afterBoth = await outbox.add([aClaim({ id: 't2' })]);
+  assert.deepEqual((await outbox.eligible()).map((c) => c.id), [claim.id, other.id]);
+  await outbox.remove([claim.id, other.id]);
+  assert.deepEqual((await outbox.eligible()).map((c) => c.id), [start.id]);
+  await outbox.remove([start.id]);
+  assert.deepEqual((await outbox.eligible()).map((c) => c.id), [both.id]);
+  await outbox.remove([both.id]);
+  assert.deepEqual((await outbox.eligible()).map((c) => c.id), [afterBoth.id]);
 });
 
 test('eligible batches stop at a schema change', async () => {

@@ -103,15 +103,25 @@ export function createOutbox(db, { now = () => new Date(), uuid = () => crypto.r
     },
 
     /**
-     * Return the next changesets to push: pending, not blocked, all of one
-     * schema (the push header names one), at most `limit`, in order.
+     * Return the next changesets to push, in order: pending, not blocked, all
+     * of one schema (the push header names one), at most `limit`, and at
+     * most one per record. The last rule lets the result of an edit decide
+     * the fate of the next edit of the same record: if the server rejects a
+     * claim, the "start" queued after it is held back instead of being
+     * judged on its own. A changeset deferred this way defers those after it
+     * on its records, so their order is kept.
      */
     async eligible(limit = 50) {
       const queue = await all();
       const blocked = blockedIds(queue);
+      const taken = new Set();
       const batch = [];
       for (const changeset of queue) {
         if (changeset.state !== 'pending' || blocked.has(changeset.id)) continue;
+        const keys = recordKeys(changeset);
+        const deferred = keys.some((key) => taken.has(key));
+        keys.forEach((key) => taken.add(key));
+        if (deferred) continue;
         if (batch.length && changeset.schema !== batch[0].schema) break;
         batch.push(changeset);
         if (batch.length >= limit) break;

@@ -106,8 +106,9 @@ export function createSyncEngine({
     state.retryAt = new Date(now().getTime() + delay).toISOString();
     retryTimer = timers.setTimeout(() => {
       retryTimer = null;
-      // The timer has no one to report to: errors end up in state.lastError.
-      requestSync().catch(() => {});
+      // Nobody awaits a timer: failures are already in state.lastError. The
+      // promise is returned for tests that drive the timers by hand.
+      return requestSync().catch(() => {});
     }, delay);
   }
 
@@ -266,6 +267,15 @@ export function createSyncEngine({
     return running;
   }
 
+  /** Ask for a full round; settle when a round after this call has run. */
+  async function requestSync() {
+    roundWanted = true;
+    // A loop already past its last check would miss the flag: start one more.
+    while (roundWanted && !STOPPED.has(state.phase)) {
+      await kick();
+    }
+  }
+
   return {
     state,
 
@@ -275,14 +285,7 @@ export function createSyncEngine({
       return () => listeners.delete(listener);
     },
 
-    /** Ask for a full round; settle when a round after this call has run. */
-    async requestSync() {
-      roundWanted = true;
-      // A loop already past its last check would miss the flag: chain one more.
-      while (roundWanted && !STOPPED.has(state.phase)) {
-        await kick();
-      }
-    },
+    requestSync,
 
     /** Take a Socket.IO `changes` event. */
     async handleLive(event) {
@@ -298,13 +301,13 @@ export function createSyncEngine({
         return Promise.resolve();
       }
       if (state.phase === PHASE.OFFLINE) setPhase(PHASE.IDLE);
-      return this.requestSync();
+      return requestSync();
     },
 
     /** Leave signed_out after a new sign-in and sync what waited. */
     async resumeAfterSignIn() {
       if (state.phase === PHASE.SIGNED_OUT) setPhase(state.online ? PHASE.IDLE : PHASE.OFFLINE);
-      await this.requestSync();
+      await requestSync();
     },
 
     /** Stop retrying (sign-out, tests). */

@@ -1,0 +1,256 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { getCursor, getRecord, listAttention, storeRecords } from '../../web/app/db.js';
+import { createBackoff } from '../../web/app/backoff.js';
+import { createSyncEngine, PHASE } from '../../web/app/sync.js';
+import { createFakeServer } from './fake-server.js';
+import { aClaim, anOutbox, freshDb, manualTimers } from './helpers.js';
+
+async function setup({ pageLimit = 500, online = true } = {}) {
+  const db = await freshDb();
+  const outbox = await anOutbox(db);
+  const server = createFakeServer();
+  const timers = manualTimers();
+  const engine = createSyncEngine({
+    db, outbox, transport: server.transport, clientId: 'client-1', timers, pageLimit, online,
+    backoff: createBackoff({ baseMs: 1000, random: () => 1 }),
+  });
+  return { db, outbox, server, timers, engine };
+}
+
+test('rule 1: a first sync pulls page by page and saves the cursor with each page', async () => {
+  const { db, server, engine } = await setup({ pageLimit: 2 });
+  for (let i = 0; i < 5; i += 1) server.seed('task', `t${i}`, { title: `task ${i}`, status: 'open' });
+  const progress = [];
+  engine.subscribe((what, state) => what === 'state' && state.firstSync && progress.push(state.firstSync.records));
+  await engine.requestSync();
+  assert.deepEqual(server.calls.pull.map((c) => c.cursor), [0, 2, 4]);
+  assert.equal(await getCursor(db), 5);
+  assert.equal((await getRecord(db, 'task', 't4')).fields.title, 'task 4');
+  assert.deepEqual(progress, [0, 2, 4, 5]);
+  assert.equal(engine.state.firstSync, null);
+  assert.equal(engine.state.phase, PHASE.IDLE);
+  assert.ok(engine.state.lastSyncAt);
+});
+
+test('rule 1: a pull that fails mid-way resumes from the last stored page', async () => {
+  const { db, server, engine, timers } = await setup({ pageLimit: 2 });
+  for (let i = 0; i < 5; i += 1) server.seed('task', `t${i}`, { status: 'open' });
+  const realPull = server.transport.pull;
+  let calls = 0;
+  server.transport.pull = async (...args) => {
+    calls += 1;
+    if (calls === 2) server.failNextWith('network');
+    return realPull(...args);
+  };
+  await engine.requestSync();
+  assert.equal(engine.state.phase, PHASE.WAITING);
+  assert.equal(await getCursor(db), 2, 'the first page is kept');
+  await timers.fireAll();
+  assert.equal(await getCursor(db), 5);
+  assert.deepEqual(server.calls.pull.map((c) => c.cursor), [0, 2, 2, 4]);
+});
+
+test('the outbox is pushed before pulling, with the schema header and client id', async () => {
+  const { outbox, server, engine } = await setup();
+  server.seed('task', 't1', { status: 'open' });
+  await outbox.add([aClaim({ base_version: 1 })]);
+  await engine.requestSync();
+  assert.equal(server.calls.push.length, 1);
+  const [{ body, schema }] = server.calls.push;
+  assert.equal(schema, 1);
+  assert.equal(body.client_id, 'client-1');
+  assert.deepEqual(Object.keys(body.changesets[0]).sort(), ['changes', 'id', 'made_at']);
+  assert.equal(await outbox.count(), 0);
+  assert.equal(server.records.get('t1').fields.status, 'claimed');
+});
+
+test('rule 3: an accepted edit shows at once and later edits move onto its version', async () => {
+  const { db, outbox, server, engine } = await setup();
+  server.seed('task', 't1', { status: 'open' });
+  await storeRecords(db, [server.records.get('t1')], 1);
+  const first = await outbox.add([aClaim({ base_version: 1 })]);
+  const second = await outbox.add([{ ...aClaim({ base_version: 1 }), fields: { status: 'in_progress' } }]);
+  const batch = await outbox.eligible();
+  assert.deepEqual(batch.map((c) => c.id), [first.id], 'one changeset per record per push');
+  await engine.applyPushResults(batch, await server.transport.push({ client_id: 'c', changesets: batch }));
+  assert.equal(await outbox.byId(first.id), undefined);
+  assert.equal((await outbox.byId(second.id)).changes[0].base_version, 2);
+  const shown = await getRecord(db, 'task', 't1');
+  assert.equal(shown.version, 2);
+  assert.equal(shown.fields.status, 'claimed');
+});
+
+test('rule 2: a rejected changeset is set aside with its reason and the server record; others still go', async () => {
+  const { db, outbox, server, engine } = await setup();
+  server.seed('task', 't1', { status: 'open' });
+  server.seed('task', 't2', { status: 'open' });
+  server.otherUserWrites('task', 't1', { status: 'claimed', assignee_id: 'u-vol-b' });
+  const lost = await outbox.add([aClaim({ id: 't1', base_version: 1 })]);
+  const blocked = await outbox.add([{ ...aClaim({ id: 't1', base_version: 1 }), fields: { notes: 'on my way' } }]);
+  const fine = await outbox.add([aClaim({ id: 't2', base_version: 2 })]);
+  await engine.requestSync();
+
+  const setAside = await outbox.byId(lost.id);
+  assert.equal(setAside.state, 'rejected');
+  assert.equal(setAside.rejection.changes[0].conflict.code, 'already_claimed');
+  assert.equal((await outbox.byId(blocked.id)).state, 'pending', 'kept, not pushed');
+  assert.equal(await outbox.byId(fine.id), undefined);
+  assert.deepEqual(server.calls.push[0].body.changesets.map((c) => c.id), [lost.id, fine.id]);
+  assert.equal((await getRecord(db, 'task', 't1')).fields.assignee_id, 'u-vol-b', 'the server record is shown');
+});
+
+test('a merged change is accepted and leaves a notice naming the lost fields', async () => {
+  const { db, outbox, engine } = await setup();
+  const changeset = await outbox.add([{ ...aClaim(), fields: { notes: 'mine' } }]);
+  await engine.applyPushResults([changeset], {
+    results: [{ id: changeset.id, status: 'applied', changes: [{ type: 'task', id: 't1', status: 'merged', version: 8, lost_fields: ['notes'] }] }],
+  });
+  assert.equal(await outbox.count(), 0);
+  const [notice] = await listAttention(db);
+  assert.equal(notice.kind, 'merged');
+  assert.deepEqual(notice.lost_fields, ['notes']);
+  assert.deepEqual(notice.fields, { notes: 'mine' });
+});
+
+test('a changeset missing from the results stays pending', async () => {
+  const { outbox, engine } = await setup();
+  const changeset = await outbox.add([aClaim()]);
+  assert.equal(await engine.applyPushResults([changeset], { results: [] }), 0);
+  assert.equal((await outbox.byId(changeset.id)).state, 'pending');
+});
+
+test('rule 4: a live event applies when the local cursor is at least prev', async () => {
+  const { db, server, engine } = await setup();
+  await storeRecords(db, [], 10);
+  await engine.handleLive({ prev: 10, cursor: 11, changes: [{ type: 'task', id: 'x', version: 11, deleted: false, fields: { title: 'live' } }] });
+  assert.equal(await getCursor(db), 11);
+  assert.equal((await getRecord(db, 'task', 'x')).fields.title, 'live');
+  assert.equal(server.calls.pull.length, 0);
+});
+
+test('rule 4: a live event from beyond the local cursor makes the loop pull instead', async () => {
+  const { db, server, engine } = await setup();
+  server.seed('task', 'a', { title: 'missed' });
+  const b = server.seed('task', 'b', { title: 'announced' });
+  await storeRecords(db, [], 0);
+  await engine.handleLive({ prev: 1, cursor: 2, changes: [b] });
+  assert.deepEqual(server.calls.pull.map((c) => c.cursor), [0]);
+  assert.equal((await getRecord(db, 'task', 'a')).fields.title, 'missed');
+  assert.equal(await getCursor(db), 2);
+});
+
+test('rule 4: an empty poke makes the loop pull', async () => {
+  const { server, engine } = await setup();
+  await engine.handleLive({ prev: 0, cursor: 3, changes: [] });
+  assert.equal(server.calls.pull.length, 1);
+});
+
+test('an old live event never overwrites a newer record nor moves the cursor back', async () => {
+  const { db, engine } = await setup();
+  await storeRecords(db, [{ type: 'task', id: 'x', version: 20, deleted: false, fields: { title: 'new' } }], 20);
+  await engine.handleLive({ prev: 5, cursor: 6, changes: [{ type: 'task', id: 'x', version: 6, deleted: false, fields: { title: 'old' } }] });
+  assert.equal((await getRecord(db, 'task', 'x')).fields.title, 'new');
+  assert.equal(await getCursor(db), 20);
+});
+
+test('a tombstone is kept so the record stays deleted', async () => {
+  const { db, engine } = await setup();
+  await storeRecords(db, [{ type: 'task', id: 'x', version: 3, deleted: false, fields: { title: 't' } }], 3);
+  await engine.handleLive({ prev: 3, cursor: 4, changes: [{ type: 'task', id: 'x', version: 4, deleted: true, fields: {} }] });
+  const record = await getRecord(db, 'task', 'x');
+  assert.equal(record.deleted, true);
+  assert.deepEqual(record.fields, {});
+});
+
+test('rule 5: a 401 stops the loop, keeps the outbox, and resumes after sign-in', async () => {
+  const { outbox, server, engine, timers } = await setup();
+  server.seed('task', 't1', { status: 'open' });
+  await outbox.add([aClaim({ base_version: 1 })]);
+  server.failNextWith(401);
+  await engine.requestSync();
+  assert.equal(engine.state.phase, PHASE.SIGNED_OUT);
+  assert.equal(await outbox.count(), 1);
+  assert.deepEqual(timers.scheduled, [], 'no retry while signed out');
+  await engine.requestSync();
+  assert.equal(server.calls.push.length, 1, 'no attempt until sign-in');
+  await engine.resumeAfterSignIn();
+  assert.equal(engine.state.phase, PHASE.IDLE);
+  assert.equal(await outbox.count(), 0);
+});
+
+test('a 426 stops the loop until the app updates', async () => {
+  const { server, engine } = await setup();
+  server.failNextWith(426);
+  await engine.requestSync();
+  assert.equal(engine.state.phase, PHASE.UPDATE_REQUIRED);
+});
+
+test('network failures and 5xx retry with growing delays', async () => {
+  const { server, engine, timers } = await setup();
+  server.failNextWith('network');
+  await engine.requestSync();
+  assert.equal(engine.state.phase, PHASE.WAITING);
+  assert.deepEqual(timers.scheduled, [1000]);
+  server.failNextWith(503);
+  await timers.fireAll();
+  assert.deepEqual(timers.scheduled, [2000]);
+  await timers.fireAll();
+  assert.equal(engine.state.phase, PHASE.IDLE);
+  assert.deepEqual(timers.scheduled, []);
+});
+
+test('offline: no attempts until back online, then one round', async () => {
+  const { outbox, server, engine } = await setup({ online: false });
+  await outbox.add([aClaim()]);
+  await engine.requestSync();
+  assert.equal(engine.state.phase, PHASE.OFFLINE);
+  assert.equal(server.calls.push.length + server.calls.pull.length, 0);
+  server.seed('task', 't1', { status: 'open' });
+  await engine.setOnline(true);
+  assert.equal(server.calls.push.length, 1);
+  assert.equal(engine.state.phase, PHASE.IDLE);
+});
+
+test('single flight: requests during a round share it and add at most one more', async () => {
+  const { server, engine } = await setup();
+  let release;
+  const gate = new Promise((resolve) => { release = resolve; });
+  const realPull = server.transport.pull;
+  let inFlight = 0;
+  let maxInFlight = 0;
+  server.transport.pull = async (...args) => {
+    inFlight += 1;
+    maxInFlight = Math.max(maxInFlight, inFlight);
+    await gate;
+    inFlight -= 1;
+    return realPull(...args);
+  };
+  const requests = [engine.requestSync(), engine.requestSync(), engine.requestSync()];
+  release();
+  await Promise.all(requests);
+  assert.equal(maxInFlight, 1);
+  assert.equal(server.calls.pull.length, 2, 'the first round, then one more for the requests made during it');
+});
+
+test('retrying a push after a lost response does not apply it twice', async () => {
+  const { outbox, server, engine, timers } = await setup();
+  server.seed('task', 't1', { status: 'open', notes: '' });
+  await outbox.add([{ ...aClaim({ base_version: 1 }), fields: { notes: 'once' } }]);
+  const realPush = server.transport.push;
+  let first = true;
+  server.transport.push = async (...args) => {
+    const response = await realPush(...args);
+    if (first) {
+      first = false;
+      throw new (await import('../../web/app/api.js')).NetworkError(new Error('response lost'));
+    }
+    return response;
+  };
+  await engine.requestSync();
+  assert.equal(await outbox.count(), 1, 'still queued: we never heard back');
+  await timers.fireAll();
+  assert.equal(await outbox.count(), 0);
+  assert.equal(server.records.get('t1').version, 2, 'written once');
+});
