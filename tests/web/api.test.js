@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+
+import { ApiError, createApi, NetworkError } from '../../web/app/api.js';
+
+function fakeFetch(respond) {
+  const calls = [];
+  const fetch = async (url, init) => {
+    calls.push({ url, init });
+    return respond(url, init);
+  };
+  return { fetch, calls };
+}
+
+const json = (status, body, type = 'application/json') =>
+  new Response(JSON.stringify(body), { status, headers: { 'Content-Type': type } });
+
+test('calls carry the bearer token and the schema header on push and pull', async () => {
+  const { fetch, calls } = fakeFetch(() => json(200, { changes: [], cursor: 0, more: false }));
+  const api = createApi({ fetch, getToken: async () => 'tok-1' });
+  await api.pull(12, 500);
+  await api.push({ client_id: 'c', changesets: [] }, 1);
+  assert.equal(calls[0].url, '/api/v1/sync/pull?cursor=12&limit=500');
+  assert.equal(calls[0].init.headers.Authorization, 'Bearer tok-1');
+  assert.equal(calls[0].init.headers['Weiguang-Schema'], '1');
+  assert.equal(calls[1].init.method, 'POST');
+  assert.equal(JSON.parse(calls[1].init.body).client_id, 'c');
+});
+
+test('login sends no token and names the device', async () => {
+  const { fetch, calls } = fakeFetch(() => json(200, { token: 't', user: { id: 'u' } }));
+  const api = createApi({ fetch, getToken: async () => 'old' });
+  await api.login('vol-a', 'pw', 'phone');
+  assert.equal(calls[0].init.headers.Authorization, undefined);
+  assert.deepEqual(JSON.parse(calls[0].init.body), { username: 'vol-a', password: 'pw', device_name: 'phone' });
+});
+
+test('problem+json errors become ApiError with status and problem', async () => {
+  const problem = { type: 'about:blank', title: 'Unauthorized', status: 401, detail: 'token revoked' };
+  const { fetch } = fakeFetch(() => json(401, problem, 'application/problem+json'));
+  const error = await createApi({ fetch }).pull(0, 10).catch((e) => e);
+  assert.ok(error instanceof ApiError);
+  assert.equal(error.status, 401);
+  assert.deepEqual(error.problem, problem);
+  assert.equal(error.message, 'token revoked');
+});
+
+test('no answer at all is a NetworkError, as is a 200 that is not JSON', async () => {
+  const down = createApi({ fetch: async () => { throw new TypeError('Failed to fetch'); } });
+  await assert.rejects(down.health(), NetworkError);
+  const portal = createApi({ fetch: async () => new Response('<html>wifi login</html>', { status: 200 }) });
+  await assert.rejects(portal.health(), NetworkError);
+});
+
+test('a request that hangs is aborted after the timeout', async () => {
+  const hang = (url, init) => new Promise((resolve, reject) => {
+    init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
+  });
+  await assert.rejects(createApi({ fetch: hang, timeoutMs: 10 }).health(), NetworkError);
+});
