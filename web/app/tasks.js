@@ -18,7 +18,8 @@ export const ACTIONS = Object.freeze(['claim', 'start', 'done', 'fail', 'note', 
 const WORKERS = new Set(['volunteer']);
 const FINISHED = new Set(['done', 'failed', 'cancelled']);
 
-const isMine = (task, user) => task.fields.assignee_id === user.id;
+// Ids are compared as strings: the server's user ids may be numbers.
+export const isMine = (task, user) => task.fields.assignee_id != null && String(task.fields.assignee_id) === String(user.id);
 
 /** Return the actions `user` can take on `task`, in display order. */
 export function availableActions(task, user) {

@@ -30,12 +30,16 @@ export async function mayActivateUpdate({ outbox, api }) {
   return serverAccepts(supportedSchemas(openapi), schemas) ? { ok: true } : { ok: false, reason: 'unsupported' };
 }
 
+// Set when the user tapped "reload": only then does a new controller reload
+// the page (the first install also changes controller, via clients.claim).
+let updateAccepted = false;
+
 /** Register /sw.js; call onUpdateReady(registration) when a new version waits. */
 export async function registerServiceWorker({ onUpdateReady }) {
   if (!('serviceWorker' in navigator)) return null;
   let reloading = false;
   navigator.serviceWorker.addEventListener('controllerchange', () => {
-    if (reloading) return;
+    if (reloading || !updateAccepted) return;
     reloading = true;
     globalThis.location.reload();
   });
@@ -55,5 +59,6 @@ export async function registerServiceWorker({ onUpdateReady }) {
 
 /** Tell the waiting worker to take over (the page reloads on controllerchange). */
 export function activateWaiting(registration) {
+  updateAccepted = true;
   registration.waiting?.postMessage({ type: 'SKIP_WAITING' });
 }

@@ -1,5 +1,6 @@
 /** Words for task fields, shared by the task screens. */
 import { formatTime, t } from '../i18n.js';
+import { isMine } from '../tasks.js';
 
 export function statusLabel(status) {
   return t(`task.status.${status}`);
@@ -14,9 +15,8 @@ export function priorityLabel(priority) {
 }
 
 export function assigneeLabel(task, user) {
-  const id = task.fields.assignee_id;
-  if (!id) return t('task.unassigned');
-  return id === user.id ? t('task.assigned_to_you') : t('task.assigned_to_other');
+  if (task.fields.assignee_id == null) return t('task.unassigned');
+  return isMine(task, user) ? t('task.assigned_to_you') : t('task.assigned_to_other');
 }
 
 export function dueLabel(task) {

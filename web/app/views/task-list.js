@@ -1,6 +1,6 @@
 /** List the tasks in the user's scope, most urgent first. */
 import { t } from '../i18n.js';
-import { compareTasks } from '../tasks.js';
+import { compareTasks, isMine } from '../tasks.js';
 import { syncBadge } from '../ui/badge.js';
 import { h } from '../ui/dom.js';
 import { field, screen } from '../ui/screen.js';
@@ -9,7 +9,7 @@ import { assigneeLabel, dueLabel, kindLabel, priorityLabel, statusLabel } from '
 export const FILTERS = Object.freeze({
   active: (task) => !['done', 'failed', 'cancelled'].includes(task.fields.status),
   open: (task) => task.fields.status === 'open',
-  mine: (task, user) => task.fields.assignee_id === user.id,
+  mine: (task, user) => isMine(task, user),
   all: () => true,
 });
 
