@@ -35,8 +35,9 @@ function actionControl(action, task, app) {
     event.preventDefault();
     try {
       const change = changeFor(action, task, app.user, { text: input?.value });
-      await app.queue([change], t(`task.done_message.${action}`));
+      // Clear before queueing: queueing redraws the screen, keeping typed text.
       if (input) input.value = '';
+      await app.queue([change], t(`task.done_message.${action}`));
     } catch (error) {
       if (!(error instanceof RangeError)) throw error;
       app.toast(t(error.message));
