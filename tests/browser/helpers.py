@@ -1,0 +1,168 @@
+"""Small helpers for the browser tests: the app's screens, its device store, the server's DB."""
+
+from __future__ import annotations
+
+import json
+import re
+import sqlite3
+import urllib.request
+from typing import Any
+
+from playwright.sync_api import Page, expect
+
+from server.seed import stable_id
+from tests.helpers import DEMO_PASSWORD
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+UI_TIMEOUT_MS = 10_000
+# The first sync of a coordinator pulls the whole neighbourhood (thousands of records).
+SYNC_TIMEOUT_MS = 30_000
+COMPOUND_A = stable_id("compound", "A")
+
+
+def seeded_task_id(compound: str, index: int) -> str:
+    """Return the id of the demo's ``index``-th task in compound ``compound``."""
+    return stable_id("task", compound, index)
+
+
+# -- the app -------------------------------------------------------------
+
+
+def sign_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in on the sign-in screen and wait for the first sync to finish."""
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Sign in").click()
+    expect(page.get_by_role("heading", name=f"Hello, {username}")).to_be_visible()
+    expect_synced(page)
+
+
+def status_bar(page: Page) -> Any:
+    return page.get_by_role("status")
+
+
+def expect_synced(page: Page, timeout: int = SYNC_TIMEOUT_MS) -> None:
+    """Wait until a round has run and nothing waits in the outbox."""
+    bar = status_bar(page)
+    expect(bar).to_contain_text("Online", timeout=timeout)
+    expect(bar).to_contain_text("All changes synced", timeout=timeout)
+    expect(bar).to_contain_text("Last sync", timeout=timeout)
+
+
+def expect_pending(page: Page, count: int) -> None:
+    expect(status_bar(page)).to_contain_text(f"{count} change(s) waiting to sync")
+
+
+def wait_for_service_worker(page: Page) -> None:
+    """Wait until the service worker controls the page (its shell is cached then)."""
+    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=UI_TIMEOUT_MS)
+
+
+def go(page: Page, path: str) -> None:
+    """Follow an in-app link by its hash route, as the app's own links do."""
+    page.evaluate("path => { location.hash = path; }", path)
+
+
+def open_task(page: Page, task_id: str) -> None:
+    go(page, f"/tasks/{task_id}")
+    expect(page.locator("h1")).not_to_have_text(re.compile(r"^(Tasks|Task not found)$"))
+
+
+def act(page: Page, action: str, text: str | None = None, label: str | None = None) -> None:
+    """Take a task action (its button's name), typing ``text`` into ``label`` first."""
+    if text is not None and label is not None:
+        page.get_by_label(label, exact=True).fill(text)
+    page.get_by_role("button", name=action, exact=True).click()
+
+
+def task_fact(page: Page, name: str) -> Any:
+    """Return the value shown for a fact (Status, Assignee, ...) on a task screen."""
+    return page.locator(f"dl.facts dt:text-is('{name}') + dd")
+
+
+# -- the device store (IndexedDB) -----------------------------------------
+
+READ_STORE = """([store, key]) => new Promise((resolve, reject) => {
+  const open = indexedDB.open('weiguang');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const db = open.result;
+    const objects = db.transaction(store).objectStore(store);
+    const request = key === null ? objects.getAll() : objects.get(key);
+    request.onerror = () => reject(request.error);
+    request.onsuccess = () => { db.close(); resolve(request.result ?? null); };
+  };
+})"""
+
+
+def outbox(page: Page) -> list[dict[str, Any]]:
+    """Return the device's queued changesets, in order."""
+    return list(page.evaluate(READ_STORE, ["outbox", None]))
+
+
+def stored_token(page: Page) -> str:
+    """Return the device token the app keeps in IndexedDB."""
+    return str(page.evaluate(READ_STORE, ["meta", "token"]))
+
+
+# -- the server -----------------------------------------------------------
+
+
+def db_path_of(sqlite_url: str) -> str:
+    return sqlite_url.removeprefix("sqlite:///")
+
+
+def query(db_path: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
+    connection = sqlite3.connect(db_path, timeout=10)
+    try:
+        return connection.execute(sql, params).fetchall()
+    finally:
+        connection.close()
+
+
+def server_record(db_path: str, record_id: str) -> dict[str, Any]:
+    """Return the server's row of a record: version, deleted, fields."""
+    rows = query(db_path, "SELECT version, deleted, fields FROM record WHERE id = ?", record_id)
+    assert len(rows) == 1, f"record {record_id}: {len(rows)} rows"
+    version, deleted, fields = rows[0]
+    return {"version": version, "deleted": bool(deleted), "fields": json.loads(fields)}
+
+
+def high_water(db_path: str) -> int:
+    """Return the last version the server handed out."""
+    return int(query(db_path, "SELECT high_water FROM sync_state")[0][0])
+
+
+def logged_changesets(db_path: str) -> list[str]:
+    """Return the id of every changeset the server recorded (once each, or it is a bug)."""
+    return [row[0] for row in query(db_path, "SELECT id FROM changeset_log")]
+
+
+def logged_result(db_path: str, changeset_id: str) -> dict[str, Any]:
+    rows = query(db_path, "SELECT result FROM changeset_log WHERE id = ?", changeset_id)
+    assert len(rows) == 1, f"changeset {changeset_id}: {len(rows)} log rows"
+    return dict(json.loads(rows[0][0]))
+
+
+def user_id(db_path: str, username: str) -> int:
+    return int(query(db_path, "SELECT id FROM user_account WHERE username = ?", username)[0][0])
+
+
+def api(base_url: str, method: str, path: str, token: str, body: Any = None) -> Any:
+    """Call the API from Python (as another program would) and return the JSON answer."""
+    request = urllib.request.Request(
+        base_url + "/api/v1" + path,
+        method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as reply:
+        raw = reply.read()
+    return json.loads(raw) if raw else None
