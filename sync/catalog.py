@@ -1,0 +1,126 @@
+"""The record types of the neighbourhood model, and :data:`REGISTRY`.
+
+Feature modules with rules of their own (``tasks``; later supplies, gate,
+screening) declare their type next to those rules; this module declares the
+plain ones and gathers them all. See ``docs/sync.md`` for the permission
+table this encodes.
+"""
+
+from __future__ import annotations
+
+from sync import fields as f
+from sync.actors import Role
+from sync.conflicts import CONFLICT
+from sync.registry import Parent, Permissions, RecordType, Registry
+from sync.scoping import building_itself, compound_field, from_parent, own_compound
+from sync.tasks import TASK
+
+TIERS = ("sealed", "controlled", "precaution")
+NEEDS = ("elderly_alone", "pregnant", "chronic_medicine", "disability", "language", "other")
+OUTCOMES = ("answered", "no_answer", "refused", "moved_out")
+
+COORDINATOR = frozenset({Role.COORDINATOR})
+FIELD_WORKERS = frozenset({Role.COORDINATOR, Role.VOLUNTEER})
+CARERS = frozenset({Role.COORDINATOR, Role.VOLUNTEER, Role.CLINICIAN})
+
+#: A resident's and a visit's place, copied from the household by the server.
+HOUSEHOLD = Parent("household_id", "household", ("compound_id", "building_id"))
+PLACE_FIELDS = {"compound_id": f.nullable(f.uuid_string), "building_id": f.nullable(f.uuid_string)}
+
+COMPOUND = RecordType(
+    name="compound",
+    fields={
+        "name": f.text(1, 200),
+        "neighbourhood_id": f.text(1, 64),
+        "tier": f.one_of(TIERS),
+        "address": f.nullable(f.text(0, 500)),
+    },
+    required=frozenset({"name", "neighbourhood_id", "tier"}),
+    immutable=frozenset({"neighbourhood_id"}),
+    permissions=Permissions(create=COORDINATOR, update=COORDINATOR, delete=COORDINATOR),
+    scope=own_compound,
+)
+
+BUILDING = RecordType(
+    name="building",
+    fields={
+        "compound_id": f.uuid_string,
+        "name": f.text(1, 200),
+        "number": f.integer(0, 99_999),
+    },
+    required=frozenset({"compound_id", "name", "number"}),
+    immutable=frozenset({"compound_id"}),
+    permissions=Permissions(create=COORDINATOR, update=COORDINATOR, delete=COORDINATOR),
+    scope=building_itself,
+)
+
+HOUSEHOLD_TYPE = RecordType(
+    name="household",
+    fields={
+        "compound_id": f.uuid_string,
+        "building_id": f.uuid_string,
+        "unit": f.text(1, 20),
+        "floor": f.integer(-10, 300),
+        "room": f.text(1, 20),
+    },
+    required=frozenset({"compound_id", "building_id", "unit", "floor", "room"}),
+    immutable=frozenset({"compound_id", "building_id"}),
+    permissions=Permissions(create=FIELD_WORKERS, update=FIELD_WORKERS, delete=COORDINATOR),
+    scope=compound_field,
+)
+
+RESIDENT = RecordType(
+    name="resident",
+    fields={
+        "household_id": f.uuid_string,
+        **PLACE_FIELDS,
+        "name": f.text(1, 100),
+        "phone": f.nullable(f.text(1, 40)),
+        "birth_year": f.nullable(f.integer(1890, 2100)),
+        "needs": f.list_of(f.one_of(NEEDS), max_items=len(NEEDS)),
+        "languages": f.list_of(f.text(1, 35)),
+        "id_number_masked": f.nullable(f.text(1, 40)),
+    },
+    required=frozenset({"household_id", "name"}),
+    defaults={"needs": [], "languages": []},
+    permissions=Permissions(
+        create=FIELD_WORKERS,
+        update=CARERS,
+        delete=COORDINATOR,
+    ),
+    scope=from_parent(HOUSEHOLD),
+    scope_fields=frozenset({"household_id"}),
+    parent=HOUSEHOLD,
+    private={
+        "phone": CARERS | {Role.TEAM_LEADER},
+        "birth_year": CARERS,
+        "needs": CARERS,
+        "id_number_masked": CARERS,
+    },
+)
+
+VISIT = RecordType(
+    name="visit",
+    fields={
+        "household_id": f.uuid_string,
+        **PLACE_FIELDS,
+        "outcome": f.one_of(OUTCOMES),
+        "present": f.integer(0, 100),
+        "needs": f.list_of(f.text(1, 40)),
+        "notes": f.nullable(f.text(0, 2000)),
+        "visited_at": f.nullable(f.iso_datetime),
+    },
+    required=frozenset({"household_id", "outcome", "present"}),
+    defaults={"needs": []},
+    append_only=True,
+    permissions=Permissions(create=CARERS),
+    scope=from_parent(HOUSEHOLD),
+    parent=HOUSEHOLD,
+    private={"needs": CARERS, "notes": CARERS},
+)
+
+#: Every record type the engine knows, by name.
+REGISTRY: Registry = {
+    rtype.name: rtype
+    for rtype in (COMPOUND, BUILDING, HOUSEHOLD_TYPE, RESIDENT, VISIT, TASK, CONFLICT)
+}

@@ -1,0 +1,127 @@
+"""An in-memory store: the reference implementation of :class:`sync.store.Store`.
+
+Used by the tests and the simulator; it passes the same contract suite as the
+SQL store. A log of ``(version, record id)`` in version order serves pulls in
+``O(log n + k)``; entries made stale by a later write of the same record are
+skipped. Writes inside :meth:`MemoryStore.atomic` are undone on an exception
+by an undo log, so a savepoint costs nothing when nothing fails.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Callable, Collection, Iterator
+from contextlib import contextmanager
+
+from sync.actors import UserScope
+from sync.records import Record, Scope
+from sync.store import Page, RecordedResult
+
+_Undo = Callable[[], object]
+
+
+class MemoryStore:
+    """Keep records, scope exits and recorded results in dicts."""
+
+    def __init__(self) -> None:
+        self._records: dict[str, Record] = {}
+        self._log: list[tuple[int, str]] = []
+        self._exits: dict[str, list[tuple[int, Scope]]] = {}
+        self._results: dict[str, RecordedResult] = {}
+        self._version = 0
+        self._undo: list[list[_Undo]] = []
+
+    def get(self, record_id: str) -> Record | None:
+        """Return the record with ``record_id``, or ``None``."""
+        return self._records.get(record_id)
+
+    def get_many(self, record_ids: Collection[str]) -> dict[str, Record]:
+        """Return the existing records among ``record_ids``."""
+        records = self._records
+        return {rid: records[rid] for rid in record_ids if rid in records}
+
+    def put(self, record: Record, previous_scope: Scope | None) -> None:
+        """Insert or replace ``record``; remember a scope it left."""
+        before = self._records.get(record.id)
+        self._records[record.id] = record
+        entry = (record.version, record.id)
+        if not self._log or self._log[-1] < entry:
+            self._log.append(entry)
+        else:
+            bisect.insort(self._log, entry)
+        self._on_undo(lambda: self._unput(record.id, before, entry))
+        if previous_scope is not None and previous_scope != record.scope:
+            exits = self._exits.setdefault(record.id, [])
+            exits.append((record.version, previous_scope))
+            self._on_undo(exits.pop)
+
+    def next_version(self) -> int:
+        """Take the next version (never given back, like a sequence)."""
+        self._version += 1
+        return self._version
+
+    def high_water(self) -> int:
+        """Return the highest version taken."""
+        return self._version
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Undo every write made inside the block if it raises."""
+        self._undo.append([])
+        try:
+            yield
+        except BaseException:
+            for undo in reversed(self._undo.pop()):
+                undo()
+            raise
+        done = self._undo.pop()
+        if self._undo:  # nested: the outer block may still undo these
+            self._undo[-1].extend(done)
+
+    def recorded_results(self, changeset_ids: Collection[str]) -> dict[str, RecordedResult]:
+        """Return the recorded results of the changesets seen before."""
+        results = self._results
+        return {cid: results[cid] for cid in changeset_ids if cid in results}
+
+    def record_result(self, changeset_id: str, result: RecordedResult) -> None:
+        """Record the result of a changeset."""
+        self._results[changeset_id] = result
+        self._on_undo(lambda: self._results.pop(changeset_id, None))
+
+    def page(
+        self, scope: UserScope, cursor: int, limit: int, exclude_types: frozenset[str]
+    ) -> Page:
+        """Return one pull page (see :meth:`sync.store.Store.page`)."""
+        found: list[Record] = []
+        start = bisect.bisect_right(self._log, (cursor, "\U0010ffff"))
+        for version, record_id in self._log[start:]:
+            record = self._records[record_id]
+            if record.version != version or record.type in exclude_types:
+                continue
+            if scope.covers(record.scope):
+                found.append(record)
+            elif self._left(record_id, scope, cursor):
+                found.append(record.tombstone())
+            else:
+                continue
+            if len(found) > limit:
+                return Page(tuple(found[:limit]), found[limit - 1].version, True)
+        return Page(tuple(found), self._version, False)
+
+    def _left(self, record_id: str, scope: UserScope, cursor: int) -> bool:
+        """Return whether the record left a scope ``scope`` covers after ``cursor``."""
+        exits = self._exits.get(record_id, ())
+        return any(version > cursor and scope.covers(left) for version, left in exits)
+
+    def _unput(self, record_id: str, before: Record | None, entry: tuple[int, str]) -> None:
+        """Undo one :meth:`put`."""
+        if before is None:
+            del self._records[record_id]
+        else:
+            self._records[record_id] = before
+        self._log.remove(entry)
+
+    def _on_undo(self, undo: _Undo) -> None:
+        """Remember how to undo a write, when inside :meth:`atomic`."""
+        if self._undo:
+            self._undo[-1].append(undo)

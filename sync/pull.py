@@ -1,0 +1,61 @@
+"""Answer pulls and filter live events: what one user sees of the records.
+
+A pull returns every record in the caller's scope whose version is greater
+than the cursor, once, in its latest state, in version order; a record that
+left the caller's scope comes once more as a tombstone. The store does the
+filtering (so the SQL store filters in SQL); this module clamps the
+arguments and applies field visibility.
+"""
+
+from __future__ import annotations
+
+from sync.actors import Actor
+from sync.catalog import REGISTRY
+from sync.records import Record, Scope
+from sync.registry import Registry, hidden_types
+from sync.store import Page, Store
+from sync.visibility import redact, sees_type
+
+DEFAULT_LIMIT = 500
+MAX_LIMIT = 1000
+
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Page", "changes_since", "view_for"]
+
+
+def changes_since(
+    store: Store,
+    actor: Actor,
+    cursor: int = 0,
+    limit: int | None = DEFAULT_LIMIT,
+    registry: Registry = REGISTRY,
+) -> Page:
+    """Return the page of changes ``actor`` should see after ``cursor``.
+
+    :param limit: at most this many records (``None``: 500; capped at 1000,
+        at least 1).
+    """
+    limit = max(1, min(DEFAULT_LIMIT if limit is None else limit, MAX_LIMIT))
+    page = store.page(actor.scope, max(0, cursor), limit, hidden_types(registry, actor.role))
+    records = tuple(redact(record, actor, registry) for record in page.records)
+    return Page(records, page.cursor, page.more)
+
+
+def view_for(
+    actor: Actor,
+    record: Record,
+    moved_from: Scope | None = None,
+    registry: Registry = REGISTRY,
+) -> Record | None:
+    """Return ``record`` as a live event for ``actor`` would carry it, or ``None``.
+
+    ``moved_from`` is the scope the record had before the push
+    (:attr:`sync.protocol.PushOutcome.moved`): a user who saw it there and
+    does not see it now gets a tombstone, as a pull would give.
+    """
+    if not sees_type(actor, record.type, registry):
+        return None
+    if actor.sees(record.scope):
+        return redact(record, actor, registry)
+    if moved_from is not None and actor.sees(moved_from):
+        return record.tombstone()
+    return None

@@ -1,0 +1,99 @@
+"""Records as the engine sees them: fields, per-field stamps and a scope."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from sync.times import format_datetime, parse_datetime
+
+#: ``FieldStamp.by`` of values written by the server itself (conflict records).
+SERVER_USER_ID = 0
+
+
+@dataclass(frozen=True, slots=True)
+class FieldStamp:
+    """The write that set a field's current value.
+
+    :param version: the version of that write.
+    :param made_at: the author's device time, clamped to the server's receipt.
+    :param by: the author's user id (:data:`SERVER_USER_ID` for the server).
+    """
+
+    version: int
+    made_at: datetime
+    by: int
+
+    def to_wire(self) -> list[Any]:
+        """Return ``[version, made_at ISO string, by]``, the stored JSON form."""
+        return [self.version, format_datetime(self.made_at), self.by]
+
+    @classmethod
+    def from_wire(cls, value: list[Any] | tuple[Any, ...]) -> FieldStamp:
+        """Load a stamp from :meth:`to_wire`'s form."""
+        version, made_at, by = value
+        return cls(int(version), parse_datetime(made_at), int(by))
+
+
+@dataclass(frozen=True, slots=True)
+class Scope:
+    """Where a record belongs: the compounds it is part of and, maybe, a building.
+
+    A user sees a record when their scope shares a compound with it or names
+    its building (see :meth:`sync.actors.UserScope.covers`).
+    """
+
+    compound_ids: frozenset[str]
+    building_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Record:
+    """One synced record, in its latest state.
+
+    ``fields`` holds JSON values only (date-times as wire strings), so a store
+    can save it as is. Records are never mutated: a write makes a new one.
+    A deleted record keeps its fields in the store (for the audit trail and
+    conflict review) but always travels with ``fields: {}``.
+    """
+
+    type: str
+    id: str
+    version: int
+    deleted: bool
+    fields: Mapping[str, object]
+    stamps: Mapping[str, FieldStamp]
+    scope: Scope
+
+    def envelope(self) -> dict[str, object]:
+        """Return the contract's wire envelope of this record."""
+        return {
+            "type": self.type,
+            "id": self.id,
+            "version": self.version,
+            "deleted": self.deleted,
+            "fields": {} if self.deleted else _json_fields(self.fields),
+        }
+
+    def tombstone(self) -> Record:
+        """Return this record as a tombstone: deleted, with no fields or stamps."""
+        return replace(self, deleted=True, fields={}, stamps={})
+
+    def stamps_to_wire(self) -> dict[str, list[Any]]:
+        """Return the stamps in their stored JSON form (field → ``[v, iso, by]``)."""
+        return {name: stamp.to_wire() for name, stamp in self.stamps.items()}
+
+
+def _json_fields(fields: Mapping[str, object]) -> dict[str, object]:
+    """Copy ``fields``, writing any stray datetime in its wire form."""
+    return {
+        name: format_datetime(value) if isinstance(value, datetime) else value
+        for name, value in fields.items()
+    }
+
+
+def stamps_from_wire(stored: Mapping[str, Any]) -> dict[str, FieldStamp]:
+    """Load stamps from :meth:`Record.stamps_to_wire`'s form."""
+    return {name: FieldStamp.from_wire(value) for name, value in stored.items()}

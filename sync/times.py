@@ -1,0 +1,42 @@
+"""Parse and format the contract's timestamps.
+
+The wire form is ISO 8601 in UTC with milliseconds and a ``Z``
+(``2022-03-23T10:00:00.000Z``), as JavaScript's ``Date.toISOString`` writes
+it. Times are truncated to milliseconds on the way in so that a time read
+back from its wire form compares equal to the original; the conflict rules
+depend on that.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def parse_datetime(value: object) -> datetime:
+    """Parse an ISO 8601 string into an aware UTC datetime in milliseconds.
+
+    A string without an offset is taken as UTC.
+
+    :raises ValueError: if ``value`` is not such a string.
+    """
+    if not isinstance(value, str) or not 10 <= len(value) <= 40:
+        raise ValueError("must be an ISO 8601 date-time string")
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError("must be an ISO 8601 date-time string") from None
+    return to_utc_ms(parsed)
+
+
+def to_utc_ms(moment: datetime) -> datetime:
+    """Return ``moment`` in UTC, truncated to milliseconds (naive taken as UTC)."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    moment = moment.astimezone(UTC)
+    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+
+
+def format_datetime(moment: datetime) -> str:
+    """Format ``moment`` as the wire form, ``YYYY-MM-DDTHH:MM:SS.mmmZ``."""
+    moment = to_utc_ms(moment)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"

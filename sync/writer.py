@@ -1,0 +1,291 @@
+"""Apply one change: the contract's checks, in order, then the write.
+
+Check order (the first failing check gives the code):
+
+1. scope and role — ``forbidden`` (a create outside scope, a role or field
+   the permission table refuses), ``not_found`` (an update or delete of a
+   record outside scope: its existence is not revealed);
+2. existence — ``not_found``;
+3. deleted — ``deleted``;
+4. immutable — ``immutable`` (append-only types, immutable fields);
+5. validation — ``invalid`` (unknown fields, bad values, the type's
+   ``check``; a move out of the caller's scope is ``forbidden`` here, as the
+   new scope can only be told from valid values);
+6. the record kind's rules — e.g. ``already_claimed``, ``stale_transition``,
+   ``out_of_stock``, ``round_closed``.
+
+A malformed change (unknown type or op) is ``invalid`` before all of these.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+
+from sync.actors import Actor
+from sync.changes import Change, ChangeResult, ChangeStatus, Op
+from sync.conflicts import conflict_id, conflict_record, merge
+from sync.errors import Code, SyncError
+from sync.fields import is_uuid
+from sync.records import FieldStamp, Record, Scope
+from sync.registry import (
+    ChangeContext,
+    RecordType,
+    Registry,
+    SideWrite,
+    validate_fields,
+)
+from sync.scoping import parent_record
+from sync.workspace import Workspace
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    """What applying the changes of one changeset needs.
+
+    :param made_at: the changeset's device time, clamped to the receipt.
+    """
+
+    actor: Actor
+    registry: Registry
+    workspace: Workspace
+    next_version: Callable[[], int]
+    changeset_id: str
+    made_at: datetime
+    received_at: datetime
+
+
+def apply_change(run: Run, index: int, change: Change) -> ChangeResult:
+    """Apply ``change`` (the ``index``-th of its changeset) and return its result.
+
+    :raises SyncError: if the change is rejected.
+    """
+    if change.problem is not None:
+        raise SyncError(Code.INVALID, change.problem)
+    rtype = run.registry.get(change.type)
+    if rtype is None:
+        raise SyncError(Code.INVALID, f"unknown record type {change.type!r}")
+    try:
+        op = Op(change.op)
+    except ValueError:
+        raise SyncError(Code.INVALID, f"unknown op {change.op!r}") from None
+    if op is Op.CREATE:
+        return _create(run, index, rtype, change)
+    if op is Op.UPDATE:
+        return _update(run, index, rtype, change, change.base_version)
+    return _delete(run, rtype, change)
+
+
+def _create(run: Run, index: int, rtype: RecordType, change: Change) -> ChangeResult:
+    """Create a record (or treat a repeated create as described in ``docs/sync.md``)."""
+    _check_role(run.actor, rtype, Op.CREATE, change.fields)
+    current = run.workspace.lookup(change.id)
+    if current is not None:
+        return _create_existing(run, index, rtype, change, current)
+    early = rtype.scope(change.id, change.fields, run.workspace.lookup)
+    if early is not None and not run.actor.sees(early):
+        raise SyncError(Code.FORBIDDEN, "the record would lie outside your scope")
+    if not is_uuid(change.id):
+        raise SyncError(Code.INVALID, "id: must be a lowercase UUID")
+    fields = _own_fields(rtype, validate_fields(rtype, change.fields, creating=True))
+    scope = _scope_of(run, rtype, change.id, fields)
+    fields.update(_copies(run, rtype, fields))
+    context = _context(run, Op.CREATE, change.id, fields, None)
+    if rtype.check is not None:
+        rtype.check(context)
+    fields, side_writes = _rule(rtype, context)
+    record = _write(run, rtype.name, change.id, None, fields, scope)
+    _side_writes(run, side_writes)
+    return ChangeResult(rtype.name, change.id, ChangeStatus.APPLIED, record.version)
+
+
+def _create_existing(
+    run: Run, index: int, rtype: RecordType, change: Change, current: Record
+) -> ChangeResult:
+    """Answer a create of an id that exists.
+
+    The same content again (a re-queued create) is a no-op; other content
+    from a type that allows updates is merged as an update from base 0, so
+    every field someone else set since counts as concurrent.
+    """
+    if current.type != rtype.name or not run.actor.sees(current.scope):
+        raise SyncError(Code.INVALID, "id: already used by another record")
+    if current.deleted:
+        raise SyncError(Code.DELETED, "the record was deleted")
+    fields = _own_fields(rtype, validate_fields(rtype, change.fields, creating=False))
+    if all(name in current.fields and current.fields[name] == v for name, v in fields.items()):
+        return ChangeResult(rtype.name, current.id, ChangeStatus.APPLIED, current.version)
+    if rtype.append_only:
+        raise SyncError(Code.IMMUTABLE, f"a {rtype.name} is never changed once made")
+    return _update(run, index, rtype, change, 0)
+
+
+def _update(
+    run: Run, index: int, rtype: RecordType, change: Change, base_version: int
+) -> ChangeResult:
+    """Update a record field by field, by the conflict rules."""
+    if not rtype.append_only:
+        _check_role(run.actor, rtype, Op.UPDATE, change.fields)
+    current = _find(run, rtype, change.id)
+    if current.deleted:
+        raise SyncError(Code.DELETED, "the record was deleted")
+    if rtype.append_only:
+        raise SyncError(Code.IMMUTABLE, f"a {rtype.name} is never changed once made")
+    _check_immutable(rtype, current, change.fields)
+    fields = _own_fields(rtype, validate_fields(rtype, change.fields, creating=False))
+    moves = not fields.keys().isdisjoint(rtype.scope_fields)
+    if moves:
+        _scope_of(run, rtype, current.id, {**current.fields, **fields})
+    context = _context(run, Op.UPDATE, current.id, fields, current)
+    if rtype.check is not None:
+        rtype.check(context)
+    fields, side_writes = _rule(rtype, context)
+    merged = merge(
+        current, fields, base_version, run.made_at, run.actor.user_id, rtype.merge_exempt
+    )
+    record = current
+    if merged.winners:
+        winners = merged.winners
+        scope = current.scope
+        if moves and not winners.keys().isdisjoint(rtype.scope_fields):
+            after = {**current.fields, **winners}
+            scope = _scope_of(run, rtype, current.id, after)
+            winners = {**winners, **_copies(run, rtype, after)}
+        record = _write(run, rtype.name, current.id, current, winners, scope)
+    for loss in merged.losses:
+        conflict = conflict_id(run.changeset_id, index, loss.field)
+        version = run.next_version()
+        run.workspace.stage(
+            conflict_record(conflict, loss, record, version, run.received_at), None
+        )
+    _side_writes(run, side_writes)
+    status = ChangeStatus.MERGED if merged.lost_fields else ChangeStatus.APPLIED
+    return ChangeResult(rtype.name, current.id, status, record.version, merged.lost_fields)
+
+
+def _delete(run: Run, rtype: RecordType, change: Change) -> ChangeResult:
+    """Delete a record; deleting a deleted record again is a no-op."""
+    if not rtype.append_only:
+        _check_role(run.actor, rtype, Op.DELETE, {})
+    current = _find(run, rtype, change.id)
+    if current.deleted:
+        return ChangeResult(rtype.name, current.id, ChangeStatus.APPLIED, current.version)
+    if rtype.append_only:
+        raise SyncError(Code.IMMUTABLE, f"a {rtype.name} is never deleted")
+    context = _context(run, Op.DELETE, current.id, {}, current)
+    _, side_writes = _rule(rtype, context)
+    record = _write(run, rtype.name, current.id, current, {}, current.scope, deleted=True)
+    _side_writes(run, side_writes)
+    return ChangeResult(rtype.name, current.id, ChangeStatus.APPLIED, record.version)
+
+
+def _check_role(actor: Actor, rtype: RecordType, op: Op, fields: Mapping[str, object]) -> None:
+    """Refuse, ``forbidden``, what the permission table does not allow."""
+    rules = rtype.permissions
+    allowed = {Op.CREATE: rules.create, Op.UPDATE: rules.update, Op.DELETE: rules.delete}[op]
+    if actor.role not in allowed:
+        raise SyncError(Code.FORBIDDEN, f"a {actor.role} may not {op} a {rtype.name}")
+    only = rules.update_fields.get(actor.role) if op is Op.UPDATE else None
+    if only is not None:
+        extra = sorted(fields.keys() - only)
+        if extra:
+            raise SyncError(Code.FORBIDDEN, f"a {actor.role} may not change {extra[0]}", extra[0])
+    reason = rules.value_rule(actor, op, fields) if rules.value_rule is not None else None
+    if reason is not None:
+        raise SyncError(Code.FORBIDDEN, reason)
+
+
+def _find(run: Run, rtype: RecordType, record_id: str) -> Record:
+    """Return the record to update or delete; ``not_found`` if not visible."""
+    current = run.workspace.lookup(record_id)
+    if current is None or current.type != rtype.name or not run.actor.sees(current.scope):
+        raise SyncError(Code.NOT_FOUND, f"no {rtype.name} {record_id}")
+    return current
+
+
+def _check_immutable(rtype: RecordType, current: Record, fields: Mapping[str, object]) -> None:
+    """Refuse a change to a field that is fixed once the record exists."""
+    for name in rtype.immutable.intersection(fields):
+        if fields[name] != current.fields.get(name):
+            raise SyncError(Code.IMMUTABLE, f"{name}: cannot change once set", name)
+
+
+def _own_fields(rtype: RecordType, fields: dict[str, object]) -> dict[str, object]:
+    """Drop the fields the server copies from the parent (devices may echo them)."""
+    if rtype.parent is None or not rtype.parent.copies:
+        return fields
+    for name in rtype.parent.copies:
+        fields.pop(name, None)
+    return fields
+
+
+def _scope_of(run: Run, rtype: RecordType, record_id: str, fields: Mapping[str, object]) -> Scope:
+    """Return the scope of a record with ``fields``; it must be the caller's."""
+    scope = rtype.scope(record_id, fields, run.workspace.lookup)
+    if scope is None:
+        name = rtype.parent.field if rtype.parent is not None else None
+        raise SyncError(Code.INVALID, f"{name or 'scope'}: refers to no record you can use", name)
+    if not run.actor.sees(scope):
+        raise SyncError(Code.FORBIDDEN, "the record would lie outside your scope")
+    return scope
+
+
+def _copies(run: Run, rtype: RecordType, fields: Mapping[str, object]) -> dict[str, object]:
+    """Return the fields copied from the parent record."""
+    if rtype.parent is None or not rtype.parent.copies:
+        return {}
+    parent = parent_record(rtype.parent, fields, run.workspace.lookup)
+    if parent is None:
+        return {}
+    return {name: parent.fields.get(name) for name in rtype.parent.copies}
+
+
+def _context(
+    run: Run, op: Op, record_id: str, fields: Mapping[str, object], current: Record | None
+) -> ChangeContext:
+    """Build the context the type's hooks see."""
+    return ChangeContext(
+        run.actor, op, record_id, fields, current, run.made_at, run.workspace.lookup
+    )
+
+
+def _rule(
+    rtype: RecordType, context: ChangeContext
+) -> tuple[dict[str, object], tuple[SideWrite, ...]]:
+    """Run the type's kind rules; return the fields to write and the side writes."""
+    ruling = rtype.kind_rules(context) if rtype.kind_rules is not None else None
+    if ruling is None:
+        return dict(context.fields), ()
+    return dict(ruling.fields), ruling.side_writes
+
+
+def _write(
+    run: Run,
+    type_name: str,
+    record_id: str,
+    current: Record | None,
+    fields: Mapping[str, object],
+    scope: Scope,
+    deleted: bool = False,
+) -> Record:
+    """Stage a new version of a record with ``fields`` set and stamped."""
+    version = run.next_version()
+    stamp = FieldStamp(version, run.made_at, run.actor.user_id)
+    stamps = dict.fromkeys(fields, stamp)
+    if current is not None:
+        fields = {**current.fields, **fields}
+        stamps = {**current.stamps, **stamps}
+    record = Record(type_name, record_id, version, deleted, dict(fields), stamps, scope)
+    moved = current is not None and current.scope != scope
+    run.workspace.stage(record, current.scope if moved and current is not None else None)
+    return record
+
+
+def _side_writes(run: Run, side_writes: tuple[SideWrite, ...]) -> None:
+    """Apply the server-made updates a kind rule asked for."""
+    for side in side_writes:
+        target = run.workspace.lookup(side.record_id)
+        if target is None or target.deleted:
+            raise SyncError(Code.INVALID, f"no record {side.record_id} to update")
+        _write(run, target.type, target.id, target, side.fields, target.scope)
