@@ -84,7 +84,12 @@ def act(page: Page, action: str, text: str | None = None, label: str | None = No
 
 def task_fact(page: Page, name: str) -> Any:
     """Return the value shown for a fact (Status, Assignee, ...) on a task screen."""
-    return page.locator(f"dl.facts dt:text-is('{name}') + dd")
+    return page.get_by_role("main").locator(f"dl.facts dt:text-is('{name}') + dd")
+
+
+def sync_badge(page: Page) -> Any:
+    """Return the sync badge of the record on screen (Synced, Waiting to sync, Not accepted)."""
+    return page.get_by_role("main").locator(".badge")
 
 
 # -- the device store (IndexedDB) -----------------------------------------
@@ -138,6 +143,18 @@ def server_record(db_path: str, record_id: str) -> dict[str, Any]:
 def high_water(db_path: str) -> int:
     """Return the last version the server handed out."""
     return int(query(db_path, "SELECT high_water FROM sync_state")[0][0])
+
+
+def task_count(db_path: str, compound_id: str | None = None) -> int:
+    """Return how many live tasks the server holds (in one compound, if given)."""
+    sql = "SELECT fields FROM record WHERE type = 'task' AND NOT deleted"
+    rows = [json.loads(fields) for (fields,) in query(db_path, sql)]
+    return sum(1 for f in rows if compound_id is None or f["compound_id"] == compound_id)
+
+
+def records_of_type(db_path: str, type_: str) -> list[dict[str, Any]]:
+    rows = query(db_path, "SELECT fields FROM record WHERE type = ?", type_)
+    return [json.loads(fields) for (fields,) in rows]
 
 
 def logged_changesets(db_path: str) -> list[str]:
