@@ -1,0 +1,115 @@
+"""Wire forms: push loading, result round trips, envelopes and stamps."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+
+from sync import (
+    ChangeResult,
+    ChangesetResult,
+    Code,
+    Conflict,
+    FieldStamp,
+    MalformedPush,
+    MemoryStore,
+    push_from_wire,
+)
+from sync.records import stamps_from_wire
+from tests.sync.builders import COORD, TASK_A, VOL_A, a_changeset, an_update, push, stored
+
+
+@pytest.mark.parametrize("body", [[], "x", {"changesets": {}}, {"client_id": 5, "changesets": []}])
+def test_malformed_top_level_is_refused_whole(body: object) -> None:
+    with pytest.raises(MalformedPush):
+        push_from_wire(body)
+
+
+def test_problems_inside_a_changeset_are_kept_for_the_engine() -> None:
+    push = push_from_wire(
+        {
+            "client_id": "c",
+            "changesets": [
+                {"id": "a", "made_at": "yesterday", "changes": []},
+                {"id": "b", "made_at": "2022-03-23T10:00:00.000Z", "changes": [1]},
+                {"id": "c", "made_at": "2022-03-23T10:00:00Z", "changes": "no"},
+                "not an object",
+                {
+                    "id": "d",
+                    "made_at": "2022-03-23T18:00:00+08:00",
+                    "changes": [
+                        {"type": "task", "id": TASK_A, "op": "delete"},
+                        {"type": "task", "id": TASK_A, "op": "update", "base_version": -1},
+                    ],
+                },
+            ],
+        }
+    )
+    a, b, c, d, e = push.changesets
+    assert a.problem and a.made_at is None
+    assert b.problem is None and b.changes[0].problem
+    assert c.problem and d.problem
+    assert e.made_at == datetime(2022, 3, 23, 10, tzinfo=UTC)
+    assert e.changes[0].problem is None and e.changes[0].fields == {}
+    assert e.changes[1].problem
+
+
+def test_results_round_trip_through_the_wire() -> None:
+    result = ChangesetResult(
+        "cs",
+        "rejected",  # type: ignore[arg-type]
+        (
+            ChangeResult(
+                "task",
+                TASK_A,
+                "rejected",  # type: ignore[arg-type]
+                conflict=Conflict(Code.ALREADY_CLAIMED, "held", {"id": TASK_A}, 2, "status"),
+            ),
+            ChangeResult("task", TASK_A, "merged", 7, ("notes",)),  # type: ignore[arg-type]
+        ),
+    )
+    wire = result.to_wire()
+    assert wire["changes"][1] == {  # type: ignore[index]
+        "type": "task",
+        "id": TASK_A,
+        "status": "merged",
+        "version": 7,
+        "lost_fields": ["notes"],
+        "conflict": None,
+    }
+    assert ChangesetResult.from_wire(wire) == result
+
+
+def test_push_response_matches_the_contract(world: MemoryStore) -> None:
+    outcome = push(world, VOL_A, a_changeset(an_update(TASK_A, status="claimed"), id="cs-1"))
+    assert outcome.to_wire() == {
+        "results": [
+            {
+                "id": "cs-1",
+                "status": "applied",
+                "changes": [
+                    {
+                        "type": "task",
+                        "id": TASK_A,
+                        "status": "applied",
+                        "version": outcome.cursor,
+                        "lost_fields": [],
+                        "conflict": None,
+                    }
+                ],
+            }
+        ],
+        "cursor": outcome.cursor,
+    }
+
+
+def test_envelope_and_stamps(world: MemoryStore) -> None:
+    push(world, COORD, a_changeset(an_update(TASK_A, due_at="2022-04-01T20:00:00+08:00")))
+    record = stored(world, TASK_A)
+    envelope = record.envelope()
+    assert set(envelope) == {"type", "id", "version", "deleted", "fields"}
+    assert envelope["fields"]["due_at"] == "2022-04-01T12:00:00.000Z"  # type: ignore[index]
+    assert stamps_from_wire(record.stamps_to_wire()) == record.stamps
+    stamp = FieldStamp(3, datetime(2022, 3, 23, 10, 0, 0, 123456, tzinfo=UTC), 2)
+    assert stamp.to_wire() == [3, "2022-03-23T10:00:00.123Z", 2]
