@@ -1,0 +1,166 @@
+"""Run the benchmarks: ``python -m bench [--quick] [--only push,pull,live,web]``.
+
+For each database (SQLite, then PostgreSQL when it answers on 127.0.0.1)
+the run seeds a throwaway database, starts ``bench/serve.py`` on it and
+measures pull (on the fresh demo data), live and push, in that order; the
+web section gets a demo server of its own. It prints a table and, unless
+``--quick`` (or ``--no-write``), writes ``docs/benchmarks.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+import traceback
+from collections.abc import Callable
+from typing import Any
+
+from bench import harness, live, pull, push, servers, web
+from bench.harness import Figure
+
+SECTIONS = ("pull", "live", "push", "web")
+DATABASE_SECTIONS = {"pull": pull.run, "live": live.run, "push": push.run}
+REPORT_PATH = os.path.join(servers.REPO_ROOT, "docs", "benchmarks.md")
+METHOD = """
+- **Server**: `bench/serve.py`, which is `weiguang serve` (eventlet patch first, the app
+  factory, schema upgrade, `socketio.run`) plus the bench-only floor blueprint
+  `bench/floor.py`. One process, production settings, except Argon2's cost (logins are
+  not measured; a cheap hash keeps 200 sign-ins quick). Every run seeds its own
+  databases with `weiguang seed-demo`: SQLite in a temporary folder, PostgreSQL a
+  throwaway database dropped at the end.
+- **Push**: threads with keep-alive `http.client` connections, one per client, each
+  signed in with its own `coord` token and its own volunteer token (`vol-a` or `vol-b`).
+  Rounds of 1, 50 or 500 changesets of one change each: three rounds in four are
+  coordinator pushes (70 % task creates spread over compounds A/B/C with kind, title,
+  status `open`, compound_id, priority; 30 % notes edits of the client's earlier tasks
+  with their `base_version`), every fourth a volunteer's claims of open tasks of its
+  compound, made (untimed) before the rounds. Throughput is changes in 200 replies over
+  the wall time from the start barrier to the last client's end; each client stops
+  after a fixed number of rounds or seconds. Floor: `POST /bench/floor/upsert` with the
+  same rows (full fields), clients and rounds: versions from `sync_state`, then
+  `INSERT ... ON CONFLICT DO UPDATE` into `record` and `record_scope`, one transaction.
+  Clients never touch each other's tasks, so any non-200 reply or rejected changeset is
+  an error.
+- **Pull**: `vol-a` pages `GET /api/v1/sync/pull?cursor=0&limit=1000` until
+  `more=false` on the freshly seeded demo data, with `Accept-Encoding: gzip`; server
+  time is the summed wall time of the requests on one keep-alive connection (median of
+  5 runs after a warm-up). Bytes are on-wire when the server gzips, else each body is
+  gzipped (level 6) by the bench. Floor: `GET /bench/floor/query`, records joined to
+  `record_scope` for compound A, version > cursor, ordered, limited, paged the same way.
+  The last 100 changes start at cursor = high water − 100 (median of 15 runs each).
+- **Live**: 200 `vol-a` sockets (one sign-in each), python-socketio `AsyncClient` on
+  aiohttp, websocket transport, one event loop. t0 just before `coord` sends a push of
+  one changeset creating a task in compound A; t1 when each socket gets its `changes`
+  event. Floor: `POST /bench/floor/emit` of a same-sized payload (the first real event,
+  ids swapped) to the room `scopes.room("volunteer", "compound", A)`, same t0/t1.
+  Rounds alternate real and floor, one at a time. Latency includes the bench's own
+  event loop handling 200 receipts, for both alike.
+- **Web**: gzip (level 9, per file) of `web/` minus `web/vendor/` and images (html, js,
+  css, webmanifest), and the same plus `web/vendor/**/*.js`; budgets from issue #4.
+  Lighthouse 12.2.3 (pinned in `bench/package-lock.json`), mobile preset, Debian
+  chromium headless, median of 3 runs against a demo server; installability is
+  Chromium's `Page.getInstallabilityErrors` over CDP via Playwright.
+- Ratios are measured / floor (or / budget); KiB and MiB are 1024-based.
+"""
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """Parse the command line."""
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="a short smoke run (< 2 min)")
+    parser.add_argument(
+        "--only",
+        default=",".join(SECTIONS),
+        help="sections, comma-separated: " + ",".join(SECTIONS),
+    )
+    parser.add_argument(
+        "--databases", default="sqlite,postgresql", help="databases for pull, live and push"
+    )
+    parser.add_argument("--no-write", action="store_true", help="do not write the report")
+    parser.add_argument("--write", action="store_true", help="write the report even if --quick")
+    parser.add_argument("--output", default=REPORT_PATH, help="where to write the report")
+    parser.add_argument("--strict", action="store_true", help="exit 1 if any figure fails")
+    args = parser.parse_args(argv)
+    args.only = [s.strip() for s in args.only.split(",") if s.strip()]
+    unknown = set(args.only) - set(SECTIONS)
+    if unknown:
+        parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
+    return args
+
+
+def guarded(section: str, label: str, action: Callable[[], list[Figure]]) -> list[Figure]:
+    """Run one section; a crash becomes a MISSING figure with the error, not a dead run."""
+    started = time.perf_counter()
+    print(f"… {section} on {label}", file=sys.stderr, flush=True)
+    try:
+        figures = action()
+    except Exception as error:
+        traceback.print_exc()
+        figures = [harness.missing(section, label, "", f"failed: {error!r}"[:400])]
+    print(f"  {section} on {label}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    return figures
+
+
+def database_sections(kind: str, sections: list[str], quick: bool) -> list[Figure]:
+    """Seed a database of ``kind``, serve it, and run the database sections on it."""
+    from server.seed import stable_id
+
+    compounds = {letter: stable_id("compound", letter) for letter in "ABC"}
+    if kind == "postgresql" and not servers.postgres_available():
+        return [harness.missing(s, kind, "", "PostgreSQL not reachable") for s in sections]
+    figures: list[Figure] = []
+    with servers.served(kind) as server:
+        for section in sections:
+            run: Any = DATABASE_SECTIONS[section]
+            figures += guarded(
+                section,
+                kind,
+                lambda run=run: run(server.url, kind, servers.DEMO_PASSWORD, compounds, quick),
+            )
+    return figures
+
+
+def postgres_version() -> str:
+    """Return the PostgreSQL server's version, or why it is unknown."""
+    if not servers.postgres_available():
+        return "not reachable"
+    import psycopg2
+
+    with psycopg2.connect(servers.POSTGRES_ADMIN_DSN) as connection, connection.cursor() as cur:
+        cur.execute("SHOW server_version")
+        return str(cur.fetchone()[0])
+
+
+def main(argv: list[str]) -> int:
+    """Run the selected sections, print the table and write the report."""
+    args = parse_args(argv)
+    started = time.perf_counter()
+    facts = harness.machine()
+    facts["postgresql"] = postgres_version()
+    facts["chromium"] = harness.command_version(web.CHROMIUM, "--version")
+    facts["node"] = harness.command_version("node", "--version")
+    figures: list[Figure] = []
+    db_sections = [s for s in SECTIONS if s in args.only and s in DATABASE_SECTIONS]
+    for kind in [d.strip() for d in args.databases.split(",") if d.strip()]:
+        if db_sections:
+            figures += database_sections(kind, db_sections, args.quick)
+    if "web" in args.only:
+        with servers.served("sqlite") as server:
+            figures += guarded("web", "sqlite demo", lambda: web.run(server.url, args.quick))
+    facts["duration"] = f"{time.perf_counter() - started:.0f} s" + (
+        " (quick)" if args.quick else ""
+    )
+    print(harness.text_table(figures))
+    if (not args.quick or args.write) and not args.no_write:
+        command = "python -m bench " + " ".join(argv) if argv else "python -m bench"
+        with open(args.output, "w", encoding="utf-8") as report:
+            report.write(harness.markdown_report(figures, facts, command, METHOD))
+        print(f"\nWrote {os.path.relpath(args.output)}", file=sys.stderr)
+    failed = any(f.verdict in ("FAIL", "MISSING") for f in figures)
+    return 1 if args.strict and failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

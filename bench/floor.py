@@ -1,0 +1,125 @@
+"""Bench-only floor endpoints: the same work as push, pull and announce, bare.
+
+Each endpoint does the least a real one could and still move the same data,
+so that a real figure can be given as a ratio of it:
+
+- ``POST /bench/floor/upsert`` writes the rows a push would (``record`` and
+  ``record_scope``, versions from ``sync_state``) in one transaction, with
+  no auth, validation, conflict rules or changeset log;
+- ``GET /bench/floor/query`` runs the one query a pull of one compound needs;
+- ``POST /bench/floor/emit`` emits a given payload to a Socket.IO room.
+
+Registered only by ``bench/serve.py``; never part of the app.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, request
+from sqlalchemy import select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from server.extensions import db, socketio
+from server.models import RecordRow, RecordScope, SyncState
+
+bp = Blueprint("bench_floor", __name__, url_prefix="/bench/floor")
+BENCH_USER_ID = 0
+
+
+def dialect_insert(table: Any) -> Any:
+    """Return the dialect's ``INSERT`` construct that knows ``ON CONFLICT``."""
+    module = postgresql if db.engine.dialect.name == "postgresql" else sqlite
+    return module.insert(table)
+
+
+def take_versions(count: int) -> range:
+    """Take ``count`` versions from the one sequence, as a push does."""
+    high_water = db.session.execute(
+        update(SyncState)
+        .where(SyncState.id == 1)
+        .values(high_water=SyncState.high_water + count)
+        .returning(SyncState.high_water)
+    ).scalar_one()
+    return range(high_water - count + 1, high_water + 1)
+
+
+@bp.post("/upsert")
+def upsert() -> Any:
+    """Upsert ``{"rows": [{"type", "id", "fields", "compound_id", "building_id"?}]}``."""
+    rows = request.get_json()["rows"]
+    made_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    versions = take_versions(len(rows))
+    records = [
+        {
+            "id": row["id"],
+            "type": row["type"],
+            "version": version,
+            "deleted": False,
+            "fields": row["fields"],
+            "stamps": {name: [version, made_at, BENCH_USER_ID] for name in row["fields"]},
+        }
+        for version, row in zip(versions, rows, strict=True)
+    ]
+    scopes = [
+        {
+            "record_id": row["id"],
+            "compound_id": row["compound_id"],
+            "building_id": row.get("building_id"),
+        }
+        for row in rows
+    ]
+    record_insert = dialect_insert(RecordRow.__table__)
+    db.session.execute(
+        record_insert.on_conflict_do_update(
+            index_elements=["id"],
+            set_={
+                name: record_insert.excluded[name]
+                for name in ("version", "deleted", "fields", "stamps")
+            },
+        ),
+        records,
+    )
+    scope_insert = dialect_insert(RecordScope.__table__)
+    db.session.execute(
+        scope_insert.on_conflict_do_update(
+            index_elements=["record_id", "compound_id"],
+            set_={"building_id": scope_insert.excluded.building_id},
+        ),
+        scopes,
+    )
+    db.session.commit()
+    return {"rows": len(rows), "cursor": versions[-1] if rows else None}
+
+
+@bp.get("/query")
+def query() -> Any:
+    """Return one compound's records with versions above ``cursor``, as a pull page."""
+    compound_id = request.args["compound_id"]
+    cursor = request.args.get("cursor", 0, type=int)
+    limit = request.args.get("limit", 1000, type=int)
+    rows = db.session.execute(
+        select(
+            RecordRow.type, RecordRow.id, RecordRow.version, RecordRow.deleted, RecordRow.fields
+        )
+        .join(RecordScope, RecordScope.record_id == RecordRow.id)
+        .where(RecordScope.compound_id == compound_id, RecordRow.version > cursor)
+        .order_by(RecordRow.version)
+        .limit(limit)
+    ).all()
+    changes = [row._asdict() for row in rows]
+    db.session.rollback()  # end the read transaction at once, as a pull view would
+    return {
+        "changes": changes,
+        "cursor": changes[-1]["version"] if changes else cursor,
+        "more": len(changes) == limit,
+    }
+
+
+@bp.post("/emit")
+def emit() -> Any:
+    """Emit ``{"room", "event", "payload"}`` to one room, with no database at all."""
+    body = request.get_json()
+    socketio.emit(body.get("event", "changes"), body["payload"], to=body["room"])
+    return "", 204
