@@ -69,8 +69,13 @@ def test_create_permissions(world: MemoryStore, role: str, type_: str) -> None:
 
 @pytest.mark.parametrize(
     ("role", "code"),
-    [("coordinator", None), ("volunteer", None), ("clinician", None)]
-    + [("guard", "forbidden"), ("team_leader", "forbidden")],
+    [
+        ("coordinator", None),
+        ("volunteer", None),
+        ("clinician", None),
+        ("guard", "forbidden"),
+        ("team_leader", "forbidden"),
+    ],
 )
 def test_resident_updates(world: MemoryStore, role: str, code: str | None) -> None:
     change = an_update(RESIDENT_A, type_="resident", needs=["elderly_alone", "chronic_medicine"])

@@ -70,11 +70,11 @@ def test_rule_19_cursor_in_a_full_page_is_its_last_version(world: MemoryStore) -
 
 
 def test_rule_19_limit_defaults_to_500_and_caps_at_1000(world: MemoryStore) -> None:
-    class Recording(MemoryStore):
-        limits: list[int] = []
+    limits: list[int] = []
 
+    class Recording(MemoryStore):
         def page(self, scope, cursor, limit, exclude_types):  # type: ignore[no-untyped-def]
-            self.limits.append(limit)
+            limits.append(limit)
             return super().page(scope, cursor, limit, exclude_types)
 
     store = Recording()
@@ -82,7 +82,7 @@ def test_rule_19_limit_defaults_to_500_and_caps_at_1000(world: MemoryStore) -> N
     changes_since(store, COORD, 0, 5000)
     changes_since(store, COORD, 0, None)
     changes_since(store, COORD, 0, 0)
-    assert store.limits == [500, MAX_LIMIT, 500, 1]
+    assert limits == [500, MAX_LIMIT, 500, 1]
 
 
 def test_rule_20_record_leaving_scope_comes_once_as_tombstone(world: MemoryStore) -> None:
