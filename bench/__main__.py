@@ -105,13 +105,11 @@ def guarded(section: str, label: str, action: Callable[[], list[Figure]]) -> lis
 
 def database_sections(kind: str, sections: list[str], quick: bool) -> list[Figure]:
     """Seed a database of ``kind``, serve it, and run the database sections on it."""
-    from server.seed import stable_id
-
-    compounds = {letter: stable_id("compound", letter) for letter in "ABC"}
     if kind == "postgresql" and not servers.postgres_available():
         return [harness.missing(s, kind, "", "PostgreSQL not reachable") for s in sections]
     figures: list[Figure] = []
     with servers.served(kind) as server:
+        compounds = servers.demo(server.url)["compounds"]
         for section in sections:
             run: Any = DATABASE_SECTIONS[section]
             figures += guarded(

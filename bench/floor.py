@@ -9,6 +9,10 @@ so that a real figure can be given as a ratio of it:
 - ``GET /bench/floor/query`` runs the one query a pull of one compound needs;
 - ``POST /bench/floor/emit`` emits a given payload to a Socket.IO room.
 
+``GET /bench/floor/demo`` tells the bench the demo compounds' ids and the
+room a volunteer of compound A listens in, as the server names them, so the
+bench process imports nothing of the server.
+
 Registered only by ``bench/serve.py``; never part of the app.
 """
 
@@ -21,6 +25,7 @@ from flask import Blueprint, request
 from sqlalchemy import select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from server import scopes, seed
 from server.extensions import db, socketio
 from server.models import RecordRow, RecordScope, SyncState
 
@@ -123,3 +128,13 @@ def emit() -> Any:
     body = request.get_json()
     socketio.emit(body.get("event", "changes"), body["payload"], to=body["room"])
     return "", 204
+
+
+@bp.get("/demo")
+def demo() -> Any:
+    """Return the demo compounds' ids by letter and the volunteer room of compound A."""
+    compounds = {letter: seed.stable_id("compound", letter) for letter in "ABC"}
+    return {
+        "compounds": compounds,
+        "volunteer_room_a": scopes.room("volunteer", "compound", compounds["A"]),
+    }

@@ -20,12 +20,12 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import client, harness
+from bench import client, harness, servers
 from bench.harness import Figure
 from bench.push import Workload, changeset
 
 FULL_SOCKETS = 200
-QUICK_SOCKETS = 50
+QUICK_SOCKETS = 200
 FULL_ROUNDS = 20
 QUICK_ROUNDS = 4
 CONNECT_CONCURRENCY = 20
@@ -189,9 +189,7 @@ def run(
     base_url: str, db_kind: str, password: str, compounds: dict[str, str], quick: bool
 ) -> list[Figure]:
     """Measure p50 and p95 push-to-receipt latency against the bare emit."""
-    from server import scopes
-
-    room = scopes.room("volunteer", "compound", compounds["A"])
+    room = servers.demo(base_url)["volunteer_room_a"]
     latencies, counts, note = asyncio.run(measure(base_url, password, compounds, room, quick))
     real, floor = latencies["real"], latencies["floor"]
     note = (

@@ -9,6 +9,7 @@ with ``bench/serve.py`` on the same environment.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import secrets
 import shutil
@@ -20,6 +21,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WEIGUANG = shutil.which("weiguang", path=os.path.dirname(sys.executable)) or "weiguang"
@@ -84,7 +86,13 @@ def database(kind: str) -> Iterator[str]:
 
 def environment(database_url: str) -> dict[str, str]:
     """Return the environment for seeding and serving ``database_url``."""
-    return {**os.environ, **BENCH_ENV, "WEIGUANG_DATABASE_URL": database_url}
+    # PYTHONPATH makes the console script import this checkout's server, like ``-m`` does.
+    return {
+        **os.environ,
+        **BENCH_ENV,
+        "WEIGUANG_DATABASE_URL": database_url,
+        "PYTHONPATH": REPO_ROOT,
+    }
 
 
 def seed(database_url: str) -> str:
@@ -173,3 +181,9 @@ def served(kind: str) -> Iterator[BenchServer]:
             yield server
         finally:
             server.stop()
+
+
+def demo(base_url: str) -> dict[str, Any]:
+    """Ask the bench server for the demo compounds' ids and rooms (``bench/floor.py``)."""
+    with urllib.request.urlopen(base_url + "/bench/floor/demo", timeout=10) as reply:
+        return dict(json.load(reply))
