@@ -3,15 +3,18 @@
 Used by the tests and the simulator; it passes the same contract suite as the
 SQL store. A log of ``(version, record id)`` in version order serves pulls in
 ``O(log n + k)``; entries made stale by a later write of the same record are
-skipped. Writes inside :meth:`MemoryStore.atomic` are undone on an exception
-by an undo log, so a savepoint costs nothing when nothing fails.
+skipped. A second log of scope exits, merged in, yields the tombstones.
+Writes inside :meth:`MemoryStore.atomic` are undone on an exception by an
+undo log, so a savepoint costs nothing when nothing fails.
 """
 
 from __future__ import annotations
 
 import bisect
-from collections.abc import Callable, Collection, Iterator
+import heapq
+from collections.abc import Callable, Collection, Iterable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 
 from sync.actors import UserScope
 from sync.records import Record, Scope
@@ -27,6 +30,7 @@ class MemoryStore:
         self._records: dict[str, Record] = {}
         self._log: list[tuple[int, str]] = []
         self._exits: dict[str, list[tuple[int, Scope]]] = {}
+        self._exit_log: list[tuple[int, str]] = []
         self._results: dict[str, RecordedResult] = {}
         self._version = 0
         self._undo: list[list[_Undo]] = []
@@ -53,7 +57,9 @@ class MemoryStore:
         if previous_scope is not None and previous_scope != record.scope:
             exits = self._exits.setdefault(record.id, [])
             exits.append((record.version, previous_scope))
+            self._exit_log.append(entry)
             self._on_undo(exits.pop)
+            self._on_undo(lambda: self._exit_log.remove(entry))
 
     def next_version(self) -> int:
         """Take the next version (never given back, like a sequence)."""
@@ -93,25 +99,36 @@ class MemoryStore:
     ) -> Page:
         """Return one pull page (see :meth:`sync.store.Store.page`)."""
         found: list[Record] = []
-        start = bisect.bisect_right(self._log, (cursor, "\U0010ffff"))
-        for version, record_id in self._log[start:]:
+        for version, record_id, is_exit in self._events_after(cursor):
             record = self._records[record_id]
-            if record.version != version or record.type in exclude_types:
+            if record.type in exclude_types:
                 continue
-            if scope.covers(record.scope):
+            if is_exit:
+                if scope.covers(record.scope) or self._last_exit(record_id, scope) != version:
+                    continue
+                found.append(replace(record.tombstone(), version=version))
+            elif record.version == version and scope.covers(record.scope):
                 found.append(record)
-            elif self._left(record_id, scope, cursor):
-                found.append(record.tombstone())
             else:
                 continue
             if len(found) > limit:
                 return Page(tuple(found[:limit]), found[limit - 1].version, True)
         return Page(tuple(found), self._version, False)
 
-    def _left(self, record_id: str, scope: UserScope, cursor: int) -> bool:
-        """Return whether the record left a scope ``scope`` covers after ``cursor``."""
-        exits = self._exits.get(record_id, ())
-        return any(version > cursor and scope.covers(left) for version, left in exits)
+    def _events_after(self, cursor: int) -> Iterable[tuple[int, str, bool]]:
+        """Yield writes and scope exits after ``cursor`` in version order."""
+        after = (cursor, "\U0010ffff")
+        writes = self._log[bisect.bisect_right(self._log, after) :]
+        exits = self._exit_log[bisect.bisect_right(self._exit_log, after) :]
+        return heapq.merge(
+            ((version, rid, False) for version, rid in writes),
+            ((version, rid, True) for version, rid in exits),
+        )
+
+    def _last_exit(self, record_id: str, scope: UserScope) -> int | None:
+        """Return the version of the record's latest exit from a scope ``scope`` covers."""
+        versions = [v for v, left in self._exits.get(record_id, ()) if scope.covers(left)]
+        return max(versions, default=None)
 
     def _unput(self, record_id: str, before: Record | None, entry: tuple[int, str]) -> None:
         """Undo one :meth:`put`."""

@@ -115,12 +115,15 @@ class Store(Protocol):
     ) -> Page:
         """Return one pull page for ``scope``, after ``cursor``, of at most ``limit`` records.
 
-        In version order, once each, at their latest version: every record
-        with version > ``cursor`` whose type is not in ``exclude_types`` and
+        In version order, skipping types in ``exclude_types``:
 
-        - whose scope ``scope`` covers: the record itself (deleted or not);
-        - else, that left a scope ``scope`` covers at a version > ``cursor``:
-          :meth:`Record.tombstone` of it, at its latest version.
+        - every record with version > ``cursor`` whose scope ``scope`` covers,
+          once, in its latest state (deleted or not);
+        - for every record ``scope`` does not cover now that left a scope
+          ``scope`` covers at a version > ``cursor``: one tombstone
+          (:meth:`Record.tombstone`) carrying the version of its latest such
+          exit. The tombstone sits at the exit's version, not the record's,
+          so a page that ends between the two cannot skip it.
 
         ``more`` is true when records beyond the page may match; ``cursor`` is
         then the last record's version, else :meth:`high_water` (so a client

@@ -219,3 +219,16 @@ def test_store_page_record_back_in_scope_is_sent_whole(store: Store) -> None:
     back = put_record(store, rid(1), (A,), previous=second.scope)
     (record,) = store.page(UserScope(compound_ids=frozenset({A})), 0, 9, frozenset()).records
     assert record == back
+
+
+def test_store_page_tombstone_survives_a_page_break(store: Store) -> None:
+    first = put_record(store, rid(1), (A,))
+    exit_ = put_record(store, rid(1), (B,), previous=first.scope)
+    other = put_record(store, rid(2), (A,))
+    put_record(store, rid(1), (B,), title="updated elsewhere")
+    in_a = UserScope(compound_ids=frozenset({A}))
+    page = store.page(in_a, 0, 1, NOTHING_EXCLUDED)
+    assert [(r.id, r.version, r.deleted) for r in page.records] == [(rid(1), exit_.version, True)]
+    rest = store.page(in_a, page.cursor, 1, NOTHING_EXCLUDED)
+    assert [r.id for r in rest.records] == [other.id]
+    assert store.page(in_a, rest.cursor, 1, NOTHING_EXCLUDED).records == ()
