@@ -92,8 +92,10 @@ self.addEventListener('fetch', (event) => {
   const url = new URL(request.url);
   if (request.method !== 'GET' || url.origin !== self.location.origin || isLive(url)) return;
   if (request.mode === 'navigate') {
-    // Every page is the one shell; routes live in the hash.
-    event.respondWith(caches.match('/index.html').then((cached) => cached ?? fetch(request)));
+    // Every page is the one shell; routes live in the hash. Answer with the
+    // cached `/`, not `/index.html`: the server redirects that to `/`, and
+    // Chrome fails a navigation answered with a redirected response.
+    event.respondWith(caches.match('/').then((cached) => cached ?? fetch(request)));
     return;
   }
   event.respondWith(caches.match(request, { ignoreSearch: true }).then((cached) => cached ?? fetch(request)));
