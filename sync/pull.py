@@ -1,10 +1,19 @@
 """Answer pulls and filter live events: what one user sees of the records.
 
-A pull returns every record in the caller's scope whose version is greater
-than the cursor, once, in its latest state, in version order; a record that
-left the caller's scope comes once more as a tombstone. The store does the
-filtering (so the SQL store filters in SQL); this module clamps the
-arguments and applies field visibility.
+MUST rules (numbered on from those of :mod:`sync.protocol`; tests in
+``tests/sync/test_pull.py``):
+
+18. A pull returns every record in the caller's scope whose version is
+    greater than the cursor, once, in its latest state, in version order.
+19. Its cursor is the high-water mark of everything it considered — the
+    store's high water when nothing more matches, also when the page is
+    empty; the limit defaults to 500 and is capped at 1000.
+20. A record that left the caller's scope comes once more as a tombstone
+    (``deleted: true``, ``fields: {}``); records outside the scope never
+    appear, other compounds' ``compound`` records included.
+
+The store does the filtering (so the SQL store filters in SQL); this module
+clamps the arguments and applies field visibility.
 """
 
 from __future__ import annotations
