@@ -17,6 +17,14 @@ from server import accounts, scopes
 from server.clock import utcnow
 from server.extensions import db, socketio
 from server.models import SocketSession
+from server.models.accounts import ROLES
+from sync.actors import Actor, UserScope
+from sync.protocol import PushOutcome
+from sync.pull import view_for
+from sync.records import Record, Scope
+
+# A commit that shows a room more records than this is announced as a poke.
+POKE_AFTER = 200
 
 
 @socketio.on("connect")
@@ -58,3 +66,54 @@ def disconnect_device(device_id: int) -> None:
         socketio.server.disconnect(sid, namespace="/")
     db.session.execute(delete(SocketSession).where(SocketSession.device_token_id == device_id))
     db.session.commit()
+
+
+def announce(outcome: PushOutcome, prev: int) -> None:
+    """Emit ``changes`` to every room whose users see something of a committed push.
+
+    Call after the commit. Each room (a role in a compound or building) gets
+    the written records as that role sees them there, a tombstone where a
+    record left; more than :data:`POKE_AFTER` records become a poke (an empty
+    list) after which clients pull.
+    """
+    if outcome.cursor is None:
+        return
+    by_place: dict[tuple[str, str], list[Record]] = {}
+    for record in outcome.written:
+        for place in places_of(record.scope, outcome.moved.get(record.id)):
+            by_place.setdefault(place, []).append(record)
+    for (kind, ref_id), records in by_place.items():
+        for role in ROLES:
+            viewer = Actor(0, role, viewer_scope(kind, ref_id))
+            views = [
+                view.envelope()
+                for record in records
+                if (view := view_for(viewer, record, outcome.moved.get(record.id)))
+            ]
+            if views:
+                socketio.emit(
+                    "changes",
+                    {
+                        "prev": prev,
+                        "cursor": outcome.cursor,
+                        "changes": views if len(views) <= POKE_AFTER else [],
+                    },
+                    to=scopes.room(role, kind, ref_id),
+                )
+
+
+def places_of(scope: Scope, moved_from: Scope | None) -> set[tuple[str, str]]:
+    """Return the compounds and building a record is (or was, before a move) in."""
+    places = set()
+    for each in (scope, moved_from) if moved_from else (scope,):
+        places.update(("compound", c) for c in each.compound_ids)
+        if each.building_id:
+            places.add(("building", each.building_id))
+    return places
+
+
+def viewer_scope(kind: str, ref_id: str) -> UserScope:
+    """Return the scope of a user who sees exactly one compound or building."""
+    if kind == "compound":
+        return UserScope(compound_ids=frozenset({ref_id}))
+    return UserScope(building_ids=frozenset({ref_id}))

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import RecordRow, User
+from sync.actors import Actor, UserScope
 
 
 @dataclass(frozen=True)
@@ -62,3 +63,13 @@ def buildings_of(compound_ids: frozenset[str]) -> frozenset[str]:
         )
     )
     return frozenset(rows)
+
+
+def actor_for(user: User) -> Actor:
+    """Return the sync engine's view of ``user``."""
+    scope = resolve(user)
+    return Actor(
+        user.id,
+        user.role,
+        UserScope(compound_ids=scope.compound_ids, building_ids=scope.building_ids),
+    )

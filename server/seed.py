@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -21,7 +22,8 @@ from server import accounts
 from server.clock import utcnow
 from server.extensions import db
 from server.models import Neighbourhood, User, UserScopeItem
-from server.store import NewRecord, insert_records
+from server.store import SqlStore
+from sync.records import FieldStamp, Record, Scope
 
 NAMESPACE = uuid.UUID("6f1c3a52-8d0e-4e6b-9a57-3b1f0c2d9e41")
 RANDOM_SEED = 20220328  # the day Shanghai's Pudong lockdown began
@@ -94,7 +96,7 @@ def seed_demo(password: str) -> str:
     records: list[NewRecord] = []
     if created:
         records = list(demo_records(neighbourhood_id, users))
-        insert_records(records, by=users["coord"].id, made_at=utcnow())
+        write_records(records, by=users["coord"].id)
         accounts.audit(users["coord"].id, None, "seed_demo", detail={"records": len(records)})
     db.session.commit()
     if not created:
@@ -104,6 +106,33 @@ def seed_demo(password: str) -> str:
         counts[record.type] = counts.get(record.type, 0) + 1
     listed = ", ".join(f"{n} {t}" for t, n in counts.items())
     return f"Seeded the demo neighbourhood: {listed}."
+
+
+@dataclass(frozen=True)
+class NewRecord:
+    """A demo record before it has a version."""
+
+    type: str
+    id: str
+    fields: dict[str, Any]
+    compound_ids: list[str]
+    building_id: str | None = None
+
+
+def write_records(records: list[NewRecord], by: int) -> None:
+    """Write new records through the SQL store, each with its own version."""
+    store = SqlStore.for_writing()
+    made_at = utcnow()
+    for new in records:
+        version = store.next_version()
+        stamp = FieldStamp(version, made_at, by)
+        scope = Scope(frozenset(new.compound_ids), new.building_id)
+        fields = new.fields
+        store.put(
+            Record(new.type, new.id, version, False, fields, dict.fromkeys(fields, stamp), scope),
+            None,
+        )
+    store.flush()
 
 
 def upsert_user(username: str, password: str, neighbourhood_id: str) -> User:

@@ -1,70 +1,367 @@
-"""The SQLAlchemy side of record storage.
+"""The SQLAlchemy store: :class:`sync.store.Store` on the ``record`` tables.
 
-``allocate_versions`` and ``insert_records`` are the bulk path (seeding,
-imports); the sync engine's store port is implemented on top of the same
-tables.
+A writing store is opened with :meth:`SqlStore.for_writing`, which first
+locks the one row of the version sequence (``sync_state``) and reads the
+high-water mark: writers are thereby serialized, so versions commit in
+version order and a pull reading up to the committed high-water mark never
+skips a change (``docs/sync.md``). Versions are then handed out in memory and
+every write is buffered; :meth:`SqlStore.flush` writes them all with a few
+multi-row statements and moves the sequence, in the caller's transaction.
+
+Because writes are buffered, :meth:`atomic` needs no database savepoint: it
+undoes the buffered writes of a failed block, and a failure of the flush
+fails the whole transaction.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import insert, update
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
+from server.clock import utcnow
 from server.extensions import db
-from server.models import RecordRow, RecordScope, SyncState
+from server.models import ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
+from sync.actors import UserScope
+from sync.records import Record, Scope, stamps_from_wire
+from sync.store import Page, RecordedResult
+
+# Ids per IN (...) list, well under every database's limit on bound parameters.
+CHUNK = 500
 
 
-@dataclass(frozen=True)
-class NewRecord:
-    """A record to insert in bulk, with the compounds and building it belongs to."""
+class SqlStore:
+    """Records, versions and recorded results in the SQL database."""
 
-    type: str
-    id: str
-    fields: dict[str, Any]
-    compound_ids: Sequence[str]
-    building_id: str | None = None
+    def __init__(self, high_water: int, *, writing: bool, audit: Mapping[str, Any] | None = None):
+        self._high_water = high_water
+        self._writing = writing
+        self._audit = dict(audit or {})
+        self._next = high_water
+        self._loaded_scopes: dict[str, Scope] = {}
+        self._records: dict[str, Record] = {}
+        self._exits: list[tuple[Record, Scope]] = []
+        self._results: dict[str, RecordedResult] = {}
+        self._undo: list[list[Callable[[], object]]] = []
 
+    @classmethod
+    def for_reading(cls) -> SqlStore:
+        """Open a store for pulls: no lock, the committed high-water mark."""
+        high_water = db.session.scalar(select(SyncState.high_water).where(SyncState.id == 1))
+        return cls(int(high_water or 0), writing=False)
 
-def allocate_versions(count: int) -> range:
-    """Take ``count`` versions from the sequence, locking it until commit."""
-    high_water = db.session.execute(
-        update(SyncState)
-        .where(SyncState.id == 1)
-        .values(high_water=SyncState.high_water + count)
-        .returning(SyncState.high_water)
-    ).scalar_one()
-    return range(high_water - count + 1, high_water + 1)
+    @classmethod
+    def for_writing(
+        cls,
+        *,
+        device_token_id: int | None = None,
+        client_id: str | None = None,
+        received_at: datetime | None = None,
+    ) -> SqlStore:
+        """Lock the version sequence and open a store for one push.
 
+        The device, install and receipt time go into the log row of every
+        changeset recorded: with the field stamps, the audit trail of records.
+        """
+        high_water = db.session.execute(
+            update(SyncState)
+            .where(SyncState.id == 1)
+            .values(high_water=SyncState.high_water)
+            .returning(SyncState.high_water)
+        ).scalar_one()
+        audit = {
+            "device_token_id": device_token_id,
+            "client_id": client_id,
+            "received_at": received_at or utcnow(),
+        }
+        return cls(int(high_water), writing=True, audit=audit)
 
-def insert_records(records: Iterable[NewRecord], by: int, made_at: datetime) -> int:
-    """Insert new records with fresh versions; return the highest version written."""
-    records = list(records)
-    if not records:
-        return 0
-    versions = allocate_versions(len(records))
-    stamp_time = made_at.isoformat().replace("+00:00", "Z")
-    rows = []
-    scope_rows = []
-    for version, record in zip(versions, records, strict=True):
-        stamp = [version, stamp_time, by]
-        rows.append(
-            {
-                "id": record.id,
-                "type": record.type,
-                "version": version,
-                "deleted": False,
-                "fields": record.fields,
-                "stamps": {name: stamp for name in record.fields},
-            }
+    @property
+    def started_at_version(self) -> int:
+        """Return the high-water mark when this store was opened."""
+        return self._high_water
+
+    # -- reads ---------------------------------------------------------------
+
+    def get(self, record_id: str) -> Record | None:
+        """Return the record with ``record_id`` (deleted ones too), or ``None``."""
+        return self.get_many([record_id]).get(record_id)
+
+    def get_many(self, record_ids: Collection[str]) -> dict[str, Record]:
+        """Return the existing records among ``record_ids``, buffered writes first."""
+        found = {rid: self._records[rid] for rid in record_ids if rid in self._records}
+        wanted = [rid for rid in record_ids if rid not in found]
+        for chunk in chunks(wanted):
+            rows = db.session.execute(select(RecordRow).where(RecordRow.id.in_(chunk))).scalars()
+            rows = list(rows)
+            scopes = self._scopes_of([row.id for row in rows])
+            for row in rows:
+                scope = scopes.get(row.id, Scope(frozenset()))
+                self._loaded_scopes[row.id] = scope
+                found[row.id] = to_record(
+                    row.type, row.id, row.version, row.deleted, row.fields, row.stamps, scope
+                )
+        return found
+
+    def high_water(self) -> int:
+        """Return the highest version taken so far."""
+        return self._next
+
+    def recorded_results(self, changeset_ids: Collection[str]) -> dict[str, RecordedResult]:
+        """Return the recorded results of those of ``changeset_ids`` seen before."""
+        found = {cid: self._results[cid] for cid in changeset_ids if cid in self._results}
+        for chunk in chunks([cid for cid in changeset_ids if cid not in found]):
+            rows = db.session.execute(
+                select(ChangesetLog.id, ChangesetLog.user_id, ChangesetLog.result).where(
+                    ChangesetLog.id.in_(chunk)
+                )
+            )
+            found.update({row.id: RecordedResult(row.user_id, row.result) for row in rows})
+        return found
+
+    def page(
+        self, scope: UserScope, cursor: int, limit: int, exclude_types: frozenset[str]
+    ) -> Page:
+        """Return one pull page (see :meth:`sync.store.Store.page`), filtered in SQL.
+
+        Buffered writes are flushed first, so a writing store reads its own writes.
+        """
+        self.flush()
+        window = (RecordRow.version > cursor, RecordRow.version <= self._high_water)
+        conditions = [*window]
+        if exclude_types:
+            conditions.append(RecordRow.type.not_in(exclude_types))
+        if not scope.everything:
+            conditions.append(in_scope(RecordRow.id, scope))
+        rows = list(
+            db.session.execute(
+                select(RecordRow).where(*conditions).order_by(RecordRow.version).limit(limit + 1)
+            ).scalars()
         )
-        scope_rows.extend(
-            {"record_id": record.id, "compound_id": c, "building_id": record.building_id}
-            for c in record.compound_ids
+        scopes = self._scopes_of([row.id for row in rows])
+        found = [
+            to_record(
+                row.type,
+                row.id,
+                row.version,
+                row.deleted,
+                row.fields,
+                row.stamps,
+                scopes.get(row.id, Scope(frozenset())),
+            )
+            for row in rows
+        ]
+        if not scope.everything:
+            found.extend(self._tombstones(scope, cursor, limit, exclude_types))
+            found.sort(key=lambda record: record.version)
+        more = len(found) > limit
+        found = found[:limit]
+        next_cursor = found[-1].version if more else self._high_water
+        return Page(tuple(found), next_cursor, more)
+
+    def _tombstones(
+        self, scope: UserScope, cursor: int, limit: int, exclude_types: frozenset[str]
+    ) -> list[Record]:
+        """Return tombstones, at their latest exit's version, of records that left ``scope``."""
+        latest = func.max(ScopeExit.version)
+        conditions = [
+            ScopeExit.version > cursor,
+            ScopeExit.version <= self._high_water,
+            covers(ScopeExit, scope),
+            ~in_scope(ScopeExit.record_id, scope),
+        ]
+        if exclude_types:
+            conditions.append(ScopeExit.record_type.not_in(exclude_types))
+        exits = db.session.execute(
+            select(ScopeExit.record_id, latest.label("version"))
+            .where(*conditions)
+            .group_by(ScopeExit.record_id)
+            .order_by(latest)
+            .limit(limit + 1)
+        ).all()
+        records = self.get_many([row.record_id for row in exits])
+        return [replace(records[row.record_id].tombstone(), version=row.version) for row in exits]
+
+    # -- writes --------------------------------------------------------------
+
+    def next_version(self) -> int:
+        """Take the next version (the sequence row is locked until commit)."""
+        if not self._writing:
+            raise RuntimeError("a reading store hands out no versions")
+        self._next += 1
+        return self._next
+
+    def put(self, record: Record, previous_scope: Scope | None) -> None:
+        """Buffer a write of ``record``; remember the scope it left."""
+        before = self._records.get(record.id)
+        self._records[record.id] = record
+        self._on_undo(lambda: self._unput(record.id, before))
+        if previous_scope is not None and previous_scope != record.scope:
+            self._exits.append((record, previous_scope))
+            self._on_undo(self._exits.pop)
+
+    @contextmanager
+    def atomic(self) -> Iterator[None]:
+        """Undo the writes buffered inside the block if it raises."""
+        self._undo.append([])
+        try:
+            yield
+        except BaseException:
+            for undo in reversed(self._undo.pop()):
+                undo()
+            raise
+        done = self._undo.pop()
+        if self._undo:  # nested: the outer block may still undo these
+            self._undo[-1].extend(done)
+
+    def record_result(self, changeset_id: str, result: RecordedResult) -> None:
+        """Buffer the result of a changeset; it is written with its effects."""
+        self._results[changeset_id] = result
+        self._on_undo(lambda: self._results.pop(changeset_id, None))
+
+    def _unput(self, record_id: str, before: Record | None) -> None:
+        if before is None:
+            del self._records[record_id]
+        else:
+            self._records[record_id] = before
+
+    def _on_undo(self, undo: Callable[[], object]) -> None:
+        if self._undo:
+            self._undo[-1].append(undo)
+
+    def flush(self) -> None:
+        """Write every buffered record, scope change, exit and result; move the sequence."""
+        if not self._writing:
+            return
+        records = list(self._records.values())
+        if records:
+            db.session.execute(upsert_records(), [row_of(r) for r in records])
+            self._write_scopes(records)
+        if self._exits:
+            db.session.execute(
+                insert(ScopeExit),
+                [
+                    {
+                        "record_id": record.id,
+                        "record_type": record.type,
+                        "compound_id": compound,
+                        "building_id": left.building_id,
+                        "version": record.version,
+                    }
+                    for record, left in self._exits
+                    for compound in left.compound_ids
+                ],
+            )
+        if self._results:
+            db.session.execute(
+                insert(ChangesetLog),
+                [
+                    {
+                        "id": cid,
+                        "user_id": entry.user_id,
+                        "result": dict(entry.result),
+                        **self._audit,
+                    }
+                    for cid, entry in self._results.items()
+                ],
+            )
+        if self._next != self._high_water:
+            db.session.execute(
+                update(SyncState).where(SyncState.id == 1).values(high_water=self._next)
+            )
+        self._loaded_scopes.update({r.id: r.scope for r in records})
+        self._records, self._exits, self._results = {}, [], {}
+        self._high_water = self._next
+
+    def _write_scopes(self, records: Iterable[Record]) -> None:
+        """Rewrite the scope rows of records that are new or moved."""
+        changed = [r for r in records if self._loaded_scopes.get(r.id) != r.scope]
+        if not changed:
+            return
+        for chunk in chunks([r.id for r in changed if r.id in self._loaded_scopes]):
+            db.session.execute(delete(RecordScope).where(RecordScope.record_id.in_(chunk)))
+        db.session.execute(
+            insert(RecordScope),
+            [
+                {"record_id": r.id, "compound_id": compound, "building_id": r.scope.building_id}
+                for r in changed
+                for compound in r.scope.compound_ids
+            ],
         )
-    db.session.execute(insert(RecordRow), rows)
-    db.session.execute(insert(RecordScope), scope_rows)
-    return versions[-1]
+
+    def _scopes_of(self, record_ids: list[str]) -> dict[str, Scope]:
+        """Return the stored scopes of ``record_ids``."""
+        compounds: dict[str, set[str]] = {}
+        buildings: dict[str, str | None] = {}
+        for chunk in chunks(record_ids):
+            rows = db.session.execute(
+                select(
+                    RecordScope.record_id, RecordScope.compound_id, RecordScope.building_id
+                ).where(RecordScope.record_id.in_(chunk))
+            )
+            for row in rows:
+                compounds.setdefault(row.record_id, set()).add(row.compound_id)
+                buildings[row.record_id] = row.building_id
+        return {rid: Scope(frozenset(cs), buildings[rid]) for rid, cs in compounds.items()}
+
+
+def to_record(
+    type_: str,
+    record_id: str,
+    version: int,
+    deleted: bool,
+    fields: dict[str, Any],
+    stamps: dict[str, Any],
+    scope: Scope,
+) -> Record:
+    """Build an engine record from stored columns."""
+    return Record(type_, record_id, version, deleted, fields, stamps_from_wire(stamps), scope)
+
+
+def row_of(record: Record) -> dict[str, Any]:
+    """Return the ``record`` table row of an engine record."""
+    return {
+        "id": record.id,
+        "type": record.type,
+        "version": record.version,
+        "deleted": record.deleted,
+        "fields": dict(record.fields),
+        "stamps": record.stamps_to_wire(),
+    }
+
+
+def upsert_records() -> Any:
+    """Return an INSERT ... ON CONFLICT (id) DO UPDATE for the session's database."""
+    dialect = db.session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    statement = module.insert(RecordRow)
+    return statement.on_conflict_do_update(
+        index_elements=[RecordRow.id],
+        set_={
+            name: statement.excluded[name]
+            for name in ("type", "version", "deleted", "fields", "stamps")
+        },
+    )
+
+
+def covers(table: Any, scope: UserScope) -> Any:
+    """Return the SQL condition that a scope row of ``table`` lies in ``scope``."""
+    return or_(
+        table.compound_id.in_(scope.compound_ids), table.building_id.in_(scope.building_ids)
+    )
+
+
+def in_scope(record_id: Any, scope: UserScope) -> Any:
+    """Return the SQL condition that the record ``record_id`` lies in ``scope``."""
+    return exists().where(and_(RecordScope.record_id == record_id, covers(RecordScope, scope)))
+
+
+def chunks(items: list[str]) -> Iterator[list[str]]:
+    """Split ``items`` into lists of at most :data:`CHUNK`."""
+    for start in range(0, len(items), CHUNK):
+        yield items[start : start + CHUNK]

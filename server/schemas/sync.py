@@ -1,0 +1,103 @@
+"""Schemas at the sync boundary: pull arguments, and push and pull bodies for the docs.
+
+A push body's top level is checked by :func:`sync.wire.push_from_wire`, not
+by marshmallow, because the contract rejects a bad changeset alone (as a
+result) rather than the request; these schemas describe the bodies in the
+API description.
+"""
+
+from marshmallow import Schema, fields, validate
+
+from sync.pull import DEFAULT_LIMIT
+
+
+class PullArgsSchema(Schema):
+    """The query of a pull."""
+
+    cursor = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1))
+
+
+class RecordSchema(Schema):
+    """A record's envelope."""
+
+    type = fields.String(required=True)
+    id = fields.String(required=True)
+    version = fields.Integer(required=True)
+    deleted = fields.Boolean(required=True)
+    fields = fields.Dict(required=True)
+
+
+class ChangeSchema(Schema):
+    """One change of a changeset."""
+
+    type = fields.String(required=True)
+    id = fields.String(required=True)
+    op = fields.String(required=True, validate=validate.OneOf(("create", "update", "delete")))
+    base_version = fields.Integer(load_default=0)
+    fields = fields.Dict(load_default=dict)
+
+
+class ChangesetSchema(Schema):
+    """Changes made together on one device, applied all or none."""
+
+    id = fields.String(required=True)
+    made_at = fields.String(required=True, metadata={"format": "date-time"})
+    changes = fields.List(fields.Nested(ChangeSchema), required=True)
+
+
+class PushSchema(Schema):
+    """A push request."""
+
+    client_id = fields.String(required=True)
+    changesets = fields.List(fields.Nested(ChangesetSchema), required=True)
+
+
+class ConflictSchema(Schema):
+    """Why a change was rejected."""
+
+    code = fields.String()
+    detail = fields.String()
+    record = fields.Nested(RecordSchema, allow_none=True)
+    holder = fields.Integer()
+    field = fields.String()
+
+
+class ChangeResultSchema(Schema):
+    """The outcome of one change."""
+
+    type = fields.String()
+    id = fields.String()
+    status = fields.String(validate=validate.OneOf(("applied", "merged", "rejected")))
+    version = fields.Integer(allow_none=True)
+    lost_fields = fields.List(fields.String())
+    conflict = fields.Nested(ConflictSchema, allow_none=True)
+
+
+class ChangesetResultSchema(Schema):
+    """The outcome of one changeset."""
+
+    id = fields.String()
+    status = fields.String(validate=validate.OneOf(("applied", "rejected")))
+    changes = fields.List(fields.Nested(ChangeResultSchema))
+
+
+class PushReplySchema(Schema):
+    """The answer to a push."""
+
+    results = fields.List(fields.Nested(ChangesetResultSchema))
+    cursor = fields.Integer(allow_none=True)
+
+
+class PullReplySchema(Schema):
+    """One page of a pull."""
+
+    changes = fields.List(fields.Nested(RecordSchema))
+    cursor = fields.Integer()
+    more = fields.Boolean()
+
+
+PULL_ARGS = PullArgsSchema()
+PUSH = PushSchema()
+PUSH_REPLY = PushReplySchema()
+PULL_REPLY = PullReplySchema()

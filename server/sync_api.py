@@ -1,0 +1,59 @@
+"""The sync endpoints: push changesets, pull changes (``sync-contract.md``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, request
+
+from server import live, scopes
+from server.auth import require_auth
+from server.clock import utcnow
+from server.errors import ApiError
+from server.extensions import db
+from server.payloads import json_body
+from server.schemas.sync import PULL_ARGS
+from server.store import SqlStore
+from sync.protocol import PushOutcome, apply_push
+from sync.pull import changes_since
+from sync.wire import MalformedPush, push_from_wire
+
+bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
+
+
+@bp.post("/push")
+@require_auth()
+def push() -> Any:
+    """Apply a device's changesets in order; answer each one's result."""
+    try:
+        changes = push_from_wire(json_body())
+    except MalformedPush as error:
+        raise ApiError(400, "malformed-push", str(error)) from None
+    outcome, prev = apply_and_commit(changes)
+    live.announce(outcome, prev)
+    return outcome.to_wire()
+
+
+@bp.get("/pull")
+@require_auth()
+def pull() -> Any:
+    """Return the caller's changes after ``cursor``, a page at a time."""
+    args = PULL_ARGS.load(request.args)
+    page = changes_since(SqlStore.for_reading(), scopes.actor_for(g.user), **args)
+    return page.to_wire()
+
+
+def apply_and_commit(changes: Any) -> tuple[PushOutcome, int]:
+    """Apply a push in one transaction; return the outcome and the high water before it."""
+    actor = scopes.actor_for(g.user)
+    received_at = utcnow()
+    # End the sign-in's read transaction: the push's first statement must be
+    # the lock on the version sequence (on SQLite, the write lock).
+    db.session.commit()
+    store = SqlStore.for_writing(
+        device_token_id=g.device.id, client_id=changes.client_id[:64], received_at=received_at
+    )
+    outcome = apply_push(store, actor, changes, received_at)
+    store.flush()
+    db.session.commit()
+    return outcome, store.started_at_version
