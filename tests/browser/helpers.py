@@ -39,7 +39,7 @@ def sign_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
     """Sign in on the sign-in screen and wait for the first sync to finish."""
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
     expect(page.get_by_role("heading", name=f"Hello, {username}")).to_be_visible()
     expect_synced(page)
 

@@ -65,6 +65,7 @@ def test_server_killed_after_committing_a_push_loses_and_duplicates_nothing(
     queued = [c["id"] for c in outbox(page)]
     assert queued[0] == claim["id"]
 
+    served.stop()  # reap the killed process (kill() leaves its output pipe open)
     served.start()  # same port, same database
 
     expect_synced(page, timeout=SYNC_TIMEOUT_MS)

@@ -57,7 +57,7 @@ def test_token_revoked_offline_asks_to_sign_in_then_the_outbox_syncs(
     expect(page.get_by_label("Username")).to_have_value("vol-a")
     expect(page.get_by_text("1 change(s) by vol-a are kept on this device")).to_be_visible()
     page.get_by_label("Password").fill(DEMO_PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("button", name="Sign in", exact=True).click()
 
     expect(page.get_by_role("heading", name="Hello, vol-a")).to_be_visible()
     expect_synced(page)
