@@ -40,6 +40,7 @@ class SqlStore:
 
     def __init__(self, high_water: int, *, writing: bool, audit: Mapping[str, Any] | None = None):
         self._high_water = high_water
+        self._started_at = high_water
         self._writing = writing
         self._audit = dict(audit or {})
         self._next = high_water
@@ -84,7 +85,7 @@ class SqlStore:
     @property
     def started_at_version(self) -> int:
         """Return the high-water mark when this store was opened."""
-        return self._high_water
+        return self._started_at
 
     # -- reads ---------------------------------------------------------------
 

@@ -1,0 +1,231 @@
+"""The sync endpoints over HTTP and Socket.IO, on the seeded demo neighbourhood."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import func, select
+
+from server import seed
+from server.extensions import db, socketio
+from server.models import ChangesetLog, RecordRow, RecordScope
+from tests.helpers import bearer, sign_in
+
+COMPOUND_A = seed.stable_id("compound", "A")
+COMPOUND_B = seed.stable_id("compound", "B")
+PUSH = "/api/v1/sync/push"
+PULL = "/api/v1/sync/pull"
+
+
+def a_task(compound_id=COMPOUND_A, **fields):
+    return {
+        "kind": "delivery",
+        "title": "送菜",
+        "status": "open",
+        "compound_id": compound_id,
+        "priority": 2,
+        **fields,
+    }
+
+
+def a_changeset(*changes, made_at="2022-04-02T10:00:00.000Z", changeset_id=None):
+    return {"id": changeset_id or str(uuid.uuid4()), "made_at": made_at, "changes": list(changes)}
+
+
+def create(record_type, fields, record_id=None):
+    return {
+        "type": record_type,
+        "id": record_id or str(uuid.uuid4()),
+        "op": "create",
+        "base_version": 0,
+        "fields": fields,
+    }
+
+
+def update(record_type, record_id, base_version, **fields):
+    return {
+        "type": record_type,
+        "id": record_id,
+        "op": "update",
+        "base_version": base_version,
+        "fields": fields,
+    }
+
+
+def push(client, token, *changesets, headers=None):
+    reply = client.post(
+        PUSH,
+        json={"client_id": "test-device", "changesets": list(changesets)},
+        headers={**bearer(token), **(headers or {})},
+    )
+    assert reply.status_code == 200, reply.get_json()
+    return reply.get_json()
+
+
+def pull_all(client, token, cursor=0, limit=1000):
+    records, pages = [], 0
+    while True:
+        page = client.get(f"{PULL}?cursor={cursor}&limit={limit}", headers=bearer(token))
+        assert page.status_code == 200, page.get_json()
+        body = page.get_json()
+        records.extend(body["changes"])
+        cursor = body["cursor"]
+        pages += 1
+        if not body["more"]:
+            return records, cursor
+
+
+@pytest.fixture
+def seeded_client(database_url):
+    from tests.conftest import make_app
+
+    app = make_app(database_url)
+    yield app, app.test_client()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_first_sync_is_exactly_the_compound_of_the_volunteer(seeded_client):
+    app, client = seeded_client
+    records, cursor = pull_all(client, sign_in(client, "vol-a"), limit=700)
+    with app.app_context():
+        in_a = set(
+            db.session.scalars(
+                select(RecordScope.record_id).where(RecordScope.compound_id == COMPOUND_A)
+            )
+        )
+        conflict_free = set(
+            db.session.scalars(select(RecordRow.id).where(RecordRow.type != "conflict"))
+        )
+    ids = [r["id"] for r in records]
+    assert len(ids) == len(set(ids)), "a record came twice"
+    assert set(ids) == in_a & conflict_free
+    versions = [r["version"] for r in records]
+    assert versions == sorted(versions)
+    assert pull_all(client, sign_in(client, "vol-a"), cursor)[0] == []
+
+
+def test_pull_rejects_bad_arguments_and_caps_limit(client):
+    token = sign_in(client, "coord")
+    assert client.get(f"{PULL}?cursor=-1", headers=bearer(token)).status_code == 422
+    assert client.get(f"{PULL}?limit=abc", headers=bearer(token)).status_code == 422
+    body = client.get(f"{PULL}?limit=5000", headers=bearer(token)).get_json()
+    assert len(body["changes"]) == 1000 and body["more"] is True
+
+
+def test_push_creates_a_task_seen_by_its_compound_only(client):
+    coord, vol_a, vol_b = (sign_in(client, u) for u in ("coord", "vol-a", "vol-b"))
+    _, cursor_a = pull_all(client, vol_a)
+    _, cursor_b = pull_all(client, vol_b)
+    change = create("task", a_task())
+    body = push(client, coord, a_changeset(change))
+    (result,) = body["results"]
+    assert result["status"] == "applied"
+    assert result["changes"][0]["version"] == body["cursor"]
+    assert [r["id"] for r in pull_all(client, vol_a, cursor_a)[0]] == [change["id"]]
+    assert pull_all(client, vol_b, cursor_b)[0] == []
+
+
+def test_push_is_idempotent_and_records_each_changeset_once(app, client):
+    coord = sign_in(client, "coord")
+    changeset = a_changeset(create("task", a_task()))
+    first = push(client, coord, changeset)
+    changeset["changes"][0]["fields"]["title"] = "changed on retry"
+    again = push(client, sign_in(client, "coord"), changeset)
+    assert again["results"] == first["results"]
+    assert again["cursor"] is None
+    with app.app_context():
+        count = db.session.scalar(select(func.count()).where(ChangesetLog.id == changeset["id"]))
+        record = db.session.get(RecordRow, changeset["changes"][0]["id"])
+    assert count == 1
+    assert record.fields["title"] == "送菜"
+
+
+def test_malformed_push_is_400_and_bad_changeset_is_rejected_alone(client):
+    coord = sign_in(client, "coord")
+    assert client.post(PUSH, json={"changesets": {}}, headers=bearer(coord)).status_code == 400
+    assert client.post(PUSH, json=[], headers=bearer(coord)).status_code == 400
+    good = a_changeset(create("task", a_task()))
+    bad = a_changeset(create("task", a_task()), made_at="yesterday")
+    body = push(client, coord, bad, good)
+    assert [r["status"] for r in body["results"]] == ["rejected", "applied"]
+    assert body["results"][0]["changes"][0]["conflict"]["code"] == "invalid"
+
+
+def test_push_needs_a_token_and_a_supported_schema(client):
+    body = {"client_id": "x", "changesets": []}
+    assert client.post(PUSH, json=body).status_code == 401
+    coord = sign_in(client, "coord")
+    old = client.post(PUSH, json=body, headers={**bearer(coord), "Weiguang-Schema": "0"})
+    assert old.status_code == 426
+    ok = client.post(PUSH, json=body, headers={**bearer(coord), "Weiguang-Schema": "1"})
+    assert ok.status_code == 200
+
+
+def test_task_moved_to_another_compound_is_a_tombstone_for_the_first(client):
+    coord, vol_a = sign_in(client, "coord"), sign_in(client, "vol-a")
+    change = create("task", a_task())
+    version = push(client, coord, a_changeset(change))["cursor"]
+    _, cursor = pull_all(client, vol_a)
+    push(client, coord, a_changeset(update("task", change["id"], version, compound_id=COMPOUND_B)))
+    (tombstone,) = pull_all(client, vol_a, cursor)[0]
+    assert tombstone == {
+        "type": "task",
+        "id": change["id"],
+        "version": tombstone["version"],
+        "deleted": True,
+        "fields": {},
+    }
+
+
+def test_concurrent_edit_keeps_the_loser_for_coordinators_only(client):
+    coord, vol_a = sign_in(client, "coord"), sign_in(client, "vol-a")
+    change = create("task", a_task())
+    push(client, coord, a_changeset(change))
+    claim = update("task", change["id"], 0, status="claimed")
+    version = push(client, vol_a, a_changeset(claim))["cursor"]
+    _, vol_cursor = pull_all(client, vol_a)
+    coord_edit = update("task", change["id"], version, notes="门口放")
+    push(client, coord, a_changeset(coord_edit, made_at="2022-04-02T11:00:00.000Z"))
+    vol_edit = update("task", change["id"], version, notes="敲门")
+    late = push(client, vol_a, a_changeset(vol_edit, made_at="2022-04-02T10:30:00.000Z"))
+    assert late["results"][0]["changes"][0]["status"] == "merged"
+    assert late["results"][0]["changes"][0]["lost_fields"] == ["notes"]
+    conflicts = [r for r in pull_all(client, coord)[0] if r["type"] == "conflict"]
+    assert [(c["fields"]["kept_value"], c["fields"]["lost_value"]) for c in conflicts] == [
+        ("门口放", "敲门")
+    ]
+    assert not [r for r in pull_all(client, vol_a, vol_cursor)[0] if r["type"] == "conflict"]
+
+
+def test_live_changes_reach_the_compound_and_the_pusher_only(app, client):
+    coord, vol_a, vol_b = (sign_in(client, u) for u in ("coord", "vol-a", "vol-b"))
+    sockets = {
+        name: socketio.test_client(app, flask_test_client=client, auth={"token": t})
+        for name, t in (("coord", coord), ("vol-a", vol_a), ("vol-b", vol_b))
+    }
+    for socket in sockets.values():
+        socket.get_received()
+    before = client.get(f"{PULL}?cursor=999999999", headers=bearer(coord)).get_json()["cursor"]
+    change = create("task", a_task())
+    cursor = push(client, coord, a_changeset(change))["cursor"]
+    for name in ("coord", "vol-a"):
+        events = [e for e in sockets[name].get_received() if e["name"] == "changes"]
+        assert events, f"{name} got no event"
+        (payload,) = events[0]["args"]
+        assert payload["prev"] == before and payload["cursor"] == cursor
+        assert [r["id"] for r in payload["changes"]] == [change["id"]]
+    assert not [e for e in sockets["vol-b"].get_received() if e["name"] == "changes"]
+
+
+def test_guards_do_not_see_residents_phones_or_needs(client):
+    records, _ = pull_all(client, sign_in(client, "guard-a"))
+    residents = [r["fields"] for r in records if r["type"] == "resident"]
+    assert residents and all("phone" not in r and "needs" not in r for r in residents)
+    volunteer = [
+        r["fields"]
+        for r in pull_all(client, sign_in(client, "vol-a"))[0]
+        if r["type"] == "resident"
+    ]
+    assert all("phone" in r for r in volunteer)
