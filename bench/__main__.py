@@ -32,17 +32,19 @@ METHOD = """
   throwaway database dropped at the end.
 - **Push**: threads with keep-alive `http.client` connections, one per client, each
   signed in with its own `coord` token and its own volunteer token (`vol-a` or `vol-b`).
-  Rounds of 1, 50 or 500 changesets of one change each: three rounds in four are
-  coordinator pushes (70 % task creates spread over compounds A/B/C with kind, title,
-  status `open`, compound_id, priority; 30 % notes edits of the client's earlier tasks
-  with their `base_version`), every fourth a volunteer's claims of open tasks of its
-  compound, made (untimed) before the rounds. Throughput is changes in 200 replies over
-  the wall time from the start barrier to the last client's end; each client stops
-  after a fixed number of rounds or seconds. Floor: `POST /bench/floor/upsert` with the
-  same rows (full fields), clients and rounds: versions from `sync_state`, then
-  `INSERT ... ON CONFLICT DO UPDATE` into `record` and `record_scope`, one transaction.
-  Clients never touch each other's tasks, so any non-200 reply or rejected changeset is
-  an error.
+  Rounds of 1, 50 or 500 changesets of one change each, one change a record a push:
+  three rounds in four are coordinator pushes (70 % task creates spread over compounds
+  A/B/C with kind, title, status `open`, compound_id, priority; 30 % notes edits of the
+  client's earlier tasks with their `base_version`), the second of every four a
+  volunteer's claims of open tasks of its compound, made (untimed) before the rounds.
+  A trial's throughput is changes in 200 replies over the wall time from the start
+  barrier to the last client's end; each client stops after a fixed number of rounds
+  or seconds. Floor and real trials alternate, three each; the figure is the median.
+  Floor: `POST /bench/floor/upsert` with the same rows (full fields), clients and
+  rounds: versions from `sync_state`, then `INSERT ... ON CONFLICT DO UPDATE ...
+  RETURNING` (so SQLAlchemy batches it) into `record` and `record_scope`, one
+  transaction. Clients never touch each other's tasks, so any non-200 reply or
+  rejected changeset is an error.
 - **Pull**: `vol-a` pages `GET /api/v1/sync/pull?cursor=0&limit=1000` until
   `more=false` on the freshly seeded demo data, with `Accept-Encoding: gzip`; server
   time is the summed wall time of the requests on one keep-alive connection (median of

@@ -145,7 +145,7 @@ async def measure(
         coord,
         "POST",
         "/api/v1/sync/push",
-        {"client_id": "probe", "changesets": []},
+        {"client_id": str(uuid.uuid4()), "changesets": []},
     )
     state = Round()
     listeners = await connect_all(base_url, tokens, state)
@@ -154,11 +154,12 @@ async def measure(
     counts = {"sockets": len(listeners), "expected": 0, "real_heard": 0, "floor_heard": 0}
     payload = synthetic_payload(compounds["A"])
     headers = {"Authorization": f"Bearer {coord}"}
+    client_id = str(uuid.uuid4())
     async with aiohttp.ClientSession(base_url) as session:
 
         async def push() -> None:
             change, _ = workload.create("A")
-            body = {"client_id": "bench-live", "changesets": [changeset([change])]}
+            body = {"client_id": client_id, "changesets": [changeset([change])]}
             async with session.post("/api/v1/sync/push", json=body, headers=headers) as reply:
                 await reply.read()
 

@@ -27,7 +27,7 @@ from bench.harness import Figure, Stopwatch
 
 SIZES = (1, 50, 500)
 CONCURRENCY = (1, 4)
-CLAIM_EVERY = 4  # every fourth round of a client is a volunteer's claims
+CLAIM_EVERY = 4  # one round in four (the 2nd, 6th, ...) is a volunteer's claims
 EDIT_SHARE = 0.3  # of a coordinator push, once it has tasks to edit
 PREPARE_BATCH = 500
 TARGET_SHARE_OF_FLOOR = 1 / 3
@@ -46,10 +46,11 @@ class Limits:
 
     rounds: dict[int, int]
     seconds: float
+    trials: int
 
 
-FULL = Limits({1: 120, 50: 12, 500: 4}, seconds=10.0)
-QUICK = Limits({1: 30, 50: 4, 500: 2}, seconds=3.0)
+FULL = Limits({1: 150, 50: 16, 500: 6}, seconds=8.0, trials=3)
+QUICK = Limits({1: 30, 50: 4, 500: 2}, seconds=3.0, trials=1)
 
 
 @dataclass
@@ -128,10 +129,11 @@ class Workload:
         """Return ``size`` changesets of creates (A, B, C) and notes edits."""
         pooled = set(self.open_pool)
         editable = [t for t in self.tasks.values() if t.id not in pooled]
+        self.rng.shuffle(editable)  # one change a record a push, as the web app sends
         out = []
         for _ in range(size):
             if editable and self.rng.random() < EDIT_SHARE:
-                task = self.rng.choice(editable)
+                task = editable.pop()
                 out.append(changeset([self.update(task, {"notes": self.rng.choice(NOTES)})]))
             else:
                 change, _task = self.create(self.rng.choice(sorted(self.compounds)))
@@ -217,13 +219,16 @@ def send_floor(seat: Seat, http: client.Http, changesets: list[dict[str, Any]]) 
     return Outcome(reply.status, reply.seconds, len(rows))
 
 
+def is_claim_round(number: int) -> bool:
+    """Tell whether a client's round ``number`` (from 1) is a volunteer's claims."""
+    return number % CLAIM_EVERY == CLAIM_EVERY // 2
+
+
 def run_rounds(seat: Seat, send: Sender, size: int, watch: Stopwatch) -> list[Outcome]:
     """Run one client's rounds of ``size`` changesets until the stopwatch ends."""
     outcomes = []
     while watch.more():
-        claims = None
-        if watch.count % CLAIM_EVERY == 0:
-            claims = seat.workload.claim_round(size)
+        claims = seat.workload.claim_round(size) if is_claim_round(watch.count) else None
         if claims is not None:
             outcomes.append(send(seat, seat.volunteer, claims))
         else:
@@ -233,32 +238,48 @@ def run_rounds(seat: Seat, send: Sender, size: int, watch: Stopwatch) -> list[Ou
 
 @dataclass
 class Cell:
-    """The result of one batch size and client count against one target."""
+    """One batch size and client count against one target, over several trials."""
 
-    changes: int
-    seconds: float
-    statuses: Counter[int]
-    rejected: Counter[str]
+    changes: int = 0
+    seconds: float = 0.0
+    throughputs: list[float] = field(default_factory=list)
+    statuses: Counter[int] = field(default_factory=Counter)
+    rejected: Counter[str] = field(default_factory=Counter)
 
     @property
     def throughput(self) -> float:
-        """Return changes per second over the cell's wall time."""
-        return self.changes / self.seconds if self.seconds else 0.0
+        """Return the median trial's changes per second."""
+        return harness.median(self.throughputs)
 
     @property
     def errors(self) -> int:
         """Return non-200 replies plus rejected changes (none is expected)."""
         return sum(n for s, n in self.statuses.items() if s != 200) + sum(self.rejected.values())
 
+    def add(self, outcomes: list[Outcome], seconds: float) -> None:
+        """Add one trial: its outcomes and its wall time."""
+        changes = sum(o.changes for o in outcomes if o.status == 200)
+        self.changes += changes
+        self.seconds += seconds
+        self.throughputs.append(changes / seconds if seconds else 0.0)
+        self.statuses.update(o.status for o in outcomes)
+        for outcome in outcomes:
+            self.rejected.update(outcome.rejected)
 
-def run_cell(seats: list[Seat], send: Sender, size: int, limits: Limits) -> Cell:
-    """Run ``len(seats)`` clients at once, each in its own thread, and time them."""
-    claims_needed = size * (limits.rounds[size] // CLAIM_EVERY)
-    for seat in seats:  # untimed: the tasks the volunteers will claim, and a warm-up
-        pending = seat.workload.prepare(claims_needed)
+
+def prepare(seats: list[Seat], send: Sender, size: int, limits: Limits) -> None:
+    """Make, untimed, the tasks the volunteers will claim; warm each connection up."""
+    claim_rounds = sum(is_claim_round(n) for n in range(1, limits.rounds[size] + 1))
+    for seat in seats:
+        pending = seat.workload.prepare(size * claim_rounds)
         for start in range(0, len(pending), PREPARE_BATCH):
             send(seat, seat.coordinator, pending[start : start + PREPARE_BATCH])
         send(seat, seat.coordinator, seat.workload.coordinator_round(1))
+
+
+def run_trial(seats: list[Seat], send: Sender, size: int, limits: Limits, cell: Cell) -> None:
+    """Run ``len(seats)`` clients at once, one thread each, from a start barrier."""
+    prepare(seats, send, size, limits)
     barrier = threading.Barrier(len(seats) + 1)
     results: list[list[Outcome]] = [[] for _ in seats]
 
@@ -274,14 +295,7 @@ def run_cell(seats: list[Seat], send: Sender, size: int, limits: Limits) -> Cell
     started = time.perf_counter()
     for thread in threads:
         thread.join(timeout=limits.seconds + client.REQUEST_TIMEOUT_S)
-    seconds = time.perf_counter() - started
-    outcomes = [o for per_seat in results for o in per_seat]
-    return Cell(
-        changes=sum(o.changes for o in outcomes if o.status == 200),
-        seconds=seconds,
-        statuses=Counter(o.status for o in outcomes),
-        rejected=sum((o.rejected for o in outcomes), Counter()),
-    )
+    cell.add([o for per_seat in results for o in per_seat], time.perf_counter() - started)
 
 
 def make_seats(base_url: str, count: int, password: str, compounds: dict[str, str]) -> list[Seat]:
@@ -299,34 +313,48 @@ def make_seats(base_url: str, count: int, password: str, compounds: dict[str, st
     return seats
 
 
+def measure(
+    base_url: str,
+    password: str,
+    compounds: dict[str, str],
+    size: int,
+    clients: int,
+    real: bool,
+    limits: Limits,
+) -> tuple[Cell, Cell | None]:
+    """Alternate floor and real trials of one cell; return both cells."""
+    floor_cell, real_cell = Cell(), Cell() if real else None
+    floor_seats = make_seats(base_url, clients, password, compounds)
+    real_seats = make_seats(base_url, clients, password, compounds) if real else []
+    try:
+        for _ in range(limits.trials):
+            run_trial(floor_seats, send_floor, size, limits, floor_cell)
+            if real_cell is not None:
+                run_trial(real_seats, send_push, size, limits, real_cell)
+    finally:
+        for seat in floor_seats + real_seats:
+            seat.close()
+    return floor_cell, real_cell
+
+
 def run(
     base_url: str, db_kind: str, password: str, compounds: dict[str, str], quick: bool
 ) -> list[Figure]:
     """Measure push throughput against the floor for every size and client count."""
     limits = QUICK if quick else FULL
     token = client.log_in(base_url, "coord", password, "bench-probe")
-    exists = client.endpoint_exists(
-        base_url, token, "POST", "/api/v1/sync/push", {"client_id": "probe", "changesets": []}
-    )
+    probe = {"client_id": str(uuid.uuid4()), "changesets": []}
+    exists = client.endpoint_exists(base_url, token, "POST", "/api/v1/sync/push", probe)
     figures = []
     for clients in CONCURRENCY:
         errors: list[str] = []
         error_count = 0
         for size in SIZES:
-            floor = run_cell(
-                make_seats(base_url, clients, password, compounds), send_floor, size, limits
-            )
-            if not exists:
-                figures.append(push_figure(db_kind, size, clients, None, floor))
-                continue
-            seats = make_seats(base_url, clients, password, compounds)
-            real = run_cell(seats, send_push, size, limits)
-            for seat in seats:
-                seat.close()
+            floor, real = measure(base_url, password, compounds, size, clients, exists, limits)
             figures.append(push_figure(db_kind, size, clients, real, floor))
-            error_count += real.errors
-            if real.errors:
-                errors.append(f"{size}: {describe_errors(real)}")
+            if real is not None and real.errors:
+                error_count += real.errors
+                errors.append(f"{size} changesets: {describe_errors(real)}")
         figures.append(
             Figure(
                 "push",
@@ -359,7 +387,7 @@ def push_figure(db_kind: str, size: int, clients: int, real: Cell | None, floor:
         real.throughput if real else None,
         floor=floor.throughput,
         target=target,
-        note=note,
+        note=note + f"; median of {len(floor.throughputs)} alternating trials",
     )
 
 
