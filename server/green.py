@@ -9,14 +9,16 @@ import warnings
 
 
 def patch() -> None:
-    """Monkey-patch the standard library and make psycopg2 wait cooperatively."""
+    """Monkey-patch the standard library, and psycopg2 to wait cooperatively.
+
+    eventlet's ``psycopg`` patch installs a wait callback in psycopg2, so a
+    query waiting on PostgreSQL (a lock, a slow plan) yields to the other
+    connections of the process instead of blocking them all.
+    """
     with warnings.catch_warnings():
         # Eventlet announces its own deprecation on import; the team chose it
         # as the production async mode knowingly (see docs/architecture.md).
         warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
         import eventlet
 
-    eventlet.monkey_patch()
-    from psycogreen.eventlet import patch_psycopg
-
-    patch_psycopg()
+    eventlet.monkey_patch(psycopg=True)
