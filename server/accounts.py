@@ -16,7 +16,7 @@ from server import scopes
 from server.clock import aware, utcnow
 from server.errors import ApiError
 from server.extensions import db
-from server.models import AuditEntry, DeviceToken, LoginFailure, User, UserScopeItem
+from server.models import AuditEntry, ChangesetLog, DeviceToken, LoginFailure, User, UserScopeItem
 
 # A token's last-seen time is written at most this often, to spare the database.
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
@@ -94,6 +94,20 @@ def log_in(username: str, password: str, device_name: str, address: str) -> tupl
     audit(user.id, device.id, "login", detail={"device_name": device_name, "address": address})
     db.session.commit()
     return token, user
+
+
+def sync_mark(user_id: int) -> dict[str, Any]:
+    """Return the user's last changeset the server accepted, and when."""
+    last = db.session.execute(
+        select(ChangesetLog.id, ChangesetLog.received_at)
+        .where(ChangesetLog.user_id == user_id)
+        .order_by(ChangesetLog.received_at.desc())
+        .limit(1)
+    ).first()
+    return {
+        "last_changeset_id": last.id if last else None,
+        "last_changeset_at": aware(last.received_at) if last else None,
+    }
 
 
 def token_in_force(token: str) -> DeviceToken | None:

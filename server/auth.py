@@ -56,7 +56,7 @@ def login() -> Any:
     token, user = accounts.log_in(
         data["username"], data["password"], data["device_name"], request.remote_addr or "-"
     )
-    return LOGIN_REPLY.dump({"token": token, "user": user})
+    return LOGIN_REPLY.dump({"token": token, "user": user, "sync": accounts.sync_mark(user.id)})
 
 
 @bp.post("/logout")

@@ -1,5 +1,7 @@
 """Schemas for signing in and for users."""
 
+from datetime import UTC
+
 from marshmallow import Schema, fields, validate
 
 from server.models.accounts import ROLES, SCOPE_KINDS
@@ -33,11 +35,23 @@ class NewUserSchema(UserSchema):
     )
 
 
+class SyncMarkSchema(Schema):
+    """The user's last changeset the server accepted, from any device.
+
+    A device that holds no sync state while the server remembers one was
+    wiped (or is new): the app says so plainly.
+    """
+
+    last_changeset_id = fields.String(allow_none=True)
+    last_changeset_at = fields.AwareDateTime(allow_none=True, default_timezone=UTC)
+
+
 class LoginReplySchema(Schema):
     """The answer to a successful sign-in."""
 
     token = fields.String()
     user = fields.Nested(UserSchema)
+    sync = fields.Nested(SyncMarkSchema)
 
 
 class HealthSchema(Schema):

@@ -102,3 +102,26 @@ def test_login_and_logout_are_audited(app, client):
     with app.app_context():
         actions = list(db.session.scalars(select(AuditEntry.action).order_by(AuditEntry.id)))
     assert actions[-2:] == ["login", "logout"]
+
+
+def test_login_tells_the_last_changeset_the_server_accepted(client):
+    first = client.post(
+        "/api/v1/auth/login", json={"username": "vol-a", "password": DEMO_PASSWORD}
+    ).get_json()
+    assert first["sync"] == {"last_changeset_id": None, "last_changeset_at": None}
+    changeset = {
+        "id": "5f0c3c1e-9d7a-4c3e-8f4e-2b1c0a9d8e7f",
+        "made_at": "2022-04-02T10:00:00Z",
+        "changes": [],
+    }
+    reply = client.post(
+        "/api/v1/sync/push",
+        json={"client_id": "phone", "changesets": [changeset]},
+        headers=bearer(first["token"]),
+    )
+    assert reply.status_code == 200
+    again = client.post(
+        "/api/v1/auth/login", json={"username": "vol-a", "password": DEMO_PASSWORD}
+    ).get_json()
+    assert again["sync"]["last_changeset_id"] == changeset["id"]
+    assert again["sync"]["last_changeset_at"].endswith("+00:00")

@@ -102,8 +102,8 @@ test('a waiting update takes over only if nothing queued would be stranded', asy
 });
 
 test('a wiped store is detected when the server remembers a changeset this device does not', () => {
-  const login = { user: { id: 'u', last_changeset_id: 'cs-9', last_changeset_at: '2022-04-01T10:00:00Z' } };
+  const login = { user: { id: 'u' }, sync: { last_changeset_id: 'cs-9', last_changeset_at: '2022-04-01T10:00:00Z' } };
   assert.deepEqual(detectWipedStore(login, { lastAccepted: null, cursor: 0 }), { id: 'cs-9', at: '2022-04-01T10:00:00Z' });
   assert.equal(detectWipedStore(login, { lastAccepted: { id: 'cs-9' }, cursor: 40 }), null);
-  assert.equal(detectWipedStore({ user: { id: 'u' } }, { lastAccepted: null, cursor: 0 }), null);
+  assert.equal(detectWipedStore({ user: { id: 'u' }, sync: { last_changeset_id: null } }, { lastAccepted: null, cursor: 0 }), null);
 });

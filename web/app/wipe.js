@@ -1,23 +1,20 @@
 /**
  * Notice when this device's store was wiped while the server still
- * remembers changesets from it.
+ * remembers changesets from this user.
  *
- * HOOK (to be settled with the server): after login the server is expected
- * to say which changeset it last accepted from this user/device, as
- * `device.last_changeset_id` (preferred: per device token lineage) or
- * `user.last_changeset_id`, with an optional `..._at` time. If the server
- * remembers one and this store has no record of any accepted changeset and
- * no cursor, the store was cleared (or this is a new phone): edits that had
- * not synced before the wipe are gone unless an export file exists.
+ * The login answer carries `sync: {last_changeset_id, last_changeset_at}`:
+ * the user's last changeset the server accepted, from any device. If the
+ * server remembers one and this store has no record of any accepted
+ * changeset and no cursor, the store was cleared (or this is a new phone):
+ * edits that had not synced before the wipe are gone unless an export file
+ * exists.
  */
 
 /** Return {id, at} of the server's last accepted changeset, or null. */
 export function serverLastChangeset(loginResponse) {
-  const device = loginResponse?.device;
-  const user = loginResponse?.user;
-  const id = device?.last_changeset_id ?? user?.last_changeset_id ?? null;
-  if (!id) return null;
-  return { id, at: device?.last_changeset_at ?? user?.last_changeset_at ?? null };
+  const mark = loginResponse?.sync;
+  if (!mark?.last_changeset_id) return null;
+  return { id: mark.last_changeset_id, at: mark.last_changeset_at ?? null };
 }
 
 /**
