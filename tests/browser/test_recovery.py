@@ -1,4 +1,10 @@
-"""The server crashes while a push is in flight; the device recovers by itself."""
+"""The server crashes while a push is in flight; the device recovers by itself.
+
+Route interception holds the push: the server dies either before the request
+reaches it, or after it committed the push but before its answer reached the
+device (the hard case: the device must retry, and the server must not apply
+the retry again). It then restarts on the same port and database.
+"""
 
 from __future__ import annotations
 
@@ -29,8 +35,9 @@ from tests.servers import ServedApp
 pytestmark = pytest.mark.browser
 
 
-def test_server_killed_after_committing_a_push_loses_and_duplicates_nothing(
-    device: Any, served: ServedApp, db_path: str
+@pytest.mark.parametrize("committed", [True, False], ids=["after_commit", "before_commit"])
+def test_server_killed_during_a_push_loses_and_duplicates_nothing(
+    device: Any, served: ServedApp, db_path: str, committed: bool
 ) -> None:
     first, second = seeded_task_id("A", 4), seeded_task_id("A", 5)
     page = device("vol-a")
@@ -38,24 +45,32 @@ def test_server_killed_after_committing_a_push_loses_and_duplicates_nothing(
     open_task(page, first)
     crashed: list[Any] = []
 
-    def crash_before_answering(route: Any) -> None:
+    def crash_during_push(route: Any) -> None:
         if crashed:
             route.fallback()
             return
-        reply = route.fetch()  # the server applies the push and answers ...
-        crashed.append(reply.json())
-        served.kill()  # ... and dies before the answer reaches the device
-        route.abort("connectionreset")
+        if committed:
+            crashed.append(route.fetch().json())  # the server applies the push and answers ...
+            served.kill()  # ... and dies before the answer reaches the device
+            route.abort("connectionreset")
+        else:
+            crashed.append(None)
+            served.kill()
+            route.continue_()  # to a dead port
+        served.stop()  # reap the process (kill() leaves its output pipe open)
 
-    page.context.route("**/api/v1/sync/push", crash_before_answering)
+    page.context.route("**/api/v1/sync/push", crash_during_push)
     before = high_water(db_path)
 
     act(page, "Claim this task")
 
     expect(status_bar(page)).to_contain_text("No connection, retrying")
-    assert crashed and crashed[0]["results"][0]["status"] == "applied"
-    assert server_record(db_path, first)["fields"]["status"] == "claimed"
-    # The device does not know that: the claim still waits, and more work queues behind it.
+    assert crashed
+    expected_status = "claimed" if committed else "open"
+    assert server_record(db_path, first)["fields"]["status"] == expected_status
+    if committed:
+        assert crashed[0]["results"][0]["status"] == "applied"
+    # The device does not know what happened: the claim still waits, more work queues.
     [claim] = outbox(page)
     act(page, "Start")
     expect_pending(page, 2)
@@ -65,7 +80,6 @@ def test_server_killed_after_committing_a_push_loses_and_duplicates_nothing(
     queued = [c["id"] for c in outbox(page)]
     assert queued[0] == claim["id"]
 
-    served.stop()  # reap the killed process (kill() leaves its output pipe open)
     served.start()  # same port, same database
 
     expect_synced(page, timeout=SYNC_TIMEOUT_MS)
