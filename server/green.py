@@ -11,9 +11,10 @@ import warnings
 def patch() -> None:
     """Monkey-patch the standard library, and psycopg2 to wait cooperatively.
 
-    eventlet's ``psycopg`` patch installs a wait callback in psycopg2, so a
-    query waiting on PostgreSQL (a lock, a slow plan) yields to the other
-    connections of the process instead of blocking them all.
+    Among the default patches, eventlet's ``psycopg`` one installs a wait
+    callback in psycopg2, so a query waiting on PostgreSQL (a lock, a slow
+    plan) yields to the other connections of the process instead of blocking
+    them all. (Naming any module as ``True`` would patch only that one.)
     """
     with warnings.catch_warnings():
         # Eventlet announces its own deprecation on import; the team chose it
@@ -21,4 +22,4 @@ def patch() -> None:
         warnings.filterwarnings("ignore", message=r"\s*Eventlet is deprecated")
         import eventlet
 
-    eventlet.monkey_patch(psycopg=True)
+    eventlet.monkey_patch()

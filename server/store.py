@@ -28,7 +28,7 @@ from server.clock import utcnow
 from server.extensions import db
 from server.models import ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
 from sync.actors import UserScope
-from sync.records import Record, Scope, stamps_from_wire
+from sync.records import FieldStamp, Record, Scope, stamps_from_wire
 from sync.store import Page, RecordedResult
 
 # Ids per IN (...) list, well under every database's limit on bound parameters.
@@ -326,13 +326,18 @@ def to_record(
 
 def row_of(record: Record) -> dict[str, Any]:
     """Return the ``record`` table row of an engine record."""
+    # The fields of one write share one stamp: format each stamp once.
+    wire: dict[FieldStamp, list[Any]] = {}
+    stamps = {}
+    for name, stamp in record.stamps.items():
+        stamps[name] = wire.get(stamp) or wire.setdefault(stamp, stamp.to_wire())
     return {
         "id": record.id,
         "type": record.type,
         "version": record.version,
         "deleted": record.deleted,
         "fields": dict(record.fields),
-        "stamps": record.stamps_to_wire(),
+        "stamps": stamps,
     }
 
 
@@ -340,9 +345,9 @@ def upsert_records() -> Any:
     """Return an INSERT ... ON CONFLICT (id) DO UPDATE for the session's database."""
     dialect = db.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
-    statement = module.insert(RecordRow)
+    statement = module.insert(RecordRow.__table__)
     return statement.on_conflict_do_update(
-        index_elements=[RecordRow.id],
+        index_elements=[RecordRow.__table__.c.id],
         set_={
             name: statement.excluded[name]
             for name in ("type", "version", "deleted", "fields", "stamps")
