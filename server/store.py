@@ -15,22 +15,33 @@ fails the whole transaction.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable, Iterator, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Text, and_, delete, exists, func, insert, or_, select, type_coerce, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.clock import utcnow
 from server.extensions import db
 from server.models import ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
 from sync.actors import UserScope
-from sync.records import FieldStamp, Record, Scope, stamps_from_wire
+from sync.records import Record, Scope, WireStamps
 from sync.store import Page, RecordedResult
+from sync.undo import UndoLog
 
+# What a read selects: stamps as text, parsed only if the engine looks at them.
+RECORD_COLUMNS = (
+    RecordRow.id,
+    RecordRow.type,
+    RecordRow.version,
+    RecordRow.deleted,
+    RecordRow.fields,
+    type_coerce(RecordRow.stamps, Text).label("stamps"),
+    RecordRow.scope,
+)
 # Ids per IN (...) list, well under every database's limit on bound parameters.
 CHUNK = 500
 
@@ -48,7 +59,7 @@ class SqlStore:
         self._records: dict[str, Record] = {}
         self._exits: list[tuple[Record, Scope]] = []
         self._results: dict[str, RecordedResult] = {}
-        self._undo: list[list[Callable[[], object]]] = []
+        self._undo = UndoLog()
 
     @classmethod
     def for_reading(cls) -> SqlStore:
@@ -98,15 +109,11 @@ class SqlStore:
         found = {rid: self._records[rid] for rid in record_ids if rid in self._records}
         wanted = [rid for rid in record_ids if rid not in found]
         for chunk in chunks(wanted):
-            rows = db.session.execute(select(RecordRow).where(RecordRow.id.in_(chunk))).scalars()
-            rows = list(rows)
-            scopes = self._scopes_of([row.id for row in rows])
+            rows = db.session.execute(select(*RECORD_COLUMNS).where(RecordRow.id.in_(chunk)))
             for row in rows:
-                scope = scopes.get(row.id, Scope(frozenset()))
-                self._loaded_scopes[row.id] = scope
-                found[row.id] = to_record(
-                    row.type, row.id, row.version, row.deleted, row.fields, row.stamps, scope
-                )
+                record = to_record(row)
+                self._loaded_scopes[record.id] = record.scope
+                found[record.id] = record
         return found
 
     def high_water(self) -> int:
@@ -139,24 +146,10 @@ class SqlStore:
             conditions.append(RecordRow.type.not_in(exclude_types))
         if not scope.everything:
             conditions.append(in_scope(RecordRow.id, scope))
-        rows = list(
-            db.session.execute(
-                select(RecordRow).where(*conditions).order_by(RecordRow.version).limit(limit + 1)
-            ).scalars()
+        rows = db.session.execute(
+            select(*RECORD_COLUMNS).where(*conditions).order_by(RecordRow.version).limit(limit + 1)
         )
-        scopes = self._scopes_of([row.id for row in rows])
-        found = [
-            to_record(
-                row.type,
-                row.id,
-                row.version,
-                row.deleted,
-                row.fields,
-                row.stamps,
-                scopes.get(row.id, Scope(frozenset())),
-            )
-            for row in rows
-        ]
+        found = [to_record(row) for row in rows]
         if not scope.everything:
             found.extend(self._tombstones(scope, cursor, limit, exclude_types))
             found.sort(key=lambda record: record.version)
@@ -201,39 +194,25 @@ class SqlStore:
         """Buffer a write of ``record``; remember the scope it left."""
         before = self._records.get(record.id)
         self._records[record.id] = record
-        self._on_undo(lambda: self._unput(record.id, before))
+        self._undo.note(lambda: self._unput(record.id, before))
         if previous_scope is not None and previous_scope != record.scope:
             self._exits.append((record, previous_scope))
-            self._on_undo(self._exits.pop)
+            self._undo.note(self._exits.pop)
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """Undo the writes buffered inside the block if it raises."""
-        self._undo.append([])
-        try:
-            yield
-        except BaseException:
-            for undo in reversed(self._undo.pop()):
-                undo()
-            raise
-        done = self._undo.pop()
-        if self._undo:  # nested: the outer block may still undo these
-            self._undo[-1].extend(done)
+    def atomic(self) -> AbstractContextManager[None]:
+        """Undo every write made inside the block if it raises."""
+        return self._undo.atomic()
 
     def record_result(self, changeset_id: str, result: RecordedResult) -> None:
         """Buffer the result of a changeset; it is written with its effects."""
         self._results[changeset_id] = result
-        self._on_undo(lambda: self._results.pop(changeset_id, None))
+        self._undo.note(lambda: self._results.pop(changeset_id, None))
 
     def _unput(self, record_id: str, before: Record | None) -> None:
         if before is None:
             del self._records[record_id]
         else:
             self._records[record_id] = before
-
-    def _on_undo(self, undo: Callable[[], object]) -> None:
-        if self._undo:
-            self._undo[-1].append(undo)
 
     def flush(self) -> None:
         """Write every buffered record, scope change, exit and result; move the sequence."""
@@ -245,7 +224,7 @@ class SqlStore:
             self._write_scopes(records)
         if self._exits:
             db.session.execute(
-                insert(ScopeExit),
+                insert(ScopeExit.__table__),
                 [
                     {
                         "record_id": record.id,
@@ -260,7 +239,7 @@ class SqlStore:
             )
         if self._results:
             db.session.execute(
-                insert(ChangesetLog),
+                insert(ChangesetLog.__table__),
                 [
                     {
                         "id": cid,
@@ -287,7 +266,7 @@ class SqlStore:
         for chunk in chunks([r.id for r in changed if r.id in self._loaded_scopes]):
             db.session.execute(delete(RecordScope).where(RecordScope.record_id.in_(chunk)))
         db.session.execute(
-            insert(RecordScope),
+            insert(RecordScope.__table__),
             [
                 {"record_id": r.id, "compound_id": compound, "building_id": r.scope.building_id}
                 for r in changed
@@ -295,49 +274,36 @@ class SqlStore:
             ],
         )
 
-    def _scopes_of(self, record_ids: list[str]) -> dict[str, Scope]:
-        """Return the stored scopes of ``record_ids``."""
-        compounds: dict[str, set[str]] = {}
-        buildings: dict[str, str | None] = {}
-        for chunk in chunks(record_ids):
-            rows = db.session.execute(
-                select(
-                    RecordScope.record_id, RecordScope.compound_id, RecordScope.building_id
-                ).where(RecordScope.record_id.in_(chunk))
-            )
-            for row in rows:
-                compounds.setdefault(row.record_id, set()).add(row.compound_id)
-                buildings[row.record_id] = row.building_id
-        return {rid: Scope(frozenset(cs), buildings[rid]) for rid, cs in compounds.items()}
+
+def to_record(row: Any) -> Record:
+    """Build an engine record from a row of :data:`RECORD_COLUMNS`."""
+    scope = row.scope
+    return Record(
+        row.type,
+        row.id,
+        row.version,
+        row.deleted,
+        row.fields,
+        WireStamps(row.stamps),
+        Scope(frozenset(scope["compound_ids"]), scope["building_id"]),
+    )
 
 
-def to_record(
-    type_: str,
-    record_id: str,
-    version: int,
-    deleted: bool,
-    fields: dict[str, Any],
-    stamps: dict[str, Any],
-    scope: Scope,
-) -> Record:
-    """Build an engine record from stored columns."""
-    return Record(type_, record_id, version, deleted, fields, stamps_from_wire(stamps), scope)
+def scope_to_wire(scope: Scope) -> dict[str, Any]:
+    """Return the stored JSON form of a record's scope."""
+    return {"compound_ids": sorted(scope.compound_ids), "building_id": scope.building_id}
 
 
 def row_of(record: Record) -> dict[str, Any]:
     """Return the ``record`` table row of an engine record."""
-    # The fields of one write share one stamp: format each stamp once.
-    wire: dict[FieldStamp, list[Any]] = {}
-    stamps = {}
-    for name, stamp in record.stamps.items():
-        stamps[name] = wire.get(stamp) or wire.setdefault(stamp, stamp.to_wire())
     return {
         "id": record.id,
         "type": record.type,
         "version": record.version,
         "deleted": record.deleted,
         "fields": dict(record.fields),
-        "stamps": stamps,
+        "stamps": record.stamps_to_wire(),
+        "scope": scope_to_wire(record.scope),
     }
 
 
@@ -350,7 +316,7 @@ def upsert_records() -> Any:
         index_elements=[RecordRow.__table__.c.id],
         set_={
             name: statement.excluded[name]
-            for name in ("type", "version", "deleted", "fields", "stamps")
+            for name in ("type", "version", "deleted", "fields", "stamps", "scope")
         },
     )
 

@@ -35,7 +35,12 @@ def web_root() -> str:
     return str(current_app.config["WEIGUANG"].get("WEB_ROOT") or WEB_ROOT)
 
 
-@bp.get("/", defaults={"path": "index.html"})
+@bp.get("/")
+def shell() -> Any:
+    """Send the app shell."""
+    return static_file("index.html")
+
+
 @bp.get("/<webpath:path>")
 def static_file(path: str) -> Any:
     """Send a file of the PWA, or the shell for an app route."""

@@ -12,15 +12,14 @@ from __future__ import annotations
 
 import bisect
 import heapq
-from collections.abc import Callable, Collection, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Collection, Iterable
+from contextlib import AbstractContextManager
 from dataclasses import replace
 
 from sync.actors import UserScope
 from sync.records import Record, Scope
 from sync.store import Page, RecordedResult
-
-_Undo = Callable[[], object]
+from sync.undo import UndoLog
 
 
 class MemoryStore:
@@ -33,7 +32,7 @@ class MemoryStore:
         self._exit_log: list[tuple[int, str]] = []
         self._results: dict[str, RecordedResult] = {}
         self._version = 0
-        self._undo: list[list[_Undo]] = []
+        self._undo = UndoLog()
 
     def get(self, record_id: str) -> Record | None:
         """Return the record with ``record_id``, or ``None``."""
@@ -53,13 +52,13 @@ class MemoryStore:
             self._log.append(entry)
         else:
             bisect.insort(self._log, entry)
-        self._on_undo(lambda: self._unput(record.id, before, entry))
+        self._undo.note(lambda: self._unput(record.id, before, entry))
         if previous_scope is not None and previous_scope != record.scope:
             exits = self._exits.setdefault(record.id, [])
             exits.append((record.version, previous_scope))
             self._exit_log.append(entry)
-            self._on_undo(exits.pop)
-            self._on_undo(lambda: self._exit_log.remove(entry))
+            self._undo.note(exits.pop)
+            self._undo.note(lambda: self._exit_log.remove(entry))
 
     def next_version(self) -> int:
         """Take the next version (never given back, like a sequence)."""
@@ -70,19 +69,9 @@ class MemoryStore:
         """Return the highest version taken."""
         return self._version
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
+    def atomic(self) -> AbstractContextManager[None]:
         """Undo every write made inside the block if it raises."""
-        self._undo.append([])
-        try:
-            yield
-        except BaseException:
-            for undo in reversed(self._undo.pop()):
-                undo()
-            raise
-        done = self._undo.pop()
-        if self._undo:  # nested: the outer block may still undo these
-            self._undo[-1].extend(done)
+        return self._undo.atomic()
 
     def recorded_results(self, changeset_ids: Collection[str]) -> dict[str, RecordedResult]:
         """Return the recorded results of the changesets seen before."""
@@ -92,7 +81,7 @@ class MemoryStore:
     def record_result(self, changeset_id: str, result: RecordedResult) -> None:
         """Record the result of a changeset."""
         self._results[changeset_id] = result
-        self._on_undo(lambda: self._results.pop(changeset_id, None))
+        self._undo.note(lambda: self._results.pop(changeset_id, None))
 
     def page(
         self, scope: UserScope, cursor: int, limit: int, exclude_types: frozenset[str]
@@ -137,8 +126,3 @@ class MemoryStore:
         else:
             self._records[record_id] = before
         self._log.remove(entry)
-
-    def _on_undo(self, undo: _Undo) -> None:
-        """Remember how to undo a write, when inside :meth:`atomic`."""
-        if self._undo:
-            self._undo[-1].append(undo)

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import json
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -83,7 +84,48 @@ class Record:
 
     def stamps_to_wire(self) -> dict[str, list[Any]]:
         """Return the stamps in their stored JSON form (field → ``[v, iso, by]``)."""
-        return {name: stamp.to_wire() for name, stamp in self.stamps.items()}
+        if isinstance(self.stamps, WireStamps):
+            return self.stamps.to_wire()
+        # The fields of one write share one stamp: format each stamp once.
+        formatted: dict[FieldStamp, list[Any]] = {}
+        return {
+            name: formatted.get(stamp) or formatted.setdefault(stamp, stamp.to_wire())
+            for name, stamp in self.stamps.items()
+        }
+
+
+class WireStamps(Mapping[str, FieldStamp]):
+    """Stamps kept in their stored form, read on first use.
+
+    A store hands these out so that a pull, which never looks at stamps,
+    does not pay for parsing every time stamp of a first sync.
+    """
+
+    __slots__ = ("_parsed", "_wire")
+
+    def __init__(self, wire: Mapping[str, Any] | str) -> None:
+        self._wire = wire
+        self._parsed: dict[str, FieldStamp] | None = None
+
+    def _stamps(self) -> dict[str, FieldStamp]:
+        if self._parsed is None:
+            wire = json.loads(self._wire) if isinstance(self._wire, str) else self._wire
+            self._parsed = stamps_from_wire(wire)
+        return self._parsed
+
+    def __getitem__(self, name: str) -> FieldStamp:
+        return self._stamps()[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._stamps())
+
+    def __len__(self) -> int:
+        return len(self._stamps())
+
+    def to_wire(self) -> dict[str, list[Any]]:
+        """Return the stored form."""
+        wire = json.loads(self._wire) if isinstance(self._wire, str) else self._wire
+        return dict(wire)
 
 
 def _json_fields(fields: Mapping[str, object]) -> dict[str, object]:

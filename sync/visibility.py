@@ -14,7 +14,7 @@ from dataclasses import replace
 
 from sync.actors import Actor
 from sync.catalog import REGISTRY
-from sync.records import Record
+from sync.records import FieldStamp, Record, WireStamps
 from sync.registry import Registry
 
 
@@ -25,12 +25,10 @@ def visible_fields(
     rtype = registry.get(record.type)
     if rtype is None or not rtype.private:
         return record.fields
-    private = rtype.private
-    return {
-        name: value
-        for name, value in record.fields.items()
-        if name not in private or actor.role in private[name]
-    }
+    hidden = {name for name, roles in rtype.private.items() if actor.role not in roles}
+    if hidden.isdisjoint(record.fields):
+        return record.fields
+    return {name: value for name, value in record.fields.items() if name not in hidden}
 
 
 def redact(record: Record, actor: Actor, registry: Registry = REGISTRY) -> Record:
@@ -41,7 +39,12 @@ def redact(record: Record, actor: Actor, registry: Registry = REGISTRY) -> Recor
     fields = visible_fields(record, actor, registry)
     if fields is record.fields:
         return record
-    stamps = {name: stamp for name, stamp in record.stamps.items() if name in fields}
+    stamps: Mapping[str, FieldStamp]
+    if isinstance(record.stamps, WireStamps):  # filter without parsing
+        wire = record.stamps.to_wire()
+        stamps = WireStamps({name: wire[name] for name in wire if name in fields})
+    else:
+        stamps = {name: stamp for name, stamp in record.stamps.items() if name in fields}
     return replace(record, fields=fields, stamps=stamps)
 
 

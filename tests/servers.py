@@ -8,10 +8,12 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import IO
 
 WEIGUANG = shutil.which("weiguang", path=os.path.dirname(sys.executable)) or "weiguang"
 START_TIMEOUT_S = 30
@@ -32,6 +34,7 @@ class ServedApp:
     env: Mapping[str, str] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     process: subprocess.Popen[bytes] | None = None
+    log: IO[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -48,17 +51,21 @@ class ServedApp:
 
     def start(self) -> ServedApp:
         """Start the server and wait until its health check answers."""
+        # A file, not a pipe: nobody reads while the server runs, and a full
+        # pipe would block it. It lives as long as the server; stop() closes it.
+        if self.log is not None:
+            self.log.close()
+        self.log = tempfile.TemporaryFile()  # noqa: SIM115
         self.process = subprocess.Popen(
             [WEIGUANG, "serve", "--host", "127.0.0.1", "--port", str(self.port)],
             env=self.environment(),
-            stdout=subprocess.PIPE,
+            stdout=self.log,
             stderr=subprocess.STDOUT,
         )
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                output = self.process.stdout.read().decode() if self.process.stdout else ""
-                raise RuntimeError(f"weiguang serve exited early:\n{output}")
+                raise RuntimeError(f"weiguang serve exited early:\n{self.output()}")
             try:
                 with urllib.request.urlopen(self.url + "/api/v1/health", timeout=1) as reply:
                     if reply.status == 200:
@@ -69,23 +76,28 @@ class ServedApp:
         raise RuntimeError("weiguang serve did not answer in time")
 
     def kill(self) -> None:
-        """Kill the server at once, as a crash would."""
+        """Kill the server at once, as a crash would, and reap it."""
         if self.process and self.process.poll() is None:
             self.process.send_signal(signal.SIGKILL)
             self.process.wait(timeout=10)
 
     def stop(self) -> str:
         """Stop the server, reap it and return what it printed."""
-        if self.process is None:
-            return ""
-        if self.process.poll() is None:
+        if self.process is not None and self.process.poll() is None:
             self.process.terminate()
             try:
                 self.process.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 self.kill()
-        output = ""
-        if self.process.stdout and not self.process.stdout.closed:
-            output = self.process.stdout.read().decode(errors="replace")
-            self.process.stdout.close()
+        output = self.output()
+        if self.log is not None:
+            self.log.close()
+            self.log = None
         return output
+
+    def output(self) -> str:
+        """Return what the server printed so far."""
+        if self.log is None:
+            return ""
+        self.log.seek(0)
+        return self.log.read().decode(errors="replace")

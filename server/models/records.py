@@ -27,6 +27,9 @@ class RecordRow(db.Model):
     deleted: Mapped[bool] = mapped_column(default=False)
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     stamps: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The compounds and building it belongs to, as stored in ``record_scope``
+    # (which the pulls filter on); kept here so that reads need no join.
+    scope: Mapped[dict[str, Any]] = mapped_column(JSON)
 
 
 class RecordScope(db.Model):

@@ -57,7 +57,7 @@ def test_server_killed_during_a_push_loses_and_duplicates_nothing(
             crashed.append(None)
             served.kill()
             route.continue_()  # to a dead port
-        served.stop()  # reap the process (kill() leaves its output pipe open)
+        served.stop()
 
     page.context.route("**/api/v1/sync/push", crash_during_push)
     before = high_water(db_path)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 0c1cf0ef9c88
+Revision ID: 199338e05b71
 Revises: 
-Create Date: 2026-11-28 12:21:48.431954
+Create Date: 2026-11-28 13:02:15.689239
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '0c1cf0ef9c88'
+revision = '199338e05b71'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -43,6 +43,7 @@ def upgrade():
     sa.Column('deleted', sa.Boolean(), nullable=False),
     sa.Column('fields', sa.JSON(), nullable=False),
     sa.Column('stamps', sa.JSON(), nullable=False),
+    sa.Column('scope', sa.JSON(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('version')
     )
