@@ -133,7 +133,12 @@ class SqlStore:
         return found
 
     def page(
-        self, scope: UserScope, cursor: int, limit: int, exclude_types: frozenset[str]
+        self,
+        scope: UserScope,
+        cursor: int,
+        limit: int,
+        exclude_types: frozenset[str],
+        only_types: frozenset[str] | None = None,
     ) -> Page:
         """Return one pull page (see :meth:`sync.store.Store.page`), filtered in SQL.
 
@@ -144,6 +149,8 @@ class SqlStore:
         conditions = [*window]
         if exclude_types:
             conditions.append(RecordRow.type.not_in(exclude_types))
+        if only_types is not None:
+            conditions.append(RecordRow.type.in_(only_types))
         if not scope.everything:
             conditions.append(in_scope(RecordRow.id, scope))
         rows = db.session.execute(
@@ -151,7 +158,7 @@ class SqlStore:
         )
         found = [to_record(row) for row in rows]
         if not scope.everything:
-            found.extend(self._tombstones(scope, cursor, limit, exclude_types))
+            found.extend(self._tombstones(scope, cursor, limit, exclude_types, only_types))
             found.sort(key=lambda record: record.version)
         more = len(found) > limit
         found = found[:limit]
@@ -159,7 +166,12 @@ class SqlStore:
         return Page(tuple(found), next_cursor, more)
 
     def _tombstones(
-        self, scope: UserScope, cursor: int, limit: int, exclude_types: frozenset[str]
+        self,
+        scope: UserScope,
+        cursor: int,
+        limit: int,
+        exclude_types: frozenset[str],
+        only_types: frozenset[str] | None,
     ) -> list[Record]:
         """Return tombstones, at their latest exit's version, of records that left ``scope``."""
         latest = func.max(ScopeExit.version)
@@ -171,6 +183,8 @@ class SqlStore:
         ]
         if exclude_types:
             conditions.append(ScopeExit.record_type.not_in(exclude_types))
+        if only_types is not None:
+            conditions.append(ScopeExit.record_type.in_(only_types))
         exits = db.session.execute(
             select(ScopeExit.record_id, latest.label("version"))
             .where(*conditions)

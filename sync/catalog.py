@@ -124,3 +124,27 @@ REGISTRY: Registry = {
     rtype.name: rtype
     for rtype in (COMPOUND, BUILDING, HOUSEHOLD_TYPE, RESIDENT, VISIT, TASK, CONFLICT)
 }
+
+#: The record type names the contract pins; features register the rest of them.
+RECORD_TYPES: frozenset[str] = frozenset(
+    {
+        "compound",
+        "building",
+        "household",
+        "resident",
+        "visit",
+        "test_round",
+        "test_result",
+        "gate_pass",
+        "gate_event",
+        "package",
+        "supply_round",
+        "order",
+        "med_request",
+        "task",
+        "volunteer",
+        "shift",
+        "notice",
+        "conflict",
+    }
+)

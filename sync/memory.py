@@ -84,13 +84,20 @@ class MemoryStore:
         self._undo.note(lambda: self._results.pop(changeset_id, None))
 
     def page(
-        self, scope: UserScope, cursor: int, limit: int, exclude_types: frozenset[str]
+        self,
+        scope: UserScope,
+        cursor: int,
+        limit: int,
+        exclude_types: frozenset[str],
+        only_types: frozenset[str] | None = None,
     ) -> Page:
         """Return one pull page (see :meth:`sync.store.Store.page`)."""
         found: list[Record] = []
         for version, record_id, is_exit in self._events_after(cursor):
             record = self._records[record_id]
-            if record.type in exclude_types:
+            if record.type in exclude_types or (
+                only_types is not None and record.type not in only_types
+            ):
                 continue
             if is_exit:
                 if scope.covers(record.scope) or self._last_exit(record_id, scope) != version:

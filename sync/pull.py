@@ -37,14 +37,18 @@ def changes_since(
     cursor: int = 0,
     limit: int | None = DEFAULT_LIMIT,
     registry: Registry = REGISTRY,
+    types: frozenset[str] | None = None,
 ) -> Page:
     """Return the page of changes ``actor`` should see after ``cursor``.
 
     :param limit: at most this many records (``None``: 500; capped at 1000,
         at least 1).
+    :param types: only records of these types (an extension of the contract:
+        a first sync fetches a user's tasks and buildings before the rest).
     """
     limit = max(1, min(DEFAULT_LIMIT if limit is None else limit, MAX_LIMIT))
-    page = store.page(actor.scope, max(0, cursor), limit, hidden_types(registry, actor.role))
+    hidden = hidden_types(registry, actor.role)
+    page = store.page(actor.scope, max(0, cursor), limit, hidden, types)
     records = tuple(redact(record, actor, registry) for record in page.records)
     return Page(records, page.cursor, page.more)
 

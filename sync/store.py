@@ -111,11 +111,17 @@ class Store(Protocol):
         ...
 
     def page(
-        self, scope: UserScope, cursor: int, limit: int, exclude_types: frozenset[str]
+        self,
+        scope: UserScope,
+        cursor: int,
+        limit: int,
+        exclude_types: frozenset[str],
+        only_types: frozenset[str] | None = None,
     ) -> Page:
         """Return one pull page for ``scope``, after ``cursor``, of at most ``limit`` records.
 
-        In version order, skipping types in ``exclude_types``:
+        In version order, skipping types in ``exclude_types`` (and, when
+        ``only_types`` is given, types not in it):
 
         - every record with version > ``cursor`` whose scope ``scope`` covers,
           once, in its latest state (deleted or not);

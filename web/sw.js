@@ -10,7 +10,7 @@
  *   and sends SKIP_WAITING only when no queued change would be stranded.
  * - On activation it deletes only its own older caches (prefix `weiguang-`).
  */
-const SHELL_VERSION = '2026-11-28.1';
+const SHELL_VERSION = '2026-11-28.2';
 const CACHE_PREFIX = 'weiguang-';
 const SHELL_CACHE = `${CACHE_PREFIX}shell-${SHELL_VERSION}`;
 

@@ -6,9 +6,25 @@ result) rather than the request; these schemas describe the bodies in the
 API description.
 """
 
-from marshmallow import Schema, fields, validate
+from typing import Any
 
+from marshmallow import Schema, ValidationError, fields, validate
+
+from sync.catalog import RECORD_TYPES
 from sync.pull import DEFAULT_LIMIT
+
+
+class TypeList(fields.String):
+    """A comma-separated list of record types, loaded as a frozenset."""
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        names = frozenset(
+            filter(None, super()._deserialize(value, attr, data, **kwargs).split(","))
+        )
+        unknown = sorted(names - RECORD_TYPES)
+        if unknown or not names:
+            raise ValidationError(f"unknown record types: {', '.join(unknown) or '(none given)'}")
+        return names
 
 
 class PullArgsSchema(Schema):
@@ -16,6 +32,13 @@ class PullArgsSchema(Schema):
 
     cursor = fields.Integer(load_default=0, validate=validate.Range(min=0))
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1))
+    types = TypeList(
+        load_default=None,
+        metadata={
+            "description": "Extension: only these record types, comma-separated "
+            "(a first sync fetches tasks and buildings first)."
+        },
+    )
 
 
 class RecordSchema(Schema):

@@ -229,3 +229,17 @@ def test_guards_do_not_see_residents_phones_or_needs(client):
         if r["type"] == "resident"
     ]
     assert all("phone" in r for r in volunteer)
+
+
+def test_first_sync_can_fetch_tasks_and_buildings_first(client):
+    token = sign_in(client, "vol-a")
+    first = client.get(f"{PULL}?cursor=0&limit=1000&types=task,building", headers=bearer(token))
+    body = first.get_json()
+    assert {r["type"] for r in body["changes"]} == {"task", "building"}
+    assert body["more"] is False
+    everything, _ = pull_all(client, token)
+    wanted = {r["id"] for r in everything if r["type"] in ("task", "building")}
+    assert {r["id"] for r in body["changes"]} == wanted
+    bad = client.get(f"{PULL}?types=task,spaceship", headers=bearer(token))
+    assert bad.status_code == 422
+    assert "spaceship" in bad.get_json()["errors"]["types"][0]

@@ -153,6 +153,23 @@ def test_store_page_excludes_types(store: Store) -> None:
     assert [r.id for r in page.records] == [rid(1)]
 
 
+def test_store_page_keeps_only_the_types_asked_for(store: Store) -> None:
+    put_record(store, rid(1))
+    put_record(store, rid(2), type_="building")
+    put_record(store, rid(3), type_="resident")
+    first = put_record(store, rid(4), (A,))
+    put_record(store, rid(4), (B,), previous=first.scope)  # a task leaving A
+    in_a = UserScope(compound_ids=frozenset({A}))
+    page = store.page(in_a, 0, 10, NOTHING_EXCLUDED, frozenset({"task", "building"}))
+    assert [(r.id, r.deleted) for r in page.records] == [
+        (rid(1), False),
+        (rid(2), False),
+        (rid(4), True),
+    ]
+    only_residents = store.page(in_a, 0, 10, NOTHING_EXCLUDED, frozenset({"resident"}))
+    assert [r.id for r in only_residents.records] == [rid(3)]
+
+
 def test_store_page_returns_deleted_records_in_scope(store: Store) -> None:
     put_record(store, rid(1))
     put_record(store, rid(1), deleted=True)

@@ -73,9 +73,9 @@ def test_rule_19_limit_defaults_to_500_and_caps_at_1000(world: MemoryStore) -> N
     limits: list[int] = []
 
     class Recording(MemoryStore):
-        def page(self, scope, cursor, limit, exclude_types):  # type: ignore[no-untyped-def]
+        def page(self, scope, cursor, limit, exclude_types, only_types=None):  # type: ignore[no-untyped-def]
             limits.append(limit)
-            return super().page(scope, cursor, limit, exclude_types)
+            return super().page(scope, cursor, limit, exclude_types, only_types)
 
     store = Recording()
     changes_since(store, COORD)
@@ -179,3 +179,9 @@ def test_view_for_live_events(world: MemoryStore) -> None:
     assert view_for(GUARD_A, stored(world, TASK_B)) is None
     resident = view_for(GUARD_A, stored(world, RESIDENT_A))
     assert resident is not None and "needs" not in resident.fields
+
+
+def test_every_registered_type_is_a_pinned_type() -> None:
+    from sync.catalog import RECORD_TYPES, REGISTRY
+
+    assert set(REGISTRY) <= RECORD_TYPES

@@ -86,10 +86,12 @@ export function createFakeServer({ userId = 'u-vol-a' } = {}) {
         const results = body.changesets.map(pushOne);
         return { results, cursor: highWater > before ? highWater : null };
       },
-      async pull(cursor, limit) {
-        calls.pull.push({ cursor, limit });
+      async pull(cursor, limit, types) {
+        calls.pull.push({ cursor, limit, types });
         maybeFail();
-        const newer = [...records.values()].filter((r) => r.version > cursor).sort((a, b) => a.version - b.version);
+        const newer = [...records.values()]
+          .filter((r) => r.version > cursor && (!types || types.includes(r.type)))
+          .sort((a, b) => a.version - b.version);
         const page = newer.slice(0, limit);
         const more = newer.length > limit;
         return { changes: structuredClone(page), cursor: more ? page.at(-1).version : highWater, more };

@@ -19,16 +19,20 @@ async function setup({ pageLimit = 500, online = true } = {}) {
   return { db, outbox, server, timers, engine };
 }
 
+/** The pulls of every type: the ones that move the cursor (rule 6 adds others first). */
+const mainPulls = (server) => server.calls.pull.filter((c) => !c.types);
+
 test('rule 1: a first sync pulls page by page and saves the cursor with each page', async () => {
   const { db, server, engine } = await setup({ pageLimit: 2 });
-  for (let i = 0; i < 5; i += 1) server.seed('task', `t${i}`, { title: `task ${i}`, status: 'open' });
+  for (let i = 0; i < 5; i += 1) server.seed('resident', `r${i}`, { name: `resident ${i}` });
   const progress = [];
   engine.subscribe((what, state) => what === 'state' && state.firstSync && progress.push(state.firstSync.records));
   await engine.requestSync();
-  assert.deepEqual(server.calls.pull.map((c) => c.cursor), [0, 2, 4]);
+  assert.deepEqual(mainPulls(server).map((c) => c.cursor), [0, 2, 4]);
   assert.equal(await getCursor(db), 5);
-  assert.equal((await getRecord(db, 'task', 't4')).fields.title, 'task 4');
-  assert.deepEqual(progress, [0, 2, 4, 5]);
+  assert.equal((await getRecord(db, 'resident', 'r4')).fields.name, 'resident 4');
+  assert.deepEqual(progress.at(-1), 5);
+  assert.deepEqual(progress, [...progress].sort((a, b) => a - b), 'progress only grows');
   assert.equal(engine.state.firstSync, null);
   assert.equal(engine.state.phase, PHASE.IDLE);
   assert.ok(engine.state.lastSyncAt);
@@ -36,12 +40,12 @@ test('rule 1: a first sync pulls page by page and saves the cursor with each pag
 
 test('rule 1: a pull that fails mid-way resumes from the last stored page', async () => {
   const { db, server, engine, timers } = await setup({ pageLimit: 2 });
-  for (let i = 0; i < 5; i += 1) server.seed('task', `t${i}`, { status: 'open' });
+  for (let i = 0; i < 5; i += 1) server.seed('resident', `r${i}`, { name: `r${i}` });
   const realPull = server.transport.pull;
-  let calls = 0;
+  let mainCalls = 0;
   server.transport.pull = async (...args) => {
-    calls += 1;
-    if (calls === 2) server.failNextWith('network');
+    if (!args[2]) mainCalls += 1;
+    if (mainCalls === 2 && !args[2]) server.failNextWith('network');
     return realPull(...args);
   };
   await engine.requestSync();
@@ -49,7 +53,37 @@ test('rule 1: a pull that fails mid-way resumes from the last stored page', asyn
   assert.equal(await getCursor(db), 2, 'the first page is kept');
   await timers.fireAll();
   assert.equal(await getCursor(db), 5);
-  assert.deepEqual(server.calls.pull.map((c) => c.cursor), [0, 2, 2, 4]);
+  assert.deepEqual(mainPulls(server).map((c) => c.cursor), [0, 2, 2, 4]);
+});
+
+test('rule 6: a first sync fetches tasks, buildings and compounds before the rest', async () => {
+  const { db, server, engine } = await setup({ pageLimit: 2 });
+  server.seed('resident', 'r1', { name: 'first written' });
+  server.seed('building', 'b1', { name: '12号楼' });
+  server.seed('resident', 'r2', { name: 'second' });
+  server.seed('task', 't1', { title: 'deliver', status: 'open' });
+  const seenBeforeResidents = [];
+  const realPull = server.transport.pull;
+  server.transport.pull = async (...args) => {
+    if (!args[2] && !seenBeforeResidents.length) {
+      seenBeforeResidents.push(Boolean(await getRecord(db, 'task', 't1')), Boolean(await getRecord(db, 'building', 'b1')));
+    }
+    return realPull(...args);
+  };
+  await engine.requestSync();
+  assert.deepEqual(server.calls.pull[0], { cursor: 0, limit: 2, types: ['task', 'building', 'compound'] });
+  assert.deepEqual(seenBeforeResidents, [true, true], 'tasks and buildings were stored before the full pull began');
+  assert.equal(await getCursor(db), 4);
+  assert.equal((await getRecord(db, 'resident', 'r2')).fields.name, 'second');
+});
+
+test('rule 6: a sync that already has a cursor pulls every type at once', async () => {
+  const { server, engine, db } = await setup();
+  server.seed('task', 't1', { status: 'open' });
+  await storeRecords(db, [], 1);
+  server.seed('resident', 'r1', { name: 'new' });
+  await engine.requestSync();
+  assert.deepEqual(server.calls.pull.map((c) => c.types), [undefined]);
 });
 
 test('the outbox is pushed before pulling, with the schema header and client id', async () => {
@@ -136,7 +170,7 @@ test('rule 4: a live event from beyond the local cursor makes the loop pull inst
   const b = server.seed('task', 'b', { title: 'announced' });
   await storeRecords(db, [], 0);
   await engine.handleLive({ prev: 1, cursor: 2, changes: [b] });
-  assert.deepEqual(server.calls.pull.map((c) => c.cursor), [0]);
+  assert.deepEqual(mainPulls(server).map((c) => c.cursor), [0]);
   assert.equal((await getRecord(db, 'task', 'a')).fields.title, 'missed');
   assert.equal(await getCursor(db), 2);
 });
@@ -144,7 +178,7 @@ test('rule 4: a live event from beyond the local cursor makes the loop pull inst
 test('rule 4: an empty poke makes the loop pull', async () => {
   const { server, engine } = await setup();
   await engine.handleLive({ prev: 0, cursor: 3, changes: [] });
-  assert.equal(server.calls.pull.length, 1);
+  assert.equal(mainPulls(server).length, 1);
 });
 
 test('an old live event never overwrites a newer record nor moves the cursor back', async () => {
@@ -231,7 +265,7 @@ test('single flight: requests during a round share it and add at most one more',
   release();
   await Promise.all(requests);
   assert.equal(maxInFlight, 1);
-  assert.equal(server.calls.pull.length, 2, 'the first round, then one more for the requests made during it');
+  assert.equal(mainPulls(server).length, 2, 'the first round, then one more for the requests made during it');
 });
 
 test('retrying a push after a lost response does not apply it twice', async () => {

@@ -80,10 +80,11 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), baseUrl =
       request('POST', '/auth/login', { body: { username, password, device_name: deviceName }, auth: false }),
     logout: () => request('POST', '/auth/logout', { body: {} }),
     push: (body, schema) => request('POST', '/sync/push', { body, headers: schemaHeader(schema) }),
-    pull: (cursor, limit, schema) =>
-      request('GET', `/sync/pull?cursor=${encodeURIComponent(cursor)}&limit=${encodeURIComponent(limit)}`, {
-        headers: schemaHeader(schema),
-      }),
+    pull: (cursor, limit, types) => {
+      const query = new URLSearchParams({ cursor, limit });
+      if (types) query.set('types', types.join(','));
+      return request('GET', `/sync/pull?${query}`, { headers: schemaHeader() });
+    },
     openapi: () => request('GET', '/openapi.json', { auth: false }),
     health: () => request('GET', '/health', { auth: false }),
   };

@@ -32,6 +32,9 @@
  * 4. A live event applies only when the local cursor is at least its `prev`;
  *    otherwise (and for an empty poke) the loop pulls.
  * 5. A 401 never loses the outbox; the loop stops until sign-in.
+ * 6. A first sync (cursor 0) fetches the records a user works from first —
+ *    tasks, buildings, compounds — without moving the cursor, then pulls
+ *    everything from 0 (the repeats are ignored as not newer).
  */
 import { ApiError, NetworkError } from './api.js';
 import { createBackoff } from './backoff.js';
@@ -50,6 +53,8 @@ export const PHASE = Object.freeze({
 
 export const PULL_PAGE_LIMIT = 500;
 export const PUSH_BATCH_SIZE = 50;
+/** What a first sync fetches before everything else (rule 6). */
+export const FIRST_SYNC_TYPES = Object.freeze(['task', 'building', 'compound']);
 
 const STOPPED = new Set([PHASE.SIGNED_OUT, PHASE.UPDATE_REQUIRED]);
 
@@ -179,12 +184,21 @@ export function createSyncEngine({
 
   async function pullAll() {
     let cursor = await getCursor(db);
-    if (cursor === 0) state.firstSync = { pages: 0, records: 0 };
     setPhase(PHASE.PULLING);
+    if (cursor === 0) {
+      state.firstSync = { pages: 0, records: 0 };
+      await pullPages(0, FIRST_SYNC_TYPES);
+    }
+    await pullPages(cursor);
+    state.firstSync = null;
+  }
+
+  /** Pull page by page from `cursor`; only a pull of every type moves the stored cursor. */
+  async function pullPages(cursor, types) {
     for (;;) {
-      const page = await transport.pull(cursor, pageLimit);
+      const page = await transport.pull(cursor, pageLimit, types);
       const changes = page?.changes ?? [];
-      await storeRecords(db, changes, page?.cursor);
+      await storeRecords(db, changes, types ? undefined : page?.cursor);
       if (state.firstSync) {
         state.firstSync.pages += 1;
         state.firstSync.records += changes.length;
@@ -192,10 +206,9 @@ export function createSyncEngine({
       }
       if (changes.length) emit('records');
       const next = Number.isInteger(page?.cursor) ? page.cursor : cursor;
-      if (!page?.more || next <= cursor) break; // `next <= cursor`: never loop on a stuck cursor
+      if (!page?.more || next <= cursor) return; // `next <= cursor`: never loop on a stuck cursor
       cursor = next;
     }
-    state.firstSync = null;
   }
 
   function handleError(error) {
