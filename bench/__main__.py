@@ -119,6 +119,12 @@ def database_sections(kind: str, sections: list[str], quick: bool) -> list[Figur
                 kind,
                 lambda run=run: run(server.url, kind, servers.DEMO_PASSWORD, compounds, quick),
             )
+            if not server.healthy():
+                print(f"Server log after {section}:\n{server.output()}", file=sys.stderr)
+                figures.append(
+                    harness.missing(section, f"{kind} server", "", "stopped answering; restarted")
+                )
+                server.restart()
     return figures
 
 

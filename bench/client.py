@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
-REQUEST_TIMEOUT_S = 120
+REQUEST_TIMEOUT_S = 60
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from server.models import RecordRow, RecordScope, SyncState
 
 bp = Blueprint("bench_floor", __name__, url_prefix="/bench/floor")
 BENCH_USER_ID = 0
+UPDATED_COLUMNS = ("version", "deleted", "fields", "stamps", "scope")
 
 
 def dialect_insert(table: Any) -> Any:
@@ -61,9 +62,7 @@ def upsert_records() -> Any:
     statement = dialect_insert(table)
     return statement.on_conflict_do_update(
         index_elements=["id"],
-        set_={
-            name: statement.excluded[name] for name in ("version", "deleted", "fields", "stamps")
-        },
+        set_={name: statement.excluded[name] for name in UPDATED_COLUMNS if name in table.c},
     ).returning(table.c.id)
 
 
@@ -93,9 +92,13 @@ def upsert() -> Any:
             "deleted": False,
             "fields": row["fields"],
             "stamps": {name: [version, made_at, BENCH_USER_ID] for name in row["fields"]},
+            "scope": {"compound_ids": [row["compound_id"]], "building_id": row.get("building_id")},
         }
         for version, row in zip(versions, rows, strict=True)
     ]
+    if "scope" not in RecordRow.__table__.c:  # the record's own copy of its scope, if kept
+        for record in records:
+            del record["scope"]
     scopes = [
         {
             "record_id": row["id"],

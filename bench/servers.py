@@ -150,6 +150,19 @@ class BenchServer:
         self.stop()
         raise RuntimeError(f"bench server did not answer in time:\n{self.output()}")
 
+    def healthy(self, timeout_s: float = 10) -> bool:
+        """Tell whether the server still answers its health check."""
+        try:
+            with urllib.request.urlopen(self.url + "/api/v1/health", timeout=timeout_s) as reply:
+                return reply.status == 200
+        except OSError:
+            return False
+
+    def restart(self) -> None:
+        """Stop the server and start it again on the same database and port."""
+        self.stop()
+        self.start()
+
     def output(self, tail_chars: int = 4000) -> str:
         """Return the end of what the server printed."""
         try:
