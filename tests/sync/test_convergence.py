@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import random
 from datetime import timedelta
+from typing import Protocol
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -126,7 +127,7 @@ def server_view(store: Store, device: Device) -> dict[str, dict]:
             return {rid: env for rid, env in out.items() if not env["deleted"]}
 
 
-def conflict_values(store: MemoryStore) -> set[tuple[str, str, object]]:
+def conflict_values(store: Store) -> set[tuple[str, str, object]]:
     """Return (record id, field, lost value) of every conflict record."""
     page = store.page(UserScope(everything=True), 0, 1_000_000, frozenset())
     return {
@@ -140,7 +141,7 @@ def _hashable(value: object) -> object:
     return tuple(value) if isinstance(value, list) else value
 
 
-def check_nothing_lost(store: MemoryStore, edits: list[Sent]) -> None:
+def check_nothing_lost(store: Store, edits: list[Sent]) -> None:
     """Check every sent text edit ended in the state, a conflict, or was superseded."""
     kept = conflict_values(store)
     accepted = [e for e in edits if e.status in ("applied", "merged")]
@@ -165,11 +166,38 @@ def check_nothing_lost(store: MemoryStore, edits: list[Sent]) -> None:
         ), f"accepted edit vanished: {edit}"
 
 
-def run(steps: list[tuple[int, str, int, int]], skew_seconds: list[int]) -> None:
-    """Play ``steps`` on five devices, sync everyone, and check the properties."""
-    store = MemoryStore()
-    seed_world(store)
-    server = EngineServer(store)
+class World(Protocol):
+    """A server the devices talk to, and a store to check it by."""
+
+    server: Server
+
+    def read_store(self) -> Store:
+        """Return a store showing everything committed so far."""
+        ...
+
+
+class MemoryWorld:
+    """The engine on the in-memory store, seeded."""
+
+    def __init__(self) -> None:
+        self.store = MemoryStore()
+        seed_world(self.store)
+        self.server: Server = EngineServer(self.store)
+
+    def read_store(self) -> Store:
+        return self.store
+
+
+def run(
+    steps: list[tuple[int, str, int, int]], skew_seconds: list[int], world: World | None = None
+) -> None:
+    """Play ``steps`` on five devices, sync everyone, and check the properties.
+
+    ``world`` is the engine on the in-memory store unless a test brings
+    another (``tests/server/test_sql_convergence.py`` brings the SQL store).
+    """
+    world = world or MemoryWorld()
+    server = world.server
     devices = make_devices(skew_seconds)
     clock = T0
     for index, action, a, b in steps:
@@ -181,6 +209,7 @@ def run(steps: list[tuple[int, str, int, int]], skew_seconds: list[int]) -> None
         assert device.outbox == []
     for device in devices:
         device.pull(server, 500)
+    store = world.read_store()
     for device in devices:
         assert device.visible() == server_view(store, device), device.name
     check_nothing_lost(store, [e for d in devices for e in d.field_edits(TRACKED)])
