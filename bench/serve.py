@@ -27,22 +27,11 @@ def main() -> None:
         green.patch()
 
     from bench import floor
-    from server import create_app, database
-    from server.extensions import socketio
+    from server import cli, create_app
 
     app = create_app()
     app.register_blueprint(floor.bp)
-    with app.app_context():
-        database.upgrade_schema()
-    mode = socketio.server.eio.async_mode
-    print(f"Bench server on http://{args.host}:{args.port}/ ({mode})", flush=True)
-    socketio.run(
-        app,
-        host=args.host,
-        port=args.port,
-        allow_unsafe_werkzeug=mode == "threading",
-        log_output=False,
-    )
+    cli.run(app, args.host, args.port)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,7 @@ want=$(cat setup.cfg pyproject.toml | sha256sum | cut -d' ' -f1)
 if [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
   echo "Installing Weiguang and its dependencies into .venv ..."
   .venv/bin/python -m pip install --quiet --disable-pip-version-check --upgrade pip
-  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test]"
+  .venv/bin/python -m pip install --quiet --disable-pip-version-check -e ".[test,bench]"
   echo "$want" > "$stamp"
 fi
 export PATH="$PWD/.venv/bin:$PATH"

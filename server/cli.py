@@ -28,8 +28,13 @@ def cli() -> None:
 @with_appcontext
 def serve(host: str, port: int) -> None:
     """Run the Socket.IO-capable server (eventlet unless configured otherwise)."""
-    database.upgrade_schema()
-    app = current_app._get_current_object()  # type: ignore[attr-defined]
+    run(current_app._get_current_object(), host, port)  # type: ignore[attr-defined]
+
+
+def run(app: Flask, host: str, port: int) -> None:
+    """Upgrade the schema, then serve ``app`` until stopped: all of ``weiguang serve``."""
+    with app.app_context():
+        database.upgrade_schema()
     # Everything loaded so far lives as long as the process: keep it out of
     # the collector's way, so that full collections during a large push stay cheap.
     gc.freeze()

@@ -322,7 +322,12 @@ def row_of(record: Record) -> dict[str, Any]:
 
 
 def upsert_records() -> Any:
-    """Return an INSERT ... ON CONFLICT (id) DO UPDATE for the session's database."""
+    """Return an INSERT ... ON CONFLICT (id) DO UPDATE for the session's database.
+
+    It returns the ids only so that SQLAlchemy sends many rows a statement
+    ("insertmanyvalues"): without RETURNING, psycopg2 would send an upsert
+    with ON CONFLICT one row a round trip.
+    """
     dialect = db.session.get_bind().dialect.name
     module = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(RecordRow.__table__)
@@ -332,7 +337,7 @@ def upsert_records() -> Any:
             name: statement.excluded[name]
             for name in ("type", "version", "deleted", "fields", "stamps", "scope")
         },
-    )
+    ).returning(RecordRow.__table__.c.id)
 
 
 def covers(table: Any, scope: UserScope) -> Any:
