@@ -28,6 +28,8 @@ from sqlalchemy.dialects import postgresql, sqlite
 from server import scopes, seed
 from server.extensions import db, socketio
 from server.models import RecordRow, RecordScope, SyncState
+from server.store import scope_to_text
+from sync.records import Scope
 
 bp = Blueprint("bench_floor", __name__, url_prefix="/bench/floor")
 BENCH_USER_ID = 0
@@ -92,13 +94,10 @@ def upsert() -> Any:
             "deleted": False,
             "fields": row["fields"],
             "stamps": {name: [version, made_at, BENCH_USER_ID] for name in row["fields"]},
-            "scope": {"compound_ids": [row["compound_id"]], "building_id": row.get("building_id")},
+            "scope": scope_to_text(Scope(frozenset({row["compound_id"]}), row.get("building_id"))),
         }
         for version, row in zip(versions, rows, strict=True)
     ]
-    if "scope" not in RecordRow.__table__.c:  # the record's own copy of its scope, if kept
-        for record in records:
-            del record["scope"]
     scopes = [
         {
             "record_id": row["id"],

@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, delete, exists, func, insert, or_, select, type_coerce, update
+from sqlalchemy import Text, and_, cast, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.clock import utcnow
@@ -39,7 +39,7 @@ RECORD_COLUMNS = (
     RecordRow.version,
     RecordRow.deleted,
     RecordRow.fields,
-    type_coerce(RecordRow.stamps, Text).label("stamps"),
+    cast(RecordRow.stamps, Text).label("stamps"),
     RecordRow.scope,
 )
 # Ids per IN (...) list, well under every database's limit on bound parameters.
@@ -291,7 +291,6 @@ class SqlStore:
 
 def to_record(row: Any) -> Record:
     """Build an engine record from a row of :data:`RECORD_COLUMNS`."""
-    scope = row.scope
     return Record(
         row.type,
         row.id,
@@ -299,13 +298,19 @@ def to_record(row: Any) -> Record:
         row.deleted,
         row.fields,
         WireStamps(row.stamps),
-        Scope(frozenset(scope["compound_ids"]), scope["building_id"]),
+        scope_from_text(row.scope),
     )
 
 
-def scope_to_wire(scope: Scope) -> dict[str, Any]:
-    """Return the stored JSON form of a record's scope."""
-    return {"compound_ids": sorted(scope.compound_ids), "building_id": scope.building_id}
+def scope_to_text(scope: Scope) -> str:
+    """Return the stored form of a record's scope: ``"compound compound|building"``."""
+    return " ".join(sorted(scope.compound_ids)) + "|" + (scope.building_id or "")
+
+
+def scope_from_text(text: str) -> Scope:
+    """Read a scope written by :func:`scope_to_text`."""
+    compounds, _, building = text.partition("|")
+    return Scope(frozenset(compounds.split()), building or None)
 
 
 def row_of(record: Record) -> dict[str, Any]:
@@ -317,7 +322,7 @@ def row_of(record: Record) -> dict[str, Any]:
         "deleted": record.deleted,
         "fields": dict(record.fields),
         "stamps": record.stamps_to_wire(),
-        "scope": scope_to_wire(record.scope),
+        "scope": scope_to_text(record.scope),
     }
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
@@ -27,9 +27,11 @@ class RecordRow(db.Model):
     deleted: Mapped[bool] = mapped_column(default=False)
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)
     stamps: Mapped[dict[str, Any]] = mapped_column(JSON)
-    # The compounds and building it belongs to, as stored in ``record_scope``
-    # (which the pulls filter on); kept here so that reads need no join.
-    scope: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The compounds and building it belongs to, as in ``record_scope`` (which
+    # pulls filter on), kept here so that reads need no join; in the compact
+    # form of ``server.store.scope_to_text`` because a first sync reads
+    # thousands of them.
+    scope: Mapped[str] = mapped_column(Text)
 
 
 class RecordScope(db.Model):

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 199338e05b71
+Revision ID: 44ba2dddb96e
 Revises: 
-Create Date: 2026-11-28 13:02:15.689239
+Create Date: 2026-11-28 13:16:33.775068
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '199338e05b71'
+revision = '44ba2dddb96e'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -43,7 +43,7 @@ def upgrade():
     sa.Column('deleted', sa.Boolean(), nullable=False),
     sa.Column('fields', sa.JSON(), nullable=False),
     sa.Column('stamps', sa.JSON(), nullable=False),
-    sa.Column('scope', sa.JSON(), nullable=False),
+    sa.Column('scope', sa.Text(), nullable=False),
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('version')
     )
