@@ -15,6 +15,9 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema
 
 from server.schemas.accounts import HEALTH, LOGIN, LOGIN_REPLY, NEW_USER, USER
+from server.schemas.sync import PULL_ARGS, PULL_REPLY, PUSH, PUSH_REPLY
+from sync.catalog import REGISTRY
+from sync.registry import RecordType
 
 API_VERSION = "1"
 # The record schema versions this server accepts in ``Weiguang-Schema``.
@@ -54,12 +57,31 @@ OPERATIONS: list[Operation] = [
     Operation(
         "/api/v1/users", "post", "Create a user (coordinators).", NEW_USER, USER, status=201
     ),
+    Operation(
+        "/api/v1/sync/push",
+        "post",
+        "Apply changesets in order, each atomically and idempotently (sync-contract.md).",
+        PUSH,
+        PUSH_REPLY,
+    ),
+    Operation(
+        "/api/v1/sync/pull",
+        "get",
+        "Records in the caller's scope after a cursor, in version order (sync-contract.md).",
+        None,
+        PULL_REPLY,
+        parameters=tuple(
+            {
+                "in": "query",
+                "name": name,
+                "required": False,
+                "schema": {"type": "string" if name == "types" else "integer"},
+                "description": field.metadata.get("description", name),
+            }
+            for name, field in PULL_ARGS.fields.items()
+        ),
+    ),
 ]
-
-
-def register(operation: Operation) -> None:
-    """Add an operation to the description (feature modules call this)."""
-    OPERATIONS.append(operation)
 
 
 def build_spec() -> dict[str, Any]:
@@ -88,12 +110,34 @@ def build_spec() -> dict[str, Any]:
             },
         },
     )
+    for rtype in REGISTRY.values():
+        spec.components.schema(f"{rtype.name}_fields", record_type_schema(rtype))
     paths: dict[str, dict[str, Any]] = {}
     for op in OPERATIONS:
         paths.setdefault(op.path, {})[op.method] = _operation(op)
     for path, operations in paths.items():
         spec.path(path=path, operations=operations)
     return spec.to_dict()
+
+
+def record_type_schema(rtype: RecordType) -> dict[str, Any]:
+    """Describe the ``fields`` of one record type, from the sync registry."""
+    permissions = rtype.permissions
+    return {
+        "type": "object",
+        "description": f"The fields of a {rtype.name} record; see docs/sync.md.",
+        "properties": {name: {} for name in sorted(rtype.fields)},
+        "required": sorted(rtype.required),
+        "x-immutable": sorted(rtype.immutable),
+        "x-append-only": rtype.append_only,
+        "x-private": {name: sorted(roles) for name, roles in rtype.private.items()},
+        "x-seen-by": None if rtype.seen_by is None else sorted(rtype.seen_by),
+        "x-permissions": {
+            "create": sorted(permissions.create),
+            "update": sorted(permissions.update),
+            "delete": sorted(permissions.delete),
+        },
+    }
 
 
 def _operation(op: Operation) -> dict[str, Any]:

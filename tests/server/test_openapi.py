@@ -32,3 +32,13 @@ def test_docs_page_renders_every_path(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     for path in spec["paths"]:
         assert path in page
+
+
+def test_description_has_the_sync_endpoints_and_record_types(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    assert "post" in spec["paths"]["/api/v1/sync/push"]
+    pull = spec["paths"]["/api/v1/sync/pull"]["get"]
+    assert {p["name"] for p in pull["parameters"]} == {"cursor", "limit", "types"}
+    task = spec["components"]["schemas"]["task_fields"]
+    assert {"kind", "title", "status", "compound_id", "priority", "proof"} <= set(task["properties"])
+    assert spec["components"]["schemas"]["visit_fields"]["x-append-only"] is True
