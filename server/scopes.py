@@ -2,21 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from sqlalchemy import select
 
 from server.extensions import db
 from server.models import RecordRow, User
 from sync.actors import Actor, UserScope
-
-
-@dataclass(frozen=True)
-class ResolvedScope:
-    """The compounds a user sees whole, and the buildings they see one by one."""
-
-    compound_ids: frozenset[str]
-    building_ids: frozenset[str]
 
 
 def neighbourhood_compounds(neighbourhood_id: str) -> frozenset[str]:
@@ -31,13 +21,13 @@ def neighbourhood_compounds(neighbourhood_id: str) -> frozenset[str]:
     return frozenset(rows)
 
 
-def resolve(user: User) -> ResolvedScope:
-    """Return ``user``'s scope as compound and building ids."""
+def resolve(user: User) -> UserScope:
+    """Return ``user``'s scope as the compounds and buildings it names."""
     if user.scope_kind == "neighbourhood":
-        return ResolvedScope(neighbourhood_compounds(user.neighbourhood_id), frozenset())
+        return UserScope(compound_ids=neighbourhood_compounds(user.neighbourhood_id))
     if user.scope_kind == "compounds":
-        return ResolvedScope(frozenset(user.scope_ids), frozenset())
-    return ResolvedScope(frozenset(), frozenset(user.scope_ids))
+        return UserScope(compound_ids=frozenset(user.scope_ids))
+    return UserScope(building_ids=frozenset(user.scope_ids))
 
 
 def rooms_of(user: User) -> list[str]:
@@ -67,9 +57,4 @@ def buildings_of(compound_ids: frozenset[str]) -> frozenset[str]:
 
 def actor_for(user: User) -> Actor:
     """Return the sync engine's view of ``user``."""
-    scope = resolve(user)
-    return Actor(
-        user.id,
-        user.role,
-        UserScope(compound_ids=scope.compound_ids, building_ids=scope.building_ids),
-    )
+    return Actor(user.id, user.role, resolve(user))

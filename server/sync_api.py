@@ -14,6 +14,7 @@ from server.extensions import db
 from server.payloads import json_body
 from server.schemas.sync import PULL_ARGS
 from server.store import SqlStore
+from sync.changes import Push
 from sync.protocol import PushOutcome, apply_push
 from sync.pull import changes_since
 from sync.wire import MalformedPush, push_from_wire
@@ -26,10 +27,10 @@ bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
 def push() -> Any:
     """Apply a device's changesets in order; answer each one's result."""
     try:
-        changes = push_from_wire(json_body())
+        incoming = push_from_wire(json_body())
     except MalformedPush as error:
         raise ApiError(400, "malformed-push", str(error)) from None
-    outcome, prev = apply_and_commit(changes)
+    outcome, prev = apply_and_commit(incoming)
     live.announce(outcome, prev)
     return outcome.to_wire()
 
@@ -43,7 +44,7 @@ def pull() -> Any:
     return page.to_wire()
 
 
-def apply_and_commit(changes: Any) -> tuple[PushOutcome, int]:
+def apply_and_commit(incoming: Push) -> tuple[PushOutcome, int]:
     """Apply a push in one transaction; return the outcome and the high water before it."""
     actor = scopes.actor_for(g.user)
     received_at = utcnow()
@@ -51,9 +52,9 @@ def apply_and_commit(changes: Any) -> tuple[PushOutcome, int]:
     # the lock on the version sequence (on SQLite, the write lock).
     db.session.commit()
     store = SqlStore.for_writing(
-        device_token_id=g.device.id, client_id=changes.client_id[:64], received_at=received_at
+        device_token_id=g.device.id, client_id=incoming.client_id[:64], received_at=received_at
     )
-    outcome = apply_push(store, actor, changes, received_at)
+    outcome = apply_push(store, actor, incoming, received_at)
     store.flush()
     db.session.commit()
     return outcome, store.started_at_version
