@@ -26,7 +26,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure a Weiguang server app."""
     from flask import Flask
 
-    from server import api, auth, cli, config, database, errors, sync_api, users, web
+    from server import api, auth, cli, compression, config, database, errors, sync_api, users, web
     from server.extensions import db, migrate, socketio
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
@@ -55,6 +55,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         database.configure_engine(db.engine)
 
     errors.init_app(app)
+    compression.init_app(app)
     cli.init_app(app)
     for module in (api, auth, users, sync_api, web):
         app.register_blueprint(module.bp)

@@ -1,0 +1,39 @@
+"""Gzip JSON answers for clients that accept it.
+
+A first sync is hundreds of kilobytes of JSON and shrinks about sevenfold;
+on a stairwell's one bar of signal that is the difference that matters.
+"""
+
+from __future__ import annotations
+
+import gzip
+
+from flask import Flask, Response, request
+
+MIN_BYTES = 1024
+# Level 5 gets within a few per cent of level 9's size at a third of its time.
+LEVEL = 5
+COMPRESSIBLE = ("application/json", "application/problem+json")
+
+
+def compress(response: Response) -> Response:
+    """Gzip a large JSON response when the request accepts gzip."""
+    if (
+        response.mimetype not in COMPRESSIBLE
+        or response.direct_passthrough
+        or "Content-Encoding" in response.headers
+        or "gzip" not in request.headers.get("Accept-Encoding", "")
+    ):
+        return response
+    body = response.get_data()
+    if len(body) < MIN_BYTES:
+        return response
+    response.set_data(gzip.compress(body, compresslevel=LEVEL))
+    response.headers["Content-Encoding"] = "gzip"
+    response.vary.add("Accept-Encoding")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    """Compress the app's answers."""
+    app.after_request(compress)
