@@ -13,7 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from server import create_app, database, seed
+from server import create_app, database, green, seed
 from server.extensions import socketio
 
 
@@ -40,9 +40,10 @@ def run(app: Flask, host: str, port: int) -> None:
     gc.freeze()
     mode = socketio.server.eio.async_mode
     click.echo(f"Weiguang is serving on http://{host}:{port}/ ({mode}; Ctrl+C to stop)")
-    socketio.run(
-        app, host=host, port=port, allow_unsafe_werkzeug=mode == "threading", log_output=False
-    )
+    if mode == "eventlet":
+        green.serve(app, host, port)
+    else:
+        socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
 
 
 @click.command("seed-demo")

@@ -23,3 +23,21 @@ def patch() -> None:
         import eventlet
 
     eventlet.monkey_patch()
+
+
+def serve(app: object, host: str, port: int) -> None:
+    """Serve ``app`` with eventlet's WSGI server, as Flask-SocketIO would, but with TCP_NODELAY.
+
+    Without it, a response whose last segment is small waits for the
+    client's delayed ACK (Nagle's algorithm): a gzipped pull page took 40 ms
+    longer than the same page uncompressed. Linux hands the option on from
+    the listening socket to every accepted one.
+    """
+    import socket
+
+    import eventlet
+    import eventlet.wsgi
+
+    listener = eventlet.listen((host, port))
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    eventlet.wsgi.server(listener, app, log_output=False)
