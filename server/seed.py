@@ -245,7 +245,7 @@ def resident_records(
                     "birth_year": birth_year,
                     "needs": needs,
                     "languages": languages,
-                    "id_number_masked": masked_id(rng, birth_year),
+                    "id_number_masked": masked_id(rng),
                 },
                 *scope,
             )
@@ -276,9 +276,14 @@ def phone(rng: random.Random) -> str:
     return rng.choice(("135", "138", "139", "186", "189")) + f"{rng.randrange(10**8):08d}"
 
 
-def masked_id(rng: random.Random, birth_year: int) -> str:
-    """Return a Shanghai resident ID number, masked as stored (no full numbers kept)."""
-    return f"3101{rng.randint(1, 20):02d}{birth_year}********{rng.randrange(10**3):03d}X"[:18]
+def masked_id(rng: random.Random) -> str:
+    """Return a Shanghai resident ID number as stored: the birth date masked.
+
+    Region (6 digits), eight stars where the birth date was, the sequence
+    number and the check character; the full number is never kept.
+    """
+    check = rng.choice("0123456789X")
+    return f"3101{rng.randint(1, 20):02d}********{rng.randrange(10**3):03d}{check}"
 
 
 def task_records(
