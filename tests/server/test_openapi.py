@@ -40,5 +40,7 @@ def test_description_has_the_sync_endpoints_and_record_types(client):
     pull = spec["paths"]["/api/v1/sync/pull"]["get"]
     assert {p["name"] for p in pull["parameters"]} == {"cursor", "limit", "types"}
     task = spec["components"]["schemas"]["task_fields"]
-    assert {"kind", "title", "status", "compound_id", "priority", "proof"} <= set(task["properties"])
+    assert {"kind", "title", "status", "compound_id", "priority", "proof"} <= set(
+        task["properties"]
+    )
     assert spec["components"]["schemas"]["visit_fields"]["x-append-only"] is True
