@@ -8,13 +8,21 @@ points are sent with ``no-cache`` so an update is seen on the next visit.
 from __future__ import annotations
 
 import os
+import sys
 from typing import Any
 
 from flask import Blueprint, abort, current_app, send_from_directory
 from werkzeug.routing import PathConverter
 
 bp = Blueprint("web", __name__)
-WEB_ROOT = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "web")
+# The repository's web/ (a checkout, an editable install), else the copy a
+# regular install puts in <prefix>/share/weiguang/web (setup.cfg data_files).
+CHECKOUT_WEB = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "web")
+WEB_ROOT = (
+    CHECKOUT_WEB
+    if os.path.isdir(CHECKOUT_WEB)
+    else os.path.join(sys.prefix, "share", "weiguang", "web")
+)
 ALWAYS_REVALIDATE = {"index.html", "sw.js", "manifest.webmanifest"}
 
 
