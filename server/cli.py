@@ -13,8 +13,8 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from server import create_app, database, green, seed
-from server.extensions import socketio
+from server import create_app, database, green, models, seed
+from server.extensions import db, socketio
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -56,6 +56,12 @@ def seed_demo(password: str) -> None:
 
 
 def init_app(app: Flask) -> None:
-    """Add Weiguang's commands to ``app.cli``."""
+    """Add Weiguang's commands to ``app.cli``, and the database to ``weiguang shell``."""
     app.cli.add_command(serve)
     app.cli.add_command(seed_demo)
+    app.shell_context_processor(shell_context)
+
+
+def shell_context() -> dict[str, object]:
+    """Return what ``weiguang shell`` has at hand: the database and the models."""
+    return {"db": db, "models": models}

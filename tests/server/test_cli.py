@@ -64,3 +64,17 @@ def test_database_commands_document_themselves(runner, command):
     result = runner.invoke(args=[command.split()[0], "--help"])
     assert result.exit_code == 0
     assert result.output.startswith("Usage")
+
+
+def test_shell_has_the_database_and_models(tmp_path):
+    assert WEIGUANG
+    result = subprocess.run(
+        [WEIGUANG, "shell"],
+        input="print('dialect', db.engine.dialect.name, models.User.__tablename__)\n",
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env={**os.environ, "WEIGUANG_DATABASE_URL": f"sqlite:///{tmp_path}/s.db"},
+    )
+    assert "dialect sqlite user_account" in result.stdout + result.stderr
