@@ -93,8 +93,8 @@ self.addEventListener('fetch', (event) => {
   if (request.method !== 'GET' || url.origin !== self.location.origin || isLive(url)) return;
   if (request.mode === 'navigate') {
     // Every page is the one shell; routes live in the hash. Answer with the
-    // cached `/`, not `/index.html`: the server redirects that to `/`, and
-    // Chrome fails a navigation answered with a redirected response.
+    // cached `/` (a navigation must never be answered with a cached
+    // redirect: Chrome fails it, as an older server's /index.html was).
     event.respondWith(caches.match('/').then((cached) => cached ?? fetch(request)));
     return;
   }
