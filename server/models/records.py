@@ -22,7 +22,9 @@ class RecordRow(db.Model):
     __tablename__ = "record"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    type: Mapped[str] = mapped_column(String(40))
+    # Indexed for the lookups by type off the sync path (a neighbourhood's
+    # compounds when resolving a coordinator's scope).
+    type: Mapped[str] = mapped_column(String(40), index=True)
     version: Mapped[int] = mapped_column(BigInteger, unique=True)
     deleted: Mapped[bool] = mapped_column(default=False)
     fields: Mapped[dict[str, Any]] = mapped_column(JSON)

@@ -1,8 +1,8 @@
 """initial schema
 
-Revision ID: 44ba2dddb96e
+Revision ID: a40e8fb87a3f
 Revises: 
-Create Date: 2026-11-28 13:16:33.775068
+Create Date: 2026-11-28 13:36:55.124966
 
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 
 # revision identifiers, used by Alembic.
-revision = '44ba2dddb96e'
+revision = 'a40e8fb87a3f'
 down_revision = None
 branch_labels = None
 depends_on = None
@@ -47,6 +47,9 @@ def upgrade():
     sa.PrimaryKeyConstraint('id'),
     sa.UniqueConstraint('version')
     )
+    with op.batch_alter_table('record', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_record_type'), ['type'], unique=False)
+
     op.create_table('scope_exit',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('record_id', sa.String(length=36), nullable=False),
@@ -193,6 +196,9 @@ def downgrade():
         batch_op.drop_index('ix_scope_exit_compound_version')
 
     op.drop_table('scope_exit')
+    with op.batch_alter_table('record', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_record_type'))
+
     op.drop_table('record')
     op.drop_table('neighbourhood')
     with op.batch_alter_table('login_failure', schema=None) as batch_op:
