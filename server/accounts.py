@@ -76,7 +76,11 @@ def log_in(username: str, password: str, device_name: str, address: str) -> tupl
     check_throttle(username, address)
     user = db.session.scalar(select(User).where(User.username == username))
     if not password_matches(user, password) or user is None or not user.active:
-        db.session.add(LoginFailure(username=username, address=address, at=utcnow()))
+        now = utcnow()
+        window = timedelta(seconds=current_app.config["WEIGUANG"]["LOGIN_WINDOW_SECONDS"])
+        # Failures older than the window no longer count: forget them as we go.
+        db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - window))
+        db.session.add(LoginFailure(username=username, address=address, at=now))
         db.session.commit()
         raise ApiError(401, "bad-credentials", "Wrong username or password.")
     db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))

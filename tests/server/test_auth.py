@@ -125,3 +125,18 @@ def test_login_tells_the_last_changeset_the_server_accepted(client):
     ).get_json()
     assert again["sync"]["last_changeset_id"] == changeset["id"]
     assert again["sync"]["last_changeset_at"].endswith("+00:00")
+
+
+def test_old_failures_stop_counting_and_are_forgotten(app, client):
+    from server.models import LoginFailure
+
+    for _ in range(5):
+        client.post("/api/v1/auth/login", json={"username": "vol-b", "password": "nope"})
+    with app.app_context():
+        for failure in db.session.scalars(select(LoginFailure)):
+            failure.at = failure.at - timedelta(hours=1)
+        db.session.commit()
+    client.post("/api/v1/auth/login", json={"username": "someone", "password": "nope"})
+    with app.app_context():
+        assert [f.username for f in db.session.scalars(select(LoginFailure))] == ["someone"]
+    assert sign_in(client, "vol-b")
