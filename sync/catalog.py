@@ -79,7 +79,7 @@ RESIDENT = RecordType(
         "birth_year": f.nullable(f.integer(1890, 2100)),
         "needs": f.list_of(f.one_of(NEEDS), max_items=len(NEEDS)),
         "languages": f.list_of(f.text(1, 35)),
-        "id_number_masked": f.nullable(f.text(1, 40)),
+        "id_number_masked": f.nullable(f.masked_id_number),
     },
     required=frozenset({"household_id", "name"}),
     defaults={"needs": [], "languages": []},

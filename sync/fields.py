@@ -111,3 +111,25 @@ def nullable(inner: Validator) -> Validator:
         return None if value is None else inner(value)
 
     return validate
+
+
+_FULL_ID_NUMBER = re.compile(r"\d{17}[\dX]")
+#: Where a mainland resident ID number keeps the birth date (YYYYMMDD).
+BIRTH_DATE = slice(6, 14)
+
+
+def masked_id_number(value: object) -> object:
+    """Accept a resident ID number, storing it masked.
+
+    A full 18-character number has its birth date starred out before it is
+    stored, so that no device can put a whole ID number into the database;
+    anything else must already be masked (contain ``*``).
+    """
+    if not isinstance(value, str):
+        raise ValueError("must be a string")
+    value = value.strip().upper()
+    if _FULL_ID_NUMBER.fullmatch(value):
+        return value[: BIRTH_DATE.start] + "*" * 8 + value[BIRTH_DATE.stop :]
+    if "*" not in value or not 4 <= len(value) <= 40:
+        raise ValueError("must be an ID number, full (it is masked) or already masked")
+    return value

@@ -282,3 +282,12 @@ def test_rule_17_only_resolved_changes_on_a_conflict(world: MemoryStore) -> None
     assert code_of(push(world, VOL_A, a_changeset(by_volunteer))) == "forbidden"
     made = a_create("conflict", **dict(conflict.fields))
     assert code_of(push(world, COORD, a_changeset(made))) == "forbidden"
+
+
+def test_a_resident_pushed_with_a_full_id_number_is_stored_masked(world: MemoryStore) -> None:
+    create = a_create(
+        "resident", household_id=HOUSEHOLD_A, name="李桂英", id_number_masked="310105194102031234"
+    )
+    outcome = push(world, VOL_A, a_changeset(create))
+    assert only(outcome).status == "applied"
+    assert stored(world, create.id).fields["id_number_masked"] == "310105********1234"
