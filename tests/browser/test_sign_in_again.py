@@ -67,6 +67,7 @@ def test_token_revoked_offline_asks_to_sign_in_then_the_outbox_syncs(
     assert stored_token(page) != revoked
     with pytest.raises(urllib.error.HTTPError) as refused:
         api(served.url, "GET", "/sync/pull", revoked)
-    assert refused.value.code == 401
+    with refused.value:  # the error holds the connection open until closed
+        assert refused.value.code == 401
     open_task(page, task)
     expect(task_fact(page, "Assignee")).to_have_text("Assigned to you")
