@@ -103,17 +103,19 @@ def handle_validation_error(error: ValidationError) -> Response:
 
 
 def handle_http_exception(error: HTTPException) -> Response:
-    """Answer werkzeug's HTTP errors (404, 405, 413, ...) as problem+json."""
-    status = error.code or 500
-    response = problem_response(
-        status,
+    """Answer werkzeug's HTTP errors (404, 405, 413, ...) as problem+json.
+
+    The error's own headers (``Allow`` on a 405, ``Retry-After`` where set)
+    are kept; only the content type changes.
+    """
+    headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+    return problem_response(
+        error.code or 500,
         _slug(error.name),
         error.name,
         error.description or error.name,
+        headers=headers,
     )
-    if status == 405 and error.get_response().headers.get("Allow"):
-        response.headers["Allow"] = error.get_response().headers["Allow"]
-    return response
 
 
 def handle_unexpected(error: Exception) -> Response:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from sqlalchemy import select
 
 from server.extensions import db
@@ -11,14 +13,7 @@ from sync.actors import Actor, UserScope
 
 def neighbourhood_compounds(neighbourhood_id: str) -> frozenset[str]:
     """Return the ids of the compounds of one neighbourhood."""
-    rows = db.session.scalars(
-        select(RecordRow.id).where(
-            RecordRow.type == "compound",
-            RecordRow.deleted.is_(False),
-            RecordRow.fields["neighbourhood_id"].as_string() == neighbourhood_id,
-        )
-    )
-    return frozenset(rows)
+    return live_ids("compound", "neighbourhood_id", [neighbourhood_id])
 
 
 def resolve(user: User) -> UserScope:
@@ -45,11 +40,16 @@ def room(role: str, kind: str, ref_id: str) -> str:
 
 def buildings_of(compound_ids: frozenset[str]) -> frozenset[str]:
     """Return the ids of the buildings in the given compounds."""
+    return live_ids("building", "compound_id", compound_ids)
+
+
+def live_ids(record_type: str, field: str, values: Iterable[str]) -> frozenset[str]:
+    """Return the ids of the undeleted records of a type whose ``field`` is one of ``values``."""
     rows = db.session.scalars(
         select(RecordRow.id).where(
-            RecordRow.type == "building",
+            RecordRow.type == record_type,
             RecordRow.deleted.is_(False),
-            RecordRow.fields["compound_id"].as_string().in_(compound_ids),
+            RecordRow.fields[field].as_string().in_(list(values)),
         )
     )
     return frozenset(rows)

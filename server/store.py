@@ -21,7 +21,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Text, and_, cast, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Text, cast, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.clock import utcnow
@@ -145,8 +145,7 @@ class SqlStore:
         Buffered writes are flushed first, so a writing store reads its own writes.
         """
         self.flush()
-        window = (RecordRow.version > cursor, RecordRow.version <= self._high_water)
-        conditions = [*window]
+        conditions = [RecordRow.version > cursor, RecordRow.version <= self._high_water]
         if exclude_types:
             conditions.append(RecordRow.type.not_in(exclude_types))
         if only_types is not None:
@@ -354,7 +353,7 @@ def covers(table: Any, scope: UserScope) -> Any:
 
 def in_scope(record_id: Any, scope: UserScope) -> Any:
     """Return the SQL condition that the record ``record_id`` lies in ``scope``."""
-    return exists().where(and_(RecordScope.record_id == record_id, covers(RecordScope, scope)))
+    return exists().where(RecordScope.record_id == record_id, covers(RecordScope, scope))
 
 
 def chunks(items: list[str]) -> Iterator[list[str]]:

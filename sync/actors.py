@@ -18,10 +18,6 @@ class Role(StrEnum):
     CLINICIAN = "clinician"
 
 
-#: Every role, for permission tables that name "anyone".
-ALL_ROLES: frozenset[str] = frozenset(Role)
-
-
 @dataclass(frozen=True, slots=True)
 class UserScope:
     """What part of the neighbourhood a user sees.

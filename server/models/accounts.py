@@ -8,8 +8,9 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.extensions import db
+from sync.actors import Role
 
-ROLES = ("coordinator", "volunteer", "guard", "team_leader", "clinician")
+ROLES = tuple(role.value for role in Role)
 SCOPE_KINDS = ("neighbourhood", "compounds", "buildings")
 
 
