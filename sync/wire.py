@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from sync.changes import Change, Changeset, Push
+from sync.records import MAX_CLIENT_ID_CHARS
 from sync.times import parse_datetime
 
 
@@ -24,7 +25,9 @@ def push_from_wire(body: object) -> Push:
     """Load a decoded JSON push body.
 
     :raises MalformedPush: if ``body`` is not an object with a
-        ``changesets`` list (``client_id``, when present, must be a string).
+        ``changesets`` list (``client_id``, when present, must be a string
+        of at most :data:`~sync.records.MAX_CLIENT_ID_CHARS` characters: it
+        is kept in every field stamp the push writes).
     """
     if not isinstance(body, Mapping):
         raise MalformedPush("the body must be a JSON object")
@@ -32,8 +35,10 @@ def push_from_wire(body: object) -> Push:
     if not isinstance(changesets, list):
         raise MalformedPush("'changesets' must be a list")
     client_id = body.get("client_id", "")
-    if not isinstance(client_id, str):
-        raise MalformedPush("'client_id' must be a string")
+    if not isinstance(client_id, str) or len(client_id) > MAX_CLIENT_ID_CHARS:
+        raise MalformedPush(
+            f"'client_id' must be a string of at most {MAX_CLIENT_ID_CHARS} characters"
+        )
     return Push(client_id, tuple(changeset_from_wire(item) for item in changesets))
 
 

@@ -1,6 +1,6 @@
 """The convergence property of ``tests/sync/test_convergence.py``, on the SQL store.
 
-The same five devices, edits and checks, but every push and pull goes
+The same devices, edits and checks, but every push and pull goes
 through :class:`server.store.SqlStore` in its own transaction, on SQLite and
 on PostgreSQL.
 """
@@ -123,15 +123,6 @@ def test_devices_converge_on_the_sql_store(sql_app, steps, skew_seconds):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_long_seeded_runs_converge_on_the_sql_store(sql_app, seed):
-    rng = random.Random(seed)
-    steps = [
-        (
-            rng.randrange(5),
-            rng.choice(convergence.ACTIONS),
-            rng.randrange(10_000),
-            rng.randrange(10_000),
-        )
-        for _ in range(120)
-    ]
+    steps, skews = convergence.seeded_steps(random.Random(seed), 120)
     with sql_app.app_context():
-        convergence.run(steps, [rng.randint(-900, 900) for _ in range(5)], SqlWorld())
+        convergence.run(steps, skews, SqlWorld())

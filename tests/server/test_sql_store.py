@@ -3,11 +3,24 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select, update
 
 from server import database
+from server.clock import utcnow
 from server.extensions import db
+from server.models import Neighbourhood, RecordRow, User
 from server.store import SqlStore
 from tests.conftest import make_app
+from tests.sync.builders import (
+    COORD,
+    TASK_A,
+    a_changeset,
+    an_update,
+    conflicts_of,
+    device_of,
+    push,
+    seed_world,
+)
 from tests.sync.store_contract import *  # noqa: F403
 
 
@@ -33,3 +46,40 @@ def store(empty_database_url):
         yield SqlStore.for_writing()
         db.session.rollback()
         db.engine.dispose()
+
+
+def test_stamps_stored_before_installs_were_recorded_read_as_another_device(store):
+    # Rows written before stamps named their install hold [version, made_at, by]:
+    # they still read, and an edit judged against them keeps the loser.
+    db.session.add(Neighbourhood(id="n", slug="test", name="test"))
+    db.session.flush()
+    db.session.add(
+        User(
+            id=COORD.user_id,
+            username="coord",
+            display_name="coord",
+            password_hash="x",
+            role=COORD.role,
+            neighbourhood_id="n",
+            scope_kind="neighbourhood",
+            created_at=utcnow(),
+        )
+    )
+    db.session.flush()
+    seed_world(store)
+    base = store.get(TASK_A).version
+    push(store, COORD, a_changeset(an_update(TASK_A, base, notes="before the upgrade")))
+    store.flush()
+    (stamps,) = db.session.execute(select(RecordRow.stamps).where(RecordRow.id == TASK_A)).one()
+    assert stamps["notes"][3] == device_of(COORD)
+    legacy = {name: stamp[:3] for name, stamp in stamps.items()}
+    db.session.execute(update(RecordRow).where(RecordRow.id == TASK_A).values(stamps=legacy))
+    assert store.get(TASK_A).stamps["notes"].client_id is None
+    push(store, COORD, a_changeset(an_update(TASK_A, base, notes="after the upgrade")))
+    store.flush()
+    (conflict,) = conflicts_of(store, TASK_A)
+    assert conflict.fields["lost_value"] == "before the upgrade"
+    assert (conflict.fields["lost_device"], conflict.fields["kept_device"]) == (
+        None,
+        device_of(COORD),
+    )
