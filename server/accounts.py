@@ -12,7 +12,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
 from sqlalchemy import delete, func, select
 
-from server import scopes
+from server import grants, scopes
 from server.clock import aware, utcnow
 from server.errors import ApiError
 from server.extensions import db
@@ -164,14 +164,15 @@ def audit(
     )
 
 
-def create_user(
-    data: dict[str, Any],
-    neighbourhood_id: str,
-    *,
-    created_by: User | None = None,
-    device: DeviceToken | None = None,
-) -> User:
-    """Create a user with a scope in ``neighbourhood_id`` (409 if the name is taken)."""
+def create_user(data: dict[str, Any], created_by: User, device: DeviceToken | None = None) -> User:
+    """Create a user in ``created_by``'s neighbourhood, with a scope within theirs.
+
+    :raises ApiError: 403 if the scope is wider than ``created_by``'s (see
+        :mod:`server.grants`), 422 if it names ids that are not compounds or
+        buildings of the neighbourhood, 409 if the username is taken.
+    """
+    grants.check_scope(created_by, data["scope_kind"], data["scope_ids"])
+    neighbourhood_id = created_by.neighbourhood_id
     if db.session.scalar(select(User.id).where(User.username == data["username"])):
         raise ApiError(409, "username-taken", f"The username {data['username']!r} is taken.")
     unknown = set(data["scope_ids"]) - known_scope_ids(data["scope_kind"], neighbourhood_id)
@@ -195,7 +196,7 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     audit(
-        created_by.id if created_by else None,
+        created_by.id,
         device.id if device else None,
         "create_user",
         detail={"user_id": user.id, "username": user.username, "role": user.role},

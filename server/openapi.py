@@ -55,7 +55,12 @@ OPERATIONS: list[Operation] = [
     Operation("/api/v1/auth/logout", "post", "Revoke this device's token.", status=204),
     Operation("/api/v1/users/me", "get", "The signed-in user.", None, USER),
     Operation(
-        "/api/v1/users", "post", "Create a user (coordinators).", NEW_USER, USER, status=201
+        "/api/v1/users",
+        "post",
+        "Create a user with a scope within your own (coordinators).",
+        NEW_USER,
+        USER,
+        status=201,
     ),
     Operation(
         "/api/v1/sync/push",
