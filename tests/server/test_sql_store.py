@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 
 from server import database
 from server.clock import utcnow
 from server.extensions import db
-from server.models import Neighbourhood, RecordRow, User
+from server.models import Neighbourhood, RecordRow, RecordScope, ScopeExit, User
 from server.store import SqlStore
+from sync import UserScope
 from tests.conftest import make_app
 from tests.sync.builders import (
     COORD,
@@ -22,6 +23,7 @@ from tests.sync.builders import (
     seed_world,
 )
 from tests.sync.store_contract import *  # noqa: F403
+from tests.sync.store_contract import A, B, put_record, rid
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -83,3 +85,33 @@ def test_stamps_stored_before_installs_were_recorded_read_as_another_device(stor
         None,
         device_of(COORD),
     )
+
+
+def test_a_page_holds_a_record_once_when_it_moves_between_the_pages_reads(store, monkeypatch):
+    # Issue 7, item 11 on PostgreSQL: each statement of a READ COMMITTED pull
+    # sees its own snapshot. A record that left compound A and came back is
+    # read as itself; then a push moving it out again commits before the
+    # tombstone query, which would add a tombstone of its first exit.
+    first = put_record(store, rid(1), (A,))
+    away = put_record(store, rid(1), (B,), previous=first.scope)
+    back = put_record(store, rid(1), (A,), previous=away.scope)
+    store.flush()
+    db.session.commit()
+    reader = SqlStore.for_reading()
+    tombstones = SqlStore._tombstones
+
+    def move_out_first(self, *args):
+        with db.engine.begin() as other:  # another connection: a push committing now
+            other.execute(
+                update(RecordScope).where(RecordScope.record_id == rid(1)).values(compound_id=B)
+            )
+            other.execute(
+                insert(ScopeExit).values(
+                    record_id=rid(1), record_type="task", compound_id=A, version=back.version + 1
+                )
+            )
+        return tombstones(self, *args)
+
+    monkeypatch.setattr(SqlStore, "_tombstones", move_out_first)
+    page = reader.page(UserScope(compound_ids=frozenset({A})), 0, 10, frozenset())
+    assert [(r.id, r.version, r.deleted) for r in page.records] == [(rid(1), back.version, False)]
