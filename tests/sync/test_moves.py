@@ -188,7 +188,7 @@ def property_test(make_world: Callable[[], World], examples: int) -> Callable[..
 
 
 test_rule_21_a_record_is_once_per_page_and_event_in_its_latest_state = property_test(
-    MemoryWorld, 150
+    MemoryWorld, 100
 )
 
 
