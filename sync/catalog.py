@@ -25,15 +25,18 @@ CARERS = frozenset({Role.COORDINATOR, Role.VOLUNTEER, Role.CLINICIAN})
 
 #: A resident's and a visit's place, copied from the household by the server.
 HOUSEHOLD = Parent("household_id", "household", ("compound_id", "building_id"))
-PLACE_FIELDS = {"compound_id": f.nullable(f.uuid_string), "building_id": f.nullable(f.uuid_string)}
+PLACE_FIELDS = {
+    "compound_id": f.Nullable(f.Ref("compound")),
+    "building_id": f.Nullable(f.Ref("building")),
+}
 
 COMPOUND = RecordType(
     name="compound",
     fields={
-        "name": f.text(1, 200),
-        "neighbourhood_id": f.text(1, 64),
-        "tier": f.one_of(TIERS),
-        "address": f.nullable(f.text(0, 500)),
+        "name": f.Text(1, 200),
+        "neighbourhood_id": f.Text(1, 64),
+        "tier": f.Enum(TIERS),
+        "address": f.Nullable(f.Text(0, 500)),
     },
     required=frozenset({"name", "neighbourhood_id", "tier"}),
     immutable=frozenset({"neighbourhood_id"}),
@@ -44,9 +47,9 @@ COMPOUND = RecordType(
 BUILDING = RecordType(
     name="building",
     fields={
-        "compound_id": f.uuid_string,
-        "name": f.text(1, 200),
-        "number": f.integer(0, 99_999),
+        "compound_id": f.Ref("compound"),
+        "name": f.Text(1, 200),
+        "number": f.Integer(0, 99_999),
     },
     required=frozenset({"compound_id", "name", "number"}),
     immutable=frozenset({"compound_id"}),
@@ -57,11 +60,11 @@ BUILDING = RecordType(
 HOUSEHOLD_TYPE = RecordType(
     name="household",
     fields={
-        "compound_id": f.uuid_string,
-        "building_id": f.uuid_string,
-        "unit": f.text(1, 20),
-        "floor": f.integer(-10, 300),
-        "room": f.text(1, 20),
+        "compound_id": f.Ref("compound"),
+        "building_id": f.Ref("building", same=("compound_id",)),
+        "unit": f.Text(1, 20),
+        "floor": f.Integer(-10, 300),
+        "room": f.Text(1, 20),
     },
     required=frozenset({"compound_id", "building_id", "unit", "floor", "room"}),
     immutable=frozenset({"compound_id", "building_id"}),
@@ -72,14 +75,14 @@ HOUSEHOLD_TYPE = RecordType(
 RESIDENT = RecordType(
     name="resident",
     fields={
-        "household_id": f.uuid_string,
+        "household_id": f.Ref("household"),
         **PLACE_FIELDS,
-        "name": f.text(1, 100),
-        "phone": f.nullable(f.text(1, 40)),
-        "birth_year": f.nullable(f.integer(1890, 2100)),
-        "needs": f.list_of(f.one_of(NEEDS), max_items=len(NEEDS)),
-        "languages": f.list_of(f.text(1, 35)),
-        "id_number_masked": f.nullable(f.masked_id_number),
+        "name": f.Text(1, 100),
+        "phone": f.Nullable(f.Text(1, 40)),
+        "birth_year": f.Nullable(f.Integer(1890, 2100)),
+        "needs": f.ListOf(f.Enum(NEEDS), max_items=len(NEEDS)),
+        "languages": f.ListOf(f.Text(1, 35)),
+        "id_number_masked": f.Nullable(f.MaskedIdNumber()),
     },
     required=frozenset({"household_id", "name"}),
     defaults={"needs": [], "languages": []},
@@ -102,13 +105,13 @@ RESIDENT = RecordType(
 VISIT = RecordType(
     name="visit",
     fields={
-        "household_id": f.uuid_string,
+        "household_id": f.Ref("household"),
         **PLACE_FIELDS,
-        "outcome": f.one_of(OUTCOMES),
-        "present": f.integer(0, 100),
-        "needs": f.list_of(f.text(1, 40)),
-        "notes": f.nullable(f.text(0, 2000)),
-        "visited_at": f.nullable(f.iso_datetime),
+        "outcome": f.Enum(OUTCOMES),
+        "present": f.Integer(0, 100),
+        "needs": f.ListOf(f.Text(1, 40)),
+        "notes": f.Nullable(f.Text(0, 2000, multiline=True)),
+        "visited_at": f.Nullable(f.DateTime()),
     },
     required=frozenset({"household_id", "outcome", "present"}),
     defaults={"needs": []},

@@ -23,7 +23,7 @@ from datetime import datetime
 from sync.actors import Actor
 from sync.changes import Op
 from sync.errors import Code, SyncError
-from sync.fields import Validator
+from sync.fields import Fields
 from sync.records import Record, Scope
 
 #: Finds a record by id as the push sees it so far (``None`` if unknown).
@@ -115,7 +115,7 @@ class Parent:
 class RecordType:
     """The declaration of one record type.
 
-    :param fields: every field the type has, with its validator.
+    :param fields: every field the type has, declared (:mod:`sync.fields`).
     :param required: fields a create must carry.
     :param defaults: values a create gets for fields it does not carry.
     :param immutable: fields that may not change after create.
@@ -133,7 +133,7 @@ class RecordType:
     """
 
     name: str
-    fields: Mapping[str, Validator]
+    fields: Fields
     required: frozenset[str]
     permissions: Permissions
     scope: ScopeRule
@@ -165,13 +165,13 @@ def validate_fields(
     """
     out: dict[str, object] = {}
     for name, value in given.items():
-        validator = rtype.fields.get(name)
-        if validator is None:
+        declared = rtype.fields.get(name)
+        if declared is None:
             raise SyncError(Code.INVALID, f"{rtype.name} has no field {name!r}", name)
         if value is None and name in rtype.required:
             raise SyncError(Code.INVALID, f"{name}: may not be null", name)
         try:
-            out[name] = validator(value)
+            out[name] = declared.validate(value)
         except ValueError as error:
             raise SyncError(Code.INVALID, f"{name}: {error}", name) from None
     if creating:

@@ -56,8 +56,6 @@ VOLUNTEER_FIELDS = frozenset({"status", "assignee_id", "notes", "proof"})
 #: What a task may be created as.
 CREATE_STATUSES = frozenset({"open", "claimed"})
 
-MAX_USER_ID = 2**63 - 1
-
 
 def volunteer_values(actor: Actor, op: Op, fields: Mapping[str, object]) -> str | None:
     """Return why a volunteer may not make this change, or ``None``."""
@@ -155,17 +153,17 @@ def _stale(status: object, target: object) -> SyncError:
 TASK = RecordType(
     name="task",
     fields={
-        "kind": f.one_of(KINDS),
-        "title": f.text(1, 200),
-        "status": f.one_of(STATUSES),
-        "compound_id": f.uuid_string,
-        "building_id": f.nullable(f.uuid_string),
-        "household_id": f.nullable(f.uuid_string),
-        "assignee_id": f.nullable(f.integer(1, MAX_USER_ID)),
-        "priority": f.integer(1, 3),
-        "due_at": f.nullable(f.iso_datetime),
-        "notes": f.nullable(f.text(0, 2000)),
-        "proof": f.nullable(f.text(1, 200)),
+        "kind": f.Enum(KINDS),
+        "title": f.Text(1, 200),
+        "status": f.Enum(STATUSES),
+        "compound_id": f.Ref("compound"),
+        "building_id": f.Nullable(f.Ref("building", same=("compound_id",))),
+        "household_id": f.Nullable(f.Ref("household", same=("compound_id", "building_id"))),
+        "assignee_id": f.Nullable(f.UserRef()),
+        "priority": f.Integer(1, 3),
+        "due_at": f.Nullable(f.DateTime()),
+        "notes": f.Nullable(f.Text(0, 2000, multiline=True)),
+        "proof": f.Nullable(f.Text(1, 200)),
     },
     required=frozenset({"kind", "title", "status", "compound_id", "priority"}),
     defaults={"status": "open"},
