@@ -11,8 +11,10 @@ from __future__ import annotations
 from sync import fields as f
 from sync.actors import Role
 from sync.conflicts import CONFLICT
-from sync.registry import Parent, Permissions, RecordType, Registry
+from sync.notices import NOTICE
+from sync.registry import Parent, Permissions, RecordType, Registry, Visibility
 from sync.scoping import building_itself, compound_field, from_parent, own_compound
+from sync.supplies import PACKAGE, SUPPLY_ROUND
 from sync.tasks import TASK
 
 TIERS = ("sealed", "controlled", "precaution")
@@ -22,6 +24,7 @@ OUTCOMES = ("answered", "no_answer", "refused", "moved_out")
 COORDINATOR = frozenset({Role.COORDINATOR})
 FIELD_WORKERS = frozenset({Role.COORDINATOR, Role.VOLUNTEER})
 CARERS = frozenset({Role.COORDINATOR, Role.VOLUNTEER, Role.CLINICIAN})
+EVERYONE = Visibility(roles=frozenset(Role))
 
 #: A resident's and a visit's place, copied from the household by the server.
 HOUSEHOLD = Parent("household_id", "household", ("compound_id", "building_id"))
@@ -42,6 +45,7 @@ COMPOUND = RecordType(
     immutable=frozenset({"neighbourhood_id"}),
     permissions=Permissions(create=COORDINATOR, update=COORDINATOR, delete=COORDINATOR),
     scope=own_compound,
+    visibility=EVERYONE,
 )
 
 BUILDING = RecordType(
@@ -55,6 +59,7 @@ BUILDING = RecordType(
     immutable=frozenset({"compound_id"}),
     permissions=Permissions(create=COORDINATOR, update=COORDINATOR, delete=COORDINATOR),
     scope=building_itself,
+    visibility=EVERYONE,
 )
 
 HOUSEHOLD_TYPE = RecordType(
@@ -70,6 +75,7 @@ HOUSEHOLD_TYPE = RecordType(
     immutable=frozenset({"compound_id", "building_id"}),
     permissions=Permissions(create=FIELD_WORKERS, update=FIELD_WORKERS, delete=COORDINATOR),
     scope=compound_field,
+    visibility=EVERYONE,
 )
 
 RESIDENT = RecordType(
@@ -94,12 +100,16 @@ RESIDENT = RecordType(
     scope=from_parent(HOUSEHOLD),
     scope_fields=frozenset({"household_id"}),
     parent=HOUSEHOLD,
-    private={
-        "phone": CARERS | {Role.TEAM_LEADER},
-        "birth_year": CARERS,
-        "needs": CARERS,
-        "id_number_masked": CARERS,
-    },
+    # Contract, Privacy: guards get a name, team leaders a name and a phone.
+    visibility=Visibility(
+        roles=frozenset(Role),
+        fields={
+            "phone": CARERS | {Role.TEAM_LEADER},
+            "birth_year": CARERS,
+            "needs": CARERS,
+            "id_number_masked": CARERS,
+        },
+    ),
 )
 
 VISIT = RecordType(
@@ -119,13 +129,28 @@ VISIT = RecordType(
     permissions=Permissions(create=CARERS),
     scope=from_parent(HOUSEHOLD),
     parent=HOUSEHOLD,
-    private={"needs": CARERS, "notes": CARERS},
+    # Contract, Privacy: a guard never receives a visit; a team leader no needs.
+    visibility=Visibility(
+        roles=CARERS | {Role.TEAM_LEADER},
+        fields={"needs": CARERS, "notes": CARERS},
+    ),
 )
 
 #: Every record type the engine knows, by name.
 REGISTRY: Registry = {
     rtype.name: rtype
-    for rtype in (COMPOUND, BUILDING, HOUSEHOLD_TYPE, RESIDENT, VISIT, TASK, CONFLICT)
+    for rtype in (
+        COMPOUND,
+        BUILDING,
+        HOUSEHOLD_TYPE,
+        RESIDENT,
+        VISIT,
+        TASK,
+        CONFLICT,
+        SUPPLY_ROUND,
+        PACKAGE,
+        NOTICE,
+    )
 }
 
 #: The record type names the contract pins; features register the rest of them.

@@ -26,7 +26,7 @@ from datetime import datetime
 from sync import fields as f
 from sync.actors import Role
 from sync.records import SERVER_USER_ID, FieldStamp, Record, Scope
-from sync.registry import Permissions, RecordType
+from sync.registry import Permissions, RecordType, Visibility
 from sync.scoping import referenced_compounds
 from sync.times import format_datetime
 
@@ -163,5 +163,5 @@ CONFLICT = RecordType(
     immutable=frozenset(CONFLICT_FIELDS),
     permissions=Permissions(update=frozenset({Role.COORDINATOR})),
     scope=referenced_compounds,
-    seen_by=frozenset({Role.COORDINATOR}),
+    visibility=Visibility(roles=frozenset({Role.COORDINATOR})),
 )
