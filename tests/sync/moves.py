@@ -2,11 +2,11 @@
 
 For each type with a state machine, each role, each state, each holder
 (``self``: the caller holds the record, ``other``: someone else does,
-``null``: nobody) and each state as target, a record is put in that state
+``null``: nobody) and each transition target, a record is put in that state
 in a :class:`~sync.memory.MemoryStore` and one update asking for the target
 is pushed; the row records the outcome: ``applied``, ``noop`` (applied,
-nothing written) or the rejection code. The move carries what its
-transition ``requires`` (a reason for failing), as the app sends it.
+nothing written) or the rejection code. A move to another state carries
+what its transition ``requires`` (a reason for failing), as the app sends it.
 
 The web app's ``allowedActions()`` is tested against this file (node), and
 ``tests/sync/test_moves.py`` checks the file is what the engine does now.
@@ -54,7 +54,8 @@ def outcome(rtype: RecordType, role: str, state: str, holder: str, target: str) 
     machine = rtype.state_machine
     assert machine is not None
     store = MemoryStore()
-    fields: dict[str, Any] = {name: FILLERS[name] for name in sorted(rtype.required)}
+    required = sorted(rtype.required - machine.decided)
+    fields: dict[str, Any] = {name: FILLERS[name] for name in required}
     fields[machine.field] = state
     if machine.holder is not None:
         fields[machine.holder] = HOLDERS[holder]
@@ -64,7 +65,7 @@ def outcome(rtype: RecordType, role: str, state: str, holder: str, target: str) 
     store.put(Record(rtype.name, RECORD, version, False, fields, stamps, scope), None)
     move: dict[str, object] = {machine.field: target}
     for edge in machine.transitions:
-        if edge.target == target:
+        if edge.target == target != state:
             move.update(dict.fromkeys(edge.requires, REASON))
     actor = Actor(SELF_ID, role, UserScope(compound_ids=frozenset({COMPOUND})))
     changeset = Changeset("cs-1", AT, (Change(rtype.name, RECORD, "update", version, move),))
@@ -74,11 +75,16 @@ def outcome(rtype: RecordType, role: str, state: str, holder: str, target: str) 
     return "noop" if result.version == version else "applied"
 
 
-def action_of(machine: StateMachine, role: str, state: str, target: str) -> str | None:
-    """Name the move: the transition ``state -> target`` (for ``role`` first), if any."""
-    edges = [e for e in machine.transitions if (e.source, e.target) == (state, target)]
-    edges.sort(key=lambda e: role not in e.roles)
-    return edges[0].action if edges else None
+def targets(machine: StateMachine) -> list[str]:
+    """Return the states some transition leads to, in declaration order."""
+    return list(dict.fromkeys(edge.target for edge in machine.transitions))
+
+
+def action_of(machine: StateMachine, role: str, state: str, target: str) -> str:
+    """Name the move: the transition ``state -> target`` for ``role``, else any into ``target``."""
+    into = [edge for edge in machine.transitions if edge.target == target]
+    into.sort(key=lambda edge: (edge.source != state, role not in edge.roles))
+    return into[0].action
 
 
 def moves() -> list[dict[str, object]]:
@@ -90,10 +96,10 @@ def moves() -> list[dict[str, object]]:
         if machine is None:
             continue
         holders = list(HOLDERS) if machine.holder is not None else ["null"]
-        for role in sorted(r for r in rtype.visibility.roles):
+        for role in sorted(rtype.visibility.roles):
             for state in states(rtype, machine):
                 for holder in holders:
-                    for target in states(rtype, machine):
+                    for target in targets(machine):
                         rows.append(
                             {
                                 "type": name,
