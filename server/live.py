@@ -1,4 +1,4 @@
-"""Socket.IO glue: token auth on connect, rooms per scope and role, revocation.
+"""Socket.IO glue: token auth on connect, one room per audience, revocation.
 
 A socket joins one room, its audience's: the users of one role and one
 scope, because what a record shows depends on both. Announcing changes
@@ -7,6 +7,7 @@ after a commit lives here too (``announce``): one event per audience.
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import request
@@ -27,7 +28,7 @@ POKE_AFTER = 200
 
 @socketio.on("connect")
 def on_connect(auth: dict[str, Any] | None = None) -> None:
-    """Accept a socket only with a valid token; join the rooms of its scope."""
+    """Accept a socket only with a valid token; join the room of its audience."""
     token = auth.get("token") if isinstance(auth, dict) else None
     try:
         device = accounts.token_in_force(token) if isinstance(token, str) else None
@@ -78,19 +79,22 @@ def announce(outcome: PushOutcome, prev: int) -> None:
     """
     if outcome.cursor is None:
         return
+    now = utcnow()
     touched = {record.scope for record in outcome.written} | set(outcome.moved.values())
     for room, viewer in scopes.connected_audiences().items():
         if not any(viewer.sees(scope) for scope in touched):
             continue
-        changes = _changes_for(viewer, outcome)
+        changes = _changes_for(viewer, outcome, now)
         if changes is not None:
             payload = {"prev": prev, "cursor": outcome.cursor, "changes": changes}
             socketio.emit("changes", payload, to=room)
 
 
-def _changes_for(viewer: Actor, outcome: PushOutcome) -> list[dict[str, object]] | None:
+def _changes_for(
+    viewer: Actor, outcome: PushOutcome, now: datetime
+) -> list[dict[str, object]] | None:
     """Return the ``changes`` of ``viewer``'s event: ``[]`` for a poke, ``None`` for none."""
     if len(outcome.written) > POKE_AFTER:
         return []
-    views = event_for(viewer, outcome.written, outcome.moved)
+    views = event_for(viewer, outcome.written, outcome.moved, now=now)
     return [view.envelope() for view in views] if views else None

@@ -16,20 +16,24 @@ MUST rules (numbered on from those of :mod:`sync.protocol`; tests in
     it just left another place they see), else its tombstone. A user sees
     one event per commit (:func:`event_for`), whatever places it touched.
 
-The store does the filtering (so the SQL store filters in SQL); this module
-clamps the arguments and applies field visibility.
+The store does the scope filtering (so the SQL store filters in SQL) and
+leaves out the types the caller's role does not receive; this module clamps
+the arguments and hands each record through :func:`sync.visibility.view`
+(the role's sync policy and field visibility), so a page may hold fewer
+records than the store read, and its cursor still covers them all.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from datetime import datetime
 
 from sync.actors import Actor
 from sync.catalog import REGISTRY
 from sync.records import Record, Scope
-from sync.registry import Registry, hidden_types
+from sync.registry import Registry, visible_types
 from sync.store import Page, Store
-from sync.visibility import redact, sees_type
+from sync.visibility import view
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 1000
@@ -44,6 +48,7 @@ def changes_since(
     limit: int | None = DEFAULT_LIMIT,
     registry: Registry = REGISTRY,
     types: frozenset[str] | None = None,
+    now: datetime | None = None,
 ) -> Page:
     """Return the page of changes ``actor`` should see after ``cursor``.
 
@@ -51,11 +56,16 @@ def changes_since(
         at least 1).
     :param types: only records of these types (an extension of the contract:
         a first sync fetches a user's tasks and buildings before the rest).
+    :param now: the time of the pull, for time-window sync policies.
     """
     limit = max(1, min(DEFAULT_LIMIT if limit is None else limit, MAX_LIMIT))
-    hidden = hidden_types(registry, actor.role)
-    page = store.page(actor.scope, max(0, cursor), limit, hidden, types)
-    records = tuple(redact(record, actor, registry) for record in page.records)
+    wanted = visible_types(registry, actor.role)
+    if types is not None:
+        wanted &= types
+    page = store.page(actor.scope, max(0, cursor), limit, frozenset(), wanted)
+    records = tuple(
+        seen for record in page.records if (seen := view(record, actor, registry, now))
+    )
     return Page(records, page.cursor, page.more)
 
 
@@ -64,6 +74,7 @@ def view_for(
     record: Record,
     moved_from: Scope | None = None,
     registry: Registry = REGISTRY,
+    now: datetime | None = None,
 ) -> Record | None:
     """Return ``record`` as a live event for ``actor`` would carry it, or ``None``.
 
@@ -71,12 +82,10 @@ def view_for(
     (:attr:`sync.protocol.PushOutcome.moved`): a user who saw it there and
     does not see it now gets a tombstone, as a pull would give.
     """
-    if not sees_type(actor, record.type, registry):
-        return None
     if actor.sees(record.scope):
-        return redact(record, actor, registry)
+        return view(record, actor, registry, now)
     if moved_from is not None and actor.sees(moved_from):
-        return record.tombstone()
+        return view(record.tombstone(), actor, registry, now)
     return None
 
 
@@ -85,6 +94,7 @@ def event_for(
     written: Iterable[Record],
     moved: Mapping[str, Scope],
     registry: Registry = REGISTRY,
+    now: datetime | None = None,
 ) -> list[Record]:
     """Return the records one live event of a commit carries for ``actor``.
 
@@ -93,6 +103,8 @@ def event_for(
     comes at most once, as :func:`view_for` gives it: a record that moved
     between two places ``actor`` sees is the record, never its tombstone
     (rule 21).
+
+    :param now: the time the event is sent, for the roles' sync policies.
     """
-    views = (view_for(actor, record, moved.get(record.id), registry) for record in written)
+    views = (view_for(actor, record, moved.get(record.id), registry, now) for record in written)
     return [view for view in views if view is not None]

@@ -38,6 +38,7 @@ from tests.sync.builders import (
         {"changesets": {}},
         {"client_id": 5, "changesets": []},
         {"client_id": "x" * 65, "changesets": []},  # kept in every stamp: bounded
+        {"client_id": "phone \ud83d", "changesets": []},  # and servable
     ],
 )
 def test_malformed_top_level_is_refused_whole(body: object) -> None:

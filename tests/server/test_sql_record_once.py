@@ -1,4 +1,4 @@
-"""Rule 21 (``tests/sync/test_moves.py``) on the SQL store, on SQLite and PostgreSQL."""
+"""Rule 21 (``tests/sync/test_record_once.py``) on the SQL store, on SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from server.store import SqlStore
 from sync import Change, PushOutcome, Store, apply_push
 from tests.server.test_sql_convergence import SqlWorld, sql_app  # noqa: F401 (a fixture)
 from tests.sync.builders import COORD, RECEIVED, a_changeset, a_push, device_of
-from tests.sync.test_moves import property_test
+from tests.sync.test_record_once import property_test
 
 
 class SqlMovesWorld:
