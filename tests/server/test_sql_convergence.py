@@ -70,6 +70,26 @@ class SqlWorld:
         return SqlStore.for_reading()
 
 
+def add_users(actors: tuple[Actor, ...]) -> None:
+    """Add a neighbourhood and a user row for each actor (changeset logs name their user)."""
+    db.session.add(Neighbourhood(id="n", slug="test", name="test"))
+    db.session.flush()
+    for actor in actors:
+        db.session.add(
+            User(
+                id=actor.user_id,
+                username=f"user-{actor.user_id}",
+                display_name="x",
+                password_hash="x",
+                role=actor.role,
+                neighbourhood_id="n",
+                scope_kind="neighbourhood",
+                created_at=utcnow(),
+            )
+        )
+    db.session.flush()
+
+
 @pytest.fixture(
     scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
@@ -89,21 +109,7 @@ def sql_app(request, tmp_path_factory):
     app = make_app(url)
     with app.app_context():
         database.upgrade_schema()
-        db.session.add(Neighbourhood(id="n", slug="test", name="test"))
-        db.session.flush()
-        for actor in USERS:
-            db.session.add(
-                User(
-                    id=actor.user_id,
-                    username=f"user-{actor.user_id}",
-                    display_name="x",
-                    password_hash="x",
-                    role=actor.role,
-                    neighbourhood_id="n",
-                    scope_kind="neighbourhood",
-                    created_at=utcnow(),
-                )
-            )
+        add_users(USERS)
         db.session.commit()
         yield app
         db.session.remove()

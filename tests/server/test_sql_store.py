@@ -6,12 +6,12 @@ import pytest
 from sqlalchemy import insert, select, update
 
 from server import database
-from server.clock import utcnow
 from server.extensions import db
-from server.models import Neighbourhood, RecordRow, RecordScope, ScopeExit, User
+from server.models import RecordRow, RecordScope, ScopeExit
 from server.store import SqlStore
 from sync import UserScope
 from tests.conftest import make_app
+from tests.server.test_sql_convergence import add_users
 from tests.sync.builders import (
     COORD,
     TASK_A,
@@ -53,21 +53,7 @@ def store(empty_database_url):
 def test_stamps_stored_before_installs_were_recorded_read_as_another_device(store):
     # Rows written before stamps named their install hold [version, made_at, by]:
     # they still read, and an edit judged against them keeps the loser.
-    db.session.add(Neighbourhood(id="n", slug="test", name="test"))
-    db.session.flush()
-    db.session.add(
-        User(
-            id=COORD.user_id,
-            username="coord",
-            display_name="coord",
-            password_hash="x",
-            role=COORD.role,
-            neighbourhood_id="n",
-            scope_kind="neighbourhood",
-            created_at=utcnow(),
-        )
-    )
-    db.session.flush()
+    add_users((COORD,))
     seed_world(store)
     base = store.get(TASK_A).version
     push(store, COORD, a_changeset(an_update(TASK_A, base, notes="before the upgrade")))
