@@ -43,6 +43,16 @@ def a_notice(**fields):
     )
 
 
+def received_ids(socket):
+    """Return the ids of the records in the ``changes`` events a socket got since last asked."""
+    return [
+        record["id"]
+        for event in socket.get_received()
+        if event["name"] == "changes"
+        for record in event["args"][0]["changes"]
+    ]
+
+
 def test_drafts_reach_coordinators_only_by_pull_and_live(app, client):
     tokens = {user: sign_in(client, user) for user in ROLES_OF}
     sockets = {
@@ -55,12 +65,7 @@ def test_drafts_reach_coordinators_only_by_pull_and_live(app, client):
     result = push(client, tokens["coord"], a_changeset(draft))
     assert result["results"][0]["status"] == "applied", result
     for user, socket in sockets.items():
-        live = [
-            record["id"]
-            for event in socket.get_received()
-            if event["name"] == "changes"
-            for record in event["args"][0]["changes"]
-        ]
+        live = received_ids(socket)
         pulled = [r["id"] for r in pull_all(client, tokens[user])[0]]
         sees = user == "coord"
         assert (draft["id"] in live) == sees, user
@@ -69,12 +74,7 @@ def test_drafts_reach_coordinators_only_by_pull_and_live(app, client):
     published = update("notice", draft["id"], version, published=True)
     push(client, tokens["coord"], a_changeset(published))
     for user, socket in sockets.items():
-        live = [
-            record["id"]
-            for event in socket.get_received()
-            if event["name"] == "changes"
-            for record in event["args"][0]["changes"]
-        ]
+        live = received_ids(socket)
         assert draft["id"] in live, user
         socket.disconnect()
 
