@@ -68,7 +68,7 @@ def test_every_screen_runs_under_the_policy(watched: Any) -> None:
         "() => { const s = document.createElement('script');"
         " s.textContent = 'window.inlineRan = true'; document.body.append(s); }"
     )
-    page.wait_for_function("window.cspViolations.length > 0")
+    page.wait_for_function("() => window.cspViolations.length > 0")
     assert page.evaluate("window.inlineRan === undefined")
 
 
