@@ -179,3 +179,8 @@ RECORD_TYPES: frozenset[str] = frozenset(
         "conflict",
     }
 )
+
+#: The project's own record types beyond the contract's names ("fields not
+#: listed are the project's", and so are these): a ``restock`` is an
+#: append-only adjustment of a package's stock (``sync.supplies``).
+EXTENSION_TYPES: frozenset[str] = frozenset({"restock"})
