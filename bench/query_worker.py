@@ -23,13 +23,12 @@ import statistics
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Column, Index, MetaData, String, Table, event, insert
+from sqlalchemy import Column, Index, MetaData, String, Table, insert
 
 from server import create_app, database, queries
 from server.extensions import db
@@ -237,31 +236,9 @@ def median_seconds(action: Callable[[], Any], runs: int) -> float:
     return statistics.median(samples)
 
 
-@contextmanager
-def captured_statements() -> Iterator[list[tuple[str, Any]]]:
-    """Collect the SQL statements (and parameters) the engine runs inside the block."""
-    seen: list[tuple[str, Any]] = []
-
-    def listen(conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> None:
-        seen.append((statement, params))
-
-    event.listen(db.engine, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listen)
-
-
 def plan_indexes(action: Callable[[], Any]) -> list[str]:
     """Return the names of the indexes the plan of ``action``'s statement uses."""
-    with captured_statements() as seen:
-        action()
-    statement, params = seen[-1]
-    explain = "EXPLAIN " if db.engine.dialect.name == "postgresql" else "EXPLAIN QUERY PLAN "
-    rows = db.session.connection().exec_driver_sql(explain + statement, params).all()
-    db.session.rollback()
-    plan = "\n".join(" ".join(map(str, row)) for row in rows)
-    return sorted(set(re.findall(r"\b(ix_\w+)", plan)))
+    return sorted(set(re.findall(r"\b(ix_\w+)", database.plan_of(action))))
 
 
 def measure(hood: Neighbourhood, runs: int) -> dict[str, Any]:

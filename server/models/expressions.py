@@ -36,10 +36,16 @@ FIELD_NAME = re.compile(r"[a-z][a-z0-9_]{0,63}")
 
 
 class _FieldExpression(FunctionElement[str]):
-    """An expression on one named field of a JSON column (``column``, ``name``)."""
+    """An expression on one named field of a JSON column (``column``, ``name``).
+
+    Subclasses give the SQL per database as templates of ``{column}`` and
+    ``{name}``.
+    """
 
     type = Text()
     inherit_cache = True
+    sqlite: str
+    postgresql: str
 
     def __init__(self, column: Any, name: str) -> None:
         if not FIELD_NAME.fullmatch(name):
@@ -52,12 +58,13 @@ class FieldText(_FieldExpression):
     """The value of the field ``name`` of a record's ``fields``, as SQL text.
 
     ``NULL`` when the field is absent or JSON ``null``. Strings come out
-    unquoted; on SQLite numbers and booleans keep their SQL type, so compare
-    only string fields (ids, enum values) with it.
+    unquoted; compare only string fields (ids, enum values) with it.
     """
 
     name = "field_text"
     inherit_cache = True
+    sqlite = "CAST(json_extract({column}, '$.{name}') AS TEXT)"
+    postgresql = "({column} ->> '{name}')"
 
 
 class StampTime(_FieldExpression):
@@ -71,32 +78,16 @@ class StampTime(_FieldExpression):
 
     name = "stamp_time"
     inherit_cache = True
+    sqlite = "CAST(json_extract({column}, '$.{name}[1]') AS TEXT)"
+    postgresql = "(({column} -> '{name}') ->> 1)"
 
 
-def _parts(element: _FieldExpression, compiler: Any, **kw: Any) -> tuple[str, str]:
+def _compile(element: _FieldExpression, compiler: Any, **kw: Any) -> str:
     column, name = element.clauses
-    return compiler.process(column, **kw), name.name
+    template: str = getattr(element, compiler.dialect.name)
+    return template.format(column=compiler.process(column, **kw), name=name.name)
 
 
-@compiles(FieldText, "sqlite")
-def _field_text_sqlite(element: FieldText, compiler: Any, **kw: Any) -> str:
-    column, name = _parts(element, compiler, **kw)
-    return f"CAST(json_extract({column}, '$.{name}') AS TEXT)"
-
-
-@compiles(FieldText, "postgresql")
-def _field_text_postgresql(element: FieldText, compiler: Any, **kw: Any) -> str:
-    column, name = _parts(element, compiler, **kw)
-    return f"({column} ->> '{name}')"
-
-
-@compiles(StampTime, "sqlite")
-def _stamp_time_sqlite(element: StampTime, compiler: Any, **kw: Any) -> str:
-    column, name = _parts(element, compiler, **kw)
-    return f"CAST(json_extract({column}, '$.{name}[1]') AS TEXT)"
-
-
-@compiles(StampTime, "postgresql")
-def _stamp_time_postgresql(element: StampTime, compiler: Any, **kw: Any) -> str:
-    column, name = _parts(element, compiler, **kw)
-    return f"(({column} -> '{name}') ->> 1)"
+for _expression in (FieldText, StampTime):
+    for _dialect in ("sqlite", "postgresql"):
+        compiles(_expression, _dialect)(_compile)

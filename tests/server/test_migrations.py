@@ -10,7 +10,6 @@ import json
 import re
 import uuid
 import warnings
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 
 import flask_migrate
@@ -26,7 +25,14 @@ from server.extensions import db
 from server.models import SyncState
 from server.models.records import QUERY_INDEXES
 from sync.actors import UserScope
-from tests.conftest import make_app, pg_execute, pg_url_for, require_service
+from tests.conftest import (
+    ENGINES,
+    empty_database,
+    make_app,
+    pg_execute,
+    pg_url_for,
+    require_service,
+)
 
 INITIAL = "a40e8fb87a3f"
 FIELDS_JSONB = "94076c4e26bd"
@@ -100,21 +106,6 @@ def test_migrations_build_postgresql_from_empty():
     pg_execute(f"CREATE DATABASE {name}")
     try:
         assert_migrated(pg_url_for(name))
-    finally:
-        pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def empty_url(request, tmp_path) -> Iterator[str]:
-    """Return the URL of an empty database, once on SQLite and once on PostgreSQL."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path}/migrating.db"
-        return
-    require_service("PostgreSQL", "127.0.0.1", 5432)
-    name = f"wg_migrating_{uuid.uuid4().hex[:8]}"
-    pg_execute(f"CREATE DATABASE {name}")
-    try:
-        yield pg_url_for(name)
     finally:
         pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
@@ -209,9 +200,10 @@ def query_indexes() -> set[str]:
     return names & {index.name for index in QUERY_INDEXES}
 
 
-def test_fields_migration_upgrades_and_downgrades_a_database_with_data(empty_url):
-    app = make_app(empty_url)
-    postgres = empty_url.startswith("postgresql")
+@pytest.mark.parametrize("engine", ENGINES)
+def test_fields_migration_upgrades_and_downgrades_a_database_with_data(request, tmp_path, engine):
+    app = make_app(empty_database(engine, tmp_path, request))
+    postgres = engine == "postgresql"
     with app.app_context(), warnings.catch_warnings():
         warnings.filterwarnings("ignore", "Skipped unsupported reflection", SAWarning)
         flask_migrate.upgrade(revision=INITIAL)

@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -20,7 +19,6 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import event
 
 from server import database, queries
 from server.extensions import db
@@ -29,7 +27,7 @@ from server.store import SqlStore
 from sync.actors import UserScope
 from sync.catalog import OUTCOMES
 from sync.records import FieldStamp, Record, Scope
-from tests.conftest import make_app
+from tests.conftest import ENGINES, empty_database, make_app
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)
 USER_ID = 7
@@ -83,21 +81,9 @@ def made_at(record: Record) -> datetime:
     return next(iter(record.stamps.values())).made_at
 
 
-@pytest.fixture(
-    scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
-)
+@pytest.fixture(scope="module", params=ENGINES)
 def sql_app(request, tmp_path_factory):
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path_factory.mktemp('queries')}/q.db"
-    else:
-        from tests.conftest import pg_execute, pg_url_for, require_service
-
-        require_service("PostgreSQL", "127.0.0.1", 5432)
-        name = f"wg_queries_{uuid.uuid4().hex[:8]}"
-        pg_execute(f"CREATE DATABASE {name}")
-        request.addfinalizer(lambda: pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        url = pg_url_for(name)
-    app = make_app(url)
+    app = make_app(empty_database(request.param, tmp_path_factory.mktemp("q"), request))
     with app.app_context():
         database.upgrade_schema()
         yield app
@@ -271,56 +257,25 @@ def test_orders_of_round_are_the_rounds_live_orders_in_scope(sql_app, orders):
     assert [r.id for r in everyone] == [o.id for o in in_round]
 
 
-@contextmanager
-def last_statement() -> Iterator[list[tuple[str, Any]]]:
-    """Collect the statements the engine runs inside the block."""
-    seen: list[tuple[str, Any]] = []
-
-    def listen(conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> None:
-        seen.append((statement, params))
-
-    event.listen(db.engine, "before_cursor_execute", listen)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listen)
-
-
-def plan_of(action: Callable[[], Any]) -> str:
-    """Return the plan of the last statement ``action`` runs.
-
-    PostgreSQL is told to avoid sequential scans: on a test-sized table it
-    would rightly prefer one, and the question here is whether the index
-    *can* serve the query (its expression matches), not whether it pays.
-    """
-    with last_statement() as seen:
-        action()
-    statement, params = seen[-1]
-    connection = db.session.connection()
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
-        rows = connection.exec_driver_sql("EXPLAIN " + statement, params).all()
-    else:
-        rows = connection.exec_driver_sql("EXPLAIN QUERY PLAN " + statement, params).all()
-    db.session.rollback()
-    return "\n".join(" ".join(map(str, row)) for row in rows)
-
-
 def test_each_query_is_served_by_its_index(sql_app):
     with sql_app.app_context():
         hood = write_gate_events([(0, 5, 0)])
         postgres = db.engine.dialect.name == "postgresql"
+        # On a test-sized table PostgreSQL would rightly scan: the question is
+        # whether each index *can* serve its query (its expressions match).
         plans = {
-            "ix_record_gate_event_time": plan_of(
-                lambda: queries.gate_log(hood.compounds, NOW - timedelta(hours=1))
+            "ix_record_gate_event_time": database.plan_of(
+                lambda: queries.gate_log(hood.compounds, NOW - timedelta(hours=1)),
+                avoid_seq_scans=True,
             ),
-            "ix_record_order_round": plan_of(
-                lambda: queries.orders_of_round(new_id(), UserScope(everything=True))
+            "ix_record_order_round": database.plan_of(
+                lambda: queries.orders_of_round(new_id(), UserScope(everything=True)),
+                avoid_seq_scans=True,
             ),
         }
         if not postgres:
             # PostgreSQL hashes the day's visits instead (docs/architecture.md).
-            plans["ix_record_visit_household"] = plan_of(
+            plans["ix_record_visit_household"] = database.plan_of(
                 lambda: queries.screening_progress(UserScope(everything=True), NOW)
             )
     for index, plan in plans.items():
