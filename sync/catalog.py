@@ -11,6 +11,7 @@ from __future__ import annotations
 from sync import fields as f
 from sync.actors import Role
 from sync.conflicts import CONFLICT
+from sync.medicine import MED_REQUEST
 from sync.notices import NOTICE
 from sync.registry import Permissions, RecordType, Registry, Visibility
 from sync.scoping import (
@@ -152,6 +153,7 @@ REGISTRY: Registry = {
         PACKAGE,
         ORDER,
         RESTOCK,
+        MED_REQUEST,
         NOTICE,
     )
 }

@@ -28,8 +28,8 @@ class Policy(ABC):
     """A rule on the records of one type a role's devices receive."""
 
     @abstractmethod
-    def admits(self, record: Record, now: datetime | None) -> bool:
-        """Return whether a device receives ``record`` (not deleted) at ``now``."""
+    def admits(self, record: Record, now: datetime | None, user_id: int) -> bool:
+        """Return whether ``user_id``'s device receives ``record`` (not deleted) at ``now``."""
 
     @abstractmethod
     def to_json(self) -> dict[str, Any]:
@@ -47,7 +47,7 @@ class Recent(Policy):
     field: str
     days: int
 
-    def admits(self, record: Record, now: datetime | None) -> bool:
+    def admits(self, record: Record, now: datetime | None, user_id: int) -> bool:
         if now is None:
             return True
         try:
@@ -67,9 +67,27 @@ class Matching(Policy):
     field: str
     values: tuple[object, ...]
 
-    def admits(self, record: Record, now: datetime | None) -> bool:
+    def admits(self, record: Record, now: datetime | None, user_id: int) -> bool:
         value = record.fields.get(self.field)
         return any(value == each and type(value) is type(each) for each in self.values)
 
     def to_json(self) -> dict[str, Any]:
         return {"kind": "matching", "field": self.field, "values": list(self.values)}
+
+
+@dataclass(frozen=True, slots=True)
+class Own(Policy):
+    """Only records whose user-id ``field`` names the receiving user.
+
+    A volunteer's own medicine requests (contract, Privacy); the field must
+    be one only rules set (rule-owned), so no device can point it elsewhere.
+    """
+
+    field: str
+
+    def admits(self, record: Record, now: datetime | None, user_id: int) -> bool:
+        value = record.fields.get(self.field)
+        return isinstance(value, int) and not isinstance(value, bool) and value == user_id
+
+    def to_json(self) -> dict[str, Any]:
+        return {"kind": "own", "field": self.field}

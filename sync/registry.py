@@ -68,10 +68,15 @@ class SideWrite:
     For rules whose effect reaches another record, e.g. an order taking from
     a package's ``stock``. The fields are set as given (rule-owned ones
     included), stamped with the change's author and time.
+
+    :param create: the type of a record to create under ``record_id`` (an
+        approved medicine request's task), scoped by that type's rule;
+        ``None`` updates an existing record.
     """
 
     record_id: str
     fields: Mapping[str, object]
+    create: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

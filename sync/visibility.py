@@ -44,7 +44,7 @@ def view(
     if rtype is None or actor.role not in rtype.visibility.roles:
         return None
     policy = rtype.sync_policy.get(actor.role)
-    if policy is not None and not record.deleted and not policy.admits(record, now):
+    if policy is not None and not record.deleted and not policy.admits(record, now, actor.user_id):
         return None
     return redact(record, actor, rtype)
 

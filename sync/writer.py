@@ -343,7 +343,19 @@ def _write(
 def _side_writes(run: Run, side_writes: tuple[SideWrite, ...]) -> None:
     """Apply the server-made updates a kind rule asked for."""
     for side in side_writes:
+        if side.create is not None:
+            _side_create(run, side.create, side)
+            continue
         target = run.workspace.lookup(side.record_id)
         if target is None or target.deleted:
             raise SyncError(Code.INVALID, f"no record {side.record_id} to update")
         _write(run, target.type, target.id, target, side.fields, target.scope)
+
+
+def _side_create(run: Run, type_name: str, side: SideWrite) -> None:
+    """Create the server-made record a kind rule asked for."""
+    rtype = run.registry[type_name]
+    scope = rtype.scope(side.record_id, side.fields, run.workspace.lookup)
+    if run.workspace.lookup(side.record_id) is not None or scope is None:
+        raise SyncError(Code.INVALID, f"cannot make {type_name} {side.record_id}")
+    _write(run, type_name, side.record_id, None, side.fields, scope)

@@ -42,12 +42,20 @@ FILLERS: dict[str, object] = {
 ROUND = "6a7e4e52-0000-4000-8000-000000000003"
 HOUSEHOLD = "6a7e4e52-0000-4000-8000-000000000004"
 PACKAGE = "6a7e4e52-0000-4000-8000-000000000005"
+BUILDING = "6a7e4e52-0000-4000-8000-000000000006"
+RESIDENT = "6a7e4e52-0000-4000-8000-000000000007"
 FILLERS.update(
     supply_round_id=ROUND,
     household_id=HOUSEHOLD,
     channel="proxy",
     lines=[{"package_id": PACKAGE, "qty": 1}],
+    resident_id=RESIDENT,
+    medicine="insulin",
+    urgency="today",
 )
+# Fields of the record under test that say who made it: the caller did (a
+# volunteer acts only on the medicine requests they made).
+MADE_BY_CALLER = ("requested_by",)
 # The records the fillers name, so that kind rules judge the move itself:
 # an open round (AT is inside its window) with stock left.
 NAMED: tuple[tuple[str, str, dict[str, object]], ...] = (
@@ -61,7 +69,13 @@ NAMED: tuple[tuple[str, str, dict[str, object]], ...] = (
             "delivers_at": "2022-03-28T17:00:00.000Z",
         },
     ),
-    ("household", HOUSEHOLD, {"compound_id": COMPOUND, "unit": "1", "floor": 5, "room": "502"}),
+    ("building", BUILDING, {"compound_id": COMPOUND, "name": "3号楼", "number": 3}),
+    (
+        "household",
+        HOUSEHOLD,
+        {"compound_id": COMPOUND, "building_id": BUILDING, "unit": "1", "floor": 5, "room": "502"},
+    ),
+    ("resident", RESIDENT, {"household_id": HOUSEHOLD, "name": "王秀英"}),
     ("package", PACKAGE, {"supply_round_id": ROUND, "name": "rice", "price_cents": 1, "stock": 9}),
 )
 REASON = "nobody home"
@@ -90,6 +104,7 @@ def outcome(rtype: RecordType, role: str, state: str, holder: str, target: str) 
     fields[machine.field] = state
     if machine.holder is not None:
         fields[machine.holder] = HOLDERS[holder]
+    fields.update({name: SELF_ID for name in MADE_BY_CALLER if name in rtype.fields})
     version = store.next_version()
     stamps = dict.fromkeys(fields, FieldStamp(version, AT, 1))
     store.put(Record(rtype.name, RECORD, version, False, fields, stamps, scope), None)

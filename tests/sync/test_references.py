@@ -25,6 +25,7 @@ from tests.sync.builders import (
     COORD,
     HOUSEHOLD_A,
     HOUSEHOLD_B,
+    RESIDENT_A,
     TASK_A,
     VOL_B,
     a_changeset,
@@ -42,7 +43,9 @@ from tests.sync.builders import (
 
 ROUND_A, ROUND_B = stable_id("round", "A"), stable_id("round", "B")
 PACKAGE_A, PACKAGE_B = stable_id("package", "A"), stable_id("package", "B")
+RESIDENT_B = stable_id("resident", "B")
 GONE = {
+    "resident": stable_id("resident", "gone"),
     "package": stable_id("package", "gone"),
     "compound": stable_id("compound", "gone"),
     "building": stable_id("building", "gone"),
@@ -79,10 +82,12 @@ def places(world: MemoryStore) -> MemoryStore:
         a_create("package", PACKAGE_A, **package_fields(ROUND_A)),
         a_create("package", PACKAGE_B, **package_fields(ROUND_B)),
         a_create("package", GONE["package"], **package_fields(ROUND_A)),
+        a_create("resident", RESIDENT_B, household_id=HOUSEHOLD_B, name="李娜"),
+        a_create("resident", GONE["resident"], household_id=HOUSEHOLD_A, name="李娜"),
     ]
     deletes = [
         a_delete(GONE[kind], type_=kind)
-        for kind in ("package", "household", "building", "supply_round", "compound")
+        for kind in ("package", "resident", "household", "building", "supply_round", "compound")
     ]
     for changes in (gone_changes + rounds, deletes):
         assert only(push(world, COORD, a_changeset(*changes))).status == "applied"
@@ -116,6 +121,7 @@ def valid_create(type_name: str) -> dict[str, Any]:
             "lines": [{"package_id": PACKAGE_A, "qty": 1}],
         },
         "restock": {"package_id": PACKAGE_A, "qty": 3},
+        "med_request": {"resident_id": RESIDENT_A, "medicine": "阿司匹林", "urgency": "today"},
         "supply_round": {"compound_ids": [COMPOUND_A], **TIMES},
         "notice": {
             "compound_ids": [COMPOUND_A],
@@ -133,6 +139,7 @@ OTHER_COMPOUND = {
     "household": HOUSEHOLD_B,
     "supply_round": ROUND_B,
     "package": PACKAGE_B,
+    "resident": RESIDENT_B,
 }
 # Fields checked against each other by a type's kind rules: an order's
 # household must lie in one of its round's compounds.

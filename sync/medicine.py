@@ -1,0 +1,186 @@
+"""Medicine requests: a resident's refill, triaged by clinicians.
+
+A volunteer, coordinator or clinician asks for a resident's medicine; a
+clinician triages it (urgency: urgent, today, routine; and a decision)
+through the shared state machine::
+
+                 approve                 deliver
+     requested ───────────▶ approved ─────────────▶ delivered
+       │   │                   │
+       │   │ call            cancel
+       │   ▼                   ▼
+       │ needs_call ──▶ approved | referred | rejected
+       │
+       ├─ refer ─▶ referred      ├─ reject ─▶ rejected      └─ cancel ─▶ cancelled
+
+Approval makes a ``medicine`` task for the resident's household (a side
+write): the task carries only what the trip needs — the drop point and a
+priority from the urgency — never the medicine or the resident's health
+(contract, Privacy: a volunteer receives only the ``med_request``s they
+made; team leaders and guards none).
+"""
+
+from __future__ import annotations
+
+import uuid
+
+from sync import fields as f
+from sync.actors import Role
+from sync.changes import Op
+from sync.errors import Code, SyncError
+from sync.machines import StateMachine, Transition
+from sync.policy import Own
+from sync.records import Record
+from sync.registry import (
+    ChangeContext,
+    Parent,
+    Permissions,
+    RecordType,
+    Ruling,
+    SideWrite,
+    Visibility,
+)
+from sync.scoping import PLACE_FIELDS, from_parent
+
+URGENCIES = ("urgent", "today", "routine")
+STATUSES = (
+    "requested",
+    "approved",
+    "needs_call",
+    "referred",
+    "rejected",
+    "delivered",
+    "cancelled",
+)
+#: A task's priority (1 urgent … 3 routine) by urgency.
+PRIORITY = {"urgent": 1, "today": 2, "routine": 3}
+
+CLINICIANS = frozenset({Role.CLINICIAN})
+REQUESTERS = frozenset({Role.COORDINATOR, Role.VOLUNTEER, Role.CLINICIAN})
+#: What a volunteer may change on a request they made.
+VOLUNTEER_FIELDS = frozenset({"status", "notes", "dose", "prescription"})
+_DELIVERERS = frozenset({Role.COORDINATOR, Role.CLINICIAN})
+_OVERSEERS = frozenset({Role.COORDINATOR, Role.CLINICIAN})
+
+
+def _triage(source: str) -> tuple[Transition, ...]:
+    """Return a clinician's decisions from ``source``."""
+    targets = ("approved", "referred", "rejected")
+    names = {"approved": "approve", "referred": "refer", "rejected": "reject"}
+    return tuple(Transition(names[t], source, t, CLINICIANS) for t in targets)
+
+
+MED_MACHINE = StateMachine(
+    field="status",
+    initial=frozenset({"requested"}),
+    final=frozenset({"referred", "rejected", "delivered", "cancelled"}),
+    transitions=(
+        *_triage("requested"),
+        Transition("call", "requested", "needs_call", CLINICIANS),
+        *_triage("needs_call"),
+        Transition("deliver", "approved", "delivered", _DELIVERERS),
+        Transition("cancel", "requested", "cancelled", REQUESTERS),
+        Transition("cancel", "needs_call", "cancelled", REQUESTERS),
+        Transition("cancel", "approved", "cancelled", _OVERSEERS),
+    ),
+)
+
+
+def medicine_task_id(med_request_id: str) -> str:
+    """Return the id of the task an approved request makes (UUID version 5)."""
+    return str(uuid.uuid5(uuid.UUID(med_request_id), "medicine-task"))
+
+
+def med_request_rules(ctx: ChangeContext) -> Ruling | None:
+    """Record who asked and who triaged; make the task on approval.
+
+    :raises SyncError: ``not_found`` when a volunteer acts on a request
+        someone else made (its existence is not revealed).
+    """
+    if ctx.op is Op.DELETE:
+        return None
+    out = dict(ctx.fields)
+    if ctx.current is None:
+        out["requested_by"] = ctx.actor.user_id
+        return Ruling(out)
+    mine = ctx.current.fields.get("requested_by") == ctx.actor.user_id
+    if ctx.actor.role == Role.VOLUNTEER and not mine:
+        raise SyncError(Code.NOT_FOUND, f"no med_request {ctx.record_id}")
+    target = out.get("status")
+    if target is None:
+        return Ruling(out)
+    if ctx.actor.role == Role.CLINICIAN and ctx.current.fields["status"] in {
+        "requested",
+        "needs_call",
+    }:
+        out["triaged_by"] = ctx.actor.user_id
+    if target != "approved":
+        return Ruling(out)
+    task = _medicine_task(ctx, {**ctx.current.fields, **out})
+    out["task_id"] = task.record_id
+    return Ruling(out, (task,))
+
+
+def _medicine_task(ctx: ChangeContext, request: dict[str, object]) -> SideWrite:
+    """Return the create of the delivery task for an approved request: the drop point only."""
+    resident = ctx.lookup(str(request["resident_id"]))
+    assert resident is not None
+    household = _live(ctx, resident.fields.get("household_id"))
+    building = _live(ctx, household.fields.get("building_id"))
+    place = (
+        f"{building.fields['name']} {household.fields['unit']}单元 {household.fields['room']}室"
+    )
+    fields = {
+        "kind": "medicine",
+        "title": f"送药上门：{place}",
+        "status": "open",
+        "compound_id": household.fields["compound_id"],
+        "building_id": building.id,
+        "household_id": household.id,
+        "priority": PRIORITY[str(request["urgency"])],
+    }
+    return SideWrite(medicine_task_id(ctx.record_id), fields, create="task")
+
+
+def _live(ctx: ChangeContext, record_id: object) -> Record:
+    """Return a live record the request's place needs, else ``invalid``."""
+    found = ctx.lookup(record_id) if isinstance(record_id, str) else None
+    if found is None or found.deleted:
+        raise SyncError(Code.INVALID, "resident_id: the resident's home is unknown", "resident_id")
+    return found
+
+
+RESIDENT = Parent("resident_id", "resident", ("compound_id", "building_id"))
+
+MED_REQUEST = RecordType(
+    name="med_request",
+    fields={
+        "resident_id": f.Ref("resident"),
+        **PLACE_FIELDS,
+        "medicine": f.Text(1, 200),
+        "dose": f.Nullable(f.Text(0, 200)),
+        "urgency": f.Enum(URGENCIES),
+        "status": f.Enum(STATUSES),
+        "prescription": f.Nullable(f.Text(0, 2000, multiline=True)),
+        "notes": f.Nullable(f.Text(0, 2000, multiline=True)),
+        "requested_by": f.Nullable(f.UserRef()),
+        "triaged_by": f.Nullable(f.UserRef()),
+        "task_id": f.Nullable(f.Uuid()),
+    },
+    required=frozenset({"resident_id", "medicine", "urgency", "status"}),
+    defaults={"status": "requested"},
+    immutable=frozenset({"resident_id"}),
+    permissions=Permissions(
+        create=REQUESTERS,
+        update=REQUESTERS,
+        update_fields={Role.VOLUNTEER: VOLUNTEER_FIELDS},
+    ),
+    scope=from_parent(RESIDENT),
+    parent=RESIDENT,
+    state_machine=MED_MACHINE,
+    rule_owned=frozenset({"requested_by", "triaged_by", "task_id"}),
+    kind_rules=med_request_rules,
+    # Contract, Privacy: no team leader or guard; a volunteer only their own.
+    visibility=Visibility(roles=REQUESTERS),
+    sync_policy={Role.VOLUNTEER: Own("requested_by")},
+)

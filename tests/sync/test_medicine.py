@@ -1,0 +1,148 @@
+"""Medicine requests: triage through the state machine, tasks, privacy.
+
+Clinicians triage; an approved request makes a medicine task carrying only
+the drop point and a priority; volunteers receive only the requests they
+made, team leaders and guards none (contract, Privacy) — in pulls, live
+views and ``conflict.record``.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from sync import MemoryStore, UserScope, view
+from sync.medicine import medicine_task_id
+from tests.sync.builders import (
+    BUILDING_A,
+    COORD,
+    GUARD_A,
+    HOUSEHOLD_A,
+    LEADER_A,
+    MEDIC,
+    RESIDENT_A,
+    VOL_A,
+    VOL_A2,
+    a_changeset,
+    a_create,
+    an_update,
+    code_of,
+    push,
+    stored,
+)
+
+
+def a_request(urgency: str = "today", **fields: object) -> object:
+    """Return the create of a request for resident A's medicine."""
+    return a_create(
+        "med_request",
+        resident_id=RESIDENT_A,
+        medicine="硝苯地平缓释片",
+        dose="20mg 每日两次",
+        urgency=urgency,
+        **fields,
+    )
+
+
+def requested(world: MemoryStore, by: object = VOL_A, urgency: str = "today") -> str:
+    """Push a request by ``by`` and return its id."""
+    change = a_request(urgency)
+    assert code_of(push(world, by, a_changeset(change))) is None  # type: ignore[arg-type]
+    return change.id  # type: ignore[attr-defined]
+
+
+def triage(record_id: str, **fields: object) -> object:
+    """Return an update of a request."""
+    return an_update(record_id, type_="med_request", **fields)
+
+
+def test_a_request_records_who_asked_and_takes_place_from_the_resident(world: MemoryStore) -> None:
+    record = stored(world, requested(world))
+    assert record.fields["requested_by"] == VOL_A.user_id
+    assert record.fields["status"] == "requested"
+    assert (record.fields["compound_id"], record.fields["building_id"]) == (
+        stored(world, RESIDENT_A).fields["compound_id"],
+        BUILDING_A,
+    )
+
+
+@pytest.mark.parametrize(
+    ("actor", "target", "code"),
+    [
+        (MEDIC, "approved", None),
+        (MEDIC, "needs_call", None),
+        (MEDIC, "referred", None),
+        (MEDIC, "rejected", None),
+        (MEDIC, "delivered", "stale_transition"),
+        (COORD, "approved", "forbidden"),
+        (VOL_A, "approved", "forbidden"),
+        (VOL_A, "cancelled", None),
+        (VOL_A2, "cancelled", "not_found"),
+        (LEADER_A, "cancelled", "forbidden"),
+    ],
+)
+def test_triage_is_the_clinicians(
+    world: MemoryStore, actor: object, target: str, code: str | None
+) -> None:
+    record_id = requested(world)
+    outcome = push(world, actor, a_changeset(triage(record_id, status=target)))  # type: ignore[arg-type]
+    assert code_of(outcome) == code
+    status = stored(world, record_id).fields["status"]
+    assert status == (target if code is None else "requested")
+
+
+def test_after_a_call_the_clinician_decides_and_final_states_stay(world: MemoryStore) -> None:
+    record_id = requested(world)
+    push(world, MEDIC, a_changeset(triage(record_id, status="needs_call", urgency="urgent")))
+    assert code_of(push(world, MEDIC, a_changeset(triage(record_id, status="rejected")))) is None
+    assert stored(world, record_id).fields["triaged_by"] == MEDIC.user_id
+    late = push(world, MEDIC, a_changeset(triage(record_id, status="approved")))
+    assert code_of(late) == "stale_transition"
+
+
+def test_approval_makes_a_medicine_task_with_only_the_drop_point(world: MemoryStore) -> None:
+    record_id = requested(world, urgency="urgent")
+    assert code_of(push(world, MEDIC, a_changeset(triage(record_id, status="approved")))) is None
+    task = stored(world, medicine_task_id(record_id))
+    assert stored(world, record_id).fields["task_id"] == task.id
+    assert task.fields["kind"] == "medicine" and task.fields["priority"] == 1
+    assert task.fields["household_id"] == HOUSEHOLD_A and task.fields["status"] == "open"
+    assert task.fields["title"] == "送药上门：3号楼 1单元 502室"
+    carried = " ".join(str(value) for value in task.fields.values())
+    assert "硝苯地平" not in carried and "20mg" not in carried
+    delivered = push(world, COORD, a_changeset(triage(record_id, status="delivered")))
+    assert code_of(delivered) is None
+
+
+def test_only_clinicians_coordinators_and_the_asker_receive_a_request(world: MemoryStore) -> None:
+    record = stored(world, requested(world))
+    seen = {
+        name: view(record, actor) is not None
+        for name, actor in {
+            "coord": COORD,
+            "medic": MEDIC,
+            "asker": VOL_A,
+            "other volunteer": VOL_A2,
+            "leader": LEADER_A,
+            "guard": GUARD_A,
+        }.items()
+    }
+    assert seen == {
+        "coord": True,
+        "medic": True,
+        "asker": True,
+        "other volunteer": False,
+        "leader": False,
+        "guard": False,
+    }
+
+
+def test_a_pull_gives_a_volunteer_only_their_own_requests(world: MemoryStore) -> None:
+    mine, theirs = requested(world, VOL_A), requested(world, VOL_A2)
+    page = world.page(UserScope(compound_ids=VOL_A.scope.compound_ids), 0, 1000, frozenset())
+    received = {r.id for r in page.records if view(r, VOL_A) is not None}
+    assert mine in received and theirs not in received
+
+
+def test_team_leaders_and_guards_cannot_ask(world: MemoryStore) -> None:
+    for actor in (LEADER_A, GUARD_A):
+        assert code_of(push(world, actor, a_changeset(a_request()))) == "forbidden"  # type: ignore[arg-type]
