@@ -26,6 +26,7 @@ from tests.sync.builders import (
     a_create,
     an_update,
     code_of,
+    only,
     push,
     stored,
 )
@@ -146,3 +147,11 @@ def test_a_pull_gives_a_volunteer_only_their_own_requests(world: MemoryStore) ->
 def test_team_leaders_and_guards_cannot_ask(world: MemoryStore) -> None:
     for actor in (LEADER_A, GUARD_A):
         assert code_of(push(world, actor, a_changeset(a_request()))) == "forbidden"  # type: ignore[arg-type]
+
+
+def test_another_volunteers_edit_reveals_nothing(world: MemoryStore) -> None:
+    record_id = requested(world, VOL_A)
+    outcome = push(world, VOL_A2, a_changeset(triage(record_id, notes="打过电话")))
+    conflict = only(outcome).changes[0].conflict
+    assert conflict is not None and (conflict.code, conflict.record) == ("not_found", None)
+    assert stored(world, record_id).fields.get("notes") is None
