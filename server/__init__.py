@@ -37,6 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         declarations,
         errors,
         headers,
+        supplies,
         sync_api,
         users,
         web,
@@ -79,6 +80,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     compression.init_app(app)
     cli.init_app(app)
-    for module in (api, auth, users, sync_api, declarations, web):
+    for module in (api, auth, users, sync_api, supplies, declarations, web):
         app.register_blueprint(module.bp)
     return app

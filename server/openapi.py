@@ -21,6 +21,7 @@ from marshmallow import Schema
 
 from server.declarations import SCHEMA_CURRENT, SCHEMA_OLDEST, type_document
 from server.schemas.accounts import HEALTH, LOGIN, LOGIN_ALERTS, LOGIN_REPLY, NEW_USER, USER
+from server.schemas.supplies import CHAIN_LIST, CHAIN_LIST_REPLY
 from server.schemas.sync import PULL_ARGS, PULL_REPLY, PUSH, PUSH_REPLY
 from sync.catalog import REGISTRY
 from sync.registry import RecordType
@@ -121,6 +122,18 @@ OPERATIONS: list[Operation] = [
                 "description": field.metadata.get("description", name),
             }
             for name, field in PULL_ARGS.fields.items()
+        ),
+    ),
+    Operation(
+        "/api/v1/supplies/rounds/{round_id}/chain_list",
+        "post",
+        "Read a pasted WeChat 接龙 list into proposed orders of the round: every non-blank "
+        "line comes back with its household, its lines and its problems, nothing dropped "
+        "(team leaders, coordinators). Proposes only: the app pushes the confirmed orders.",
+        CHAIN_LIST,
+        CHAIN_LIST_REPLY,
+        parameters=(
+            {"in": "path", "name": "round_id", "required": True, "schema": {"type": "string"}},
         ),
     ),
     Operation("/", "get", "The app shell (the PWA).", public=True, media_type="text/html"),

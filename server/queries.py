@@ -167,10 +167,30 @@ def orders_of_round(supply_round_id: str, scope: UserScope) -> list[Record]:
 
     :returns: ``order`` records in version order (the order they were last written).
     """
-    conditions = [
-        *live(RECORD, "order"),
-        FieldText(RECORD.c.fields, "supply_round_id") == supply_round_id,
-    ]
+    return records_naming("order", "supply_round_id", supply_round_id, scope)
+
+
+def records_naming(record_type: str, field: str, value: str, scope: UserScope) -> list[Record]:
+    """Return the live records of ``record_type`` in ``scope`` whose ``field`` is ``value``.
+
+    A round's packages or orders; in version order.
+    """
+    conditions = [*live(RECORD, record_type), FieldText(RECORD.c.fields, field) == value]
+    if not scope.everything:
+        conditions.append(in_scope(RECORD.c.id, scope))
+    statement = select(*RECORD_COLUMNS).where(*conditions).order_by(RECORD.c.version)
+    return [to_record(row) for row in db.session.execute(statement)]
+
+
+def live_records(
+    record_type: str, scope: UserScope, compound_ids: Collection[str]
+) -> list[Record]:
+    """Return the live records of ``record_type`` in ``scope`` and in one of ``compound_ids``.
+
+    A round's households and buildings; in version order.
+    """
+    within = UserScope(compound_ids=frozenset(compound_ids))
+    conditions = [*live(RECORD, record_type), in_scope(RECORD.c.id, within)]
     if not scope.everything:
         conditions.append(in_scope(RECORD.c.id, scope))
     statement = select(*RECORD_COLUMNS).where(*conditions).order_by(RECORD.c.version)

@@ -8,8 +8,11 @@ guards neither order nor receive orders.
 
 from __future__ import annotations
 
+import pytest
+
 from server import seed
 from sync.supplies import order_id
+from tests.helpers import bearer
 from tests.server.test_sync_api import a_changeset, create, pull_all, push, update
 
 ROUND = seed.stable_id("supply_round", 1)
@@ -117,3 +120,66 @@ def test_guards_neither_order_nor_receive_orders(client, token_for):
     assert first_change(reply)["conflict"]["code"] == "forbidden"
     types = {record["type"] for record in pull_all(client, guard)[0]}
     assert not types & {"order", "package", "supply_round", "restock"}
+
+
+CHAIN_LIST = f"/api/v1/supplies/rounds/{ROUND}/chain_list"
+
+
+def test_a_leader_imports_a_chain_list_and_confirms_it_as_orders(client, token_for):
+    leader = token_for("leader-a")
+    text = "#接龙 团购\n1. 12-1-502 蔬菜包×2\n2. 12号楼502 猪肉×1\n3. 3-2-101 鸡旦 两份 🙏\n"
+    reply = client.post(CHAIN_LIST, json={"text": text}, headers=bearer(leader))
+    assert reply.status_code == 200, reply.get_json()
+    entries = reply.get_json()["entries"]
+    assert [entry["ready"] for entry in entries] == [False, True, False, True]
+    ambiguous = entries[2]
+    assert ambiguous["problems"][0]["code"] == "ambiguous_address"
+    labels = reply.get_json()["households"]
+    assert [labels[c] for c in ambiguous["candidates"]] == [
+        "12号楼 1单元 502室",
+        "12号楼 2单元 502室",
+        "12号楼 3单元 502室",
+    ]
+    eggs = seed.stable_id("package", 2)
+    assert entries[3]["lines"] == [{"package_id": eggs, "qty": 2}]
+    # The leader picks unit 3 for the ambiguous line and pushes them all.
+    entries[2] |= {"household_id": ambiguous["candidates"][2], "ready": True}
+    entries[2]["order_id"] = order_id(ROUND, entries[2]["household_id"])
+    entries[2]["lines"] = [{"package_id": PORK, "qty": 1}]
+    orders = [
+        create(
+            "order",
+            {
+                "supply_round_id": ROUND,
+                "household_id": entry["household_id"],
+                "channel": "resident",
+                "lines": entry["lines"],
+            },
+            entry["order_id"],
+        )
+        for entry in entries
+        if entry["ready"]
+    ]
+    result = push(client, leader, a_changeset(*orders, made_at=IN_WINDOW))
+    assert result["results"][0]["status"] == "applied", result
+
+
+def test_the_chain_list_is_for_leaders_and_coordinators_only(client, token_for):
+    reply = client.post(
+        CHAIN_LIST, json={"text": "1. 3-1-101 蔬菜包"}, headers=bearer(token_for("vol-a"))
+    )
+    assert reply.status_code == 403
+    assert reply.headers["Content-Type"] == "application/problem+json"
+
+
+@pytest.mark.parametrize("body", [{}, {"text": ""}, {"text": 5}, {"text": "x" * 100_001}])
+def test_a_bad_chain_list_body_is_problem_json(client, token_for, body):
+    reply = client.post(CHAIN_LIST, json=body, headers=bearer(token_for("leader-a")))
+    assert reply.status_code == 422
+    assert reply.headers["Content-Type"] == "application/problem+json"
+
+
+def test_a_round_out_of_scope_is_not_found(client, token_for):
+    other = f"/api/v1/supplies/rounds/{seed.stable_id('supply_round', 99)}/chain_list"
+    reply = client.post(other, json={"text": "1. x"}, headers=bearer(token_for("leader-a")))
+    assert reply.status_code == 404

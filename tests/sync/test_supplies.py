@@ -214,76 +214,29 @@ def test_confirmation_by_the_leader_records_the_phone_call(shop: MemoryStore) ->
     assert stock(shop) == 4
 
 
+def order_as(record_id: str | None = None, **overrides: Any) -> Change:
+    """Return the create of household A's order (one 蔬菜包) with ``overrides``."""
+    fields: dict[str, Any] = {
+        "supply_round_id": ROUND,
+        "household_id": HOUSEHOLD_A,
+        "channel": "proxy",
+        "lines": [{"package_id": VEG, "qty": 1}],
+    }
+    fields.update(overrides)
+    return a_create("order", record_id or order_id(ROUND, fields["household_id"]), **fields)
+
+
 @pytest.mark.parametrize(
     ("change", "field"),
     [
-        (
-            a_create(
-                "order",
-                supply_round_id=ROUND,
-                household_id=HOUSEHOLD_A,
-                channel="proxy",
-                lines=[{"package_id": VEG, "qty": 1}],
-            ),
-            None,
-        ),
+        (order_as(record_id=stable_id("order", "elsewhere")), None),
         (an_order(HOUSEHOLD_A), "lines"),
-        (
-            a_create(
-                "order",
-                order_id(ROUND, HOUSEHOLD_B),
-                supply_round_id=ROUND,
-                household_id=HOUSEHOLD_B,
-                channel="proxy",
-                lines=[{"package_id": VEG, "qty": 1}],
-            ),
-            "household_id",
-        ),
+        (order_as(household_id=HOUSEHOLD_B), "household_id"),
         (an_order(veg=100), "lines"),
-        (
-            a_create(
-                "order",
-                order_id(ROUND, HOUSEHOLD_A),
-                supply_round_id=ROUND,
-                household_id=HOUSEHOLD_A,
-                channel="proxy",
-                lines=[{"package_id": VEG, "qty": 1}, {"package_id": VEG, "qty": 1}],
-            ),
-            "lines",
-        ),
-        (
-            a_create(
-                "order",
-                order_id(ROUND, HOUSEHOLD_A),
-                supply_round_id=ROUND,
-                household_id=HOUSEHOLD_A,
-                channel="proxy",
-                lines=[{"package_id": HOUSEHOLD_A, "qty": 1}],
-            ),
-            "lines",
-        ),
-        (
-            a_create(
-                "order",
-                order_id(ROUND, HOUSEHOLD_A),
-                supply_round_id=ROUND,
-                household_id=HOUSEHOLD_A,
-                channel="fax",
-                lines=[{"package_id": VEG, "qty": 1}],
-            ),
-            "channel",
-        ),
-        (
-            a_create(
-                "order",
-                order_id(ROUND, HOUSEHOLD_A),
-                supply_round_id=ROUND,
-                household_id=HOUSEHOLD_A,
-                channel="proxy",
-                lines=[{"package_id": VEG}],
-            ),
-            "lines",
-        ),
+        (order_as(lines=[{"package_id": VEG, "qty": 1}, {"package_id": VEG, "qty": 1}]), "lines"),
+        (order_as(lines=[{"package_id": HOUSEHOLD_A, "qty": 1}]), "lines"),
+        (order_as(channel="fax"), "channel"),
+        (order_as(lines=[{"package_id": VEG}]), "lines"),
     ],
 )
 def test_malformed_orders_are_invalid_and_take_nothing(
