@@ -26,7 +26,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure a Weiguang server app."""
     from flask import Flask
 
-    from server import api, auth, cli, compression, config, database, errors, sync_api, users, web
+    from server import (
+        api,
+        auth,
+        cli,
+        compression,
+        config,
+        database,
+        errors,
+        jsontext,
+        sync_api,
+        users,
+        web,
+    )
     from server.extensions import db, migrate, socketio
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
@@ -39,8 +51,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         SQLALCHEMY_ENGINE_OPTIONS=database.engine_options(settings["DATABASE_URL"]),
         MAX_CONTENT_LENGTH=settings["MAX_BODY_BYTES"],
     )
-    app.json.ensure_ascii = False  # type: ignore[attr-defined]
-    app.json.sort_keys = False  # type: ignore[attr-defined]
+    app.json = jsontext.JSONProvider(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)

@@ -15,6 +15,8 @@ fails the whole transaction.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import replace
@@ -38,10 +40,12 @@ RECORD_COLUMNS = (
     RecordRow.type,
     RecordRow.version,
     RecordRow.deleted,
-    RecordRow.fields,
+    # As text, parsed row by row, so that one damaged row cannot fail a read.
+    cast(RecordRow.fields, Text).label("fields"),
     cast(RecordRow.stamps, Text).label("stamps"),
     RecordRow.scope,
 )
+log = logging.getLogger(__name__)
 # Ids per IN (...) list, well under every database's limit on bound parameters.
 CHUNK = 500
 
@@ -111,9 +115,10 @@ class SqlStore:
         for chunk in chunks(wanted):
             rows = db.session.execute(select(*RECORD_COLUMNS).where(RecordRow.id.in_(chunk)))
             for row in rows:
-                record = to_record(row)
-                self._loaded_scopes[record.id] = record.scope
-                found[record.id] = record
+                record = read_record(row)
+                if record is not None:
+                    self._loaded_scopes[record.id] = record.scope
+                    found[record.id] = record
         return found
 
     def high_water(self) -> int:
@@ -155,14 +160,17 @@ class SqlStore:
         rows = db.session.execute(
             select(*RECORD_COLUMNS).where(*conditions).order_by(RecordRow.version).limit(limit + 1)
         )
-        found = [to_record(row) for row in rows]
+        # A row that cannot be read keeps its place (and so the cursor's
+        # arithmetic) as ``None``, and is left out of the page.
+        found: list[tuple[int, Record | None]] = [(row.version, read_record(row)) for row in rows]
         if not scope.everything:
-            found.extend(self._tombstones(scope, cursor, limit, exclude_types, only_types))
-            found.sort(key=lambda record: record.version)
+            tombstones = self._tombstones(scope, cursor, limit, exclude_types, only_types)
+            found.extend((record.version, record) for record in tombstones)
+            found.sort(key=lambda entry: entry[0])
         more = len(found) > limit
         found = found[:limit]
-        next_cursor = found[-1].version if more else self._high_water
-        return Page(tuple(found), next_cursor, more)
+        next_cursor = found[-1][0] if more else self._high_water
+        return Page(tuple(record for _, record in found if record is not None), next_cursor, more)
 
     def _tombstones(
         self,
@@ -192,7 +200,11 @@ class SqlStore:
             .limit(limit + 1)
         ).all()
         records = self.get_many([row.record_id for row in exits])
-        return [replace(records[row.record_id].tombstone(), version=row.version) for row in exits]
+        return [
+            replace(records[row.record_id].tombstone(), version=row.version)
+            for row in exits
+            if row.record_id in records  # else unreadable, and logged
+        ]
 
     # -- writes --------------------------------------------------------------
 
@@ -289,16 +301,38 @@ class SqlStore:
 
 
 def to_record(row: Any) -> Record:
-    """Build an engine record from a row of :data:`RECORD_COLUMNS`."""
+    """Build an engine record from a row of :data:`RECORD_COLUMNS`.
+
+    :raises ValueError: if the row's fields are not a JSON object.
+    """
+    fields = json.loads(row.fields)
+    if not isinstance(fields, dict):
+        raise ValueError("its fields are not a JSON object")
     return Record(
         row.type,
         row.id,
         row.version,
         row.deleted,
-        row.fields,
+        fields,
         WireStamps(row.stamps),
         scope_from_text(row.scope),
     )
+
+
+def read_record(row: Any) -> Record | None:
+    """Return :func:`to_record` of ``row``, or ``None`` (logged) if it cannot be read.
+
+    A row damaged outside the push path (by hand, by an old version) must
+    not fail every pull page that reaches it: it is left out and logged for
+    an operator, and a device that creates its id again writes over it.
+    """
+    try:
+        return to_record(row)
+    except ValueError as error:
+        log.error(
+            "record %s (version %s) cannot be read, left out: %s", row.id, row.version, error
+        )
+        return None
 
 
 def scope_to_text(scope: Scope) -> str:

@@ -17,7 +17,7 @@ from server.store import SqlStore
 from sync.changes import Push
 from sync.protocol import PushOutcome, apply_push
 from sync.pull import changes_since
-from sync.wire import MalformedPush, push_from_wire
+from sync.wire import MalformedPush, PushTooLarge, push_from_wire
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
 
@@ -30,6 +30,8 @@ def push() -> Any:
         incoming = push_from_wire(json_body())
     except MalformedPush as error:
         raise ApiError(400, "malformed-push", str(error)) from None
+    except PushTooLarge as error:
+        raise ApiError(413, "push-too-large", str(error)) from None
     outcome, prev = apply_and_commit(incoming)
     live.announce(outcome, prev)
     return outcome.to_wire()

@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from sync.catalog import RECORD_TYPES
 from sync.pull import DEFAULT_LIMIT
+from sync.wire import MAX_VERSION
 
 
 class TypeList(fields.String):
@@ -30,7 +31,7 @@ class TypeList(fields.String):
 class PullArgsSchema(Schema):
     """The query of a pull."""
 
-    cursor = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    cursor = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_VERSION))
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1))
     types = TypeList(
         load_default=None,
