@@ -47,5 +47,5 @@ def to_utc_ms(moment: datetime) -> datetime:
 
 def format_datetime(moment: datetime) -> str:
     """Format ``moment`` as the wire form, ``YYYY-MM-DDTHH:MM:SS.mmmZ``."""
-    moment = to_utc_ms(moment)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat pads the year to four digits; strftime's %Y does not below 1000.
+    return to_utc_ms(moment).isoformat(timespec="milliseconds").replace("+00:00", "Z")
