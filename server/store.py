@@ -115,9 +115,11 @@ class SqlStore:
         for chunk in chunks(wanted):
             rows = db.session.execute(select(*RECORD_COLUMNS).where(RecordRow.id.in_(chunk)))
             for row in rows:
+                # Kept for an unreadable row too: a create that repairs it
+                # then rewrites its scope rows rather than adding them again.
+                self._loaded_scopes[row.id] = scope_from_text(row.scope)
                 record = read_record(row)
                 if record is not None:
-                    self._loaded_scopes[record.id] = record.scope
                     found[record.id] = record
         return found
 
