@@ -61,27 +61,38 @@ def first_conflict(reply, index=0):
     return reply.get_json()["results"][index]["changes"][0]["conflict"]
 
 
-def high_water():
-    return db.session.scalar(select(SyncState.high_water))
+def query(client, statement):
+    """Return the first column of the first row of ``statement``, outside any request."""
+    with client.application.app_context():
+        return db.session.scalar(statement)
 
 
-def rewrite_stored(record_id, fields):
+def high_water(client):
+    return query(client, select(SyncState.high_water))
+
+
+def rewrite_stored(client, record_id, fields):
     """Write ``fields`` into a record as a new version, as an older server might have."""
-    version = high_water() + 1
-    db.session.execute(
-        update(RecordRow).where(RecordRow.id == record_id).values(fields=fields, version=version)
-    )
-    db.session.execute(update(SyncState).values(high_water=version))
-    db.session.commit()
+    version = high_water(client) + 1
+    with client.application.app_context():
+        db.session.execute(
+            update(RecordRow)
+            .where(RecordRow.id == record_id)
+            .values(fields=fields, version=version)
+        )
+        db.session.execute(update(SyncState).values(high_water=version))
+        db.session.commit()
 
 
 @pytest.fixture
 def client(database_url):
     from tests.conftest import make_app
 
+    # No app context around the requests: each request gets its own, and so
+    # its own database session, as in production.
     app = make_app(database_url)
+    yield app.test_client()
     with app.app_context():
-        yield app.test_client()
         db.engine.dispose()
 
 
@@ -90,7 +101,7 @@ def client(database_url):
 
 def test_issue_example_a_lone_surrogate_is_invalid_and_every_pull_still_answers(client):
     vol_a = sign_in(client, "vol-a")
-    before = high_water()
+    before = high_water(client)
     text = json.dumps(
         {
             "client_id": "dev",
@@ -149,8 +160,8 @@ def test_unstorable_text_outside_a_changeset_is_400_and_in_a_sign_in_422(client)
 
 
 def test_a_surrogate_stored_before_the_boundary_is_served_replaced(client):
-    before = high_water()
-    rewrite_stored(HOUSEHOLD_A, {"unit": SMILE, "room": "101", "floor": 1})
+    before = high_water(client)
+    rewrite_stored(client, HOUSEHOLD_A, {"unit": SMILE, "room": "101", "floor": 1})
     for user in ("coord", "vol-a", "leader-a"):
         (household,) = pull_all(client, sign_in(client, user), before)[0]
         assert household["fields"]["unit"] == "smile \ufffd end", user
@@ -158,10 +169,10 @@ def test_a_surrogate_stored_before_the_boundary_is_served_replaced(client):
 
 def test_a_damaged_row_is_left_out_and_logged_and_a_create_repairs_it(client, caplog):
     coord = sign_in(client, "coord")
-    before = high_water()
-    fields = db.session.scalar(select(RecordRow.fields).where(RecordRow.id == HOUSEHOLD_A))
+    before = high_water(client)
+    fields = query(client, select(RecordRow.fields).where(RecordRow.id == HOUSEHOLD_A))
     # Valid JSON (PostgreSQL's json type takes nothing else), but not an object.
-    rewrite_stored(HOUSEHOLD_A, [1])
+    rewrite_stored(client, HOUSEHOLD_A, [1])
     with caplog.at_level(logging.ERROR, logger="server.store"):
         assert pull_all(client, coord, before) == ([], before + 1)
     assert HOUSEHOLD_A in caplog.text
@@ -238,7 +249,7 @@ def test_a_changeset_id_beyond_its_column_is_invalid_and_not_recorded(client):
         client, vol_a, a_changeset(a_visit(), changeset_id="x" * 300), a_changeset(a_visit())
     )
     assert statuses(reply) == ["rejected", "applied"]
-    assert db.session.scalar(select(ChangesetLog.id).where(ChangesetLog.id.like("xxx%"))) is None
+    assert query(client, select(ChangesetLog.id).where(ChangesetLog.id.like("xxx%"))) is None
 
 
 def test_deep_nesting_is_400_and_inside_a_changeset_rejects_it_alone(client):
@@ -373,7 +384,7 @@ def test_a_push_over_the_changeset_cap_is_413_and_applies_nothing(client):
     changesets = [a_changeset(a_visit()) for _ in range(MAX_CHANGESETS + 1)]
     body = assert_problem(push_text(client, vol_a, *changesets), 413)
     assert str(MAX_CHANGESETS) in body["detail"]
-    assert db.session.scalar(select(ChangesetLog.id).where(ChangesetLog.user_id > 0)) is None
+    assert query(client, select(ChangesetLog.id).where(ChangesetLog.user_id > 0)) is None
     reply = push_text(client, vol_a, *changesets[:MAX_CHANGESETS])
     assert statuses(reply) == ["applied"] * MAX_CHANGESETS
 

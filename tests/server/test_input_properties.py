@@ -78,10 +78,11 @@ ENVELOPE_EXTRAS = st.dictionaries(TEXT, JSON, max_size=2)
 def served(database_url):
     from tests.conftest import make_app
 
+    # No app context around the requests: each gets its own database session.
     app = make_app(database_url)
+    client = app.test_client()
+    yield client, {user: sign_in(client, user) for user in ("vol-a", "coord")}
     with app.app_context():
-        client = app.test_client()
-        yield client, {user: sign_in(client, user) for user in ("vol-a", "coord")}
         db.engine.dispose()
 
 
