@@ -18,6 +18,7 @@ from server.schemas.accounts import HEALTH, LOGIN, LOGIN_REPLY, NEW_USER, USER
 from server.schemas.sync import PULL_ARGS, PULL_REPLY, PUSH, PUSH_REPLY
 from sync.catalog import REGISTRY
 from sync.registry import RecordType
+from sync.wire import MAX_CHANGES, MAX_CHANGESETS
 
 API_VERSION = "1"
 # The record schema versions this server accepts in ``Weiguang-Schema``.
@@ -38,6 +39,15 @@ class Operation:
     public: bool = False
     parameters: tuple[dict[str, Any], ...] = ()
 
+
+# The record schema a client was built for (sync-contract.md, Versions).
+SCHEMA_PARAMETER = {
+    "in": "header",
+    "name": "Weiguang-Schema",
+    "required": False,
+    "schema": {"type": "integer"},
+    "description": "The record schema the client was built for; 426 if no longer supported.",
+}
 
 OPERATIONS: list[Operation] = [
     Operation(
@@ -60,9 +70,12 @@ OPERATIONS: list[Operation] = [
     Operation(
         "/api/v1/sync/push",
         "post",
-        "Apply changesets in order, each atomically and idempotently (sync-contract.md).",
+        "Apply changesets in order, each atomically and idempotently (sync-contract.md). "
+        f"At most {MAX_CHANGESETS} changesets a push (more: 413, nothing applied) and "
+        f"{MAX_CHANGES} changes a changeset (more: that changeset is invalid).",
         PUSH,
         PUSH_REPLY,
+        parameters=(SCHEMA_PARAMETER,),
     ),
     Operation(
         "/api/v1/sync/pull",
@@ -70,15 +83,18 @@ OPERATIONS: list[Operation] = [
         "Records in the caller's scope after a cursor, in version order (sync-contract.md).",
         None,
         PULL_REPLY,
-        parameters=tuple(
-            {
-                "in": "query",
-                "name": name,
-                "required": False,
-                "schema": {"type": "string" if name == "types" else "integer"},
-                "description": field.metadata.get("description", name),
-            }
-            for name, field in PULL_ARGS.fields.items()
+        parameters=(
+            *(
+                {
+                    "in": "query",
+                    "name": name,
+                    "required": False,
+                    "schema": {"type": "string" if name == "types" else "integer"},
+                    "description": field.metadata.get("description", name),
+                }
+                for name, field in PULL_ARGS.fields.items()
+            ),
+            SCHEMA_PARAMETER,
         ),
     ),
 ]
@@ -91,7 +107,13 @@ def build_spec() -> dict[str, Any]:
         version=API_VERSION,
         openapi_version="3.1.0",
         plugins=[MarshmallowPlugin()],
-        info={"x-weiguang-schema": {"current": SCHEMA_CURRENT, "oldest": SCHEMA_OLDEST}},
+        info={
+            "x-weiguang-schema": {"current": SCHEMA_CURRENT, "oldest": SCHEMA_OLDEST},
+            "x-weiguang-push-limits": {
+                "changesets_per_push": MAX_CHANGESETS,
+                "changes_per_changeset": MAX_CHANGES,
+            },
+        },
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema(

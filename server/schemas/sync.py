@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from sync.catalog import RECORD_TYPES
 from sync.pull import DEFAULT_LIMIT
-from sync.wire import MAX_VERSION
+from sync.wire import MAX_CHANGES, MAX_CHANGESETS, MAX_VERSION
 
 
 class TypeList(fields.String):
@@ -67,14 +67,24 @@ class ChangesetSchema(Schema):
 
     id = fields.String(required=True)
     made_at = fields.String(required=True, metadata={"format": "date-time"})
-    changes = fields.List(fields.Nested(ChangeSchema), required=True)
+    changes = fields.List(
+        fields.Nested(ChangeSchema),
+        required=True,
+        validate=validate.Length(max=MAX_CHANGES),
+        metadata={"description": f"At most {MAX_CHANGES}; more makes the changeset invalid."},
+    )
 
 
 class PushSchema(Schema):
     """A push request."""
 
     client_id = fields.String(required=True)
-    changesets = fields.List(fields.Nested(ChangesetSchema), required=True)
+    changesets = fields.List(
+        fields.Nested(ChangesetSchema),
+        required=True,
+        validate=validate.Length(max=MAX_CHANGESETS),
+        metadata={"description": f"At most {MAX_CHANGESETS}; more is refused whole (413)."},
+    )
 
 
 class ConflictSchema(Schema):
