@@ -38,6 +38,10 @@ TEXT_RULE = "text must be valid Unicode (no unpaired surrogate) without U+0000"
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+# A value met in a walk: (its parent's entry, its key or index, the value).
+_Entry = tuple[Any, object, object]
+
+
 class MalformedPush(ValueError):
     """The push body's top level is malformed; refuse the request whole (400)."""
 
@@ -59,18 +63,21 @@ def unstorable_text(value: object, where: str = "") -> str | None:
     :return: a dotted path (``"changes.0.fields.notes"``; a bad key shows as
         ``"(key)"``), ``"(value)"`` for ``value`` itself, or ``None``.
     """
-    pending: list[tuple[str, object]] = [(where, value)]
+    # Each entry links to its parent's, so a path is spelled only when found.
+    pending: list[_Entry] = [(None, where or None, value)]
     while pending:
-        path, item = pending.pop()
-        if isinstance(item, str) and _UNSTORABLE.search(item):
-            return path or "(value)"
-        if isinstance(item, Mapping):
+        entry = pending.pop()
+        item = entry[2]
+        if isinstance(item, str):
+            if _UNSTORABLE.search(item):
+                return _path(entry)
+        elif isinstance(item, Mapping):
             for key, inner in item.items():
                 if isinstance(key, str) and _UNSTORABLE.search(key):
-                    return _join(path, "(key)")
-                pending.append((_join(path, str(key)), inner))
+                    return _path((entry, "(key)", None))
+                pending.append((entry, key, inner))
         elif isinstance(item, list):
-            pending.extend((_join(path, str(index)), inner) for index, inner in enumerate(item))
+            pending.extend((entry, index, inner) for index, inner in enumerate(item))
     return None
 
 
@@ -177,5 +184,13 @@ def _text(value: object) -> str:
     return value if isinstance(value, str) else ""
 
 
-def _join(path: str, key: str) -> str:
-    return f"{path}.{key}" if path else key
+def _path(entry: _Entry) -> str:
+    """Spell the path of ``entry`` from its chain of parents."""
+    keys: list[str] = []
+    link: _Entry | None = entry
+    while link is not None:
+        parent, key, _ = link
+        if key is not None:
+            keys.append(str(key))
+        link = parent
+    return ".".join(reversed(keys)) or "(value)"
