@@ -34,9 +34,24 @@ def api_app(tmp_path_factory, sqlite_template):
     path = tmp_path_factory.mktemp("fuzz") / "weiguang.db"
     shutil.copy(sqlite_template, path)
     app = make_app(f"sqlite:///{path}")
+    app.wsgi_app = closing_each_body(app.wsgi_app)
     yield app
     with app.app_context():
         db.engine.dispose()
+
+
+def closing_each_body(wsgi_app):
+    """Read each answer whole and close it (schemathesis never closes a file it served)."""
+
+    def middleware(environ, start_response):
+        body = wsgi_app(environ, start_response)
+        try:
+            return [b"".join(body)]
+        finally:
+            if hasattr(body, "close"):
+                body.close()
+
+    return middleware
 
 
 @pytest.fixture(scope="module")
@@ -56,14 +71,23 @@ def problem_details(ctx, response, case):
         assert response.json()["status"] == response.status_code
 
 
+def takes_invalid_input(operation):
+    """Return whether there is invalid input to send: a body, or a parameter not just text.
+
+    (Nothing, or a string that may be any string, leaves negative mode nothing to make.)
+    """
+    return operation.request is not None or any(
+        parameter["schema"].get("type") != "string" for parameter in operation.parameters
+    )
+
+
 @pytest.mark.parametrize(
     ("path", "method", "mode"),
     [
         (op.path, op.method, mode)
         for op in OPERATIONS
         for mode in GenerationMode
-        # An operation that takes nothing has no invalid input to send.
-        if mode is GenerationMode.POSITIVE or op.request is not None or op.parameters
+        if mode is GenerationMode.POSITIVE or takes_invalid_input(op)
     ],
 )
 def test_no_operation_answers_a_server_error(
