@@ -166,8 +166,13 @@ class SqlStore:
         # arithmetic) as ``None``, and is left out of the page.
         found: list[tuple[int, Record | None]] = [(row.version, read_record(row)) for row in rows]
         if not scope.everything:
+            # Each statement of a READ COMMITTED transaction sees its own
+            # snapshot: a record moved out and back in between the two reads
+            # could come as itself and as a tombstone. The record is the later
+            # state (rule 21: once per page, latest).
+            live = {record.id for _, record in found if record is not None}
             tombstones = self._tombstones(scope, cursor, limit, exclude_types, only_types)
-            found.extend((record.version, record) for record in tombstones)
+            found.extend((t.version, t) for t in tombstones if t.id not in live)
             found.sort(key=lambda entry: entry[0])
         more = len(found) > limit
         found = found[:limit]

@@ -19,6 +19,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from sync.changes import Change, Changeset, Push
+from sync.fields import check_text
+from sync.records import MAX_CLIENT_ID_CHARS
 from sync.times import parse_datetime
 
 #: The most changesets one push may hold; a larger push is refused whole.
@@ -85,8 +87,10 @@ def push_from_wire(body: object) -> Push:
     """Load a decoded JSON push body.
 
     :raises MalformedPush: if ``body`` is not an object with a
-        ``changesets`` list, ``client_id`` (when present) is not a string, or
-        text outside the changesets cannot be stored.
+        ``changesets`` list, its ``client_id`` (when present) is not text of
+        at most :data:`~sync.records.MAX_CLIENT_ID_CHARS` characters (it is
+        kept in every field stamp the push writes and in conflict records),
+        or other text outside the changesets cannot be stored.
     :raises PushTooLarge: if it holds more than :data:`MAX_CHANGESETS`.
     """
     if not isinstance(body, Mapping):
@@ -94,9 +98,7 @@ def push_from_wire(body: object) -> Push:
     changesets = body.get("changesets")
     if not isinstance(changesets, list):
         raise MalformedPush("'changesets' must be a list")
-    client_id = body.get("client_id", "")
-    if not isinstance(client_id, str):
-        raise MalformedPush("'client_id' must be a string")
+    client_id = _client_id(body)
     outside = unstorable_text({key: value for key, value in body.items() if key != "changesets"})
     if outside is not None:
         raise MalformedPush(f"{outside}: {TEXT_RULE}")
@@ -105,6 +107,22 @@ def push_from_wire(body: object) -> Push:
             f"a push holds at most {MAX_CHANGESETS} changesets; send the rest in another push"
         )
     return Push(client_id, tuple(changeset_from_wire(item) for item in changesets))
+
+
+def _client_id(body: Mapping[str, Any]) -> str:
+    """Return the push's install id (``""`` when absent).
+
+    :raises MalformedPush: if it is not text the server can store and serve.
+    """
+    client_id = body.get("client_id", "")
+    problem = f"'client_id' must be text of at most {MAX_CLIENT_ID_CHARS} characters"
+    if not isinstance(client_id, str) or len(client_id) > MAX_CLIENT_ID_CHARS:
+        raise MalformedPush(problem)
+    try:
+        check_text(client_id, multiline=False)
+    except ValueError:
+        raise MalformedPush(problem) from None
+    return client_id
 
 
 def changeset_from_wire(item: object) -> Changeset:
