@@ -137,7 +137,7 @@ def test_the_issue_example_is_rejected_invalid_and_the_next_changeset_applies(
     ],
 )
 def test_bad_text_outside_the_changesets_refuses_the_push_whole(body: object) -> None:
-    with pytest.raises(MalformedPush, match="Unicode"):
+    with pytest.raises(MalformedPush):
         push_from_wire(body)
 
 
