@@ -159,7 +159,19 @@ def test_unstorable_text_outside_a_changeset_is_400_and_in_a_sign_in_422(client)
         assert_problem(post_raw(client, LOGIN, json.dumps(body)), 422)
 
 
-def test_a_surrogate_stored_before_the_boundary_is_served_replaced(client):
+@pytest.fixture
+def sqlite_client(sqlite_url):
+    from tests.conftest import make_app
+
+    app = make_app(sqlite_url)
+    yield app.test_client()
+    with app.app_context():
+        db.engine.dispose()
+
+
+def test_a_surrogate_stored_before_the_boundary_is_served_replaced(sqlite_client):
+    # SQLite only: PostgreSQL's jsonb refuses to store a lone surrogate at all.
+    client = sqlite_client
     before = high_water(client)
     rewrite_stored(client, HOUSEHOLD_A, {"unit": SMILE, "room": "101", "floor": 1})
     for user in ("coord", "vol-a", "leader-a"):
