@@ -14,7 +14,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema
 
-from server.schemas.accounts import HEALTH, LOGIN, LOGIN_REPLY, NEW_USER, USER
+from server.schemas.accounts import DIRECTORY, HEALTH, LOGIN, LOGIN_REPLY, NEW_USER, USER
 from server.schemas.sync import PULL_ARGS, PULL_REPLY, PUSH, PUSH_REPLY
 from sync.catalog import REGISTRY
 from sync.registry import RecordType
@@ -54,6 +54,13 @@ OPERATIONS: list[Operation] = [
     ),
     Operation("/api/v1/auth/logout", "post", "Revoke this device's token.", status=204),
     Operation("/api/v1/users/me", "get", "The signed-in user.", None, USER),
+    Operation(
+        "/api/v1/users/directory",
+        "get",
+        "Display names of the users who share a compound with the caller.",
+        None,
+        DIRECTORY,
+    ),
     Operation(
         "/api/v1/users", "post", "Create a user (coordinators).", NEW_USER, USER, status=201
     ),

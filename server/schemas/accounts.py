@@ -27,6 +27,20 @@ class UserSchema(Schema):
     neighbourhood_id = fields.String(dump_only=True)
 
 
+class PersonSchema(Schema):
+    """A user as others in their scope see them: a name to show, and a role."""
+
+    id = fields.Integer()
+    display_name = fields.String()
+    role = fields.String()
+
+
+class DirectorySchema(Schema):
+    """The people a user works alongside (``GET /api/v1/users/directory``)."""
+
+    users = fields.List(fields.Nested(PersonSchema))
+
+
 class NewUserSchema(UserSchema):
     """A user a coordinator creates, with a first password."""
 
@@ -66,4 +80,5 @@ LOGIN = LoginSchema()
 USER = UserSchema()
 NEW_USER = NewUserSchema()
 LOGIN_REPLY = LoginReplySchema()
+DIRECTORY = DirectorySchema()
 HEALTH = HealthSchema()
