@@ -13,6 +13,7 @@ from tests.browser.helpers import (
     COMPOUND_A,
     SYNC_TIMEOUT_MS,
     act,
+    cancel_task,
     expect_pending,
     expect_synced,
     go,
@@ -90,7 +91,7 @@ def edit_offline(page: Page) -> str:
     expect_pending(page, 3)
 
     open_task(page, CANCELLED)
-    act(page, "Cancel task")
+    cancel_task(page)
     expect(page.locator("dl.facts")).to_contain_text("Cancelled")
     expect_pending(page, 4)
     return str(new_id)
@@ -127,7 +128,7 @@ def test_offline_edits_survive_closing_and_reach_the_server_once(
     page.close()
     page = context.new_page()
     page.goto("/")
-    expect(page.get_by_role("heading", name="Hello, coord")).to_be_visible()
+    expect(page.get_by_role("heading", name="Hello, 居委会协调员")).to_be_visible()
     expect_pending(page, 4)
     assert [changeset["id"] for changeset in outbox(page)] == queued
     open_task(page, new_id)
@@ -138,7 +139,7 @@ def test_offline_edits_survive_closing_and_reach_the_server_once(
 
     expect_synced(page)
     assert outbox(page) == []
-    expect(sync_badge(page)).to_contain_text("Synced")
+    expect(sync_badge(page)).to_have_count(0)
     check_server_has_edits_once(db_path, new_id, queued)
     assert high_water(db_path) == before + 4, "a changeset was applied more than once"
 
@@ -150,7 +151,7 @@ def test_coordinator_sees_synced_changes_live(device: Any, db_path: str) -> None
     watcher.get_by_label("Show").select_option("all")
     cancelled_title = server_record(db_path, CANCELLED)["fields"]["title"]
     everywhere = task_count(db_path)
-    expect(watcher.get_by_text(f"{everywhere} task(s)")).to_be_visible()
+    expect(watcher.get_by_text(f"{everywhere} tasks")).to_be_visible()
     watcher.evaluate("window.notReloaded = true")
 
     editor = device("editor")
@@ -161,11 +162,11 @@ def test_coordinator_sees_synced_changes_live(device: Any, db_path: str) -> None
     new_task = watcher.get_by_role("link", name=re.compile(re.escape(NEW_TITLE)))
     expect(new_task).to_be_visible(timeout=SYNC_TIMEOUT_MS)
     expect(new_task).to_contain_text("Urgent")
-    expect(watcher.get_by_text(f"{everywhere + 1} task(s)")).to_be_visible()
+    expect(watcher.get_by_text(f"{everywhere + 1} tasks")).to_be_visible()
     expect(
         watcher.locator("li.task", has_text=cancelled_title).filter(has_text="Cancelled")
     ).to_have_count(1)
     assert watcher.evaluate("window.notReloaded === true")
     open_task(watcher, new_id)
     expect(watcher.get_by_text("coord: Ring twice")).to_be_visible()
-    expect(sync_badge(watcher)).to_contain_text("Synced")
+    expect(sync_badge(watcher)).to_have_count(0)
