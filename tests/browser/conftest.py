@@ -85,7 +85,13 @@ def published_declarations(route: Any) -> None:
     Provisional: the server side (``GET /api/v1/declarations``) is being built
     alongside; once it is on main this route only passes the answer through.
     """
-    response = route.fetch()
+    from playwright.sync_api import Error
+
+    try:
+        response = route.fetch()
+    except Error:  # the server is down or the device offline: fail like the network would
+        route.abort("connectionrefused")
+        return
     if response.status == 404:
         route.fulfill(path=str(DECLARATIONS_FIXTURE), content_type="application/json")
     else:

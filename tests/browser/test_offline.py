@@ -44,7 +44,7 @@ def test_reload_offline_starts_from_service_worker(device: Any, served: Any, db_
     page = device("vol-a")
     sign_in(page, "vol-a")
     page.get_by_role("link", name="Tasks").click()
-    expect(page.get_by_text(f"{in_scope} task(s)")).to_be_visible()
+    expect(page.get_by_text(f"{in_scope} tasks")).to_be_visible()
     titles = page.locator(".task-title").all_inner_texts()
     wait_for_service_worker(page)
 
@@ -55,7 +55,10 @@ def test_reload_offline_starts_from_service_worker(device: Any, served: Any, db_
 
     expect(page.get_by_role("heading", name="Tasks")).to_be_visible()
     expect(status_bar(page)).to_contain_text("Offline")
-    expect(page.get_by_text(f"{in_scope} task(s)")).to_be_visible()
+    # The device synced before the reload: the bar says when, not "not synced yet".
+    expect(status_bar(page)).to_contain_text("Last sync")
+    expect(status_bar(page)).not_to_contain_text("Not synced yet")
+    expect(page.get_by_text(f"{in_scope} tasks")).to_be_visible()
     assert page.locator(".task-title").all_inner_texts() == titles
     assert page.evaluate("navigator.serviceWorker.controller !== null")
 
@@ -74,7 +77,7 @@ def edit_offline(page: Page) -> str:
     page.get_by_label("Kind").select_option("delivery")
     page.get_by_label("Priority").select_option("1")
     page.get_by_label("Compound").select_option(COMPOUND_A)
-    page.get_by_label("Notes", exact=True).fill("Two bags")
+    page.get_by_label("Notes (optional)", exact=True).fill("Two bags")
     page.get_by_role("button", name="Create task").click()
     expect(page.get_by_role("heading", name=NEW_TITLE)).to_be_visible()
     expect(sync_badge(page)).to_contain_text("Waiting to sync")

@@ -8,7 +8,9 @@
  *
  * describeStatus() is pure. The bar is a polite live region: it is redrawn
  * only when what it says changes, so a screen reader hears a change once,
- * not every sync event.
+ * not every sync event. A round in progress is shown by a mark hidden from
+ * screen readers, not by words: "syncing… online… syncing…" on every live
+ * event would be read out each time.
  */
 import { formatTime, t } from './i18n.js';
 import { PHASE } from './sync.js';
@@ -45,7 +47,8 @@ export function describeStatus(state, { signedIn = true, pending = 0, attention 
 
 /** Return the words of the bar, in order, for `summary`. */
 export function statusParts(summary) {
-  const parts = [{ kind: 'connection', text: t(`status.${summary.connection}`) }];
+  const connection = summary.connection === 'syncing' ? 'online' : summary.connection;
+  const parts = [{ kind: 'connection', text: t(`status.${connection}`) }];
   const signedOut = summary.connection === 'not_signed_in';
   if (summary.pending || !signedOut) {
     parts.push({ kind: 'pending', text: summary.pending ? t('status.pending', { count: summary.pending }) : t('status.nothing_pending') });
@@ -63,7 +66,8 @@ export function createStatusBar(container, { onSignIn, onAttention }) {
   return {
     show(summary) {
       const parts = statusParts(summary);
-      const key = JSON.stringify([parts, summary.attention]);
+      container.classList.toggle('is-syncing', summary.connection === 'syncing');
+      const key = JSON.stringify([parts, summary.attention, summary.connection === 'signed_out']);
       if (key === shown) return;
       shown = key;
       const nodes = parts.map(({ kind, text }) =>

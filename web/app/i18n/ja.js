@@ -15,7 +15,6 @@ export default {
   'common.too_late': '元に戻せません。変更はすでにサーバーに届いています。',
 
   'status.online': 'オンライン',
-  'status.syncing': '同期中…',
   'status.waiting': '接続できません。再試行します',
   'status.offline': 'オフライン',
   'status.signed_out': 'ログアウト中：変更は保存されています',
@@ -30,7 +29,6 @@ export default {
   'status.sign_in_again': '再ログイン',
   'status.signed_out_toast': 'ログインの有効期限が切れました。変更は端末に残っています。再ログインすると同期します。',
 
-  'sync.synced': '同期済み',
   'sync.pending': '同期待ち',
   'sync.rejected': '受け付けられず',
   'sync.saved_offline': '端末に保存しました。接続時に同期します。',

@@ -15,7 +15,6 @@ export default {
   'common.too_late': '되돌릴 수 없습니다. 변경이 이미 서버에 도착했습니다.',
 
   'status.online': '온라인',
-  'status.syncing': '동기화 중…',
   'status.waiting': '연결 안 됨, 다시 시도합니다',
   'status.offline': '오프라인',
   'status.signed_out': '로그아웃됨: 변경은 보관됩니다',
@@ -30,7 +29,6 @@ export default {
   'status.sign_in_again': '다시 로그인',
   'status.signed_out_toast': '로그인이 만료되었습니다. 변경은 이 기기에 남아 있으며, 다시 로그인하면 동기화됩니다.',
 
-  'sync.synced': '동기화됨',
   'sync.pending': '동기화 대기',
   'sync.rejected': '받아들여지지 않음',
   'sync.saved_offline': '이 기기에 저장했습니다. 연결되면 동기화합니다.',

@@ -15,7 +15,6 @@ export default {
   'common.too_late': '来不及撤销了：这项改动已经到达服务器。',
 
   'status.online': '在线',
-  'status.syncing': '正在同步…',
   'status.waiting': '连接失败，稍后重试',
   'status.offline': '离线',
   'status.signed_out': '已退出登录：改动已保留',
@@ -30,7 +29,6 @@ export default {
   'status.sign_in_again': '重新登录',
   'status.signed_out_toast': '登录已失效。改动仍保存在本机，重新登录后会继续同步。',
 
-  'sync.synced': '已同步',
   'sync.pending': '等待同步',
   'sync.rejected': '未被接受',
   'sync.saved_offline': '已保存在本机，有网络时会自动同步。',

@@ -62,12 +62,13 @@ function assigneeControl(formId, deps, task, people) {
       userId === String(deps.user.id) ? t('task.input.me', { name: person.name }) : `${person.name} · ${t(`role.${person.role}`)}`))));
 }
 
+/** Say next to the form what is wrong, naming the box as it is labelled. */
 function showError(form, error) {
-  const message = form.querySelector('.error');
-  const label = taskFieldLabel(error.field);
-  message.textContent = t(`task.${error.problem.key}`, { ...error.problem.params, field: label });
   const control = form.querySelector(`[name="${CSS.escape(error.field === 'assignee_id' ? 'assignee' : error.field)}"]`);
+  const label = control?.labels?.[0]?.textContent ?? taskFieldLabel(error.field);
+  form.querySelector('.error').textContent = t(`task.${error.problem.key}`, { ...error.problem.params, field: label });
   control?.setAttribute('aria-invalid', 'true');
+  control?.setAttribute('aria-errormessage', form.querySelector('.error').id);
   control?.focus();
 }
 

@@ -7,12 +7,12 @@ export const kindLabel = (kind) => valueLabel(TYPE, 'kind', kind);
 export const priorityLabel = (priority) => valueLabel(TYPE, 'priority', priority ?? 3);
 export const taskFieldLabel = (field) => fieldLabel(TYPE, field);
 
-/** Name who holds the task: "you", their display name, or nobody. */
+/** Name who holds the task: "you", their display name, or nobody. `names` maps user id → {name, role}. */
 export function holderLabel(task, user, names) {
   const holder = task.fields.assignee_id;
   if (holder == null) return t('task.unassigned');
   if (isMine(task, user)) return t('task.assigned_to_you');
-  return names.get(String(holder)) ?? t('task.assigned_to_unknown');
+  return names.get(String(holder))?.name ?? t('task.assigned_to_unknown');
 }
 
 /** The due line of a list item: "Due 4/2/22, 6:00 PM", or nothing. */
