@@ -35,11 +35,16 @@ def seeded_task_id(compound: str, index: int) -> str:
 # -- the app -------------------------------------------------------------
 
 
-def sign_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
-    """Sign in on the sign-in screen and wait for the first sync to finish."""
+def submit_sign_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Fill in and send the sign-in form."""
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
+
+
+def sign_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in on the sign-in screen and wait for the first sync to finish."""
+    submit_sign_in(page, username, password)
     expect(page.get_by_role("heading", name=re.compile(r"^Hello, "))).to_be_visible()
     expect_synced(page)
 
@@ -74,6 +79,14 @@ def go(page: Page, path: str) -> None:
 def open_task(page: Page, task_id: str) -> None:
     go(page, f"/tasks/{task_id}")
     expect(page.locator("h1")).not_to_have_text(re.compile(r"^(Tasks|Task not found)$"))
+
+
+def on_task(device: Any, username: str, task_id: str, name: str | None = None) -> Page:
+    """Open a device signed in as ``username`` on a task's screen."""
+    page = device(name or username)
+    sign_in(page, username)
+    open_task(page, task_id)
+    return page
 
 
 def act(page: Page, action: str, text: str | None = None, label: str | None = None) -> None:

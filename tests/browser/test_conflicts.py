@@ -14,26 +14,17 @@ from tests.browser.helpers import (
     expect_pending,
     expect_synced,
     logged_result,
-    open_task,
+    on_task,
     outbox,
     records_of_type,
     seeded_task_id,
     server_record,
-    sign_in,
     status_bar,
     sync_badge,
     task_fact,
 )
 
 pytestmark = pytest.mark.browser
-
-
-def on_task(device: Any, username: str, task_id: str) -> Page:
-    """Open a device signed in as ``username`` on a task's screen."""
-    page = device(username)
-    sign_in(page, username)
-    open_task(page, task_id)
-    return page
 
 
 def sync_in_turn(first: Page, second: Page) -> None:

@@ -14,6 +14,7 @@ from tests.browser.helpers import (
     expect_pending,
     expect_synced,
     go,
+    on_task,
     open_task,
     outbox,
     seeded_task_id,
@@ -44,9 +45,7 @@ def actions_offered(page: Page) -> list[str]:
 
 
 def test_a_claimed_task_offers_only_the_moves_the_server_takes(device: Any) -> None:
-    page = device("vol-a")
-    sign_in(page, "vol-a")
-    open_task(page, seeded_task_id("A", 4))
+    page = on_task(device, "vol-a", seeded_task_id("A", 4))
     assert actions_offered(page) == ["Claim this task"]
     act(page, "Claim this task")
     expect(task_fact(page, "Status")).to_have_text("Claimed")
@@ -93,9 +92,7 @@ def test_holders_are_named_and_coordinators_assign_and_reassign(device: Any) -> 
 
 
 def test_cancelling_asks_first_and_can_be_undone_while_queued(device: Any) -> None:
-    page = device("coord")
-    sign_in(page, "coord")
-    open_task(page, seeded_task_id("A", 6))
+    page = on_task(device, "coord", seeded_task_id("A", 6))
     page.context.set_offline(True)
     act(page, "Cancel task")
     expect(page.get_by_text("Cancel this task for everyone?")).to_be_visible()

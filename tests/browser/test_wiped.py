@@ -12,11 +12,11 @@ from tests.browser.helpers import (
     act,
     expect_pending,
     expect_synced,
-    open_task,
+    on_task,
     seeded_task_id,
     sign_in,
+    submit_sign_in,
 )
-from tests.helpers import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -32,12 +32,16 @@ def wipe_store(page: Page) -> None:
     page.goto("/")
 
 
-def test_a_new_device_of_a_user_who_synced_elsewhere_is_not_warned(device: Any) -> None:
-    phone = device("phone")
-    sign_in(phone, "vol-a")
-    open_task(phone, seeded_task_id("A", 3))
+def a_synced_claim(device: Any) -> Page:
+    """Return a volunteer's phone that claimed a task and synced the claim."""
+    phone = on_task(device, "vol-a", seeded_task_id("A", 3), "phone")
     act(phone, "Claim this task")
     expect_synced(phone)
+    return phone
+
+
+def test_a_new_device_of_a_user_who_synced_elsewhere_is_not_warned(device: Any) -> None:
+    a_synced_claim(device)
     new_phone = device("new phone")
     sign_in(new_phone, "vol-a")
     expect(new_phone.get_by_text(WARNING)).to_have_count(0)
@@ -45,9 +49,7 @@ def test_a_new_device_of_a_user_who_synced_elsewhere_is_not_warned(device: Any) 
 
 
 def test_a_wiped_device_that_held_unsynced_changes_says_how_many_were_lost(device: Any) -> None:
-    phone = device("phone")
-    sign_in(phone, "vol-a")
-    open_task(phone, seeded_task_id("A", 3))
+    phone = on_task(device, "vol-a", seeded_task_id("A", 3), "phone")
     phone.context.set_offline(True)
     act(phone, "Claim this task")
     expect_pending(phone, 1)
@@ -55,9 +57,7 @@ def test_a_wiped_device_that_held_unsynced_changes_says_how_many_were_lost(devic
     phone.route("**/api/v1/sync/push", lambda route: route.abort())  # it never reaches the server
     wipe_store(phone)
     phone.unroute("**/api/v1/sync/push")
-    phone.get_by_label("Username").fill("vol-a")
-    phone.get_by_label("Password").fill(DEMO_PASSWORD)
-    phone.get_by_role("button", name="Sign in", exact=True).click()
+    submit_sign_in(phone, "vol-a")
     expect(phone.get_by_text(WARNING)).to_be_visible(timeout=SYNC_TIMEOUT_MS)
     expect(
         phone.get_by_text("held 1 change of yours that had not reached the server")
@@ -65,11 +65,7 @@ def test_a_wiped_device_that_held_unsynced_changes_says_how_many_were_lost(devic
 
 
 def test_a_wiped_device_that_had_synced_everything_is_not_warned(device: Any) -> None:
-    phone = device("phone")
-    sign_in(phone, "vol-a")
-    open_task(phone, seeded_task_id("A", 3))
-    act(phone, "Claim this task")
-    expect_synced(phone)
+    phone = a_synced_claim(device)
     wipe_store(phone)
     sign_in(phone, "vol-a")
     expect(phone.get_by_text(WARNING)).to_have_count(0)
