@@ -122,8 +122,18 @@ export async function createApp({ db, statusBar, toastRegion }) {
     live = token ? connectLive({ token, engine }) : null;
   }
 
-  /** Redraw the status bar; `relabel` after a language change. */
-  async function refreshStatus({ relabel = false } = {}) {
+  // Status refreshes run one after another: two overlapping ones could read
+  // the outbox before and after a push and write the device mark out of order.
+  let statusDone = Promise.resolve();
+
+  /** Redraw the status bar and the device mark; `relabel` after a language change. */
+  function refreshStatus({ relabel = false } = {}) {
+    const draw = () => drawStatus(relabel);
+    statusDone = statusDone.then(draw, draw); // one failed refresh does not stop the next
+    return statusDone;
+  }
+
+  async function drawStatus(relabel) {
     if (relabel) status.reset();
     const [queued, rejected, noticed, wiped] = await Promise.all([
       outbox.all(), outbox.rejected(), listAttention(db), getMeta(db, 'wipedNotice', null),

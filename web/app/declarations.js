@@ -4,14 +4,20 @@
  * The server enforces every rule; the app only offers what will pass. So the
  * moves a role may make, the inputs a move requires and the limits of each
  * field come from this document, never from rules retyped here. The
- * semantics are pinned in the declarations format shared with the server:
+ * semantics are pinned in the declarations format shared with the server
+ * (docs/sync.md "State machines"), judged in this order:
  *
- * - a move sets the state field from `s` to `t`; `t == s` is a no-op;
- * - it needs a transition `from s to t` naming the actor's role;
- * - a claim of a held record is refused when another user holds it; a role
- *   in `holder_roles` acts on a held record only while it holds it;
- * - final states are never left;
- * - every field in `requires` must be non-empty after the move.
+ * 1. a role may ask only for states it can ever put a record in (the `to`
+ *    of its transitions, and `initial` if it may create): else `forbidden`;
+ * 2. a claim of a held record: `already_claimed` if another user holds it,
+ *    a no-op for the holder;
+ * 3. a role in `holder_roles` acting on a record it does not hold:
+ *    `already_claimed` in a held state, `stale_transition` in any other;
+ * 4. `t == s` is a no-op;
+ * 5. a transition `s -> t` naming the role applies (finals have none);
+ * 6. anything else is `stale_transition`.
+ *
+ * Every field in a transition's `requires` must be non-empty after the move.
  *
  * Everything here except loadDeclarations() is pure.
  */
@@ -67,21 +73,21 @@ export function mayUpdateField(declarations, type, role, field) {
 export function judgeMove(declarations, type, record, user, to) {
   const machine = machineOf(declarations, type);
   if (!machine || !mayUpdateField(declarations, type, user.role, machine.field)) return { outcome: 'forbidden' };
+  const mine = machine.transitions.filter((edge) => edge.roles.includes(user.role));
+  const reachable = new Set(mine.map((edge) => edge.to));
+  if (mayCreate(declarations, type, user.role)) machine.initial?.forEach((state) => reachable.add(state));
+  if (!reachable.has(to)) return { outcome: 'forbidden' };
   const state = record.fields[machine.field];
-  const holder = machine.holder ? record.fields[machine.holder] : null;
   const held = machine.held?.includes(state) ?? false;
-  const heldByOther = held && !sameUser(holder, user.id);
-  const towards = machine.transitions.filter((edge) => edge.to === to);
-  if (towards.some((edge) => edge.claim) && held) {
-    return heldByOther ? { outcome: 'already_claimed' } : { outcome: 'noop' };
+  const holds = machine.holder ? sameUser(record.fields[machine.holder], user.id) : false;
+  if (held && mine.some((edge) => edge.claim && edge.to === to)) return { outcome: holds ? 'noop' : 'already_claimed' };
+  if (machine.holder_roles?.includes(user.role) && !holds) {
+    if (held) return { outcome: 'already_claimed' };
+    if (!mine.some((edge) => edge.claim && edge.to === to)) return { outcome: 'stale_transition' };
   }
-  if (machine.holder_roles?.includes(user.role) && heldByOther) return { outcome: 'already_claimed' };
   if (to === state) return { outcome: 'noop' };
-  const mine = towards.filter((edge) => edge.roles.includes(user.role));
-  if (mine.length === 0) return { outcome: 'forbidden' };
-  const transition = mine.find((edge) => edge.from === state);
-  if (!transition || machine.final?.includes(state)) return { outcome: 'stale_transition' };
-  return { outcome: 'applied', transition };
+  const transition = mine.find((edge) => edge.from === state && edge.to === to);
+  return transition ? { outcome: 'applied', transition } : { outcome: 'stale_transition' };
 }
 
 /**

@@ -1,17 +1,14 @@
 /** Show one task and the actions the user can take on it. */
 import { actionLabel, formatTime, t } from '../i18n.js';
-import { machineOf } from '../declarations.js';
+import { fieldSchema, machineOf } from '../declarations.js';
 import { syncBadge } from '../ui/badge.js';
 import { h } from '../ui/dom.js';
 import { field, screen } from '../ui/screen.js';
 import { holderLabel, kindLabel, priorityLabel, statusLabel, taskFieldLabel } from './format.js';
 import { availableActions, changeFor, InputError, TYPE } from './rules.js';
 
-/** How a field is typed in: multi-line or one line, with an optional hint. */
-const INPUT_CONTROLS = Object.freeze({
-  notes: { multiline: true },
-  proof: { multiline: false, hint: 'task.input.proof_hint' },
-});
+/** Inputs that come with a hint (a screen choice). */
+const HINTS = Object.freeze({ proof: 'task.input.proof_hint' });
 /** Actions that undo a user's work for others: asked twice, and undoable while queued. */
 const CONFIRMED = new Set(['cancel']);
 /** Actions drawn as a warning button (a screen choice). */
@@ -35,14 +32,14 @@ function facts(task, deps, names) {
     ...rows.flatMap(([name, value]) => [h('dt', {}, taskFieldLabel(name)), h('dd', {}, value)]));
 }
 
-function inputControl(formId, action, { field: name, required }) {
+function inputControl(declarations, formId, action, { field: name, required }) {
   const id = `${formId}-${name}`;
-  const spec = INPUT_CONTROLS[name] ?? { multiline: false };
-  const control = h(spec.multiline ? 'textarea' : 'input', {
-    id, name, rows: spec.multiline ? 3 : null, autocomplete: 'off', required,
+  const multiline = Boolean(fieldSchema(declarations, TYPE, name)?.['x-multiline']);
+  const control = h(multiline ? 'textarea' : 'input', {
+    id, name, rows: multiline ? 3 : null, autocomplete: 'off', required,
   });
   const label = t(`task.input.${action}.${name}`);
-  return field(id, required ? label : t('common.optional', { label }), control, spec.hint ? t(spec.hint) : null);
+  return field(id, required ? label : t('common.optional', { label }), control, HINTS[name] ? t(HINTS[name]) : null);
 }
 
 /** People the task may be handed to: those whose role may hold it, but not its holder. */
@@ -98,7 +95,7 @@ function actionForm(deps, task, action, people) {
     await deps.queue([change], t(`task.done_message.${action.action}`), { undoable: CONFIRMED.has(action.action) });
   };
   return h('form', { class: `action action-${action.action}`, id: formId, onsubmit: run, novalidate: true },
-    ...action.inputs.map((input) => inputControl(formId, action.action, input)),
+    ...action.inputs.map((input) => inputControl(deps.declarations, formId, action.action, input)),
     action.action === 'assign' || action.action === 'reassign' ? assigneeControl(formId, deps, task, people) : null,
     h('p', { class: 'error', role: 'alert', id: `${formId}-error` }),
     asking
