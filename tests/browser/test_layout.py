@@ -9,6 +9,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import (
     act,
+    expect_pending,
     expect_synced,
     go,
     open_task,
@@ -96,10 +97,10 @@ def test_toasts_cover_nothing_and_are_polite(device: Any) -> None:
     # Offline, nothing redraws the form while it is measured; the note's toast shows.
     page.context.set_offline(True)
     act(page, "Add note", "Ring twice", label="Note")
+    expect_pending(page, 1)
     toast = page.locator("#toasts .toast")
     expect(toast).to_be_visible()
     reason = page.get_by_label("Why did it fail?")
-    reason.scroll_into_view_if_needed()
     for _ in range(3):  # at the top, mid-way and at the bottom of the page
         toast_box, reason_box = toast.bounding_box(), reason.bounding_box()
         assert toast_box and reason_box

@@ -47,7 +47,9 @@ function filters(deps, names, buildingsOf) {
     await deps.redraw();
   };
   const compounds = sortedChoices(names.compounds);
-  const buildings = sortedChoices(names.buildings, (id) => !chosen.compound || buildingsOf.get(id) === chosen.compound);
+  // Buildings are offered within one compound: "3号楼" of every compound would read the same.
+  const compound = compounds.length === 1 ? compounds[0][0] : chosen.compound;
+  const buildings = compound ? sortedChoices(names.buildings, (id) => buildingsOf.get(id) === compound) : [];
   return h('div', { class: 'filters' },
     select('task-filter', t('tasks.filter'), Object.keys(FILTERS).map((name) => [name, t(`tasks.filter.${name}`)]),
       chosen.progress, choose('progress')),
