@@ -27,7 +27,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from flask import Flask
     from werkzeug.middleware.proxy_fix import ProxyFix
 
-    from server import api, auth, cli, compression, config, database, errors, sync_api, users, web
+    from server import (
+        api,
+        auth,
+        cli,
+        compression,
+        config,
+        database,
+        declarations,
+        errors,
+        sync_api,
+        users,
+        web,
+    )
     from server.extensions import db, migrate, socketio
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
@@ -63,6 +75,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     errors.init_app(app)
     compression.init_app(app)
     cli.init_app(app)
-    for module in (api, auth, users, sync_api, web):
+    for module in (api, auth, users, sync_api, declarations, web):
         app.register_blueprint(module.bp)
     return app
