@@ -13,15 +13,12 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS, db_path_of
 from tests.servers import ServedApp
-
-DECLARATIONS_FIXTURE = Path(__file__).parent.parent / "web" / "fixtures" / "declarations.json"
 
 # The app's language is remembered in localStorage; English keeps selectors readable.
 ENGLISH = "try { localStorage.setItem('weiguang.language', 'en'); } catch (e) {}"
@@ -79,25 +76,6 @@ def db_path(sqlite_url: str) -> str:
     return db_path_of(sqlite_url)
 
 
-def published_declarations(route: Any) -> None:
-    """Answer with the server's declarations, or the shared fixture while the server lacks them.
-
-    Provisional: the server side (``GET /api/v1/declarations``) is being built
-    alongside; once it is on main this route only passes the answer through.
-    """
-    from playwright.sync_api import Error
-
-    try:
-        response = route.fetch()
-    except Error:  # the server is down or the device offline: fail like the network would
-        route.abort("connectionrefused")
-        return
-    if response.status == 404:
-        route.fulfill(path=str(DECLARATIONS_FIXTURE), content_type="application/json")
-    else:
-        route.fulfill(response=response)
-
-
 @pytest.fixture
 def device(browser: Any, served: ServedApp) -> Iterator[Callable[..., Any]]:
     """Return a function that opens the app in a new browser context (a device)."""
@@ -108,7 +86,6 @@ def device(browser: Any, served: ServedApp) -> Iterator[Callable[..., Any]]:
         context = browser.new_context(base_url=served.url, **options)
         context.set_default_timeout(UI_TIMEOUT_MS)
         context.add_init_script(ENGLISH)
-        context.route("**/api/v1/declarations", published_declarations)
         contexts.append(context)
         context.on(
             "console", lambda message: logs.append(f"[{name}] {message.type}: {message.text}")
