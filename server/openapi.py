@@ -130,6 +130,13 @@ OPERATIONS: list[Operation] = [
     ),
     Operation("/", "get", "The app shell (the PWA).", public=True, media_type="text/html"),
     Operation(
+        "/sw.js",
+        "get",
+        "The service worker, with the shell's precache list and version filled in.",
+        public=True,
+        media_type="text/javascript",
+    ),
+    Operation(
         "/{path}",
         "get",
         "A file of the PWA, or the app shell for one of the app's own routes (404 for a "
