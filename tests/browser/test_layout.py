@@ -66,7 +66,7 @@ def test_the_wall_screen_lists_tasks_in_columns_and_a_phone_in_one(device: Any) 
     wall.get_by_label("Show").select_option("all")
     expect(wall.locator("li.task").nth(1)).to_be_visible()
     # Waits out a redraw in progress; fails if the cards never sit side by side.
-    wall.wait_for_function(f"({COLUMNS})() >= 2")
+    wall.wait_for_function(f"() => ({COLUMNS})() >= 2")
     assert columns(wall) >= 2
     wall.set_viewport_size(PHONE)
     assert columns(wall) == 1
