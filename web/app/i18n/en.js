@@ -264,6 +264,8 @@ export default {
   'field.conflict.kept_by': 'Kept value by',
   'field.conflict.lost_by': 'Other value by',
   'field.conflict.resolved': 'Resolved',
+  'field.conflict.kept_device': 'Kept value from device',
+  'field.conflict.lost_device': 'Other value from device',
   'field.supply_round.compound_ids': 'Compounds',
   'field.supply_round.title': 'Title',
   'field.supply_round.leader_id': 'Team leader',

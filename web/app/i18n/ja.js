@@ -243,6 +243,8 @@ export default {
   'field.conflict.kept_by': '残った値の変更者',
   'field.conflict.lost_by': 'もう一方の変更者',
   'field.conflict.resolved': '対応済み',
+  'field.conflict.kept_device': '残った値の端末',
+  'field.conflict.lost_device': 'もう一方の端末',
   'field.supply_round.compound_ids': '団地',
   'field.supply_round.title': 'タイトル',
   'field.supply_round.leader_id': '共同購入リーダー',

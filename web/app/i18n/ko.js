@@ -243,6 +243,8 @@ export default {
   'field.conflict.kept_by': '유지된 값을 바꾼 사람',
   'field.conflict.lost_by': '다른 값을 바꾼 사람',
   'field.conflict.resolved': '처리됨',
+  'field.conflict.kept_device': '유지된 값의 기기',
+  'field.conflict.lost_device': '다른 값의 기기',
   'field.supply_round.compound_ids': '단지',
   'field.supply_round.title': '제목',
   'field.supply_round.leader_id': '공동구매 리더',

@@ -243,6 +243,8 @@ export default {
   'field.conflict.kept_by': '保留值的修改人',
   'field.conflict.lost_by': '另一值的修改人',
   'field.conflict.resolved': '已处理',
+  'field.conflict.kept_device': '保留值来自的设备',
+  'field.conflict.lost_device': '另一值来自的设备',
   'field.supply_round.compound_ids': '小区',
   'field.supply_round.title': '标题',
   'field.supply_round.leader_id': '团长',
