@@ -14,6 +14,7 @@ from tests.browser.helpers import (
     expect_synced,
     on_task,
     seeded_task_id,
+    server_record,
     sign_in,
     submit_sign_in,
 )
@@ -21,6 +22,11 @@ from tests.browser.helpers import (
 pytestmark = pytest.mark.browser
 
 WARNING = "This device’s data was cleared"
+
+
+NOTHING_UNSYNCED = """() => Object.values(
+  JSON.parse(localStorage.getItem('weiguang.device') || '{}'),
+).every(mark => mark.unsynced === 0)"""
 
 
 def wipe_store(page: Page) -> None:
@@ -32,16 +38,24 @@ def wipe_store(page: Page) -> None:
     page.goto("/")
 
 
-def a_synced_claim(device: Any) -> Page:
+def a_synced_claim(device: Any, db_path: str) -> Page:
     """Return a volunteer's phone that claimed a task and synced the claim."""
-    phone = on_task(device, "vol-a", seeded_task_id("A", 3), "phone")
+    task = seeded_task_id("A", 3)
+    phone = on_task(device, "vol-a", task, "phone")
     act(phone, "Claim this task")
     expect_synced(phone)
+    for _ in range(300):  # the server has the claim: the device marked it queued before
+        if server_record(db_path, task)["fields"].get("assignee_id"):
+            break
+        phone.wait_for_timeout(100)
+    phone.wait_for_function(NOTHING_UNSYNCED)  # and then marked nothing left
     return phone
 
 
-def test_a_new_device_of_a_user_who_synced_elsewhere_is_not_warned(device: Any) -> None:
-    a_synced_claim(device)
+def test_a_new_device_of_a_user_who_synced_elsewhere_is_not_warned(
+    device: Any, db_path: str
+) -> None:
+    a_synced_claim(device, db_path)
     new_phone = device("new phone")
     sign_in(new_phone, "vol-a")
     expect(new_phone.get_by_text(WARNING)).to_have_count(0)
@@ -64,8 +78,10 @@ def test_a_wiped_device_that_held_unsynced_changes_says_how_many_were_lost(devic
     ).to_be_visible()
 
 
-def test_a_wiped_device_that_had_synced_everything_is_not_warned(device: Any) -> None:
-    phone = a_synced_claim(device)
+def test_a_wiped_device_that_had_synced_everything_is_not_warned(
+    device: Any, db_path: str
+) -> None:
+    phone = a_synced_claim(device, db_path)
     wipe_store(phone)
     sign_in(phone, "vol-a")
     expect(phone.get_by_text(WARNING)).to_have_count(0)

@@ -108,8 +108,10 @@ export async function createApp({ db, statusBar, toastRegion }) {
   async function refreshDirectory() {
     try {
       const { users } = await api.directory();
-      await setMeta(db, 'directory', users);
       directoryAt = Date.now();
+      const same = JSON.stringify(users) === JSON.stringify(await getMeta(db, 'directory', null));
+      if (same) return; // nothing to redraw: a redraw would drop what the user sees mid-action
+      await setMeta(db, 'directory', users);
       await refresh('people');
     } catch {
       // Offline: the kept directory names people until the next sync.

@@ -109,7 +109,7 @@ export function actionLabel(type, action) {
 
 /** Join items as a list in the current language ("a, b and c"). */
 export function formatList(items) {
-  return new Intl.ListFormat(current, { style: 'long', type: 'conjunction' }).format(items.map(String));
+  return new Intl.ListFormat(current, { type: 'conjunction' }).format(items.map(String));
 }
 
 /** Compare names the way people sort them: "2号楼" before "10号楼". */
