@@ -337,4 +337,5 @@ export default {
   'field.restock.qty': 'Quantity',
   'field.restock.notes': 'Notes',
   'field.package.contents': 'Contents',
+  'field.supply_round.household_limit': 'Orders per household',
 };

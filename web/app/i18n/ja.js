@@ -316,4 +316,5 @@ export default {
   'field.restock.qty': '数量',
   'field.restock.notes': 'メモ',
   'field.package.contents': '内容',
+  'field.supply_round.household_limit': '1 世帯あたりの上限',
 };

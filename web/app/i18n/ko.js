@@ -316,4 +316,5 @@ export default {
   'field.restock.qty': '수량',
   'field.restock.notes': '메모',
   'field.package.contents': '구성',
+  'field.supply_round.household_limit': '가구당 한도',
 };

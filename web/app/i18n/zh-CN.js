@@ -316,4 +316,5 @@ export default {
   'field.restock.qty': '数量',
   'field.restock.notes': '备注',
   'field.package.contents': '内容',
+  'field.supply_round.household_limit': '每户限购',
 };
