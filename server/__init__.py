@@ -26,7 +26,22 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure a Weiguang server app."""
     from flask import Flask
 
-    from server import api, auth, cli, compression, config, database, errors, sync_api, users, web
+    from server import (
+        api,
+        auth,
+        cli,
+        compression,
+        config,
+        database,
+        errors,
+        health,
+        logs,
+        metrics,
+        request_context,
+        sync_api,
+        users,
+        web,
+    )
     from server.extensions import db, migrate, socketio
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
@@ -54,8 +69,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         database.configure_engine(db.engine)
 
+    request_context.init_app(app)  # first: every request is timed and gets its id
     errors.init_app(app)
     compression.init_app(app)
+    health.init_app(app)
+    metrics.init_app(app)
+    logs.init_app(app)
     cli.init_app(app)
     for module in (api, auth, users, sync_api, web):
         app.register_blueprint(module.bp)

@@ -30,6 +30,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_WINDOW_SECONDS": 900,
     "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
     "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
+    # The Bearer token that opens /metrics to others than the loopback address.
+    "METRICS_TOKEN": None,
     # Argon2id cost; tests lower it so that logging in many times stays quick.
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_KIB": 65536,

@@ -7,13 +7,14 @@ Announcing changes after a commit lives here too (``announce``).
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, join_room
 from sqlalchemy import delete, select
 
-from server import accounts, scopes
+from server import accounts, metrics, scopes
 from server.clock import utcnow
 from server.extensions import db, socketio
 from server.models import SocketSession
@@ -41,6 +42,7 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
             SocketSession(sid=request.sid, device_token_id=device.id, opened_at=utcnow())
         )
         db.session.commit()
+        metrics.current().sockets.inc()
     finally:
         db.session.remove()
 
@@ -48,6 +50,7 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
 @socketio.on("disconnect")
 def on_disconnect(reason: Any = None) -> None:
     """Forget a closed socket."""
+    metrics.current().sockets.dec()
     try:
         db.session.execute(delete(SocketSession).where(SocketSession.sid == request.sid))
         db.session.commit()
@@ -74,10 +77,12 @@ def announce(outcome: PushOutcome, prev: int) -> None:
     Call after the commit. Each room (a role in a compound or building) gets
     the written records as that role sees them there, a tombstone where a
     record left; more than :data:`POKE_AFTER` records become a poke (an empty
-    list) after which clients pull.
+    list) after which clients pull. Each emit's lag is measured from this
+    call, which comes right after the commit.
     """
     if outcome.cursor is None:
         return
+    committed_at = time.perf_counter()
     by_place: dict[tuple[str, str], list[Record]] = {}
     for record in outcome.written:
         for place in places_of(record.scope, outcome.moved.get(record.id)):
@@ -100,6 +105,7 @@ def announce(outcome: PushOutcome, prev: int) -> None:
                     },
                     to=scopes.room(role, kind, ref_id),
                 )
+                metrics.observe_live_event(time.perf_counter() - committed_at)
 
 
 def places_of(scope: Scope, moved_from: Scope | None) -> set[tuple[str, str]]:
