@@ -24,12 +24,20 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_BYTES": 10 * MIB,
     # "eventlet" in production (weiguang serve), "threading" for tests.
     "ASYNC_MODE": "threading",
+    # Reverse proxies in front of the server whose X-Forwarded-For, -Proto and
+    # -Host are trusted (werkzeug's ProxyFix); 0 trusts none.
+    "PROXY_HOPS": 0,
     # A device token unused for this long stops working (a week offline is fine).
     "TOKEN_IDLE_DAYS": 60,
-    # Login throttling: failures allowed within the window, per account and per address.
+    # Login throttling (server/login_throttle.py): failed sign-ins count this long;
+    # a username is locked at one address after so many failures there, and
+    # attempts are held (not refused) past so many per account or per address.
     "LOGIN_WINDOW_SECONDS": 900,
-    "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
-    "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
+    "LOGIN_MAX_FAILURES_PER_PAIR": 5,
+    "LOGIN_SLOW_AFTER_ACCOUNT_FAILURES": 5,
+    "LOGIN_SLOW_AFTER_ADDRESS_FAILURES": 30,
+    "LOGIN_FIRST_DELAY_SECONDS": 0.25,
+    "LOGIN_MAX_DELAY_SECONDS": 8,
     # The Bearer token that opens /metrics to others than the loopback address.
     "METRICS_TOKEN": None,
     # Argon2id cost; tests lower it so that logging in many times stays quick.
