@@ -60,6 +60,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    # Flask-SocketIO keeps the message queue it made for an earlier app in
+    # its options: drop it, so that this app gets the queue it is configured with.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode=settings["ASYNC_MODE"],

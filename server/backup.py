@@ -73,9 +73,11 @@ def copy_sqlite(source_path: str, target_path: str) -> None:
     One step is one read transaction: the copy is one snapshot of the
     source, whatever its writers do meanwhile (WAL lets them go on).
     """
-    with closing(sqlite3.connect(source_path)) as source:
-        with closing(sqlite3.connect(target_path)) as target:
-            source.backup(target, pages=-1)
+    with (
+        closing(sqlite3.connect(source_path)) as source,
+        closing(sqlite3.connect(target_path)) as target,
+    ):
+        source.backup(target, pages=-1)
 
 
 def back_up(url: URL, path: str) -> None:
