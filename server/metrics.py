@@ -1,23 +1,12 @@
 """Prometheus metrics at ``GET /metrics`` (contract, "Operations").
 
-What is counted, all per server process:
-
-=========================================  ==========================================
-``weiguang_pushes_total``                  push requests applied
-``weiguang_changesets_total{result}``      changesets: ``applied``, or the code at
-                                           fault of a rejected one (``forbidden``, ...)
-``weiguang_changes_total{result}``         changes: ``applied``, ``merged``, or the
-                                           rejection code (``aborted`` included)
-``weiguang_conflicts_total``               conflict records made (a value that lost)
-``weiguang_pull_pages_total``              pull pages answered
-``weiguang_pull_records_total``            records in them
-``weiguang_live_events_total``             ``changes`` events emitted (one per room)
-``weiguang_live_event_lag_seconds``        from the push's commit to each emit
-``weiguang_sockets_connected``             Socket.IO connections open now
-``weiguang_http_request_duration_seconds`` per ``endpoint`` (the URL rule, never the
-                                           raw path), ``method`` and ``status``
-=========================================  ==========================================
-
+What is counted, all per server process (``docs/deploy.md`` has the table):
+pushes; changesets and changes by ``result`` (``applied``, ``merged``, or
+the rejection code: for a rejected changeset the code of the change at
+fault); conflict records made; pull pages and their records; live events
+and their lag from the push's commit to each emit; connected sockets; and
+request durations by ``endpoint`` (the URL rule, never the raw path),
+``method`` and ``status`` —
 plus the client library's process, platform and garbage-collector metrics
 (memory, CPU, open files). Each process keeps its own registry and answers
 for itself only: with several processes, scrape each one on its own port
