@@ -142,8 +142,7 @@ def record_type_schema(rtype: RecordType) -> dict[str, Any]:
         "required": sorted(rtype.required),
         "x-immutable": sorted(rtype.immutable),
         "x-append-only": rtype.append_only,
-        "x-private": {name: sorted(roles) for name, roles in rtype.private.items()},
-        "x-seen-by": None if rtype.seen_by is None else sorted(rtype.seen_by),
+        "x-visibility": rtype.visibility.to_json(),
         "x-permissions": {
             "create": sorted(permissions.create),
             "update": sorted(permissions.update),
