@@ -24,6 +24,7 @@ from flask.testing import FlaskClient
 
 from server import create_app, database
 from tests.helpers import DEMO_PASSWORD, sign_in
+from tests.servers import TEST_SECRET_KEY
 
 PG_ADMIN_URL = os.environ.get("WEIGUANG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("WEIGUANG_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -53,7 +54,7 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
     """Create a test app on ``database_url``."""
     settings = {
         "DATABASE_URL": database_url,
-        "SECRET_KEY": "test",
+        "SECRET_KEY": TEST_SECRET_KEY,
         "ASYNC_MODE": "threading",
         **FAST_ARGON2,
         **overrides,
@@ -168,3 +169,12 @@ def runner(app: Flask) -> Any:
 def token_for(client: FlaskClient) -> Callable[[str], str]:
     """Return a function that signs a demo user in and returns their token."""
     return lambda username: sign_in(client, username)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the reliability ledger where ``WEIGUANG_RELIABILITY_REPORT`` asks."""
+    from tests import reliability
+
+    path = os.environ.get(reliability.REPORT_ENV)
+    if path and reliability.LEDGER:
+        reliability.write_report(path)
