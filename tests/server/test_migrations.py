@@ -272,7 +272,8 @@ def test_data_of_the_first_revision_survives_every_migration_both_ways(kind, tmp
         migrate(oldest, *((flask_migrate.upgrade, revision) for revision in later))
         assert rows_of(url, shape) == at_first, "an upgrade lost or changed data"
         assert_survived(oldest, filled, rows_of(source.config["SQLALCHEMY_DATABASE_URI"]))
-        migrate(oldest, *((flask_migrate.downgrade, revision) for revision in reversed([first, *later][:-1])))
+        down_to_first = reversed([first, *later][:-1])
+        migrate(oldest, *((flask_migrate.downgrade, revision) for revision in down_to_first))
         assert rows_of(url, shape) == at_first, "a downgrade lost or changed data"
         migrate(oldest, *((flask_migrate.upgrade, revision) for revision in later))
         assert rows_of(url, shape) == at_first
