@@ -20,7 +20,15 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema
 
 from server.declarations import SCHEMA_CURRENT, SCHEMA_OLDEST, type_document
-from server.schemas.accounts import HEALTH, LOGIN, LOGIN_ALERTS, LOGIN_REPLY, NEW_USER, USER
+from server.schemas.accounts import (
+    DIRECTORY,
+    HEALTH,
+    LOGIN,
+    LOGIN_ALERTS,
+    LOGIN_REPLY,
+    NEW_USER,
+    USER,
+)
 from server.schemas.sync import PULL_ARGS, PULL_REPLY, PUSH, PUSH_REPLY
 from sync.catalog import REGISTRY
 from sync.registry import RecordType
@@ -56,7 +64,21 @@ SCHEMA_PARAMETER = {
 
 OPERATIONS: list[Operation] = [
     Operation(
-        "/api/v1/health", "get", "Tell whether the server can serve.", None, HEALTH, public=True
+        "/api/v1/health",
+        "get",
+        "Tell whether the server and its database and message queue answer (503 "
+        "'degraded' when one does not).",
+        None,
+        HEALTH,
+        public=True,
+    ),
+    Operation(
+        "/metrics",
+        "get",
+        "This process's Prometheus metrics (text format): from the loopback address, "
+        "else with the operator's WEIGUANG_METRICS_TOKEN as the bearer token (docs/deploy.md).",
+        public=True,
+        media_type="text/plain",
     ),
     Operation("/api/v1/openapi.json", "get", "This API description.", public=True),
     Operation(
@@ -102,6 +124,13 @@ OPERATIONS: list[Operation] = [
     ),
     Operation("/api/v1/users/me", "get", "The signed-in user.", None, USER),
     Operation(
+        "/api/v1/users/directory",
+        "get",
+        "Display names of the users who share a compound with the caller.",
+        None,
+        DIRECTORY,
+    ),
+    Operation(
         "/api/v1/users",
         "post",
         "Create a user with a scope within your own (coordinators).",
@@ -140,6 +169,13 @@ OPERATIONS: list[Operation] = [
         ),
     ),
     Operation("/", "get", "The app shell (the PWA).", public=True, media_type="text/html"),
+    Operation(
+        "/sw.js",
+        "get",
+        "The service worker, with the shell's precache list and version filled in.",
+        public=True,
+        media_type="text/javascript",
+    ),
     Operation(
         "/{path}",
         "get",
