@@ -7,7 +7,9 @@ touches the database first creates or upgrades the schema.
 
 from __future__ import annotations
 
+import errno
 import gc
+import socket
 
 import click
 from flask import Flask, current_app
@@ -39,11 +41,44 @@ def run(app: Flask, host: str, port: int) -> None:
     # the collector's way, so that full collections during a large push stay cheap.
     gc.freeze()
     mode = socketio.server.eio.async_mode
+    listener = take_port(mode, host, port)
     click.echo(f"Weiguang is serving on http://{host}:{port}/ ({mode}; Ctrl+C to stop)")
     if mode == "eventlet":
-        green.serve(app, host, port)
+        green.serve(app, listener)
     else:
         socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
+
+
+def take_port(mode: str, host: str, port: int) -> object | None:
+    """Bind the listening socket before announcing it (eventlet), or check the port is free.
+
+    Werkzeug (``threading``, for debugging) binds by itself; the check lets
+    both modes fail the same way.
+
+    :raises PortUnavailable: if the address is taken or cannot be bound.
+    """
+    try:
+        if mode == "eventlet":
+            return green.listen(host, port)
+        with socket.create_server((host, port)):
+            return None
+    except OSError as error:
+        raise PortUnavailable(host, port, error) from None
+
+
+class PortUnavailable(click.ClickException):
+    """The server cannot listen where asked: say where, and how to choose another port."""
+
+    def __init__(self, host: str, port: int, error: OSError) -> None:
+        other = port + 1 if port < 65535 else 5000
+        if error.errno == errno.EADDRINUSE:
+            reason = f"port {port} on {host} is already in use (by another server or program)"
+        else:
+            reason = f"cannot listen on {host}:{port} ({error.strerror})"
+        super().__init__(
+            f"Weiguang cannot start: {reason}. Stop whatever holds it, or choose another "
+            f"port: weiguang serve --port {other}"
+        )
 
 
 @click.command("seed-demo")

@@ -25,7 +25,22 @@ def patch() -> None:
     eventlet.monkey_patch()
 
 
-def serve(app: object, host: str, port: int) -> None:
+def listen(host: str, port: int) -> object:
+    """Bind and return the listening socket, alone on its port.
+
+    eventlet's ``listen`` sets ``SO_REUSEPORT`` unless told not to, and with
+    it a second server on the same port starts without a word while the
+    kernel splits the connections between the two. Without it the bind
+    fails with ``EADDRINUSE`` as it should.
+
+    :raises OSError: if the address cannot be bound.
+    """
+    import eventlet
+
+    return eventlet.listen((host, port), reuse_port=False)
+
+
+def serve(app: object, listener: object) -> None:
     """Serve ``app`` with eventlet's WSGI server, as Flask-SocketIO would, but with TCP_NODELAY.
 
     Without it, a response whose last segment is small waits for the
@@ -35,9 +50,7 @@ def serve(app: object, host: str, port: int) -> None:
     """
     import socket
 
-    import eventlet
     import eventlet.wsgi
 
-    listener = eventlet.listen((host, port))
-    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # type: ignore[attr-defined]
     eventlet.wsgi.server(listener, app, log_output=False)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import IO
 
 WEIGUANG = shutil.which("weiguang", path=os.path.dirname(sys.executable)) or "weiguang"
-START_TIMEOUT_S = 30
+START_TIMEOUT_S = 90
 
 
 def free_port() -> int:
