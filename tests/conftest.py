@@ -4,7 +4,9 @@ Seeding the demo neighbourhood takes a second or two, so it happens once per
 session into a template (an SQLite file, a PostgreSQL template database) that
 each test copies.
 
-PostgreSQL and Redis tests run whenever the servers answer; with
+PostgreSQL and Redis tests run whenever the servers answer where
+``WEIGUANG_TEST_PG`` and ``WEIGUANG_TEST_REDIS`` point (by default on
+127.0.0.1); with
 ``WEIGUANG_REQUIRE_SERVICES=1`` (set by ``.ci/run``) a missing server fails
 the test instead of skipping it.
 """
@@ -17,6 +19,7 @@ import socket
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -47,6 +50,22 @@ def require_service(name: str, host: str, port: int) -> None:
     if os.environ.get("WEIGUANG_REQUIRE_SERVICES") == "1":
         pytest.fail(message + " (mandatory in CI)")
     pytest.skip(message)
+
+
+def address_of(url: str, default_port: int) -> tuple[str, int]:
+    """Return the host and port a service URL names (127.0.0.1 and ``default_port`` if unsaid)."""
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or default_port
+
+
+def require_postgres() -> None:
+    """Skip (or, in CI, fail) unless PostgreSQL answers where ``WEIGUANG_TEST_PG`` points."""
+    require_service("PostgreSQL", *address_of(PG_ADMIN_URL, 5432))
+
+
+def require_redis() -> None:
+    """Skip (or, in CI, fail) unless Redis answers where ``WEIGUANG_TEST_REDIS`` points."""
+    require_service("Redis", *address_of(REDIS_URL, 6379))
 
 
 def make_app(database_url: str, **overrides: Any) -> Flask:
@@ -110,7 +129,7 @@ def pg_url_for(name: str) -> str:
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
     """Return the name of a PostgreSQL template database with the demo seeded."""
-    require_service("PostgreSQL", "127.0.0.1", 5432)
+    require_postgres()
     name = f"wg_template_{uuid.uuid4().hex[:8]}"
     pg_execute(f"CREATE DATABASE {name}")
     build_schema(make_app(pg_url_for(name)), seeded=True)
@@ -130,7 +149,7 @@ def pg_url(pg_template: str) -> Iterator[str]:
 @pytest.fixture
 def redis_url() -> str:
     """Return the Redis URL, if Redis answers."""
-    require_service("Redis", "127.0.0.1", 6379)
+    require_redis()
     return REDIS_URL
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import inspect, select
 from server import database
 from server.extensions import db
 from server.models import SyncState
-from tests.conftest import make_app, pg_execute, pg_url_for, require_service
+from tests.conftest import make_app, pg_execute, pg_url_for, require_postgres
 
 EXPECTED_TABLES = {
     "audit_entry",
@@ -49,7 +49,7 @@ def test_migrations_build_sqlite_from_empty(tmp_path):
 
 @pytest.mark.postgres
 def test_migrations_build_postgresql_from_empty():
-    require_service("PostgreSQL", "127.0.0.1", 5432)
+    require_postgres()
     name = f"wg_empty_{uuid.uuid4().hex[:8]}"
     pg_execute(f"CREATE DATABASE {name}")
     try:

@@ -77,9 +77,9 @@ def sql_app(request, tmp_path_factory):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('convergence')}/c.db"
     else:
-        from tests.conftest import pg_execute, pg_url_for, require_service
+        from tests.conftest import pg_execute, pg_url_for, require_postgres
 
-        require_service("PostgreSQL", "127.0.0.1", 5432)
+        require_postgres()
 
         name = "wg_convergence"
         pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
