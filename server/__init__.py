@@ -26,7 +26,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure a Weiguang server app."""
     from flask import Flask
 
-    from server import api, auth, cli, compression, config, database, errors, sync_api, users, web
+    from server import (
+        api,
+        auth,
+        cli,
+        compression,
+        config,
+        database,
+        errors,
+        socket_limits,
+        sync_api,
+        users,
+        web,
+    )
     from server.extensions import db, migrate, socketio
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
@@ -49,8 +61,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         async_mode=settings["ASYNC_MODE"],
         message_queue=settings["MESSAGE_QUEUE"],
         cors_allowed_origins=[],
-        max_http_buffer_size=settings["MAX_BODY_BYTES"],
+        max_http_buffer_size=settings["SOCKET_MESSAGE_BYTES"],
     )
+    socket_limits.install(socketio.server, settings)
     with app.app_context():
         database.configure_engine(db.engine)
 

@@ -15,7 +15,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from server import create_app, database, green, models, seed
+from server import create_app, database, green, models, seed, socket_sessions
 from server.extensions import db, socketio
 
 
@@ -34,7 +34,11 @@ def serve(host: str, port: int) -> None:
 
 
 def run(app: Flask, host: str, port: int) -> None:
-    """Upgrade the schema, then serve ``app`` until stopped: all of ``weiguang serve``."""
+    """Upgrade the schema, then serve ``app`` until stopped: all of ``weiguang serve``.
+
+    Besides the server, a background task keeps this process's socket rows
+    alive and sweeps those of dead processes (:mod:`server.socket_sessions`).
+    """
     with app.app_context():
         database.upgrade_schema()
     # Everything loaded so far lives as long as the process: keep it out of
@@ -42,6 +46,7 @@ def run(app: Flask, host: str, port: int) -> None:
     gc.freeze()
     mode = socketio.server.eio.async_mode
     listener = take_port(mode, host, port)
+    socketio.start_background_task(socket_sessions.keep_alive, app)
     click.echo(f"Weiguang is serving on http://{host}:{port}/ ({mode}; Ctrl+C to stop)")
     if mode == "eventlet":
         green.serve(app, listener)

@@ -24,6 +24,16 @@ DEFAULTS: dict[str, Any] = {
     "MAX_BODY_BYTES": 10 * MIB,
     # "eventlet" in production (weiguang serve), "threading" for tests.
     "ASYNC_MODE": "threading",
+    # Socket.IO (server/socket_limits.py): the largest message a client may
+    # send (it sends only its token), the unsent bytes a socket may hold before
+    # it is dropped (it then catches up by pull), and how long a connection may
+    # stay without signing in.
+    "SOCKET_MESSAGE_BYTES": 64 * 1024,
+    "SOCKET_QUEUE_BYTES": 4 * MIB,
+    "SOCKET_CONNECT_SECONDS": 30,
+    # How often a serving process marks its open sockets alive in the database;
+    # rows nobody marked for four beats are swept (server/socket_sessions.py).
+    "SOCKET_HEARTBEAT_SECONDS": 30,
     # A device token unused for this long stops working (a week offline is fine).
     "TOKEN_IDLE_DAYS": 60,
     # Login throttling: failures allowed within the window, per account and per address.

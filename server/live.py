@@ -11,12 +11,9 @@ from typing import Any
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, join_room
-from sqlalchemy import delete, select
 
-from server import accounts, scopes
-from server.clock import utcnow
+from server import accounts, scopes, socket_sessions
 from server.extensions import db, socketio
-from server.models import SocketSession
 from server.models.accounts import ROLES
 from sync.actors import Actor, UserScope
 from sync.protocol import PushOutcome
@@ -37,9 +34,7 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
             raise ConnectionRefusedError("unauthenticated")
         for room in scopes.rooms_of(device.user):
             join_room(room)
-        db.session.add(
-            SocketSession(sid=request.sid, device_token_id=device.id, opened_at=utcnow())
-        )
+        socket_sessions.opened(request.sid, device.id)
         db.session.commit()
     finally:
         db.session.remove()
@@ -49,7 +44,7 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
 def on_disconnect(reason: Any = None) -> None:
     """Forget a closed socket."""
     try:
-        db.session.execute(delete(SocketSession).where(SocketSession.sid == request.sid))
+        socket_sessions.closed(request.sid)
         db.session.commit()
     finally:
         db.session.remove()
@@ -57,14 +52,9 @@ def on_disconnect(reason: Any = None) -> None:
 
 def disconnect_device(device_id: int) -> None:
     """Disconnect every socket opened with one device token, in any server process."""
-    sids = list(
-        db.session.scalars(
-            select(SocketSession.sid).where(SocketSession.device_token_id == device_id)
-        )
-    )
-    for sid in sids:
+    for sid in socket_sessions.sids_of(device_id):
         socketio.server.disconnect(sid, namespace="/")
-    db.session.execute(delete(SocketSession).where(SocketSession.device_token_id == device_id))
+    socket_sessions.forget_device(device_id)
     db.session.commit()
 
 
