@@ -25,6 +25,7 @@ MIGRATIONS_DIR = os.path.join(os.path.dirname(__file__), "migrations")
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Create and configure a Weiguang server app."""
     from flask import Flask
+    from werkzeug.middleware.proxy_fix import ProxyFix
 
     from server import (
         api,
@@ -64,6 +65,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         max_http_buffer_size=settings["SOCKET_MESSAGE_BYTES"],
     )
     socket_limits.install(socketio.server, settings)
+    if settings["PROXY_HOPS"]:
+        # Outermost, so the sign-in throttle and Socket.IO's origin check
+        # see the client's address, scheme and host, not the proxy's.
+        hops = int(settings["PROXY_HOPS"])
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)  # type: ignore[method-assign]
     with app.app_context():
         database.configure_engine(db.engine)
 

@@ -1,7 +1,8 @@
-"""Accounts: password hashing, device tokens, login throttling, the audit trail."""
+"""Accounts: password hashing, signing in, device tokens, the audit trail."""
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 from datetime import timedelta
@@ -10,13 +11,13 @@ from typing import Any
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import select
 
-from server import scopes
+from server import grants, login_throttle, scopes
 from server.clock import aware, utcnow
 from server.errors import ApiError
 from server.extensions import db
-from server.models import AuditEntry, ChangesetLog, DeviceToken, LoginFailure, User, UserScopeItem
+from server.models import AuditEntry, ChangesetLog, DeviceToken, User, UserScopeItem
 
 # A token's last-seen time is written at most this often, to spare the database.
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
@@ -27,9 +28,19 @@ _DUMMY_HASH_INPUT = "not a real password"
 def hasher() -> PasswordHasher:
     """Return the Argon2id hasher with the configured cost."""
     settings = current_app.config["WEIGUANG"]
-    return PasswordHasher(
-        time_cost=settings["ARGON2_TIME_COST"], memory_cost=settings["ARGON2_MEMORY_KIB"]
-    )
+    return hasher_of_cost(settings["ARGON2_TIME_COST"], settings["ARGON2_MEMORY_KIB"])
+
+
+@functools.cache
+def hasher_of_cost(time_cost: int, memory_kib: int) -> PasswordHasher:
+    """Return the Argon2id hasher of one cost (one per cost, for :func:`dummy_hash`)."""
+    return PasswordHasher(time_cost=time_cost, memory_cost=memory_kib)
+
+
+@functools.cache
+def dummy_hash(of: PasswordHasher) -> str:
+    """Return a hash of no one's password at ``of``'s cost, made once."""
+    return of.hash(_DUMMY_HASH_INPUT)
 
 
 def hash_password(password: str) -> str:
@@ -38,8 +49,13 @@ def hash_password(password: str) -> str:
 
 
 def password_matches(user: User | None, password: str) -> bool:
-    """Check ``password`` against ``user``'s hash (spending the same time if no user)."""
-    stored = user.password_hash if user else hash_password(_DUMMY_HASH_INPUT)
+    """Check ``password`` against ``user``'s hash.
+
+    With no user it is checked against :func:`dummy_hash` instead, one
+    Argon2 verification either way, so that an unknown username costs what
+    a wrong password costs and timing does not tell which names exist.
+    """
+    stored = user.password_hash if user else dummy_hash(hasher())
     try:
         return hasher().verify(stored, password) and user is not None
     except (VerificationError, InvalidHashError):
@@ -51,39 +67,24 @@ def token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def check_throttle(username: str, address: str) -> None:
-    """Raise 429 if this account or address failed to log in too often lately."""
-    settings = current_app.config["WEIGUANG"]
-    window = timedelta(seconds=settings["LOGIN_WINDOW_SECONDS"])
-    since = utcnow() - window
-    limits = (
-        (LoginFailure.username == username, settings["LOGIN_MAX_FAILURES_PER_ACCOUNT"]),
-        (LoginFailure.address == address, settings["LOGIN_MAX_FAILURES_PER_ADDRESS"]),
-    )
-    for condition, limit in limits:
-        count = db.session.scalar(select(func.count()).where(condition, LoginFailure.at > since))
-        if count >= limit:
-            raise ApiError(
-                429,
-                "too-many-logins",
-                "Too many failed sign-ins; wait a few minutes and try again.",
-                headers={"Retry-After": str(int(window.total_seconds()))},
-            )
-
-
 def log_in(username: str, password: str, device_name: str, address: str) -> tuple[str, User]:
-    """Check the credentials and issue a new device token, or raise 401/429."""
-    check_throttle(username, address)
+    """Check the credentials and issue a new device token.
+
+    Guessing is slowed down and audited by :mod:`server.login_throttle`.
+
+    :raises ApiError: 401 for wrong credentials, 429 while this username is
+        locked at this address.
+    """
+    attempt = login_throttle.Attempt(username, address)
+    login_throttle.hold(attempt)
     user = db.session.scalar(select(User).where(User.username == username))
     if not password_matches(user, password) or user is None or not user.active:
-        now = utcnow()
-        window = timedelta(seconds=current_app.config["WEIGUANG"]["LOGIN_WINDOW_SECONDS"])
-        # Failures older than the window no longer count: forget them as we go.
-        db.session.execute(delete(LoginFailure).where(LoginFailure.at < now - window))
-        db.session.add(LoginFailure(username=username, address=address, at=now))
+        for detail in login_throttle.record_failure(attempt):
+            about = user.id if user and "username" in detail else None
+            audit(about, None, login_throttle.ALERT, detail=detail)
         db.session.commit()
         raise ApiError(401, "bad-credentials", "Wrong username or password.")
-    db.session.execute(delete(LoginFailure).where(LoginFailure.username == username))
+    login_throttle.forget_pair(attempt)
     token = secrets.token_urlsafe(32)
     now = utcnow()
     device = DeviceToken(
@@ -164,14 +165,15 @@ def audit(
     )
 
 
-def create_user(
-    data: dict[str, Any],
-    neighbourhood_id: str,
-    *,
-    created_by: User | None = None,
-    device: DeviceToken | None = None,
-) -> User:
-    """Create a user with a scope in ``neighbourhood_id`` (409 if the name is taken)."""
+def create_user(data: dict[str, Any], created_by: User, device: DeviceToken | None = None) -> User:
+    """Create a user in ``created_by``'s neighbourhood, with a scope within theirs.
+
+    :raises ApiError: 403 if the scope is wider than ``created_by``'s (see
+        :mod:`server.grants`), 422 if it names ids that are not compounds or
+        buildings of the neighbourhood, 409 if the username is taken.
+    """
+    grants.check_scope(created_by, data["scope_kind"], data["scope_ids"])
+    neighbourhood_id = created_by.neighbourhood_id
     if db.session.scalar(select(User.id).where(User.username == data["username"])):
         raise ApiError(409, "username-taken", f"The username {data['username']!r} is taken.")
     unknown = set(data["scope_ids"]) - known_scope_ids(data["scope_kind"], neighbourhood_id)
@@ -195,7 +197,7 @@ def create_user(
     db.session.add(user)
     db.session.flush()
     audit(
-        created_by.id if created_by else None,
+        created_by.id,
         device.id if device else None,
         "create_user",
         detail={"user_id": user.id, "username": user.username, "role": user.role},

@@ -8,10 +8,10 @@ from typing import Any
 
 from flask import Blueprint, g, request
 
-from server import accounts, live
+from server import accounts, live, login_throttle
 from server.errors import ApiError
 from server.payloads import load_body
-from server.schemas.accounts import LOGIN, LOGIN_REPLY
+from server.schemas.accounts import LOGIN, LOGIN_ALERTS, LOGIN_REPLY
 
 bp = Blueprint("auth", __name__, url_prefix="/api/v1/auth")
 
@@ -57,6 +57,13 @@ def login() -> Any:
         data["username"], data["password"], data["device_name"], request.remote_addr or "-"
     )
     return LOGIN_REPLY.dump({"token": token, "user": user, "sync": accounts.sync_mark(user.id)})
+
+
+@bp.get("/alerts")
+@require_auth("coordinator")
+def alerts() -> Any:
+    """Return the recent sign-in alerts about accounts within the coordinator's scope."""
+    return LOGIN_ALERTS.dump({"alerts": login_throttle.alerts_for(g.user)})
 
 
 @bp.post("/logout")

@@ -34,12 +34,20 @@ DEFAULTS: dict[str, Any] = {
     # How often a serving process marks its open sockets alive in the database;
     # rows nobody marked for four beats are swept (server/socket_sessions.py).
     "SOCKET_HEARTBEAT_SECONDS": 30,
+    # Reverse proxies in front of the server whose X-Forwarded-For, -Proto and
+    # -Host are trusted (werkzeug's ProxyFix); 0 trusts none.
+    "PROXY_HOPS": 0,
     # A device token unused for this long stops working (a week offline is fine).
     "TOKEN_IDLE_DAYS": 60,
-    # Login throttling: failures allowed within the window, per account and per address.
+    # Login throttling (server/login_throttle.py): failed sign-ins count this long;
+    # a username is locked at one address after so many failures there, and
+    # attempts are held (not refused) past so many per account or per address.
     "LOGIN_WINDOW_SECONDS": 900,
-    "LOGIN_MAX_FAILURES_PER_ACCOUNT": 5,
-    "LOGIN_MAX_FAILURES_PER_ADDRESS": 30,
+    "LOGIN_MAX_FAILURES_PER_PAIR": 5,
+    "LOGIN_SLOW_AFTER_ACCOUNT_FAILURES": 5,
+    "LOGIN_SLOW_AFTER_ADDRESS_FAILURES": 30,
+    "LOGIN_FIRST_DELAY_SECONDS": 0.25,
+    "LOGIN_MAX_DELAY_SECONDS": 8,
     # Argon2id cost; tests lower it so that logging in many times stays quick.
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_KIB": 65536,

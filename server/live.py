@@ -68,6 +68,7 @@ def announce(outcome: PushOutcome, prev: int) -> None:
     """
     if outcome.cursor is None:
         return
+    now = utcnow()
     by_place: dict[tuple[str, str], list[Record]] = {}
     for record in outcome.written:
         for place in places_of(record.scope, outcome.moved.get(record.id)):
@@ -78,7 +79,7 @@ def announce(outcome: PushOutcome, prev: int) -> None:
             views = [
                 view.envelope()
                 for record in records
-                if (view := view_for(viewer, record, outcome.moved.get(record.id)))
+                if (view := view_for(viewer, record, outcome.moved.get(record.id), now=now))
             ]
             if views:
                 socketio.emit(

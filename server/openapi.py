@@ -14,7 +14,7 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema
 
-from server.schemas.accounts import HEALTH, LOGIN, LOGIN_REPLY, NEW_USER, USER
+from server.schemas.accounts import HEALTH, LOGIN, LOGIN_ALERTS, LOGIN_REPLY, NEW_USER, USER
 from server.schemas.sync import PULL_ARGS, PULL_REPLY, PUSH, PUSH_REPLY
 from sync.catalog import REGISTRY
 from sync.registry import RecordType
@@ -53,9 +53,21 @@ OPERATIONS: list[Operation] = [
         public=True,
     ),
     Operation("/api/v1/auth/logout", "post", "Revoke this device's token.", status=204),
+    Operation(
+        "/api/v1/auth/alerts",
+        "get",
+        "Recent sign-in alerts about accounts within your scope (coordinators).",
+        None,
+        LOGIN_ALERTS,
+    ),
     Operation("/api/v1/users/me", "get", "The signed-in user.", None, USER),
     Operation(
-        "/api/v1/users", "post", "Create a user (coordinators).", NEW_USER, USER, status=201
+        "/api/v1/users",
+        "post",
+        "Create a user with a scope within your own (coordinators).",
+        NEW_USER,
+        USER,
+        status=201,
     ),
     Operation(
         "/api/v1/sync/push",
@@ -130,8 +142,7 @@ def record_type_schema(rtype: RecordType) -> dict[str, Any]:
         "required": sorted(rtype.required),
         "x-immutable": sorted(rtype.immutable),
         "x-append-only": rtype.append_only,
-        "x-private": {name: sorted(roles) for name, roles in rtype.private.items()},
-        "x-seen-by": None if rtype.seen_by is None else sorted(rtype.seen_by),
+        "x-visibility": rtype.visibility.to_json(),
         "x-permissions": {
             "create": sorted(permissions.create),
             "update": sorted(permissions.update),

@@ -40,7 +40,7 @@ def push() -> Any:
 def pull() -> Any:
     """Return the caller's changes after ``cursor``, a page at a time."""
     args = PULL_ARGS.load(request.args)
-    page = changes_since(SqlStore.for_reading(), scopes.actor_for(g.user), **args)
+    page = changes_since(SqlStore.for_reading(), scopes.actor_for(g.user), now=utcnow(), **args)
     return page.to_wire()
 
 

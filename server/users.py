@@ -24,7 +24,7 @@ def me() -> Any:
 @bp.post("")
 @require_auth("coordinator")
 def create() -> Any:
-    """Create a user in the coordinator's neighbourhood (409 if the name is taken)."""
+    """Create a user with a scope within the coordinator's (403 if wider, 409 if taken)."""
     data = load_body(NEW_USER)
-    user = accounts.create_user(data, g.user.neighbourhood_id, created_by=g.user, device=g.device)
+    user = accounts.create_user(data, created_by=g.user, device=g.device)
     return USER.dump(user), 201

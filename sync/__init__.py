@@ -33,7 +33,7 @@ from sync.protocol import PushOutcome, apply_push
 from sync.pull import Page, changes_since, view_for
 from sync.records import FieldStamp, Record, Scope
 from sync.store import RecordedResult, Store
-from sync.visibility import visible_fields
+from sync.visibility import view
 from sync.wire import MalformedPush, push_from_wire
 
 __all__ = [
@@ -63,6 +63,6 @@ __all__ = [
     "apply_push",
     "changes_since",
     "push_from_wire",
+    "view",
     "view_for",
-    "visible_fields",
 ]

@@ -41,6 +41,16 @@ class UserScope:
             return True
         return scope.building_id is not None and scope.building_id in self.building_ids
 
+    def covers_all(self, scope: Scope) -> bool:
+        """Return whether every place of ``scope`` is in this scope.
+
+        What a write needs: a record of several compounds (a supply round)
+        may be made only by someone whose scope holds all of them.
+        """
+        if self.everything or scope.compound_ids <= self.compound_ids:
+            return True
+        return scope.building_id is not None and scope.building_id in self.building_ids
+
 
 @dataclass(frozen=True, slots=True)
 class Actor:

@@ -11,8 +11,10 @@ from __future__ import annotations
 from sync import fields as f
 from sync.actors import Role
 from sync.conflicts import CONFLICT
-from sync.registry import Parent, Permissions, RecordType, Registry
+from sync.notices import NOTICE
+from sync.registry import Parent, Permissions, RecordType, Registry, Visibility
 from sync.scoping import building_itself, compound_field, from_parent, own_compound
+from sync.supplies import PACKAGE, SUPPLY_ROUND
 from sync.tasks import TASK
 
 TIERS = ("sealed", "controlled", "precaution")
@@ -22,64 +24,71 @@ OUTCOMES = ("answered", "no_answer", "refused", "moved_out")
 COORDINATOR = frozenset({Role.COORDINATOR})
 FIELD_WORKERS = frozenset({Role.COORDINATOR, Role.VOLUNTEER})
 CARERS = frozenset({Role.COORDINATOR, Role.VOLUNTEER, Role.CLINICIAN})
+EVERYONE = Visibility(roles=frozenset(Role))
 
 #: A resident's and a visit's place, copied from the household by the server.
 HOUSEHOLD = Parent("household_id", "household", ("compound_id", "building_id"))
-PLACE_FIELDS = {"compound_id": f.nullable(f.uuid_string), "building_id": f.nullable(f.uuid_string)}
+PLACE_FIELDS = {
+    "compound_id": f.Nullable(f.Ref("compound")),
+    "building_id": f.Nullable(f.Ref("building")),
+}
 
 COMPOUND = RecordType(
     name="compound",
     fields={
-        "name": f.text(1, 200),
-        "neighbourhood_id": f.text(1, 64),
-        "tier": f.one_of(TIERS),
-        "address": f.nullable(f.text(0, 500)),
+        "name": f.Text(1, 200),
+        "neighbourhood_id": f.Text(1, 64),
+        "tier": f.Enum(TIERS),
+        "address": f.Nullable(f.Text(0, 500)),
     },
     required=frozenset({"name", "neighbourhood_id", "tier"}),
     immutable=frozenset({"neighbourhood_id"}),
     permissions=Permissions(create=COORDINATOR, update=COORDINATOR, delete=COORDINATOR),
     scope=own_compound,
+    visibility=EVERYONE,
 )
 
 BUILDING = RecordType(
     name="building",
     fields={
-        "compound_id": f.uuid_string,
-        "name": f.text(1, 200),
-        "number": f.integer(0, 99_999),
+        "compound_id": f.Ref("compound"),
+        "name": f.Text(1, 200),
+        "number": f.Integer(0, 99_999),
     },
     required=frozenset({"compound_id", "name", "number"}),
     immutable=frozenset({"compound_id"}),
     permissions=Permissions(create=COORDINATOR, update=COORDINATOR, delete=COORDINATOR),
     scope=building_itself,
+    visibility=EVERYONE,
 )
 
 HOUSEHOLD_TYPE = RecordType(
     name="household",
     fields={
-        "compound_id": f.uuid_string,
-        "building_id": f.uuid_string,
-        "unit": f.text(1, 20),
-        "floor": f.integer(-10, 300),
-        "room": f.text(1, 20),
+        "compound_id": f.Ref("compound"),
+        "building_id": f.Ref("building", same=("compound_id",)),
+        "unit": f.Text(1, 20),
+        "floor": f.Integer(-10, 300),
+        "room": f.Text(1, 20),
     },
     required=frozenset({"compound_id", "building_id", "unit", "floor", "room"}),
     immutable=frozenset({"compound_id", "building_id"}),
     permissions=Permissions(create=FIELD_WORKERS, update=FIELD_WORKERS, delete=COORDINATOR),
     scope=compound_field,
+    visibility=EVERYONE,
 )
 
 RESIDENT = RecordType(
     name="resident",
     fields={
-        "household_id": f.uuid_string,
+        "household_id": f.Ref("household"),
         **PLACE_FIELDS,
-        "name": f.text(1, 100),
-        "phone": f.nullable(f.text(1, 40)),
-        "birth_year": f.nullable(f.integer(1890, 2100)),
-        "needs": f.list_of(f.one_of(NEEDS), max_items=len(NEEDS)),
-        "languages": f.list_of(f.text(1, 35)),
-        "id_number_masked": f.nullable(f.masked_id_number),
+        "name": f.Text(1, 100),
+        "phone": f.Nullable(f.Text(1, 40)),
+        "birth_year": f.Nullable(f.Integer(1890, 2100)),
+        "needs": f.ListOf(f.Enum(NEEDS), max_items=len(NEEDS)),
+        "languages": f.ListOf(f.Text(1, 35)),
+        "id_number_masked": f.Nullable(f.MaskedIdNumber()),
     },
     required=frozenset({"household_id", "name"}),
     defaults={"needs": [], "languages": []},
@@ -91,24 +100,28 @@ RESIDENT = RecordType(
     scope=from_parent(HOUSEHOLD),
     scope_fields=frozenset({"household_id"}),
     parent=HOUSEHOLD,
-    private={
-        "phone": CARERS | {Role.TEAM_LEADER},
-        "birth_year": CARERS,
-        "needs": CARERS,
-        "id_number_masked": CARERS,
-    },
+    # Contract, Privacy: guards get a name, team leaders a name and a phone.
+    visibility=Visibility(
+        roles=frozenset(Role),
+        fields={
+            "phone": CARERS | {Role.TEAM_LEADER},
+            "birth_year": CARERS,
+            "needs": CARERS,
+            "id_number_masked": CARERS,
+        },
+    ),
 )
 
 VISIT = RecordType(
     name="visit",
     fields={
-        "household_id": f.uuid_string,
+        "household_id": f.Ref("household"),
         **PLACE_FIELDS,
-        "outcome": f.one_of(OUTCOMES),
-        "present": f.integer(0, 100),
-        "needs": f.list_of(f.text(1, 40)),
-        "notes": f.nullable(f.text(0, 2000)),
-        "visited_at": f.nullable(f.iso_datetime),
+        "outcome": f.Enum(OUTCOMES),
+        "present": f.Integer(0, 100),
+        "needs": f.ListOf(f.Text(1, 40)),
+        "notes": f.Nullable(f.Text(0, 2000, multiline=True)),
+        "visited_at": f.Nullable(f.DateTime()),
     },
     required=frozenset({"household_id", "outcome", "present"}),
     defaults={"needs": []},
@@ -116,13 +129,28 @@ VISIT = RecordType(
     permissions=Permissions(create=CARERS),
     scope=from_parent(HOUSEHOLD),
     parent=HOUSEHOLD,
-    private={"needs": CARERS, "notes": CARERS},
+    # Contract, Privacy: a guard never receives a visit; a team leader no needs.
+    visibility=Visibility(
+        roles=CARERS | {Role.TEAM_LEADER},
+        fields={"needs": CARERS, "notes": CARERS},
+    ),
 )
 
 #: Every record type the engine knows, by name.
 REGISTRY: Registry = {
     rtype.name: rtype
-    for rtype in (COMPOUND, BUILDING, HOUSEHOLD_TYPE, RESIDENT, VISIT, TASK, CONFLICT)
+    for rtype in (
+        COMPOUND,
+        BUILDING,
+        HOUSEHOLD_TYPE,
+        RESIDENT,
+        VISIT,
+        TASK,
+        CONFLICT,
+        SUPPLY_ROUND,
+        PACKAGE,
+        NOTICE,
+    )
 }
 
 #: The record type names the contract pins; features register the rest of them.

@@ -26,7 +26,7 @@ from datetime import datetime
 from sync import fields as f
 from sync.actors import Role
 from sync.records import SERVER_USER_ID, FieldStamp, Record, Scope
-from sync.registry import Permissions, RecordType
+from sync.registry import Permissions, RecordType, Visibility
 from sync.scoping import referenced_compounds
 from sync.times import format_datetime
 
@@ -148,20 +148,20 @@ def conflict_record(
 CONFLICT = RecordType(
     name="conflict",
     fields={
-        "record_type": f.text(1, 40),
-        "record_id": f.uuid_string,
-        "field": f.text(1, 100),
-        "kept_value": f.any_json,
-        "lost_value": f.any_json,
-        "kept_made_at": f.iso_datetime,
-        "lost_made_at": f.iso_datetime,
-        "kept_by": f.integer(0, 2**63 - 1),
-        "lost_by": f.integer(0, 2**63 - 1),
-        "resolved": f.boolean,
+        "record_type": f.Text(1, 40),
+        "record_id": f.Uuid(),
+        "field": f.Text(1, 100),
+        "kept_value": f.AnyJson(),
+        "lost_value": f.AnyJson(),
+        "kept_made_at": f.DateTime(),
+        "lost_made_at": f.DateTime(),
+        "kept_by": f.Integer(0, f.MAX_USER_ID),
+        "lost_by": f.Integer(0, f.MAX_USER_ID),
+        "resolved": f.Boolean(),
     },
     required=frozenset({*CONFLICT_FIELDS, "resolved"}),
     immutable=frozenset(CONFLICT_FIELDS),
     permissions=Permissions(update=frozenset({Role.COORDINATOR})),
     scope=referenced_compounds,
-    seen_by=frozenset({Role.COORDINATOR}),
+    visibility=Visibility(roles=frozenset({Role.COORDINATOR})),
 )

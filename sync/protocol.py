@@ -61,11 +61,12 @@ from sync.changes import (
     Push,
 )
 from sync.errors import Code, SyncError
+from sync.fields import refs
 from sync.records import Record, Scope
 from sync.registry import Registry
 from sync.store import RecordedResult, Store
 from sync.times import to_utc_ms
-from sync.visibility import redact, sees_type
+from sync.visibility import view
 from sync.workspace import Workspace, Write
 from sync.writer import Run, apply_change
 
@@ -216,22 +217,23 @@ def _server_record(
     record = workspace.committed(change.id) if change.id else None
     if record is None or not actor.sees(record.scope):
         return None
-    if not sees_type(actor, record.type, registry):
-        return None
-    return redact(record, actor, registry).envelope()
+    seen = view(record, actor, registry)
+    return None if seen is None else seen.envelope()
 
 
 def _touched_ids(push: Push, registry: Registry) -> set[str]:
-    """Return the ids of every record the push may read: its records and their parents."""
+    """Return the ids of every record the push may read: its records and those they name."""
     ids: set[str] = set()
     for changeset in push.changesets:
         for change in changeset.changes:
             if change.id:
                 ids.add(change.id)
             rtype = registry.get(change.type)
-            parent_id = change.fields.get(rtype.parent.field) if rtype and rtype.parent else None
-            if isinstance(parent_id, str):
-                ids.add(parent_id)
+            for name in refs(rtype.fields) if rtype is not None else ():
+                value = change.fields.get(name)
+                for each in value if isinstance(value, list) else [value]:
+                    if isinstance(each, str):
+                        ids.add(each)
     return ids
 
 

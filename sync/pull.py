@@ -12,18 +12,23 @@ MUST rules (numbered on from those of :mod:`sync.protocol`; tests in
     (``deleted: true``, ``fields: {}``); records outside the scope never
     appear, other compounds' ``compound`` records included.
 
-The store does the filtering (so the SQL store filters in SQL); this module
-clamps the arguments and applies field visibility.
+The store does the scope filtering (so the SQL store filters in SQL) and
+leaves out the types the caller's role does not receive; this module clamps
+the arguments and hands each record through :func:`sync.visibility.view`
+(the role's sync policy and field visibility), so a page may hold fewer
+records than the store read, and its cursor still covers them all.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sync.actors import Actor
 from sync.catalog import REGISTRY
 from sync.records import Record, Scope
-from sync.registry import Registry, hidden_types
+from sync.registry import Registry, visible_types
 from sync.store import Page, Store
-from sync.visibility import redact, sees_type
+from sync.visibility import view
 
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 1000
@@ -38,6 +43,7 @@ def changes_since(
     limit: int | None = DEFAULT_LIMIT,
     registry: Registry = REGISTRY,
     types: frozenset[str] | None = None,
+    now: datetime | None = None,
 ) -> Page:
     """Return the page of changes ``actor`` should see after ``cursor``.
 
@@ -45,11 +51,16 @@ def changes_since(
         at least 1).
     :param types: only records of these types (an extension of the contract:
         a first sync fetches a user's tasks and buildings before the rest).
+    :param now: the time of the pull, for time-window sync policies.
     """
     limit = max(1, min(DEFAULT_LIMIT if limit is None else limit, MAX_LIMIT))
-    hidden = hidden_types(registry, actor.role)
-    page = store.page(actor.scope, max(0, cursor), limit, hidden, types)
-    records = tuple(redact(record, actor, registry) for record in page.records)
+    wanted = visible_types(registry, actor.role)
+    if types is not None:
+        wanted &= types
+    page = store.page(actor.scope, max(0, cursor), limit, frozenset(), wanted)
+    records = tuple(
+        seen for record in page.records if (seen := view(record, actor, registry, now))
+    )
     return Page(records, page.cursor, page.more)
 
 
@@ -58,6 +69,7 @@ def view_for(
     record: Record,
     moved_from: Scope | None = None,
     registry: Registry = REGISTRY,
+    now: datetime | None = None,
 ) -> Record | None:
     """Return ``record`` as a live event for ``actor`` would carry it, or ``None``.
 
@@ -65,10 +77,8 @@ def view_for(
     (:attr:`sync.protocol.PushOutcome.moved`): a user who saw it there and
     does not see it now gets a tombstone, as a pull would give.
     """
-    if not sees_type(actor, record.type, registry):
-        return None
     if actor.sees(record.scope):
-        return redact(record, actor, registry)
+        return view(record, actor, registry, now)
     if moved_from is not None and actor.sees(moved_from):
-        return record.tombstone()
+        return view(record.tombstone(), actor, registry, now)
     return None

@@ -3,12 +3,19 @@
 A :class:`RecordType` is a constant table entry. The engine
 (:mod:`sync.writer`) reads it in the contract's check order:
 
-1. scope and role  — :class:`Permissions`, ``scope``
+1. scope and role  — :class:`Permissions`, ``scope``, ``rule_owned``,
+   the roles of ``state_machine``'s transitions
 2. existence, deleted
 3. immutable       — ``immutable``, ``append_only``
-4. validation      — ``fields``, ``required``, ``check``
-5. kind rules      — ``kind_rules`` (may raise any :class:`SyncError`,
-   e.g. ``out_of_stock``; may adjust the fields and ask for side writes)
+4. validation      — ``fields`` (with the records their ``Ref`` fields
+   name), ``required``, what ``state_machine`` requires
+5. kind rules      — ``state_machine``, then ``kind_rules`` (may raise any
+   :class:`SyncError`, e.g. ``out_of_stock``; may adjust the fields and ask
+   for side writes)
+
+Who receives a type is declared too: ``visibility`` (closed by default: a
+type or a field with no declared audience reaches nobody) and
+``sync_policy`` (what of it each role's devices receive).
 
 Feature modules (tasks, supplies, gate, ...) declare their types next to
 their rules; :mod:`sync.catalog` gathers them into :data:`REGISTRY`.
@@ -23,7 +30,9 @@ from datetime import datetime
 from sync.actors import Actor
 from sync.changes import Op
 from sync.errors import Code, SyncError
-from sync.fields import Validator
+from sync.fields import Fields
+from sync.machines import StateMachine
+from sync.policy import Policy
 from sync.records import Record, Scope
 
 #: Finds a record by id as the push sees it so far (``None`` if unknown).
@@ -57,8 +66,8 @@ class SideWrite:
     """A server-made update of another record, in the same changeset.
 
     For rules whose effect reaches another record, e.g. an order taking from
-    a package's ``stock``. The fields are set as given, stamped with the
-    change's author and time.
+    a package's ``stock``. The fields are set as given (rule-owned ones
+    included), stamped with the change's author and time.
     """
 
     record_id: str
@@ -73,11 +82,8 @@ class Ruling:
     side_writes: tuple[SideWrite, ...] = ()
 
 
-#: A type's check or rule hook.
-Check = Callable[[ChangeContext], None]
+#: A type's own rules.
 KindRules = Callable[[ChangeContext], Ruling | None]
-#: A value-level permission rule: returns why the change is forbidden, or ``None``.
-ValueRule = Callable[[Actor, Op, Mapping[str, object]], str | None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,15 +92,43 @@ class Permissions:
 
     :param update_fields: for a role listed here, the only fields it may
         update (roles not listed may update any field).
-    :param value_rule: a finer rule on the values (e.g. a volunteer may set a
-        task's ``assignee_id`` only to themselves).
     """
 
     create: frozenset[str] = frozenset()
     update: frozenset[str] = frozenset()
     delete: frozenset[str] = frozenset()
     update_fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    value_rule: ValueRule | None = None
+
+    def to_json(self) -> dict[str, object]:
+        """Describe the permissions as in the published declarations."""
+        return {
+            "create": sorted(self.create),
+            "update": sorted(self.update),
+            "delete": sorted(self.delete),
+            "update_fields": {
+                role: sorted(names) for role, names in sorted(self.update_fields.items())
+            },
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Visibility:
+    """Who receives a type, and which of its fields.
+
+    Closed by default: a type reaches only ``roles``; a field reaches the
+    roles listed for it in ``fields``, or, if it is not listed, every role in
+    ``roles``; a stored field the type does not declare reaches nobody.
+    """
+
+    roles: frozenset[str] = frozenset()
+    fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
+
+    def to_json(self) -> dict[str, object]:
+        """Describe the audience as in the published declarations."""
+        return {
+            "roles": sorted(self.roles),
+            "fields": {name: sorted(roles) for name, roles in sorted(self.fields.items())},
+        }
 
 
 @dataclass(frozen=True, slots=True)
@@ -115,7 +149,7 @@ class Parent:
 class RecordType:
     """The declaration of one record type.
 
-    :param fields: every field the type has, with its validator.
+    :param fields: every field the type has, declared (:mod:`sync.fields`).
     :param required: fields a create must carry.
     :param defaults: values a create gets for fields it does not carry.
     :param immutable: fields that may not change after create.
@@ -123,17 +157,19 @@ class RecordType:
     :param scope: derives the record's scope.
     :param scope_fields: the fields whose change may move the record.
     :param parent: the parent the scope comes from, if any.
-    :param merge_exempt: fields decided by ``kind_rules`` rather than by the
-        later-edit-wins conflict rule (a task's ``status``).
-    :param private: field → the roles that may see it (others get the record
-        without it); fields not listed are seen by everyone in scope.
-    :param seen_by: the roles that see this type at all (``None``: all).
-    :param check: cross-field validation, run at the validation step.
+    :param visibility: who receives the type and its fields (nobody unless
+        declared).
+    :param sync_policy: role → what of the type that role's devices receive
+        (:mod:`sync.policy`; a role not listed receives all it may see).
+    :param state_machine: the type's lifecycle, if it has one.
+    :param rule_owned: fields only rules change (a package's ``stock``): a
+        create may set them, a device's update of them is ``forbidden``;
+        kind rules and side writes set them, never later-edit-wins.
     :param kind_rules: the type's own rules, run last.
     """
 
     name: str
-    fields: Mapping[str, Validator]
+    fields: Fields
     required: frozenset[str]
     permissions: Permissions
     scope: ScopeRule
@@ -142,11 +178,17 @@ class RecordType:
     immutable: frozenset[str] = frozenset()
     append_only: bool = False
     parent: Parent | None = None
-    merge_exempt: frozenset[str] = frozenset()
-    private: Mapping[str, frozenset[str]] = field(default_factory=dict)
-    seen_by: frozenset[str] | None = None
-    check: Check | None = None
+    visibility: Visibility = Visibility()
+    sync_policy: Mapping[str, Policy] = field(default_factory=dict)
+    state_machine: StateMachine | None = None
+    rule_owned: frozenset[str] = frozenset()
     kind_rules: KindRules | None = None
+
+    @property
+    def merge_exempt(self) -> frozenset[str]:
+        """Fields decided by rules rather than by the later-edit-wins conflict rule."""
+        decided = self.state_machine.decided if self.state_machine is not None else frozenset()
+        return decided | self.rule_owned
 
 
 #: Record type name → declaration.
@@ -165,13 +207,13 @@ def validate_fields(
     """
     out: dict[str, object] = {}
     for name, value in given.items():
-        validator = rtype.fields.get(name)
-        if validator is None:
+        declared = rtype.fields.get(name)
+        if declared is None:
             raise SyncError(Code.INVALID, f"{rtype.name} has no field {name!r}", name)
         if value is None and name in rtype.required:
             raise SyncError(Code.INVALID, f"{name}: may not be null", name)
         try:
-            out[name] = validator(value)
+            out[name] = declared.validate(value)
         except ValueError as error:
             raise SyncError(Code.INVALID, f"{name}: {error}", name) from None
     if creating:
@@ -183,10 +225,6 @@ def validate_fields(
     return out
 
 
-def hidden_types(registry: Registry, role: str) -> frozenset[str]:
-    """Return the types ``role`` may not see at all."""
-    return frozenset(
-        name
-        for name, rtype in registry.items()
-        if rtype.seen_by is not None and role not in rtype.seen_by
-    )
+def visible_types(registry: Registry, role: str) -> frozenset[str]:
+    """Return the types ``role`` receives at all."""
+    return frozenset(name for name, rtype in registry.items() if role in rtype.visibility.roles)

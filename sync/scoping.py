@@ -63,3 +63,13 @@ def referenced_compounds(
     about = fields.get("record_id")
     found = lookup(about) if isinstance(about, str) else None
     return None if found is None else Scope(found.scope.compound_ids)
+
+
+def compound_list(record_id: str, fields: Mapping[str, object], lookup: Lookup) -> Scope | None:
+    """Scope by the ``compound_ids`` list field (a supply round, a notice)."""
+    compound_ids = fields.get("compound_ids")
+    if not isinstance(compound_ids, list) or not compound_ids:
+        return None
+    if not all(isinstance(each, str) for each in compound_ids):
+        return None
+    return Scope(frozenset(compound_ids))

@@ -3,16 +3,20 @@
 Check order (the first failing check gives the code):
 
 1. scope and role — ``forbidden`` (a create outside scope, a role or field
-   the permission table refuses), ``not_found`` (an update or delete of a
+   the permission table refuses, a rule-owned field in an update, a state
+   the role can never ask for), ``not_found`` (an update or delete of a
    record outside scope: its existence is not revealed);
 2. existence — ``not_found``;
 3. deleted — ``deleted``;
 4. immutable — ``immutable`` (append-only types, immutable fields);
-5. validation — ``invalid`` (unknown fields, bad values, the type's
-   ``check``; a move out of the caller's scope is ``forbidden`` here, as the
-   new scope can only be told from valid values);
-6. the record kind's rules — e.g. ``already_claimed``, ``stale_transition``,
-   ``out_of_stock``, ``round_closed``.
+5. validation — ``invalid`` (unknown fields, bad values, ``Ref`` fields
+   naming no live record of their type or one that disagrees with this
+   record's scope fields, what a state machine move requires; a move out of
+   the caller's scope is ``forbidden`` here, as the new scope can only be
+   told from valid values);
+6. the record kind's rules — the state machine (``already_claimed``,
+   ``stale_transition``), then the type's ``kind_rules`` (e.g.
+   ``out_of_stock``, ``round_closed``).
 
 A malformed change (unknown type or op) is ``invalid`` before all of these.
 """
@@ -20,14 +24,14 @@ A malformed change (unknown type or op) is ``invalid`` before all of these.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 from sync.actors import Actor
 from sync.changes import Change, ChangeResult, ChangeStatus, Op
 from sync.conflicts import conflict_id, conflict_record, merge
 from sync.errors import Code, SyncError
-from sync.fields import is_uuid
+from sync.fields import Ref, is_uuid, refs
 from sync.records import FieldStamp, Record, Scope
 from sync.registry import (
     ChangeContext,
@@ -84,16 +88,17 @@ def _create(run: Run, index: int, rtype: RecordType, change: Change) -> ChangeRe
     if current is not None:
         return _create_existing(run, index, rtype, change, current)
     early = rtype.scope(change.id, change.fields, run.workspace.lookup)
-    if early is not None and not run.actor.sees(early):
+    if early is not None and not run.actor.scope.covers_all(early):
         raise SyncError(Code.FORBIDDEN, "the record would lie outside your scope")
     if not is_uuid(change.id):
         raise SyncError(Code.INVALID, "id: must be a lowercase UUID")
     fields = _own_fields(rtype, validate_fields(rtype, change.fields, creating=True))
+    _check_refs(run, rtype, fields, fields)
     scope = _scope_of(run, rtype, change.id, fields)
     fields.update(_copies(run, rtype, fields))
+    if rtype.state_machine is not None:
+        rtype.state_machine.check(rtype.name, fields, None)
     context = _context(run, Op.CREATE, change.id, fields, None)
-    if rtype.check is not None:
-        rtype.check(context)
     fields, side_writes = _rule(rtype, context)
     record = _write(run, rtype.name, change.id, None, fields, scope)
     _side_writes(run, side_writes)
@@ -134,12 +139,13 @@ def _update(
         raise SyncError(Code.IMMUTABLE, f"a {rtype.name} is never changed once made")
     _check_immutable(rtype, current, change.fields)
     fields = _own_fields(rtype, validate_fields(rtype, change.fields, creating=False))
+    _check_refs(run, rtype, fields, {**current.fields, **fields})
     moves = not fields.keys().isdisjoint(rtype.scope_fields)
     if moves:
         _scope_of(run, rtype, current.id, {**current.fields, **fields})
+    if rtype.state_machine is not None:
+        rtype.state_machine.check(rtype.name, fields, current.fields)
     context = _context(run, Op.UPDATE, current.id, fields, current)
-    if rtype.check is not None:
-        rtype.check(context)
     fields, side_writes = _rule(rtype, context)
     merged = merge(
         current, fields, base_version, run.made_at, run.actor.user_id, rtype.merge_exempt
@@ -186,14 +192,21 @@ def _check_role(actor: Actor, rtype: RecordType, op: Op, fields: Mapping[str, ob
     allowed = {Op.CREATE: rules.create, Op.UPDATE: rules.update, Op.DELETE: rules.delete}[op]
     if actor.role not in allowed:
         raise SyncError(Code.FORBIDDEN, f"a {actor.role} may not {op} a {rtype.name}")
-    only = rules.update_fields.get(actor.role) if op is Op.UPDATE else None
+    if op is not Op.UPDATE:
+        return
+    only = rules.update_fields.get(actor.role)
     if only is not None:
         extra = sorted(fields.keys() - only)
         if extra:
             raise SyncError(Code.FORBIDDEN, f"a {actor.role} may not change {extra[0]}", extra[0])
-    reason = rules.value_rule(actor, op, fields) if rules.value_rule is not None else None
-    if reason is not None:
-        raise SyncError(Code.FORBIDDEN, reason)
+    owned = sorted(rtype.rule_owned.intersection(fields))
+    if owned:
+        raise SyncError(Code.FORBIDDEN, f"{owned[0]}: changed only by rules", owned[0])
+    machine = rtype.state_machine
+    if machine is not None:
+        reason = machine.permission_problem(actor, fields, actor.role in rules.create)
+        if reason is not None:
+            raise SyncError(Code.FORBIDDEN, reason, machine.field)
 
 
 def _find(run: Run, rtype: RecordType, record_id: str) -> Record:
@@ -226,9 +239,43 @@ def _scope_of(run: Run, rtype: RecordType, record_id: str, fields: Mapping[str, 
     if scope is None:
         name = rtype.parent.field if rtype.parent is not None else None
         raise SyncError(Code.INVALID, f"{name or 'scope'}: refers to no record you can use", name)
-    if not run.actor.sees(scope):
+    if not run.actor.scope.covers_all(scope):
         raise SyncError(Code.FORBIDDEN, "the record would lie outside your scope")
     return scope
+
+
+def _check_refs(
+    run: Run, rtype: RecordType, fields: Mapping[str, object], after: Mapping[str, object]
+) -> None:
+    """Check the records the change's ids name: live, of their type, in agreement.
+
+    Checked are the ``Ref`` fields the change sets, and those whose ``same``
+    fields it sets (moving a task to another compound must not leave its
+    building behind). ``after`` is the record as it would be.
+
+    :raises SyncError: ``invalid``, naming the field (contract check order,
+        validation; ``docs/security.md``).
+    """
+    for name, ref in refs(rtype.fields).items():
+        if name not in fields and fields.keys().isdisjoint(ref.same):
+            continue
+        value = after.get(name)
+        for each in value if isinstance(value, list) else [value]:
+            if each is not None:
+                _check_ref(run, name, ref, each, after)
+
+
+def _check_ref(run: Run, name: str, ref: Ref, value: object, after: Mapping[str, object]) -> None:
+    """Check one id against the record it names."""
+    found = run.workspace.lookup(value) if isinstance(value, str) else None
+    if found is None or found.deleted or found.type != ref.type:
+        raise SyncError(Code.INVALID, f"{name}: refers to no {ref.type}", name)
+    for common in ref.same:
+        mine = after.get(common)
+        if mine is not None and found.fields.get(common) != mine:
+            raise SyncError(
+                Code.INVALID, f"{name}: the {ref.type} is not in this record's {common}", name
+            )
 
 
 def _copies(run: Run, rtype: RecordType, fields: Mapping[str, object]) -> dict[str, object]:
@@ -253,7 +300,12 @@ def _context(
 def _rule(
     rtype: RecordType, context: ChangeContext
 ) -> tuple[dict[str, object], tuple[SideWrite, ...]]:
-    """Run the type's kind rules; return the fields to write and the side writes."""
+    """Run the state machine and the kind rules; return the fields and the side writes."""
+    machine = rtype.state_machine
+    if machine is not None and context.op is not Op.DELETE:
+        current = None if context.current is None else context.current.fields
+        decided = machine.rule(rtype.name, context.actor, context.fields, current)
+        context = replace(context, fields=decided)
     ruling = rtype.kind_rules(context) if rtype.kind_rules is not None else None
     if ruling is None:
         return dict(context.fields), ()

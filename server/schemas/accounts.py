@@ -54,6 +54,24 @@ class LoginReplySchema(Schema):
     sync = fields.Nested(SyncMarkSchema)
 
 
+class LoginAlertSchema(Schema):
+    """A count of failed sign-ins that reached its limit (``server/login_throttle.py``)."""
+
+    at = fields.AwareDateTime(default_timezone=UTC)
+    reason = fields.String(
+        metadata={"description": "pair (this username at this address), account or address"}
+    )
+    username = fields.String(metadata={"description": "as typed; absent for an address"})
+    address = fields.String()
+    failures = fields.Integer()
+
+
+class LoginAlertsSchema(Schema):
+    """The recent sign-in alerts a coordinator may see, newest first."""
+
+    alerts = fields.List(fields.Nested(LoginAlertSchema))
+
+
 class HealthSchema(Schema):
     """The health check's answer."""
 
@@ -66,4 +84,5 @@ LOGIN = LoginSchema()
 USER = UserSchema()
 NEW_USER = NewUserSchema()
 LOGIN_REPLY = LoginReplySchema()
+LOGIN_ALERTS = LoginAlertsSchema()
 HEALTH = HealthSchema()

@@ -54,9 +54,9 @@ def order_rules(ctx: ChangeContext) -> Ruling | None:
 PACKAGE = RecordType(
     name="package",
     fields={
-        "compound_id": f.uuid_string,
-        "stock": f.integer(0, 10_000),
-        "cutoff_at": f.iso_datetime,
+        "compound_id": f.Uuid(),
+        "stock": f.Integer(0, 10_000),
+        "cutoff_at": f.DateTime(),
     },
     required=frozenset({"compound_id", "stock", "cutoff_at"}),
     permissions=Permissions(create=ANYONE),
@@ -64,7 +64,7 @@ PACKAGE = RecordType(
 )
 ORDER = RecordType(
     name="order",
-    fields={"compound_id": f.uuid_string, "package_id": f.uuid_string, "qty": f.integer(1, 99)},
+    fields={"compound_id": f.Uuid(), "package_id": f.Uuid(), "qty": f.Integer(1, 99)},
     required=frozenset({"compound_id", "package_id", "qty"}),
     permissions=Permissions(create=ANYONE),
     scope=compound_field,

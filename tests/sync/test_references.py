@@ -1,0 +1,212 @@
+"""Referential consistency of scope fields (issue 7, kind 3).
+
+Every id field that decides where a record belongs names a live record of
+its type that agrees with this record's own scope fields; otherwise the
+change is ``invalid``, naming the field. The matrix: every such field of
+every type × the id names nothing, a record of another type, a record of
+another compound, a deleted record.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from sync import MemoryStore
+from sync.catalog import REGISTRY
+from sync.fields import refs
+from tests.sync.builders import (
+    BUILDING_A,
+    BUILDING_B,
+    COMPOUND_A,
+    COMPOUND_B,
+    COORD,
+    HOUSEHOLD_A,
+    HOUSEHOLD_B,
+    TASK_A,
+    VOL_B,
+    a_changeset,
+    a_create,
+    a_delete,
+    an_update,
+    code_of,
+    compound_fields,
+    new_id,
+    only,
+    push,
+    stable_id,
+    task_fields,
+)
+
+ROUND_A, ROUND_B = stable_id("round", "A"), stable_id("round", "B")
+GONE = {
+    "compound": stable_id("compound", "gone"),
+    "building": stable_id("building", "gone"),
+    "household": stable_id("household", "gone"),
+    "supply_round": stable_id("round", "gone"),
+}
+TIMES = {
+    "opens_at": "2022-04-03T00:00:00Z",
+    "cutoff_at": "2022-04-03T04:00:00Z",
+    "delivers_at": "2022-04-03T09:00:00Z",
+}
+
+
+@pytest.fixture
+def places(world: MemoryStore) -> MemoryStore:
+    """The world plus supply rounds in A and B, and one deleted record of each kind."""
+    gone_changes = [
+        a_create("compound", GONE["compound"], **compound_fields("G")),
+        a_create("building", GONE["building"], compound_id=COMPOUND_A, name="9号楼", number=9),
+        a_create(
+            "household",
+            GONE["household"],
+            compound_id=COMPOUND_A,
+            building_id=BUILDING_A,
+            unit="1",
+            floor=1,
+            room="101",
+        ),
+        a_create("supply_round", GONE["supply_round"], compound_ids=[COMPOUND_A], **TIMES),
+    ]
+    rounds = [
+        a_create("supply_round", ROUND_A, compound_ids=[COMPOUND_A], **TIMES),
+        a_create("supply_round", ROUND_B, compound_ids=[COMPOUND_B], **TIMES),
+    ]
+    deletes = [
+        a_delete(GONE[kind], type_=kind)
+        for kind in ("household", "building", "supply_round", "compound")
+    ]
+    for changes in (gone_changes + rounds, deletes):
+        assert only(push(world, COORD, a_changeset(*changes))).status == "applied"
+    return world
+
+
+def valid_create(type_name: str) -> dict[str, Any]:
+    """Return the fields of a valid create of ``type_name`` in compound A."""
+    return {
+        "building": {"compound_id": COMPOUND_A, "name": "5号楼", "number": 5},
+        "household": {
+            "compound_id": COMPOUND_A,
+            "building_id": BUILDING_A,
+            "unit": "2",
+            "floor": 3,
+            "room": "302",
+        },
+        "resident": {"household_id": HOUSEHOLD_A, "name": "李娜"},
+        "visit": {"household_id": HOUSEHOLD_A, "outcome": "answered", "present": 2},
+        "task": task_fields(COMPOUND_A, building_id=BUILDING_A, household_id=HOUSEHOLD_A),
+        "package": {"supply_round_id": ROUND_A, "name": "鸡蛋", "price_cents": 3500, "stock": 5},
+        "supply_round": {"compound_ids": [COMPOUND_A], **TIMES},
+        "notice": {
+            "compound_ids": [COMPOUND_A],
+            "title": {"zh-CN": "通知"},
+            "body": {"zh-CN": "…"},
+        },
+    }[type_name]
+
+
+# What each case puts in the field: (case, value for a field naming that type).
+OTHER_TYPE = TASK_A
+OTHER_COMPOUND = {
+    "compound": COMPOUND_B,
+    "building": BUILDING_B,
+    "household": HOUSEHOLD_B,
+    "supply_round": ROUND_B,
+}
+# Every id field of every type a device writes, but those the server copies
+# from the parent (a resident's compound_id) and conflicts (server-made).
+SCOPE_FIELDS = [
+    (type_name, field_name)
+    for type_name, rtype in sorted(REGISTRY.items())
+    if type_name != "conflict"
+    for field_name in sorted(refs(rtype.fields))
+    if rtype.parent is None or field_name not in rtype.parent.copies
+]
+MATRIX = [
+    pytest.param(type_name, field_name, case, id=f"{type_name}.{field_name}-{case}")
+    for type_name, field_name in SCOPE_FIELDS
+    for case in ("missing", "wrong_type", "other_compound", "deleted")
+]
+
+
+def with_value(fields: dict[str, Any], name: str, value: str) -> dict[str, Any]:
+    """Return ``fields`` with ``name`` set to ``value`` (in a list for list fields)."""
+    return {**fields, name: [value] if isinstance(fields.get(name), list) else value}
+
+
+def expected_code(type_name: str, field_name: str, case: str) -> str | None:
+    """Return the code a create must get (``None``: applied, the data is consistent)."""
+    if case != "other_compound":
+        return "invalid"
+    agreeing = REGISTRY[type_name].fields
+    if any(ref.same for name, ref in refs(agreeing).items() if name == field_name):
+        return "invalid"  # the named record is in another compound than this one
+    dependants = [ref for name, ref in refs(agreeing).items() if field_name in ref.same]
+    # Moving the record's own compound leaves its building or household behind;
+    # a record that only names another compound (or round) lies elsewhere: fine
+    # for a coordinator who sees both.
+    return "invalid" if dependants else None
+
+
+def test_the_matrix_covers_every_scope_field() -> None:
+    covered = {(p.values[0], p.values[1]) for p in MATRIX}
+    assert covered == set(SCOPE_FIELDS) and len(covered) >= 10
+
+
+@pytest.mark.parametrize(("type_name", "field_name", "case"), MATRIX)
+def test_scope_fields_must_name_a_live_record_of_their_type_in_agreement(
+    places: MemoryStore, type_name: str, field_name: str, case: str
+) -> None:
+    ref = refs(REGISTRY[type_name].fields)[field_name]
+    value = {
+        "missing": new_id(),
+        "wrong_type": OTHER_TYPE,
+        "other_compound": OTHER_COMPOUND[ref.type],
+        "deleted": GONE[ref.type],
+    }[case]
+    fields = with_value(valid_create(type_name), field_name, value)
+    outcome = push(places, COORD, a_changeset(a_create(type_name, **fields)))
+    code = expected_code(type_name, field_name, case)
+    assert code_of(outcome) == code, only(outcome).to_wire()
+    if code is not None:
+        conflict = only(outcome).changes[0].conflict
+        assert conflict is not None and conflict.field in {field_name, *dependants(type_name)}
+
+
+def dependants(type_name: str) -> set[str]:
+    """Return the fields whose record must agree with another field."""
+    return {name for name, ref in refs(REGISTRY[type_name].fields).items() if ref.same}
+
+
+@pytest.mark.parametrize(
+    ("fields", "at_fault"),
+    [
+        ({"building_id": BUILDING_B}, "building_id"),
+        ({"household_id": HOUSEHOLD_B}, "household_id"),
+        ({"compound_id": COMPOUND_B}, "building_id"),
+        ({"household_id": GONE["household"]}, "household_id"),
+    ],
+)
+def test_an_update_must_keep_a_task_consistent(
+    places: MemoryStore, fields: dict[str, str], at_fault: str
+) -> None:
+    outcome = push(places, COORD, a_changeset(an_update(TASK_A, **fields)))
+    conflict = only(outcome).changes[0].conflict
+    assert conflict is not None and (conflict.code, conflict.field) == ("invalid", at_fault)
+
+
+def test_moving_a_task_with_its_building_is_fine(places: MemoryStore) -> None:
+    move = an_update(TASK_A, compound_id=COMPOUND_B, building_id=BUILDING_B)
+    assert code_of(push(places, COORD, a_changeset(move))) is None
+
+
+def test_the_reported_example_a_household_of_b_in_a_building_of_a(places: MemoryStore) -> None:
+    fields = {**valid_create("household"), "compound_id": COMPOUND_B, "building_id": BUILDING_A}
+    outcome = push(places, VOL_B, a_changeset(a_create("household", **fields)))
+    conflict = only(outcome).changes[0].conflict
+    assert conflict is not None and (conflict.code, conflict.field) == ("invalid", "building_id")
+    unknown = {**fields, "building_id": new_id()}
+    outcome = push(places, VOL_B, a_changeset(a_create("household", **unknown)))
+    assert code_of(outcome) == "invalid"
