@@ -13,6 +13,7 @@ from flask import request
 from flask_socketio import ConnectionRefusedError, join_room
 
 from server import accounts, scopes, socket_sessions
+from server.clock import utcnow
 from server.extensions import db, socketio
 from server.models.accounts import ROLES
 from sync.actors import Actor, UserScope
