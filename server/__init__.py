@@ -35,6 +35,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         config,
         database,
         errors,
+        rate_limits,
         socket_limits,
         sync_api,
         users,
@@ -74,6 +75,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         database.configure_engine(db.engine)
 
     errors.init_app(app)
+    rate_limits.init_app(app)
     compression.init_app(app)
     cli.init_app(app)
     for module in (api, auth, users, sync_api, web):

@@ -7,6 +7,9 @@ Announcing changes after a commit lives here too (``announce``).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
+from itertools import islice
 from typing import Any
 
 from flask import request
@@ -15,6 +18,7 @@ from flask_socketio import ConnectionRefusedError, join_room
 from server import accounts, scopes, socket_sessions
 from server.clock import utcnow
 from server.extensions import db, socketio
+from server.green import cooperatively
 from server.models.accounts import ROLES
 from sync.actors import Actor, UserScope
 from sync.protocol import PushOutcome
@@ -77,11 +81,7 @@ def announce(outcome: PushOutcome, prev: int) -> None:
     for (kind, ref_id), records in by_place.items():
         for role in ROLES:
             viewer = Actor(0, role, viewer_scope(kind, ref_id))
-            views = [
-                view.envelope()
-                for record in records
-                if (view := view_for(viewer, record, outcome.moved.get(record.id), now=now))
-            ]
+            views = room_views(viewer, records, outcome.moved, now)
             if views:
                 socketio.emit(
                     "changes",
@@ -92,6 +92,21 @@ def announce(outcome: PushOutcome, prev: int) -> None:
                     },
                     to=scopes.room(role, kind, ref_id),
                 )
+
+
+def room_views(
+    viewer: Actor, records: list[Record], moved: Mapping[str, Scope], now: datetime
+) -> list[dict[str, Any]]:
+    """Return ``records`` as ``viewer`` sees them, as envelopes; past :data:`POKE_AFTER`, one more.
+
+    More than :data:`POKE_AFTER` means a poke, so the rest are not built; a
+    large push lets the process's other requests run as it goes.
+    """
+    views = (
+        view_for(viewer, record, moved.get(record.id), now=now)
+        for record in cooperatively(records)
+    )
+    return [view.envelope() for view in islice(filter(None, views), POKE_AFTER + 1)]
 
 
 def places_of(scope: Scope, moved_from: Scope | None) -> set[tuple[str, str]]:

@@ -72,7 +72,9 @@ OPERATIONS: list[Operation] = [
     Operation(
         "/api/v1/sync/push",
         "post",
-        "Apply changesets in order, each atomically and idempotently (sync-contract.md).",
+        "Apply changesets in order, each atomically and idempotently (sync-contract.md); "
+        "past WEIGUANG_PUSH_RATE_LIMIT pushes per device (120 a minute by default): "
+        "429 with Retry-After.",
         PUSH,
         PUSH_REPLY,
     ),

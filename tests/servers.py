@@ -46,6 +46,7 @@ class ServedApp:
             "WEIGUANG_DATABASE_URL": self.database_url,
             "WEIGUANG_ARGON2_TIME_COST": "1",
             "WEIGUANG_ARGON2_MEMORY_KIB": "1024",
+            "WEIGUANG_PUSH_RATE_LIMIT": "1000000 per minute",
             **self.env,
         }
 
