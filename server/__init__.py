@@ -34,6 +34,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         compression,
         config,
         database,
+        declarations,
         errors,
         rate_limits,
         socket_limits,
@@ -78,6 +79,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     rate_limits.init_app(app)
     compression.init_app(app)
     cli.init_app(app)
-    for module in (api, auth, users, sync_api, web):
+    for module in (api, auth, users, sync_api, declarations, web):
         app.register_blueprint(module.bp)
     return app

@@ -1,8 +1,13 @@
-"""Generate the OpenAPI description from the marshmallow schemas.
+"""Generate the OpenAPI description from the marshmallow schemas and the declarations.
 
 Each operation is one row of ``OPERATIONS``; its request and response bodies
 are the schema instances the views use, turned into OpenAPI components by
 apispec's marshmallow plugin, so the description cannot drift from them.
+Every route of the app has a row (``tests/server/test_openapi.py`` walks the
+URL map). Each record type's ``fields`` is a component built from its
+declaration (:func:`server.declarations.type_document`): the fields as JSON
+Schema, with its permissions, visibility, sync policy and state machine as
+``x-`` extensions.
 """
 
 from __future__ import annotations
@@ -14,15 +19,14 @@ from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema
 
+from server.declarations import SCHEMA_CURRENT, SCHEMA_OLDEST, type_document
 from server.schemas.accounts import HEALTH, LOGIN, LOGIN_ALERTS, LOGIN_REPLY, NEW_USER, USER
 from server.schemas.sync import PULL_ARGS, PULL_REPLY, PUSH, PUSH_REPLY
 from sync.catalog import REGISTRY
 from sync.registry import RecordType
 
 API_VERSION = "1"
-# The record schema versions this server accepts in ``Weiguang-Schema``.
-SCHEMA_CURRENT = 1
-SCHEMA_OLDEST = 1
+__all__ = ["API_VERSION", "OPERATIONS", "SCHEMA_CURRENT", "SCHEMA_OLDEST", "build_spec"]
 
 
 @dataclass(frozen=True)
@@ -37,6 +41,7 @@ class Operation:
     status: int = 200
     public: bool = False
     parameters: tuple[dict[str, Any], ...] = ()
+    media_type: str = "application/json"
 
 
 OPERATIONS: list[Operation] = [
@@ -44,6 +49,21 @@ OPERATIONS: list[Operation] = [
         "/api/v1/health", "get", "Tell whether the server can serve.", None, HEALTH, public=True
     ),
     Operation("/api/v1/openapi.json", "get", "This API description.", public=True),
+    Operation(
+        "/api/v1/docs",
+        "get",
+        "This API description as a readable page.",
+        public=True,
+        media_type="text/html",
+    ),
+    Operation(
+        "/api/v1/declarations",
+        "get",
+        "Every record type as data: fields (JSON Schema), permissions, visibility, sync "
+        "policy and state machine (docs/declarations.md). ETag is the digest; 304 on "
+        "If-None-Match.",
+        public=True,
+    ),
     Operation(
         "/api/v1/auth/login",
         "post",
@@ -95,6 +115,18 @@ OPERATIONS: list[Operation] = [
             for name, field in PULL_ARGS.fields.items()
         ),
     ),
+    Operation("/", "get", "The app shell (the PWA).", public=True, media_type="text/html"),
+    Operation(
+        "/{path}",
+        "get",
+        "A file of the PWA, or the app shell for one of the app's own routes (404 for a "
+        "missing file).",
+        public=True,
+        parameters=(
+            {"in": "path", "name": "path", "required": True, "schema": {"type": "string"}},
+        ),
+        media_type="*/*",
+    ),
 ]
 
 
@@ -135,21 +167,22 @@ def build_spec() -> dict[str, Any]:
 
 
 def record_type_schema(rtype: RecordType) -> dict[str, Any]:
-    """Describe the ``fields`` of one record type, from the sync registry."""
-    permissions = rtype.permissions
+    """Describe the ``fields`` of one record type, from its declaration."""
+    declared = type_document(rtype)
     return {
         "type": "object",
         "description": f"The fields of a {rtype.name} record; see docs/sync.md.",
-        "properties": {name: {} for name in sorted(rtype.fields)},
-        "required": sorted(rtype.required),
-        "x-immutable": sorted(rtype.immutable),
-        "x-append-only": rtype.append_only,
-        "x-visibility": rtype.visibility.to_json(),
-        "x-permissions": {
-            "create": sorted(permissions.create),
-            "update": sorted(permissions.update),
-            "delete": sorted(permissions.delete),
-        },
+        "properties": declared["fields"],
+        "required": declared["required"],
+        "additionalProperties": False,
+        "x-defaults": declared["defaults"],
+        "x-immutable": declared["immutable"],
+        "x-append-only": declared["append_only"],
+        "x-rule-owned": declared["rule_owned"],
+        "x-permissions": declared["permissions"],
+        "x-visibility": declared["visibility"],
+        "x-sync-policy": declared["sync_policy"],
+        "x-state-machine": declared["state_machine"],
     }
 
 
@@ -159,10 +192,11 @@ def _operation(op: Operation) -> dict[str, Any]:
             "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
         }
     }
+    schema: Schema | dict[str, Any] = {} if op.response is None else op.response
     responses: dict[str, Any] = {
         str(op.status): {"description": "OK"}
-        if op.response is None
-        else {"description": "OK", "content": {"application/json": {"schema": op.response}}},
+        if op.status == 204
+        else {"description": "OK", "content": {op.media_type: {"schema": schema}}},
         "default": {"description": "An error (problem+json)", **problem},
     }
     body: dict[str, Any] = {"summary": op.summary, "responses": responses}

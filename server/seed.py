@@ -6,6 +6,10 @@ Shanghai-style addresses (12号楼 3单元 502室); about one household in ten i
 an elderly person living alone, some residents take chronic medicine, a few
 are foreign residents with their language. Ids are UUID5s of stable keys, so a
 second run finds everything in place.
+
+Records are written through the engine's push path (:func:`sync.protocol.apply_push`)
+as the server's own actor, so every seeded record is validated, stamped and
+scoped like one a device pushed; a rejection stops the seeding.
 """
 
 from __future__ import annotations
@@ -23,7 +27,10 @@ from server.clock import utcnow
 from server.extensions import db
 from server.models import Neighbourhood, User, UserScopeItem
 from server.store import SqlStore
-from sync.records import FieldStamp, Record, Scope
+from sync.actors import Actor, Role, UserScope
+from sync.changes import Change, Changeset, ChangesetStatus, Push
+from sync.protocol import apply_push
+from sync.records import SERVER_USER_ID
 
 NAMESPACE = uuid.UUID("6f1c3a52-8d0e-4e6b-9a57-3b1f0c2d9e41")
 RANDOM_SEED = 20220328  # the day Shanghai's Pudong lockdown began
@@ -96,7 +103,7 @@ def seed_demo(password: str) -> str:
     records: list[NewRecord] = []
     if created:
         records = list(demo_records(neighbourhood_id, users))
-        write_records(records, by=users["coord"].id)
+        write_records(records)
         accounts.audit(users["coord"].id, None, "seed_demo", detail={"records": len(records)})
     db.session.commit()
     if not created:
@@ -108,30 +115,45 @@ def seed_demo(password: str) -> str:
     return f"Seeded the demo neighbourhood: {listed}."
 
 
+#: Who seeds: the server itself, a coordinator of everything.
+SYSTEM = Actor(SERVER_USER_ID, Role.COORDINATOR, UserScope(everything=True))
+#: Creates per changeset: each changeset is atomic, and one building's worth
+#: keeps a rejection easy to find.
+CHANGESET_SIZE = 500
+
+
 @dataclass(frozen=True)
 class NewRecord:
-    """A demo record before it has a version."""
+    """A demo record before it is pushed."""
 
     type: str
     id: str
     fields: dict[str, Any]
-    compound_ids: list[str]
-    building_id: str | None = None
 
 
-def write_records(records: list[NewRecord], by: int) -> None:
-    """Write new records through the SQL store, each with its own version."""
-    store = SqlStore.for_writing()
-    made_at = utcnow()
-    for new in records:
-        version = store.next_version()
-        stamp = FieldStamp(version, made_at, by)
-        scope = Scope(frozenset(new.compound_ids), new.building_id)
-        fields = new.fields
-        store.put(
-            Record(new.type, new.id, version, False, fields, dict.fromkeys(fields, stamp), scope),
-            None,
-        )
+def write_records(records: list[NewRecord]) -> None:
+    """Push the records as creates, in order, through the engine.
+
+    The changesets carry no id: nothing is recorded for a replay (seeding is
+    made idempotent by the neighbourhood's existence; the audit log keeps
+    that it happened).
+
+    :raises RuntimeError: naming the first record the engine rejected.
+    """
+    now = utcnow()
+    changes = [Change(new.type, new.id, "create", 0, new.fields) for new in records]
+    changesets = tuple(
+        Changeset("", now, tuple(changes[start : start + CHANGESET_SIZE]))
+        for start in range(0, len(changes), CHANGESET_SIZE)
+    )
+    store = SqlStore.for_writing(received_at=now)
+    outcome = apply_push(store, SYSTEM, Push("seed-demo", changesets), now)
+    for result in outcome.results:
+        if result.status is not ChangesetStatus.APPLIED:
+            fault = next(c for c in result.changes if c.conflict and c.conflict.code != "aborted")
+            raise RuntimeError(
+                f"the engine refused demo {fault.type} {fault.id}: {fault.conflict}"
+            )
     store.flush()
 
 
@@ -171,7 +193,6 @@ def demo_records(neighbourhood_id: str, users: dict[str, User]) -> list[NewRecor
                     "tier": tier,
                     "address": address,
                 },
-                [compound_id],
             )
         )
         for number in range(1, BUILDINGS_PER_COMPOUND + 1):
@@ -186,13 +207,11 @@ def building_records(
 ) -> list[NewRecord]:
     """Build one building with its households and residents."""
     building_id = stable_id("building", letter, number)
-    scope = ([compound_id], building_id)
     out = [
         NewRecord(
             "building",
             building_id,
             {"compound_id": compound_id, "name": f"{number}号楼", "number": number},
-            *scope,
         )
     ]
     for unit in range(1, UNITS_PER_BUILDING + 1):
@@ -211,7 +230,6 @@ def building_records(
                             "floor": floor,
                             "room": room,
                         },
-                        *scope,
                     )
                 )
                 out.extend(resident_records(rng, household_id, compound_id, building_id))
@@ -221,8 +239,7 @@ def building_records(
 def resident_records(
     rng: random.Random, household_id: str, compound_id: str, building_id: str
 ) -> list[NewRecord]:
-    """Build the residents of one household."""
-    scope = ([compound_id], building_id)
+    """Build the residents of one household (their place is copied from it by the engine)."""
     if rng.random() < ELDERLY_ALONE_SHARE:
         people = [(chinese_name(rng), rng.randint(1930, 1952), ["elderly_alone"], ["zh"])]
     else:
@@ -238,8 +255,6 @@ def resident_records(
                 stable_id("resident", household_id, index),
                 {
                     "household_id": household_id,
-                    "compound_id": compound_id,
-                    "building_id": building_id,
                     "name": name,
                     "phone": phone(rng),
                     "birth_year": birth_year,
@@ -247,7 +262,6 @@ def resident_records(
                     "languages": languages,
                     "id_number_masked": masked_id(rng),
                 },
-                *scope,
             )
         )
     return out
@@ -313,15 +327,7 @@ def task_records(
         }
         if kind != "garbage":
             fields["household_id"] = home.id
-        out.append(
-            NewRecord(
-                "task",
-                stable_id("task", letter, index),
-                fields,
-                [compound_id],
-                home.fields["building_id"],
-            )
-        )
+        out.append(NewRecord("task", stable_id("task", letter, index), fields))
     return out
 
 
@@ -344,7 +350,6 @@ def supply_records(users: dict[str, User]) -> list[NewRecord]:
                 "leader_id": users["leader-a"].id,
                 **iso,
             },
-            compound_ids,
         )
     ]
     out.extend(
@@ -352,7 +357,6 @@ def supply_records(users: dict[str, User]) -> list[NewRecord]:
             "package",
             stable_id("package", index),
             {"supply_round_id": round_id, "name": name, "price_cents": price, "stock": stock},
-            compound_ids,
         )
         for index, (name, price, stock) in enumerate(PACKAGES)
     )
@@ -379,7 +383,6 @@ def supply_records(users: dict[str, User]) -> list[NewRecord]:
                     "ko": "내일 오전 7시부터 동별로 검사합니다. 건강 코드를 지참하세요.",
                 },
             },
-            compound_ids,
         )
     )
     return out

@@ -3,7 +3,7 @@
 A record type with a lifecycle (a task; later an order, a medicine request,
 a testing round) declares a :class:`StateMachine`; the engine
 (:mod:`sync.writer`) asks it at three steps of the contract's check order.
-``docs/sync.md`` ("State machines") and ``DECLARATIONS-FORMAT.md`` give the
+``docs/sync.md`` ("State machines") and ``docs/declarations.md`` give the
 rules; in short, for a change asking for state ``t`` of a record in state
 ``s`` by a user of role ``r``:
 

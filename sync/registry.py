@@ -44,7 +44,7 @@ ScopeRule = Callable[[str, Mapping[str, object], Lookup], Scope | None]
 
 @dataclass(frozen=True, slots=True)
 class ChangeContext:
-    """What a type's ``check`` and ``kind_rules`` hooks get to judge a change.
+    """What a type's ``kind_rules`` hook gets to judge a change.
 
     :param fields: the change's validated fields.
     :param current: the record before the change (``None`` on create).

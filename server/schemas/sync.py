@@ -70,9 +70,12 @@ class ChangesetSchema(Schema):
 
 
 class PushSchema(Schema):
-    """A push request."""
+    """A push request, as :func:`sync.wire.push_from_wire` parses it."""
 
-    client_id = fields.String(required=True)
+    client_id = fields.String(
+        load_default="",
+        metadata={"description": "This install's id (a UUID); optional, a string when given."},
+    )
     changesets = fields.List(fields.Nested(ChangesetSchema), required=True)
 
 

@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import re
+import uuid
+
+from server import openapi
 from server.schemas.accounts import LOGIN
+from sync.catalog import REGISTRY
+from sync.wire import MalformedPush, push_from_wire
 
 
 def test_description_is_public_and_lists_operations(client):
@@ -44,3 +50,66 @@ def test_description_has_the_sync_endpoints_and_record_types(client):
         task["properties"]
     )
     assert spec["components"]["schemas"]["visit_fields"]["x-append-only"] is True
+
+
+def test_every_route_of_the_app_is_documented(app):
+    spec = openapi.build_spec()
+    documented = {
+        (path, method.upper())
+        for path, operations in spec["paths"].items()
+        for method in operations
+    }
+    served = set()
+    for rule in app.url_map.iter_rules():
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+        served |= {(path, method) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    assert served - documented == set()
+    assert documented - served == set()
+
+
+def test_every_declared_type_is_described_by_its_declaration(client):
+    schemas = client.get("/api/v1/openapi.json").get_json()["components"]["schemas"]
+    for name, rtype in REGISTRY.items():
+        described = schemas[f"{name}_fields"]
+        assert described["properties"] == {
+            field: declared.json_schema() for field, declared in rtype.fields.items()
+        }
+        assert described["x-visibility"] == rtype.visibility.to_json()
+        machine = rtype.state_machine
+        assert described["x-state-machine"] == (None if machine is None else machine.to_json())
+        assert described["x-permissions"] == rtype.permissions.to_json()
+
+
+def body_without(key: str, where: str) -> dict:
+    """Return a valid push body lacking ``key`` at the top level or in its changeset."""
+    change = {"type": "task", "id": str(uuid.uuid4()), "op": "update", "base_version": 1}
+    change["fields"] = {}
+    changeset = {"id": str(uuid.uuid4()), "made_at": "2022-03-28T08:00:00Z", "changes": [change]}
+    body = {"client_id": str(uuid.uuid4()), "changesets": [changeset]}
+    target = {"push": body, "changeset": changeset, "change": change}[where]
+    target.pop(key)
+    return body
+
+
+def test_the_push_description_requires_what_the_parser_requires():
+    spec = openapi.build_spec()
+    components = spec["components"]["schemas"]
+    push = spec["paths"]["/api/v1/sync/push"]["post"]["requestBody"]["content"]
+    push_schema = components[push["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]]
+    levels = {
+        "push": push_schema,
+        "changeset": components["Changeset"],
+        "change": components["Change"],
+    }
+    for where, schema in levels.items():
+        for key in schema["properties"]:
+            required = key in schema.get("required", [])
+            try:
+                loaded = push_from_wire(body_without(key, where))
+            except MalformedPush:
+                refused = True
+            else:
+                changeset = loaded.changesets[0]
+                problems = [changeset.problem, *(c.problem for c in changeset.changes)]
+                refused = any(problems) or changeset.made_at is None
+            assert refused == required, f"{where}.{key}: described required={required}"

@@ -25,6 +25,7 @@ from tests.sync.builders import (
     VOL_A,
     a_changeset,
     a_create,
+    an_update,
     code_of,
     only,
     push,
@@ -109,3 +110,39 @@ def test_kind_rules_run_after_validation(world: MemoryStore) -> None:
     push(world, COORD, a_changeset(package), registry=WITH_SUPPLIES)
     bad = replace(an_order(package.id, 0))  # type: ignore[type-var]
     assert code_of(push(world, VOL_A, a_changeset(bad), registry=WITH_SUPPLIES)) == "invalid"
+
+
+def take_from_stock(ctx: ChangeContext) -> Ruling | None:
+    """Take an order's quantity from the real package type's rule-owned stock."""
+    package = ctx.lookup(str(ctx.fields["package_id"]))
+    assert package is not None
+    stock = package.fields["stock"]
+    qty = ctx.fields["qty"]
+    assert isinstance(stock, int) and isinstance(qty, int)
+    return Ruling(ctx.fields, (SideWrite(package.id, {"stock": stock - qty}),))
+
+
+def test_rules_set_rule_owned_fields_that_no_device_may(world: MemoryStore) -> None:
+    round_ = a_create(
+        "supply_round",
+        compound_ids=[COMPOUND_A],
+        opens_at="2022-03-23T08:00:00Z",
+        cutoff_at=CUTOFF,
+        delivers_at="2022-03-23T18:00:00Z",
+    )
+    package = a_create("package", supply_round_id=round_.id, name="米", price_cents=1, stock=5)
+    assert code_of(push(world, COORD, a_changeset(round_, package))) is None
+    order = RecordType(
+        name="order",
+        fields={"compound_id": f.Uuid(), "package_id": f.Ref("package"), "qty": f.Integer(1, 9)},
+        required=frozenset({"compound_id", "package_id", "qty"}),
+        permissions=Permissions(create=ANYONE),
+        scope=compound_field,
+        kind_rules=take_from_stock,
+    )
+    registry = {**REGISTRY, "order": order}
+    made = a_create("order", compound_id=COMPOUND_A, package_id=package.id, qty=2)
+    assert code_of(push(world, VOL_A, a_changeset(made), registry=registry)) is None
+    assert stored(world, package.id).fields["stock"] == 3
+    edit = an_update(package.id, type_="package", stock=99)
+    assert code_of(push(world, COORD, a_changeset(edit), registry=registry)) == "forbidden"
