@@ -190,3 +190,13 @@ def runner(app: Flask) -> Any:
 def token_for(client: FlaskClient) -> Callable[[str], str]:
     """Return a function that signs a demo user in and returns their token."""
     return lambda username: sign_in(client, username)
+
+
+@pytest.fixture
+def served(sqlite_url: str) -> Iterator[Any]:
+    """Return a running ``weiguang serve`` (eventlet) on a fresh seeded SQLite database."""
+    from tests.servers import ServedApp
+
+    server = ServedApp(sqlite_url).start()
+    yield server
+    server.stop()

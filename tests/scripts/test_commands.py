@@ -15,6 +15,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.servers import free_port
+
 ROOT = Path(__file__).resolve().parents[2]
 STAND_IN = """#!/usr/bin/env bash
 echo "$*" >> "$(dirname "$0")/calls.log"
@@ -40,6 +42,19 @@ def checkout(tmp_path):
     return tmp_path
 
 
+def run_demo(checkout, **env):
+    """Run scripts/run-demo in ``checkout`` with ``env`` added; return the finished process."""
+    return subprocess.run(
+        ["bash", "scripts/run-demo"],
+        cwd=checkout,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
 def source_venv(checkout, extras):
     """Source venv.sh as the scripts do; return the pip installs it ran."""
     log = checkout / ".venv" / "bin" / "calls.log"
@@ -56,14 +71,8 @@ def source_venv(checkout, extras):
 
 def test_run_demo_installs_only_what_running_needs_then_seeds_and_serves(checkout):
     port = free_port()
-    subprocess.run(
-        ["bash", "scripts/run-demo"],
-        cwd=checkout,
-        env={**os.environ, "PORT": str(port), "WEIGUANG_DEMO_PASSWORD": "pw-of-the-demo"},
-        capture_output=True,
-        timeout=120,
-        check=True,
-    )
+    result = run_demo(checkout, PORT=str(port), WEIGUANG_DEMO_PASSWORD="pw-of-the-demo")
+    assert result.returncode == 0, result.stderr
     calls = (checkout / ".venv" / "bin" / "calls.log").read_text().splitlines()
     installs = [call.split()[-1] for call in calls if "-e" in call.split()]
     assert installs == ["."]
@@ -97,11 +106,6 @@ def test_venv_installs_again_when_the_packaging_changes(checkout):
     assert source_venv(checkout, "test") == [".[test]"]
 
 
-def free_port():
-    with socket.create_server(("127.0.0.1", 0)) as probe:
-        return probe.getsockname()[1]
-
-
 @pytest.fixture
 def busy_port():
     with socket.create_server(("127.0.0.1", 0)) as holder:
@@ -109,15 +113,7 @@ def busy_port():
 
 
 def test_run_demo_on_a_busy_port_says_which_and_how_to_choose_another(checkout, busy_port):
-    result = subprocess.run(
-        ["bash", "scripts/run-demo"],
-        cwd=checkout,
-        env={**os.environ, "PORT": str(busy_port)},
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
-    )
+    result = run_demo(checkout, PORT=str(busy_port))
     assert result.returncode != 0
     assert f"Port {busy_port} on 127.0.0.1 is already in use" in result.stderr
     assert f"PORT={busy_port + 1} bash scripts/run-demo" in result.stderr
@@ -128,15 +124,7 @@ def test_run_demo_on_a_busy_port_says_which_and_how_to_choose_another(checkout, 
 
 @pytest.mark.parametrize("port", ["abc", "0", "70000", "-1"])
 def test_run_demo_refuses_a_port_that_is_not_one(checkout, port):
-    result = subprocess.run(
-        ["bash", "scripts/run-demo"],
-        cwd=checkout,
-        env={**os.environ, "PORT": port},
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
+    result = run_demo(checkout, PORT=port)
     assert result.returncode != 0
     assert f"PORT must be a port number (1-65535), not '{port}'" in result.stderr
 

@@ -15,21 +15,14 @@ import uuid
 import pytest
 
 from server import seed
-from tests.helpers import DEMO_PASSWORD
-from tests.servers import ServedApp
+from tests.helpers import a_task_create
+from tests.servers import login
 
 COMPOUND_A = seed.stable_id("compound", "A")
 # Answers to other clients that must come before the push's: a server that
 # serves one request to the end answers at most the one or two that slip in
 # while it is still reading the push's body.
 ANSWERS_DURING_PUSH = 5
-
-
-@pytest.fixture
-def served(sqlite_url):
-    server = ServedApp(sqlite_url).start()
-    yield server
-    server.stop()
 
 
 def request(server, method, path, token=None, body=None):
@@ -46,22 +39,6 @@ def request(server, method, path, token=None, body=None):
         connection.close()
 
 
-def login(server, username):
-    body = json.dumps({"username": username, "password": DEMO_PASSWORD})
-    return json.loads(request(server, "POST", "/api/v1/auth/login", body=body)[1])["token"]
-
-
-def task_create():
-    fields = {
-        "kind": "garbage",
-        "title": "清运",
-        "status": "open",
-        "priority": 3,
-        "compound_id": COMPOUND_A,
-    }
-    return {"type": "task", "id": str(uuid.uuid4()), "op": "create", "fields": fields}
-
-
 def a_push(changesets, changes_each):
     return {
         "client_id": "big",
@@ -69,7 +46,7 @@ def a_push(changesets, changes_each):
             {
                 "id": str(uuid.uuid4()),
                 "made_at": "2022-04-02T10:00:00.000Z",
-                "changes": [task_create() for _ in range(changes_each)],
+                "changes": [a_task_create(COMPOUND_A) for _ in range(changes_each)],
             }
             for _ in range(changesets)
         ],
@@ -82,7 +59,7 @@ def a_push(changesets, changes_each):
     ids=["few-big-changesets", "many-small-changesets"],
 )
 def test_health_and_other_pulls_answer_while_a_large_push_runs(served, changesets, changes_each):
-    coord, medic = login(served, "coord"), login(served, "medic")
+    coord, medic = login(served.url, "coord"), login(served.url, "medic")
     body = json.dumps(a_push(changesets, changes_each)).encode()
     completed = []
     sent = threading.Event()

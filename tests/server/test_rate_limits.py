@@ -11,24 +11,17 @@ import pytest
 
 from server import seed
 from tests.conftest import make_app
-from tests.helpers import DEMO_PASSWORD, bearer, sign_in
-from tests.servers import ServedApp
+from tests.helpers import a_task_create, bearer, sign_in
+from tests.servers import ServedApp, login
 
 COMPOUND_A = seed.stable_id("compound", "A")
 
 
 def a_push():
-    task = {
-        "kind": "garbage",
-        "title": "清运",
-        "status": "open",
-        "priority": 3,
-        "compound_id": COMPOUND_A,
-    }
     changeset = {
         "id": str(uuid.uuid4()),
         "made_at": "2022-04-02T10:00:00.000Z",
-        "changes": [{"type": "task", "id": str(uuid.uuid4()), "op": "create", "fields": task}],
+        "changes": [a_task_create(COMPOUND_A)],
     }
     return {"client_id": "phone", "changesets": [changeset]}
 
@@ -94,16 +87,6 @@ def served_push(server, token):
         return error.code
 
 
-def served_login(server, username):
-    request = urllib.request.Request(
-        server.url + "/api/v1/auth/login",
-        data=json.dumps({"username": username, "password": DEMO_PASSWORD}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=60) as reply:
-        return json.load(reply)["token"]
-
-
 @pytest.mark.parametrize(
     "queue", [pytest.param("redis", marks=pytest.mark.redis), None], ids=["redis", "memory"]
 )
@@ -113,7 +96,7 @@ def test_processes_count_a_device_together_through_redis_apart_without(sqlite_ur
         env["WEIGUANG_MESSAGE_QUEUE"] = request.getfixturevalue("redis_url")
     first, second = ServedApp(sqlite_url, env).start(), ServedApp(sqlite_url, env).start()
     try:
-        token = served_login(first, "vol-a")
+        token = login(first.url, "vol-a")
         assert [served_push(server, token) for server in (first, second)] == [200, 200]
         assert served_push(second, token) == (429 if queue else 200)
     finally:

@@ -11,14 +11,7 @@ import urllib.request
 import pytest
 
 from tests.helpers import DEMO_PASSWORD
-from tests.servers import WEIGUANG, ServedApp
-
-
-@pytest.fixture
-def served(sqlite_url):
-    server = ServedApp(sqlite_url).start()
-    yield server
-    server.stop()
+from tests.servers import WEIGUANG
 
 
 def post_json(url, body):

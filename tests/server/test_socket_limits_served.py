@@ -24,8 +24,8 @@ import socketio
 import websocket
 
 from server import seed
-from tests.helpers import DEMO_PASSWORD
-from tests.servers import ServedApp
+from tests.helpers import a_task_create
+from tests.servers import ServedApp, call, login
 
 MIB = 1024 * 1024
 COMPOUND_A = seed.stable_id("compound", "A")
@@ -86,21 +86,6 @@ class Watch:
         assert self.health_answers > 0
 
 
-def call(base_url, method, path, token=None, body=None):
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base_url + path, data=data, method=method, headers=headers)
-    with urllib.request.urlopen(request, timeout=120) as reply:
-        return json.load(reply)
-
-
-def login(base_url, username):
-    body = {"username": username, "password": DEMO_PASSWORD}
-    return call(base_url, "POST", "/api/v1/auth/login", body=body)["token"]
-
-
 # Raw WebSockets opened by the running test; each is shut at its end.
 OPENED = []
 
@@ -147,13 +132,6 @@ def send_quietly(send):
     """Send; a server that closed the connection mid-way is what the test expects."""
     with contextlib.suppress(websocket.WebSocketConnectionClosedException, OSError):
         send()
-
-
-@pytest.fixture
-def served(sqlite_url):
-    server = ServedApp(sqlite_url).start()
-    yield server
-    server.stop()
 
 
 def big_frames(ws):
@@ -262,24 +240,10 @@ def notes_update(task_ids, text):
 
 
 def task_creates(count):
-    ids = [str(uuid.uuid4()) for _ in range(count)]
-    changes = [
-        {
-            "type": "task",
-            "id": task_id,
-            "op": "create",
-            "fields": {
-                "kind": "garbage",
-                "title": "清运",
-                "status": "open",
-                "priority": 3,
-                "compound_id": COMPOUND_A,
-            },
-        }
-        for task_id in ids
-    ]
+    changes = [a_task_create(COMPOUND_A) for _ in range(count)]
     changeset = {"id": str(uuid.uuid4()), "made_at": "2022-04-02T10:00:00.000Z"}
-    return ids, {"client_id": "load", "changesets": [{**changeset, "changes": changes}]}
+    body = {"client_id": "load", "changesets": [{**changeset, "changes": changes}]}
+    return [change["id"] for change in changes], body
 
 
 def open_sockets(served):

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import json
 import sqlite3
 import time
-import urllib.request
 from datetime import timedelta
 
 import pytest
@@ -16,8 +14,8 @@ from server import socket_sessions
 from server.clock import utcnow
 from server.extensions import db
 from server.models import DeviceToken, SocketSession
-from tests.helpers import DEMO_PASSWORD, sign_in
-from tests.servers import ServedApp
+from tests.helpers import sign_in
+from tests.servers import ServedApp, login
 
 BEAT_S = 30
 
@@ -68,13 +66,7 @@ def open_sockets(database_url):
 
 
 def a_socket(server, username):
-    request = urllib.request.Request(
-        server.url + "/api/v1/auth/login",
-        data=json.dumps({"username": username, "password": DEMO_PASSWORD}).encode(),
-        headers={"Content-Type": "application/json"},
-    )
-    with urllib.request.urlopen(request, timeout=30) as reply:
-        token = json.load(reply)["token"]
+    token = login(server.url, username)
     client = socketio.Client(reconnection=False)
     client.connect(server.url, auth={"token": token}, transports=["websocket"], wait_timeout=30)
     return client
