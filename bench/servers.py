@@ -37,6 +37,7 @@ BENCH_ENV = {
     "WEIGUANG_ARGON2_TIME_COST": "1",
     "WEIGUANG_ARGON2_MEMORY_KIB": "1024",
     "WEIGUANG_PUSH_RATE_LIMIT": "1000000 per minute",
+    "WEIGUANG_SECRET_KEY": secrets.token_urlsafe(32),
 }
 
 

@@ -36,6 +36,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         database,
         declarations,
         errors,
+        headers,
         rate_limits,
         socket_limits,
         sync_api,
@@ -49,7 +50,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings = config.load(test_config, app.instance_path)
     app.config.update(
         WEIGUANG=settings,
-        SECRET_KEY=settings["SECRET_KEY"],
+        SECRET_KEY=config.secret_key(settings, development=app.debug),
         SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
         SQLALCHEMY_ENGINE_OPTIONS=database.engine_options(settings["DATABASE_URL"]),
         MAX_CONTENT_LENGTH=settings["MAX_BODY_BYTES"],
@@ -63,7 +64,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app,
         async_mode=settings["ASYNC_MODE"],
         message_queue=settings["MESSAGE_QUEUE"],
-        cors_allowed_origins=[],
+        # python-engineio checks Origin on every Socket.IO request, the
+        # handshake and the WebSocket upgrade included (None: same origin).
+        cors_allowed_origins=settings["ALLOWED_ORIGINS"],
         max_http_buffer_size=settings["SOCKET_MESSAGE_BYTES"],
     )
     socket_limits.install(socketio.server, settings)
@@ -76,6 +79,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         database.configure_engine(db.engine)
 
     errors.init_app(app)
+    headers.init_app(app)
     rate_limits.init_app(app)
     compression.init_app(app)
     cli.init_app(app)
