@@ -11,7 +11,7 @@ import urllib.request
 import pytest
 
 from tests.helpers import DEMO_PASSWORD
-from tests.servers import WEIGUANG
+from tests.servers import TEST_SECRET_KEY, WEIGUANG
 
 
 def post_json(url, body):
@@ -50,7 +50,12 @@ def a_listener(reuse_port):
 
 
 def serve_on(port, database_url, mode):
-    env = {**os.environ, "WEIGUANG_DATABASE_URL": database_url, "WEIGUANG_ASYNC_MODE": mode}
+    env = {
+        **os.environ,
+        "WEIGUANG_DATABASE_URL": database_url,
+        "WEIGUANG_ASYNC_MODE": mode,
+        "WEIGUANG_SECRET_KEY": TEST_SECRET_KEY,
+    }
     # On a taken port the command must end by itself; a server that started
     # anyway would run until this timeout and fail the test.
     return subprocess.run(
