@@ -157,7 +157,26 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+#: Fixture params for "once on SQLite, once on PostgreSQL".
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def empty_database(engine: str, folder: Any, request: pytest.FixtureRequest) -> str:
+    """Return the URL of an empty database of ``engine`` (``sqlite`` or ``postgresql``).
+
+    An SQLite file in ``folder``; a PostgreSQL database is dropped when the
+    scope of the test or fixture that made the ``request`` ends.
+    """
+    if engine == "sqlite":
+        return f"sqlite:///{folder}/empty.db"
+    require_postgres()
+    name = f"wg_empty_{uuid.uuid4().hex[:8]}"
+    pg_execute(f"CREATE DATABASE {name}")
+    request.addfinalizer(lambda: pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    return pg_url_for(name)
+
+
+@pytest.fixture(params=ENGINES)
 def database_url(request: pytest.FixtureRequest) -> str:
     """Return a seeded database URL, once for SQLite and once for PostgreSQL."""
     name = "sqlite_url" if request.param == "sqlite" else "pg_url"
@@ -201,3 +220,12 @@ def served(sqlite_url: str) -> Iterator[Any]:
     server = ServedApp(sqlite_url).start()
     yield server
     server.stop()
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the reliability ledger where ``WEIGUANG_RELIABILITY_REPORT`` asks."""
+    from tests import reliability
+
+    path = os.environ.get(reliability.REPORT_ENV)
+    if path and reliability.LEDGER:
+        reliability.write_report(path)

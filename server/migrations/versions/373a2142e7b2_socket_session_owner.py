@@ -1,7 +1,7 @@
 """socket_session: the process holding each socket and its last heartbeat
 
 Revision ID: 373a2142e7b2
-Revises: a40e8fb87a3f
+Revises: 94076c4e26bd
 Create Date: 2026-11-30 08:10:00
 
 Rows from before this revision have no owner to keep them alive: they are
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '373a2142e7b2'
-down_revision = 'a40e8fb87a3f'
+down_revision = '94076c4e26bd'
 branch_labels = None
 depends_on = None
 
