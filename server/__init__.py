@@ -37,7 +37,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         declarations,
         errors,
         headers,
+        health,
+        logs,
+        metrics,
         rate_limits,
+        request_context,
         socket_limits,
         sync_api,
         users,
@@ -60,6 +64,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    # Flask-SocketIO keeps the message queue it made for an earlier app in
+    # its options: drop it, so that this app gets the queue it is configured with.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode=settings["ASYNC_MODE"],
@@ -78,10 +85,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         database.configure_engine(db.engine)
 
+    request_context.init_app(app)  # first: every request is timed and gets its id
     errors.init_app(app)
     headers.init_app(app)
     rate_limits.init_app(app)
     compression.init_app(app)
+    health.init_app(app)
+    metrics.init_app(app)
+    logs.init_app(app)
     cli.init_app(app)
     for module in (api, auth, users, sync_api, declarations, web):
         app.register_blueprint(module.bp)

@@ -1,8 +1,10 @@
 """The ``weiguang`` command line: a Flask CLI group on the app factory.
 
 Besides Flask's own commands (``routes``, ``shell``, ``db``), the app has
-``serve`` (the real Socket.IO server) and ``seed-demo``. Every command that
-touches the database first creates or upgrades the schema.
+``serve`` (the real Socket.IO server), ``seed-demo``, ``backup`` and
+``restore`` (:mod:`server.backup`). Every command that writes to the database
+first creates or upgrades the schema, but ``restore``, which needs an empty
+database and upgrades after; ``backup`` only reads.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from server import create_app, database, green, models, passwords, seed, socket_sessions
+from server import backup, create_app, database, green, models, passwords, seed, socket_sessions
 from server.extensions import db, socketio
 
 
@@ -112,6 +114,8 @@ def init_app(app: Flask) -> None:
     """Add Weiguang's commands to ``app.cli``, and the database to ``weiguang shell``."""
     app.cli.add_command(serve)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(backup.backup_command)
+    app.cli.add_command(backup.restore_command)
     app.shell_context_processor(shell_context)
 
 

@@ -60,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_SLOW_AFTER_ADDRESS_FAILURES": 30,
     "LOGIN_FIRST_DELAY_SECONDS": 0.25,
     "LOGIN_MAX_DELAY_SECONDS": 8,
+    # The Bearer token that opens /metrics to others than the loopback address.
+    "METRICS_TOKEN": None,
     # Argon2id cost; tests lower it so that logging in many times stays quick.
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_KIB": 65536,

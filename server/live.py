@@ -7,13 +7,14 @@ after a commit lives here too (``announce``): one event per audience.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, join_room
 
-from server import accounts, scopes, socket_sessions
+from server import accounts, metrics, scopes, socket_sessions
 from server.clock import utcnow
 from server.extensions import db, socketio
 from server.green import cooperatively
@@ -37,6 +38,7 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
             join_room(room)
         socket_sessions.opened(request.sid, device.id)
         db.session.commit()
+        metrics.current().sockets.inc()
     finally:
         db.session.remove()
 
@@ -44,6 +46,7 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
 @socketio.on("disconnect")
 def on_disconnect(reason: Any = None) -> None:
     """Forget a closed socket."""
+    metrics.current().sockets.dec()
     try:
         socket_sessions.closed(request.sid)
         db.session.commit()
@@ -67,10 +70,12 @@ def announce(outcome: PushOutcome, prev: int) -> None:
     as it sees them, each once in its latest state — a tombstone only where
     a record left everything it sees (:func:`sync.pull.event_for`). A push
     of more than :data:`POKE_AFTER` records is a poke (an empty list) to
-    every audience it touches, after which clients pull.
+    every audience it touches, after which clients pull. Each emit's lag is
+    measured from this call, which comes right after the commit.
     """
     if outcome.cursor is None:
         return
+    committed_at = time.perf_counter()
     now = utcnow()
     touched = {record.scope for record in outcome.written} | set(outcome.moved.values())
     # Many rooms: let the process's other requests run as it goes.
@@ -81,6 +86,7 @@ def announce(outcome: PushOutcome, prev: int) -> None:
         if changes is not None:
             payload = {"prev": prev, "cursor": outcome.cursor, "changes": changes}
             socketio.emit("changes", payload, to=room)
+            metrics.observe_live_event(time.perf_counter() - committed_at)
 
 
 def _changes_for(

@@ -46,7 +46,21 @@ class Operation:
 
 OPERATIONS: list[Operation] = [
     Operation(
-        "/api/v1/health", "get", "Tell whether the server can serve.", None, HEALTH, public=True
+        "/api/v1/health",
+        "get",
+        "Tell whether the server and its database and message queue answer (503 "
+        "'degraded' when one does not).",
+        None,
+        HEALTH,
+        public=True,
+    ),
+    Operation(
+        "/metrics",
+        "get",
+        "This process's Prometheus metrics (text format): from the loopback address, "
+        "else with the operator's WEIGUANG_METRICS_TOKEN as the bearer token (docs/deploy.md).",
+        public=True,
+        media_type="text/plain",
     ),
     Operation("/api/v1/openapi.json", "get", "This API description.", public=True),
     Operation(

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, g, request
 
-from server import live, rate_limits, scopes
+from server import live, logs, metrics, rate_limits, scopes
 from server.auth import require_auth
 from server.clock import utcnow
 from server.errors import ApiError
@@ -32,6 +32,8 @@ def push() -> Any:
     except MalformedPush as error:
         raise ApiError(400, "malformed-push", str(error)) from None
     outcome, prev = apply_and_commit(incoming)
+    metrics.observe_push(outcome)
+    logs.log_push(outcome)
     live.announce(outcome, prev)
     return outcome.to_wire()
 
@@ -42,6 +44,7 @@ def pull() -> Any:
     """Return the caller's changes after ``cursor``, a page at a time."""
     args = PULL_ARGS.load(request.args)
     page = changes_since(SqlStore.for_reading(), scopes.actor_for(g.user), now=utcnow(), **args)
+    metrics.observe_pull(page)
     return page.to_wire()
 
 

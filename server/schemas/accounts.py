@@ -86,9 +86,12 @@ class LoginAlertsSchema(Schema):
 class HealthSchema(Schema):
     """The health check's answer."""
 
-    status = fields.String()
+    status = fields.String(metadata={"enum": ["ok", "degraded"]})
+    #: The database's dialect (``sqlite``, ``postgresql``).
     database = fields.String()
     version = fields.String()
+    #: Each dependency: ``"ok"``, ``"off"`` (not configured) or why it does not answer.
+    checks = fields.Dict(keys=fields.String(), values=fields.String())
 
 
 LOGIN = LoginSchema()
