@@ -20,7 +20,15 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema
 
 from server.declarations import SCHEMA_CURRENT, SCHEMA_OLDEST, type_document
-from server.schemas.accounts import HEALTH, LOGIN, LOGIN_ALERTS, LOGIN_REPLY, NEW_USER, USER
+from server.schemas.accounts import (
+    DIRECTORY,
+    HEALTH,
+    LOGIN,
+    LOGIN_ALERTS,
+    LOGIN_REPLY,
+    NEW_USER,
+    USER,
+)
 from server.schemas.sync import PULL_ARGS, PULL_REPLY, PUSH, PUSH_REPLY
 from sync.catalog import REGISTRY
 from sync.registry import RecordType
@@ -106,6 +114,13 @@ OPERATIONS: list[Operation] = [
     ),
     Operation("/api/v1/users/me", "get", "The signed-in user.", None, USER),
     Operation(
+        "/api/v1/users/directory",
+        "get",
+        "Display names of the users who share a compound with the caller.",
+        None,
+        DIRECTORY,
+    ),
+    Operation(
         "/api/v1/users",
         "post",
         "Create a user with a scope within your own (coordinators).",
@@ -140,6 +155,13 @@ OPERATIONS: list[Operation] = [
         ),
     ),
     Operation("/", "get", "The app shell (the PWA).", public=True, media_type="text/html"),
+    Operation(
+        "/sw.js",
+        "get",
+        "The service worker, with the shell's precache list and version filled in.",
+        public=True,
+        media_type="text/javascript",
+    ),
     Operation(
         "/{path}",
         "get",

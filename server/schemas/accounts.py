@@ -29,6 +29,20 @@ class UserSchema(Schema):
     neighbourhood_id = fields.String(dump_only=True)
 
 
+class PersonSchema(Schema):
+    """A user as others in their scope see them: a name to show, and a role."""
+
+    id = fields.Integer()
+    display_name = fields.String()
+    role = fields.String()
+
+
+class DirectorySchema(Schema):
+    """The people a user works alongside (``GET /api/v1/users/directory``)."""
+
+    users = fields.List(fields.Nested(PersonSchema))
+
+
 class NewUserSchema(UserSchema):
     """A user a coordinator creates, with a first password (``server/passwords.py``)."""
 
@@ -99,4 +113,5 @@ USER = UserSchema()
 NEW_USER = NewUserSchema()
 LOGIN_REPLY = LoginReplySchema()
 LOGIN_ALERTS = LoginAlertsSchema()
+DIRECTORY = DirectorySchema()
 HEALTH = HealthSchema()

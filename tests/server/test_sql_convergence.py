@@ -8,6 +8,7 @@ on PostgreSQL.
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import datetime
 
 import pytest
@@ -101,8 +102,8 @@ def sql_app(request, tmp_path_factory):
 
         require_postgres()
 
-        name = "wg_convergence"
-        pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        # A name of its own: two test runs at once must not drop each other's database.
+        name = f"wg_convergence_{uuid.uuid4().hex[:8]}"
         pg_execute(f"CREATE DATABASE {name}")
         request.addfinalizer(lambda: pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         url = pg_url_for(name)

@@ -2,7 +2,7 @@
  * Talk to the Weiguang HTTP API (`/api/v1/...`, see the sync contract).
  *
  * Every call carries the device token as `Authorization: Bearer ...` except
- * login, health and the API description. Errors come back as
+ * login, health, the API description and the published declarations. Errors come back as
  * problem+json; they are thrown as ApiError carrying the status and the
  * problem object. A request that never got an answer (no signal, timeout)
  * is thrown as NetworkError, so callers can tell "offline" from "refused".
@@ -104,6 +104,8 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), baseUrl =
       return request('GET', `/sync/pull?${query}`, { headers: schemaHeader() });
     },
     openapi: () => request('GET', '/openapi.json', { auth: false }),
+    declarations: () => request('GET', '/declarations', { auth: false }),
+    directory: () => request('GET', '/users/directory'),
     health: () => request('GET', '/health', { auth: false }),
   };
 }

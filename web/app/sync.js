@@ -76,11 +76,12 @@ export function createSyncEngine({
   pageLimit = PULL_PAGE_LIMIT,
   pushBatchSize = PUSH_BATCH_SIZE,
   online = true,
+  lastSyncAt = null, // the last clean round before this page loaded (kept in meta)
 }) {
   const state = {
     phase: online ? PHASE.IDLE : PHASE.OFFLINE,
     online,
-    lastSyncAt: null,
+    lastSyncAt,
     firstSync: null, // {pages, records} while the first pull runs
     lastError: null,
     retryAt: null,
@@ -91,9 +92,12 @@ export function createSyncEngine({
   let running = null;
   let retryTimer = null;
 
-  function emit(what) {
-    for (const listener of listeners) listener(what, state);
+  /** Tell listeners `what` happened; for 'records', `types` names the record types touched. */
+  function emit(what, types = []) {
+    for (const listener of listeners) listener(what, state, types);
   }
+
+  const typesOf = (records) => [...new Set(records.map((record) => record.type))];
 
   function setPhase(phase) {
     if (state.phase === phase) return;
@@ -180,7 +184,7 @@ export function createSyncEngine({
       );
       const settled = await applyPushResults(batch, response);
       emit('outbox');
-      emit('records');
+      emit('records', typesOf(batch.flatMap((changeset) => changeset.changes)));
       if (settled === 0) return; // the server settled nothing: do not spin
     }
   }
@@ -207,7 +211,7 @@ export function createSyncEngine({
         state.firstSync.records += changes.length;
         emit('state');
       }
-      if (changes.length) emit('records');
+      if (changes.length) emit('records', typesOf(changes));
       const next = Number.isInteger(page?.cursor) ? page.cursor : cursor;
       if (!page?.more || next <= cursor) return; // `next <= cursor`: never loop on a stuck cursor
       cursor = next;
@@ -244,6 +248,7 @@ export function createSyncEngine({
       await pullAll();
       backoff.reset();
       state.lastSyncAt = now().toISOString();
+      await setMeta(db, 'lastSyncAt', state.lastSyncAt);
       state.lastError = null;
       setPhase(PHASE.IDLE);
       emit('synced');
@@ -260,7 +265,7 @@ export function createSyncEngine({
       return;
     }
     await storeRecords(db, changes, event.cursor);
-    emit('records');
+    emit('records', typesOf(changes));
   }
 
   async function loop() {
@@ -295,7 +300,10 @@ export function createSyncEngine({
   return {
     state,
 
-    /** Listen to 'state', 'records', 'outbox' and 'synced'; return an unsubscribe. */
+    /**
+     * Listen to 'state', 'records', 'outbox' and 'synced'; return an unsubscribe.
+     * Listeners get (what, state, types): the record types a 'records' event touched.
+     */
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
