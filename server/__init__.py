@@ -41,7 +41,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         jsontext,
         logs,
         metrics,
+        rate_limits,
         request_context,
+        socket_limits,
         sync_api,
         users,
         web,
@@ -72,8 +74,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # python-engineio checks Origin on every Socket.IO request, the
         # handshake and the WebSocket upgrade included (None: same origin).
         cors_allowed_origins=settings["ALLOWED_ORIGINS"],
-        max_http_buffer_size=settings["MAX_BODY_BYTES"],
+        max_http_buffer_size=settings["SOCKET_MESSAGE_BYTES"],
     )
+    socket_limits.install(socketio.server, settings)
     if settings["PROXY_HOPS"]:
         # Outermost, so the sign-in throttle and Socket.IO's origin check
         # see the client's address, scheme and host, not the proxy's.
@@ -85,6 +88,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     request_context.init_app(app)  # first: every request is timed and gets its id
     errors.init_app(app)
     headers.init_app(app)
+    rate_limits.init_app(app)
     compression.init_app(app)
     health.init_app(app)
     metrics.init_app(app)

@@ -13,12 +13,11 @@ from typing import Any
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, join_room
-from sqlalchemy import delete, select
 
-from server import accounts, metrics, scopes
+from server import accounts, metrics, scopes, socket_sessions
 from server.clock import utcnow
 from server.extensions import db, socketio
-from server.models import SocketSession
+from server.green import cooperatively
 from sync.actors import Actor
 from sync.protocol import PushOutcome
 from sync.pull import event_for
@@ -37,9 +36,7 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
             raise ConnectionRefusedError("unauthenticated")
         for room in scopes.rooms_of(device.user):
             join_room(room)
-        db.session.add(
-            SocketSession(sid=request.sid, device_token_id=device.id, opened_at=utcnow())
-        )
+        socket_sessions.opened(request.sid, device.id)
         db.session.commit()
         metrics.current().sockets.inc()
     finally:
@@ -51,7 +48,7 @@ def on_disconnect(reason: Any = None) -> None:
     """Forget a closed socket."""
     metrics.current().sockets.dec()
     try:
-        db.session.execute(delete(SocketSession).where(SocketSession.sid == request.sid))
+        socket_sessions.closed(request.sid)
         db.session.commit()
     finally:
         db.session.remove()
@@ -59,14 +56,9 @@ def on_disconnect(reason: Any = None) -> None:
 
 def disconnect_device(device_id: int) -> None:
     """Disconnect every socket opened with one device token, in any server process."""
-    sids = list(
-        db.session.scalars(
-            select(SocketSession.sid).where(SocketSession.device_token_id == device_id)
-        )
-    )
-    for sid in sids:
+    for sid in socket_sessions.sids_of(device_id):
         socketio.server.disconnect(sid, namespace="/")
-    db.session.execute(delete(SocketSession).where(SocketSession.device_token_id == device_id))
+    socket_sessions.forget_device(device_id)
     db.session.commit()
 
 
@@ -86,7 +78,8 @@ def announce(outcome: PushOutcome, prev: int) -> None:
     committed_at = time.perf_counter()
     now = utcnow()
     touched = {record.scope for record in outcome.written} | set(outcome.moved.values())
-    for room, viewer in scopes.connected_audiences().items():
+    # Many rooms: let the process's other requests run as it goes.
+    for room, viewer in cooperatively(scopes.connected_audiences().items()):
         if not any(viewer.sees(scope) for scope in touched):
             continue
         changes = _changes_for(viewer, outcome, now)

@@ -141,7 +141,9 @@ OPERATIONS: list[Operation] = [
     Operation(
         "/api/v1/sync/push",
         "post",
-        "Apply changesets in order, each atomically and idempotently (sync-contract.md). "
+        "Apply changesets in order, each atomically and idempotently (sync-contract.md); "
+        "past WEIGUANG_PUSH_RATE_LIMIT pushes per device (120 a minute by default): "
+        "429 with Retry-After. "
         f"At most {MAX_CHANGESETS} changesets a push (more: 413, nothing applied) and "
         f"{MAX_CHANGES} changes a changeset (more: that changeset is invalid).",
         PUSH,

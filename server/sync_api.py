@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Blueprint, g, request
 
-from server import live, logs, metrics, scopes
+from server import live, logs, metrics, rate_limits, scopes
 from server.auth import require_auth
 from server.clock import utcnow
 from server.errors import ApiError
-from server.extensions import db
+from server.extensions import db, limiter
 from server.payloads import json_body
 from server.schemas.sync import PULL_ARGS
 from server.store import SqlStore
@@ -24,8 +24,9 @@ bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
 
 @bp.post("/push")
 @require_auth()
+@limiter.limit(rate_limits.push_limit, key_func=rate_limits.device_key)
 def push() -> Any:
-    """Apply a device's changesets in order; answer each one's result."""
+    """Apply a device's changesets in order; answer each one's result (429 past the limit)."""
     try:
         incoming = push_from_wire(json_body())
     except MalformedPush as error:

@@ -32,7 +32,7 @@ from tests.conftest import (
     make_app,
     pg_execute,
     pg_url_for,
-    require_service,
+    require_postgres,
 )
 from tests.filled import assert_survived, copy_rows, fill, rows_of
 
@@ -103,7 +103,7 @@ def test_migrations_build_sqlite_from_empty(tmp_path):
 
 @pytest.mark.postgres
 def test_migrations_build_postgresql_from_empty():
-    require_service("PostgreSQL", "127.0.0.1", 5432)
+    require_postgres()
     name = f"wg_empty_{uuid.uuid4().hex[:8]}"
     pg_execute(f"CREATE DATABASE {name}")
     try:

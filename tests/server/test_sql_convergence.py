@@ -98,9 +98,9 @@ def sql_app(request, tmp_path_factory):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('convergence')}/c.db"
     else:
-        from tests.conftest import pg_execute, pg_url_for, require_service
+        from tests.conftest import pg_execute, pg_url_for, require_postgres
 
-        require_service("PostgreSQL", "127.0.0.1", 5432)
+        require_postgres()
 
         # A name of its own: two test runs at once must not drop each other's database.
         name = f"wg_convergence_{uuid.uuid4().hex[:8]}"

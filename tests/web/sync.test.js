@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { getCursor, getMeta, getRecord, listAttention, storeRecords } from '../../web/app/db.js';
-import { createBackoff } from '../../web/app/backoff.js';
+import { createBackoff, MAX_BACKOFF_MS } from '../../web/app/backoff.js';
 import { createSyncEngine, PHASE } from '../../web/app/sync.js';
 import { createFakeServer } from './fake-server.js';
 import { aClaim, anOutbox, freshDb, manualTimers } from './helpers.js';
@@ -287,6 +287,22 @@ test('retrying a push after a lost response does not apply it twice', async () =
   await timers.fireAll();
   assert.equal(await outbox.count(), 0);
   assert.equal(server.records.get('t1').version, 2, 'written once');
+});
+
+test('rule 7: a refusal with Retry-After waits at least that long, at most the longest backoff', async () => {
+  const { server, engine, timers } = await setup();
+  server.failNextWith(429, { retryAfterMs: 30_000 });
+  await engine.requestSync();
+  assert.equal(engine.state.phase, PHASE.WAITING);
+  assert.deepEqual(timers.scheduled, [30_000], 'the server asked for longer than the backoff');
+  server.failNextWith(503, { retryAfterMs: 500 });
+  await timers.fireAll();
+  assert.deepEqual(timers.scheduled, [2000], 'the backoff asks for longer than the server');
+  server.failNextWith(429, { retryAfterMs: 24 * 3600 * 1000 });
+  await timers.fireAll();
+  assert.deepEqual(timers.scheduled, [MAX_BACKOFF_MS], 'a day is capped');
+  await timers.fireAll();
+  assert.equal(engine.state.phase, PHASE.IDLE);
 });
 
 test('a records event names the types it touched, so only screens showing them redraw', async () => {

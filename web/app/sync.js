@@ -35,9 +35,11 @@
  * 6. A first sync (cursor 0) fetches the records a user works from first —
  *    tasks, buildings, compounds — without moving the cursor, then pulls
  *    everything from 0 (the repeats are ignored as not newer).
+ * 7. A refusal that says when to come back (a 429 or 503 with Retry-After)
+ *    is retried no sooner than that, and no later than the longest backoff.
  */
 import { ApiError, NetworkError } from './api.js';
-import { createBackoff } from './backoff.js';
+import { createBackoff, MAX_BACKOFF_MS } from './backoff.js';
 import { addAttention, getCursor, getRecord, setMeta, storeRecords } from './db.js';
 import { applyChange } from './merge.js';
 
@@ -109,9 +111,10 @@ export function createSyncEngine({
     state.retryAt = null;
   }
 
-  function scheduleRetry() {
+  /** Retry after the backoff's delay, or after what the server asked (429, 503) if longer. */
+  function scheduleRetry(serverAskedMs = null) {
     clearRetry();
-    const delay = backoff.next();
+    const delay = Math.max(backoff.next(), Math.min(serverAskedMs ?? 0, MAX_BACKOFF_MS));
     state.retryAt = new Date(now().getTime() + delay).toISOString();
     retryTimer = timers.setTimeout(() => {
       retryTimer = null;
@@ -226,7 +229,7 @@ export function createSyncEngine({
       setPhase(PHASE.UPDATE_REQUIRED);
     } else if (error instanceof NetworkError || error instanceof ApiError) {
       setPhase(PHASE.WAITING);
-      scheduleRetry();
+      scheduleRetry(error.retryAfterMs);
     } else {
       throw error; // a bug of ours: let the caller see it
     }
