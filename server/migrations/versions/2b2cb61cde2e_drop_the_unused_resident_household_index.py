@@ -1,7 +1,7 @@
 """drop the resident household index: no query uses it
 
 Revision ID: 2b2cb61cde2e
-Revises: 94076c4e26bd
+Revises: 373a2142e7b2
 Create Date: 2026-11-30 09:26:00.000000
 
 94076c4e26bd made it for a residents-per-building count that screening
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '2b2cb61cde2e'
-down_revision = '94076c4e26bd'
+down_revision = '373a2142e7b2'
 branch_labels = None
 depends_on = None
 
