@@ -51,18 +51,13 @@ def view(
 
 def visible_fields(record: Record, actor: Actor, rtype: RecordType) -> Mapping[str, object]:
     """Return the fields of ``record`` that ``actor``'s role may see."""
-    declared = rtype.fields
     restricted = rtype.visibility.fields
-    if all(
-        name in declared and (name not in restricted or actor.role in restricted[name])
-        for name in record.fields
-    ):
-        return record.fields
-    return {
-        name: value
-        for name, value in record.fields.items()
-        if name in declared and (name not in restricted or actor.role in restricted[name])
+    allowed = {
+        name for name in rtype.fields if name not in restricted or actor.role in restricted[name]
     }
+    if allowed.issuperset(record.fields):
+        return record.fields
+    return {name: value for name, value in record.fields.items() if name in allowed}
 
 
 def redact(record: Record, actor: Actor, rtype: RecordType) -> Record:
