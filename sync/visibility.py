@@ -51,10 +51,7 @@ def view(
 
 def visible_fields(record: Record, actor: Actor, rtype: RecordType) -> Mapping[str, object]:
     """Return the fields of ``record`` that ``actor``'s role may see."""
-    restricted = rtype.visibility.fields
-    allowed = {
-        name for name in rtype.fields if name not in restricted or actor.role in restricted[name]
-    }
+    allowed = rtype.readable.get(actor.role, frozenset())
     if allowed.issuperset(record.fields):
         return record.fields
     return {name: value for name, value in record.fields.items() if name in allowed}
