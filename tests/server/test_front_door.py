@@ -1,0 +1,279 @@
+"""The district's front door: ``scripts/district`` (nginx, two processes, PostgreSQL, Redis).
+
+Clients connect through nginx, over polling and websocket; pushes are made
+through nginx and straight to each process, so every live event has to
+cross Redis to reach the sockets of the other process.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import threading
+import time
+import urllib.request
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+import socketio
+
+from tests.conftest import REDIS_URL, pg_execute, pg_url_for, require_service
+from tests.helpers import DEMO_PASSWORD
+from tests.servers import WEIGUANG, free_port
+
+pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+
+SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "district"
+START_TIMEOUT_S = 60
+EVENT_TIMEOUT_S = 15
+
+
+@dataclass
+class District:
+    """A running ``scripts/district``: nginx at ``url``, the processes at ``backends``."""
+
+    url: str
+    backends: list[str]
+    run_dir: Path
+    process: subprocess.Popen[bytes]
+
+    def pid_of(self, backend: str) -> int:
+        """Return the process id of the server behind ``backend``."""
+        port = backend.rsplit(":", 1)[1]
+        return int((self.run_dir / f"server-{port}.pid").read_text())
+
+    def upstream(self) -> str:
+        """Return the process (``http://127.0.0.1:PORT``) nginx sends this client to."""
+        with urllib.request.urlopen(self.url + "/api/v1/health", timeout=10) as reply:
+            return "http://" + reply.headers["X-Weiguang-Upstream"].split(",")[-1].strip()
+
+
+def require_nginx() -> str:
+    """Return the nginx binary, skipping (failing in CI) where there is none."""
+    found = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")
+    if found is None:
+        message = "nginx is not installed (apt-get install nginx)"
+        if os.environ.get("WEIGUANG_REQUIRE_SERVICES") == "1":
+            pytest.fail(message + " (mandatory in CI)")
+        pytest.skip(message)
+    return found
+
+
+@pytest.fixture(scope="module")
+def district(pg_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[District]:
+    """Start two processes behind nginx on a fresh copy of the seeded database."""
+    nginx = require_nginx()
+    require_service("Redis", "127.0.0.1", 6379)
+    name = f"wg_district_{uuid.uuid4().hex[:8]}"
+    pg_execute(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
+    run_dir = tmp_path_factory.mktemp("district")
+    port, first = free_port(), two_free_ports()
+    second = first + 1
+    env = {
+        **os.environ,
+        "PATH": os.path.dirname(WEIGUANG) + os.pathsep + os.environ.get("PATH", ""),
+        "WEIGUANG_DATABASE_URL": pg_url_for(name),
+        "WEIGUANG_MESSAGE_QUEUE": REDIS_URL,
+        "WEIGUANG_SECRET_KEY": "front-door-test-" + uuid.uuid4().hex,
+        "WEIGUANG_ARGON2_TIME_COST": "1",
+        "WEIGUANG_ARGON2_MEMORY_KIB": "1024",
+        "PROCESSES": "2",
+        "PORT": str(port),
+        "BACKEND_PORT": str(first),
+        "RUN_DIR": str(run_dir),
+        "NGINX": nginx,
+    }
+    with (run_dir / "district.log").open("wb") as log:
+        process = subprocess.Popen(["bash", str(SCRIPT)], env=env, stdout=log, stderr=log)
+    found = District(
+        f"http://127.0.0.1:{port}",
+        [f"http://127.0.0.1:{first}", f"http://127.0.0.1:{second}"],
+        run_dir,
+        process,
+    )
+    try:
+        # The processes first: a refused request through nginx would take one out for a while.
+        wait_until_healthy([*found.backends, found.url], process, run_dir)
+        yield found
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def two_free_ports() -> int:
+    """Return a port that is free with the next one (the script numbers its processes so)."""
+    while True:
+        port = free_port()
+        with socket.socket() as probe:
+            try:
+                probe.bind(("127.0.0.1", port + 1))
+            except OSError:
+                continue
+        return port
+
+
+def wait_until_healthy(urls: list[str], process: subprocess.Popen[bytes], run_dir: Path) -> None:
+    """Wait until every URL's health check answers 200."""
+    deadline = time.monotonic() + START_TIMEOUT_S
+    pending = list(urls)
+    while pending and time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError((run_dir / "district.log").read_text())
+        try:
+            with urllib.request.urlopen(pending[0] + "/api/v1/health", timeout=2) as reply:
+                if reply.status == 200:
+                    pending.pop(0)
+                    continue
+        except OSError:
+            pass
+        time.sleep(0.2)
+    if pending:
+        raise RuntimeError(f"no answer from {pending}: {(run_dir / 'district.log').read_text()}")
+
+
+def call(base: str, method: str, path: str, token: str | None = None, body: Any = None) -> Any:
+    """Make one JSON request and return the decoded answer (``None`` for no content)."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base + path, data=data, method=method, headers=headers)
+    with urllib.request.urlopen(request, timeout=20) as reply:
+        raw = reply.read()
+    return json.loads(raw) if raw else None
+
+
+def sign_in(base: str, username: str = "coord") -> str:
+    """Sign in through ``base`` and return the token."""
+    body = {"username": username, "password": DEMO_PASSWORD, "device_name": "front-door"}
+    return str(call(base, "POST", "/api/v1/auth/login", body=body)["token"])
+
+
+def a_task(base: str, token: str) -> dict[str, Any]:
+    """Return one task of the caller's scope, as pulled."""
+    page = call(base, "GET", "/api/v1/sync/pull?types=task&limit=1", token)
+    return dict(page["changes"][0])
+
+
+def note_on(base: str, token: str, task: dict[str, Any], text: str) -> int:
+    """Push a note on ``task`` through ``base``; return the version written."""
+    push = {
+        "client_id": str(uuid.uuid4()),
+        "changesets": [
+            {
+                "id": str(uuid.uuid4()),
+                "made_at": "2022-04-02T10:00:00Z",
+                "changes": [
+                    {
+                        "type": "task",
+                        "id": task["id"],
+                        "op": "update",
+                        "base_version": 0,
+                        "fields": {"notes": text},
+                    }
+                ],
+            }
+        ],
+    }
+    result = call(base, "POST", "/api/v1/sync/push", token, push)
+    assert result["results"][0]["status"] == "applied", result
+    return int(result["cursor"])
+
+
+@dataclass
+class Listener:
+    """A Socket.IO client that keeps every note it sees and its cursor."""
+
+    client: socketio.Client
+    notes: set[str] = field(default_factory=set)
+    cursor: int = 0
+    seen: threading.Condition = field(default_factory=threading.Condition)
+    gone: threading.Event = field(default_factory=threading.Event)
+
+    def on_changes(self, event: dict[str, Any]) -> None:
+        with self.seen:
+            for record in event["changes"]:
+                if record["type"] == "task" and record["fields"].get("notes"):
+                    self.notes.add(record["fields"]["notes"])
+            self.cursor = max(self.cursor, int(event["cursor"]))
+            self.seen.notify_all()
+
+    def wait_for(self, note: str) -> bool:
+        with self.seen:
+            return self.seen.wait_for(lambda: note in self.notes, timeout=EVENT_TIMEOUT_S)
+
+
+def listen(base: str, token: str, transport: str, reconnection: bool = False) -> Listener:
+    """Connect a listener to ``base`` over one transport."""
+    client = socketio.Client(reconnection=reconnection, reconnection_delay=0.2)
+    listener = Listener(client)
+    client.on("changes", listener.on_changes)
+    client.on("disconnect", lambda *args: listener.gone.set())
+    client.connect(base, auth={"token": token}, transports=[transport], wait_timeout=10)
+    return listener
+
+
+@pytest.mark.parametrize("transport", ["polling", "websocket"])
+def test_clients_behind_nginx_get_events_of_pushes_through_either_process(
+    district: District, transport: str
+) -> None:
+    token = sign_in(district.url)
+    listener = listen(district.url, token, transport)
+    try:
+        task = a_task(district.url, token)
+        for base in [district.url, *district.backends]:
+            note = f"{transport} via {base}"
+            note_on(base, token, task, note)
+            assert listener.wait_for(note), f"no live event for a push through {base}"
+    finally:
+        listener.client.disconnect()
+
+
+def test_logout_disconnects_sockets_on_both_processes(district: District) -> None:
+    token = sign_in(district.url, "vol-a")
+    behind_nginx = district.upstream()
+    other = next(base for base in district.backends if base != behind_nginx)
+    listeners = [listen(district.url, token, "websocket"), listen(other, token, "polling")]
+    call(district.url, "POST", "/api/v1/auth/logout", token)
+    for listener in listeners:
+        assert listener.gone.wait(EVENT_TIMEOUT_S), "a socket of the revoked token stayed open"
+
+
+def test_a_killed_process_moves_its_clients_to_the_other_missing_nothing(
+    district: District,
+) -> None:
+    token = sign_in(district.url)
+    task = a_task(district.url, token)
+    victim = district.upstream()
+    survivor = next(base for base in district.backends if base != victim)
+    listener = listen(district.url, token, "websocket", reconnection=True)
+    try:
+        note_on(survivor, token, task, "before the crash")
+        assert listener.wait_for("before the crash")
+        os.kill(district.pid_of(victim), signal.SIGKILL)
+        written = [note_on(survivor, token, task, f"while away {n}") for n in range(3)]
+        # Back through nginx, now on the survivor: the client pulls from its
+        # cursor (as the app does on reconnecting) and finds every change.
+        deadline = time.monotonic() + EVENT_TIMEOUT_S
+        while not listener.client.connected and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert listener.client.connected, "the client did not reconnect through nginx"
+        assert district.upstream() == survivor
+        page = call(district.url, "GET", f"/api/v1/sync/pull?cursor={listener.cursor}", token)
+        assert page["cursor"] >= max(written)
+        latest = {record["id"]: record for record in page["changes"]}
+        assert latest[task["id"]]["fields"]["notes"] == "while away 2"
+    finally:
+        listener.client.disconnect()
