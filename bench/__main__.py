@@ -17,10 +17,10 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from bench import harness, live, pull, push, servers, web
+from bench import harness, live, load, pull, push, servers, web
 from bench.harness import Figure
 
-SECTIONS = ("pull", "live", "push", "web")
+SECTIONS = ("pull", "live", "push", "web", "load")
 DATABASE_SECTIONS = {"pull": pull.run, "live": live.run, "push": push.run}
 REPORT_PATH = os.path.join(servers.REPO_ROOT, "docs", "benchmarks.md")
 METHOD = """
@@ -64,6 +64,15 @@ METHOD = """
   Lighthouse 12.2.3 (pinned in `bench/package-lock.json`), mobile preset, Debian
   chromium headless, median of 3 runs against a demo server; installability is
   Chromium's `Page.getInstallabilityErrors` over CDP via Playwright.
+- **Load**: `bench/load.py` on a seeded PostgreSQL database with Redis, through
+  `scripts/district` (nginx, `ip_hash`): 1,000 simulated devices (100 with `--quick`),
+  building-scoped volunteers, each with its own sign-in, aiohttp session from its own
+  loopback /24 and python-socketio `AsyncClient` (websocket), in one event loop; one in
+  ten pushes a one-visit changeset every 3 s (±20 %), every device applies `changes`
+  events or pulls from its cursor when behind, per the contract. 120 s (15 s quick)
+  with one process, then with two, on the same database. Memory per connection is the
+  servers' RSS growth while the sockets connect, over their number. The live target
+  (p95 ≤ 500 ms) is ours; errors must be 0.
 - Ratios are measured / floor (or / budget); KiB and MiB are 1024-based.
 """
 
@@ -128,6 +137,15 @@ def database_sections(kind: str, sections: list[str], quick: bool) -> list[Figur
     return figures
 
 
+def load_section(quick: bool) -> list[Figure]:
+    """Run the load section on a seeded PostgreSQL database of its own."""
+    if not servers.postgres_available():
+        return [harness.missing("load", "postgresql", "", "PostgreSQL not reachable")]
+    with servers.database("postgresql") as url:
+        servers.seed(url)
+        return guarded("load", "district", lambda: load.run(url, servers.DEMO_PASSWORD, quick))
+
+
 def postgres_version() -> str:
     """Return the PostgreSQL server's version, or why it is unknown."""
     if not servers.postgres_available():
@@ -155,6 +173,8 @@ def main(argv: list[str]) -> int:
     if "web" in args.only:
         with servers.served("sqlite") as server:
             figures += guarded("web", "sqlite demo", lambda: web.run(server.url, args.quick))
+    if "load" in args.only:
+        figures += load_section(args.quick)
     facts["duration"] = f"{time.perf_counter() - started:.0f} s" + (
         " (quick)" if args.quick else ""
     )

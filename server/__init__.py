@@ -36,6 +36,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         database,
         declarations,
         errors,
+        headers,
         sync_api,
         users,
         web,
@@ -47,7 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     settings = config.load(test_config, app.instance_path)
     app.config.update(
         WEIGUANG=settings,
-        SECRET_KEY=settings["SECRET_KEY"],
+        SECRET_KEY=config.secret_key(settings, development=app.debug),
         SQLALCHEMY_DATABASE_URI=settings["DATABASE_URL"],
         SQLALCHEMY_ENGINE_OPTIONS=database.engine_options(settings["DATABASE_URL"]),
         MAX_CONTENT_LENGTH=settings["MAX_BODY_BYTES"],
@@ -61,7 +62,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app,
         async_mode=settings["ASYNC_MODE"],
         message_queue=settings["MESSAGE_QUEUE"],
-        cors_allowed_origins=[],
+        # python-engineio checks Origin on every Socket.IO request, the
+        # handshake and the WebSocket upgrade included (None: same origin).
+        cors_allowed_origins=settings["ALLOWED_ORIGINS"],
         max_http_buffer_size=settings["MAX_BODY_BYTES"],
     )
     if settings["PROXY_HOPS"]:
@@ -73,6 +76,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         database.configure_engine(db.engine)
 
     errors.init_app(app)
+    headers.init_app(app)
     compression.init_app(app)
     cli.init_app(app)
     for module in (api, auth, users, sync_api, declarations, web):

@@ -17,7 +17,7 @@ from server.errors import ApiError
 from server.extensions import db
 from server.schemas.accounts import HEALTH
 
-bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp = Blueprint("api", __name__, url_prefix="/api/v1", static_folder="static")
 SCHEMA_HEADER = "Weiguang-Schema"
 
 

@@ -13,7 +13,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from server import create_app, database, green, models, seed
+from server import create_app, database, green, models, passwords, seed
 from server.extensions import db, socketio
 
 
@@ -46,8 +46,21 @@ def run(app: Flask, host: str, port: int) -> None:
         socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
 
 
+def demo_password(ctx: click.Context, param: click.Parameter, value: str) -> str:
+    """Refuse a demo password that account creation would refuse (``server/passwords.py``)."""
+    names = [
+        part for username, display_name, *_ in seed.DEMO_USERS for part in (username, display_name)
+    ]
+    found = passwords.problems(value, *names)
+    if found:
+        raise click.BadParameter(" ".join(found))
+    return value
+
+
 @click.command("seed-demo")
-@click.option("--password", required=True, help="Password for every demo account.")
+@click.option(
+    "--password", required=True, callback=demo_password, help="Password for every demo account."
+)
 @with_appcontext
 def seed_demo(password: str) -> None:
     """Create the demo neighbourhood and accounts (idempotent)."""

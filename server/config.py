@@ -12,16 +12,25 @@ import os
 from collections.abc import Mapping
 from typing import Any
 
+import click
+
 ENV_PREFIX = "WEIGUANG_"
 MIB = 1024 * 1024
+# The key a development server (FLASK_DEBUG=1) uses when none is set; refused otherwise.
+DEVELOPMENT_SECRET_KEY = "dev-only-change-me"
 
 DEFAULTS: dict[str, Any] = {
     # An SQLAlchemy URL; None means an SQLite file in the instance folder.
     "DATABASE_URL": None,
     # A Redis URL shared by several server processes; None means one process.
     "MESSAGE_QUEUE": None,
-    "SECRET_KEY": "dev-only-change-me",
+    # Required outside development (see secret_key).
+    "SECRET_KEY": None,
     "MAX_BODY_BYTES": 10 * MIB,
+    # Origins whose pages may open a Socket.IO connection, separated by spaces
+    # or commas (e.g. "https://wg.example.org"); None means only the origin
+    # of the request's own host, as the PWA served by this server has.
+    "ALLOWED_ORIGINS": None,
     # "eventlet" in production (weiguang serve), "threading" for tests.
     "ASYNC_MODE": "threading",
     # Reverse proxies in front of the server whose X-Forwarded-For, -Proto and
@@ -70,7 +79,41 @@ def load(test_config: Mapping[str, Any] | None, instance_path: str) -> dict[str,
         settings["DATABASE_URL"] = "sqlite:///" + os.path.join(instance_path, "weiguang.db")
     settings["DATABASE_URL"] = normalise_database_url(settings["DATABASE_URL"])
     settings["MAX_BODY_BYTES"] = int(settings["MAX_BODY_BYTES"])
+    settings["ALLOWED_ORIGINS"] = origin_list(settings["ALLOWED_ORIGINS"])
     return settings
+
+
+class ConfigError(click.ClickException):
+    """A setting the server refuses to start with (the CLI prints its message alone)."""
+
+
+def secret_key(settings: Mapping[str, Any], development: bool) -> str:
+    """Return the secret key, or refuse one that is missing or the development default.
+
+    :param development: Flask's debug mode (``FLASK_DEBUG=1``), where the
+        development key stands in for a missing one.
+    :raises ConfigError: outside development, with no key or the development one.
+    """
+    key = settings["SECRET_KEY"]
+    if key and key != DEVELOPMENT_SECRET_KEY:
+        return str(key)
+    if development:
+        return DEVELOPMENT_SECRET_KEY
+    raise ConfigError(
+        "WEIGUANG_SECRET_KEY is not set, or is the development key. Set it to a long "
+        "random value, e.g. the output of: python3 -c 'import secrets; "
+        "print(secrets.token_urlsafe(32))' (or set FLASK_DEBUG=1 for a development server)."
+    )
+
+
+def origin_list(value: str | list[str] | None) -> list[str] | None:
+    """Return the allowed origins as a list (None: the request's own origin only).
+
+    An empty setting counts as unset: an empty list would turn python-engineio's
+    origin check off altogether.
+    """
+    origins = value.replace(",", " ").split() if isinstance(value, str) else value
+    return list(origins) if origins else None
 
 
 def normalise_database_url(url: str) -> str:

@@ -57,6 +57,7 @@ class Attempt:
 
 
 def settings() -> dict[str, Any]:
+    """Return the app's settings (``LOGIN_*`` among them)."""
     return dict(current_app.config["WEIGUANG"])
 
 

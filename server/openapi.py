@@ -57,6 +57,16 @@ OPERATIONS: list[Operation] = [
         media_type="text/html",
     ),
     Operation(
+        "/api/v1/static/{filename}",
+        "get",
+        "The docs page's stylesheet (a file, since the CSP allows no inline style).",
+        public=True,
+        parameters=(
+            {"in": "path", "name": "filename", "required": True, "schema": {"type": "string"}},
+        ),
+        media_type="text/css",
+    ),
+    Operation(
         "/api/v1/declarations",
         "get",
         "Every record type as data: fields (JSON Schema), permissions, visibility, sync "

@@ -1,8 +1,11 @@
 """Serve the PWA in ``web/`` at the site root.
 
 Files are served by path; any other non-API path gets ``index.html`` so the
-app's own routes work on reload. The service worker and the shell's entry
-points are sent with ``no-cache`` so an update is seen on the next visit.
+app's own routes work on reload, or 404 if it names a file (its last part
+has a dot). A path that leads outside ``web/`` is any other path: what lies
+there, or whether it exists, makes no difference to the answer. The service
+worker and the shell's entry points are sent with ``no-cache`` so an update
+is seen on the next visit.
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from typing import Any
 
 from flask import Blueprint, abort, current_app, send_from_directory
 from werkzeug.routing import PathConverter
+from werkzeug.security import safe_join
 
 bp = Blueprint("web", __name__)
 # The repository's web/ (a checkout, an editable install), else the copy a
@@ -53,7 +57,8 @@ def shell() -> Any:
 def static_file(path: str) -> Any:
     """Send a file of the PWA, or the shell for an app route."""
     root = web_root()
-    if not os.path.isfile(os.path.join(root, path)):
+    inside = safe_join(root, path)
+    if inside is None or not os.path.isfile(inside):
         if "." in os.path.basename(path):
             abort(404)
         path = "index.html"

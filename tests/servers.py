@@ -17,6 +17,7 @@ from typing import IO
 
 WEIGUANG = shutil.which("weiguang", path=os.path.dirname(sys.executable)) or "weiguang"
 START_TIMEOUT_S = 30
+TEST_SECRET_KEY = "test-secret-key-not-for-production"
 
 
 def free_port() -> int:
@@ -44,6 +45,7 @@ class ServedApp:
         return {
             **os.environ,
             "WEIGUANG_DATABASE_URL": self.database_url,
+            "WEIGUANG_SECRET_KEY": TEST_SECRET_KEY,
             "WEIGUANG_ARGON2_TIME_COST": "1",
             "WEIGUANG_ARGON2_MEMORY_KIB": "1024",
             **self.env,

@@ -1,9 +1,11 @@
 """Schemas for signing in and for users."""
 
 from datetime import UTC
+from typing import Any
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
+from server import passwords
 from server.models.accounts import ROLES, SCOPE_KINDS
 
 
@@ -28,11 +30,20 @@ class UserSchema(Schema):
 
 
 class NewUserSchema(UserSchema):
-    """A user a coordinator creates, with a first password."""
+    """A user a coordinator creates, with a first password (``server/passwords.py``)."""
 
     password = fields.String(
-        required=True, load_only=True, validate=validate.Length(min=8, max=1024)
+        required=True,
+        load_only=True,
+        validate=validate.Length(min=passwords.MIN_LENGTH, max=1024),
     )
+
+    @validates_schema
+    def check_password(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """Refuse a common or easily guessed password (NIST SP 800-63B 5.1.1.2)."""
+        found = passwords.problems(data["password"], data["username"], data["display_name"])
+        if found:
+            raise ValidationError({"password": found})
 
 
 class SyncMarkSchema(Schema):

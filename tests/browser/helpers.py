@@ -62,7 +62,10 @@ def expect_pending(page: Page, count: int) -> None:
 
 def wait_for_service_worker(page: Page) -> None:
     """Wait until the service worker controls the page (its shell is cached then)."""
-    page.wait_for_function("navigator.serviceWorker.controller !== null", timeout=UI_TIMEOUT_MS)
+    # A function, not an expression: Playwright evals expressions, which the CSP blocks.
+    page.wait_for_function(
+        "() => navigator.serviceWorker.controller !== null", timeout=UI_TIMEOUT_MS
+    )
 
 
 def go(page: Page, path: str) -> None:

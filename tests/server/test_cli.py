@@ -10,6 +10,7 @@ import sys
 import pytest
 
 from tests.helpers import DEMO_PASSWORD
+from tests.servers import TEST_SECRET_KEY
 
 WEIGUANG = shutil.which("weiguang", path=os.path.dirname(sys.executable))
 
@@ -21,7 +22,7 @@ def run_cli(*args, env=None):
         capture_output=True,
         text=True,
         timeout=120,
-        env={**os.environ, **(env or {})},
+        env={**os.environ, "WEIGUANG_SECRET_KEY": TEST_SECRET_KEY, **(env or {})},
         check=False,
     )
 
@@ -59,6 +60,21 @@ def test_seed_demo_needs_a_password(runner):
     assert "--password" in result.output
 
 
+@pytest.mark.parametrize("password", ["x", "weiguang", "password1", "12345678", "qwertyuiop"])
+def test_seed_demo_refuses_a_short_or_common_password(runner, password):
+    result = runner.invoke(args=["seed-demo", "--password", password])
+    assert result.exit_code == 2
+    assert "Invalid value for '--password'" in result.output
+
+
+def test_serve_without_a_secret_key_says_so_and_stops(tmp_path):
+    env = {"WEIGUANG_DATABASE_URL": f"sqlite:///{tmp_path}/k.db", "WEIGUANG_SECRET_KEY": ""}
+    result = run_cli("serve", "--port", "1", env=env)
+    assert result.returncode == 1
+    assert result.stderr.startswith("Error: WEIGUANG_SECRET_KEY is not set")
+    assert "Traceback" not in result.stderr
+
+
 @pytest.mark.parametrize("command", ["seed-demo --password x", "serve --port 1"])
 def test_database_commands_document_themselves(runner, command):
     result = runner.invoke(args=[command.split()[0], "--help"])
@@ -75,6 +91,10 @@ def test_shell_has_the_database_and_models(tmp_path):
         text=True,
         timeout=60,
         check=False,
-        env={**os.environ, "WEIGUANG_DATABASE_URL": f"sqlite:///{tmp_path}/s.db"},
+        env={
+            **os.environ,
+            "WEIGUANG_DATABASE_URL": f"sqlite:///{tmp_path}/s.db",
+            "WEIGUANG_SECRET_KEY": TEST_SECRET_KEY,
+        },
     )
     assert "dialect sqlite user_account" in result.stdout + result.stderr

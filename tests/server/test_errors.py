@@ -7,7 +7,7 @@ import io
 import pytest
 
 from tests.conftest import make_app
-from tests.helpers import bearer, sign_in
+from tests.helpers import DEMO_PASSWORD, bearer, sign_in
 
 PROBLEM = "application/problem+json"
 
@@ -59,7 +59,7 @@ def test_taken_username_is_409(client):
         "display_name": "x",
         "role": "volunteer",
         "scope_kind": "neighbourhood",
-        "password": "long enough",
+        "password": DEMO_PASSWORD,
     }
     assert_problem(client.post("/api/v1/users", json=user, headers=bearer(token)), 409)
 

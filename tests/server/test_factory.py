@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from server import config, create_app
 from server.extensions import db
+from tests.servers import TEST_SECRET_KEY
 
 
 def test_settings_come_from_weiguang_environment(monkeypatch, tmp_path):
@@ -31,7 +32,7 @@ def test_test_mapping_replaces_environment(monkeypatch, tmp_path):
 
 def test_default_database_is_sqlite_in_instance_folder(monkeypatch):
     monkeypatch.delenv("WEIGUANG_DATABASE_URL", raising=False)
-    app = create_app({})
+    app = create_app({"SECRET_KEY": TEST_SECRET_KEY})
     expected = "sqlite:///" + os.path.join(app.instance_path, "weiguang.db")
     assert app.config["SQLALCHEMY_DATABASE_URI"] == expected
     assert app.config["MAX_CONTENT_LENGTH"] == 10 * 1024 * 1024
@@ -67,3 +68,13 @@ def test_sqlite_savepoints_roll_back_alone(app):
         db.session.commit()
         assert db.session.get(Neighbourhood, "n-outer") is not None
         assert db.session.get(Neighbourhood, "n-inner") is None
+
+
+@pytest.mark.parametrize("key", [None, "", config.DEVELOPMENT_SECRET_KEY])
+def test_outside_development_a_real_secret_key_is_required(monkeypatch, tmp_path, key):
+    monkeypatch.delenv("FLASK_DEBUG", raising=False)
+    settings = {"DATABASE_URL": f"sqlite:///{tmp_path}/k.db", "SECRET_KEY": key}
+    with pytest.raises(config.ConfigError, match="WEIGUANG_SECRET_KEY"):
+        create_app(settings)
+    monkeypatch.setenv("FLASK_DEBUG", "1")
+    assert create_app(settings).config["SECRET_KEY"] == config.DEVELOPMENT_SECRET_KEY

@@ -32,6 +32,7 @@ def test_wheel_has_migrations_templates_and_the_pwa(tmp_path):
     (wheel,) = tmp_path.glob("weiguang-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "server/templates/api_docs.html" in names
+    assert "server/static/api_docs.css" in names
     assert any(n.startswith("server/migrations/versions/") and n.endswith(".py") for n in names)
     assert "server/migrations/env.py" in names
     web = {

@@ -1,0 +1,120 @@
+"""Security headers on every answer, and a PWA with nothing its policy would block."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from server.headers import CONTENT_SECURITY_POLICY
+from server.web import WEB_ROOT
+from tests.conftest import make_app
+from tests.helpers import bearer, sign_in
+
+WEB = Path(WEB_ROOT)
+EXPECTED = {
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+}
+# Answers of every kind: the shell, app files, app routes, the API, its docs, errors.
+PATHS = (
+    "/",
+    "/app/main.js",
+    "/sw.js",
+    "/manifest.webmanifest",
+    "/tasks/1",
+    "/missing.js",
+    "/api/v1/health",
+    "/api/v1/openapi.json",
+    "/api/v1/docs",
+    "/api/v1/users/me",
+    "/api/v1/nothing",
+    "/api/v1/auth/login",
+)
+
+
+def directives(header):
+    return {part.split()[0]: part.split()[1:] for part in header.split(";") if part.strip()}
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_every_answer_carries_the_security_headers(client, path):
+    with client.get(path, headers=bearer(sign_in(client, "vol-a"))) as reply:
+        for name, value in EXPECTED.items():
+            assert reply.headers.get(name) == value, name
+        policy = directives(reply.headers["Content-Security-Policy"])
+    assert policy["frame-ancestors"] == ["'none'"]
+    assert policy["default-src"] == ["'self'"]
+    assert policy["object-src"] == ["'none'"]
+    for sources in policy.values():
+        assert not {"'unsafe-inline'", "'unsafe-eval'", "*", "data:", "http:", "https:"} & set(
+            sources
+        )
+    assert "Strict-Transport-Security" not in reply.headers  # plain HTTP
+
+
+def test_the_policy_lets_the_app_reach_its_own_api_and_socket():
+    assert CONTENT_SECURITY_POLICY["connect-src"] == "'self'"
+
+
+def test_https_behind_a_trusted_proxy_adds_hsts(sqlite_url):
+    client = make_app(sqlite_url, PROXY_HOPS=1).test_client()
+    with client.get("/api/v1/health", headers={"X-Forwarded-Proto": "https"}) as reply:
+        assert reply.headers["Strict-Transport-Security"].startswith("max-age=")
+
+
+# What a strict policy blocks: inline scripts, styles and handlers, and code from strings.
+HTML_BLOCKED = re.compile(
+    r"<script(?![^>]*\bsrc=)[^>]*>|<style\b|\son[a-z]+\s*=|\sstyle\s*=|javascript:", re.I
+)
+JS_BLOCKED = re.compile(
+    r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function"
+    r"|setAttribute\(\s*['\"](?:style|on)|\bstyle:\s|\bon[a-z]+:\s*['\"`]|javascript:"
+)
+
+
+def code_of(path):
+    """Return a web file's text without its comments (which may name what they avoid)."""
+    text = re.sub(r"/\*.*?\*/|<!--.*?-->", "", path.read_text(encoding="utf-8"), flags=re.S)
+    return re.sub(r"^\s*//.*$", "", text, flags=re.M)
+
+
+def web_files(*suffixes):
+    return sorted(
+        path
+        for path in WEB.rglob("*")
+        if path.suffix in suffixes and "vendor" not in path.relative_to(WEB).parts
+    )
+
+
+def test_the_pwa_has_no_inline_script_style_or_handler():
+    found = [
+        f"{path.relative_to(WEB)}: {match.group(0)}"
+        for path in web_files(".html")
+        for match in HTML_BLOCKED.finditer(code_of(path))
+    ]
+    found += [
+        f"{path.relative_to(WEB)}: {match.group(0)}"
+        for path in web_files(".js")
+        for match in JS_BLOCKED.finditer(code_of(path))
+    ]
+    assert len(web_files(".js")) > 10
+    assert found == []
+
+
+@pytest.mark.parametrize(
+    "snippet",
+    [
+        "<script>alert(1)</script>",
+        '<button onclick="go()">',
+        '<p style="color: red">',
+        "el.innerHTML = text;",
+        "h('p', {style: 'color: red'})",
+        "h('a', {onclick: 'go()'})",
+        "el.setAttribute('style', 'x')",
+    ],
+)
+def test_the_scan_finds_what_the_policy_blocks(snippet):
+    assert HTML_BLOCKED.search(snippet) or JS_BLOCKED.search(snippet)
