@@ -56,7 +56,7 @@ METHOD = """
   aiohttp, websocket transport, one event loop. t0 just before `coord` sends a push of
   one changeset creating a task in compound A; t1 when each socket gets its `changes`
   event. Floor: `POST /bench/floor/emit` of a same-sized payload (the first real event,
-  ids swapped) to the room `scopes.room("volunteer", "compound", A)`, same t0/t1.
+  ids swapped) to the room of the volunteers of compound A, same t0/t1.
   Rounds alternate real and floor, one at a time. Latency includes the bench's own
   event loop handling 200 receipts, for both alike.
 - **Web**: gzip (level 9, per file) of `web/` minus `web/vendor/` and images (html, js,

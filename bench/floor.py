@@ -151,5 +151,5 @@ def demo() -> Any:
     compounds = {letter: seed.stable_id("compound", letter) for letter in "ABC"}
     return {
         "compounds": compounds,
-        "volunteer_room_a": scopes.room("volunteer", "compound", compounds["A"]),
+        "volunteer_room_a": scopes.audience_room("volunteer", "compounds", "", [compounds["A"]]),
     }

@@ -1,12 +1,13 @@
-"""Socket.IO glue: token auth on connect, rooms per scope and role, revocation.
+"""Socket.IO glue: token auth on connect, one room per audience, revocation.
 
-A socket joins one room per compound (or building) of its user's scope,
-qualified by the user's role, because what a record shows depends on both.
-Announcing changes after a commit lives here too (``announce``).
+A socket joins one room, its audience's: the users of one role and one
+scope, because what a record shows depends on both. Announcing changes
+after a commit lives here too (``announce``): one event per audience.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from flask import request
@@ -17,19 +18,17 @@ from server import accounts, scopes
 from server.clock import utcnow
 from server.extensions import db, socketio
 from server.models import SocketSession
-from server.models.accounts import ROLES
-from sync.actors import Actor, UserScope
+from sync.actors import Actor
 from sync.protocol import PushOutcome
-from sync.pull import view_for
-from sync.records import Record, Scope
+from sync.pull import event_for
 
-# A commit that shows a room more records than this is announced as a poke.
+# A commit that writes more records than this is announced as a poke.
 POKE_AFTER = 200
 
 
 @socketio.on("connect")
 def on_connect(auth: dict[str, Any] | None = None) -> None:
-    """Accept a socket only with a valid token; join the rooms of its scope."""
+    """Accept a socket only with a valid token; join the room of its audience."""
     token = auth.get("token") if isinstance(auth, dict) else None
     try:
         device = accounts.token_in_force(token) if isinstance(token, str) else None
@@ -69,52 +68,33 @@ def disconnect_device(device_id: int) -> None:
 
 
 def announce(outcome: PushOutcome, prev: int) -> None:
-    """Emit ``changes`` to every room whose users see something of a committed push.
+    """Emit ``changes`` once to every audience that sees something of a committed push.
 
-    Call after the commit. Each room (a role in a compound or building) gets
-    the written records as that role sees them there, a tombstone where a
-    record left; more than :data:`POKE_AFTER` records become a poke (an empty
-    list) after which clients pull.
+    Call after the commit. An audience is the users of one role and scope
+    (:func:`server.scopes.audience_room`); its room gets the written records
+    as it sees them, each once in its latest state — a tombstone only where
+    a record left everything it sees (:func:`sync.pull.event_for`). A push
+    of more than :data:`POKE_AFTER` records is a poke (an empty list) to
+    every audience it touches, after which clients pull.
     """
     if outcome.cursor is None:
         return
     now = utcnow()
-    by_place: dict[tuple[str, str], list[Record]] = {}
-    for record in outcome.written:
-        for place in places_of(record.scope, outcome.moved.get(record.id)):
-            by_place.setdefault(place, []).append(record)
-    for (kind, ref_id), records in by_place.items():
-        for role in ROLES:
-            viewer = Actor(0, role, viewer_scope(kind, ref_id))
-            views = [
-                view.envelope()
-                for record in records
-                if (view := view_for(viewer, record, outcome.moved.get(record.id), now=now))
-            ]
-            if views:
-                socketio.emit(
-                    "changes",
-                    {
-                        "prev": prev,
-                        "cursor": outcome.cursor,
-                        "changes": views if len(views) <= POKE_AFTER else [],
-                    },
-                    to=scopes.room(role, kind, ref_id),
-                )
+    touched = {record.scope for record in outcome.written} | set(outcome.moved.values())
+    for room, viewer in scopes.connected_audiences().items():
+        if not any(viewer.sees(scope) for scope in touched):
+            continue
+        changes = _changes_for(viewer, outcome, now)
+        if changes is not None:
+            payload = {"prev": prev, "cursor": outcome.cursor, "changes": changes}
+            socketio.emit("changes", payload, to=room)
 
 
-def places_of(scope: Scope, moved_from: Scope | None) -> set[tuple[str, str]]:
-    """Return the compounds and building a record is (or was, before a move) in."""
-    places = set()
-    for each in (scope, moved_from) if moved_from else (scope,):
-        places.update(("compound", c) for c in each.compound_ids)
-        if each.building_id:
-            places.add(("building", each.building_id))
-    return places
-
-
-def viewer_scope(kind: str, ref_id: str) -> UserScope:
-    """Return the scope of a user who sees exactly one compound or building."""
-    if kind == "compound":
-        return UserScope(compound_ids=frozenset({ref_id}))
-    return UserScope(building_ids=frozenset({ref_id}))
+def _changes_for(
+    viewer: Actor, outcome: PushOutcome, now: datetime
+) -> list[dict[str, object]] | None:
+    """Return the ``changes`` of ``viewer``'s event: ``[]`` for a poke, ``None`` for none."""
+    if len(outcome.written) > POKE_AFTER:
+        return []
+    views = event_for(viewer, outcome.written, outcome.moved, now=now)
+    return [view.envelope() for view in views] if views else None

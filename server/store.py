@@ -157,7 +157,13 @@ class SqlStore:
         )
         found = [to_record(row) for row in rows]
         if not scope.everything:
-            found.extend(self._tombstones(scope, cursor, limit, exclude_types, only_types))
+            # Each statement of a READ COMMITTED transaction sees its own
+            # snapshot: a record moved out and back in between the two reads
+            # could come as itself and as a tombstone. The record is the later
+            # state (rule 21: once per page, latest).
+            live = {record.id for record in found}
+            tombstones = self._tombstones(scope, cursor, limit, exclude_types, only_types)
+            found.extend(t for t in tombstones if t.id not in live)
             found.sort(key=lambda record: record.version)
         more = len(found) > limit
         found = found[:limit]

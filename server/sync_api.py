@@ -52,7 +52,7 @@ def apply_and_commit(incoming: Push) -> tuple[PushOutcome, int]:
     # the lock on the version sequence (on SQLite, the write lock).
     db.session.commit()
     store = SqlStore.for_writing(
-        device_token_id=g.device.id, client_id=incoming.client_id[:64], received_at=received_at
+        device_token_id=g.device.id, client_id=incoming.client_id, received_at=received_at
     )
     outcome = apply_push(store, actor, incoming, received_at)
     store.flush()

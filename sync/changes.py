@@ -58,7 +58,11 @@ class Changeset:
 
 @dataclass(frozen=True, slots=True)
 class Push:
-    """One push request: the install that sent it and its changesets, in order."""
+    """One push request: the install that sent it and its changesets, in order.
+
+    ``client_id`` is ``""`` when the device named no install; its writes
+    then count as an unknown install's (see :mod:`sync.conflicts`).
+    """
 
     client_id: str
     changesets: tuple[Changeset, ...]

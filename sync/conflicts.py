@@ -10,10 +10,17 @@ set its current value):
    times are clamped to the receipt before they get here), a tie goes to
    arrival order — the edit arriving now is the later one, so it wins.
 
+Causality is per install, not per user: a device sees its own edits, so an
+edit to a field whose current value the same install (``client_id``) of the
+same user wrote is not concurrent with it and wins (a device queues several
+edits on the base it last pulled; they follow one another). Two installs of
+one user are two devices and conflict like anyone's; so does a value whose
+install is unknown (written before installs were recorded, or pushed without
+a ``client_id``), so that nothing is ever lost silently.
+
 The losing value — the incoming one or the one it overwrote — is kept as a
-``conflict`` record, except when both edits are by the same user: a user does
-not conflict with themselves (their queued edits all carry the base they last
-pulled, so they would otherwise conflict with their own earlier changes).
+``conflict`` record naming both users and both installs (contract,
+"Conflict rules").
 """
 
 from __future__ import annotations
@@ -25,13 +32,16 @@ from datetime import datetime
 
 from sync import fields as f
 from sync.actors import Role
-from sync.records import SERVER_USER_ID, FieldStamp, Record, Scope
+from sync.records import MAX_CLIENT_ID_CHARS, SERVER_USER_ID, FieldStamp, Record, Scope
 from sync.registry import Permissions, RecordType, Visibility
 from sync.scoping import referenced_compounds
 from sync.times import format_datetime
 
 #: Namespace of conflict record ids: ``uuid5(ns, "changeset/index/field")``.
 CONFLICT_NAMESPACE = uuid.UUID("6f1c0a52-5b5e-4d8e-9a63-2f0f8f3c9b7d")
+
+#: The installs of the kept and the lost edit (``client_id``; ``null`` when unknown).
+DEVICE_FIELDS = ("kept_device", "lost_device")
 
 CONFLICT_FIELDS = (
     "record_type",
@@ -43,7 +53,23 @@ CONFLICT_FIELDS = (
     "lost_made_at",
     "kept_by",
     "lost_by",
+    "kept_device",
+    "lost_device",
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Author:
+    """Who wrote a value and when.
+
+    :param by: the user id.
+    :param client_id: the install (``None`` when unknown).
+    :param made_at: the device time, clamped to the server's receipt.
+    """
+
+    by: int
+    client_id: str | None
+    made_at: datetime
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,10 +79,8 @@ class Loss:
     field: str
     kept_value: object
     lost_value: object
-    kept_made_at: datetime
-    lost_made_at: datetime
-    kept_by: int
-    lost_by: int
+    kept: Author
+    lost: Author
 
 
 @dataclass(frozen=True, slots=True)
@@ -77,11 +101,15 @@ def merge(
     current: Record,
     fields: Mapping[str, object],
     base_version: int,
-    made_at: datetime,
-    by: int,
+    author: Author,
     exempt: frozenset[str],
 ) -> Merge:
-    """Merge an update's ``fields`` into ``current`` by the conflict rules."""
+    """Merge an update's ``fields`` into ``current`` by the conflict rules.
+
+    :param author: who made the update, and when.
+    :param exempt: fields decided by the type's own rules (the task state
+        machine), never by later-edit-wins.
+    """
     winners: dict[str, object] = {}
     lost_fields: list[str] = []
     losses: list[Loss] = []
@@ -90,19 +118,21 @@ def merge(
         if old == value and (value is None or name in current.fields):
             continue
         stamp = current.stamps.get(name)
-        if name in exempt or stamp is None or stamp.version <= base_version:
+        if (
+            name in exempt
+            or stamp is None
+            or stamp.version <= base_version
+            or stamp.written_by(author.by, author.client_id)
+        ):
             winners[name] = value
             continue
-        mine = (value, made_at, by)
-        theirs = (old, stamp.made_at, stamp.by)
-        if made_at >= stamp.made_at:
+        theirs = Author(stamp.by, stamp.client_id, stamp.made_at)
+        if author.made_at >= theirs.made_at:
             winners[name] = value
-            kept, lost = mine, theirs
+            losses.append(Loss(name, value, old, author, theirs))
         else:
             lost_fields.append(name)
-            kept, lost = theirs, mine
-        if stamp.by != by:
-            losses.append(Loss(name, kept[0], lost[0], kept[1], lost[1], kept[2], lost[2]))
+            losses.append(Loss(name, old, value, theirs, author))
     return Merge(winners, tuple(lost_fields), tuple(losses))
 
 
@@ -127,10 +157,12 @@ def conflict_record(
         "field": loss.field,
         "kept_value": loss.kept_value,
         "lost_value": loss.lost_value,
-        "kept_made_at": format_datetime(loss.kept_made_at),
-        "lost_made_at": format_datetime(loss.lost_made_at),
-        "kept_by": loss.kept_by,
-        "lost_by": loss.lost_by,
+        "kept_made_at": format_datetime(loss.kept.made_at),
+        "lost_made_at": format_datetime(loss.lost.made_at),
+        "kept_by": loss.kept.by,
+        "lost_by": loss.lost.by,
+        "kept_device": loss.kept.client_id,
+        "lost_device": loss.lost.client_id,
         "resolved": False,
     }
     stamp = FieldStamp(version, made_at, SERVER_USER_ID)
@@ -157,9 +189,11 @@ CONFLICT = RecordType(
         "lost_made_at": f.DateTime(),
         "kept_by": f.Integer(0, f.MAX_USER_ID),
         "lost_by": f.Integer(0, f.MAX_USER_ID),
+        "kept_device": f.Nullable(f.Text(1, MAX_CLIENT_ID_CHARS)),
+        "lost_device": f.Nullable(f.Text(1, MAX_CLIENT_ID_CHARS)),
         "resolved": f.Boolean(),
     },
-    required=frozenset({*CONFLICT_FIELDS, "resolved"}),
+    required=frozenset({*CONFLICT_FIELDS, "resolved"} - set(DEVICE_FIELDS)),
     immutable=frozenset(CONFLICT_FIELDS),
     permissions=Permissions(update=frozenset({Role.COORDINATOR})),
     scope=referenced_compounds,

@@ -25,11 +25,12 @@ MUST rules (each has a test named ``test_rule_NN_...`` in
     ``cursor`` is the highest version it wrote, ``None`` if none.
 11. Concurrent edits to different fields of one record both apply.
 12. Causality first: an edit to a field unchanged since its ``base_version``
-    wins.
+    wins; so does an edit to a field whose current value the same install
+    (``client_id``) of the same user wrote — a device sees its own edits.
 13. The same field changed concurrently: the later ``made_at`` wins, device
     time clamped to the receipt, ties to arrival order; the loser is kept as
-    a ``conflict`` record; an incoming loser makes its change ``merged``
-    with ``lost_fields``.
+    a ``conflict`` record (also between two installs of one user); an
+    incoming loser makes its change ``merged`` with ``lost_fields``.
 14. ``task.status`` follows its state machine (:mod:`sync.tasks`): a claim
     fills ``assignee_id``; ``already_claimed`` (with the holder) wins over
     ``stale_transition``; the same user claiming again is a no-op
@@ -110,16 +111,21 @@ def apply_push(
     :param received_at: when the server received the push; device times
         later than this count as this.
     """
-    received_at = to_utc_ms(received_at)
-    recorded = dict(store.recorded_results([cs.id for cs in push.changesets if cs.id]))
-    workspace = Workspace(store, _touched_ids(push, registry))
+    ids = [cs.id for cs in push.changesets if cs.id]
+    session = _Session(
+        store,
+        Workspace(store, _touched_ids(push, registry)),
+        actor,
+        push.client_id or None,
+        to_utc_ms(received_at),
+        registry,
+        dict(store.recorded_results(ids)),
+    )
     written: dict[str, Record] = {}
     moved: dict[str, Scope] = {}
     results = []
     for changeset in push.changesets:
-        result, writes = _apply_changeset(
-            store, workspace, actor, changeset, received_at, registry, recorded
-        )
+        result, writes = _apply_changeset(session, changeset)
         results.append(result)
         _note_writes(writes, written, moved)
     records = sorted(written.values(), key=lambda record: record.version)
@@ -127,23 +133,35 @@ def apply_push(
     return PushOutcome(tuple(results), cursor, records, moved)
 
 
+@dataclass(frozen=True, slots=True)
+class _Session:
+    """What the changesets of one push share.
+
+    :param client_id: the install that pushed (``None`` when it named none).
+    :param recorded: the results recorded so far, by changeset id.
+    """
+
+    store: Store
+    workspace: Workspace
+    actor: Actor
+    client_id: str | None
+    received_at: datetime
+    registry: Registry
+    recorded: dict[str, RecordedResult]
+
+
 def _apply_changeset(
-    store: Store,
-    workspace: Workspace,
-    actor: Actor,
-    changeset: Changeset,
-    received_at: datetime,
-    registry: Registry,
-    recorded: dict[str, RecordedResult],
+    session: _Session, changeset: Changeset
 ) -> tuple[ChangesetResult, list[Write]]:
     """Apply one changeset atomically, or replay or reject it; record its result."""
-    prior = recorded.get(changeset.id) if changeset.id else None
+    actor, store = session.actor, session.store
+    prior = session.recorded.get(changeset.id) if changeset.id else None
     if prior is not None and prior.user_id == actor.user_id:
         return ChangesetResult.from_wire(prior.result), []
     if prior is not None:
         problem = "this changeset id is already used by another user"
         return _rejected(changeset, 0, SyncError(Code.INVALID, problem), None), []
-    result, writes = _run(workspace, actor, changeset, received_at, registry, store)
+    result, writes = _run(session, changeset)
     entry = RecordedResult(actor.user_id, result.to_wire())
     with store.atomic():
         for record, previous_scope in writes:
@@ -151,30 +169,25 @@ def _apply_changeset(
         if changeset.id:
             store.record_result(changeset.id, entry)
     if changeset.id:
-        recorded[changeset.id] = entry
+        session.recorded[changeset.id] = entry
     return result, writes
 
 
-def _run(
-    workspace: Workspace,
-    actor: Actor,
-    changeset: Changeset,
-    received_at: datetime,
-    registry: Registry,
-    store: Store,
-) -> tuple[ChangesetResult, list[Write]]:
+def _run(session: _Session, changeset: Changeset) -> tuple[ChangesetResult, list[Write]]:
     """Work out a changeset's result and writes, staging nothing if it fails."""
     if changeset.problem is not None or changeset.made_at is None:
         error = SyncError(Code.INVALID, changeset.problem or "made_at: missing")
         return _rejected(changeset, 0, error, None), []
+    workspace = session.workspace
     run = Run(
-        actor,
-        registry,
+        session.actor,
+        session.registry,
         workspace,
-        store.next_version,
+        session.store.next_version,
         changeset.id,
-        min(changeset.made_at, received_at),
-        received_at,
+        min(changeset.made_at, session.received_at),
+        session.received_at,
+        session.client_id,
     )
     changes: list[ChangeResult] = []
     try:
@@ -182,7 +195,8 @@ def _run(
             changes.append(apply_change(run, index, change))
     except SyncError as error:
         workspace.discard()
-        server = _server_record(workspace, actor, changeset.changes[len(changes)], registry)
+        change = changeset.changes[len(changes)]
+        server = _server_record(workspace, session.actor, change, session.registry)
         return _rejected(changeset, len(changes), error, server), []
     result = ChangesetResult(changeset.id, ChangesetStatus.APPLIED, tuple(changes))
     return result, workspace.commit()

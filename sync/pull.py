@@ -11,6 +11,10 @@ MUST rules (numbered on from those of :mod:`sync.protocol`; tests in
 20. A record that left the caller's scope comes once more as a tombstone
     (``deleted: true``, ``fields: {}``); records outside the scope never
     appear, other compounds' ``compound`` records included.
+21. A record appears at most once per page and per live event, in its
+    latest state for the caller: the record if they see it now (also when
+    it just left another place they see), else its tombstone. A user sees
+    one event per commit (:func:`event_for`), whatever places it touched.
 
 The store does the scope filtering (so the SQL store filters in SQL) and
 leaves out the types the caller's role does not receive; this module clamps
@@ -21,6 +25,7 @@ records than the store read, and its cursor still covers them all.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 
 from sync.actors import Actor
@@ -33,7 +38,7 @@ from sync.visibility import view
 DEFAULT_LIMIT = 500
 MAX_LIMIT = 1000
 
-__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Page", "changes_since", "view_for"]
+__all__ = ["DEFAULT_LIMIT", "MAX_LIMIT", "Page", "changes_since", "event_for", "view_for"]
 
 
 def changes_since(
@@ -82,3 +87,24 @@ def view_for(
     if moved_from is not None and actor.sees(moved_from):
         return view(record.tombstone(), actor, registry, now)
     return None
+
+
+def event_for(
+    actor: Actor,
+    written: Iterable[Record],
+    moved: Mapping[str, Scope],
+    registry: Registry = REGISTRY,
+    now: datetime | None = None,
+) -> list[Record]:
+    """Return the records one live event of a commit carries for ``actor``.
+
+    ``written`` and ``moved`` are :attr:`sync.protocol.PushOutcome.written`
+    (each record once, latest, in version order) and ``.moved``. Each record
+    comes at most once, as :func:`view_for` gives it: a record that moved
+    between two places ``actor`` sees is the record, never its tombstone
+    (rule 21).
+
+    :param now: the time the event is sent, for the roles' sync policies.
+    """
+    views = (view_for(actor, record, moved.get(record.id), registry, now) for record in written)
+    return [view for view in views if view is not None]

@@ -12,6 +12,8 @@ from sync.times import format_datetime, parse_datetime
 
 #: ``FieldStamp.by`` of values written by the server itself (conflict records).
 SERVER_USER_ID = 0
+#: The longest install id (a push's ``client_id``) the server keeps.
+MAX_CLIENT_ID_CHARS = 64
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,21 +23,39 @@ class FieldStamp:
     :param version: the version of that write.
     :param made_at: the author's device time, clamped to the server's receipt.
     :param by: the author's user id (:data:`SERVER_USER_ID` for the server).
+    :param client_id: the install that pushed it (the push's ``client_id``);
+        ``None`` for the server's own writes, for pushes that named no
+        install, and for stamps stored before installs were recorded.
     """
 
     version: int
     made_at: datetime
     by: int
+    client_id: str | None = None
+
+    def written_by(self, by: int, client_id: str | None) -> bool:
+        """Return whether this value was written by install ``client_id`` of user ``by``.
+
+        An unknown install matches nothing: an edit is judged against a value
+        of unknown origin as against anyone's (contract, "Conflict rules").
+        """
+        return client_id is not None and self.client_id == client_id and self.by == by
 
     def to_wire(self) -> list[Any]:
-        """Return ``[version, made_at ISO string, by]``, the stored JSON form."""
-        return [self.version, format_datetime(self.made_at), self.by]
+        """Return ``[version, made_at ISO string, by, client_id]``, the stored JSON form.
+
+        The install is left out when unknown, which is also the form stamps
+        were stored in before installs were recorded.
+        """
+        wire = [self.version, format_datetime(self.made_at), self.by]
+        return wire if self.client_id is None else [*wire, self.client_id]
 
     @classmethod
     def from_wire(cls, value: list[Any] | tuple[Any, ...]) -> FieldStamp:
-        """Load a stamp from :meth:`to_wire`'s form."""
-        version, made_at, by = value
-        return cls(int(version), parse_datetime(made_at), int(by))
+        """Load a stamp from :meth:`to_wire`'s form (with or without the install)."""
+        version, made_at, by, *install = value
+        client_id = install[0] if install and isinstance(install[0], str) else None
+        return cls(int(version), parse_datetime(made_at), int(by), client_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,7 +103,7 @@ class Record:
         return replace(self, deleted=True, fields={}, stamps={})
 
     def stamps_to_wire(self) -> dict[str, list[Any]]:
-        """Return the stamps in their stored JSON form (field → ``[v, iso, by]``)."""
+        """Return the stamps in their stored JSON form (field → ``[v, iso, by, client]``)."""
         if isinstance(self.stamps, WireStamps):
             return self.stamps.to_wire()
         # The fields of one write share one stamp: format each stamp once.

@@ -13,6 +13,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from sync.changes import Change, Changeset, Push
+from sync.fields import check_text
+from sync.records import MAX_CLIENT_ID_CHARS
 from sync.times import parse_datetime
 
 
@@ -24,17 +26,32 @@ def push_from_wire(body: object) -> Push:
     """Load a decoded JSON push body.
 
     :raises MalformedPush: if ``body`` is not an object with a
-        ``changesets`` list (``client_id``, when present, must be a string).
+        ``changesets`` list (``client_id``, when present, must be text of
+        at most :data:`~sync.records.MAX_CLIENT_ID_CHARS` characters: it is
+        kept in every field stamp the push writes and in conflict records).
     """
     if not isinstance(body, Mapping):
         raise MalformedPush("the body must be a JSON object")
     changesets = body.get("changesets")
     if not isinstance(changesets, list):
         raise MalformedPush("'changesets' must be a list")
+    return Push(_client_id(body), tuple(changeset_from_wire(item) for item in changesets))
+
+
+def _client_id(body: Mapping[str, Any]) -> str:
+    """Return the push's install id (``""`` when absent).
+
+    :raises MalformedPush: if it is not text the server can store and serve.
+    """
     client_id = body.get("client_id", "")
-    if not isinstance(client_id, str):
-        raise MalformedPush("'client_id' must be a string")
-    return Push(client_id, tuple(changeset_from_wire(item) for item in changesets))
+    problem = f"'client_id' must be text of at most {MAX_CLIENT_ID_CHARS} characters"
+    if not isinstance(client_id, str) or len(client_id) > MAX_CLIENT_ID_CHARS:
+        raise MalformedPush(problem)
+    try:
+        check_text(client_id, multiline=False)
+    except ValueError:
+        raise MalformedPush(problem) from None
+    return client_id
 
 
 def changeset_from_wire(item: object) -> Changeset:

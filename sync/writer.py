@@ -29,7 +29,7 @@ from datetime import datetime
 
 from sync.actors import Actor
 from sync.changes import Change, ChangeResult, ChangeStatus, Op
-from sync.conflicts import conflict_id, conflict_record, merge
+from sync.conflicts import Author, conflict_id, conflict_record, merge
 from sync.errors import Code, SyncError
 from sync.fields import Ref, is_uuid
 from sync.records import FieldStamp, Record, Scope
@@ -49,6 +49,8 @@ class Run:
     """What applying the changes of one changeset needs.
 
     :param made_at: the changeset's device time, clamped to the receipt.
+    :param client_id: the install that pushed it (``None`` if unknown);
+        stamps record it, the conflict rules judge causality by it.
     """
 
     actor: Actor
@@ -58,6 +60,12 @@ class Run:
     changeset_id: str
     made_at: datetime
     received_at: datetime
+    client_id: str | None = None
+
+    @property
+    def author(self) -> Author:
+        """Return who makes this changeset's writes, and when."""
+        return Author(self.actor.user_id, self.client_id, self.made_at)
 
 
 def apply_change(run: Run, index: int, change: Change) -> ChangeResult:
@@ -147,9 +155,7 @@ def _update(
         rtype.state_machine.check(rtype.name, fields, current.fields)
     context = _context(run, Op.UPDATE, current.id, fields, current)
     fields, side_writes = _rule(rtype, context)
-    merged = merge(
-        current, fields, base_version, run.made_at, run.actor.user_id, rtype.merge_exempt
-    )
+    merged = merge(current, fields, base_version, run.author, rtype.merge_exempt)
     record = current
     if merged.winners:
         winners = merged.winners
@@ -323,7 +329,7 @@ def _write(
 ) -> Record:
     """Stage a new version of a record with ``fields`` set and stamped."""
     version = run.next_version()
-    stamp = FieldStamp(version, run.made_at, run.actor.user_id)
+    stamp = FieldStamp(version, run.made_at, run.actor.user_id, run.client_id)
     stamps = dict.fromkeys(fields, stamp)
     if current is not None:
         fields = {**current.fields, **fields}

@@ -1,6 +1,6 @@
 """The convergence property of ``tests/sync/test_convergence.py``, on the SQL store.
 
-The same five devices, edits and checks, but every push and pull goes
+The same devices, edits and checks, but every push and pull goes
 through :class:`server.store.SqlStore` in its own transaction, on SQLite and
 on PostgreSQL.
 """
@@ -70,6 +70,26 @@ class SqlWorld:
         return SqlStore.for_reading()
 
 
+def add_users(actors: tuple[Actor, ...]) -> None:
+    """Add a neighbourhood and a user row for each actor (changeset logs name their user)."""
+    db.session.add(Neighbourhood(id="n", slug="test", name="test"))
+    db.session.flush()
+    for actor in actors:
+        db.session.add(
+            User(
+                id=actor.user_id,
+                username=f"user-{actor.user_id}",
+                display_name="x",
+                password_hash="x",
+                role=actor.role,
+                neighbourhood_id="n",
+                scope_kind="neighbourhood",
+                created_at=utcnow(),
+            )
+        )
+    db.session.flush()
+
+
 @pytest.fixture(
     scope="module", params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 )
@@ -89,21 +109,7 @@ def sql_app(request, tmp_path_factory):
     app = make_app(url)
     with app.app_context():
         database.upgrade_schema()
-        db.session.add(Neighbourhood(id="n", slug="test", name="test"))
-        db.session.flush()
-        for actor in USERS:
-            db.session.add(
-                User(
-                    id=actor.user_id,
-                    username=f"user-{actor.user_id}",
-                    display_name="x",
-                    password_hash="x",
-                    role=actor.role,
-                    neighbourhood_id="n",
-                    scope_kind="neighbourhood",
-                    created_at=utcnow(),
-                )
-            )
+        add_users(USERS)
         db.session.commit()
         yield app
         db.session.remove()
@@ -123,15 +129,6 @@ def test_devices_converge_on_the_sql_store(sql_app, steps, skew_seconds):
 
 @pytest.mark.parametrize("seed", range(5))
 def test_long_seeded_runs_converge_on_the_sql_store(sql_app, seed):
-    rng = random.Random(seed)
-    steps = [
-        (
-            rng.randrange(5),
-            rng.choice(convergence.ACTIONS),
-            rng.randrange(10_000),
-            rng.randrange(10_000),
-        )
-        for _ in range(120)
-    ]
+    steps, skews = convergence.seeded_steps(random.Random(seed), 120)
     with sql_app.app_context():
-        convergence.run(steps, [rng.randint(-900, 900) for _ in range(5)], SqlWorld())
+        convergence.run(steps, skews, SqlWorld())

@@ -3,12 +3,27 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import insert, select, update
 
 from server import database
 from server.extensions import db
+from server.models import RecordRow, RecordScope, ScopeExit
 from server.store import SqlStore
+from sync import UserScope
 from tests.conftest import make_app
+from tests.server.test_sql_convergence import add_users
+from tests.sync.builders import (
+    COORD,
+    TASK_A,
+    a_changeset,
+    an_update,
+    conflicts_of,
+    device_of,
+    push,
+    seed_world,
+)
 from tests.sync.store_contract import *  # noqa: F403
+from tests.sync.store_contract import A, B, put_record, rid
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
@@ -33,3 +48,56 @@ def store(empty_database_url):
         yield SqlStore.for_writing()
         db.session.rollback()
         db.engine.dispose()
+
+
+def test_stamps_stored_before_installs_were_recorded_read_as_another_device(store):
+    # Rows written before stamps named their install hold [version, made_at, by]:
+    # they still read, and an edit judged against them keeps the loser.
+    add_users((COORD,))
+    seed_world(store)
+    base = store.get(TASK_A).version
+    push(store, COORD, a_changeset(an_update(TASK_A, base, notes="before the upgrade")))
+    store.flush()
+    (stamps,) = db.session.execute(select(RecordRow.stamps).where(RecordRow.id == TASK_A)).one()
+    assert stamps["notes"][3] == device_of(COORD)
+    legacy = {name: stamp[:3] for name, stamp in stamps.items()}
+    db.session.execute(update(RecordRow).where(RecordRow.id == TASK_A).values(stamps=legacy))
+    assert store.get(TASK_A).stamps["notes"].client_id is None
+    push(store, COORD, a_changeset(an_update(TASK_A, base, notes="after the upgrade")))
+    store.flush()
+    (conflict,) = conflicts_of(store, TASK_A)
+    assert conflict.fields["lost_value"] == "before the upgrade"
+    assert (conflict.fields["lost_device"], conflict.fields["kept_device"]) == (
+        None,
+        device_of(COORD),
+    )
+
+
+def test_a_page_holds_a_record_once_when_it_moves_between_the_pages_reads(store, monkeypatch):
+    # Issue 7, item 11 on PostgreSQL: each statement of a READ COMMITTED pull
+    # sees its own snapshot. A record that left compound A and came back is
+    # read as itself; then a push moving it out again commits before the
+    # tombstone query, which would add a tombstone of its first exit.
+    first = put_record(store, rid(1), (A,))
+    away = put_record(store, rid(1), (B,), previous=first.scope)
+    back = put_record(store, rid(1), (A,), previous=away.scope)
+    store.flush()
+    db.session.commit()
+    reader = SqlStore.for_reading()
+    tombstones = SqlStore._tombstones
+
+    def move_out_first(self, *args):
+        with db.engine.begin() as other:  # another connection: a push committing now
+            other.execute(
+                update(RecordScope).where(RecordScope.record_id == rid(1)).values(compound_id=B)
+            )
+            other.execute(
+                insert(ScopeExit).values(
+                    record_id=rid(1), record_type="task", compound_id=A, version=back.version + 1
+                )
+            )
+        return tombstones(self, *args)
+
+    monkeypatch.setattr(SqlStore, "_tombstones", move_out_first)
+    page = reader.page(UserScope(compound_ids=frozenset({A})), 0, 10, frozenset())
+    assert [(r.id, r.version, r.deleted) for r in page.records] == [(rid(1), back.version, False)]

@@ -53,10 +53,10 @@ def update(record_type, record_id, base_version, **fields):
     }
 
 
-def push(client, token, *changesets, headers=None):
+def push(client, token, *changesets, headers=None, client_id="test-device"):
     reply = client.post(
         PUSH,
-        json={"client_id": "test-device", "changesets": list(changesets)},
+        json={"client_id": client_id, "changesets": list(changesets)},
         headers={**bearer(token), **(headers or {})},
     )
     assert reply.status_code == 200, reply.get_json()
@@ -197,6 +197,34 @@ def test_concurrent_edit_keeps_the_loser_for_coordinators_only(client):
         ("门口放", "敲门")
     ]
     assert not [r for r in pull_all(client, vol_a, vol_cursor)[0] if r["type"] == "conflict"]
+
+
+def test_a_coordinators_laptop_and_phone_keep_each_others_edits(client):
+    # Issue 7, item 6: one user, two installs, one base: the loser is kept.
+    laptop, phone = sign_in(client, "coord"), sign_in(client, "coord")
+    change = create("task", a_task())
+    base = push(client, laptop, a_changeset(change), client_id="laptop")["cursor"]
+    on_laptop = update("task", change["id"], base, notes="laptop")
+    push(
+        client,
+        laptop,
+        a_changeset(on_laptop, made_at="2022-04-02T10:05:00.000Z"),
+        client_id="laptop",
+    )
+    on_phone = update("task", change["id"], base, notes="phone")
+    push(
+        client, phone, a_changeset(on_phone, made_at="2022-04-02T10:10:00.000Z"), client_id="phone"
+    )
+    again = update("task", change["id"], base, notes="phone, again")
+    # The phone again, without pulling: it saw its own edit, so no conflict.
+    push(client, phone, a_changeset(again, made_at="2022-04-02T10:11:00.000Z"), client_id="phone")
+    records, _ = pull_all(client, laptop)
+    (task,) = [r for r in records if r["id"] == change["id"]]
+    assert task["fields"]["notes"] == "phone, again"
+    (conflict,) = [r["fields"] for r in records if r["type"] == "conflict"]
+    assert (conflict["kept_value"], conflict["lost_value"]) == ("phone", "laptop")
+    assert conflict["kept_by"] == conflict["lost_by"]
+    assert (conflict["kept_device"], conflict["lost_device"]) == ("phone", "laptop")
 
 
 def test_live_changes_reach_the_compound_and_the_pusher_only(app, client):

@@ -99,9 +99,14 @@ def a_changeset(*changes: Change, **overrides: Any) -> Changeset:
     return Changeset(**values)
 
 
-def a_push(*changesets: Changeset) -> Push:
-    """Return a push of ``changesets``."""
-    return Push(new_id(), tuple(changesets))
+def device_of(actor: Actor, name: str = "phone") -> str:
+    """Return the install id of ``actor``'s device called ``name``."""
+    return stable_id("install", actor.user_id, name)
+
+
+def a_push(*changesets: Changeset, client_id: str | None = None) -> Push:
+    """Return a push of ``changesets`` from install ``client_id`` (a fresh one by default)."""
+    return Push(client_id if client_id is not None else new_id(), tuple(changesets))
 
 
 def push(
@@ -110,9 +115,15 @@ def push(
     *changesets: Changeset,
     at: datetime = RECEIVED,
     registry: Registry = REGISTRY,
+    device: str | None = None,
 ) -> PushOutcome:
-    """Apply a push of ``changesets`` by ``actor`` received at ``at``."""
-    return apply_push(store, actor, a_push(*changesets), at, registry)
+    """Apply a push of ``changesets`` by ``actor`` received at ``at``.
+
+    It comes from ``device`` (an install id), by default the actor's one
+    device, :func:`device_of` ``(actor)``.
+    """
+    client_id = device if device is not None else device_of(actor)
+    return apply_push(store, actor, a_push(*changesets, client_id=client_id), at, registry)
 
 
 def only(outcome: PushOutcome) -> ChangesetResult:

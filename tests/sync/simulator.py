@@ -57,7 +57,10 @@ class EngineServer:
 
 @dataclass
 class Sent:
-    """One field edit a device sent, and what became of it."""
+    """One field edit a device sent, and what became of it.
+
+    ``by`` is the user, ``device`` the install (the push's ``client_id``).
+    """
 
     changeset_id: str
     record_id: str
@@ -65,13 +68,18 @@ class Sent:
     value: object
     base_version: int
     by: int
+    device: str
     status: str = "unknown"
     version: int | None = None
 
 
 @dataclass
 class Device:
-    """One install of the app, used by ``actor``, with a clock ``skew`` off."""
+    """One install of the app, used by ``actor``, with a clock ``skew`` off.
+
+    ``name`` is its install id, sent as every push's ``client_id``; several
+    devices may share one actor (a coordinator's phone and laptop).
+    """
 
     name: str
     actor: Actor
@@ -211,6 +219,7 @@ class Device:
                         change["fields"][name],
                         change.get("base_version") or 0,
                         self.actor.user_id,
+                        self.name,
                     )
                     if outcome is not None:
                         lost = name in outcome["lost_fields"]

@@ -118,6 +118,21 @@ def test_store_inner_atomic_failure_leaves_outer_writes(store: Store) -> None:
     assert store.get(rid(1)) == outer and store.get(rid(2)) is None
 
 
+def test_store_keeps_the_install_of_each_stamp(store: Store) -> None:
+    version = store.next_version()
+    stamps = {
+        "title": FieldStamp(version, MADE_AT, 7, "phone-install"),
+        "notes": FieldStamp(version - 1 or version, MADE_AT, 7),  # install unknown
+    }
+    record = Record(
+        "task", rid(1), version, False, {"title": "t", "notes": "n"}, stamps, Scope(frozenset({A}))
+    )
+    store.put(record, None)
+    (read,) = store.page(EVERYTHING, 0, 10, NOTHING_EXCLUDED).records
+    assert dict(read.stamps) == stamps
+    assert store.get(rid(1)) == record
+
+
 def test_store_records_and_returns_changeset_results(store: Store) -> None:
     result = {"id": "cs-1", "status": "applied", "changes": [{"conflict": None, "v": [1]}]}
     store.record_result("cs-1", RecordedResult(7, result))

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
-from sync import MemoryStore
+import pytest
+
+from sync import FieldStamp, MemoryStore, Record, Scope
+from sync.conflicts import Author, merge
+from sync.records import stamps_from_wire
 from tests.sync.builders import (
     COORD,
     COORD_A,
@@ -18,6 +23,7 @@ from tests.sync.builders import (
     a_create,
     an_update,
     conflicts_of,
+    device_of,
     only,
     push,
     stored,
@@ -132,19 +138,123 @@ def test_rule_13_conflict_record_has_the_contract_fields_and_scope(world: Memory
         "lost_made_at": "2022-03-23T10:00:00.000Z",
         "kept_by": COORD.user_id,
         "lost_by": COORD_A.user_id,
+        "kept_device": device_of(COORD),
+        "lost_device": device_of(COORD_A),
         "resolved": False,
     }
     assert conflict.scope.compound_ids == stored(world, TASK_A).scope.compound_ids
     assert conflict.scope.building_id is None
 
 
-def test_same_user_does_not_conflict_with_themselves(world: MemoryStore) -> None:
+def test_same_install_does_not_conflict_with_itself(world: MemoryStore) -> None:
     created = a_create("task", **task_fields())
     first = a_changeset(created, made_at=EARLY)
     second = a_changeset(an_update(created.id, 0, title="Edited offline"), made_at=LATE)
     push(world, COORD, first, second)
     assert stored(world, created.id).fields["title"] == "Edited offline"
     assert conflicts_of(world, created.id) == []
+
+
+@pytest.mark.parametrize("clock", ["forward", "set back"])
+def test_same_install_editing_twice_without_pulling_wins_without_conflict(
+    world: MemoryStore, clock: str
+) -> None:
+    # Two pushes of one device, both on the base it last pulled; the second
+    # edit follows the first on that device even if its clock was set back.
+    base = version_of(world, TASK_A)
+    later = LATE if clock == "forward" else EARLY - timedelta(minutes=5)
+    push(world, COORD, a_changeset(an_update(TASK_A, base, notes="first"), made_at=EARLY))
+    outcome = push(
+        world, COORD, a_changeset(an_update(TASK_A, base, notes="second"), made_at=later)
+    )
+    assert only(outcome).changes[0].status == "applied"
+    assert stored(world, TASK_A).fields["notes"] == "second"
+    assert conflicts_of(world, TASK_A) == []
+
+
+def test_coordinator_laptop_and_phone_from_one_base_keep_the_loser(world: MemoryStore) -> None:
+    # Issue 7, item 6: one coordinator, two installs, the same base.
+    laptop, phone = device_of(COORD, "laptop"), device_of(COORD, "phone")
+    base = version_of(world, TASK_A)
+    push(
+        world,
+        COORD,
+        a_changeset(an_update(TASK_A, base, notes="from the laptop"), made_at=EARLY),
+        device=laptop,
+    )
+    outcome = push(
+        world,
+        COORD,
+        a_changeset(an_update(TASK_A, base, notes="from the phone"), made_at=LATE),
+        device=phone,
+    )
+    assert only(outcome).changes[0].status == "applied"
+    assert stored(world, TASK_A).fields["notes"] == "from the phone"
+    (conflict,) = conflicts_of(world, TASK_A)
+    fields = conflict.fields
+    assert (fields["kept_value"], fields["lost_value"]) == ("from the phone", "from the laptop")
+    assert (fields["kept_by"], fields["lost_by"]) == (COORD.user_id, COORD.user_id)
+    assert (fields["kept_device"], fields["lost_device"]) == (phone, laptop)
+
+
+def test_the_earlier_of_two_installs_arriving_last_is_merged_and_kept(world: MemoryStore) -> None:
+    base = version_of(world, TASK_A)
+    late = a_changeset(an_update(TASK_A, base, notes="late"), made_at=LATE)
+    push(world, COORD, late, device=device_of(COORD, "laptop"))
+    early = a_changeset(an_update(TASK_A, base, notes="early"), made_at=EARLY)
+    outcome = push(world, COORD, early, device=device_of(COORD, "phone"))
+    assert only(outcome).changes[0].lost_fields == ("notes",)
+    (conflict,) = conflicts_of(world, TASK_A)
+    assert conflict.fields["lost_value"] == "early"
+    assert conflict.fields["lost_device"] == device_of(COORD, "phone")
+
+
+@pytest.mark.parametrize("install", ["", None], ids=["no client_id", "unknown"])
+def test_edits_of_unknown_installs_are_concurrent_even_by_one_user(
+    world: MemoryStore, install: str | None
+) -> None:
+    # A push without a client_id cannot show that it saw the value: keep the loser.
+    base = version_of(world, TASK_A)
+    push(world, COORD, a_changeset(an_update(TASK_A, base, notes="one"), made_at=EARLY), device="")
+    again = a_changeset(an_update(TASK_A, base, notes="two"), made_at=LATE)
+    push(world, COORD, again, device="" if install == "" else device_of(COORD))
+    (conflict,) = conflicts_of(world, TASK_A)
+    assert (conflict.fields["lost_value"], conflict.fields["lost_device"]) == ("one", None)
+
+
+def test_an_install_id_used_by_another_user_is_another_device(world: MemoryStore) -> None:
+    # The same phone passed to a colleague (or a forged client_id) is judged per user.
+    base = version_of(world, TASK_A)
+    shared = device_of(COORD)
+    push(world, COORD, a_changeset(an_update(TASK_A, base, notes="mine"), made_at=EARLY))
+    push(
+        world,
+        COORD_A,
+        a_changeset(an_update(TASK_A, base, notes="theirs"), made_at=LATE),
+        device=shared,
+    )
+    (conflict,) = conflicts_of(world, TASK_A)
+    assert (conflict.fields["lost_by"], conflict.fields["lost_value"]) == (COORD.user_id, "mine")
+
+
+def test_a_legacy_stamp_without_install_is_concurrent_with_its_own_user() -> None:
+    # Stamps stored before installs were recorded read as an unknown install.
+    current = Record(
+        "task",
+        TASK_A,
+        5,
+        False,
+        {"notes": "old"},
+        stamps_from_wire({"notes": [5, "2022-03-23T09:00:00.000Z", COORD.user_id]}),
+        Scope(frozenset({"c"})),
+    )
+    author = Author(COORD.user_id, device_of(COORD), T0)
+    result = merge(current, {"notes": "new"}, 3, author, frozenset())
+    assert result.winners == {"notes": "new"}
+    (loss,) = result.losses
+    assert (loss.lost_value, loss.lost.by, loss.lost.client_id) == ("old", COORD.user_id, None)
+    mine = replace(current, stamps={"notes": FieldStamp(5, T0, COORD.user_id, device_of(COORD))})
+    assert merge(mine, {"notes": "new"}, 3, author, frozenset()).losses == ()
 
 
 def test_same_value_written_concurrently_is_no_conflict(world: MemoryStore) -> None:

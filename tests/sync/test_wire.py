@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -17,10 +18,29 @@ from sync import (
     push_from_wire,
 )
 from sync.records import stamps_from_wire
-from tests.sync.builders import COORD, TASK_A, VOL_A, a_changeset, an_update, push, stored
+from tests.sync.builders import (
+    COORD,
+    TASK_A,
+    VOL_A,
+    a_changeset,
+    an_update,
+    device_of,
+    push,
+    stored,
+)
 
 
-@pytest.mark.parametrize("body", [[], "x", {"changesets": {}}, {"client_id": 5, "changesets": []}])
+@pytest.mark.parametrize(
+    "body",
+    [
+        [],
+        "x",
+        {"changesets": {}},
+        {"client_id": 5, "changesets": []},
+        {"client_id": "x" * 65, "changesets": []},  # kept in every stamp: bounded
+        {"client_id": "phone \ud83d", "changesets": []},  # and servable
+    ],
+)
 def test_malformed_top_level_is_refused_whole(body: object) -> None:
     with pytest.raises(MalformedPush):
         push_from_wire(body)
@@ -113,3 +133,26 @@ def test_envelope_and_stamps(world: MemoryStore) -> None:
     assert stamps_from_wire(record.stamps_to_wire()) == record.stamps
     stamp = FieldStamp(3, datetime(2022, 3, 23, 10, 0, 0, 123456, tzinfo=UTC), 2)
     assert stamp.to_wire() == [3, "2022-03-23T10:00:00.123Z", 2]
+    assert replace(stamp, client_id="phone").to_wire() == [
+        3,
+        "2022-03-23T10:00:00.123Z",
+        2,
+        "phone",
+    ]
+    assert record.stamps["due_at"].client_id == device_of(COORD)
+
+
+@pytest.mark.parametrize(
+    ("wire", "client_id"),
+    [
+        ([3, "2022-03-23T10:00:00.000Z", 2], None),  # stored before installs were recorded
+        ([3, "2022-03-23T10:00:00.000Z", 2, "phone"], "phone"),
+        ([3, "2022-03-23T10:00:00.000Z", 2, None], None),
+    ],
+)
+def test_stamps_read_with_or_without_their_install(
+    wire: list[object], client_id: str | None
+) -> None:
+    stamp = FieldStamp.from_wire(wire)
+    assert (stamp.version, stamp.by, stamp.client_id) == (3, 2, client_id)
+    assert FieldStamp.from_wire(stamp.to_wire()) == stamp
