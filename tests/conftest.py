@@ -169,3 +169,12 @@ def runner(app: Flask) -> Any:
 def token_for(client: FlaskClient) -> Callable[[str], str]:
     """Return a function that signs a demo user in and returns their token."""
     return lambda username: sign_in(client, username)
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    """Write the reliability ledger where ``WEIGUANG_RELIABILITY_REPORT`` asks."""
+    from tests import reliability
+
+    path = os.environ.get(reliability.REPORT_ENV)
+    if path and reliability.LEDGER:
+        reliability.write_report(path)

@@ -286,3 +286,18 @@ def test_resident_edits_by_two_carers_keep_the_loser(world: MemoryStore) -> None
     push(world, MEDIC, a_changeset(an_update(RESIDENT_A, base, type_="resident", phone="2")))
     assert stored(world, RESIDENT_A).fields["phone"] == "1"
     assert [c.fields["lost_value"] for c in conflicts_of(world, RESIDENT_A)] == ["2"]
+
+
+def test_a_conflict_kept_before_installs_were_recorded_is_still_resolved(
+    world: MemoryStore,
+) -> None:
+    # Conflict records stored before kept_device/lost_device existed lack them.
+    base = version_of(world, TASK_A)
+    push(world, COORD, a_changeset(an_update(TASK_A, base, notes="a"), made_at=LATE))
+    push(world, COORD_A, a_changeset(an_update(TASK_A, base, notes="b"), made_at=EARLY))
+    (conflict,) = conflicts_of(world, TASK_A)
+    old = {k: v for k, v in conflict.fields.items() if not k.endswith("_device")}
+    world.put(replace(conflict, fields=old), None)
+    resolve = an_update(conflict.id, conflict.version, type_="conflict", resolved=True)
+    assert only(push(world, COORD, a_changeset(resolve))).status == "applied"
+    assert stored(world, conflict.id).fields == {**old, "resolved": True}
