@@ -1,12 +1,15 @@
-"""Engine set-up per database: SQLite pragmas and transaction handling."""
+"""Engine set-up per database: SQLite pragmas and transaction handling; query plans."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask_migrate import upgrade
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+
+from server.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 
@@ -47,3 +50,35 @@ def configure_engine(engine: Engine) -> None:
 def upgrade_schema() -> None:
     """Create or upgrade the schema to the latest migration (needs an app context)."""
     upgrade()
+
+
+def plan_of(action: Callable[[], object], *, avoid_seq_scans: bool = False) -> str:
+    """Return the database's plan for the last statement ``action`` runs, as text.
+
+    For the tests and the bench, which check which indexes a query uses.
+    ``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN`` on PostgreSQL, where
+    ``avoid_seq_scans`` asks whether an index *can* serve the query on a
+    table too small for it to pay. Needs an app context; ends the session's
+    transaction.
+    """
+    seen: list[tuple[str, Any]] = []
+
+    def note(conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> None:
+        seen.append((statement, params))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    statement, params = seen[-1]
+    connection = db.session.connection()
+    if connection.dialect.name == "sqlite":
+        explain = "EXPLAIN QUERY PLAN "
+    else:
+        explain = "EXPLAIN "
+        if avoid_seq_scans:
+            connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+    rows = connection.exec_driver_sql(explain + statement, params).all()
+    db.session.rollback()
+    return "\n".join(" ".join(map(str, row)) for row in rows)

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from server.extensions import db
 from server.models import DeviceToken, RecordRow, SocketSession, User, UserScopeItem
+from server.models.expressions import FieldText
 from sync.actors import Actor, UserScope
 
 
@@ -90,7 +91,7 @@ def live_ids(record_type: str, field: str, values: Iterable[str]) -> frozenset[s
         select(RecordRow.id).where(
             RecordRow.type == record_type,
             RecordRow.deleted.is_(False),
-            RecordRow.fields[field].as_string().in_(list(values)),
+            FieldText(RecordRow.fields, field).in_(list(values)),
         )
     )
     return frozenset(rows)

@@ -135,7 +135,26 @@ def redis_url() -> str:
     return REDIS_URL
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+#: Fixture params for "once on SQLite, once on PostgreSQL".
+ENGINES = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+def empty_database(engine: str, folder: Any, request: pytest.FixtureRequest) -> str:
+    """Return the URL of an empty database of ``engine`` (``sqlite`` or ``postgresql``).
+
+    An SQLite file in ``folder``; a PostgreSQL database is dropped when the
+    scope of the test or fixture that made the ``request`` ends.
+    """
+    if engine == "sqlite":
+        return f"sqlite:///{folder}/empty.db"
+    require_service("PostgreSQL", "127.0.0.1", 5432)
+    name = f"wg_empty_{uuid.uuid4().hex[:8]}"
+    pg_execute(f"CREATE DATABASE {name}")
+    request.addfinalizer(lambda: pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+    return pg_url_for(name)
+
+
+@pytest.fixture(params=ENGINES)
 def database_url(request: pytest.FixtureRequest) -> str:
     """Return a seeded database URL, once for SQLite and once for PostgreSQL."""
     name = "sqlite_url" if request.param == "sqlite" else "pg_url"

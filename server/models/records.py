@@ -11,9 +11,11 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from server.extensions import db
+from server.models.expressions import FieldText, StampTime
 
 
 class RecordRow(db.Model):
@@ -27,13 +29,40 @@ class RecordRow(db.Model):
     type: Mapped[str] = mapped_column(String(40), index=True)
     version: Mapped[int] = mapped_column(BigInteger, unique=True)
     deleted: Mapped[bool] = mapped_column(default=False)
-    fields: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # jsonb on PostgreSQL, so that the query indexes below read a field
+    # without parsing the whole object; SQLite keeps JSON text.
+    fields: Mapped[dict[str, Any]] = mapped_column(JSON().with_variant(JSONB(), "postgresql"))
     stamps: Mapped[dict[str, Any]] = mapped_column(JSON)
     # The compounds and building it belongs to, as in ``record_scope`` (which
     # pulls filter on), kept here so that reads need no join; in the compact
     # form of ``server.store.scope_to_text`` because a first sync reads
     # thousands of them.
     scope: Mapped[str] = mapped_column(Text)
+
+
+def type_index(name: str, record_type: str, *expressions: Any) -> Index:
+    """Return a partial index on ``expressions`` over the records of one type.
+
+    Partial, so that writes of other types (a push of tasks) pay nothing for it.
+    """
+    where = RecordRow.__table__.c.type == record_type
+    return Index(name, *expressions, sqlite_where=where, postgresql_where=where)
+
+
+_fields = RecordRow.__table__.c.fields
+_stamps = RecordRow.__table__.c.stamps
+#: The indexes of ``server.queries``, one per question a feature asks by field.
+QUERY_INDEXES = (
+    type_index("ix_record_visit_household", "visit", FieldText(_fields, "household_id")),
+    type_index("ix_record_resident_household", "resident", FieldText(_fields, "household_id")),
+    type_index(
+        "ix_record_gate_event_time",
+        "gate_event",
+        FieldText(_fields, "compound_id"),
+        StampTime(_stamps, "compound_id"),
+    ),
+    type_index("ix_record_order_round", "order", FieldText(_fields, "supply_round_id")),
+)
 
 
 class RecordScope(db.Model):

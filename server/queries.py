@@ -1,0 +1,177 @@
+"""Questions the features ask of records by their fields.
+
+Screening, the gate, supplies and the coordinator board call these; they
+read the generic ``record`` table by type name and the contract's pinned
+field names ("Records"), through the partial expression indexes of
+:data:`server.models.records.QUERY_INDEXES` (``docs/architecture.md``,
+"Queries by field", says why indexes rather than projection tables). They
+filter by scope and type but not by field visibility: callers apply that
+to what they send on.
+
+A record's *time*, here, is the device time (``made_at``) of the changeset
+that created it, clamped so that it is never later than the server's
+receipt (contract, "Conflict rules"): the stamp of one field that every
+record of the type carries. Visits and gate events are append-only, so all
+their fields keep that one stamp. The stamp of ``household_id`` times a
+visit, that of ``compound_id`` a gate event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy.sql.expression import ColumnElement
+
+from server.extensions import db
+from server.models import RecordRow
+from server.models.expressions import FieldText, StampTime
+from server.store import RECORD_COLUMNS, in_scope, to_record
+from sync.actors import UserScope
+from sync.records import Record
+from sync.times import format_datetime
+
+RECORD = RecordRow.__table__
+#: The field whose stamp gives a visit's and a gate event's time (see above).
+VISIT_TIME_FIELD = "household_id"
+GATE_TIME_FIELD = "compound_id"
+
+
+@dataclass(frozen=True, slots=True)
+class BuildingProgress:
+    """Where door-to-door screening stands in one building.
+
+    A household counts as ``visited`` when a visit in the period got any
+    outcome but ``no_answer`` (``answered``, ``refused``, ``moved_out``: the
+    door was dealt with), as ``no_answer`` when it has visits in the period
+    and all of them are ``no_answer`` (go back), else as not yet visited.
+    Only live (undeleted) households and visits count.
+    """
+
+    compound_id: str
+    building_id: str
+    households: int
+    visited: int
+    no_answer: int
+
+    @property
+    def not_yet(self) -> int:
+        """Return the households with no visit in the period."""
+        return self.households - self.visited - self.no_answer
+
+
+def of_type(table: Any, record_type: str) -> ColumnElement[bool]:
+    """Return ``type = '<record_type>'``, the record type written as a literal.
+
+    SQLite takes a partial index (``WHERE type = 'visit'``) only for a query
+    that repeats that term; a bound ``type = ?`` does not match it.
+    """
+    return table.c.type == bindparam(None, record_type, literal_execute=True)
+
+
+def live(table: Any, record_type: str) -> tuple[ColumnElement[bool], ...]:
+    """Return the conditions for the undeleted records of ``record_type`` in ``table``."""
+    return of_type(table, record_type), table.c.deleted.is_(False)
+
+
+def screening_progress(scope: UserScope, since: datetime | None = None) -> list[BuildingProgress]:
+    """Return the screening progress of every building with households in ``scope``.
+
+    :param scope: the households counted: those of its compounds and
+        buildings (by their pinned ``compound_id`` and ``building_id``).
+    :param since: count only visits made at or after this aware time (a
+        day's round of door knocking); ``None`` counts every visit.
+    :returns: one entry per building, ordered by compound and building id.
+    """
+    households = per_household(scope, since)
+    statement = (
+        select(
+            households.c.compound_id,
+            households.c.building_id,
+            func.count().label("households"),
+            func.count(case((households.c.answered == 1, 1))).label("visited"),
+            func.count(case((households.c.answered == 0, 1))).label("no_answer"),
+        )
+        .group_by(households.c.compound_id, households.c.building_id)
+        .order_by(households.c.compound_id, households.c.building_id)
+    )
+    return [BuildingProgress(**row._mapping) for row in db.session.execute(statement)]
+
+
+def per_household(scope: UserScope, since: datetime | None) -> Any:
+    """Return a subquery of the live households in ``scope`` and their visits, one row each.
+
+    Columns: ``compound_id``, ``building_id`` and ``answered``: 1 when a
+    visit since ``since`` had an outcome other than ``no_answer``, 0 when
+    all of them had none, ``NULL`` without visits. The households' visits
+    come by an outer join on the visit's ``household_id``: SQLite looks each
+    household up in the visit index, PostgreSQL hashes the day's visits.
+    """
+    household = RECORD.alias("household")
+    visit = RECORD.alias("visit")
+    compound = FieldText(household.c.fields, "compound_id")
+    building = FieldText(household.c.fields, "building_id")
+    joined = [*live(visit, "visit"), FieldText(visit.c.fields, "household_id") == household.c.id]
+    if since is not None:
+        joined.append(StampTime(visit.c.stamps, VISIT_TIME_FIELD) >= format_datetime(since))
+    outcome = case(
+        (FieldText(visit.c.fields, "outcome") == "no_answer", 0),
+        (visit.c.id.is_not(None), 1),
+    )
+    conditions = [*live(household, "household")]
+    if not scope.everything:
+        conditions.append(or_(compound.in_(scope.compound_ids), building.in_(scope.building_ids)))
+    return (
+        select(
+            compound.label("compound_id"),
+            building.label("building_id"),
+            func.max(outcome).label("answered"),
+        )
+        .select_from(household)
+        .outerjoin(visit, and_(*joined))
+        .where(*conditions)
+        .group_by(household.c.id)
+        .subquery("per_household")
+    )
+
+
+def gate_log(
+    compound_ids: Collection[str], since: datetime, until: datetime | None = None
+) -> list[Record]:
+    """Return the gate events of ``compound_ids`` recorded in ``[since, until)``.
+
+    :param since: aware start time, included (``now - 1 hour`` for the last hour).
+    :param until: aware end time, excluded; ``None`` for no end.
+    :returns: ``gate_event`` records (deleted ones left out), newest first;
+        events recorded at the same time by version, newest first.
+    """
+    at = StampTime(RECORD.c.stamps, GATE_TIME_FIELD)
+    conditions = [
+        *live(RECORD, "gate_event"),
+        FieldText(RECORD.c.fields, "compound_id").in_(list(compound_ids)),
+        at >= format_datetime(since),
+    ]
+    if until is not None:
+        conditions.append(at < format_datetime(until))
+    statement = (
+        select(*RECORD_COLUMNS).where(*conditions).order_by(at.desc(), RECORD.c.version.desc())
+    )
+    return [to_record(row) for row in db.session.execute(statement)]
+
+
+def orders_of_round(supply_round_id: str, scope: UserScope) -> list[Record]:
+    """Return the live orders of one supply round placed for households in ``scope``.
+
+    :returns: ``order`` records in version order (the order they were last written).
+    """
+    conditions = [
+        *live(RECORD, "order"),
+        FieldText(RECORD.c.fields, "supply_round_id") == supply_round_id,
+    ]
+    if not scope.everything:
+        conditions.append(in_scope(RECORD.c.id, scope))
+    statement = select(*RECORD_COLUMNS).where(*conditions).order_by(RECORD.c.version)
+    return [to_record(row) for row in db.session.execute(statement)]
