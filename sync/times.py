@@ -37,18 +37,6 @@ def parse_datetime(value: object) -> datetime:
         raise ValueError("must lie between the years 1 and 9999 in UTC") from None
 
 
-def parse_zoned_datetime(value: object) -> datetime:
-    """Parse an ISO 8601 string that carries a zone (``Z`` or an offset).
-
-    :raises ValueError: if ``value`` is not such a string; a local time
-        without a zone is ambiguous (contract, Push).
-    """
-    parsed = parse_datetime(value)
-    if isinstance(value, str) and datetime.fromisoformat(value).tzinfo is None:
-        raise ValueError("must be an ISO 8601 date-time with a zone (Z or an offset)")
-    return parsed
-
-
 def to_utc_ms(moment: datetime) -> datetime:
     """Return ``moment`` in UTC, truncated to milliseconds (naive taken as UTC)."""
     if moment.tzinfo is None:
