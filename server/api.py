@@ -7,11 +7,12 @@ decided from ``Content-Length`` before the body is read) and the client's
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, request
-from sqlalchemy import text
 
+from server import health as health_checks
 from server import openapi
 from server.errors import ApiError
 from server.extensions import db
@@ -19,6 +20,7 @@ from server.schemas.accounts import HEALTH
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", static_folder="static")
 SCHEMA_HEADER = "Weiguang-Schema"
+SCHEMA_NUMBER = re.compile("[0-9]{1,9}")
 
 
 @bp.before_app_request
@@ -32,8 +34,11 @@ def check_request() -> None:
     declared = request.headers.get(SCHEMA_HEADER)
     if declared is None:
         return
-    if not declared.isdigit():
-        raise ApiError(400, "bad-schema-header", f"{SCHEMA_HEADER} must be a whole number.")
+    # ASCII digits only: str.isdigit() also takes "²", which int() refuses.
+    if not SCHEMA_NUMBER.fullmatch(declared):
+        raise ApiError(
+            400, "bad-schema-header", f"{SCHEMA_HEADER} must be a whole number (1 to 9 digits)."
+        )
     if not openapi.SCHEMA_OLDEST <= int(declared) <= openapi.SCHEMA_CURRENT:
         raise ApiError(
             426,
@@ -46,11 +51,16 @@ def check_request() -> None:
 
 @bp.get("/health")
 def health() -> Any:
-    """Answer 200 once the database answers."""
-    db.session.execute(text("SELECT 1"))
-    return HEALTH.dump(
-        {"status": "ok", "database": db.engine.dialect.name, "version": openapi.API_VERSION}
-    )
+    """Answer 200 when every dependency answers, else 503 ``degraded`` (contract, "Operations")."""
+    checks = health_checks.checks()
+    healthy = health_checks.is_healthy(checks)
+    body = {
+        "status": "ok" if healthy else "degraded",
+        "database": db.engine.dialect.name,
+        "version": openapi.API_VERSION,
+        "checks": checks,
+    }
+    return HEALTH.dump(body), 200 if healthy else 503
 
 
 @bp.get("/openapi.json")

@@ -20,11 +20,20 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema
 
 from server.declarations import SCHEMA_CURRENT, SCHEMA_OLDEST, type_document
-from server.schemas.accounts import HEALTH, LOGIN, LOGIN_ALERTS, LOGIN_REPLY, NEW_USER, USER
+from server.schemas.accounts import (
+    DIRECTORY,
+    HEALTH,
+    LOGIN,
+    LOGIN_ALERTS,
+    LOGIN_REPLY,
+    NEW_USER,
+    USER,
+)
 from server.schemas.supplies import CHAIN_LIST, CHAIN_LIST_REPLY
 from server.schemas.sync import PULL_ARGS, PULL_REPLY, PUSH, PUSH_REPLY
 from sync.catalog import REGISTRY
 from sync.registry import RecordType
+from sync.wire import MAX_CHANGES, MAX_CHANGESETS
 
 API_VERSION = "1"
 __all__ = ["API_VERSION", "OPERATIONS", "SCHEMA_CURRENT", "SCHEMA_OLDEST", "build_spec"]
@@ -45,9 +54,32 @@ class Operation:
     media_type: str = "application/json"
 
 
+# The record schema a client was built for (sync-contract.md, Versions).
+SCHEMA_PARAMETER = {
+    "in": "header",
+    "name": "Weiguang-Schema",
+    "required": False,
+    "schema": {"type": "integer"},
+    "description": "The record schema the client was built for; 426 if no longer supported.",
+}
+
 OPERATIONS: list[Operation] = [
     Operation(
-        "/api/v1/health", "get", "Tell whether the server can serve.", None, HEALTH, public=True
+        "/api/v1/health",
+        "get",
+        "Tell whether the server and its database and message queue answer (503 "
+        "'degraded' when one does not).",
+        None,
+        HEALTH,
+        public=True,
+    ),
+    Operation(
+        "/metrics",
+        "get",
+        "This process's Prometheus metrics (text format): from the loopback address, "
+        "else with the operator's WEIGUANG_METRICS_TOKEN as the bearer token (docs/deploy.md).",
+        public=True,
+        media_type="text/plain",
     ),
     Operation("/api/v1/openapi.json", "get", "This API description.", public=True),
     Operation(
@@ -93,6 +125,13 @@ OPERATIONS: list[Operation] = [
     ),
     Operation("/api/v1/users/me", "get", "The signed-in user.", None, USER),
     Operation(
+        "/api/v1/users/directory",
+        "get",
+        "Display names of the users who share a compound with the caller.",
+        None,
+        DIRECTORY,
+    ),
+    Operation(
         "/api/v1/users",
         "post",
         "Create a user with a scope within your own (coordinators).",
@@ -103,9 +142,14 @@ OPERATIONS: list[Operation] = [
     Operation(
         "/api/v1/sync/push",
         "post",
-        "Apply changesets in order, each atomically and idempotently (sync-contract.md).",
+        "Apply changesets in order, each atomically and idempotently (sync-contract.md); "
+        "past WEIGUANG_PUSH_RATE_LIMIT pushes per device (120 a minute by default): "
+        "429 with Retry-After. "
+        f"At most {MAX_CHANGESETS} changesets a push (more: 413, nothing applied) and "
+        f"{MAX_CHANGES} changes a changeset (more: that changeset is invalid).",
         PUSH,
         PUSH_REPLY,
+        parameters=(SCHEMA_PARAMETER,),
     ),
     Operation(
         "/api/v1/sync/pull",
@@ -113,15 +157,18 @@ OPERATIONS: list[Operation] = [
         "Records in the caller's scope after a cursor, in version order (sync-contract.md).",
         None,
         PULL_REPLY,
-        parameters=tuple(
-            {
-                "in": "query",
-                "name": name,
-                "required": False,
-                "schema": {"type": "string" if name == "types" else "integer"},
-                "description": field.metadata.get("description", name),
-            }
-            for name, field in PULL_ARGS.fields.items()
+        parameters=(
+            *(
+                {
+                    "in": "query",
+                    "name": name,
+                    "required": False,
+                    "schema": {"type": "string" if name == "types" else "integer"},
+                    "description": field.metadata.get("description", name),
+                }
+                for name, field in PULL_ARGS.fields.items()
+            ),
+            SCHEMA_PARAMETER,
         ),
     ),
     Operation(
@@ -137,6 +184,13 @@ OPERATIONS: list[Operation] = [
         ),
     ),
     Operation("/", "get", "The app shell (the PWA).", public=True, media_type="text/html"),
+    Operation(
+        "/sw.js",
+        "get",
+        "The service worker, with the shell's precache list and version filled in.",
+        public=True,
+        media_type="text/javascript",
+    ),
     Operation(
         "/{path}",
         "get",
@@ -158,7 +212,13 @@ def build_spec() -> dict[str, Any]:
         version=API_VERSION,
         openapi_version="3.1.0",
         plugins=[MarshmallowPlugin()],
-        info={"x-weiguang-schema": {"current": SCHEMA_CURRENT, "oldest": SCHEMA_OLDEST}},
+        info={
+            "x-weiguang-schema": {"current": SCHEMA_CURRENT, "oldest": SCHEMA_OLDEST},
+            "x-weiguang-push-limits": {
+                "changesets_per_push": MAX_CHANGESETS,
+                "changes_per_changeset": MAX_CHANGES,
+            },
+        },
     )
     spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer"})
     spec.components.schema(

@@ -15,17 +15,20 @@ fails the whole transaction.
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Text, cast, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.clock import utcnow
 from server.extensions import db
+from server.green import COOPERATE_EVERY, cooperate, cooperatively
 from server.models import ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
 from sync.actors import UserScope
 from sync.records import Record, Scope, WireStamps
@@ -38,12 +41,16 @@ RECORD_COLUMNS = (
     RecordRow.type,
     RecordRow.version,
     RecordRow.deleted,
-    RecordRow.fields,
+    # As text, parsed row by row, so that one damaged row cannot fail a read.
+    cast(RecordRow.fields, Text).label("fields"),
     cast(RecordRow.stamps, Text).label("stamps"),
     RecordRow.scope,
 )
-# Ids per IN (...) list, well under every database's limit on bound parameters.
+log = logging.getLogger(__name__)
+# Ids per IN (...) list, well under every database's limit on bound parameters;
+# rows per INSERT, so that a large push lets other requests run between them.
 CHUNK = 500
+T = TypeVar("T")
 
 
 class SqlStore:
@@ -60,6 +67,7 @@ class SqlStore:
         self._exits: list[tuple[Record, Scope]] = []
         self._results: dict[str, RecordedResult] = {}
         self._undo = UndoLog()
+        self._puts = 0
 
     @classmethod
     def for_reading(cls) -> SqlStore:
@@ -111,9 +119,12 @@ class SqlStore:
         for chunk in chunks(wanted):
             rows = db.session.execute(select(*RECORD_COLUMNS).where(RecordRow.id.in_(chunk)))
             for row in rows:
-                record = to_record(row)
-                self._loaded_scopes[record.id] = record.scope
-                found[record.id] = record
+                # Kept for an unreadable row too: a create that repairs it
+                # then rewrites its scope rows rather than adding them again.
+                self._loaded_scopes[row.id] = scope_from_text(row.scope)
+                record = read_record(row)
+                if record is not None:
+                    found[record.id] = record
         return found
 
     def high_water(self) -> int:
@@ -155,20 +166,24 @@ class SqlStore:
         rows = db.session.execute(
             select(*RECORD_COLUMNS).where(*conditions).order_by(RecordRow.version).limit(limit + 1)
         )
-        found = [to_record(row) for row in rows]
+        # A row that cannot be read keeps its place (and so the cursor's
+        # arithmetic) as ``None``, and is left out of the page.
+        found: list[tuple[int, Record | None]] = [
+            (row.version, read_record(row)) for row in cooperatively(rows)
+        ]
         if not scope.everything:
             # Each statement of a READ COMMITTED transaction sees its own
             # snapshot: a record moved out and back in between the two reads
             # could come as itself and as a tombstone. The record is the later
             # state (rule 21: once per page, latest).
-            live = {record.id for record in found}
+            live = {record.id for _, record in found if record is not None}
             tombstones = self._tombstones(scope, cursor, limit, exclude_types, only_types)
-            found.extend(t for t in tombstones if t.id not in live)
-            found.sort(key=lambda record: record.version)
+            found.extend((t.version, t) for t in tombstones if t.id not in live)
+            found.sort(key=lambda entry: entry[0])
         more = len(found) > limit
         found = found[:limit]
-        next_cursor = found[-1].version if more else self._high_water
-        return Page(tuple(found), next_cursor, more)
+        next_cursor = found[-1][0] if more else self._high_water
+        return Page(tuple(record for _, record in found if record is not None), next_cursor, more)
 
     def _tombstones(
         self,
@@ -198,7 +213,11 @@ class SqlStore:
             .limit(limit + 1)
         ).all()
         records = self.get_many([row.record_id for row in exits])
-        return [replace(records[row.record_id].tombstone(), version=row.version) for row in exits]
+        return [
+            replace(records[row.record_id].tombstone(), version=row.version)
+            for row in exits
+            if row.record_id in records  # else unreadable, and logged
+        ]
 
     # -- writes --------------------------------------------------------------
 
@@ -210,7 +229,14 @@ class SqlStore:
         return self._next
 
     def put(self, record: Record, previous_scope: Scope | None) -> None:
-        """Buffer a write of ``record``; remember the scope it left."""
+        """Buffer a write of ``record``; remember the scope it left.
+
+        Every :data:`~server.green.COOPERATE_EVERY` writes, the push applying
+        them lets the process's other requests run.
+        """
+        self._puts += 1
+        if self._puts % COOPERATE_EVERY == 0:
+            cooperate()
         before = self._records.get(record.id)
         self._records[record.id] = record
         self._undo.note(lambda: self._unput(record.id, before))
@@ -239,7 +265,9 @@ class SqlStore:
             return
         records = list(self._records.values())
         if records:
-            db.session.execute(upsert_records(), [row_of(r) for r in records])
+            for chunk in chunks(records):
+                db.session.execute(upsert_records(), [row_of(r) for r in chunk])
+                cooperate()
             self._write_scopes(records)
         if self._exits:
             db.session.execute(
@@ -284,27 +312,49 @@ class SqlStore:
             return
         for chunk in chunks([r.id for r in changed if r.id in self._loaded_scopes]):
             db.session.execute(delete(RecordScope).where(RecordScope.record_id.in_(chunk)))
-        db.session.execute(
-            insert(RecordScope.__table__),
-            [
-                {"record_id": r.id, "compound_id": compound, "building_id": r.scope.building_id}
-                for r in changed
-                for compound in r.scope.compound_ids
-            ],
-        )
+        rows = [
+            {"record_id": r.id, "compound_id": compound, "building_id": r.scope.building_id}
+            for r in changed
+            for compound in r.scope.compound_ids
+        ]
+        for chunk in chunks(rows):
+            db.session.execute(insert(RecordScope.__table__), chunk)
+            cooperate()
 
 
 def to_record(row: Any) -> Record:
-    """Build an engine record from a row of :data:`RECORD_COLUMNS`."""
+    """Build an engine record from a row of :data:`RECORD_COLUMNS`.
+
+    :raises ValueError: if the row's fields are not a JSON object.
+    """
+    fields = json.loads(row.fields)
+    if not isinstance(fields, dict):
+        raise ValueError("its fields are not a JSON object")
     return Record(
         row.type,
         row.id,
         row.version,
         row.deleted,
-        row.fields,
+        fields,
         WireStamps(row.stamps),
         scope_from_text(row.scope),
     )
+
+
+def read_record(row: Any) -> Record | None:
+    """Return :func:`to_record` of ``row``, or ``None`` (logged) if it cannot be read.
+
+    A row damaged outside the push path (by hand, by an old version) must
+    not fail every pull page that reaches it: it is left out and logged for
+    an operator, and a device that creates its id again writes over it.
+    """
+    try:
+        return to_record(row)
+    except ValueError as error:
+        log.error(
+            "record %s (version %s) cannot be read, left out: %s", row.id, row.version, error
+        )
+        return None
 
 
 def scope_to_text(scope: Scope) -> str:
@@ -362,7 +412,7 @@ def in_scope(record_id: Any, scope: UserScope) -> Any:
     return exists().where(RecordScope.record_id == record_id, covers(RecordScope, scope))
 
 
-def chunks(items: list[str]) -> Iterator[list[str]]:
+def chunks(items: list[T]) -> Iterator[list[T]]:
     """Split ``items`` into lists of at most :data:`CHUNK`."""
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sync.times import format_datetime, parse_zoned_datetime
+from sync.times import format_datetime, parse_datetime
 
 #: A JSON Schema object.
 Schema = dict[str, Any]
@@ -190,7 +190,7 @@ class DateTime(Field):
     """
 
     def validate(self, value: object) -> object:
-        return format_datetime(parse_zoned_datetime(value))
+        return format_datetime(parse_datetime(value))
 
     def json_schema(self) -> Schema:
         return {"type": "string", "format": "date-time"}

@@ -62,7 +62,6 @@ from sync.changes import (
     Push,
 )
 from sync.errors import Code, SyncError
-from sync.fields import refs
 from sync.records import Record, Scope
 from sync.registry import Registry
 from sync.store import RecordedResult, Store
@@ -243,7 +242,7 @@ def _touched_ids(push: Push, registry: Registry) -> set[str]:
             if change.id:
                 ids.add(change.id)
             rtype = registry.get(change.type)
-            for name in refs(rtype.fields) if rtype is not None else ():
+            for name in rtype.references if rtype is not None else ():
                 value = change.fields.get(name)
                 for each in value if isinstance(value, list) else [value]:
                     if isinstance(each, str):

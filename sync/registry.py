@@ -30,7 +30,7 @@ from datetime import datetime
 from sync.actors import Actor
 from sync.changes import Op
 from sync.errors import Code, SyncError
-from sync.fields import Fields
+from sync.fields import Fields, Ref, refs
 from sync.machines import StateMachine
 from sync.policy import Policy
 from sync.records import Record, Scope
@@ -192,6 +192,21 @@ class RecordType:
     rule_owned: frozenset[str] = frozenset()
     rule_decided: frozenset[str] = frozenset()
     kind_rules: KindRules | None = None
+    #: The fields naming other records (:func:`sync.fields.refs`), worked out once.
+    references: Mapping[str, Ref] = field(init=False, repr=False, compare=False)
+    #: Role → the fields it may see, worked out once (pulls ask for every record).
+    readable: Mapping[str, frozenset[str]] = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        restricted = self.visibility.fields
+        readable = {
+            role: frozenset(
+                name for name in self.fields if name not in restricted or role in restricted[name]
+            )
+            for role in self.visibility.roles
+        }
+        object.__setattr__(self, "references", refs(self.fields))
+        object.__setattr__(self, "readable", readable)
 
     @property
     def merge_exempt(self) -> frozenset[str]:

@@ -11,33 +11,30 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
+DATETIME_FORMAT = "must be an ISO 8601 date-time with Z or an offset"
+
 
 def parse_datetime(value: object) -> datetime:
-    """Parse an ISO 8601 string into an aware UTC datetime in milliseconds.
+    """Parse an ISO 8601 date-time with ``Z`` or an offset into UTC milliseconds.
 
-    A string without an offset is taken as UTC.
+    A time without a zone is refused: a device's local time is ambiguous
+    (``sync-contract.md``, Push). So is one that leaves the years 1 to 9999
+    once moved to UTC (``9999-12-31T23:59:59-01:00``).
 
     :raises ValueError: if ``value`` is not such a string.
     """
     if not isinstance(value, str) or not 10 <= len(value) <= 40:
-        raise ValueError("must be an ISO 8601 date-time string")
+        raise ValueError(DATETIME_FORMAT)
     try:
         parsed = datetime.fromisoformat(value)
     except ValueError:
-        raise ValueError("must be an ISO 8601 date-time string") from None
-    return to_utc_ms(parsed)
-
-
-def parse_zoned_datetime(value: object) -> datetime:
-    """Parse an ISO 8601 string that carries a zone (``Z`` or an offset).
-
-    :raises ValueError: if ``value`` is not such a string; a local time
-        without a zone is ambiguous (contract, Push).
-    """
-    parsed = parse_datetime(value)
-    if isinstance(value, str) and datetime.fromisoformat(value).tzinfo is None:
-        raise ValueError("must be an ISO 8601 date-time with a zone (Z or an offset)")
-    return parsed
+        raise ValueError(DATETIME_FORMAT) from None
+    if parsed.tzinfo is None:
+        raise ValueError(DATETIME_FORMAT + ": the zone is missing")
+    try:
+        return to_utc_ms(parsed)
+    except OverflowError:
+        raise ValueError("must lie between the years 1 and 9999 in UTC") from None
 
 
 def to_utc_ms(moment: datetime) -> datetime:
@@ -50,5 +47,5 @@ def to_utc_ms(moment: datetime) -> datetime:
 
 def format_datetime(moment: datetime) -> str:
     """Format ``moment`` as the wire form, ``YYYY-MM-DDTHH:MM:SS.mmmZ``."""
-    moment = to_utc_ms(moment)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+    # isoformat pads the year to four digits; strftime's %Y does not below 1000.
+    return to_utc_ms(moment).isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -51,18 +51,10 @@ def view(
 
 def visible_fields(record: Record, actor: Actor, rtype: RecordType) -> Mapping[str, object]:
     """Return the fields of ``record`` that ``actor``'s role may see."""
-    declared = rtype.fields
-    restricted = rtype.visibility.fields
-    if all(
-        name in declared and (name not in restricted or actor.role in restricted[name])
-        for name in record.fields
-    ):
+    allowed = rtype.readable.get(actor.role, frozenset())
+    if allowed.issuperset(record.fields):
         return record.fields
-    return {
-        name: value
-        for name, value in record.fields.items()
-        if name in declared and (name not in restricted or actor.role in restricted[name])
-    }
+    return {name: value for name, value in record.fields.items() if name in allowed}
 
 
 def redact(record: Record, actor: Actor, rtype: RecordType) -> Record:

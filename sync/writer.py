@@ -31,7 +31,7 @@ from sync.actors import Actor
 from sync.changes import Change, ChangeResult, ChangeStatus, Op
 from sync.conflicts import Author, conflict_id, conflict_record, merge
 from sync.errors import Code, SyncError
-from sync.fields import Ref, is_uuid, refs
+from sync.fields import Ref, is_uuid
 from sync.records import FieldStamp, Record, Scope
 from sync.registry import (
     ChangeContext,
@@ -262,7 +262,7 @@ def _check_refs(
     :raises SyncError: ``invalid``, naming the field (contract check order,
         validation; ``docs/security.md``).
     """
-    for name, ref in refs(rtype.fields).items():
+    for name, ref in rtype.references.items():
         if name not in fields and fields.keys().isdisjoint(ref.same):
             continue
         value = after.get(name)

@@ -54,7 +54,6 @@ _stamps = RecordRow.__table__.c.stamps
 #: The indexes of ``server.queries``, one per question a feature asks by field.
 QUERY_INDEXES = (
     type_index("ix_record_visit_household", "visit", FieldText(_fields, "household_id")),
-    type_index("ix_record_resident_household", "resident", FieldText(_fields, "household_id")),
     type_index(
         "ix_record_gate_event_time",
         "gate_event",

@@ -12,6 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate
 
 from sync.catalog import EXTENSION_TYPES, RECORD_TYPES
 from sync.pull import DEFAULT_LIMIT
+from sync.wire import MAX_CHANGES, MAX_CHANGESETS, MAX_VERSION
 
 
 class TypeList(fields.String):
@@ -30,7 +31,7 @@ class TypeList(fields.String):
 class PullArgsSchema(Schema):
     """The query of a pull."""
 
-    cursor = fields.Integer(load_default=0, validate=validate.Range(min=0))
+    cursor = fields.Integer(load_default=0, validate=validate.Range(min=0, max=MAX_VERSION))
     limit = fields.Integer(load_default=DEFAULT_LIMIT, validate=validate.Range(min=1))
     types = TypeList(
         load_default=None,
@@ -66,7 +67,12 @@ class ChangesetSchema(Schema):
 
     id = fields.String(required=True)
     made_at = fields.String(required=True, metadata={"format": "date-time"})
-    changes = fields.List(fields.Nested(ChangeSchema), required=True)
+    changes = fields.List(
+        fields.Nested(ChangeSchema),
+        required=True,
+        validate=validate.Length(max=MAX_CHANGES),
+        metadata={"description": f"At most {MAX_CHANGES}; more makes the changeset invalid."},
+    )
 
 
 class PushSchema(Schema):
@@ -76,7 +82,12 @@ class PushSchema(Schema):
         load_default="",
         metadata={"description": "This install's id (a UUID); optional, a string when given."},
     )
-    changesets = fields.List(fields.Nested(ChangesetSchema), required=True)
+    changesets = fields.List(
+        fields.Nested(ChangesetSchema),
+        required=True,
+        validate=validate.Length(max=MAX_CHANGESETS),
+        metadata={"description": f"At most {MAX_CHANGESETS}; more is refused whole (413)."},
+    )
 
 
 class ConflictSchema(Schema):

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import re
 import uuid
+from pathlib import Path
 
 from server import openapi
 from server.schemas.accounts import LOGIN
 from sync.catalog import REGISTRY
-from sync.wire import MalformedPush, push_from_wire
+from sync.wire import MAX_CHANGES, MAX_CHANGESETS, MalformedPush, push_from_wire
 
 
 def test_description_is_public_and_lists_operations(client):
@@ -44,12 +45,30 @@ def test_description_has_the_sync_endpoints_and_record_types(client):
     spec = client.get("/api/v1/openapi.json").get_json()
     assert "post" in spec["paths"]["/api/v1/sync/push"]
     pull = spec["paths"]["/api/v1/sync/pull"]["get"]
-    assert {p["name"] for p in pull["parameters"]} == {"cursor", "limit", "types"}
+    assert {p["name"] for p in pull["parameters"] if p["in"] == "query"} == {
+        "cursor",
+        "limit",
+        "types",
+    }
+    push = spec["paths"]["/api/v1/sync/push"]["post"]
+    assert [p["name"] for p in push["parameters"] if p["in"] == "header"] == ["Weiguang-Schema"]
     task = spec["components"]["schemas"]["task_fields"]
     assert {"kind", "title", "status", "compound_id", "priority", "proof"} <= set(
         task["properties"]
     )
     assert spec["components"]["schemas"]["visit_fields"]["x-append-only"] is True
+
+
+def test_description_states_the_push_caps_the_app_keeps_under(client):
+    spec = client.get("/api/v1/openapi.json").get_json()
+    limits = spec["info"]["x-weiguang-push-limits"]
+    assert limits == {"changesets_per_push": MAX_CHANGESETS, "changes_per_changeset": MAX_CHANGES}
+    push = next(s for n, s in spec["components"]["schemas"].items() if n.startswith("Push"))
+    assert push["properties"]["changesets"]["maxItems"] == MAX_CHANGESETS
+    # The app sends at most PUSH_BATCH_SIZE changesets a push (web/app/sync.js).
+    sync_js = (Path(__file__).parents[2] / "web" / "app" / "sync.js").read_text()
+    batch = int(re.search(r"PUSH_BATCH_SIZE = (\d+);", sync_js).group(1))
+    assert batch <= limits["changesets_per_push"]
 
 
 def test_every_route_of_the_app_is_documented(app):

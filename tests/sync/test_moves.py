@@ -11,10 +11,26 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from sync import Actor, MemoryStore
 from sync.catalog import REGISTRY
 from sync.machines import StateMachine, Transition
 from tests.sync import moves
+from tests.sync.builders import (
+    COORD,
+    GUARD_A,
+    TASK_A,
+    VOL_A,
+    VOL_A2,
+    a_changeset,
+    an_update,
+    only,
+    push,
+    seed_world,
+    stored,
+)
 
 FIXTURE = Path(__file__).parents[1] / "web" / "fixtures" / "moves.json"
 ROWS = moves.moves()
@@ -132,3 +148,29 @@ def test_machine_description_has_the_published_shape() -> None:
         "claim": False,
         "requires": ["notes"],
     }
+
+
+ACTORS = (COORD, VOL_A, VOL_A2, GUARD_A)
+STATUSES = ("open", "claimed", "in_progress", "done", "failed", "cancelled")
+
+
+@settings(max_examples=60, deadline=None)
+@given(steps=st.lists(st.tuples(st.sampled_from(ACTORS), st.sampled_from(STATUSES)), max_size=12))
+def test_any_sequence_of_moves_follows_the_machine(steps: list[tuple[Actor, str]]) -> None:
+    machine = REGISTRY["task"].state_machine
+    assert machine is not None
+    world = MemoryStore()
+    seed_world(world)
+    for actor, target in steps:
+        before = dict(stored(world, TASK_A).fields)
+        outcome = push(world, actor, a_changeset(an_update(TASK_A, status=target, notes="why")))
+        after = stored(world, TASK_A).fields
+        conflict = only(outcome).changes[0].conflict
+        if after["status"] != before["status"]:
+            assert machine.edge(before["status"], after["status"], actor.role) is not None
+            assert before["status"] not in machine.final
+        if conflict is not None and conflict.code == "already_claimed":
+            assert conflict.holder == before["assignee_id"]
+            assert before["status"] in machine.held
+        if after["status"] in machine.held and after["status"] != before["status"]:
+            assert after["assignee_id"] is not None
