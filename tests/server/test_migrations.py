@@ -281,3 +281,26 @@ def test_data_of_the_first_revision_survives_every_migration_both_ways(kind, tmp
             if app is not None:
                 with app.app_context():
                     db.engine.dispose()
+
+
+@pytest.mark.postgres
+def test_fields_migration_repairs_the_text_jsonb_refuses(request, tmp_path):
+    # Issue 7, item 1: the json type took a lone surrogate and NUL; jsonb does not.
+    app = make_app(empty_database("postgresql", tmp_path, request))
+    stored = r'{"notes": "smile \ud83d end", "nul": "a\u0000b", "pair": "\ud83d\ude00"}'
+    with app.app_context(), warnings.catch_warnings():
+        warnings.filterwarnings("ignore", "Skipped unsupported reflection", SAWarning)
+        flask_migrate.upgrade(revision=INITIAL)
+        db.session.execute(
+            text(
+                "INSERT INTO record (id, type, version, deleted, fields, stamps, scope)"
+                " VALUES (:id, 'visit', 1, false, CAST(:fields AS json), '{}', '|')"
+            ),
+            {"id": COMPOUND, "fields": stored},
+        )
+        db.session.commit()
+        flask_migrate.upgrade(revision=FIELDS_JSONB)
+        assert stored_fields() == {
+            COMPOUND: {"notes": "smile \ufffd end", "nul": "a\ufffdb", "pair": "\U0001f600"}
+        }
+        db.engine.dispose()

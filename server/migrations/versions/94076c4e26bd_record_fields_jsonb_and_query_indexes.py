@@ -10,6 +10,9 @@ them, or the queries of server/queries.py will not use them. They are
 spelled out here, per database, so that this migration stays as it is when
 the models change.
 """
+import json
+import re
+
 from alembic import op
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -46,9 +49,42 @@ INDEXES = {
 }
 
 
+# Text that json took and jsonb refuses (issue 7, item 1): a \u escape of
+# U+0000 or of a UTF-16 surrogate (a lone one; a pair is fine, and is looked
+# at only to be written back the same).
+SUSPECT = r'\\u(0000|[dD][89a-fA-F][0-9a-fA-F]{2})'
+UNSTORABLE = re.compile('[\x00\ud800-\udfff]')
+
+
+def repaired(value):
+    """Return ``value`` with each unpaired surrogate and NUL replaced by U+FFFD."""
+    if isinstance(value, str):
+        return UNSTORABLE.sub('\ufffd', value)
+    if isinstance(value, list):
+        return [repaired(item) for item in value]
+    if isinstance(value, dict):
+        return {repaired(key): repaired(item) for key, item in value.items()}
+    return value
+
+
+def repair_unstorable_text(bind):
+    """Rewrite the rows whose fields the cast to jsonb would refuse."""
+    rows = bind.execute(
+        sa.text('SELECT id, fields::text AS fields FROM record WHERE fields::text ~ :suspect'),
+        {'suspect': SUSPECT},
+    ).all()
+    for row in rows:
+        fields = json.dumps(repaired(json.loads(row.fields)))
+        bind.execute(
+            sa.text('UPDATE record SET fields = CAST(:fields AS json) WHERE id = :id'),
+            {'fields': fields, 'id': row.id},
+        )
+
+
 def upgrade():
     postgres = op.get_bind().dialect.name == 'postgresql'
     if postgres:
+        repair_unstorable_text(op.get_bind())
         op.alter_column(
             'record', 'fields',
             existing_type=sa.JSON(), type_=postgresql.JSONB(),
