@@ -37,6 +37,8 @@ from tests.conftest import (
 from tests.filled import assert_survived, copy_rows, fill, rows_of
 
 INITIAL = "a40e8fb87a3f"
+#: The migration that makes record.fields jsonb on PostgreSQL.
+FIELDS_JSONB = "94076c4e26bd"
 
 EXPECTED_TABLES = {
     "audit_entry",
