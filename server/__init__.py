@@ -36,6 +36,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         database,
         declarations,
         errors,
+        exports,
         headers,
         sync_api,
         users,
@@ -79,6 +80,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     headers.init_app(app)
     compression.init_app(app)
     cli.init_app(app)
-    for module in (api, auth, users, sync_api, declarations, web):
+    for module in (api, auth, users, sync_api, declarations, exports, web):
         app.register_blueprint(module.bp)
     return app

@@ -23,6 +23,7 @@ from server.declarations import SCHEMA_CURRENT, SCHEMA_OLDEST, type_document
 from server.schemas.accounts import HEALTH, LOGIN, LOGIN_ALERTS, LOGIN_REPLY, NEW_USER, USER
 from server.schemas.sync import PULL_ARGS, PULL_REPLY, PUSH, PUSH_REPLY
 from sync.catalog import REGISTRY
+from sync.exports import DATASETS
 from sync.registry import RecordType
 
 API_VERSION = "1"
@@ -122,6 +123,34 @@ OPERATIONS: list[Operation] = [
             }
             for name, field in PULL_ARGS.fields.items()
         ),
+    ),
+    Operation(
+        "/api/v1/exports/{dataset}.{fmt}",
+        "get",
+        "A dataset as CSV (UTF-8 with BOM) or XLSX, streamed, holding what the caller could "
+        "pull (sync-contract.md, Exports). X-Export-Records: the records read, for a "
+        "progress bar. Coordinators every dataset, team leaders orders and picking_list.",
+        parameters=(
+            {
+                "in": "path",
+                "name": "dataset",
+                "required": True,
+                "schema": {"type": "string", "enum": sorted(DATASETS)},
+            },
+            {
+                "in": "path",
+                "name": "fmt",
+                "required": True,
+                "schema": {"type": "string", "enum": ["csv", "xlsx"]},
+            },
+            {
+                "in": "query",
+                "name": "compound_id",
+                "required": False,
+                "schema": {"type": "string"},
+            },
+        ),
+        media_type="text/csv",
     ),
     Operation("/", "get", "The app shell (the PWA).", public=True, media_type="text/html"),
     Operation(
