@@ -15,8 +15,7 @@ import statistics
 import subprocess
 import time
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from dataclasses import asdict, dataclass, field
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -221,33 +220,89 @@ def machine() -> dict[str, str]:
     }
 
 
-def markdown_report(
-    figures: Sequence[Figure],
-    facts: dict[str, str],
-    command: str,
-    method: str,
-) -> str:
-    """Return ``docs/benchmarks.md``: when, where, the table, the notes and the method."""
-    when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
+@dataclass(frozen=True)
+class Run:
+    """One bench invocation: when, the command line, and the machine it ran on."""
+
+    when: str
+    command: str
+    facts: dict[str, str]
+
+
+def figure_json(figure: Figure) -> dict[str, Any]:
+    """Return ``figure`` as JSON data (for ``docs/benchmarks.json``)."""
+    return asdict(figure)
+
+
+def figure_from_json(data: dict[str, Any]) -> Figure:
+    """Rebuild a figure from :func:`figure_json`'s output."""
+    target = data.get("target")
+    return Figure(**{**data, "target": Target(**target) if target else None})
+
+
+def merge_runs(
+    previous: dict[str, Any], figures: Sequence[Figure], sections: Sequence[str], run: Run
+) -> dict[str, Any]:
+    """Return the stored results with ``sections`` replaced by this run's figures.
+
+    A section this run did not measure keeps its figures and its run, so that
+    ``--only load`` refreshes the load figures without dropping the others;
+    every figure stays beside the floor measured in its own run.
+    """
+    kept = {
+        name: section
+        for name, section in previous.get("sections", {}).items()
+        if name not in sections
+    }
+    for name in sections:
+        kept[name] = {
+            "run": asdict(run),
+            "figures": [figure_json(f) for f in figures if f.section == name],
+        }
+    return {"sections": kept}
+
+
+def markdown_report(stored: dict[str, Any], order: Sequence[str], method: str) -> str:
+    """Return ``docs/benchmarks.md`` from the stored results: runs, figures, notes, method."""
+    runs: list[Run] = []
+    blocks: list[tuple[int, list[Figure]]] = []
+    for name in [*order, *sorted(set(stored["sections"]) - set(order))]:
+        section = stored["sections"].get(name)
+        if section is None:
+            continue
+        run = Run(**section["run"])
+        if run not in runs:
+            runs.append(run)
+        blocks.append((runs.index(run) + 1, [figure_from_json(f) for f in section["figures"]]))
+    facts = sorted({key for run in runs for key in run.facts}, key=list(runs[0].facts).index)
     lines = [
         "# Benchmarks",
         "",
         "Written by `bash scripts/bench` (`python -m bench`); do not edit by hand.",
         "Every figure is held against a floor measured in the same run on the same",
-        "server, or against a fixed budget; the ratio is measured / floor.",
+        "server, or against a fixed budget; the ratio is measured / floor. A run with",
+        "`--only` refreshes its sections and keeps the others as last measured; the run",
+        "column says which run each figure comes from (raw data: `docs/benchmarks.json`).",
         "",
-        f"Latest run: {when}, `{command}`.",
-        "",
-        "| machine | |",
-        "| --- | --- |",
-        *[f"| {key} | {value} |" for key, value in facts.items()],
+        "| run | " + " | ".join(str(n) for n in range(1, len(runs) + 1)) + " |",
+        "| --- |" + " --- |" * len(runs),
+        "| when | " + " | ".join(run.when for run in runs) + " |",
+        "| command | " + " | ".join(f"`{run.command}`" for run in runs) + " |",
+        *[
+            f"| {key} | " + " | ".join(run.facts.get(key, "") for run in runs) + " |"
+            for key in facts
+        ],
         "",
         "## Figures",
         "",
-        markdown_table(figures),
-        "",
     ]
-    notes = [f"- **{f.section}: {f.name}**: {f.note}" for f in figures if f.note]
+    table = markdown_table([f for _, figures in blocks for f in figures]).split("\n")
+    run_of = [str(n) for n, figures in blocks for _ in figures]
+    lines.append(table[0] + " run |")
+    lines.append(table[1] + " --- |")
+    lines += [row + f" {n} |" for row, n in zip(table[2:], run_of, strict=True)]
+    lines.append("")
+    notes = [f"- **{f.section}: {f.name}**: {f.note}" for _, fs in blocks for f in fs if f.note]
     if notes:
         lines += ["## Notes", "", *notes, ""]
     lines += ["## How each figure is measured", "", method.strip(), ""]

@@ -12,9 +12,16 @@ from sync import fields as f
 from sync.actors import Role
 from sync.conflicts import CONFLICT
 from sync.notices import NOTICE
-from sync.registry import Parent, Permissions, RecordType, Registry, Visibility
-from sync.scoping import building_itself, compound_field, from_parent, own_compound
-from sync.supplies import PACKAGE, SUPPLY_ROUND
+from sync.registry import Permissions, RecordType, Registry, Visibility
+from sync.scoping import (
+    HOUSEHOLD,
+    PLACE_FIELDS,
+    building_itself,
+    compound_field,
+    from_parent,
+    own_compound,
+)
+from sync.supplies import ORDER, PACKAGE, RESTOCK, SUPPLY_ROUND
 from sync.tasks import TASK
 
 TIERS = ("sealed", "controlled", "precaution")
@@ -26,12 +33,6 @@ FIELD_WORKERS = frozenset({Role.COORDINATOR, Role.VOLUNTEER})
 CARERS = frozenset({Role.COORDINATOR, Role.VOLUNTEER, Role.CLINICIAN})
 EVERYONE = Visibility(roles=frozenset(Role))
 
-#: A resident's and a visit's place, copied from the household by the server.
-HOUSEHOLD = Parent("household_id", "household", ("compound_id", "building_id"))
-PLACE_FIELDS = {
-    "compound_id": f.Nullable(f.Ref("compound")),
-    "building_id": f.Nullable(f.Ref("building")),
-}
 
 COMPOUND = RecordType(
     name="compound",
@@ -149,6 +150,8 @@ REGISTRY: Registry = {
         CONFLICT,
         SUPPLY_ROUND,
         PACKAGE,
+        ORDER,
+        RESTOCK,
         NOTICE,
     )
 }
@@ -176,3 +179,8 @@ RECORD_TYPES: frozenset[str] = frozenset(
         "conflict",
     }
 )
+
+#: The project's own record types beyond the contract's names ("fields not
+#: listed are the project's", and so are these): a ``restock`` is an
+#: append-only adjustment of a package's stock (``sync.supplies``).
+EXTENSION_TYPES: frozenset[str] = frozenset({"restock"})

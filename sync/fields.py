@@ -252,6 +252,37 @@ class ListOf(Field):
 
 
 @dataclass(frozen=True, slots=True)
+class Object(Field):
+    """A JSON object with exactly the declared keys, each accepted by its field.
+
+    For small structured values (an order line ``{"package_id", "qty"}``).
+    """
+
+    keys: Mapping[str, Field]
+
+    def validate(self, value: object) -> object:
+        if not isinstance(value, dict):
+            raise ValueError("must be an object")
+        if value.keys() != self.keys.keys():
+            raise ValueError(f"must have exactly the keys {', '.join(sorted(self.keys))}")
+        out: dict[str, object] = {}
+        for name, declared in self.keys.items():
+            try:
+                out[name] = declared.validate(value[name])
+            except ValueError as error:
+                raise ValueError(f"{name}: {error}") from None
+        return out
+
+    def json_schema(self) -> Schema:
+        return {
+            "type": "object",
+            "properties": {name: field.json_schema() for name, field in self.keys.items()},
+            "required": sorted(self.keys),
+            "additionalProperties": False,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class LangMap(Field):
     """Text in several languages: an object keyed by language tag.
 

@@ -165,6 +165,9 @@ class RecordType:
     :param rule_owned: fields only rules change (a package's ``stock``): a
         create may set them, a device's update of them is ``forbidden``;
         kind rules and side writes set them, never later-edit-wins.
+    :param rule_decided: fields a device may set but whose effect kind rules
+        account for (an order's ``lines`` take stock): they reach the record
+        as the rules return them, never by later-edit-wins.
     :param kind_rules: the type's own rules, run last.
     """
 
@@ -182,13 +185,14 @@ class RecordType:
     sync_policy: Mapping[str, Policy] = field(default_factory=dict)
     state_machine: StateMachine | None = None
     rule_owned: frozenset[str] = frozenset()
+    rule_decided: frozenset[str] = frozenset()
     kind_rules: KindRules | None = None
 
     @property
     def merge_exempt(self) -> frozenset[str]:
         """Fields decided by rules rather than by the later-edit-wins conflict rule."""
         decided = self.state_machine.decided if self.state_machine is not None else frozenset()
-        return decided | self.rule_owned
+        return decided | self.rule_owned | self.rule_decided
 
 
 #: Record type name → declaration.

@@ -9,8 +9,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from sync import fields as f
 from sync.records import Record, Scope
 from sync.registry import Lookup, Parent, ScopeRule
+
+#: A record kept per household (a resident, a visit, an order); the server
+#: copies the household's place onto it.
+HOUSEHOLD = Parent("household_id", "household", ("compound_id", "building_id"))
+#: The copied place's fields.
+PLACE_FIELDS = {
+    "compound_id": f.Nullable(f.Ref("compound")),
+    "building_id": f.Nullable(f.Ref("building")),
+}
 
 
 def own_compound(record_id: str, fields: Mapping[str, object], lookup: Lookup) -> Scope | None:

@@ -1,23 +1,67 @@
-"""Group buying: supply rounds and their packages (orders come with the supplies feature).
+"""Group buying: supply rounds, their packages, orders and restocks.
 
 A team leader or coordinator opens a round for some compounds of their scope
 and lists its packages. A package's ``stock`` is what is still available:
-set when the package is made, then changed only by rules (orders take from
-it, cancellations give back, restocks are records of their own), never by
-an edit, so it is rule-owned.
+set when the package is made, then changed only by rules, never by an edit
+(it is rule-owned): an accepted order takes from it, a cancellation gives
+back, a ``restock`` (an append-only record of its own) adds to it. So at
+every moment ``stock == initial - taken + given back + restocked``.
+
+An order is one household's order in one round: its id is the UUID version 5
+of the household's id in the namespace of the round's id (:func:`order_id`),
+so two devices ordering for the same household offline meet in the rules
+instead of ordering twice. Its lifecycle::
+
+              confirm              deliver
+     placed ───────────▶ confirmed ─────────▶ delivered
+       │  ▲                 │
+       │  │ place again     │ cancel
+       ▼  │                 ▼
+     cancelled ◀────────────┘
+
+Kind rules, run after validation (contract, Conflict rules): an order is
+``round_closed`` when it is placed, changed or (by a volunteer) cancelled
+outside the round's window ``[opens_at, cutoff_at]``, judged by the
+changeset's ``made_at`` clamped to the receipt; ``out_of_stock`` when a
+package has fewer left than the order would take. Neither is ever decided by
+later-edit-wins: ``status`` is the state machine's, ``lines`` are
+rule-decided and ``stock`` rule-owned.
 """
 
 from __future__ import annotations
 
+import uuid
+from collections import Counter
+from collections.abc import Mapping
+
 from sync import fields as f
 from sync.actors import Role
-from sync.registry import Parent, Permissions, RecordType, Visibility
-from sync.scoping import compound_list, from_parent
+from sync.changes import Op
+from sync.errors import Code, SyncError
+from sync.machines import StateMachine, Transition
+from sync.records import Record
+from sync.registry import (
+    ChangeContext,
+    Parent,
+    Permissions,
+    RecordType,
+    Ruling,
+    SideWrite,
+    Visibility,
+)
+from sync.scoping import HOUSEHOLD, PLACE_FIELDS, compound_list, from_parent
+from sync.times import parse_datetime
 
 ORGANISERS = frozenset({Role.COORDINATOR, Role.TEAM_LEADER})
 #: Who places orders, so who needs the rounds and their packages.
 BUYERS = frozenset({Role.COORDINATOR, Role.TEAM_LEADER, Role.VOLUNTEER})
 MAX_COMPOUNDS = 200
+MAX_LINES = 30
+MAX_QTY = 99
+CHANNELS = ("resident", "proxy", "hotline")
+STATUSES = ("placed", "confirmed", "cancelled", "delivered")
+#: The states in which an order holds its packages' stock.
+TAKING = frozenset({"placed", "confirmed", "delivered"})
 
 SUPPLY_ROUND = RecordType(
     name="supply_round",
@@ -28,6 +72,8 @@ SUPPLY_ROUND = RecordType(
         "opens_at": f.DateTime(),
         "cutoff_at": f.DateTime(),
         "delivers_at": f.DateTime(),
+        # The most of each package one household may order in the round.
+        "household_limit": f.Nullable(f.Integer(1, MAX_QTY)),
     },
     required=frozenset({"compound_ids", "opens_at", "cutoff_at", "delivers_at"}),
     permissions=Permissions(create=ORGANISERS, update=ORGANISERS, delete=ORGANISERS),
@@ -43,6 +89,7 @@ PACKAGE = RecordType(
     fields={
         "supply_round_id": f.Ref("supply_round"),
         "name": f.Text(1, 200),
+        "contents": f.Nullable(f.Text(0, 1000, multiline=True)),
         "price_cents": f.Integer(0, 10_000_000),
         "stock": f.Integer(0, 1_000_000),
     },
@@ -53,4 +100,203 @@ PACKAGE = RecordType(
     parent=ROUND,
     rule_owned=frozenset({"stock"}),
     visibility=Visibility(roles=BUYERS),
+)
+
+ORDER_MACHINE = StateMachine(
+    field="status",
+    initial=frozenset({"placed"}),
+    final=frozenset({"delivered"}),
+    transitions=(
+        Transition("confirm", "placed", "confirmed", ORGANISERS),
+        Transition("deliver", "confirmed", "delivered", BUYERS),
+        Transition("cancel", "placed", "cancelled", BUYERS),
+        Transition("cancel", "confirmed", "cancelled", ORGANISERS),
+        Transition("place", "cancelled", "placed", BUYERS),
+    ),
+)
+
+
+def order_id(supply_round_id: str, household_id: str) -> str:
+    """Return the id of a household's order in a round (UUID version 5).
+
+    :param supply_round_id: the round's id, the namespace.
+    :param household_id: the household's id, as the name (canonical text).
+    """
+    return str(uuid.uuid5(uuid.UUID(supply_round_id), household_id))
+
+
+def order_rules(ctx: ChangeContext) -> Ruling | None:
+    """Judge an order: its identity, round, window, limits and stock.
+
+    :returns: the fields to write (``ordered_by`` and ``confirmed_by`` filled
+        by the server) and the side writes to the packages' ``stock``.
+    :raises SyncError: ``invalid`` (a line naming no package of the round, a
+        package twice, more than the household limit, a wrong id, a household
+        outside the round), ``immutable`` (lines of an order no longer
+        placed), ``round_closed``, ``out_of_stock``.
+    """
+    if ctx.op is Op.DELETE:
+        return None
+    before = {} if ctx.current is None else dict(ctx.current.fields)
+    after = {**before, **ctx.fields}
+    round_ = _lookup(ctx, after["supply_round_id"], "supply_round", "supply_round_id")
+    out = dict(ctx.fields)
+    if ctx.current is None:
+        _check_identity(ctx, round_, after)
+        out["ordered_by"] = ctx.actor.user_id
+    lines = _check_lines(ctx, round_, after["lines"])
+    changes_lines = "lines" in ctx.fields and ctx.fields["lines"] != before.get("lines")
+    if changes_lines and before and after.get("status") != "placed":
+        raise SyncError(Code.IMMUTABLE, "lines: change only while the order is placed", "lines")
+    if ctx.current is not None and not changes_lines and "status" not in ctx.fields:
+        return Ruling(out)
+    _check_window(ctx, round_, before.get("status"), after["status"], changes_lines)
+    if after["status"] == "confirmed" and before.get("status") != "confirmed":
+        out["confirmed_by"] = ctx.actor.user_id
+    held = _quantities(before.get("lines")) if before.get("status") in TAKING else Counter()
+    wanted = _quantities(lines) if after["status"] in TAKING else Counter()
+    return Ruling(out, _take(ctx, held, wanted))
+
+
+def _lookup(ctx: ChangeContext, record_id: object, type_name: str, field: str) -> Record:
+    """Return the live record ``record_id`` of ``type_name``, else ``invalid``."""
+    found = ctx.lookup(record_id) if isinstance(record_id, str) else None
+    if found is None or found.deleted or found.type != type_name:
+        raise SyncError(Code.INVALID, f"{field}: refers to no {type_name}", field)
+    return found
+
+
+def _check_identity(ctx: ChangeContext, round_: Record, after: Mapping[str, object]) -> None:
+    """Refuse a new order under another id than its household's, or outside the round."""
+    household = _lookup(ctx, after["household_id"], "household", "household_id")
+    if ctx.record_id != order_id(round_.id, household.id):
+        raise SyncError(Code.INVALID, "id: an order's id is its household's in the round")
+    compounds = round_.fields["compound_ids"]
+    assert isinstance(compounds, list)
+    if household.fields["compound_id"] not in compounds:
+        raise SyncError(Code.INVALID, "household_id: not in the round's compounds", "household_id")
+
+
+def _check_lines(ctx: ChangeContext, round_: Record, lines: object) -> list[Mapping[str, object]]:
+    """Check that the lines name distinct packages of the round within the limit."""
+    assert isinstance(lines, list)
+    if not lines:
+        raise SyncError(Code.INVALID, "lines: an order needs at least one package", "lines")
+    limit = round_.fields.get("household_limit")
+    seen: set[object] = set()
+    for line in lines:
+        package = _lookup(ctx, line["package_id"], "package", "lines")
+        if package.fields["supply_round_id"] != round_.id:
+            raise SyncError(Code.INVALID, "lines: a package of another round", "lines")
+        if package.id in seen:
+            raise SyncError(Code.INVALID, "lines: a package named twice", "lines")
+        seen.add(package.id)
+        if isinstance(limit, int) and line["qty"] > limit:
+            name = package.fields["name"]
+            detail = f"lines: at most {limit} of {name} per household in this round"
+            raise SyncError(Code.INVALID, detail, "lines")
+    return lines
+
+
+def _check_window(
+    ctx: ChangeContext,
+    round_: Record,
+    status_before: object,
+    status_after: object,
+    changes_lines: bool,
+) -> None:
+    """Refuse, ``round_closed``, placing, changing or cancelling outside the window.
+
+    Confirming and delivering go on after the cut-off; organisers may also
+    cancel then (the goods did not come), volunteers may not.
+    """
+    placing = status_after == "placed" and (status_before != "placed" or changes_lines)
+    cancelling = status_after == "cancelled" and status_before != "cancelled"
+    if not placing and not (cancelling and ctx.actor.role not in ORGANISERS):
+        return
+    opens = parse_datetime(round_.fields["opens_at"])
+    cutoff = parse_datetime(round_.fields["cutoff_at"])
+    if ctx.made_at > cutoff:
+        raise SyncError(Code.ROUND_CLOSED, f"the round closed at {round_.fields['cutoff_at']}")
+    if placing and ctx.made_at < opens:
+        raise SyncError(Code.ROUND_CLOSED, f"the round opens at {round_.fields['opens_at']}")
+
+
+def _quantities(lines: object) -> Counter[str]:
+    """Return package id → quantity of ``lines``."""
+    counts: Counter[str] = Counter()
+    for line in lines if isinstance(lines, list) else []:
+        counts[str(line["package_id"])] += int(line["qty"])
+    return counts
+
+
+def _take(ctx: ChangeContext, held: Counter[str], wanted: Counter[str]) -> tuple[SideWrite, ...]:
+    """Return the stock writes moving from ``held`` to ``wanted``; ``out_of_stock`` if short."""
+    writes = []
+    for package_id in sorted(held.keys() | wanted.keys()):
+        delta = wanted[package_id] - held[package_id]
+        if delta == 0:
+            continue
+        package = _lookup(ctx, package_id, "package", "lines")
+        stock = package.fields["stock"]
+        assert isinstance(stock, int)
+        if delta > stock:
+            name = package.fields["name"]
+            raise SyncError(Code.OUT_OF_STOCK, f"only {stock} of {name} left", "lines")
+        writes.append(SideWrite(package_id, {"stock": stock - delta}))
+    return tuple(writes)
+
+
+LINE = f.Object({"package_id": f.Uuid(), "qty": f.Integer(1, MAX_QTY)})
+
+ORDER = RecordType(
+    name="order",
+    fields={
+        "supply_round_id": f.Ref("supply_round"),
+        "household_id": f.Ref("household"),
+        **PLACE_FIELDS,
+        "lines": f.ListOf(LINE, MAX_LINES),
+        "channel": f.Enum(CHANNELS),
+        "status": f.Enum(STATUSES),
+        "ordered_by": f.Nullable(f.UserRef()),
+        "confirmed_by": f.Nullable(f.UserRef()),
+        "phoned": f.Boolean(),
+        "notes": f.Nullable(f.Text(0, 500, multiline=True)),
+    },
+    required=frozenset({"supply_round_id", "household_id", "lines", "channel", "status"}),
+    defaults={"status": "placed", "phoned": False},
+    immutable=frozenset({"supply_round_id", "household_id"}),
+    permissions=Permissions(create=BUYERS, update=BUYERS),
+    scope=from_parent(HOUSEHOLD),
+    parent=HOUSEHOLD,
+    state_machine=ORDER_MACHINE,
+    rule_owned=frozenset({"ordered_by", "confirmed_by"}),
+    rule_decided=frozenset({"lines"}),
+    kind_rules=order_rules,
+    visibility=Visibility(roles=BUYERS),
+)
+
+
+def restock_rules(ctx: ChangeContext) -> Ruling | None:
+    """Add a restock's quantity to its package's stock."""
+    package = _lookup(ctx, ctx.fields["package_id"], "package", "package_id")
+    stock = package.fields["stock"]
+    qty = ctx.fields["qty"]
+    assert isinstance(stock, int) and isinstance(qty, int)
+    return Ruling(ctx.fields, (SideWrite(package.id, {"stock": stock + qty}),))
+
+
+RESTOCK = RecordType(
+    name="restock",
+    fields={
+        "package_id": f.Ref("package"),
+        "qty": f.Integer(1, 1_000_000),
+        "notes": f.Nullable(f.Text(0, 500, multiline=True)),
+    },
+    required=frozenset({"package_id", "qty"}),
+    append_only=True,
+    permissions=Permissions(create=ORGANISERS),
+    scope=from_parent(Parent("package_id", "package")),
+    kind_rules=restock_rules,
+    visibility=Visibility(roles=ORGANISERS),
 )

@@ -47,9 +47,9 @@ def write_report(path: str) -> None:
         "# Reliability",
         "",
         "Written by the test run (`WEIGUANG_RELIABILITY_REPORT=docs/reliability.md"
-        " bash scripts/test -k patchy`); do not edit by hand. Each row is one fault test:",
-        "the faults it injected, the changesets the devices made, and what was lost,",
-        "applied twice, half-applied or left devices disagreeing with the server.",
+        " bash scripts/test -k 'patchy or crashes'`); do not edit by hand. Each row is",
+        "one fault test: the faults it injected, the changesets the devices made, and what",
+        "was lost, applied twice, half-applied or left devices disagreeing with the server.",
         "",
         f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()},"
         f" {os.cpu_count()} cpus.",

@@ -10,7 +10,7 @@ from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from sync.catalog import RECORD_TYPES
+from sync.catalog import EXTENSION_TYPES, RECORD_TYPES
 from sync.pull import DEFAULT_LIMIT
 
 
@@ -21,7 +21,7 @@ class TypeList(fields.String):
         names = frozenset(
             filter(None, super()._deserialize(value, attr, data, **kwargs).split(","))
         )
-        unknown = sorted(names - RECORD_TYPES)
+        unknown = sorted(names - RECORD_TYPES - EXTENSION_TYPES)
         if unknown or not names:
             raise ValidationError(f"unknown record types: {', '.join(unknown) or '(none given)'}")
         return names

@@ -39,6 +39,31 @@ FILLERS: dict[str, object] = {
     "priority": 2,
     "compound_id": COMPOUND,
 }
+ROUND = "6a7e4e52-0000-4000-8000-000000000003"
+HOUSEHOLD = "6a7e4e52-0000-4000-8000-000000000004"
+PACKAGE = "6a7e4e52-0000-4000-8000-000000000005"
+FILLERS.update(
+    supply_round_id=ROUND,
+    household_id=HOUSEHOLD,
+    channel="proxy",
+    lines=[{"package_id": PACKAGE, "qty": 1}],
+)
+# The records the fillers name, so that kind rules judge the move itself:
+# an open round (AT is inside its window) with stock left.
+NAMED: tuple[tuple[str, str, dict[str, object]], ...] = (
+    (
+        "supply_round",
+        ROUND,
+        {
+            "compound_ids": [COMPOUND],
+            "opens_at": "2022-03-28T00:00:00.000Z",
+            "cutoff_at": "2022-03-28T12:00:00.000Z",
+            "delivers_at": "2022-03-28T17:00:00.000Z",
+        },
+    ),
+    ("household", HOUSEHOLD, {"compound_id": COMPOUND, "unit": "1", "floor": 5, "room": "502"}),
+    ("package", PACKAGE, {"supply_round_id": ROUND, "name": "rice", "price_cents": 1, "stock": 9}),
+)
 REASON = "nobody home"
 
 
@@ -54,6 +79,12 @@ def outcome(rtype: RecordType, role: str, state: str, holder: str, target: str) 
     machine = rtype.state_machine
     assert machine is not None
     store = MemoryStore()
+    scope = Scope(frozenset({COMPOUND}))
+    for type_name, record_id, named in NAMED:
+        stamped = dict.fromkeys(named, FieldStamp(store.next_version(), AT, 1))
+        store.put(
+            Record(type_name, record_id, store.next_version(), False, named, stamped, scope), None
+        )
     required = sorted(rtype.required - machine.decided)
     fields: dict[str, Any] = {name: FILLERS[name] for name in required}
     fields[machine.field] = state
@@ -61,7 +92,6 @@ def outcome(rtype: RecordType, role: str, state: str, holder: str, target: str) 
         fields[machine.holder] = HOLDERS[holder]
     version = store.next_version()
     stamps = dict.fromkeys(fields, FieldStamp(version, AT, 1))
-    scope = Scope(frozenset({COMPOUND}))
     store.put(Record(rtype.name, RECORD, version, False, fields, stamps, scope), None)
     move: dict[str, object] = {machine.field: target}
     for edge in machine.transitions:

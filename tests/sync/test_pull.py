@@ -181,7 +181,8 @@ def test_view_for_live_events(world: MemoryStore) -> None:
     assert resident is not None and "needs" not in resident.fields
 
 
-def test_every_registered_type_is_a_pinned_type() -> None:
-    from sync.catalog import RECORD_TYPES, REGISTRY
+def test_every_registered_type_is_a_pinned_type_or_a_declared_extension() -> None:
+    from sync.catalog import EXTENSION_TYPES, RECORD_TYPES, REGISTRY
 
-    assert set(REGISTRY) <= RECORD_TYPES
+    assert set(REGISTRY) <= RECORD_TYPES | EXTENSION_TYPES
+    assert not EXTENSION_TYPES & RECORD_TYPES

@@ -15,7 +15,8 @@ import pytest
 
 from sync import MemoryStore
 from sync.catalog import REGISTRY
-from sync.fields import refs
+from sync.fields import is_uuid, refs
+from sync.supplies import order_id
 from tests.sync.builders import (
     BUILDING_A,
     BUILDING_B,
@@ -40,7 +41,9 @@ from tests.sync.builders import (
 )
 
 ROUND_A, ROUND_B = stable_id("round", "A"), stable_id("round", "B")
+PACKAGE_A, PACKAGE_B = stable_id("package", "A"), stable_id("package", "B")
 GONE = {
+    "package": stable_id("package", "gone"),
     "compound": stable_id("compound", "gone"),
     "building": stable_id("building", "gone"),
     "household": stable_id("household", "gone"),
@@ -73,14 +76,22 @@ def places(world: MemoryStore) -> MemoryStore:
     rounds = [
         a_create("supply_round", ROUND_A, compound_ids=[COMPOUND_A], **TIMES),
         a_create("supply_round", ROUND_B, compound_ids=[COMPOUND_B], **TIMES),
+        a_create("package", PACKAGE_A, **package_fields(ROUND_A)),
+        a_create("package", PACKAGE_B, **package_fields(ROUND_B)),
+        a_create("package", GONE["package"], **package_fields(ROUND_A)),
     ]
     deletes = [
         a_delete(GONE[kind], type_=kind)
-        for kind in ("household", "building", "supply_round", "compound")
+        for kind in ("package", "household", "building", "supply_round", "compound")
     ]
     for changes in (gone_changes + rounds, deletes):
         assert only(push(world, COORD, a_changeset(*changes))).status == "applied"
     return world
+
+
+def package_fields(round_id: str) -> dict[str, Any]:
+    """Return the fields of a package of a round."""
+    return {"supply_round_id": round_id, "name": "鸡蛋", "price_cents": 3500, "stock": 5}
 
 
 def valid_create(type_name: str) -> dict[str, Any]:
@@ -97,7 +108,14 @@ def valid_create(type_name: str) -> dict[str, Any]:
         "resident": {"household_id": HOUSEHOLD_A, "name": "李娜"},
         "visit": {"household_id": HOUSEHOLD_A, "outcome": "answered", "present": 2},
         "task": task_fields(COMPOUND_A, building_id=BUILDING_A, household_id=HOUSEHOLD_A),
-        "package": {"supply_round_id": ROUND_A, "name": "鸡蛋", "price_cents": 3500, "stock": 5},
+        "package": package_fields(ROUND_A),
+        "order": {
+            "supply_round_id": ROUND_A,
+            "household_id": HOUSEHOLD_A,
+            "channel": "hotline",
+            "lines": [{"package_id": PACKAGE_A, "qty": 1}],
+        },
+        "restock": {"package_id": PACKAGE_A, "qty": 3},
         "supply_round": {"compound_ids": [COMPOUND_A], **TIMES},
         "notice": {
             "compound_ids": [COMPOUND_A],
@@ -114,7 +132,11 @@ OTHER_COMPOUND = {
     "building": BUILDING_B,
     "household": HOUSEHOLD_B,
     "supply_round": ROUND_B,
+    "package": PACKAGE_B,
 }
+# Fields checked against each other by a type's kind rules: an order's
+# household must lie in one of its round's compounds.
+CROSS_CHECKED = {"order": frozenset({"supply_round_id", "household_id"})}
 # Every id field of every type a device writes, but those the server copies
 # from the parent (a resident's compound_id) and conflicts (server-made).
 SCOPE_FIELDS = [
@@ -138,7 +160,7 @@ def with_value(fields: dict[str, Any], name: str, value: str) -> dict[str, Any]:
 
 def expected_code(type_name: str, field_name: str, case: str) -> str | None:
     """Return the code a create must get (``None``: applied, the data is consistent)."""
-    if case != "other_compound":
+    if case != "other_compound" or field_name in CROSS_CHECKED.get(type_name, ()):
         return "invalid"
     agreeing = REGISTRY[type_name].fields
     if any(ref.same for name, ref in refs(agreeing).items() if name == field_name):
@@ -167,7 +189,7 @@ def test_scope_fields_must_name_a_live_record_of_their_type_in_agreement(
         "deleted": GONE[ref.type],
     }[case]
     fields = with_value(valid_create(type_name), field_name, value)
-    outcome = push(places, COORD, a_changeset(a_create(type_name, **fields)))
+    outcome = push(places, COORD, a_changeset(a_create(type_name, record_id(fields), **fields)))
     code = expected_code(type_name, field_name, case)
     assert code_of(outcome) == code, only(outcome).to_wire()
     if code is not None:
@@ -175,9 +197,17 @@ def test_scope_fields_must_name_a_live_record_of_their_type_in_agreement(
         assert conflict is not None and conflict.field in {field_name, *dependants(type_name)}
 
 
+def record_id(fields: dict[str, Any]) -> str:
+    """Return the id of a new record: an order's is its household's in the round."""
+    if "lines" in fields and is_uuid(fields["household_id"]):
+        return order_id(fields["supply_round_id"], fields["household_id"])
+    return new_id()
+
+
 def dependants(type_name: str) -> set[str]:
     """Return the fields whose record must agree with another field."""
-    return {name for name, ref in refs(REGISTRY[type_name].fields).items() if ref.same}
+    agreeing = {name for name, ref in refs(REGISTRY[type_name].fields).items() if ref.same}
+    return agreeing | CROSS_CHECKED.get(type_name, set())
 
 
 @pytest.mark.parametrize(

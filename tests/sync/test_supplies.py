@@ -1,0 +1,408 @@
+"""Orders never oversell and never land after the cut-off (contract, Conflict rules).
+
+Unit tests of the order rules — identity, window, stock, limits, the state
+machine, restocks — then a property test: several offline devices queue
+random orders, cancellations, re-orders and restocks at random device times
+and sync in random interleavings; afterwards no package is oversold, no
+order was placed outside its round's window (judged by the clamped
+``made_at``), every changeset got its result back, and every package's
+stock is its initial stock minus what live orders hold plus its restocks.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from sync import Actor, Change, MemoryStore, Record, UserScope
+from sync.supplies import order_id
+from sync.times import format_datetime
+from tests.sync.builders import (
+    BUILDING_A,
+    COMPOUND_A,
+    COORD,
+    HOUSEHOLD_A,
+    HOUSEHOLD_B,
+    LEADER_A,
+    RECEIVED,
+    T0,
+    VOL_A,
+    VOL_A2,
+    a_changeset,
+    a_create,
+    an_update,
+    code_of,
+    only,
+    push,
+    seed_world,
+    stable_id,
+    stored,
+)
+
+ROUND = stable_id("supply_round", 1)
+VEG, MEAT = stable_id("package", "veg"), stable_id("package", "meat")
+OPENS, CUTOFF = T0 - timedelta(hours=2), T0 + timedelta(hours=2)
+HOUSEHOLDS = tuple(stable_id("household", "A", n) for n in range(6))
+
+
+def seed_round(world: MemoryStore, stock: int = 5, limit: int | None = None) -> None:
+    """Add a round over compound A with two packages and six more households."""
+    changes = [
+        a_create(
+            "supply_round",
+            ROUND,
+            compound_ids=[COMPOUND_A],
+            opens_at=format_datetime(OPENS),
+            cutoff_at=format_datetime(CUTOFF),
+            delivers_at=format_datetime(CUTOFF + timedelta(hours=5)),
+            household_limit=limit,
+        ),
+        a_create(
+            "package", VEG, supply_round_id=ROUND, name="蔬菜包", price_cents=3900, stock=stock
+        ),
+        a_create(
+            "package", MEAT, supply_round_id=ROUND, name="肉蛋包", price_cents=8800, stock=stock
+        ),
+    ]
+    changes += [
+        a_create(
+            "household",
+            each,
+            compound_id=COMPOUND_A,
+            building_id=BUILDING_A,
+            unit="1",
+            floor=n + 1,
+            room=f"{n + 1}01",
+        )
+        for n, each in enumerate(HOUSEHOLDS)
+    ]
+    outcome = push(world, COORD, a_changeset(*changes, made_at=OPENS))
+    assert only(outcome).status == "applied", only(outcome).to_wire()
+
+
+@pytest.fixture
+def shop(world: MemoryStore) -> MemoryStore:
+    """Return the seeded world with an open round (stock 5 of each package)."""
+    seed_round(world)
+    return world
+
+
+def an_order(household: str = HOUSEHOLD_A, channel: str = "proxy", **lines: int) -> Change:
+    """Return the create of ``household``'s order with ``lines`` (veg=2, meat=1)."""
+    ids = {"veg": VEG, "meat": MEAT}
+    return a_create(
+        "order",
+        order_id(ROUND, household),
+        supply_round_id=ROUND,
+        household_id=household,
+        channel=channel,
+        lines=[{"package_id": ids[name], "qty": qty} for name, qty in lines.items()],
+    )
+
+
+def order_update(household: str = HOUSEHOLD_A, **fields: Any) -> Change:
+    """Return an update of ``household``'s order."""
+    return an_update(order_id(ROUND, household), type_="order", **fields)
+
+
+def stock(world: MemoryStore, package: str = VEG) -> object:
+    """Return a package's stock."""
+    return stored(world, package).fields["stock"]
+
+
+def test_an_order_takes_stock_and_records_who_ordered_for_whom(shop: MemoryStore) -> None:
+    outcome = push(shop, VOL_A, a_changeset(an_order(veg=2, meat=1)))
+    assert only(outcome).status == "applied"
+    assert (stock(shop, VEG), stock(shop, MEAT)) == (3, 4)
+    order = stored(shop, order_id(ROUND, HOUSEHOLD_A)).fields
+    assert (order["ordered_by"], order["channel"], order["household_id"]) == (
+        2,
+        "proxy",
+        HOUSEHOLD_A,
+    )
+    assert (order["status"], order["compound_id"], order["building_id"]) == (
+        "placed",
+        COMPOUND_A,
+        BUILDING_A,
+    )
+
+
+def test_out_of_stock_says_what_is_left_and_takes_nothing(shop: MemoryStore) -> None:
+    push(shop, VOL_A, a_changeset(an_order(HOUSEHOLDS[0], veg=4)))
+    outcome = push(shop, VOL_A2, a_changeset(an_order(HOUSEHOLDS[1], veg=2, meat=1)))
+    conflict = only(outcome).changes[0].conflict
+    assert conflict is not None and conflict.code == "out_of_stock"
+    assert "only 1 of 蔬菜包 left" in conflict.detail
+    assert (stock(shop, VEG), stock(shop, MEAT)) == (1, 5)
+
+
+@pytest.mark.parametrize(
+    ("made_at", "received", "code"),
+    [
+        (CUTOFF + timedelta(minutes=1), CUTOFF + timedelta(hours=1), "round_closed"),
+        (OPENS - timedelta(minutes=1), RECEIVED, "round_closed"),
+        # Made offline before noon, synced in the afternoon: it counts.
+        (CUTOFF - timedelta(minutes=1), CUTOFF + timedelta(hours=3), None),
+        # A device clock running ahead counts only up to the receipt.
+        (CUTOFF + timedelta(days=1), RECEIVED, None),
+    ],
+)
+def test_the_window_is_judged_by_made_at_clamped_to_receipt(
+    shop: MemoryStore, made_at: datetime, received: datetime, code: str | None
+) -> None:
+    changeset = a_changeset(an_order(veg=1), made_at=made_at)
+    assert code_of(push(shop, VOL_A, changeset, at=received)) == code
+    assert stock(shop) == (4 if code is None else 5)
+
+
+def test_cancelling_gives_back_and_placing_again_takes(shop: MemoryStore) -> None:
+    push(shop, VOL_A, a_changeset(an_order(veg=3)))
+    assert code_of(push(shop, VOL_A, a_changeset(order_update(status="cancelled")))) is None
+    assert stock(shop) == 5
+    again = order_update(status="placed", lines=[{"package_id": MEAT, "qty": 2}])
+    assert code_of(push(shop, VOL_A2, a_changeset(again))) is None
+    assert (stock(shop, VEG), stock(shop, MEAT)) == (5, 3)
+
+
+def test_changing_lines_before_cutoff_moves_only_the_difference(shop: MemoryStore) -> None:
+    push(shop, VOL_A, a_changeset(an_order(veg=2)))
+    change = order_update(lines=[{"package_id": VEG, "qty": 5}])
+    assert code_of(push(shop, VOL_A, a_changeset(change))) is None
+    assert stock(shop) == 0
+    late = a_changeset(order_update(lines=[{"package_id": VEG, "qty": 1}]), made_at=CUTOFF)
+    assert code_of(push(shop, VOL_A, late, at=CUTOFF + timedelta(seconds=1))) is None
+    closed = a_changeset(order_update(status="cancelled"), made_at=CUTOFF + timedelta(minutes=5))
+    assert code_of(push(shop, VOL_A, closed, at=CUTOFF + timedelta(hours=1))) == "round_closed"
+
+
+def test_two_devices_ordering_for_one_household_meet_in_one_order(shop: MemoryStore) -> None:
+    push(shop, VOL_A, a_changeset(an_order(veg=2)))
+    # The team leader took the same household's call on the hotline.
+    outcome = push(shop, LEADER_A, a_changeset(an_order(channel="hotline", veg=3)))
+    assert only(outcome).status == "applied"
+    assert stock(shop) == 2
+    lines = stored(shop, order_id(ROUND, HOUSEHOLD_A)).fields["lines"]
+    assert lines == [{"package_id": VEG, "qty": 3}]
+
+
+def test_confirmation_by_the_leader_records_the_phone_call(shop: MemoryStore) -> None:
+    push(shop, VOL_A, a_changeset(an_order(veg=1)))
+    assert code_of(push(shop, VOL_A, a_changeset(order_update(status="confirmed")))) == (
+        "forbidden"
+    )
+    confirm = order_update(status="confirmed", phoned=True)
+    afternoon = CUTOFF + timedelta(hours=1)
+    outcome = push(shop, LEADER_A, a_changeset(confirm, made_at=afternoon), at=afternoon)
+    assert code_of(outcome) is None
+    order = stored(shop, order_id(ROUND, HOUSEHOLD_A)).fields
+    assert (order["status"], order["phoned"], order["confirmed_by"]) == ("confirmed", True, 6)
+    fixed = order_update(lines=[{"package_id": VEG, "qty": 2}])
+    assert code_of(push(shop, LEADER_A, a_changeset(fixed))) == "immutable"
+    # Only organisers cancel a confirmed order.
+    assert code_of(push(shop, VOL_A, a_changeset(order_update(status="cancelled")))) == (
+        "stale_transition"
+    )
+    delivered = a_changeset(order_update(status="delivered"), made_at=afternoon)
+    assert code_of(push(shop, VOL_A, delivered, at=afternoon)) is None
+    assert code_of(push(shop, COORD, a_changeset(order_update(status="cancelled")))) == (
+        "stale_transition"
+    )
+    assert stock(shop) == 4
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (
+            a_create(
+                "order",
+                supply_round_id=ROUND,
+                household_id=HOUSEHOLD_A,
+                channel="proxy",
+                lines=[{"package_id": VEG, "qty": 1}],
+            ),
+            None,
+        ),
+        (an_order(HOUSEHOLD_A), "lines"),
+        (
+            a_create(
+                "order",
+                order_id(ROUND, HOUSEHOLD_B),
+                supply_round_id=ROUND,
+                household_id=HOUSEHOLD_B,
+                channel="proxy",
+                lines=[{"package_id": VEG, "qty": 1}],
+            ),
+            "household_id",
+        ),
+        (an_order(veg=100), "lines"),
+        (
+            a_create(
+                "order",
+                order_id(ROUND, HOUSEHOLD_A),
+                supply_round_id=ROUND,
+                household_id=HOUSEHOLD_A,
+                channel="proxy",
+                lines=[{"package_id": VEG, "qty": 1}, {"package_id": VEG, "qty": 1}],
+            ),
+            "lines",
+        ),
+        (
+            a_create(
+                "order",
+                order_id(ROUND, HOUSEHOLD_A),
+                supply_round_id=ROUND,
+                household_id=HOUSEHOLD_A,
+                channel="proxy",
+                lines=[{"package_id": HOUSEHOLD_A, "qty": 1}],
+            ),
+            "lines",
+        ),
+        (
+            a_create(
+                "order",
+                order_id(ROUND, HOUSEHOLD_A),
+                supply_round_id=ROUND,
+                household_id=HOUSEHOLD_A,
+                channel="fax",
+                lines=[{"package_id": VEG, "qty": 1}],
+            ),
+            "channel",
+        ),
+        (
+            a_create(
+                "order",
+                order_id(ROUND, HOUSEHOLD_A),
+                supply_round_id=ROUND,
+                household_id=HOUSEHOLD_A,
+                channel="proxy",
+                lines=[{"package_id": VEG}],
+            ),
+            "lines",
+        ),
+    ],
+)
+def test_malformed_orders_are_invalid_and_take_nothing(
+    shop: MemoryStore, change: Change, field: str | None
+) -> None:
+    outcome = push(shop, COORD, a_changeset(change))
+    conflict = only(outcome).changes[0].conflict
+    assert conflict is not None and (conflict.code, conflict.field) == ("invalid", field)
+    assert stock(shop) == 5
+
+
+def test_the_household_limit_caps_each_package(world: MemoryStore) -> None:
+    seed_round(world, limit=2)
+    assert code_of(push(world, VOL_A, a_changeset(an_order(veg=3)))) == "invalid"
+    assert code_of(push(world, VOL_A, a_changeset(an_order(veg=2, meat=2)))) is None
+
+
+def test_restocks_add_and_stock_is_never_edited(shop: MemoryStore) -> None:
+    restock = a_create("restock", package_id=VEG, qty=10)
+    assert code_of(push(shop, VOL_A, a_changeset(restock))) == "forbidden"
+    assert code_of(push(shop, LEADER_A, a_changeset(restock))) is None
+    assert stock(shop) == 15
+    edit = an_update(restock.id, type_="restock", qty=1)
+    assert code_of(push(shop, LEADER_A, a_changeset(edit))) == "immutable"
+    assert code_of(
+        push(shop, LEADER_A, a_changeset(an_update(VEG, type_="package", stock=1)))
+    ) == ("forbidden")
+
+
+# -- the property: several offline devices ---------------------------------
+
+DEVICES: tuple[tuple[str, Actor], ...] = (
+    ("vol-a", VOL_A),
+    ("vol-a2", VOL_A2),
+    ("leader", LEADER_A),
+    ("coord", COORD),
+)
+#: One queued action: (device, kind, household, veg, meat, minutes after OPENS - 1h).
+Action = tuple[int, str, int, int, int, int]
+
+actions = st.lists(
+    st.tuples(
+        st.integers(0, len(DEVICES) - 1),
+        st.sampled_from(("order", "order", "cancel", "restock", "sync")),
+        st.integers(0, len(HOUSEHOLDS) - 1),
+        st.integers(0, 4),
+        st.integers(0, 4),
+        st.integers(0, 6 * 60),
+    ),
+    max_size=40,
+)
+
+
+def restocks(world: MemoryStore) -> list[Record]:
+    """Return every restock stored."""
+    page = world.page(UserScope(everything=True), 0, 100_000, frozenset())
+    return [record for record in page.records if record.type == "restock"]
+
+
+def queued(kind: str, household: int, veg: int, meat: int) -> Change | None:
+    """Return the change an action queues (``None``: nothing to queue)."""
+    target = HOUSEHOLDS[household]
+    if kind == "restock":
+        return a_create("restock", package_id=VEG if veg >= meat else MEAT, qty=1 + veg)
+    if kind == "cancel":
+        return order_update(target, status="cancelled")
+    lines = {"veg": veg, "meat": meat}
+    lines = {name: qty for name, qty in lines.items() if qty}
+    if not lines:
+        return None
+    return an_order(target, **lines)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(actions)
+def test_offline_devices_never_oversell_nor_order_after_cutoff(steps: list[Action]) -> None:
+    world = MemoryStore()
+    seed_world(world)
+    seed_round(world, stock=4)
+    queues: list[list[Any]] = [[] for _ in DEVICES]
+    placed_at: dict[str, list[datetime]] = {}
+    now = OPENS
+    for device, kind, household, veg, meat, minutes in steps + [
+        (d, "sync", 0, 0, 0, 0) for d in range(4)
+    ]:
+        now += timedelta(minutes=7)
+        name, actor = DEVICES[device]
+        if kind != "sync":
+            change = queued(kind, household, veg, meat)
+            made_at = OPENS - timedelta(hours=1) + timedelta(minutes=minutes)
+            if change is not None:
+                queues[device].append(a_changeset(change, made_at=made_at))
+            continue
+        sent, queues[device] = queues[device], []
+        outcome = push(world, actor, *sent, at=now, device=name)
+        # Every changeset, accepted or not, is answered to the device that sent it.
+        assert [result.id for result in outcome.results] == [each.id for each in sent]
+        for changeset, result in zip(sent, outcome.results, strict=True):
+            (change,) = changeset.changes
+            if result.status == "rejected":
+                conflict = result.changes[0].conflict
+                assert conflict is not None and conflict.detail
+                continue
+            if change.type == "order" and change.fields.get("status", "placed") == "placed":
+                placed_at.setdefault(change.id, []).append(min(changeset.made_at, now))
+    # No order was placed outside its window.
+    assert all(OPENS <= when <= CUTOFF for times in placed_at.values() for when in times)
+    # stock == initial - held by live orders + restocked, and never below zero.
+    for package in (VEG, MEAT):
+        held = sum(
+            line["qty"]
+            for household in HOUSEHOLDS
+            for order in [world.get(order_id(ROUND, household))]
+            if order is not None and order.fields["status"] in {"placed", "confirmed"}
+            for line in order.fields["lines"]
+            if line["package_id"] == package
+        )
+        restocked = sum(
+            r.fields["qty"] for r in restocks(world) if r.fields["package_id"] == package
+        )
+        assert stock(world, package) == 4 - held + restocked
+        assert stock(world, package) >= 0
