@@ -28,6 +28,7 @@ from sync.actors import Role
 from sync.catalog import REGISTRY
 from sync.exports import DATASETS, picking_rows
 from sync.records import FieldStamp, Record, Scope
+from sync.supplies import order_id
 from tests.conftest import make_app
 from tests.helpers import DEMO_PASSWORD, bearer, sign_in
 
@@ -111,6 +112,47 @@ def expected_rows(dataset: str, role: str, records: list[dict]) -> list[list[str
     return [list(map(str, row)) for row in rows]
 
 
+def push(client, token: str, changes: list[dict], made_at: str = "2026-11-30T08:00:00Z") -> None:
+    """Push ``changes`` in one changeset made at ``made_at``; it must apply."""
+    changeset = {"id": str(uuid.uuid4()), "made_at": made_at, "changes": changes}
+    body = {"client_id": str(uuid.uuid4()), "changesets": [changeset]}
+    reply = client.post("/api/v1/sync/push", json=body, headers=bearer(token))
+    result = reply.get_json()["results"][0]
+    assert result["status"] == "applied", str(result["changes"])
+
+
+def push_orders(client, token: str) -> None:
+    """Place an order for each of three households of the caller's, two packages each."""
+    supply_round = pulled(client, token, "supply_round")[0]
+    packages = [
+        p
+        for p in pulled(client, token, "package")
+        if p["fields"]["supply_round_id"] == supply_round["id"]
+    ]
+    households = [
+        h
+        for h in pulled(client, token, "household")
+        if h["fields"]["compound_id"] in supply_round["fields"]["compound_ids"]
+    ][:3]
+    changes = [
+        {
+            "type": "order",
+            "id": order_id(supply_round["id"], household["id"]),
+            "op": "create",
+            "fields": {
+                "supply_round_id": supply_round["id"],
+                "household_id": household["id"],
+                "lines": [{"package_id": p["id"], "qty": 1 + number} for p in packages[:2]],
+                "channel": "proxy",
+                "status": "placed",
+            },
+        }
+        for number, household in enumerate(households)
+    ]
+    # Placed while the (seeded) round was open.
+    push(client, token, changes, supply_round["fields"]["opens_at"])
+
+
 def push_visits(client, token: str) -> None:
     """Push three visits to households of the caller's, one with a formula-like note."""
     households = pulled(client, token, "household")[:3]
@@ -129,16 +171,23 @@ def push_visits(client, token: str) -> None:
         }
         for number, household in enumerate(households)
     ]
-    changeset = {"id": str(uuid.uuid4()), "made_at": "2026-11-30T08:00:00Z", "changes": changes}
-    body = {"client_id": str(uuid.uuid4()), "changesets": [changeset]}
-    reply = client.post("/api/v1/sync/push", json=body, headers=bearer(token))
-    assert reply.get_json()["results"][0]["status"] == "applied"
+    push(client, token, changes)
 
 
-@pytest.mark.parametrize("dataset", ["residents", "visits", "tasks"])
-def test_csv_export_equals_the_callers_pull(client, token_for, dataset):
-    token = token_for("coord")
+@pytest.mark.parametrize(
+    ("dataset", "username"),
+    [
+        ("residents", "coord"),
+        ("visits", "coord"),
+        ("tasks", "coord"),
+        ("orders", "coord"),
+        ("orders", "leader-a"),
+    ],
+)
+def test_csv_export_equals_the_callers_pull(client, token_for, dataset, username):
+    token = token_for(username)
     push_visits(client, token_for("vol-a"))
+    push_orders(client, token_for("leader-a"))
     reply = client.get(f"/api/v1/exports/{dataset}.csv", headers=bearer(token))
     assert reply.status_code == 200
     assert reply.headers["Content-Disposition"].startswith(f'attachment; filename="{dataset}-')
@@ -146,8 +195,9 @@ def test_csv_export_equals_the_callers_pull(client, token_for, dataset):
     declared = DATASETS[dataset]
     records = pulled(client, token, declared.record_type)
     assert records, "the demo neighbourhood has records of every seeded dataset"
-    assert tuple(rows[0]) == declared.header(declared.columns_for(Role.COORDINATOR, None))
-    assert rows[1:] == expected_rows(dataset, Role.COORDINATOR, records)
+    role = ROLES[username]
+    assert tuple(rows[0]) == declared.header(declared.columns_for(role, None))
+    assert rows[1:] == expected_rows(dataset, role, records)
     assert int(reply.headers["X-Export-Records"]) == len(records)
 
 
@@ -409,3 +459,18 @@ def test_memory_stays_flat_over_100000_rows(big_app, fmt, least_size):
     assert size > least_size
     growth = sampler.highest - baseline
     assert growth < MEMORY_BOUND, f"grew {growth} bytes over a {size}-byte export"
+
+
+def test_picking_list_export_is_the_sum_over_the_callers_orders(client, token_for):
+    token = token_for("leader-a")
+    push_orders(client, token)
+    rows = read_csv(client.get("/api/v1/exports/picking_list.csv", headers=bearer(token)).data)
+    orders = pulled(client, token, "order")
+    expected = {}
+    for order in orders:
+        for line in order["fields"]["lines"]:
+            key = (order["fields"]["household_id"], line["package_id"])
+            expected[key] = expected.get(key, 0) + line["qty"]
+    assert rows[0] == ["household_id", "package_id", "qty", "order_ids"]
+    assert {(h, p): int(q) for h, p, q, _ in rows[1:]} == expected
+    assert len(rows) - 1 == len(expected) == 6
