@@ -38,6 +38,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         errors,
         exports,
         headers,
+        health,
+        logs,
+        metrics,
+        rate_limits,
+        request_context,
+        socket_limits,
         sync_api,
         users,
         web,
@@ -59,6 +65,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    # Flask-SocketIO keeps the message queue it made for an earlier app in
+    # its options: drop it, so that this app gets the queue it is configured with.
+    socketio.server_options.pop("client_manager", None)
     socketio.init_app(
         app,
         async_mode=settings["ASYNC_MODE"],
@@ -66,8 +75,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         # python-engineio checks Origin on every Socket.IO request, the
         # handshake and the WebSocket upgrade included (None: same origin).
         cors_allowed_origins=settings["ALLOWED_ORIGINS"],
-        max_http_buffer_size=settings["MAX_BODY_BYTES"],
+        max_http_buffer_size=settings["SOCKET_MESSAGE_BYTES"],
     )
+    socket_limits.install(socketio.server, settings)
     if settings["PROXY_HOPS"]:
         # Outermost, so the sign-in throttle and Socket.IO's origin check
         # see the client's address, scheme and host, not the proxy's.
@@ -76,9 +86,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     with app.app_context():
         database.configure_engine(db.engine)
 
+    request_context.init_app(app)  # first: every request is timed and gets its id
     errors.init_app(app)
     headers.init_app(app)
+    rate_limits.init_app(app)
     compression.init_app(app)
+    health.init_app(app)
+    metrics.init_app(app)
+    logs.init_app(app)
     cli.init_app(app)
     for module in (api, auth, users, sync_api, declarations, exports, web):
         app.register_blueprint(module.bp)

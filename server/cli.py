@@ -1,19 +1,23 @@
 """The ``weiguang`` command line: a Flask CLI group on the app factory.
 
 Besides Flask's own commands (``routes``, ``shell``, ``db``), the app has
-``serve`` (the real Socket.IO server) and ``seed-demo``. Every command that
-touches the database first creates or upgrades the schema.
+``serve`` (the real Socket.IO server), ``seed-demo``, ``backup`` and
+``restore`` (:mod:`server.backup`). Every command that writes to the database
+first creates or upgrades the schema, but ``restore``, which needs an empty
+database and upgrades after; ``backup`` only reads.
 """
 
 from __future__ import annotations
 
+import errno
 import gc
+import socket
 
 import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from server import create_app, database, green, models, passwords, seed
+from server import backup, create_app, database, green, models, passwords, seed, socket_sessions
 from server.extensions import db, socketio
 
 
@@ -32,18 +36,56 @@ def serve(host: str, port: int) -> None:
 
 
 def run(app: Flask, host: str, port: int) -> None:
-    """Upgrade the schema, then serve ``app`` until stopped: all of ``weiguang serve``."""
+    """Upgrade the schema, then serve ``app`` until stopped: all of ``weiguang serve``.
+
+    Besides the server, a background task keeps this process's socket rows
+    alive and sweeps those of dead processes (:mod:`server.socket_sessions`).
+    """
     with app.app_context():
         database.upgrade_schema()
     # Everything loaded so far lives as long as the process: keep it out of
     # the collector's way, so that full collections during a large push stay cheap.
     gc.freeze()
     mode = socketio.server.eio.async_mode
+    listener = take_port(mode, host, port)
+    socketio.start_background_task(socket_sessions.keep_alive, app)
     click.echo(f"Weiguang is serving on http://{host}:{port}/ ({mode}; Ctrl+C to stop)")
     if mode == "eventlet":
-        green.serve(app, host, port)
+        green.serve(app, listener)
     else:
         socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
+
+
+def take_port(mode: str, host: str, port: int) -> object | None:
+    """Bind the listening socket before announcing it (eventlet), or check the port is free.
+
+    Werkzeug (``threading``, for debugging) binds by itself; the check lets
+    both modes fail the same way.
+
+    :raises PortUnavailable: if the address is taken or cannot be bound.
+    """
+    try:
+        if mode == "eventlet":
+            return green.listen(host, port)
+        with socket.create_server((host, port)):
+            return None
+    except OSError as error:
+        raise PortUnavailable(host, port, error) from None
+
+
+class PortUnavailable(click.ClickException):
+    """The server cannot listen where asked: say where, and how to choose another port."""
+
+    def __init__(self, host: str, port: int, error: OSError) -> None:
+        other = port + 1 if port < 65535 else 5000
+        if error.errno == errno.EADDRINUSE:
+            reason = f"port {port} on {host} is already in use (by another server or program)"
+        else:
+            reason = f"cannot listen on {host}:{port} ({error.strerror})"
+        super().__init__(
+            f"Weiguang cannot start: {reason}. Stop whatever holds it, or choose another "
+            f"port: weiguang serve --port {other}"
+        )
 
 
 def demo_password(ctx: click.Context, param: click.Parameter, value: str) -> str:
@@ -72,6 +114,8 @@ def init_app(app: Flask) -> None:
     """Add Weiguang's commands to ``app.cli``, and the database to ``weiguang shell``."""
     app.cli.add_command(serve)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(backup.backup_command)
+    app.cli.add_command(backup.restore_command)
     app.shell_context_processor(shell_context)
 
 

@@ -33,9 +33,22 @@ DEFAULTS: dict[str, Any] = {
     "ALLOWED_ORIGINS": None,
     # "eventlet" in production (weiguang serve), "threading" for tests.
     "ASYNC_MODE": "threading",
+    # Socket.IO (server/socket_limits.py): the largest message a client may
+    # send (it sends only its token), the unsent bytes a socket may hold before
+    # it is dropped (it then catches up by pull), and how long a connection may
+    # stay without signing in.
+    "SOCKET_MESSAGE_BYTES": 64 * 1024,
+    "SOCKET_QUEUE_BYTES": 4 * MIB,
+    "SOCKET_CONNECT_SECONDS": 30,
+    # How often a serving process marks its open sockets alive in the database;
+    # rows nobody marked for four beats are swept (server/socket_sessions.py).
+    "SOCKET_HEARTBEAT_SECONDS": 30,
     # Reverse proxies in front of the server whose X-Forwarded-For, -Proto and
     # -Host are trusted (werkzeug's ProxyFix); 0 trusts none.
     "PROXY_HOPS": 0,
+    # Pushes one device may make (Flask-Limiter's notation, e.g. "10/second;120/minute");
+    # the app sends 50 changesets a push, so 120 a minute drains 6,000 queued ones.
+    "PUSH_RATE_LIMIT": "120 per minute",
     # A device token unused for this long stops working (a week offline is fine).
     "TOKEN_IDLE_DAYS": 60,
     # Login throttling (server/login_throttle.py): failed sign-ins count this long;
@@ -47,6 +60,8 @@ DEFAULTS: dict[str, Any] = {
     "LOGIN_SLOW_AFTER_ADDRESS_FAILURES": 30,
     "LOGIN_FIRST_DELAY_SECONDS": 0.25,
     "LOGIN_MAX_DELAY_SECONDS": 8,
+    # The Bearer token that opens /metrics to others than the loopback address.
+    "METRICS_TOKEN": None,
     # Argon2id cost; tests lower it so that logging in many times stays quick.
     "ARGON2_TIME_COST": 3,
     "ARGON2_MEMORY_KIB": 65536,

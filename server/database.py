@@ -12,13 +12,29 @@ from sqlalchemy.engine import Engine
 from server.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
+PG_CONNECT_TIMEOUT_S = 5
 
 
 def engine_options(url: str) -> dict[str, Any]:
-    """Return SQLAlchemy engine options suited to the database in ``url``."""
+    """Return SQLAlchemy engine options suited to the database in ``url``.
+
+    ``hide_parameters`` keeps a statement's values (a resident's name, a
+    phone) out of the error messages that reach the logs.
+    """
     if url.startswith("sqlite"):
-        return {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000}}
-    return {"pool_pre_ping": True, "pool_size": 10, "max_overflow": 20}
+        return {
+            "connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000},
+            "hide_parameters": True,
+        }
+    return {
+        "pool_pre_ping": True,
+        "pool_size": 10,
+        "max_overflow": 20,
+        "hide_parameters": True,
+        # A database host that stopped answering fails the health check
+        # (and a request) in seconds instead of hanging it.
+        "connect_args": {"connect_timeout": PG_CONNECT_TIMEOUT_S},
+    }
 
 
 def configure_engine(engine: Engine) -> None:

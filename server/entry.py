@@ -2,7 +2,8 @@
 
 ``serve`` runs on eventlet, whose monkey-patching must come before Flask,
 SQLAlchemy and the socket libraries are imported; this module therefore
-imports nothing of them until it has patched.
+imports nothing of them until it has patched. Logging is set up here too
+(JSON lines on standard error, :mod:`server.logs`), once, for every command.
 """
 
 import os
@@ -17,6 +18,8 @@ def main() -> None:
             from server import green
 
             green.patch()
+    from server import logs
     from server.cli import cli
 
+    logs.configure()
     cli.main(prog_name="weiguang")

@@ -14,6 +14,8 @@ from flask import Flask, Response, current_app, json
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from server.request_context import request_id
+
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://weiguang.invalid/problems/"
 
@@ -50,7 +52,7 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extra: Any,
 ) -> Response:
-    """Build a problem+json response."""
+    """Build a problem+json response, with the request's id to quote in a report."""
     body: dict[str, Any] = {
         "type": TYPE_BASE + problem,
         "title": title,
@@ -60,6 +62,7 @@ def problem_response(
     if errors is not None:
         body["errors"] = errors
     body.update(extra)
+    body["request_id"] = request_id()
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_JSON)
     response.headers.update(headers or {})
     return response

@@ -1,11 +1,38 @@
-"""Make the process cooperate with eventlet: the standard library and psycopg2.
+"""Make the process cooperate with eventlet: the standard library, psycopg2, long loops.
 
-Called only from the ``weiguang serve`` entry point, before Flask is
-imported, never on import of the package, so tests and other commands run
-unpatched.
+:func:`patch` is called only from the ``weiguang serve`` entry point, before
+Flask is imported, never on import of the package, so tests and other
+commands run unpatched. Long loops call :func:`cooperate` (or iterate
+:func:`cooperatively`) so that one large request does not keep every other
+connection of the process waiting: eventlet switches only when a green
+thread waits on IO or sleeps.
 """
 
+import time
 import warnings
+from collections.abc import Iterable, Iterator
+from typing import TypeVar
+
+T = TypeVar("T")
+# Items a long loop handles between two chances for the others: a few
+# milliseconds of work at most, a switch costs microseconds.
+COOPERATE_EVERY = 100
+
+
+def cooperate() -> None:
+    """Let the process's other green threads run now (under threads: a hint to the scheduler).
+
+    ``time.sleep`` is the patched, cooperative one when :func:`patch` has run.
+    """
+    time.sleep(0)
+
+
+def cooperatively(items: Iterable[T], every: int = COOPERATE_EVERY) -> Iterator[T]:
+    """Yield ``items``, letting the others run before every ``every``-th one."""
+    for index, item in enumerate(items):
+        if index and index % every == 0:
+            cooperate()
+        yield item
 
 
 def patch() -> None:
@@ -25,7 +52,22 @@ def patch() -> None:
     eventlet.monkey_patch()
 
 
-def serve(app: object, host: str, port: int) -> None:
+def listen(host: str, port: int) -> object:
+    """Bind and return the listening socket, alone on its port.
+
+    eventlet's ``listen`` sets ``SO_REUSEPORT`` unless told not to, and with
+    it a second server on the same port starts without a word while the
+    kernel splits the connections between the two. Without it the bind
+    fails with ``EADDRINUSE`` as it should.
+
+    :raises OSError: if the address cannot be bound.
+    """
+    import eventlet
+
+    return eventlet.listen((host, port), reuse_port=False)
+
+
+def serve(app: object, listener: object) -> None:
     """Serve ``app`` with eventlet's WSGI server, as Flask-SocketIO would, but with TCP_NODELAY.
 
     Without it, a response whose last segment is small waits for the
@@ -35,9 +77,7 @@ def serve(app: object, host: str, port: int) -> None:
     """
     import socket
 
-    import eventlet
     import eventlet.wsgi
 
-    listener = eventlet.listen((host, port))
-    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # type: ignore[attr-defined]
     eventlet.wsgi.server(listener, app, log_output=False)

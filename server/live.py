@@ -7,17 +7,17 @@ after a commit lives here too (``announce``): one event per audience.
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 from typing import Any
 
 from flask import request
 from flask_socketio import ConnectionRefusedError, join_room
-from sqlalchemy import delete, select
 
-from server import accounts, scopes
+from server import accounts, metrics, scopes, socket_sessions
 from server.clock import utcnow
 from server.extensions import db, socketio
-from server.models import SocketSession
+from server.green import cooperatively
 from sync.actors import Actor
 from sync.protocol import PushOutcome
 from sync.pull import event_for
@@ -36,10 +36,9 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
             raise ConnectionRefusedError("unauthenticated")
         for room in scopes.rooms_of(device.user):
             join_room(room)
-        db.session.add(
-            SocketSession(sid=request.sid, device_token_id=device.id, opened_at=utcnow())
-        )
+        socket_sessions.opened(request.sid, device.id)
         db.session.commit()
+        metrics.current().sockets.inc()
     finally:
         db.session.remove()
 
@@ -47,8 +46,9 @@ def on_connect(auth: dict[str, Any] | None = None) -> None:
 @socketio.on("disconnect")
 def on_disconnect(reason: Any = None) -> None:
     """Forget a closed socket."""
+    metrics.current().sockets.dec()
     try:
-        db.session.execute(delete(SocketSession).where(SocketSession.sid == request.sid))
+        socket_sessions.closed(request.sid)
         db.session.commit()
     finally:
         db.session.remove()
@@ -56,14 +56,9 @@ def on_disconnect(reason: Any = None) -> None:
 
 def disconnect_device(device_id: int) -> None:
     """Disconnect every socket opened with one device token, in any server process."""
-    sids = list(
-        db.session.scalars(
-            select(SocketSession.sid).where(SocketSession.device_token_id == device_id)
-        )
-    )
-    for sid in sids:
+    for sid in socket_sessions.sids_of(device_id):
         socketio.server.disconnect(sid, namespace="/")
-    db.session.execute(delete(SocketSession).where(SocketSession.device_token_id == device_id))
+    socket_sessions.forget_device(device_id)
     db.session.commit()
 
 
@@ -75,19 +70,23 @@ def announce(outcome: PushOutcome, prev: int) -> None:
     as it sees them, each once in its latest state — a tombstone only where
     a record left everything it sees (:func:`sync.pull.event_for`). A push
     of more than :data:`POKE_AFTER` records is a poke (an empty list) to
-    every audience it touches, after which clients pull.
+    every audience it touches, after which clients pull. Each emit's lag is
+    measured from this call, which comes right after the commit.
     """
     if outcome.cursor is None:
         return
+    committed_at = time.perf_counter()
     now = utcnow()
     touched = {record.scope for record in outcome.written} | set(outcome.moved.values())
-    for room, viewer in scopes.connected_audiences().items():
+    # Many rooms: let the process's other requests run as it goes.
+    for room, viewer in cooperatively(scopes.connected_audiences().items()):
         if not any(viewer.sees(scope) for scope in touched):
             continue
         changes = _changes_for(viewer, outcome, now)
         if changes is not None:
             payload = {"prev": prev, "cursor": outcome.cursor, "changes": changes}
             socketio.emit("changes", payload, to=room)
+            metrics.observe_live_event(time.perf_counter() - committed_at)
 
 
 def _changes_for(

@@ -20,7 +20,15 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema
 
 from server.declarations import SCHEMA_CURRENT, SCHEMA_OLDEST, type_document
-from server.schemas.accounts import HEALTH, LOGIN, LOGIN_ALERTS, LOGIN_REPLY, NEW_USER, USER
+from server.schemas.accounts import (
+    DIRECTORY,
+    HEALTH,
+    LOGIN,
+    LOGIN_ALERTS,
+    LOGIN_REPLY,
+    NEW_USER,
+    USER,
+)
 from server.schemas.sync import PULL_ARGS, PULL_REPLY, PUSH, PUSH_REPLY
 from sync.catalog import REGISTRY
 from sync.exports import DATASETS
@@ -47,7 +55,21 @@ class Operation:
 
 OPERATIONS: list[Operation] = [
     Operation(
-        "/api/v1/health", "get", "Tell whether the server can serve.", None, HEALTH, public=True
+        "/api/v1/health",
+        "get",
+        "Tell whether the server and its database and message queue answer (503 "
+        "'degraded' when one does not).",
+        None,
+        HEALTH,
+        public=True,
+    ),
+    Operation(
+        "/metrics",
+        "get",
+        "This process's Prometheus metrics (text format): from the loopback address, "
+        "else with the operator's WEIGUANG_METRICS_TOKEN as the bearer token (docs/deploy.md).",
+        public=True,
+        media_type="text/plain",
     ),
     Operation("/api/v1/openapi.json", "get", "This API description.", public=True),
     Operation(
@@ -93,6 +115,13 @@ OPERATIONS: list[Operation] = [
     ),
     Operation("/api/v1/users/me", "get", "The signed-in user.", None, USER),
     Operation(
+        "/api/v1/users/directory",
+        "get",
+        "Display names of the users who share a compound with the caller.",
+        None,
+        DIRECTORY,
+    ),
+    Operation(
         "/api/v1/users",
         "post",
         "Create a user with a scope within your own (coordinators).",
@@ -103,7 +132,9 @@ OPERATIONS: list[Operation] = [
     Operation(
         "/api/v1/sync/push",
         "post",
-        "Apply changesets in order, each atomically and idempotently (sync-contract.md).",
+        "Apply changesets in order, each atomically and idempotently (sync-contract.md); "
+        "past WEIGUANG_PUSH_RATE_LIMIT pushes per device (120 a minute by default): "
+        "429 with Retry-After.",
         PUSH,
         PUSH_REPLY,
     ),
@@ -153,6 +184,13 @@ OPERATIONS: list[Operation] = [
         media_type="text/csv",
     ),
     Operation("/", "get", "The app shell (the PWA).", public=True, media_type="text/html"),
+    Operation(
+        "/sw.js",
+        "get",
+        "The service worker, with the shell's precache list and version filled in.",
+        public=True,
+        media_type="text/javascript",
+    ),
     Operation(
         "/{path}",
         "get",

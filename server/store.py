@@ -19,13 +19,14 @@ from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Text, cast, delete, exists, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.clock import utcnow
 from server.extensions import db
+from server.green import COOPERATE_EVERY, cooperate, cooperatively
 from server.models import ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
 from sync.actors import UserScope
 from sync.records import Record, Scope, WireStamps
@@ -42,8 +43,10 @@ RECORD_COLUMNS = (
     cast(RecordRow.stamps, Text).label("stamps"),
     RecordRow.scope,
 )
-# Ids per IN (...) list, well under every database's limit on bound parameters.
+# Ids per IN (...) list, well under every database's limit on bound parameters;
+# rows per INSERT, so that a large push lets other requests run between them.
 CHUNK = 500
+T = TypeVar("T")
 
 
 class SqlStore:
@@ -60,6 +63,7 @@ class SqlStore:
         self._exits: list[tuple[Record, Scope]] = []
         self._results: dict[str, RecordedResult] = {}
         self._undo = UndoLog()
+        self._puts = 0
 
     @classmethod
     def for_reading(cls) -> SqlStore:
@@ -155,7 +159,7 @@ class SqlStore:
         rows = db.session.execute(
             select(*RECORD_COLUMNS).where(*conditions).order_by(RecordRow.version).limit(limit + 1)
         )
-        found = [to_record(row) for row in rows]
+        found = [to_record(row) for row in cooperatively(rows)]
         if not scope.everything:
             # Each statement of a READ COMMITTED transaction sees its own
             # snapshot: a record moved out and back in between the two reads
@@ -210,7 +214,14 @@ class SqlStore:
         return self._next
 
     def put(self, record: Record, previous_scope: Scope | None) -> None:
-        """Buffer a write of ``record``; remember the scope it left."""
+        """Buffer a write of ``record``; remember the scope it left.
+
+        Every :data:`~server.green.COOPERATE_EVERY` writes, the push applying
+        them lets the process's other requests run.
+        """
+        self._puts += 1
+        if self._puts % COOPERATE_EVERY == 0:
+            cooperate()
         before = self._records.get(record.id)
         self._records[record.id] = record
         self._undo.note(lambda: self._unput(record.id, before))
@@ -239,7 +250,9 @@ class SqlStore:
             return
         records = list(self._records.values())
         if records:
-            db.session.execute(upsert_records(), [row_of(r) for r in records])
+            for chunk in chunks(records):
+                db.session.execute(upsert_records(), [row_of(r) for r in chunk])
+                cooperate()
             self._write_scopes(records)
         if self._exits:
             db.session.execute(
@@ -284,14 +297,14 @@ class SqlStore:
             return
         for chunk in chunks([r.id for r in changed if r.id in self._loaded_scopes]):
             db.session.execute(delete(RecordScope).where(RecordScope.record_id.in_(chunk)))
-        db.session.execute(
-            insert(RecordScope.__table__),
-            [
-                {"record_id": r.id, "compound_id": compound, "building_id": r.scope.building_id}
-                for r in changed
-                for compound in r.scope.compound_ids
-            ],
-        )
+        rows = [
+            {"record_id": r.id, "compound_id": compound, "building_id": r.scope.building_id}
+            for r in changed
+            for compound in r.scope.compound_ids
+        ]
+        for chunk in chunks(rows):
+            db.session.execute(insert(RecordScope.__table__), chunk)
+            cooperate()
 
 
 def to_record(row: Any) -> Record:
@@ -362,7 +375,7 @@ def in_scope(record_id: Any, scope: UserScope) -> Any:
     return exists().where(RecordScope.record_id == record_id, covers(RecordScope, scope))
 
 
-def chunks(items: list[str]) -> Iterator[list[str]]:
+def chunks(items: list[T]) -> Iterator[list[T]]:
     """Split ``items`` into lists of at most :data:`CHUNK`."""
     for start in range(0, len(items), CHUNK):
         yield items[start : start + CHUNK]

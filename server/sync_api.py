@@ -6,11 +6,11 @@ from typing import Any
 
 from flask import Blueprint, g, request
 
-from server import live, scopes
+from server import live, logs, metrics, rate_limits, scopes
 from server.auth import require_auth
 from server.clock import utcnow
 from server.errors import ApiError
-from server.extensions import db
+from server.extensions import db, limiter
 from server.payloads import json_body
 from server.schemas.sync import PULL_ARGS
 from server.store import SqlStore
@@ -24,13 +24,16 @@ bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
 
 @bp.post("/push")
 @require_auth()
+@limiter.limit(rate_limits.push_limit, key_func=rate_limits.device_key)
 def push() -> Any:
-    """Apply a device's changesets in order; answer each one's result."""
+    """Apply a device's changesets in order; answer each one's result (429 past the limit)."""
     try:
         incoming = push_from_wire(json_body())
     except MalformedPush as error:
         raise ApiError(400, "malformed-push", str(error)) from None
     outcome, prev = apply_and_commit(incoming)
+    metrics.observe_push(outcome)
+    logs.log_push(outcome)
     live.announce(outcome, prev)
     return outcome.to_wire()
 
@@ -41,6 +44,7 @@ def pull() -> Any:
     """Return the caller's changes after ``cursor``, a page at a time."""
     args = PULL_ARGS.load(request.args)
     page = changes_since(SqlStore.for_reading(), scopes.actor_for(g.user), now=utcnow(), **args)
+    metrics.observe_pull(page)
     return page.to_wire()
 
 

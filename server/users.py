@@ -6,10 +6,10 @@ from typing import Any
 
 from flask import Blueprint, g
 
-from server import accounts
+from server import accounts, directory
 from server.auth import require_auth
 from server.payloads import load_body
-from server.schemas.accounts import NEW_USER, USER
+from server.schemas.accounts import DIRECTORY, NEW_USER, USER
 
 bp = Blueprint("users", __name__, url_prefix="/api/v1/users")
 
@@ -19,6 +19,13 @@ bp = Blueprint("users", __name__, url_prefix="/api/v1/users")
 def me() -> Any:
     """Return the signed-in user."""
     return USER.dump(g.user)
+
+
+@bp.get("/directory")
+@require_auth()
+def people() -> Any:
+    """Return the display names of the users who share a compound with the caller."""
+    return DIRECTORY.dump({"users": directory.people_alongside(g.user)})
 
 
 @bp.post("")

@@ -5,7 +5,9 @@ app's own routes work on reload, or 404 if it names a file (its last part
 has a dot). A path that leads outside ``web/`` is any other path: what lies
 there, or whether it exists, makes no difference to the answer. The service
 worker and the shell's entry points are sent with ``no-cache`` so an update
-is seen on the next visit.
+is seen on the next visit. ``/sw.js`` is served with the shell's precache
+list and version filled in (:mod:`server.shell`), computed once per web root
+when the server starts.
 """
 
 from __future__ import annotations
@@ -14,9 +16,11 @@ import os
 import sys
 from typing import Any
 
-from flask import Blueprint, abort, current_app, send_from_directory
+from flask import Blueprint, Response, abort, current_app, send_from_directory
 from werkzeug.routing import PathConverter
 from werkzeug.security import safe_join
+
+from server.shell import ShellManifest, service_worker, shell_manifest
 
 bp = Blueprint("web", __name__)
 # The repository's web/ (a checkout, an editable install), else the copy a
@@ -27,7 +31,7 @@ WEB_ROOT = (
     if os.path.isdir(CHECKOUT_WEB)
     else os.path.join(sys.prefix, "share", "weiguang", "web")
 )
-ALWAYS_REVALIDATE = {"index.html", "sw.js", "manifest.webmanifest"}
+ALWAYS_REVALIDATE = {"index.html", "manifest.webmanifest"}
 
 
 class WebPathConverter(PathConverter):
@@ -42,9 +46,28 @@ def register_converter(state: Any) -> None:
     state.app.url_map.converters["webpath"] = WebPathConverter
 
 
+@bp.record_once
+def hash_shell(state: Any) -> None:
+    """Hash the shell files once, as the server starts."""
+    root = state.app.config["WEIGUANG"].get("WEB_ROOT") or WEB_ROOT
+    state.app.extensions["weiguang_shell"] = shell_manifest(root) if os.path.isdir(root) else None
+
+
 def web_root() -> str:
     """Return the folder the PWA is served from (``WEIGUANG_WEB_ROOT`` overrides)."""
     return str(current_app.config["WEIGUANG"].get("WEB_ROOT") or WEB_ROOT)
+
+
+@bp.get("/sw.js")
+def worker() -> Any:
+    """Send the service worker with the shell's precache list and version."""
+    manifest: ShellManifest | None = current_app.extensions.get("weiguang_shell")
+    if manifest is None:
+        abort(404)
+    response = Response(service_worker(web_root(), manifest), mimetype="text/javascript")
+    response.headers["Cache-Control"] = "no-cache"
+    response.headers["Service-Worker-Allowed"] = "/"
+    return response
 
 
 @bp.get("/")
@@ -65,6 +88,4 @@ def static_file(path: str) -> Any:
     response = send_from_directory(root, path)
     if path in ALWAYS_REVALIDATE:
         response.headers["Cache-Control"] = "no-cache"
-    if path == "sw.js":
-        response.headers["Service-Worker-Allowed"] = "/"
     return response

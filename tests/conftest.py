@@ -4,7 +4,9 @@ Seeding the demo neighbourhood takes a second or two, so it happens once per
 session into a template (an SQLite file, a PostgreSQL template database) that
 each test copies.
 
-PostgreSQL and Redis tests run whenever the servers answer; with
+PostgreSQL and Redis tests run whenever the servers answer where
+``WEIGUANG_TEST_PG`` and ``WEIGUANG_TEST_REDIS`` point (by default on
+127.0.0.1); with
 ``WEIGUANG_REQUIRE_SERVICES=1`` (set by ``.ci/run``) a missing server fails
 the test instead of skipping it.
 """
@@ -17,6 +19,7 @@ import socket
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from flask import Flask
@@ -29,6 +32,8 @@ from tests.servers import TEST_SECRET_KEY
 PG_ADMIN_URL = os.environ.get("WEIGUANG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("WEIGUANG_TEST_REDIS", "redis://127.0.0.1:6379/0")
 FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024}
+# The suite pushes far faster than a device does; the tests of the limit set their own.
+UNLIMITED_PUSHES = {"PUSH_RATE_LIMIT": "1000000 per minute"}
 
 
 def service_answers(host: str, port: int) -> bool:
@@ -50,6 +55,22 @@ def require_service(name: str, host: str, port: int) -> None:
     pytest.skip(message)
 
 
+def address_of(url: str, default_port: int) -> tuple[str, int]:
+    """Return the host and port a service URL names (127.0.0.1 and ``default_port`` if unsaid)."""
+    parts = urlsplit(url)
+    return parts.hostname or "127.0.0.1", parts.port or default_port
+
+
+def require_postgres() -> None:
+    """Skip (or, in CI, fail) unless PostgreSQL answers where ``WEIGUANG_TEST_PG`` points."""
+    require_service("PostgreSQL", *address_of(PG_ADMIN_URL, 5432))
+
+
+def require_redis() -> None:
+    """Skip (or, in CI, fail) unless Redis answers where ``WEIGUANG_TEST_REDIS`` points."""
+    require_service("Redis", *address_of(REDIS_URL, 6379))
+
+
 def make_app(database_url: str, **overrides: Any) -> Flask:
     """Create a test app on ``database_url``."""
     settings = {
@@ -57,6 +78,7 @@ def make_app(database_url: str, **overrides: Any) -> Flask:
         "SECRET_KEY": TEST_SECRET_KEY,
         "ASYNC_MODE": "threading",
         **FAST_ARGON2,
+        **UNLIMITED_PUSHES,
         **overrides,
     }
     return create_app(settings)
@@ -111,7 +133,7 @@ def pg_url_for(name: str) -> str:
 @pytest.fixture(scope="session")
 def pg_template() -> Iterator[str]:
     """Return the name of a PostgreSQL template database with the demo seeded."""
-    require_service("PostgreSQL", "127.0.0.1", 5432)
+    require_postgres()
     name = f"wg_template_{uuid.uuid4().hex[:8]}"
     pg_execute(f"CREATE DATABASE {name}")
     build_schema(make_app(pg_url_for(name)), seeded=True)
@@ -131,7 +153,7 @@ def pg_url(pg_template: str) -> Iterator[str]:
 @pytest.fixture
 def redis_url() -> str:
     """Return the Redis URL, if Redis answers."""
-    require_service("Redis", "127.0.0.1", 6379)
+    require_redis()
     return REDIS_URL
 
 
@@ -147,7 +169,7 @@ def empty_database(engine: str, folder: Any, request: pytest.FixtureRequest) -> 
     """
     if engine == "sqlite":
         return f"sqlite:///{folder}/empty.db"
-    require_service("PostgreSQL", "127.0.0.1", 5432)
+    require_postgres()
     name = f"wg_empty_{uuid.uuid4().hex[:8]}"
     pg_execute(f"CREATE DATABASE {name}")
     request.addfinalizer(lambda: pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -188,6 +210,16 @@ def runner(app: Flask) -> Any:
 def token_for(client: FlaskClient) -> Callable[[str], str]:
     """Return a function that signs a demo user in and returns their token."""
     return lambda username: sign_in(client, username)
+
+
+@pytest.fixture
+def served(sqlite_url: str) -> Iterator[Any]:
+    """Return a running ``weiguang serve`` (eventlet) on a fresh seeded SQLite database."""
+    from tests.servers import ServedApp
+
+    server = ServedApp(sqlite_url).start()
+    yield server
+    server.stop()
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import uuid
+from typing import Any
+
 from flask.testing import FlaskClient
 
 DEMO_PASSWORD = "demo-password-1"
@@ -20,3 +23,15 @@ def sign_in(client: FlaskClient, username: str, password: str = DEMO_PASSWORD) -
 def bearer(token: str) -> dict[str, str]:
     """Return the Authorization header for ``token``."""
     return {"Authorization": f"Bearer {token}"}
+
+
+def a_task_create(compound_id: str, task_id: str | None = None) -> dict[str, Any]:
+    """Return a change that creates an open task in ``compound_id``."""
+    fields = {
+        "kind": "garbage",
+        "title": "清运",
+        "status": "open",
+        "priority": 3,
+        "compound_id": compound_id,
+    }
+    return {"type": "task", "id": task_id or str(uuid.uuid4()), "op": "create", "fields": fields}

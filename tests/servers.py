@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import signal
@@ -13,10 +14,12 @@ import time
 import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import IO
+from typing import IO, Any
+
+from tests.helpers import DEMO_PASSWORD
 
 WEIGUANG = shutil.which("weiguang", path=os.path.dirname(sys.executable)) or "weiguang"
-START_TIMEOUT_S = 30
+START_TIMEOUT_S = 90
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
 
 
@@ -48,6 +51,7 @@ class ServedApp:
             "WEIGUANG_SECRET_KEY": TEST_SECRET_KEY,
             "WEIGUANG_ARGON2_TIME_COST": "1",
             "WEIGUANG_ARGON2_MEMORY_KIB": "1024",
+            "WEIGUANG_PUSH_RATE_LIMIT": "1000000 per minute",
             **self.env,
         }
 
@@ -103,3 +107,27 @@ class ServedApp:
             return ""
         self.log.seek(0)
         return self.log.read().decode(errors="replace")
+
+
+def call(
+    base_url: str,
+    method: str,
+    path: str,
+    token: str | None = None,
+    body: Any = None,
+    timeout: float = 120,
+) -> Any:
+    """Make one JSON request to a served app and return the decoded answer."""
+    headers = {"Content-Type": "application/json"}
+    if token:
+        headers["Authorization"] = f"Bearer {token}"
+    data = None if body is None else json.dumps(body).encode()
+    request = urllib.request.Request(base_url + path, data=data, method=method, headers=headers)
+    with urllib.request.urlopen(request, timeout=timeout) as reply:
+        return json.load(reply)
+
+
+def login(base_url: str, username: str) -> str:
+    """Sign a demo user in on a served app and return the token."""
+    body = {"username": username, "password": DEMO_PASSWORD}
+    return str(call(base_url, "POST", "/api/v1/auth/login", body=body)["token"])

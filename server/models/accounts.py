@@ -80,10 +80,11 @@ class LoginFailure(db.Model):
 
 
 class SocketSession(db.Model):
-    """An open Socket.IO connection and the device token it was opened with.
+    """An open Socket.IO connection, the device token it was opened with, the process holding it.
 
     Kept so that revoking a token can disconnect its sockets in whichever
-    server process holds them.
+    server process holds them; ``seen_at`` is the holder's last heartbeat
+    (:mod:`server.socket_sessions`), so that the rows of a dead process go.
     """
 
     __tablename__ = "socket_session"
@@ -92,4 +93,6 @@ class SocketSession(db.Model):
     device_token_id: Mapped[int] = mapped_column(
         ForeignKey("device_token.id", ondelete="CASCADE"), index=True
     )
+    process_id: Mapped[str] = mapped_column(String(32), index=True)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)

@@ -29,6 +29,20 @@ class UserSchema(Schema):
     neighbourhood_id = fields.String(dump_only=True)
 
 
+class PersonSchema(Schema):
+    """A user as others in their scope see them: a name to show, and a role."""
+
+    id = fields.Integer()
+    display_name = fields.String()
+    role = fields.String()
+
+
+class DirectorySchema(Schema):
+    """The people a user works alongside (``GET /api/v1/users/directory``)."""
+
+    users = fields.List(fields.Nested(PersonSchema))
+
+
 class NewUserSchema(UserSchema):
     """A user a coordinator creates, with a first password (``server/passwords.py``)."""
 
@@ -86,9 +100,12 @@ class LoginAlertsSchema(Schema):
 class HealthSchema(Schema):
     """The health check's answer."""
 
-    status = fields.String()
+    status = fields.String(metadata={"enum": ["ok", "degraded"]})
+    #: The database's dialect (``sqlite``, ``postgresql``).
     database = fields.String()
     version = fields.String()
+    #: Each dependency: ``"ok"``, ``"off"`` (not configured) or why it does not answer.
+    checks = fields.Dict(keys=fields.String(), values=fields.String())
 
 
 LOGIN = LoginSchema()
@@ -96,4 +113,5 @@ USER = UserSchema()
 NEW_USER = NewUserSchema()
 LOGIN_REPLY = LoginReplySchema()
 LOGIN_ALERTS = LoginAlertsSchema()
+DIRECTORY = DirectorySchema()
 HEALTH = HealthSchema()

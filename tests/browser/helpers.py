@@ -35,12 +35,17 @@ def seeded_task_id(compound: str, index: int) -> str:
 # -- the app -------------------------------------------------------------
 
 
-def sign_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
-    """Sign in on the sign-in screen and wait for the first sync to finish."""
+def submit_sign_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Fill in and send the sign-in form."""
     page.get_by_label("Username").fill(username)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Sign in", exact=True).click()
-    expect(page.get_by_role("heading", name=f"Hello, {username}")).to_be_visible()
+
+
+def sign_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
+    """Sign in on the sign-in screen and wait for the first sync to finish."""
+    submit_sign_in(page, username, password)
+    expect(page.get_by_role("heading", name=re.compile(r"^Hello, "))).to_be_visible()
     expect_synced(page)
 
 
@@ -57,7 +62,8 @@ def expect_synced(page: Page, timeout: int = SYNC_TIMEOUT_MS) -> None:
 
 
 def expect_pending(page: Page, count: int) -> None:
-    expect(status_bar(page)).to_contain_text(f"{count} change(s) waiting to sync")
+    changes = "1 change" if count == 1 else f"{count} changes"
+    expect(status_bar(page)).to_contain_text(f"{changes} waiting to sync")
 
 
 def wait_for_service_worker(page: Page) -> None:
@@ -78,11 +84,25 @@ def open_task(page: Page, task_id: str) -> None:
     expect(page.locator("h1")).not_to_have_text(re.compile(r"^(Tasks|Task not found)$"))
 
 
+def on_task(device: Any, username: str, task_id: str, name: str | None = None) -> Page:
+    """Open a device signed in as ``username`` on a task's screen."""
+    page = device(name or username)
+    sign_in(page, username)
+    open_task(page, task_id)
+    return page
+
+
 def act(page: Page, action: str, text: str | None = None, label: str | None = None) -> None:
     """Take a task action (its button's name), typing ``text`` into ``label`` first."""
     if text is not None and label is not None:
         page.get_by_label(label, exact=True).fill(text)
     page.get_by_role("button", name=action, exact=True).click()
+
+
+def cancel_task(page: Page) -> None:
+    """Cancel the task on screen, confirming when asked."""
+    act(page, "Cancel task")
+    act(page, "Yes, cancel the task")
 
 
 def task_fact(page: Page, name: str) -> Any:
@@ -91,7 +111,7 @@ def task_fact(page: Page, name: str) -> Any:
 
 
 def sync_badge(page: Page) -> Any:
-    """Return the sync badge of the record on screen (Synced, Waiting to sync, Not accepted)."""
+    """Return the sync badge of the record on screen (none when it is synced)."""
     return page.get_by_role("main").locator(".badge")
 
 

@@ -10,15 +10,15 @@ from playwright.sync_api import Page, expect
 from tests.browser.helpers import (
     SYNC_TIMEOUT_MS,
     act,
+    cancel_task,
     expect_pending,
     expect_synced,
     logged_result,
-    open_task,
+    on_task,
     outbox,
     records_of_type,
     seeded_task_id,
     server_record,
-    sign_in,
     status_bar,
     sync_badge,
     task_fact,
@@ -27,20 +27,12 @@ from tests.browser.helpers import (
 pytestmark = pytest.mark.browser
 
 
-def on_task(device: Any, username: str, task_id: str) -> Page:
-    """Open a device signed in as ``username`` on a task's screen."""
-    page = device(username)
-    sign_in(page, username)
-    open_task(page, task_id)
-    return page
-
-
 def sync_in_turn(first: Page, second: Page) -> None:
     """Bring ``first`` online and let it sync, then ``second``."""
     first.context.set_offline(False)
     expect_synced(first)
     second.context.set_offline(False)
-    expect(status_bar(second)).to_contain_text("1 need(s) attention", timeout=SYNC_TIMEOUT_MS)
+    expect(status_bar(second)).to_contain_text("1 needs attention", timeout=SYNC_TIMEOUT_MS)
     expect_synced(second)
 
 
@@ -55,7 +47,7 @@ def test_a_claim_that_lost_to_a_cancel_is_rejected_with_the_servers_task(
     act(volunteer, "Claim this task")
     expect(task_fact(volunteer, "Status")).to_have_text("Claimed")
     expect_pending(volunteer, 1)
-    act(coordinator, "Cancel task")
+    cancel_task(coordinator)
     expect_pending(coordinator, 1)
     [claim] = outbox(volunteer)
 
@@ -68,11 +60,20 @@ def test_a_claim_that_lost_to_a_cancel_is_rejected_with_the_servers_task(
     volunteer.get_by_role("link", name="See why").click()
     expect(volunteer.get_by_role("heading", name="Needs attention")).to_be_visible()
     card = volunteer.get_by_role("listitem").filter(has_text="was not accepted")
-    expect(card).to_contain_text("The task had already moved on when your change arrived.")
+    expect(card).to_contain_text(
+        "On the server this task is “Cancelled”; from there it cannot become “Claimed”."
+    )
     expect(card).to_contain_text("The server now has:")
     # "You tried to set" status claimed; "The server now has" status cancelled.
-    expect(card.locator("dt:text-is('status') + dd")).to_have_text(["claimed", "cancelled"])
-    expect(card.get_by_role("button", name="Discard my change")).to_be_visible()
+    expect(card.locator("dt:text-is('Status') + dd")).to_have_text(["Claimed", "Cancelled"])
+    # Labels, names and values as a person reads them: no field names, ids or UUIDs.
+    expect(card.locator("dt:text-is('Assignee') + dd")).to_have_text("You")
+    expect(card).not_to_contain_text("assignee_id")
+    expect(card).not_to_contain_text(task)
+    # A claim of a cancelled task can never succeed: only keeping the server's version is offered.
+    retry = card.get_by_role("button", name="Try again on top of the current version")
+    expect(retry).to_have_count(0)
+    expect(card.get_by_role("button", name="Keep the server’s version")).to_be_visible()
 
     fields = server_record(db_path, task)["fields"]
     assert fields["status"] == "cancelled"
@@ -103,12 +104,12 @@ def test_a_note_that_lost_to_a_later_note_is_merged_and_shows_the_servers_notes(
 
     notes = volunteer.get_by_role("main").locator(".notes p")
     expect(notes).to_have_text("coord: Moved to her daughter's, 12-3-502")
-    expect(sync_badge(volunteer)).to_contain_text("Synced")
+    expect(sync_badge(volunteer)).to_have_count(0)
     expect(task_fact(volunteer, "Status")).to_have_text("Claimed")
-    status_bar(volunteer).get_by_role("button", name="1 need(s) attention").click()
+    status_bar(volunteer).get_by_role("button", name="1 needs attention").click()
     card = volunteer.get_by_role("listitem").filter(has_text="was saved, but not all of it")
-    expect(card).to_contain_text("their values were kept: notes")
-    expect(card.locator("dt:text-is('notes') + dd")).to_have_text("vol-a: Door code 1234")
+    expect(card).to_contain_text("their values were kept: Notes")
+    expect(card.locator("dt:text-is('Notes') + dd")).to_have_text("vol-a: Door code 1234")
 
     fields = server_record(db_path, task)["fields"]
     assert fields["notes"] == "coord: Moved to her daughter's, 12-3-502"

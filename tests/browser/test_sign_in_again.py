@@ -55,11 +55,11 @@ def test_token_revoked_offline_asks_to_sign_in_then_the_outbox_syncs(
     bar.get_by_role("button", name="Sign in again").click()
     expect(page.get_by_role("heading", name="Sign in")).to_be_visible()
     expect(page.get_by_label("Username")).to_have_value("vol-a")
-    expect(page.get_by_text("1 change(s) by vol-a are kept on this device")).to_be_visible()
+    expect(page.get_by_text("1 change by vol-a is kept on this device")).to_be_visible()
     page.get_by_label("Password").fill(DEMO_PASSWORD)
     page.get_by_role("button", name="Sign in", exact=True).click()
 
-    expect(page.get_by_role("heading", name="Hello, vol-a")).to_be_visible()
+    expect(page.get_by_role("heading", name="Hello, 志愿者 A")).to_be_visible()
     expect_synced(page)
     assert outbox(page) == []
     assert logged_changesets(db_path) == [claim["id"]]

@@ -25,7 +25,7 @@ from typing import Any
 import pytest
 import socketio
 
-from tests.conftest import REDIS_URL, pg_execute, pg_url_for, require_service
+from tests.conftest import REDIS_URL, pg_execute, pg_url_for, require_redis
 from tests.helpers import DEMO_PASSWORD
 from tests.servers import WEIGUANG, free_port
 
@@ -71,7 +71,7 @@ def require_nginx() -> str:
 def district(pg_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[District]:
     """Start two processes behind nginx on a fresh copy of the seeded database."""
     nginx = require_nginx()
-    require_service("Redis", "127.0.0.1", 6379)
+    require_redis()
     name = f"wg_district_{uuid.uuid4().hex[:8]}"
     pg_execute(f"CREATE DATABASE {name} TEMPLATE {pg_template}")
     run_dir = tmp_path_factory.mktemp("district")

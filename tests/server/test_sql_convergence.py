@@ -8,6 +8,7 @@ on PostgreSQL.
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import datetime
 
 import pytest
@@ -97,12 +98,12 @@ def sql_app(request, tmp_path_factory):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('convergence')}/c.db"
     else:
-        from tests.conftest import pg_execute, pg_url_for, require_service
+        from tests.conftest import pg_execute, pg_url_for, require_postgres
 
-        require_service("PostgreSQL", "127.0.0.1", 5432)
+        require_postgres()
 
-        name = "wg_convergence"
-        pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        # A name of its own: two test runs at once must not drop each other's database.
+        name = f"wg_convergence_{uuid.uuid4().hex[:8]}"
         pg_execute(f"CREATE DATABASE {name}")
         request.addfinalizer(lambda: pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
         url = pg_url_for(name)

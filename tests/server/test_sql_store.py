@@ -30,9 +30,9 @@ from tests.sync.store_contract import A, B, put_record, rid
 def empty_database_url(request, tmp_path):
     if request.param == "sqlite":
         return f"sqlite:///{tmp_path}/empty.db"
-    from tests.conftest import pg_execute, pg_url_for, require_service
+    from tests.conftest import pg_execute, pg_url_for, require_postgres
 
-    require_service("PostgreSQL", "127.0.0.1", 5432)
+    require_postgres()
     name = f"wg_store_{abs(hash(request.node.nodeid)) % 10**8}"
     pg_execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
     pg_execute(f"CREATE DATABASE {name}")

@@ -10,7 +10,6 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 import urllib.error
@@ -22,28 +21,12 @@ import pytest
 import socketio
 
 from server import seed
-from tests.helpers import DEMO_PASSWORD
-from tests.servers import ServedApp
+from tests.servers import ServedApp, call, login
 
 pytestmark = pytest.mark.postgres
 COMPOUND_A = seed.stable_id("compound", "A")
 PUSHERS = 8
 PUSHES_EACH = 12
-
-
-def call(base_url, method, path, token=None, body=None, timeout=30):
-    headers = {"Content-Type": "application/json"}
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    data = None if body is None else json.dumps(body).encode()
-    request = urllib.request.Request(base_url + path, data=data, method=method, headers=headers)
-    with urllib.request.urlopen(request, timeout=timeout) as reply:
-        return json.load(reply)
-
-
-def login(base_url, username):
-    body = {"username": username, "password": DEMO_PASSWORD}
-    return call(base_url, "POST", "/api/v1/auth/login", body=body)["token"]
 
 
 def task_changeset():

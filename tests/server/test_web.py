@@ -22,7 +22,8 @@ SEPARATORS = ("/", "%2f", "%2F")
 
 
 def answer(client, path):
-    with client.get(path) as reply:
+    # One request id for all, so that the answers (which echo it) compare.
+    with client.get(path, headers={"X-Request-Id": "compare"}) as reply:
         headers = {k: v for k, v in reply.headers.items() if k != "Date"}
         return reply.status_code, headers, reply.get_data()
 

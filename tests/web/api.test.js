@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { ApiError, createApi, NetworkError } from '../../web/app/api.js';
+import { ApiError, createApi, NetworkError, retryAfterMs } from '../../web/app/api.js';
 
 function fakeFetch(respond) {
   const calls = [];
@@ -57,4 +57,27 @@ test('a request that hangs is aborted after the timeout', async () => {
     init.signal.addEventListener('abort', () => reject(new DOMException('aborted', 'AbortError')));
   });
   await assert.rejects(createApi({ fetch: hang, timeoutMs: 10 }).health(), NetworkError);
+});
+
+test('an error carries the Retry-After it came with, as milliseconds', async () => {
+  const now = Date.parse('2022-04-02T10:00:00Z');
+  assert.equal(retryAfterMs('30', now), 30_000);
+  assert.equal(retryAfterMs(' 0 ', now), 0);
+  assert.equal(retryAfterMs('Sat, 02 Apr 2022 10:01:30 GMT', now), 90_000);
+  assert.equal(retryAfterMs('Sat, 02 Apr 2022 09:00:00 GMT', now), 0, 'a date past is now');
+  for (const unreadable of [null, '', 'soon', '-5', '1.5']) assert.equal(retryAfterMs(unreadable, now), null);
+  const problem = { title: 'Too Many Requests', status: 429 };
+  const { fetch } = fakeFetch(
+    () => new Response(JSON.stringify(problem), {
+      status: 429,
+      headers: { 'Content-Type': 'application/problem+json', 'Retry-After': '12' },
+    }),
+  );
+  const api = createApi({ fetch, getToken: async () => 't' });
+  await assert.rejects(api.push({ client_id: 'c', changesets: [] }), (error) => {
+    assert.ok(error instanceof ApiError);
+    assert.equal(error.status, 429);
+    assert.equal(error.retryAfterMs, 12_000);
+    return true;
+  });
 });

@@ -9,6 +9,7 @@ export function createFakeServer({ userId = 'u-vol-a' } = {}) {
   let highWater = 0;
   const calls = { push: [], pull: [] };
   let failNext = null;
+  let failNextRetryAfterMs = null;
 
   function write(type, id, fields, deleted = false) {
     highWater += 1;
@@ -57,9 +58,11 @@ export function createFakeServer({ userId = 'u-vol-a' } = {}) {
 
   function maybeFail() {
     const failure = failNext;
+    const retryAfterMs = failNextRetryAfterMs;
     failNext = null;
+    failNextRetryAfterMs = null;
     if (failure === 'network') throw new NetworkError(new Error('no signal'));
-    if (typeof failure === 'number') throw new ApiError(failure, { title: 'fail', status: failure });
+    if (typeof failure === 'number') throw new ApiError(failure, { title: 'fail', status: failure }, retryAfterMs);
   }
 
   return {
@@ -72,8 +75,10 @@ export function createFakeServer({ userId = 'u-vol-a' } = {}) {
     otherUserWrites(type, id, fields) {
       return write(type, id, fields);
     },
-    failNextWith(failure) {
+    /** Fail the next call: 'network', or an HTTP status (with the Retry-After it asks, in ms). */
+    failNextWith(failure, { retryAfterMs = null } = {}) {
       failNext = failure;
+      failNextRetryAfterMs = retryAfterMs;
     },
     get highWater() {
       return highWater;

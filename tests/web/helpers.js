@@ -2,6 +2,8 @@
 // deterministic ids and clocks, and a small in-memory sync server.
 import 'fake-indexeddb/auto';
 
+import { readFileSync } from 'node:fs';
+
 import { openStore } from '../../web/app/db.js';
 import { createOutbox } from '../../web/app/outbox.js';
 
@@ -66,3 +68,11 @@ export function manualTimers() {
     },
   };
 }
+
+/** Read a shared fixture (tests/web/fixtures/): the server writes them, both sides test against them. */
+export function fixture(name) {
+  return JSON.parse(readFileSync(new URL(`./fixtures/${name}`, import.meta.url), 'utf8'));
+}
+
+/** The declarations document exactly as the server publishes it. */
+export const DECLARATIONS = fixture('declarations.json');

@@ -1,5 +1,6 @@
-// The service worker's precache list, the manifest, the shell's size budget
-// and the pure helpers of the shell (routes, status, schema, wiped store).
+// The service worker, the manifest, the shell's size budget and the pure
+// helpers of the shell (routes, status, schema, wiped store). The precache
+// list and version are derived by the server (tests/server/test_shell.py).
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -7,16 +8,15 @@ import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
 
-import { matchRoute } from '../../web/app/router.js';
+import { featureRoutes, sectionRoute } from '../../web/app/features.js';
+import { concerns, matchRoute, pick } from '../../web/app/router.js';
 import { serverAccepts, supportedSchemas } from '../../web/app/schema.js';
-import { describeStatus } from '../../web/app/status.js';
+import { describeStatus, statusParts } from '../../web/app/status.js';
 import { PHASE } from '../../web/app/sync.js';
 import { mayActivateUpdate } from '../../web/app/update.js';
-import { detectWipedStore } from '../../web/app/wipe.js';
+import { detectLostChanges, readMarks, writeMark } from '../../web/app/wipe.js';
 
 const WEB = fileURLToPath(new URL('../../web/', import.meta.url));
-const NOT_SHELL = /^vendor\/.*\/(LICENSE|.*\.map)$|^vendor\/(README\.md|VERSIONS)$|^sw\.js$/;
-
 function files(dir) {
   return readdirSync(dir).flatMap((name) => {
     const path = join(dir, name);
@@ -24,17 +24,11 @@ function files(dir) {
   });
 }
 
-function precacheList() {
+test('the service worker keeps no file list or version of its own: the server fills them in', () => {
   const source = readFileSync(join(WEB, 'sw.js'), 'utf8');
-  const list = source.match(/const SHELL_FILES = \[([\s\S]*?)\];/)[1];
-  return [...list.matchAll(/'([^']+)'/g)].map((m) => m[1]);
-}
-
-test('the service worker precaches every shell file, and only existing ones', () => {
-  const listed = precacheList();
-  const shell = files(WEB).filter((path) => !NOT_SHELL.test(path)).map((path) => `/${path}`);
-  assert.deepEqual(shell.filter((path) => !listed.includes(path)), [], 'shell files missing from SHELL_FILES');
-  assert.deepEqual(listed.filter((path) => path !== '/' && !shell.includes(path)), [], 'listed files that do not exist');
+  assert.match(source, /const SHELL_VERSION = '%SHELL_VERSION%';/);
+  assert.match(source, /const SHELL_FILES = \['%SHELL_FILES%'\];/);
+  assert.doesNotMatch(source, /'\/app\/[\w/-]+\.js'/, 'no hand-kept shell paths');
 });
 
 test('the service worker uses a prefixed versioned cache and never serves the API', () => {
@@ -42,6 +36,8 @@ test('the service worker uses a prefixed versioned cache and never serves the AP
   assert.match(source, /const CACHE_PREFIX = 'weiguang-';/);
   assert.match(source, /SHELL_CACHE = `\$\{CACHE_PREFIX\}shell-\$\{SHELL_VERSION\}`/);
   assert.match(source, /startsWith\('\/api\/'\)/);
+  assert.match(source, /url\.pathname === DECLARATIONS/, 'the declarations are kept for offline use');
+  assert.match(source, /name !== RULES_CACHE/, 'activation keeps the declarations cache');
   assert.match(source, /startsWith\('\/socket\.io\/'\)/);
   assert.doesNotMatch(source, /skipWaiting\(\)[^;]*;\s*\}\);\s*\n\s*self\.addEventListener\('activate'/, 'no skipWaiting on install');
 });
@@ -83,6 +79,42 @@ test('the status bar reports signed-out, pending and attention counts', () => {
   assert.equal(describeStatus({ phase: PHASE.PULLING }).connection, 'syncing');
 });
 
+test('signed out, the bar claims nothing about syncing: no "all synced", no "never synced", no attention', () => {
+  for (const phase of Object.values(PHASE)) {
+    const summary = describeStatus({ phase, lastSyncAt: '2022-04-01T10:00:00Z' }, { signedIn: false, attention: 2 });
+    assert.deepEqual(statusParts(summary).map((part) => part.kind), ['connection'], phase);
+    assert.equal(summary.attention, 0);
+  }
+  const waiting = describeStatus({ phase: PHASE.IDLE }, { signedIn: false, pending: 2 });
+  assert.deepEqual(statusParts(waiting).map((part) => part.kind), ['connection', 'pending']);
+});
+
+test('signed in, the bar shows the last sync it knows (kept across reloads by the engine)', () => {
+  const parts = statusParts(describeStatus({ phase: PHASE.OFFLINE, lastSyncAt: '2022-04-01T10:00:00Z' }));
+  assert.deepEqual(parts.map((part) => part.kind), ['connection', 'pending', 'last']);
+  assert.doesNotMatch(parts[2].text, /status\.never_synced|尚未同步/);
+});
+
+test('screens get only the services they name, and redraw only for topics they follow', () => {
+  const services = { user: { id: 1 }, records: {}, queue: () => {} };
+  assert.deepEqual(Object.keys(pick(services, ['user'])), ['user']);
+  assert.throws(() => pick(services, ['nope']), /unknown service/);
+  assert.equal(concerns(['record:task', 'outbox'], ['record:building']), false);
+  assert.equal(concerns(['record:task'], ['record:building', 'record:task']), true);
+  assert.equal(concerns(undefined, ['outbox']), false);
+});
+
+test('every screen names what it uses, and the shell learns features from the registry', async () => {
+  const screens = [...featureRoutes().map(([, screen]) => screen)];
+  for (const name of ['attention', 'home', 'login', 'not-found', 'settings']) {
+    screens.push((await import(`../../web/app/views/${name}.js`)).default);
+  }
+  for (const screen of screens) assert.ok(Array.isArray(screen.uses), screen.render.name);
+  assert.equal(sectionRoute('tasks'), '/tasks');
+  assert.equal(sectionRoute('gate'), null);
+  assert.ok(featureRoutes().some(([pattern]) => pattern === '/tasks/:id'));
+});
+
 test('the server schema range is read from the API description and checked', () => {
   const range = supportedSchemas({ info: { 'x-weiguang-schema': { current: 3, oldest: 2 } } });
   assert.deepEqual(range, { current: 3, oldest: 2 });
@@ -101,9 +133,30 @@ test('a waiting update takes over only if nothing queued would be stranded', asy
   assert.deepEqual(await mayActivateUpdate({ outbox: outbox([1]), api: api({ current: 2, oldest: 2 }) }), { ok: false, reason: 'unsupported' });
 });
 
-test('a wiped store is detected when the server remembers a changeset this device does not', () => {
-  const login = { user: { id: 'u' }, sync: { last_changeset_id: 'cs-9', last_changeset_at: '2022-04-01T10:00:00Z' } };
-  assert.deepEqual(detectWipedStore(login, { lastAccepted: null, cursor: 0 }), { id: 'cs-9', at: '2022-04-01T10:00:00Z' });
-  assert.equal(detectWipedStore(login, { lastAccepted: { id: 'cs-9' }, cursor: 40 }), null);
-  assert.equal(detectWipedStore({ user: { id: 'u' }, sync: { last_changeset_id: null } }, { lastAccepted: null, cursor: 0 }), null);
+function memoryStorage() {
+  const items = new Map();
+  return { getItem: (key) => items.get(key) ?? null, setItem: (key, value) => items.set(key, String(value)) };
+}
+
+test('a new device is not a wiped one: only a device that held unsynced changes hears they are lost', () => {
+  const empty = { cursor: 0, lastAccepted: null, queued: 0 };
+  // A new phone: no mark for this user.
+  assert.equal(detectLostChanges(undefined, empty), null);
+  // This device synced everything before its store went: nothing was lost.
+  assert.equal(detectLostChanges({ unsynced: 0, at: '2022-04-01T10:00:00Z' }, empty), null);
+  // It held two unsynced changes, and the store is empty now: they are gone.
+  assert.deepEqual(detectLostChanges({ unsynced: 2, at: '2022-04-01T10:00:00Z' }, empty), { count: 2, at: '2022-04-01T10:00:00Z' });
+  // The store still holds its data: nothing was wiped.
+  for (const local of [{ ...empty, cursor: 40 }, { ...empty, lastAccepted: { id: 'cs' } }, { ...empty, queued: 2 }]) {
+    assert.equal(detectLostChanges({ unsynced: 2 }, local), null);
+  }
+});
+
+test('the device mark is kept per user, outside IndexedDB', () => {
+  const storage = memoryStorage();
+  writeMark(storage, 7, 2, 't1');
+  writeMark(storage, 8, 0, 't2');
+  writeMark(storage, 7, 2, 't3'); // unchanged count: the time of the first stays
+  assert.deepEqual(readMarks(storage), { 7: { unsynced: 2, at: 't1' }, 8: { unsynced: 0, at: 't2' } });
+  assert.deepEqual(readMarks({ getItem: () => 'not json' }), {});
 });

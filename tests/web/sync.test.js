@@ -1,8 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { getCursor, getRecord, listAttention, storeRecords } from '../../web/app/db.js';
-import { createBackoff } from '../../web/app/backoff.js';
+import { getCursor, getMeta, getRecord, listAttention, storeRecords } from '../../web/app/db.js';
+import { createBackoff, MAX_BACKOFF_MS } from '../../web/app/backoff.js';
 import { createSyncEngine, PHASE } from '../../web/app/sync.js';
 import { createFakeServer } from './fake-server.js';
 import { aClaim, anOutbox, freshDb, manualTimers } from './helpers.js';
@@ -287,4 +287,40 @@ test('retrying a push after a lost response does not apply it twice', async () =
   await timers.fireAll();
   assert.equal(await outbox.count(), 0);
   assert.equal(server.records.get('t1').version, 2, 'written once');
+});
+
+test('rule 7: a refusal with Retry-After waits at least that long, at most the longest backoff', async () => {
+  const { server, engine, timers } = await setup();
+  server.failNextWith(429, { retryAfterMs: 30_000 });
+  await engine.requestSync();
+  assert.equal(engine.state.phase, PHASE.WAITING);
+  assert.deepEqual(timers.scheduled, [30_000], 'the server asked for longer than the backoff');
+  server.failNextWith(503, { retryAfterMs: 500 });
+  await timers.fireAll();
+  assert.deepEqual(timers.scheduled, [2000], 'the backoff asks for longer than the server');
+  server.failNextWith(429, { retryAfterMs: 24 * 3600 * 1000 });
+  await timers.fireAll();
+  assert.deepEqual(timers.scheduled, [MAX_BACKOFF_MS], 'a day is capped');
+  await timers.fireAll();
+  assert.equal(engine.state.phase, PHASE.IDLE);
+});
+
+test('a records event names the types it touched, so only screens showing them redraw', async () => {
+  const { server, engine } = await setup();
+  server.seed('resident', 'r1', { name: 'resident 1' });
+  server.seed('building', 'b1', { name: '3号楼' });
+  const touched = new Set();
+  engine.subscribe((what, _state, types) => what === 'records' && types.forEach((type) => touched.add(type)));
+  await engine.requestSync();
+  assert.deepEqual([...touched].sort(), ['building', 'resident']);
+});
+
+test('the last clean round is kept, so a reload offline still says when the device last synced', async () => {
+  const { db, engine } = await setup();
+  await engine.requestSync();
+  assert.equal(await getMeta(db, 'lastSyncAt'), engine.state.lastSyncAt);
+  const reloaded = createSyncEngine({
+    db, outbox: await anOutbox(db), transport: {}, clientId: 'client-1', online: false, lastSyncAt: await getMeta(db, 'lastSyncAt'),
+  });
+  assert.equal(reloaded.state.lastSyncAt, engine.state.lastSyncAt);
 });

@@ -1,59 +1,59 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { availableActions, changeFor, compareTasks, newTaskChange } from '../../web/app/tasks.js';
-import { aTask } from './helpers.js';
+import { availableActions, changeFor, InputError, newTaskChange, taskOrder } from '../../web/app/tasks/rules.js';
+import { aTask, DECLARATIONS } from './helpers.js';
 
-const volA = { id: 'u-a', username: 'vol-a', role: 'volunteer' };
-const volB = { id: 'u-b', username: 'vol-b', role: 'volunteer' };
-const coord = { id: 'u-c', username: 'coord', role: 'coordinator' };
+const volA = { id: 2, username: 'vol-a', display_name: '志愿者 A', role: 'volunteer' };
+const coord = { id: 1, username: 'coord', display_name: '居委会协调员', role: 'coordinator' };
 
-test('a volunteer can claim an open task; a coordinator can cancel it', () => {
-  assert.deepEqual(availableActions(aTask(), volA), ['claim']);
-  assert.deepEqual(availableActions(aTask(), coord), ['note', 'cancel']);
-});
+const action = (task, user, name) => availableActions(DECLARATIONS, task, user).find((a) => a.action === name);
 
-test('only the assignee starts, finishes or fails a task', () => {
-  const claimed = aTask({ fields: { status: 'claimed', assignee_id: 'u-a' } });
-  assert.deepEqual(availableActions(claimed, volA), ['start', 'fail', 'note']);
-  assert.deepEqual(availableActions(claimed, volB), []);
-  const started = aTask({ fields: { status: 'in_progress', assignee_id: 'u-a' } });
-  assert.deepEqual(availableActions(started, volA), ['done', 'fail', 'note']);
-});
-
-test('finished tasks offer nothing', () => {
-  for (const status of ['done', 'failed', 'cancelled']) {
-    assert.deepEqual(availableActions(aTask({ fields: { status, assignee_id: 'u-a' } }), volA), []);
-    assert.deepEqual(availableActions(aTask({ fields: { status } }), coord), []);
-  }
-});
-
-test('a claim sets the status and the caller as assignee, on the version seen', () => {
-  assert.deepEqual(changeFor('claim', aTask({ version: 7 }), volA), {
-    type: 'task', id: 't1', op: 'update', base_version: 7, fields: { status: 'claimed', assignee_id: 'u-a' },
+test('a claim sets the status and the caller as holder, on the version seen', () => {
+  const task = aTask({ version: 7 });
+  assert.deepEqual(changeFor(DECLARATIONS, action(task, volA, 'claim'), task, volA), {
+    type: 'task', id: 't1', op: 'update', base_version: 7, fields: { status: 'claimed', assignee_id: 2 },
   });
 });
 
-test('done needs proof and failed needs a reason in notes', () => {
-  const task = aTask({ fields: { status: 'in_progress', assignee_id: 'u-a', notes: 'gate code 1234' } });
-  assert.throws(() => changeFor('done', task, volA, { text: '  ' }), /proof_required/);
-  assert.throws(() => changeFor('fail', task, volA, {}), /reason_required/);
-  assert.deepEqual(changeFor('done', task, volA, { text: 'A7' }).fields, { status: 'done', proof: 'A7' });
-  assert.deepEqual(changeFor('fail', task, volA, { text: 'nobody home' }).fields, {
+test('a coordinator assigns an open task and reassigns a held one', () => {
+  const open = aTask();
+  assert.deepEqual(changeFor(DECLARATIONS, action(open, coord, 'assign'), open, coord, { assignee: '2' }).fields,
+    { status: 'claimed', assignee_id: 2 });
+  assert.throws(() => changeFor(DECLARATIONS, action(open, coord, 'assign'), open, coord, {}), InputError);
+  const held = aTask({ fields: { status: 'in_progress', assignee_id: 2 } });
+  assert.deepEqual(changeFor(DECLARATIONS, action(held, coord, 'reassign'), held, coord, { assignee: '5' }).fields,
+    { assignee_id: 5 });
+});
+
+test('failing needs a reason, appended to the notes under the author’s username', () => {
+  const task = aTask({ fields: { status: 'in_progress', assignee_id: 2, notes: 'gate code 1234' } });
+  const fail = action(task, volA, 'fail');
+  assert.throws(() => changeFor(DECLARATIONS, fail, task, volA, { notes: '  ' }), (error) => error.field === 'notes');
+  assert.deepEqual(changeFor(DECLARATIONS, fail, task, volA, { notes: 'nobody home' }).fields, {
     status: 'failed', notes: 'gate code 1234\nvol-a: nobody home',
   });
 });
 
-test('a note is appended with its author, other fields untouched', () => {
-  const change = changeFor('note', aTask(), coord, { text: 'call first' });
-  assert.deepEqual(change.fields, { notes: 'coord: call first' });
+test('proof is taken when given, and held to its declared length', () => {
+  const task = aTask({ fields: { status: 'in_progress', assignee_id: 2 } });
+  const done = action(task, volA, 'done');
+  assert.deepEqual(changeFor(DECLARATIONS, done, task, volA, { proof: 'A7' }).fields, { status: 'done', proof: 'A7' });
+  const max = DECLARATIONS.types.task.fields.proof.maxLength;
+  assert.throws(() => changeFor(DECLARATIONS, done, task, volA, { proof: 'x'.repeat(max + 1) }), /too_long/);
 });
 
-test('a new task needs a title, a compound and a kind', () => {
-  assert.throws(() => newTaskChange({ kind: 'delivery', compound_id: 'A' }), /title_required/);
-  assert.throws(() => newTaskChange({ title: 'x', kind: 'delivery' }), /compound_required/);
-  assert.throws(() => newTaskChange({ title: 'x', compound_id: 'A', kind: 'party' }), /kind_required/);
-  const change = newTaskChange({ title: ' Rice ', kind: 'delivery', compound_id: 'A', priority: '1', building_id: '' }, 'id-1');
+test('a note is appended with its author, other fields untouched', () => {
+  const task = aTask();
+  assert.deepEqual(changeFor(DECLARATIONS, action(task, coord, 'note'), task, coord, { notes: 'call first' }).fields,
+    { notes: 'coord: call first' });
+});
+
+test('a new task is checked against the declared fields', () => {
+  assert.throws(() => newTaskChange(DECLARATIONS, { kind: 'delivery', compound_id: 'A', priority: '3' }), (e) => e.field === 'title');
+  assert.throws(() => newTaskChange(DECLARATIONS, { title: 'x', kind: 'delivery', priority: '3' }), (e) => e.field === 'compound_id');
+  assert.throws(() => newTaskChange(DECLARATIONS, { title: 'x', compound_id: 'A', kind: 'party', priority: '3' }), (e) => e.field === 'kind');
+  const change = newTaskChange(DECLARATIONS, { title: ' Rice ', kind: 'delivery', compound_id: 'A', priority: '1', building_id: '' }, 'id-1');
   assert.deepEqual(change, {
     type: 'task', id: 'id-1', op: 'create', base_version: 0,
     fields: { kind: 'delivery', title: 'Rice', status: 'open', compound_id: 'A', priority: 1 },
@@ -66,5 +66,5 @@ test('lists show unfinished and urgent tasks first', () => {
     aTask({ id: 'routine', fields: { priority: 3 } }),
     aTask({ id: 'urgent', fields: { priority: 1 } }),
   ];
-  assert.deepEqual(tasks.sort(compareTasks).map((t) => t.id), ['urgent', 'routine', 'done']);
+  assert.deepEqual(tasks.sort(taskOrder(DECLARATIONS)).map((t) => t.id), ['urgent', 'routine', 'done']);
 });

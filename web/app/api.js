@@ -2,7 +2,7 @@
  * Talk to the Weiguang HTTP API (`/api/v1/...`, see the sync contract).
  *
  * Every call carries the device token as `Authorization: Bearer ...` except
- * login, health and the API description. Errors come back as
+ * login, health, the API description and the published declarations. Errors come back as
  * problem+json; they are thrown as ApiError carrying the status and the
  * problem object. A request that never got an answer (no signal, timeout)
  * is thrown as NetworkError, so callers can tell "offline" from "refused".
@@ -13,12 +13,27 @@ export const API_PREFIX = '/api/v1';
 export const REQUEST_TIMEOUT_MS = 30_000;
 
 export class ApiError extends Error {
-  constructor(status, problem) {
+  /** `retryAfterMs`: how long the server asked to wait (its Retry-After), or null. */
+  constructor(status, problem, retryAfterMs = null) {
     super(problem?.detail || problem?.title || `HTTP ${status}`);
     this.name = 'ApiError';
     this.status = status;
     this.problem = problem ?? {};
+    this.retryAfterMs = retryAfterMs;
   }
+}
+
+/**
+ * Read a Retry-After header (RFC 9110, section 10.2.3: seconds, or an
+ * HTTP-date) as milliseconds from `now`; null when absent or unreadable.
+ */
+export function retryAfterMs(value, now = Date.now()) {
+  const text = value?.trim();
+  if (!text) return null;
+  if (/^\d+$/.test(text)) return Number(text) * 1000;
+  // Every HTTP-date form names a day or month; Date.parse takes much else.
+  const at = /[a-z]{3}/i.test(text) ? Date.parse(text) : Number.NaN;
+  return Number.isNaN(at) ? null : Math.max(0, at - now);
 }
 
 export class NetworkError extends Error {
@@ -62,7 +77,10 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), baseUrl =
     } finally {
       clearTimeout(timer);
     }
-    if (!response.ok) throw new ApiError(response.status, await readProblem(response));
+    if (!response.ok) {
+      const wait = retryAfterMs(response.headers.get('Retry-After'));
+      throw new ApiError(response.status, await readProblem(response), wait);
+    }
     if (response.status === 204) return null;
     try {
       return await response.json();
@@ -86,6 +104,8 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), baseUrl =
       return request('GET', `/sync/pull?${query}`, { headers: schemaHeader() });
     },
     openapi: () => request('GET', '/openapi.json', { auth: false }),
+    declarations: () => request('GET', '/declarations', { auth: false }),
+    directory: () => request('GET', '/users/directory'),
     health: () => request('GET', '/health', { auth: false }),
   };
 }

@@ -1,22 +1,35 @@
 /**
- * Wire the device store, outbox, sync engine, socket and screens together
- * into the `app` object every screen receives.
+ * Wire the device store, outbox, sync engine, socket and declarations
+ * together, and offer them to screens as small services.
  *
- * Screens read records through recordViews()/recordView(), which always
- * re-apply the outbox over the server's state (merge.js), and change things
- * only through queue(), which puts a changeset in the outbox and wakes the
- * sync loop. Nothing here talks to the network directly except sign-in.
+ * A screen names the services it uses (router.js gives it only those):
+ *
+ * - `user`, `declarations`: the signed-in user; the server's published rules.
+ * - `records`: views(type, where?) / view(type, id): the server's state with
+ *   the outbox re-applied on top (merge.js).
+ * - `names`: compounds(), buildings(), people(): id → name maps.
+ * - `queue(changes, message, {undoable})`: put a changeset in the outbox and
+ *   wake the sync loop; `undo(id)` takes it back while it is still queued.
+ * - `toast`, `navigate`, `redraw`, `attention`, `account`, `transfer`.
+ *
+ * Changes are announced as topics (`record:<type>`, `outbox`, `people`,
+ * `declarations`) so only the screens showing them redraw.
  */
 import { createApi } from './api.js';
 import { dismissAttention, getMeta, getRecord, deleteMeta, listAttention, recordsOfType, setMeta } from './db.js';
+import { loadDeclarations } from './declarations.js';
 import { t } from './i18n.js';
 import { connectLive } from './live.js';
 import { mergePending, viewsOfType } from './merge.js';
 import { blockedIds, createOutbox, recordKeys } from './outbox.js';
 import { createSession } from './session.js';
-import { describeStatus, renderStatus } from './status.js';
+import { createStatusBar, describeStatus } from './status.js';
 import { createSyncEngine, PHASE } from './sync.js';
 import { createToaster } from './ui/toast.js';
+import { writeMark } from './wipe.js';
+
+/** How long a fetched people directory is trusted before the next sync refreshes it. */
+export const DIRECTORY_TTL_MS = 60_000;
 
 async function ensureClientId(db) {
   let id = await getMeta(db, 'clientId', null);
@@ -37,21 +50,72 @@ function download(filename, data) {
   setTimeout(() => URL.revokeObjectURL(url), 10_000);
 }
 
+function localStore() {
+  try {
+    return globalThis.localStorage ?? null;
+  } catch {
+    return null;
+  }
+}
+
+/** Ask the browser not to evict the store: it holds unsynced work. */
+async function requestPersistence() {
+  try {
+    await navigator.storage?.persist?.();
+  } catch {
+    // Not supported: the export file is the fallback.
+  }
+}
+
 export async function createApp({ db, statusBar, toastRegion }) {
   const clientId = await ensureClientId(db);
   const outbox = createOutbox(db);
   const api = createApi({ getToken: () => getMeta(db, 'token', null) });
-  const session = createSession({ db, api, outbox });
+  const session = createSession({ db, api, outbox, storage: localStore() });
   const engine = createSyncEngine({
     db, outbox, clientId, transport: { push: api.push, pull: api.pull }, online: navigator.onLine,
+    lastSyncAt: await getMeta(db, 'lastSyncAt', null),
   });
   const toaster = createToaster(toastRegion);
+  const status = createStatusBar(statusBar, {
+    onSignIn: () => navigate('/login'),
+    onAttention: () => navigate('/attention'),
+  });
   let router = null;
   let live = null;
+  let user = (await session.token()) ? await session.user() : null;
+  let declarations = await getMeta(db, 'declarations', null);
+  let directoryAt = 0;
+
+  const navigate = (path) => {
+    globalThis.location.hash = path;
+  };
+  const refresh = (...topics) => router?.refresh(topics);
 
   /** Start the loop in the background; its failures land in the status bar. */
   function syncSoon() {
-    engine.requestSync().catch((error) => toaster.show(t('sync.error', { detail: error.message })));
+    engine.requestSync().catch((error) => toaster.show(t('sync.error', { detail: error.message }), { urgent: true }));
+  }
+
+  async function refreshDeclarations() {
+    const fresh = await loadDeclarations({ db, api });
+    if (fresh?.digest !== declarations?.digest) {
+      declarations = fresh;
+      await refresh('declarations');
+    }
+  }
+
+  async function refreshDirectory() {
+    try {
+      const { users } = await api.directory();
+      directoryAt = Date.now();
+      const same = JSON.stringify(users) === JSON.stringify(await getMeta(db, 'directory', null));
+      if (same) return; // nothing to redraw: a redraw would drop what the user sees mid-action
+      await setMeta(db, 'directory', users);
+      await refresh('people');
+    } catch {
+      // Offline: the kept directory names people until the next sync.
+    }
   }
 
   async function connect() {
@@ -60,61 +124,61 @@ export async function createApp({ db, statusBar, toastRegion }) {
     live = token ? connectLive({ token, engine }) : null;
   }
 
-  async function refreshStatus() {
-    const [pending, rejected, attention, wiped] = await Promise.all([
-      outbox.pending(), outbox.rejected(), listAttention(db), getMeta(db, 'wipedNotice', null),
-    ]);
-    const summary = describeStatus(engine.state, {
-      pending: pending.length,
-      attention: rejected.length + attention.length + (wiped ? 1 : 0),
-    });
-    renderStatus(statusBar, summary, {
-      onSignIn: () => app.navigate('/login'),
-      onAttention: () => app.navigate('/attention'),
-    });
+  // Status refreshes run one after another: two overlapping ones could read
+  // the outbox before and after a push and write the device mark out of order.
+  let statusDone = Promise.resolve();
+
+  /** Redraw the status bar and the device mark; `relabel` after a language change. */
+  function refreshStatus({ relabel = false } = {}) {
+    const draw = () => drawStatus(relabel);
+    statusDone = statusDone.then(draw, draw); // one failed refresh does not stop the next
+    return statusDone;
   }
 
-  const app = {
-    db, outbox, engine, session, api, clientId,
-    user: (await session.token()) ? await session.user() : null,
+  async function drawStatus(relabel) {
+    if (relabel) status.reset();
+    const [queued, rejected, noticed, wiped] = await Promise.all([
+      outbox.all(), outbox.rejected(), listAttention(db), getMeta(db, 'wipedNotice', null),
+    ]);
+    if (user) writeMark(localStore(), user.id, queued.length, new Date().toISOString());
+    for (const element of document.querySelectorAll('[data-signed-in]')) element.hidden = !user;
+    status.show(describeStatus(engine.state, {
+      signedIn: Boolean(user),
+      pending: queued.length - rejected.length,
+      attention: rejected.length + noticed.length + (wiped ? 1 : 0),
+    }));
+  }
 
-    setRouter(value) {
-      router = value;
-    },
-    navigate(path) {
-      globalThis.location.hash = path;
-    },
-    toast(message) {
-      toaster.show(message);
-    },
-    toaster,
-    redraw: () => router.redraw(),
-    refreshStatus,
+  async function afterOutboxChange() {
+    await refresh('outbox', 'attention');
+    await refreshStatus();
+  }
 
-    async recordViews(type) {
-      const views = mergePending(await recordsOfType(db, type), await outbox.all());
-      return viewsOfType(views, type);
+  const records = {
+    async views(type, where = {}) {
+      const views = mergePending(await recordsOfType(db, type, where), await outbox.all());
+      return viewsOfType(views, type).filter((view) => Object.entries(where).every(([field, value]) => view.fields[field] === value));
     },
-    async recordView(type, id) {
+    async view(type, id) {
       const base = await getRecord(db, type, id);
       const touching = (await outbox.all()).filter((c) => recordKeys(c).includes(`${type}:${id}`));
       return mergePending(base ? [base] : [], touching).get(`${type}:${id}`) ?? null;
     },
-    async compoundNames() {
-      const compounds = await recordsOfType(db, 'compound');
-      return new Map(compounds.map((c) => [c.id, c.fields.name ?? c.id]));
-    },
+  };
 
-    /** Queue one user action's changes and sync when possible. */
-    async queue(changes, message) {
-      await outbox.add(changes);
-      toaster.show(engine.state.online ? message : `${message} ${t('sync.saved_offline')}`);
-      await router.refresh();
-      await refreshStatus();
-      syncSoon();
+  const nameMap = async (type) => new Map((await recordsOfType(db, type)).map((r) => [r.id, r.fields.name ?? r.id]));
+  const names = {
+    compounds: () => nameMap('compound'),
+    buildings: () => nameMap('building'),
+    /** Return user id (as a string) → {name, role}. */
+    async people() {
+      const users = await getMeta(db, 'directory', []);
+      return new Map(users.map((person) => [String(person.id), { name: person.display_name, role: person.role }]));
     },
+  };
 
-    async attentionItems() {
+  const attention = {
+    async items() {
       const queue = await outbox.all();
       const rejected = queue.filter((c) => c.state === 'rejected');
       const blocked = queue.filter((c) => blockedIds(queue).has(c.id));
@@ -125,100 +189,151 @@ export async function createApp({ db, statusBar, toastRegion }) {
       const merged = (await listAttention(db)).filter((item) => item.kind === 'merged');
       return { rejected, blockedBy, merged, wiped: await getMeta(db, 'wipedNotice', null) };
     },
-    async retryChangeset(id) {
+    /** Return the server's record as this device last received it. */
+    serverRecord: (type, id) => getRecord(db, type, id),
+    async retry(id) {
       await outbox.retry(id, async (type, recordId) => (await getRecord(db, type, recordId))?.version ?? 0);
-      await router.refresh();
-      await refreshStatus();
+      await afterOutboxChange();
       syncSoon();
     },
-    async discardChangeset(id) {
+    async discard(id) {
       await outbox.discard(id);
-      await router.refresh();
-      await refreshStatus();
+      await afterOutboxChange();
       syncSoon(); // what it was blocking may go now
     },
-    async dismissAttention(seq) {
+    async dismiss(seq) {
       await dismissAttention(db, seq);
-      await router.refresh();
-      await refreshStatus();
+      await afterOutboxChange();
     },
     async dismissWiped() {
       await deleteMeta(db, 'wipedNotice');
-      await router.refresh();
-      await refreshStatus();
+      await afterOutboxChange();
     },
+  };
 
-    async exportOutbox() {
-      const data = await outbox.exportAll(clientId);
-      const stamp = data.exported_at.replace(/[:.]/g, '-');
-      download(`weiguang-outbox-${stamp}.json`, data);
-    },
-    async importOutbox(file) {
-      try {
-        const { added } = await outbox.importAll(JSON.parse(await file.text()));
-        toaster.show(t('settings.imported', { count: added }));
-      } catch {
-        toaster.show(t('settings.import_failed'));
-        return;
-      }
-      await router.refresh();
-      await refreshStatus();
-      if (app.user) syncSoon();
-    },
-
+  const account = {
+    previousUser: () => session.user(),
+    queuedCount: () => outbox.count(),
+    storagePersisted: async () => (await navigator.storage?.persisted?.()) ?? false,
     async signIn(username, password) {
-      const { user, wiped } = await session.signIn(username, password);
-      app.user = user;
-      if (wiped) await setMeta(db, 'wipedNotice', wiped);
+      const { user: signedIn, lost } = await session.signIn(username, password);
+      user = signedIn;
+      if (lost) await setMeta(db, 'wipedNotice', lost);
       await requestPersistence();
       await connect();
-      app.navigate(wiped ? '/attention' : '/');
-      await refreshStatus();
-      engine.resumeAfterSignIn().catch((error) => toaster.show(t('sync.error', { detail: error.message })));
+      navigate(lost ? '/attention' : '/');
+      await Promise.all([refreshStatus(), refreshDeclarations(), refreshDirectory()]);
+      engine.resumeAfterSignIn().catch((error) => toaster.show(t('sync.error', { detail: error.message }), { urgent: true }));
     },
     async signOut() {
       await session.signOut();
       live?.close();
       live = null;
       engine.stop();
-      app.user = null;
-      app.navigate('/login');
+      user = null;
+      navigate('/login');
       await refreshStatus();
     },
-    async storagePersisted() {
-      return (await navigator.storage?.persisted?.()) ?? false;
+  };
+
+  const transfer = {
+    async exportOutbox() {
+      const data = await outbox.exportAll(clientId);
+      download(`weiguang-outbox-${data.exported_at.replace(/[:.]/g, '-')}.json`, data);
     },
+    async importOutbox(file) {
+      try {
+        const { added } = await outbox.importAll(JSON.parse(await file.text()));
+        toaster.show(t('settings.imported', { count: added }));
+      } catch {
+        toaster.show(t('settings.import_failed'), { urgent: true });
+        return;
+      }
+      await afterOutboxChange();
+      if (user) syncSoon();
+    },
+  };
+
+  /** Take back a queued changeset nobody has sent yet; return whether it was. */
+  async function undo(id) {
+    const changeset = await outbox.byId(id);
+    if (!changeset || changeset.state !== 'pending') return false;
+    await outbox.discard(id);
+    await afterOutboxChange();
+    return true;
+  }
+
+  async function queue(changes, message, { undoable = false } = {}) {
+    const changeset = await outbox.add(changes);
+    const text = engine.state.online ? message : `${message} ${t('sync.saved_offline')}`;
+    toaster.show(text, undoable ? {
+      action: t('common.undo'),
+      onAction: async () => toaster.show(t(await undo(changeset.id) ? 'common.undone' : 'common.too_late')),
+      while: () => outbox.byId(changeset.id).then((c) => c?.state === 'pending'),
+    } : {});
+    await refresh(...changes.map((change) => `record:${change.type}`), 'outbox');
+    await refreshStatus();
+    syncSoon();
+    return changeset;
+  }
+
+  const services = {
+    get user() {
+      return user;
+    },
+    get declarations() {
+      return declarations;
+    },
+    records,
+    names,
+    queue,
+    toast: (message, options) => toaster.show(message, options),
+    navigate,
+    redraw: () => router.redraw(),
+    attention,
+    account,
+    transfer,
+  };
+
+  return {
+    services,
+    toaster,
+    outbox,
+    api,
+    isSignedIn: () => Boolean(user),
+    setRouter(value) {
+      router = value;
+    },
+    refreshStatus,
 
     /** Start syncing for a user who was already signed in. */
     async start() {
-      engine.subscribe((what) => {
-        if (what === 'records' || what === 'outbox') router?.refresh();
-        if (what === 'synced') live?.ensureConnected();
-        if (what === 'state' && engine.state.phase === PHASE.SIGNED_OUT) toaster.show(t('status.signed_out_toast'));
+      engine.subscribe((what, _state, types) => {
+        if (what === 'records') refresh(...types.map((type) => `record:${type}`));
+        if (what === 'outbox') {
+          refresh('outbox', 'attention');
+          toaster.recheck();
+        }
+        if (what === 'synced') {
+          live?.ensureConnected();
+          if (Date.now() - directoryAt > DIRECTORY_TTL_MS) refreshDirectory();
+        }
+        if (what === 'state' && engine.state.phase === PHASE.SIGNED_OUT) toaster.show(t('status.signed_out_toast'), { urgent: true });
         refreshStatus();
       });
       globalThis.addEventListener('online', () => engine.setOnline(true));
       globalThis.addEventListener('offline', () => engine.setOnline(false));
       document.addEventListener('visibilitychange', () => {
-        if (document.visibilityState === 'visible' && app.user) syncSoon();
+        if (document.visibilityState === 'visible' && user) syncSoon();
       });
       await refreshStatus();
-      if (app.user) {
+      await requestPersistence();
+      await refreshDeclarations();
+      if (user) {
         await connect();
+        await refreshDirectory();
         syncSoon();
       }
     },
   };
-
-  /** Ask the browser not to evict the store: it holds unsynced work. */
-  async function requestPersistence() {
-    try {
-      await navigator.storage?.persist?.();
-    } catch {
-      // Not supported: the export file is the fallback.
-    }
-  }
-
-  await requestPersistence();
-  return app;
 }

@@ -5,7 +5,9 @@
  *
  * - `records`   the server's state of every synced record in scope, keyed by
  *               [type, id]; tombstones are kept (deleted: true) so a late
- *               live event can never bring a deleted record back.
+ *               live event can never bring a deleted record back. Indexed
+ *               by type, and by type with compound or building, so a
+ *               screen of one building reads only that building's records.
  * - `outbox`    changesets not yet accepted by the server, in the order they
  *               were made (autoIncrement `seq`); see outbox.js.
  * - `attention` things the user must see: merges that lost fields, etc.
@@ -18,12 +20,14 @@
 import { openDB } from '../vendor/idb/index.js';
 
 export const DB_NAME = 'weiguang';
-const DB_VERSION = 1;
+const DB_VERSION = 2;
+/** Where-clauses recordsOfType() answers from an index: field → index name. */
+const PLACE_INDEXES = Object.freeze({ compound_id: 'type_compound', building_id: 'type_building' });
 
 /** Open (and create or upgrade) the device database. */
 export async function openStore(name = DB_NAME) {
   return openDB(name, DB_VERSION, {
-    upgrade(db, oldVersion) {
+    upgrade(db, oldVersion, _newVersion, transaction) {
       if (oldVersion < 1) {
         const records = db.createObjectStore('records', { keyPath: ['type', 'id'] });
         records.createIndex('type', 'type');
@@ -31,6 +35,10 @@ export async function openStore(name = DB_NAME) {
         outbox.createIndex('id', 'id', { unique: true });
         db.createObjectStore('attention', { keyPath: 'seq', autoIncrement: true });
         db.createObjectStore('meta');
+      }
+      if (oldVersion < 2) {
+        const records = transaction.objectStore('records');
+        for (const [field, index] of Object.entries(PLACE_INDEXES)) records.createIndex(index, ['type', `fields.${field}`]);
       }
     },
   });
@@ -53,9 +61,15 @@ export async function getRecord(db, type, id) {
   return db.get('records', [type, id]);
 }
 
-/** Return the live (not deleted) records of one type. */
-export async function recordsOfType(db, type) {
-  const all = await db.getAllFromIndex('records', 'type', type);
+/**
+ * Return the live (not deleted) records of one type; `where` may narrow them
+ * to one `compound_id` or `building_id` (read through its index).
+ */
+export async function recordsOfType(db, type, where = {}) {
+  const field = Object.keys(PLACE_INDEXES).findLast((name) => where[name]);
+  const all = field
+    ? await db.getAllFromIndex('records', PLACE_INDEXES[field], [type, where[field]])
+    : await db.getAllFromIndex('records', 'type', type);
   return all.filter((record) => !record.deleted);
 }
 

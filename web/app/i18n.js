@@ -1,12 +1,17 @@
 /**
  * Translate user-visible strings through one message catalogue.
  *
- * Simplified Chinese is the default; English is complete; Japanese and
- * Korean cover the shell and fall back to English, then to the key. The
- * chosen language is kept in localStorage (read synchronously at start, so
- * the first paint is already in the right language).
+ * Simplified Chinese is the default; every language has every key (a test
+ * fails on any key missing in any language). The chosen language is kept in
+ * localStorage (read synchronously at start, so the first paint is already in
+ * the right language).
  *
- * Messages use `{name}` placeholders: t('status.pending', {count: 3}).
+ * Messages use `{name}` placeholders: t('status.pending', {count: 3}). A
+ * message that depends on a count is an object keyed by the language's
+ * plural categories (`Intl.PluralRules`: `one`, `other`, ...), picked by
+ * `params.count`. Record fields, enum values and actions are named by keys
+ * built from the published declarations: `field.<type>.<field>`,
+ * `value.<type>.<field>.<value>`, `action.<type>.<action>`.
  */
 import en from './i18n/en.js';
 import ja from './i18n/ja.js';
@@ -26,10 +31,22 @@ export function format(message, params = {}) {
   return message.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
 }
 
-/** Return the message for `key` in `language` (falling back to English). */
-export function translate(language, key, params) {
+/** Pick the plural form of `message` for `count` in `language`. */
+export function pluralForm(language, message, count) {
+  if (typeof message === 'string') return message;
+  const category = new Intl.PluralRules(language).select(Number(count ?? 0));
+  return message[category] ?? message.other;
+}
+
+/** Return the message for `key` in `language` (falling back to English, then the key). */
+export function translate(language, key, params = {}) {
   const message = CATALOGUES[language]?.[key] ?? en[key] ?? key;
-  return format(message, params);
+  const count = typeof params.count === 'number' ? formatNumberIn(language, params.count) : params.count;
+  return format(pluralForm(language, message, params.count), { ...params, ...(count === undefined ? {} : { count }) });
+}
+
+function formatNumberIn(language, number) {
+  return new Intl.NumberFormat(language).format(number);
 }
 
 export function t(key, params) {
@@ -68,6 +85,44 @@ export function initLanguage() {
 export function onLanguageChange(listener) {
   listeners.add(listener);
   return () => listeners.delete(listener);
+}
+
+/** Tell whether the current language (or English) has a message for `key`. */
+export function hasMessage(key) {
+  return key in (CATALOGUES[current] ?? {}) || key in en;
+}
+
+/** Name a field of a record type (`field.<type>.<field>`). */
+export function fieldLabel(type, field) {
+  return t(`field.${type}.${field}`);
+}
+
+/** Name an enum value of a field (`value.<type>.<field>.<value>`). */
+export function valueLabel(type, field, value) {
+  return t(`value.${type}.${field}.${value}`);
+}
+
+/** Name an action on a record type (`action.<type>.<action>`). */
+export function actionLabel(type, action) {
+  return t(`action.${type}.${action}`);
+}
+
+/** Join items as a list in the current language ("a, b and c"). */
+export function formatList(items) {
+  return new Intl.ListFormat(current, { type: 'conjunction' }).format(items.map(String));
+}
+
+/** Compare names the way people sort them: "2号楼" before "10号楼". */
+export function naturalCompare(a, b) {
+  return collator().compare(String(a), String(b));
+}
+
+let collatorFor = null;
+function collator() {
+  if (collatorFor?.language !== current) {
+    collatorFor = { language: current, compare: new Intl.Collator(current, { numeric: true, sensitivity: 'base' }).compare };
+  }
+  return collatorFor;
 }
 
 /** Format an ISO time for people, in the current language. */

@@ -3,6 +3,7 @@
  */
 import { createApp } from './app.js';
 import { openStore } from './db.js';
+import { featureRoutes } from './features.js';
 import { initLanguage, onLanguageChange, t } from './i18n.js';
 import { createRouter } from './router.js';
 import { activateWaiting, mayActivateUpdate, registerServiceWorker } from './update.js';
@@ -11,18 +12,13 @@ import home from './views/home.js';
 import login from './views/login.js';
 import notFound from './views/not-found.js';
 import settings from './views/settings.js';
-import taskDetail from './views/task-detail.js';
-import taskList from './views/task-list.js';
-import taskNew from './views/task-new.js';
 
 const ROUTES = [
   ['/', home],
   ['/login', login],
-  ['/tasks', taskList],
-  ['/tasks/new', taskNew],
-  ['/tasks/:id', taskDetail],
   ['/attention', attention],
   ['/settings', settings],
+  ...featureRoutes(),
 ];
 
 function translateShell() {
@@ -30,6 +26,7 @@ function translateShell() {
   for (const element of document.querySelectorAll('[data-i18n]')) {
     element.textContent = t(element.dataset.i18n);
   }
+  document.querySelector('.topbar nav')?.setAttribute('aria-label', t('nav.label'));
 }
 
 async function offerUpdate(app, registration) {
@@ -38,7 +35,7 @@ async function offerUpdate(app, registration) {
     onAction: async () => {
       const decision = await mayActivateUpdate({ outbox: app.outbox, api: app.api });
       if (decision.ok) activateWaiting(registration);
-      else app.toast(t(`update.blocked.${decision.reason}`));
+      else app.toaster.show(t(`update.blocked.${decision.reason}`), { urgent: true });
     },
   });
 }
@@ -52,12 +49,14 @@ async function main() {
     statusBar: document.getElementById('status'),
     toastRegion: document.getElementById('toasts'),
   });
-  const router = createRouter({ outlet: document.getElementById('main'), routes: ROUTES, app, notFound });
+  const router = createRouter({
+    outlet: document.getElementById('main'), routes: ROUTES, services: app.services, notFound, isSignedIn: app.isSignedIn,
+  });
   app.setRouter(router);
   onLanguageChange(async () => {
     translateShell();
     await router.redraw();
-    await app.refreshStatus();
+    await app.refreshStatus({ relabel: true });
   });
   await router.start();
   await app.start();

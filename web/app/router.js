@@ -3,9 +3,15 @@
  *
  * Hash routes (#/tasks/ID) keep every screen reachable offline from the one
  * cached index.html, whatever the server's fallback does. A screen module
- * exports {render(app, params) → Promise<Node>, live?, public?}; `live`
- * screens are redrawn when records or the outbox change, keeping what the
- * user was typing and where the focus was.
+ * exports:
+ *
+ *     {render(deps, params) → Promise<Node>, uses: [...], follows?: [...], public?}
+ *
+ * `deps` holds only the services the screen names in `uses` (see app.js), so
+ * a screen takes what it uses and nothing else. `follows` names the topics
+ * that redraw it (`record:<type>`, `outbox`, `people`, `declarations`): a
+ * screen is redrawn when something it shows changed, not on every event,
+ * keeping what the user was typing and where the focus was.
  */
 import { h, mount } from './ui/dom.js';
 
@@ -49,19 +55,32 @@ function restore(outlet, { values, focusId }) {
   if (focusId) outlet.querySelector(`#${CSS.escape(focusId)}`)?.focus();
 }
 
-export function createRouter({ outlet, routes, app, notFound }) {
+/** Return an object with only the `uses` services, read now. */
+export function pick(services, uses = []) {
+  return Object.fromEntries(uses.map((name) => {
+    if (!(name in services)) throw new RangeError(`unknown service ${name}`);
+    return [name, services[name]];
+  }));
+}
+
+/** Tell whether a change of `topics` concerns a screen following `follows`. */
+export function concerns(follows = [], topics = []) {
+  return follows.some((topic) => topics.includes(topic));
+}
+
+export function createRouter({ outlet, routes, services, notFound, isSignedIn }) {
   let active = null;
   let drawing = Promise.resolve();
 
   async function draw({ keepState }) {
     const path = currentPath();
     const match = matchRoute(routes, path) ?? { screen: notFound, params: {} };
-    if (!match.screen.public && !app.user) {
-      app.navigate('/login');
+    if (!match.screen.public && !isSignedIn()) {
+      globalThis.location.hash = '/login';
       return;
     }
     const saved = keepState ? snapshot(outlet) : null;
-    const node = await match.screen.render(app, match.params);
+    const node = await match.screen.render(pick(services, match.screen.uses), match.params);
     if (currentPath() !== path) return; // the user moved on while we drew
     mount(outlet, node);
     active = match.screen;
@@ -82,9 +101,9 @@ export function createRouter({ outlet, routes, app, notFound }) {
       globalThis.addEventListener('hashchange', () => queue({ keepState: false }));
       return queue({ keepState: false });
     },
-    /** Redraw the current screen if it follows live data. */
-    refresh() {
-      return active?.live ? queue({ keepState: true }) : drawing;
+    /** Redraw the current screen if it follows one of `topics`. */
+    refresh(topics) {
+      return concerns(active?.follows, topics) ? queue({ keepState: true }) : drawing;
     },
     redraw() {
       return queue({ keepState: true });

@@ -8,7 +8,7 @@
  * keeps the outbox; the same user signing in again syncs it.
  */
 import { clearSyncedData, deleteMeta, getCursor, getMeta, setMeta } from './db.js';
-import { detectWipedStore } from './wipe.js';
+import { detectLostChanges, readMarks } from './wipe.js';
 
 export class OutboxOwnerError extends Error {
   constructor(owner, count) {
@@ -33,7 +33,7 @@ export function deviceName(userAgent = globalThis.navigator?.userAgent ?? '') {
   return `Weiguang PWA · ${os} · ${browser}`;
 }
 
-export function createSession({ db, api, outbox }) {
+export function createSession({ db, api, outbox, storage = null }) {
   return {
     async token() {
       return getMeta(db, 'token', null);
@@ -44,8 +44,9 @@ export function createSession({ db, api, outbox }) {
     },
 
     /**
-     * Sign in and keep the token. Returns {user, wiped} where `wiped` is the
-     * server's last accepted changeset when this store seems wiped.
+     * Sign in and keep the token. Returns {user, lost} where `lost` is
+     * {count, at} when this device's store was wiped while it held changes
+     * of this user that had not reached the server (see wipe.js), else null.
      */
     async signIn(username, password) {
       const previous = await getMeta(db, 'user', null);
@@ -53,7 +54,9 @@ export function createSession({ db, api, outbox }) {
       if (previous && previous.username !== username && queued > 0) {
         throw new OutboxOwnerError(previous.username, queued);
       }
-      const local = { lastAccepted: await getMeta(db, 'lastAcceptedChangeset', null), cursor: await getCursor(db) };
+      const local = {
+        lastAccepted: await getMeta(db, 'lastAcceptedChangeset', null), cursor: await getCursor(db), queued,
+      };
       const response = await api.login(username, password, deviceName());
       if (previous && previous.id !== response.user.id) {
         // Another person's scope: their records must not linger here.
@@ -62,7 +65,7 @@ export function createSession({ db, api, outbox }) {
       }
       await setMeta(db, 'token', response.token);
       await setMeta(db, 'user', response.user);
-      return { user: response.user, wiped: detectWipedStore(response, local) };
+      return { user: response.user, lost: detectLostChanges(readMarks(storage)[String(response.user.id)], local) };
     },
 
     /**

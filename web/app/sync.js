@@ -35,9 +35,11 @@
  * 6. A first sync (cursor 0) fetches the records a user works from first —
  *    tasks, buildings, compounds — without moving the cursor, then pulls
  *    everything from 0 (the repeats are ignored as not newer).
+ * 7. A refusal that says when to come back (a 429 or 503 with Retry-After)
+ *    is retried no sooner than that, and no later than the longest backoff.
  */
 import { ApiError, NetworkError } from './api.js';
-import { createBackoff } from './backoff.js';
+import { createBackoff, MAX_BACKOFF_MS } from './backoff.js';
 import { addAttention, getCursor, getRecord, setMeta, storeRecords } from './db.js';
 import { applyChange } from './merge.js';
 
@@ -74,11 +76,12 @@ export function createSyncEngine({
   pageLimit = PULL_PAGE_LIMIT,
   pushBatchSize = PUSH_BATCH_SIZE,
   online = true,
+  lastSyncAt = null, // the last clean round before this page loaded (kept in meta)
 }) {
   const state = {
     phase: online ? PHASE.IDLE : PHASE.OFFLINE,
     online,
-    lastSyncAt: null,
+    lastSyncAt,
     firstSync: null, // {pages, records} while the first pull runs
     lastError: null,
     retryAt: null,
@@ -89,9 +92,12 @@ export function createSyncEngine({
   let running = null;
   let retryTimer = null;
 
-  function emit(what) {
-    for (const listener of listeners) listener(what, state);
+  /** Tell listeners `what` happened; for 'records', `types` names the record types touched. */
+  function emit(what, types = []) {
+    for (const listener of listeners) listener(what, state, types);
   }
+
+  const typesOf = (records) => [...new Set(records.map((record) => record.type))];
 
   function setPhase(phase) {
     if (state.phase === phase) return;
@@ -105,9 +111,10 @@ export function createSyncEngine({
     state.retryAt = null;
   }
 
-  function scheduleRetry() {
+  /** Retry after the backoff's delay, or after what the server asked (429, 503) if longer. */
+  function scheduleRetry(serverAskedMs = null) {
     clearRetry();
-    const delay = backoff.next();
+    const delay = Math.max(backoff.next(), Math.min(serverAskedMs ?? 0, MAX_BACKOFF_MS));
     state.retryAt = new Date(now().getTime() + delay).toISOString();
     retryTimer = timers.setTimeout(() => {
       retryTimer = null;
@@ -177,7 +184,7 @@ export function createSyncEngine({
       );
       const settled = await applyPushResults(batch, response);
       emit('outbox');
-      emit('records');
+      emit('records', typesOf(batch.flatMap((changeset) => changeset.changes)));
       if (settled === 0) return; // the server settled nothing: do not spin
     }
   }
@@ -204,7 +211,7 @@ export function createSyncEngine({
         state.firstSync.records += changes.length;
         emit('state');
       }
-      if (changes.length) emit('records');
+      if (changes.length) emit('records', typesOf(changes));
       const next = Number.isInteger(page?.cursor) ? page.cursor : cursor;
       if (!page?.more || next <= cursor) return; // `next <= cursor`: never loop on a stuck cursor
       cursor = next;
@@ -222,7 +229,7 @@ export function createSyncEngine({
       setPhase(PHASE.UPDATE_REQUIRED);
     } else if (error instanceof NetworkError || error instanceof ApiError) {
       setPhase(PHASE.WAITING);
-      scheduleRetry();
+      scheduleRetry(error.retryAfterMs);
     } else {
       throw error; // a bug of ours: let the caller see it
     }
@@ -241,6 +248,7 @@ export function createSyncEngine({
       await pullAll();
       backoff.reset();
       state.lastSyncAt = now().toISOString();
+      await setMeta(db, 'lastSyncAt', state.lastSyncAt);
       state.lastError = null;
       setPhase(PHASE.IDLE);
       emit('synced');
@@ -257,7 +265,7 @@ export function createSyncEngine({
       return;
     }
     await storeRecords(db, changes, event.cursor);
-    emit('records');
+    emit('records', typesOf(changes));
   }
 
   async function loop() {
@@ -292,7 +300,10 @@ export function createSyncEngine({
   return {
     state,
 
-    /** Listen to 'state', 'records', 'outbox' and 'synced'; return an unsubscribe. */
+    /**
+     * Listen to 'state', 'records', 'outbox' and 'synced'; return an unsubscribe.
+     * Listeners get (what, state, types): the record types a 'records' event touched.
+     */
     subscribe(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -1,8 +1,11 @@
-/** Draw a record's sync badge: a word and a symbol, never colour alone. */
+/**
+ * Draw the badge of a record that has not synced: a word and a symbol, never
+ * colour alone. A synced record carries no badge (it would be noise on every card).
+ */
 import { t } from '../i18n.js';
 import { h } from './dom.js';
 
-const SYMBOLS = { synced: '✓', pending: '↑', rejected: '!' };
+const SYMBOLS = { pending: '↑', rejected: '!' };
 
 export function syncBadge(state) {
   return h('span', { class: `badge sync-${state}` },

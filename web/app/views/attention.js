@@ -1,71 +1,110 @@
 /**
- * Show what needs the user: changes the server refused (with its reason and
- * its own record), edits merged with field losses, and a wiped store.
+ * Show what needs the user: changes the server refused (why, what they
+ * tried, what the server has), edits merged with field losses, and changes
+ * lost when this device's store was wiped.
  */
-import { formatTime, t } from '../i18n.js';
+import { fieldSchema } from '../declarations.js';
+import { fieldLabel, formatList, formatTime, hasMessage, t, valueLabel } from '../i18n.js';
+import { mayRetry, reasonFor } from '../rejections.js';
 import { h } from '../ui/dom.js';
 import { screen } from '../ui/screen.js';
 
-/** Put a rejection code into plain words, with the server's detail. */
-export function reasonText(changeResult) {
-  const code = changeResult?.conflict?.code ?? 'unknown';
-  const known = t(`reject.${code}`);
-  const words = known === `reject.${code}` ? t('reject.unknown') : known;
-  const detail = changeResult?.conflict?.detail;
-  return detail ? `${words} (${detail})` : words;
+/** Put a value as a person reads it: labels for choices, names for ids, local times. */
+function readable(deps, names, type, field, value) {
+  if (value === null || value === undefined || value === '') return t('attention.empty_value');
+  const schema = fieldSchema(deps.declarations, type, field) ?? {};
+  if (Array.isArray(value)) return formatList(value.map((item) => readable(deps, names, type, field, item)));
+  if (schema.enum || schema.items?.enum || hasMessage(`value.${type}.${field}.${value}`)) return valueLabel(type, field, value);
+  if (schema['x-ref'] === 'user') {
+    if (String(value) === String(deps.user.id)) return t('attention.you');
+    return names.people.get(String(value))?.name ?? t('attention.someone');
+  }
+  if (schema['x-ref']) return names.places.get(value) ?? t('attention.unknown_place');
+  if (schema.format === 'date-time') return formatTime(value);
+  return typeof value === 'string' ? value : JSON.stringify(value);
 }
 
-function fieldList(fields) {
-  const entries = Object.entries(fields ?? {});
+function fieldList(deps, names, type, fields, only = null) {
+  const entries = Object.entries(fields ?? {}).filter(([name]) => !only || only.includes(name));
   if (!entries.length) return null;
-  return h('dl', { class: 'facts' },
-    ...entries.flatMap(([name, value]) => [h('dt', {}, name), h('dd', {}, typeof value === 'string' ? value : JSON.stringify(value))]));
+  return h('dl', { class: 'facts' }, ...entries.flatMap(([name, value]) => [
+    h('dt', {}, fieldLabel(type, name)),
+    h('dd', { class: 'prewrap' }, readable(deps, names, type, name, value)),
+  ]));
 }
 
-function rejectedCard(changeset, blockedCount, app) {
+function reasonText(deps, names, change, conflict, serverRecord) {
+  const { key, params } = reasonFor(deps.declarations, change, conflict, serverRecord);
+  const words = {};
+  if (params.field) words.field = fieldLabel(params.type, params.field);
+  if (params.current) words.current = valueLabel(params.type, params.field, params.current);
+  if (params.target) words.target = valueLabel(params.type, params.field, params.target);
+  if (params.holder != null) words.name = readable(deps, names, change.type, 'assignee_id', params.holder);
+  return t(key, words);
+}
+
+function rejectedCard(deps, names, changeset, blockedCount, latest) {
   const results = changeset.rejection?.changes ?? [];
-  const faults = changeset.changes.map((change, i) => ({ change, result: results[i] }))
-    .filter(({ result }) => result?.conflict?.code !== 'aborted');
+  const faults = changeset.changes.map((change, i) => ({ change, conflict: results[i]?.conflict }))
+    .filter(({ conflict }) => conflict?.code !== 'aborted');
+  const retry = mayRetry(deps.declarations, deps.user, faults, (type, id) => latest.get(`${type}:${id}`));
   return h('li', { class: 'card' },
     h('h2', {}, t('attention.rejected_title', { time: formatTime(changeset.made_at) })),
-    ...faults.map(({ change, result }) => h('div', { class: 'fault' },
-      h('p', {}, h('strong', {}, reasonText(result))),
-      h('p', {}, t('attention.you_tried')), fieldList(change.fields),
-      result?.conflict?.record
-        ? [h('p', {}, t('attention.server_has')), fieldList(result.conflict.record.fields)]
-        : null)),
+    ...faults.map(({ change, conflict }) => {
+      const server = conflict?.record ?? latest.get(`${change.type}:${change.id}`);
+      return h('div', { class: 'fault' },
+        h('p', {}, h('strong', {}, reasonText(deps, names, change, conflict, server))),
+        server?.fields?.title ? h('p', {}, t('attention.record', { title: server.fields.title })) : null,
+        h('p', {}, t('attention.you_tried')), fieldList(deps, names, change.type, change.fields),
+        server?.fields
+          ? [h('p', {}, t('attention.server_has')), fieldList(deps, names, change.type, server.fields, Object.keys(change.fields ?? {}))]
+          : null);
+    }),
     blockedCount ? h('p', { class: 'notice' }, t('attention.blocking', { count: blockedCount })) : null,
+    retry ? null : h('p', { class: 'hint' }, t('attention.cannot_retry')),
     h('div', { class: 'row' },
-      h('button', { type: 'button', class: 'primary', onclick: () => app.retryChangeset(changeset.id) }, t('attention.retry')),
-      h('button', { type: 'button', class: 'danger', onclick: () => app.discardChangeset(changeset.id) }, t('attention.discard'))));
+      retry ? h('button', { type: 'button', class: 'primary', onclick: () => deps.attention.retry(changeset.id) }, t('attention.retry')) : null,
+      h('button', { type: 'button', class: retry ? 'danger' : 'primary', onclick: () => deps.attention.discard(changeset.id) },
+        t(retry ? 'attention.discard' : 'attention.accept_server'))));
 }
 
-function mergedCard(item, app) {
+function mergedCard(deps, names, item) {
+  const type = item.record?.type;
   return h('li', { class: 'card' },
     h('h2', {}, t('attention.merged_title', { time: formatTime(item.at) })),
-    h('p', {}, t('attention.merged_detail', { fields: item.lost_fields.join(', ') })),
-    fieldList(Object.fromEntries(Object.entries(item.fields).filter(([name]) => item.lost_fields.includes(name)))),
-    item.record?.type === 'task' ? h('p', {}, h('a', { href: `#/tasks/${encodeURIComponent(item.record.id)}` }, t('attention.open_record'))) : null,
-    h('button', { type: 'button', onclick: () => app.dismissAttention(item.seq) }, t('common.dismiss')));
+    h('p', {}, t('attention.merged_detail', { fields: formatList(item.lost_fields.map((name) => fieldLabel(type, name))) })),
+    fieldList(deps, names, type, item.fields, item.lost_fields),
+    type === 'task' ? h('p', {}, h('a', { href: `#/tasks/${encodeURIComponent(item.record.id)}` }, t('attention.open_record'))) : null,
+    h('button', { type: 'button', onclick: () => deps.attention.dismiss(item.seq) }, t('common.dismiss')));
 }
 
-function wipedCard(notice, app) {
+function wipedCard(deps, notice) {
   return h('li', { class: 'card' },
     h('h2', {}, t('attention.wiped_title')),
-    h('p', {}, t('attention.wiped_detail', { time: notice.at ? formatTime(notice.at) : '—' })),
+    h('p', {}, t('attention.wiped_detail', { count: notice.count ?? 0, time: notice.at ? formatTime(notice.at) : '—' })),
     h('p', {}, h('a', { href: '#/settings' }, t('attention.import_link'))),
-    h('button', { type: 'button', onclick: () => app.dismissWiped() }, t('common.dismiss')));
+    h('button', { type: 'button', onclick: () => deps.attention.dismissWiped() }, t('common.dismiss')));
 }
 
-async function render(app) {
-  const { rejected, blockedBy, merged, wiped } = await app.attentionItems();
+async function render(deps) {
+  const { rejected, blockedBy, merged, wiped } = await deps.attention.items();
+  const [compounds, buildings, people] = await Promise.all([deps.names.compounds(), deps.names.buildings(), deps.names.people()]);
+  const names = { places: new Map([...compounds, ...buildings]), people };
+  const latest = new Map();
+  for (const change of rejected.flatMap((changeset) => changeset.changes)) {
+    latest.set(`${change.type}:${change.id}`, await deps.attention.serverRecord(change.type, change.id));
+  }
   const cards = [
-    wiped ? wipedCard(wiped, app) : null,
-    ...rejected.map((changeset) => rejectedCard(changeset, blockedBy.get(changeset.id) ?? 0, app)),
-    ...merged.map((item) => mergedCard(item, app)),
+    wiped ? wipedCard(deps, wiped) : null,
+    ...rejected.map((changeset) => rejectedCard(deps, names, changeset, blockedBy.get(changeset.id) ?? 0, latest)),
+    ...merged.map((item) => mergedCard(deps, names, item)),
   ].filter(Boolean);
   return screen(t('attention.title'), { back: '/' },
     cards.length ? h('ul', { class: 'cards' }, ...cards) : h('p', { class: 'empty' }, t('attention.empty')));
 }
 
-export default { render, live: true };
+export default {
+  render,
+  uses: ['user', 'declarations', 'attention', 'names'],
+  follows: ['outbox', 'attention', 'record:task', 'people', 'declarations'],
+};

@@ -1,9 +1,11 @@
 /**
  * Show the signed-in role's home: the sections that role works in.
  *
- * Only the task board is built so far; the other sections are listed so the
- * shell and its navigation are in place, marked plainly as not yet available.
+ * A section opens the feature that fills it (features.js); the others are
+ * listed so the shell and its navigation are in place, marked plainly as
+ * not yet available.
  */
+import { sectionRoute } from '../features.js';
 import { t } from '../i18n.js';
 import { h } from '../ui/dom.js';
 import { screen } from '../ui/screen.js';
@@ -17,24 +19,21 @@ export const ROLE_SECTIONS = Object.freeze({
   coordinator: ['tasks', 'board', 'progress', 'conflicts', 'notices', 'exports'],
 });
 
-/** Sections that have a working screen, with their route. */
-const BUILT = { tasks: '/tasks' };
-
 function tile(section) {
   const label = t(`section.${section}`);
-  if (BUILT[section]) {
-    return h('li', {}, h('a', { class: 'tile', href: `#${BUILT[section]}` }, label));
+  const route = sectionRoute(section);
+  if (route) {
+    return h('li', {}, h('a', { class: 'tile', href: `#${route}` }, label));
   }
   return h('li', {}, h('span', { class: 'tile is-later' }, label, h('small', {}, t('home.coming_later'))));
 }
 
-async function render(app) {
-  const { user } = app;
+async function render({ user }) {
   const sections = ROLE_SECTIONS[user.role] ?? ['tasks'];
-  return screen(t('home.title', { name: user.username }), {},
+  return screen(t('home.title', { name: user.display_name ?? user.username }), {},
     h('p', { class: 'lead' }, t(`role.${user.role}`)),
     h('nav', { 'aria-label': t('home.sections') }, h('ul', { class: 'tiles' }, ...sections.map(tile))),
     h('p', {}, h('a', { class: 'tile secondary', href: '#/settings' }, t('section.settings'))));
 }
 
-export default { render };
+export default { render, uses: ['user'] };

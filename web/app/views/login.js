@@ -14,8 +14,8 @@ function explain(error) {
   return t('login.error.other', { detail: error.message });
 }
 
-async function render(app) {
-  const previous = await app.session.user();
+async function render({ account }) {
+  const previous = await account.previousUser();
   const message = h('p', { class: 'error', role: 'alert', id: 'login-error' });
   const username = h('input', {
     id: 'username', name: 'username', autocomplete: 'username', required: true,
@@ -29,7 +29,7 @@ async function render(app) {
     message.textContent = '';
     submit.disabled = true;
     try {
-      await app.signIn(username.value.trim(), password.value);
+      await account.signIn(username.value.trim(), password.value);
     } catch (error) {
       message.textContent = explain(error);
       password.value = '';
@@ -39,7 +39,7 @@ async function render(app) {
     }
   }
 
-  const pending = await app.outbox.count();
+  const pending = await account.queuedCount();
   return screen(t('login.title'), {},
     h('p', { class: 'lead' }, t('app.tagline')),
     previous && pending ? h('p', { class: 'notice' }, t('login.pending_kept', { user: previous.username, count: pending })) : null,
@@ -52,4 +52,4 @@ async function render(app) {
     languagePicker('login-language'));
 }
 
-export default { render, public: true };
+export default { render, uses: ['account'], public: true };

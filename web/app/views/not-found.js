@@ -7,4 +7,4 @@ async function render() {
   return screen(t('notfound.title'), {}, h('p', {}, h('a', { href: '#/' }, t('common.home'))));
 }
 
-export default { render, public: true };
+export default { render, uses: [], public: true };

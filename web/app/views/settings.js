@@ -9,46 +9,46 @@ import { h } from '../ui/dom.js';
 import { field, screen } from '../ui/screen.js';
 import { languagePicker } from './language.js';
 
-function exportSection(app, count) {
+function exportSection(transfer, count) {
   return h('section', {},
     h('h2', {}, t('settings.outbox')),
     h('p', {}, count ? t('settings.outbox_count', { count }) : t('settings.outbox_empty')),
-    h('button', { type: 'button', onclick: () => app.exportOutbox(), disabled: count === 0 }, t('settings.export')),
+    h('button', { type: 'button', onclick: () => transfer.exportOutbox(), disabled: count === 0 }, t('settings.export')),
     field('import-file', t('settings.import'),
       h('input', {
         id: 'import-file', type: 'file', accept: 'application/json,.json',
         onchange: async (event) => {
           const [file] = event.target.files;
-          if (file) await app.importOutbox(file);
+          if (file) await transfer.importOutbox(file);
           event.target.value = '';
         },
       }), t('settings.import_hint')));
 }
 
-function signOutSection(app, count) {
+function signOutSection({ user, account }, count) {
   return h('section', {},
     h('h2', {}, t('settings.account')),
-    h('p', {}, t('settings.signed_in_as', { name: app.user.username })),
+    h('p', {}, t('settings.signed_in_as', { name: user.display_name ?? user.username })),
     count ? h('p', { class: 'notice' }, t('settings.signout_warning', { count })) : null,
     h('button', {
       type: 'button',
       class: 'danger',
       onclick: async () => {
         if (count && !globalThis.confirm(t('settings.signout_confirm', { count }))) return;
-        await app.signOut();
+        await account.signOut();
       },
     }, t('settings.signout')));
 }
 
-async function render(app) {
-  const count = await app.outbox.count();
-  const persisted = await app.storagePersisted();
-  return screen(t('section.settings'), { back: app.user ? '/' : '/login' },
+async function render(deps) {
+  const count = await deps.account.queuedCount();
+  const persisted = await deps.account.storagePersisted();
+  return screen(t('section.settings'), { back: deps.user ? '/' : '/login' },
     languagePicker('settings-language'),
-    exportSection(app, count),
+    exportSection(deps.transfer, count),
     h('section', {}, h('h2', {}, t('settings.storage')),
       h('p', {}, persisted ? t('settings.storage_persisted') : t('settings.storage_not_persisted'))),
-    app.user ? signOutSection(app, count) : null);
+    deps.user ? signOutSection(deps, count) : null);
 }
 
-export default { render, live: true, public: true };
+export default { render, uses: ['user', 'account', 'transfer'], follows: ['outbox'], public: true };

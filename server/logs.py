@@ -1,0 +1,127 @@
+"""Structured logs: one JSON line per request and one per push.
+
+:func:`configure` (called by the ``weiguang`` console script before any
+command runs) sends every log record to standard error as one JSON object
+per line, formatted by python-json-logger: ``time`` (ISO 8601, UTC),
+``level``, ``logger``, ``message``, ``request_id`` inside a request, and the
+fields a call passes in ``extra``.
+
+What the lines carry is chosen here, field by field, and nothing else is
+written: per request (logger ``weiguang.request``) the method, URL rule,
+path, status, duration, user and device ids; per push (``weiguang.push``)
+the user and device ids, changeset and change counts, the results by code,
+the cursor and the duration. Never a header, a query string, a body or a
+record's fields — so never a token, a password or a resident's personal
+data; SQL parameters are kept out of error messages too
+(``hide_parameters``, :func:`server.database.engine_options`).
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections import Counter
+from typing import IO, Any
+
+from flask import Flask, Response, g, request
+from pythonjsonlogger.json import JsonFormatter
+from sqlalchemy import inspect
+
+from server.metrics import change_result, changeset_result
+from server.request_context import elapsed_seconds, endpoint_label, request_id
+from sync.protocol import PushOutcome
+
+REQUEST_LOGGER = logging.getLogger("weiguang.request")
+PUSH_LOGGER = logging.getLogger("weiguang.push")
+
+
+class RequestIdFilter(logging.Filter):
+    """Add the current request's id to every record logged while it runs."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Stamp ``record`` with ``request_id`` inside a request; let every record through."""
+        rid = request_id()
+        if rid is not None:
+            record.request_id = rid
+        return True
+
+
+def json_formatter() -> JsonFormatter:
+    """Return the formatter of Weiguang's log lines."""
+    return JsonFormatter(
+        "{levelname}{name}{message}",
+        style="{",
+        rename_fields={"levelname": "level", "name": "logger"},
+        timestamp="time",
+        json_ensure_ascii=False,
+    )
+
+
+def configure(stream: IO[str] | None = None, level: int = logging.INFO) -> None:
+    """Send every log record to ``stream`` (standard error) as a JSON line.
+
+    Replaces the root logger's handlers, so that call it once, at the
+    entry point, never on import.
+    """
+    handler = logging.StreamHandler(stream or sys.stderr)
+    handler.setFormatter(json_formatter())
+    handler.addFilter(RequestIdFilter())
+    root = logging.getLogger()
+    for old in list(root.handlers):
+        root.removeHandler(old)
+    root.addHandler(handler)
+    root.setLevel(level)
+
+
+def user_fields() -> dict[str, Any]:
+    """Return the signed-in user's and device's ids, if the request had a token.
+
+    Read from the instances' identity keys, which need no database: the
+    request may have ended its session (a logout) before its line is written.
+    """
+    return {
+        f"{name}_id": inspect(g.get(name)).identity[0] for name in ("user", "device") if name in g
+    }
+
+
+def duration_ms() -> float:
+    """Return the request's duration so far, in milliseconds."""
+    return round(elapsed_seconds() * 1000, 1)
+
+
+def log_request(response: Response) -> Response:
+    """Write the request's line (an ``after_request`` hook)."""
+    REQUEST_LOGGER.info(
+        "request",
+        extra={
+            "method": request.method,
+            "endpoint": endpoint_label(),
+            "path": request.path,
+            "status": response.status_code,
+            "duration_ms": duration_ms(),
+            **user_fields(),
+        },
+    )
+    return response
+
+
+def log_push(outcome: PushOutcome) -> None:
+    """Write a committed push's line: counts and result codes, never contents."""
+    changes = [change for changeset in outcome.results for change in changeset.changes]
+    PUSH_LOGGER.info(
+        "push",
+        extra={
+            **user_fields(),
+            "changesets": len(outcome.results),
+            "changes": len(changes),
+            "changeset_results": dict(Counter(map(changeset_result, outcome.results))),
+            "change_results": dict(Counter(map(change_result, changes))),
+            "cursor": outcome.cursor,
+            "duration_ms": duration_ms(),
+        },
+    )
+
+
+def init_app(app: Flask) -> None:
+    """Log every request."""
+    app.after_request(log_request)

@@ -1,0 +1,64 @@
+"""Rate limits: how often one device may push (Flask-Limiter).
+
+The counts live in the Redis that ``WEIGUANG_MESSAGE_QUEUE`` names, when it
+names one, so every server process counts a device's pushes together;
+otherwise in memory, per process. Keys carry a digest of the database URL:
+deployments (and test runs) that share a Redis do not share counts.
+
+Past its limit a request gets 429 problem+json with ``Retry-After`` (RFC
+9110, sections 15.5.30 and 10.2.3): the seconds until the limit's window
+resets. The PWA waits at least that long (``web/app/sync.js``, rule 7).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+
+from flask import Flask, Response, current_app, g
+from flask_limiter import RateLimitExceeded
+
+from server.errors import problem_response
+from server.extensions import limiter
+
+REDIS_SCHEMES = ("redis://", "rediss://")
+
+
+def init_app(app: Flask) -> None:
+    """Bind the limiter to ``app``, its storage chosen from the settings."""
+    settings = app.config["WEIGUANG"]
+    queue = settings["MESSAGE_QUEUE"] or ""
+    database = hashlib.sha256(settings["DATABASE_URL"].encode()).hexdigest()[:12]
+    app.config.update(
+        RATELIMIT_STORAGE_URI=queue if queue.startswith(REDIS_SCHEMES) else "memory://",
+        RATELIMIT_KEY_PREFIX=f"weiguang-{database}",
+        # A limiter whose storage is down lets requests through: sync goes on.
+        RATELIMIT_SWALLOW_ERRORS=True,
+    )
+    limiter.init_app(app)
+    app.register_error_handler(RateLimitExceeded, too_many_requests)
+
+
+def push_limit() -> str:
+    """Return the configured limit on one device's pushes (``PUSH_RATE_LIMIT``)."""
+    return str(current_app.config["WEIGUANG"]["PUSH_RATE_LIMIT"])
+
+
+def device_key() -> str:
+    """Return the key a device's requests count under (call after :func:`require_auth`)."""
+    return f"device:{g.device.id}"
+
+
+def too_many_requests(error: RateLimitExceeded) -> Response:
+    """Answer a request past its limit: 429 problem+json, with when to come back."""
+    reset_at = limiter.current_limit.reset_at if limiter.current_limit else time.time() + 1
+    retry_after = max(1, math.ceil(reset_at - time.time()))
+    return problem_response(
+        429,
+        "rate-limited",
+        "Too Many Requests",
+        f"This device sends too often (at most {error.limit.limit}); "
+        f"try again in {retry_after} s.",
+        headers={"Retry-After": str(retry_after)},
+    )
