@@ -36,6 +36,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         database,
         declarations,
         errors,
+        exports,
         headers,
         health,
         jsontext,
@@ -95,6 +96,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     logs.init_app(app)
     cli.init_app(app)
-    for module in (api, auth, users, sync_api, supplies, declarations, web):
+    for module in (api, auth, users, sync_api, supplies, declarations, exports, web):
         app.register_blueprint(module.bp)
     return app

@@ -32,6 +32,7 @@ from server.schemas.accounts import (
 from server.schemas.supplies import CHAIN_LIST, CHAIN_LIST_REPLY
 from server.schemas.sync import PULL_ARGS, PULL_REPLY, PUSH, PUSH_REPLY
 from sync.catalog import REGISTRY
+from sync.exports import DATASETS
 from sync.registry import RecordType
 from sync.wire import MAX_CHANGES, MAX_CHANGESETS
 
@@ -182,6 +183,34 @@ OPERATIONS: list[Operation] = [
         parameters=(
             {"in": "path", "name": "round_id", "required": True, "schema": {"type": "string"}},
         ),
+    ),
+    Operation(
+        "/api/v1/exports/{dataset}.{fmt}",
+        "get",
+        "A dataset as CSV (UTF-8 with BOM) or XLSX, streamed, holding what the caller could "
+        "pull (sync-contract.md, Exports). X-Export-Records: the records read, for a "
+        "progress bar. Coordinators every dataset, team leaders orders and picking_list.",
+        parameters=(
+            {
+                "in": "path",
+                "name": "dataset",
+                "required": True,
+                "schema": {"type": "string", "enum": sorted(DATASETS)},
+            },
+            {
+                "in": "path",
+                "name": "fmt",
+                "required": True,
+                "schema": {"type": "string", "enum": ["csv", "xlsx"]},
+            },
+            {
+                "in": "query",
+                "name": "compound_id",
+                "required": False,
+                "schema": {"type": "string"},
+            },
+        ),
+        media_type="text/csv",
     ),
     Operation("/", "get", "The app shell (the PWA).", public=True, media_type="text/html"),
     Operation(

@@ -11,13 +11,15 @@
  * - `queue(changes, message, {undoable})`: put a changeset in the outbox and
  *   wake the sync loop; `undo(id)` takes it back while it is still queued.
  * - `toast`, `navigate`, `redraw`, `attention`, `account`, `transfer`.
+ * - `exports.save(dataset, format, compoundId, onProgress)`: fetch and save an export.
  *
  * Changes are announced as topics (`record:<type>`, `outbox`, `people`,
  * `declarations`) so only the screens showing them redraw.
  */
-import { createApi } from './api.js';
+import { ApiError, createApi } from './api.js';
 import { dismissAttention, getMeta, getRecord, deleteMeta, listAttention, recordsOfType, setMeta } from './db.js';
 import { loadDeclarations } from './declarations.js';
+import { exportPath, fileNameOf, readExport } from './exports/download.js';
 import { t } from './i18n.js';
 import { connectLive } from './live.js';
 import { mergePending, viewsOfType } from './merge.js';
@@ -41,7 +43,10 @@ async function ensureClientId(db) {
 }
 
 function download(filename, data) {
-  const blob = new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' });
+  saveBlob(filename, new Blob([JSON.stringify(data, null, 2)], { type: 'application/json' }));
+}
+
+function saveBlob(filename, blob) {
   const url = URL.createObjectURL(blob);
   const link = Object.assign(document.createElement('a'), { href: url, download: filename });
   document.body.append(link);
@@ -254,6 +259,20 @@ export async function createApp({ db, statusBar, toastRegion }) {
     },
   };
 
+  const exports = {
+    /** Fetch an export with its progress and save it (no timeout: a district's file takes a while). */
+    async save(dataset, format, compoundId, onProgress) {
+      const token = await session.token();
+      const response = await fetch(exportPath(dataset, format, compoundId), {
+        headers: { Authorization: `Bearer ${token}` },
+        cache: 'no-store',
+      });
+      if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => ({})));
+      const blob = await readExport(response, format, onProgress);
+      saveBlob(fileNameOf(response, dataset, format), blob);
+    },
+  };
+
   /** Take back a queued changeset nobody has sent yet; return whether it was. */
   async function undo(id) {
     const changeset = await outbox.byId(id);
@@ -293,6 +312,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
     attention,
     account,
     transfer,
+    exports,
   };
 
   return {

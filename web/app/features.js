@@ -6,9 +6,10 @@
  * `section` is the home tile it fills (home.js lists sections per role) and
  * `home` the route the tile opens. Adding a feature is one line here.
  */
+import exportsFeature from './exports/index.js';
 import tasks from './tasks/index.js';
 
-export const FEATURES = Object.freeze([tasks]);
+export const FEATURES = Object.freeze([tasks, exportsFeature]);
 
 /** Return every feature's routes. */
 export function featureRoutes(features = FEATURES) {

@@ -1,0 +1,8 @@
+/** Exports: a dataset as CSV or XLSX, with a progress bar for large ones. */
+import exportScreen from './screen.js';
+
+export default {
+  section: 'exports',
+  home: '/exports',
+  routes: [['/exports', exportScreen]],
+};
