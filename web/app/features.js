@@ -7,9 +7,10 @@
  * `home` the route the tile opens. Adding a feature is one line here.
  */
 import exportsFeature from './exports/index.js';
+import screening from './screening/index.js';
 import tasks from './tasks/index.js';
 
-export const FEATURES = Object.freeze([tasks, exportsFeature]);
+export const FEATURES = Object.freeze([tasks, exportsFeature, screening]);
 
 /** Return every feature's routes. */
 export function featureRoutes(features = FEATURES) {
