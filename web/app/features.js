@@ -9,8 +9,9 @@
 import exportsFeature from './exports/index.js';
 import screening from './screening/index.js';
 import tasks from './tasks/index.js';
+import testing from './testing/index.js';
 
-export const FEATURES = Object.freeze([tasks, exportsFeature, screening]);
+export const FEATURES = Object.freeze([tasks, exportsFeature, screening, testing]);
 
 /** Return every feature's routes. */
 export function featureRoutes(features = FEATURES) {

@@ -467,4 +467,18 @@ export default {
   'screening.history_empty': 'Nobody has visited yet.',
   'screening.history_item': '{when} · {who} · {outcome}',
   'screening.someone': 'a volunteer',
+  // Testing rounds (issue 10)
+  'testing.title': 'Testing rounds',
+  'testing.no_rounds': 'No testing round is open in your compounds.',
+  'testing.open_round': 'Open a testing round',
+  'testing.round_opened': 'Testing round opened.',
+  'testing.round_closed': 'Testing round closed.',
+  'testing.round_title': '{compound} · {date} · {kind}',
+  'testing.coverage': '{tested} tested · {exempt} exempt · {absent} absent · {missing} still missing · {positive} positive · {help} need help registering',
+  'testing.marked': '{name}: {outcome}.',
+  'testing.help_saved': 'Help registering noted for {name}.',
+  'testing.show_missing': 'Show only who is still missing',
+  'testing.show_everyone': 'Show everyone',
+  'testing.none_missing': 'Nobody is missing in this unit.',
+  'testing.round_is_closed': 'This round is closed: the server takes no more marks in it.',
 };

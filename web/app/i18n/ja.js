@@ -446,4 +446,18 @@ export default {
   'screening.history_empty': 'まだ誰も訪問していません。',
   'screening.history_item': '{when}・{who}・{outcome}',
   'screening.someone': 'ボランティア',
+  // Testing rounds (issue 10)
+  'testing.title': '検査の回',
+  'testing.no_rounds': '担当の団地で実施中の検査はありません。',
+  'testing.open_round': '検査の回を開始',
+  'testing.round_opened': '検査の回を開始しました。',
+  'testing.round_closed': '検査の回を終了しました。',
+  'testing.round_title': '{compound}・{date}・{kind}',
+  'testing.coverage': '検査済み {tested} · 免除 {exempt} · 不在 {absent} · 未検査 {missing} · 陽性 {positive} · 登録支援 {help}',
+  'testing.marked': '{name}：{outcome}。',
+  'testing.help_saved': '{name}さんの登録支援を記録しました。',
+  'testing.show_missing': '未検査の人だけ表示',
+  'testing.show_everyone': '全員を表示',
+  'testing.none_missing': 'この階段に未検査の人はいません。',
+  'testing.round_is_closed': 'この回は終了しました。サーバーはこれ以上記録を受け付けません。',
 };

@@ -446,4 +446,18 @@ export default {
   'screening.history_empty': '아직 방문 기록이 없습니다.',
   'screening.history_item': '{when} · {who}: {outcome}',
   'screening.someone': '자원봉사자',
+  // Testing rounds (issue 10)
+  'testing.title': '검사 회차',
+  'testing.no_rounds': '담당 단지에 진행 중인 검사가 없습니다.',
+  'testing.open_round': '검사 회차 시작',
+  'testing.round_opened': '검사 회차를 시작했습니다.',
+  'testing.round_closed': '검사 회차를 종료했습니다.',
+  'testing.round_title': '{compound} / {date} / {kind}',
+  'testing.coverage': '검사 {tested} · 면제 {exempt} · 부재 {absent} · 미검사 {missing} · 양성 {positive} · 등록 도움 {help}',
+  'testing.marked': '{name} — {outcome}',
+  'testing.help_saved': '{name} 님의 등록 도움 필요를 기록했습니다.',
+  'testing.show_missing': '미검사자만 보기',
+  'testing.show_everyone': '모두 보기',
+  'testing.none_missing': '이 라인에는 미검사자가 없습니다.',
+  'testing.round_is_closed': '이 회차는 종료되어 서버가 더 이상 기록을 받지 않습니다.',
 };

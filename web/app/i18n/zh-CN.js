@@ -446,4 +446,18 @@ export default {
   'screening.history_empty': '尚无走访记录。',
   'screening.history_item': '{when}，{who}，{outcome}',
   'screening.someone': '一位志愿者',
+  // Testing rounds (issue 10)
+  'testing.title': '核酸检测',
+  'testing.no_rounds': '您负责的小区目前没有进行中的检测。',
+  'testing.open_round': '开启一轮检测',
+  'testing.round_opened': '已开启检测。',
+  'testing.round_closed': '本轮检测已结束。',
+  'testing.round_title': '{compound}，{date}，{kind}',
+  'testing.coverage': '已检 {tested} · 免检 {exempt} · 不在家 {absent} · 未检 {missing} · 阳性 {positive} · 需协助登记 {help}',
+  'testing.marked': '{name}：{outcome}。',
+  'testing.help_saved': '已标记 {name} 需协助登记。',
+  'testing.show_missing': '只看未检人员',
+  'testing.show_everyone': '显示全部',
+  'testing.none_missing': '本单元已无未检人员。',
+  'testing.round_is_closed': '本轮检测已结束，服务器不再接受登记。',
 };
