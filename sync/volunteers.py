@@ -39,12 +39,12 @@ SKILLS = ("medic", "pharmacist", "repair", "translator", "driver", "other")
 #: What a volunteer may change on their own sign-up, and on their own shift.
 OWN_VOLUNTEER_FIELDS = frozenset({"name", "phone", "skills", "languages", "team"})
 OWN_SHIFT_FIELDS = frozenset({"arrived_at"})
-_NAMESPACE = uuid.UUID("3d0b8f7e-2a41-4c55-8f0a-6f4c1b7d2e90")
+SIGN_UP_NAMESPACE = uuid.UUID("3d0b8f7e-2a41-4c55-8f0a-6f4c1b7d2e90")
 
 
 def volunteer_id(user_id: int) -> str:
     """Return the id of the sign-up of the account ``user_id`` (UUID version 5)."""
-    return str(uuid.uuid5(_NAMESPACE, f"volunteer/{user_id}"))
+    return str(uuid.uuid5(SIGN_UP_NAMESPACE, f"volunteer/{user_id}"))
 
 
 def volunteer_rules(ctx: ChangeContext) -> Ruling | None:

@@ -9,12 +9,15 @@ the records they count.
 
 from __future__ import annotations
 
+import uuid
 from collections import Counter
 from datetime import timedelta
+from pathlib import Path
 
 from server import queries, seed
 from server.clock import utcnow
 from server.field import make_daily_tasks
+from sync import volunteers
 from sync.actors import UserScope
 from sync.field import day_of
 from sync.screening import check_in_task_id, garbage_task_id
@@ -188,3 +191,12 @@ def test_shifts_between_gives_the_shifts_under_way(app):
         s.id for s in every if duty_of(s, now) in {Duty.ON_DUTY, Duty.MISSING}
     }
     assert all(s.fields["compound_id"] == COMPOUND_A for s in scoped)
+
+
+def test_the_app_derives_sign_up_ids_in_the_servers_namespace():
+    # web/app/volunteers/duty.js computes volunteer_id(user) itself (offline sign-up).
+    source = Path("web/app/volunteers/duty.js").read_text(encoding="utf-8")
+    assert f"'{volunteers.SIGN_UP_NAMESPACE}'" in source
+    assert "`volunteer/${userId}`" in source and volunteers.volunteer_id(2) == str(
+        uuid.uuid5(volunteers.SIGN_UP_NAMESPACE, "volunteer/2")
+    )

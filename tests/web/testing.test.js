@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { coverage, markChange, marksByResident, markId, uuidV5 } from '../../web/app/testing/marks.js';
+import { uuidV5 } from '../../web/app/ids.js';
+import { coverage, markChange, marksByResident, markId } from '../../web/app/testing/marks.js';
 import { DECLARATIONS } from './helpers.js';
 
 const ROUND = { type: 'test_round', id: '6a7e4e52-0000-4000-8000-000000000003', fields: { status: 'open' } };

@@ -9,21 +9,11 @@
  * rules settle concurrent marks (the later one wins, the other is kept).
  */
 import { enumValues } from '../declarations.js';
+import { uuidV5 } from '../ids.js';
 
 export const TYPE = 'test_result';
 /** Outcomes that count as tested. */
 const TESTED = new Set(['tested', 'antigen_negative', 'antigen_positive']);
-
-/** Return the UUID version 5 of `name` in the UUID `namespace` (both canonical text). */
-export async function uuidV5(namespace, name) {
-  const space = namespace.replace(/-/g, '').match(/../g).map((pair) => Number.parseInt(pair, 16));
-  const bytes = new Uint8Array([...space, ...new TextEncoder().encode(name)]);
-  const hash = new Uint8Array(await crypto.subtle.digest('SHA-1', bytes)).slice(0, 16);
-  hash[6] = (hash[6] & 0x0f) | 0x50; // version 5
-  hash[8] = (hash[8] & 0x3f) | 0x80; // the RFC's variant
-  const hex = [...hash].map((byte) => byte.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
-}
 
 /** Return the id of a resident's mark in a round. */
 export const markId = (roundId, residentId) => uuidV5(roundId, residentId);
