@@ -14,11 +14,16 @@ import { address } from './view.js';
 /** Languages a translator is most often asked for here (a screen choice; named by Intl). */
 const TRANSLATOR_LANGUAGES = Object.freeze(['en', 'ja', 'ko', 'fr', 'de', 'ru', 'es', 'ar']);
 
+let displayNames = null; // {language, names}: made once per language, Intl objects are slow to make
+
 function languageName(tag) {
+  if (displayNames?.language !== language()) {
+    displayNames = { language: language(), names: new Intl.DisplayNames([language()], { type: 'language', fallback: 'code' }) };
+  }
   try {
-    return new Intl.DisplayNames([language()], { type: 'language' }).of(tag) ?? tag;
+    return displayNames.names.of(tag) ?? tag;
   } catch {
-    return tag;
+    return tag; // not a well-formed language tag
   }
 }
 
@@ -127,5 +132,8 @@ async function render(deps, { id }) {
 export default {
   render,
   uses: ['records', 'names', 'declarations', 'queue', 'navigate'],
-  follows: ['record:visit', 'record:household', 'record:resident', 'people'],
+  // Not record:visit: a save moves on to the next door at once, and redrawing
+  // this one first would double the cost of a save (bench section "field").
+  // Others' visits show when the screen is opened again.
+  follows: ['record:household', 'record:resident', 'people'],
 };
