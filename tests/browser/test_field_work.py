@@ -21,12 +21,14 @@ from playwright.sync_api import expect
 
 from server.seed import stable_id
 from sync.medicine import medicine_task_id
+from sync.testing import mark_id
 from tests.browser.helpers import (
     SYNC_TIMEOUT_MS,
     act,
     api,
     on_task,
     open_task,
+    query,
     seeded_task_id,
     sign_in,
     status_bar,
@@ -104,7 +106,7 @@ def test_a_claim_lost_to_another_volunteer_names_the_holder(device: Any, served:
 
 
 def test_todays_shift_is_on_the_volunteers_home_and_the_coordinator_sees_who_is_missing(
-    device: Any,
+    device: Any, served: Any, db_path: str
 ) -> None:
     volunteer = device("vol-a")
     sign_in(volunteer, "vol-a")
@@ -112,6 +114,19 @@ def test_todays_shift_is_on_the_volunteers_home_and_the_coordinator_sees_who_is_
     expect(card).to_contain_text("1号楼")
     coordinator = device("coord")
     sign_in(coordinator, "coord")
+    # A positive antigen mark reaches the coordinator's home live, as an alert.
+    ((round_id,),) = query(db_path, "SELECT id FROM record WHERE type = 'test_round'")
+    positive = {"test_round_id": round_id, "resident_id": RESIDENT, "outcome": "antigen_positive"}
+    mark = {
+        "type": "test_result",
+        "id": mark_id(round_id, RESIDENT),
+        "op": "create",
+        "base_version": 0,
+        "fields": positive,
+    }
+    assert push(served.url, login(served.url, "vol-a"), mark)["status"] == "applied"
+    alert = coordinator.get_by_role("alert").filter(has_text="1 antigen-positive resident today")
+    expect(alert).to_be_visible(timeout=SYNC_TIMEOUT_MS)
     coordinator.get_by_role("link", name="Shifts").click()
     expect(coordinator.get_by_role("heading", name="Volunteers and shifts")).to_be_visible()
     for group in ("Missing", "On duty now", "Later today"):

@@ -506,4 +506,8 @@ export default {
   'shifts.signed_up': 'Signed up. Thank you!',
   'shifts.sign_up_saved': 'Sign-up saved.',
   'shifts.languages_hint': 'Language codes, separated by commas: zh, en, ja, ko …',
+  // Testing alerts (issue 10)
+  'testing.positives': { 'one': '{count} antigen-positive resident today', 'other': '{count} antigen-positive residents today' },
+  'testing.a_resident': 'A resident',
+  'testing.see_urgent_tasks': 'See the urgent tasks',
 };

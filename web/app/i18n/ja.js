@@ -485,4 +485,8 @@ export default {
   'shifts.signed_up': '登録しました。ありがとうございます！',
   'shifts.sign_up_saved': '登録内容を保存しました。',
   'shifts.languages_hint': '言語コードをカンマで区切って：zh, en, ja, ko …',
+  // Testing alerts (issue 10)
+  'testing.positives': '本日の抗原陽性 {count}人',
+  'testing.a_resident': '住民',
+  'testing.see_urgent_tasks': '緊急タスクを見る',
 };

@@ -485,4 +485,8 @@ export default {
   'shifts.signed_up': '등록했습니다. 감사합니다!',
   'shifts.sign_up_saved': '등록 정보를 저장했습니다.',
   'shifts.languages_hint': '언어 코드를 쉼표로 구분: zh, en, ja, ko …',
+  // Testing alerts (issue 10)
+  'testing.positives': '오늘 항원 양성 {count}명',
+  'testing.a_resident': '주민',
+  'testing.see_urgent_tasks': '긴급 작업 보기',
 };

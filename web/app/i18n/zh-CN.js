@@ -485,4 +485,8 @@ export default {
   'shifts.signed_up': '报名成功，谢谢您！',
   'shifts.sign_up_saved': '报名信息已保存。',
   'shifts.languages_hint': '语言代码，用逗号分隔：zh, en, ja, ko …',
+  // Testing alerts (issue 10)
+  'testing.positives': '今日抗原阳性 {count} 人',
+  'testing.a_resident': '一位居民',
+  'testing.see_urgent_tasks': '查看紧急任务',
 };
