@@ -92,9 +92,12 @@ export function createSyncEngine({
   let running = null;
   let retryTimer = null;
 
-  /** Tell listeners `what` happened; for 'records', `types` names the record types touched. */
-  function emit(what, types = []) {
-    for (const listener of listeners) listener(what, state, types);
+  /**
+   * Tell listeners `what` happened; for 'records', `types` names the record
+   * types touched and `touched` the records ({type, id, ...}) themselves.
+   */
+  function emit(what, types = [], touched = []) {
+    for (const listener of listeners) listener(what, state, types, touched);
   }
 
   const typesOf = (records) => [...new Set(records.map((record) => record.type))];
@@ -184,7 +187,8 @@ export function createSyncEngine({
       );
       const settled = await applyPushResults(batch, response);
       emit('outbox');
-      emit('records', typesOf(batch.flatMap((changeset) => changeset.changes)));
+      const changes = batch.flatMap((changeset) => changeset.changes);
+      emit('records', typesOf(changes), changes);
       if (settled === 0) return; // the server settled nothing: do not spin
     }
   }
@@ -211,7 +215,7 @@ export function createSyncEngine({
         state.firstSync.records += changes.length;
         emit('state');
       }
-      if (changes.length) emit('records', typesOf(changes));
+      if (changes.length) emit('records', typesOf(changes), changes);
       const next = Number.isInteger(page?.cursor) ? page.cursor : cursor;
       if (!page?.more || next <= cursor) return; // `next <= cursor`: never loop on a stuck cursor
       cursor = next;
@@ -265,7 +269,7 @@ export function createSyncEngine({
       return;
     }
     await storeRecords(db, changes, event.cursor);
-    emit('records', typesOf(changes));
+    emit('records', typesOf(changes), changes);
   }
 
   async function loop() {
@@ -302,7 +306,8 @@ export function createSyncEngine({
 
     /**
      * Listen to 'state', 'records', 'outbox' and 'synced'; return an unsubscribe.
-     * Listeners get (what, state, types): the record types a 'records' event touched.
+     * Listeners get (what, state, types, touched): the record types a 'records'
+     * event touched, and the records or changes themselves (each has type and id).
      */
     subscribe(listener) {
       listeners.add(listener);
