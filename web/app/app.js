@@ -16,6 +16,7 @@
  *   wake the sync loop; `undo(id)` takes it back while it is still queued.
  * - `toast`, `navigate`, `redraw`, `attention`, `account`, `transfer`.
  * - `exports.save(dataset, format, compoundId, onProgress)`: fetch and save an export.
+ * - `progress.load(userId, since)`: the server's progress counts, or the last kept offline.
  *
  * Changes are announced as topics (`record:<type>`, `outbox`, `people`,
  * `declarations`) so only the screens showing them redraw.
@@ -27,6 +28,7 @@ import { exportPath, fileNameOf, readExport } from './exports/download.js';
 import { t } from './i18n.js';
 import { connectLive } from './live.js';
 import { mergePending, viewsOfType } from './merge.js';
+import { createProgressSource } from './progress/source.js';
 import { blockedIds, createOutbox, recordKeys } from './outbox.js';
 import { createSession } from './session.js';
 import { createStatusBar, describeStatus } from './status.js';
@@ -337,6 +339,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
     account,
     transfer,
     exports,
+    progress: createProgressSource({ api, db }),
   };
 
   return {

@@ -8,9 +8,10 @@
  */
 import board from './board/index.js';
 import exportsFeature from './exports/index.js';
+import progress from './progress/index.js';
 import tasks from './tasks/index.js';
 
-export const FEATURES = Object.freeze([tasks, exportsFeature, board]);
+export const FEATURES = Object.freeze([tasks, exportsFeature, board, progress]);
 
 /** Return every feature's routes. */
 export function featureRoutes(features = FEATURES) {
