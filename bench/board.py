@@ -4,8 +4,9 @@ A seeded SQLite bench server gets tasks pushed by ``coord`` (untimed) up to
 :data:`TASKS`, spread over the three compounds, half open and half claimed
 by ``vol-a``. Chromium (Debian's, through Playwright) signs in as ``coord``
 on another device, syncs, opens ``#/board`` and then runs with
-``Emulation.setCPUThrottlingRate`` 4. A writer thread pushes one update a
-changeset, :data:`RATE` a second, to tasks drawn at random: a priority
+``Emulation.setCPUThrottlingRate`` 4. :data:`WRITERS` threads push one
+update a changeset, :data:`RATE` a second in all, to tasks drawn at random
+from their own share (so a slow push holds up only its writer): a priority
 change (the card moves within its column), a claim for ``vol-a`` (it moves
 to another column) or a new title (redrawn in place).
 
@@ -20,6 +21,7 @@ requested when the observer sees it — a frame with no board work.
 
 from __future__ import annotations
 
+import os
 import random
 import threading
 import time
@@ -32,7 +34,10 @@ from bench.push import changeset
 from bench.web import CHROME_FLAGS, CHROMIUM
 
 TASKS = 5000
-RATE = 20.0  # updates a second
+RATE = 20.0  # updates a second, all writers together
+WRITERS = (
+    4  # each pushes RATE / WRITERS a second to its own tasks: a slow push delays only its own
+)
 FULL_SECONDS = 30.0
 QUICK_SECONDS = 8.0
 THROTTLE = 4
@@ -73,14 +78,17 @@ OBSERVE = """() => {
 class Writer:
     """Push updates of seeded tasks at a steady rate, one changeset each."""
 
-    def __init__(self, base_url: str, token: str, tasks: dict[str, dict[str, Any]], holder: int):
+    def __init__(
+        self, base_url: str, token: str, tasks: dict[str, dict[str, Any]], holder: int, seed: int
+    ) -> None:
         self.http = client.Http(base_url, token)
         self.tasks = tasks
         self.holder = holder
         self.client_id = str(uuid.uuid4())
         self.sent = 0
         self.errors = 0
-        self.rng = random.Random(7)
+        self.seconds = 0.0
+        self.rng = random.Random(seed)
 
     def update(self) -> dict[str, Any]:
         """Return one update of a random task, on the version last seen."""
@@ -117,12 +125,12 @@ class Writer:
         task.update(change["fields"])
         task["version"] = result["changes"][0]["version"]
 
-    def run(self, seconds: float) -> None:
-        """Send updates every 1/RATE s for ``seconds`` (late ones go at once, none skipped)."""
+    def run(self, seconds: float, rate: float) -> None:
+        """Send updates every 1/``rate`` s for ``seconds`` (late ones go at once, none skipped)."""
         started = time.perf_counter()
-        count = int(seconds * RATE)
+        count = int(seconds * rate)
         for index in range(count):
-            delay = started + index / RATE - time.perf_counter()
+            delay = started + index / rate - time.perf_counter()
             if delay > 0:
                 time.sleep(delay)
             self.push(self.update())
@@ -195,7 +203,7 @@ def user_ids(base_url: str, token: str) -> dict[str, int]:
     return {u["display_name"]: int(u["id"]) for u in users}
 
 
-def measure(base_url: str, password: str, writer: Writer, seconds: float) -> dict[str, Any]:
+def measure(base_url: str, password: str, writers: list[Writer], seconds: float) -> dict[str, Any]:
     """Open the board in throttled Chromium, run the writer, return the page's samples."""
     from playwright.sync_api import expect, sync_playwright
 
@@ -224,9 +232,14 @@ def measure(base_url: str, password: str, writer: Writer, seconds: float) -> dic
                 "Emulation.setCPUThrottlingRate", {"rate": THROTTLE}
             )
             page.evaluate(OBSERVE)
-            worker = threading.Thread(target=writer.run, args=(seconds,))
-            worker.start()
-            worker.join()
+            threads = [
+                threading.Thread(target=w.run, args=(seconds, RATE / len(writers)))
+                for w in writers
+            ]
+            for thread in threads:
+                thread.start()
+            for thread in threads:
+                thread.join()
             time.sleep(SETTLE_S)
             result = dict(page.evaluate("() => window.boardBench"))
             result["shown"] = sum(int(n) for n in shown)
@@ -243,20 +256,28 @@ def run(quick: bool) -> list[Figure]:
         token = client.log_in(server.url, "coord", servers.DEMO_PASSWORD, "bench-board-writer")
         compounds = servers.demo(server.url)["compounds"]
         holder = user_ids(server.url, token)["志愿者 A"]
-        tasks = fill(server.url, token, compounds, holder)
-        writer = Writer(server.url, token, tasks, holder)
+        tasks = list(fill(server.url, token, compounds, holder).items())
+        writers = [
+            Writer(server.url, token, dict(tasks[n::WRITERS]), holder, seed=n)
+            for n in range(WRITERS)
+        ]
         seconds = QUICK_SECONDS if quick else FULL_SECONDS
-        result = measure(server.url, servers.DEMO_PASSWORD, writer, seconds)
-        writer.http.close()
+        try:
+            result = measure(server.url, servers.DEMO_PASSWORD, writers, seconds)
+        finally:
+            for writer in writers:
+                writer.http.close()
     samples, floor = result["samples"], result["floor"]
     if not samples:
         return [harness.missing("board", name, "ms", f"no update was painted: {result}")]
-    rate = writer.sent / writer.seconds
+    sent = sum(w.sent for w in writers)
+    rate = sent / max(w.seconds for w in writers)
     p50 = harness.percentile(samples, 0.5)
     note = (
         f"{len(samples)} of {result['events']} events painted, p50 {p50:.0f} ms,"
-        f" max {max(samples):.0f} ms; {writer.sent} updates at {rate:.1f}/s,"
-        f" {writer.errors} refused;"
+        f" max {max(samples):.0f} ms; {sent} updates at {rate:.1f}/s,"
+        f" {sum(w.errors for w in writers)} refused; load average {os.getloadavg()[0]:.1f}"
+        f" on {os.cpu_count()} CPUs;"
         f" {result['shown']:,} tasks on the board, {result['cards']} cards drawn"
     )
     return [

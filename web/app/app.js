@@ -143,12 +143,20 @@ export async function createApp({ db, statusBar, toastRegion }) {
 
   // Status refreshes run one after another: two overlapping ones could read
   // the outbox before and after a push and write the device mark out of order.
+  // A refresh asked for while another waits to start is that one: it reads
+  // the state when it starts (20 live events a second need one redraw, not 20).
   let statusDone = Promise.resolve();
+  let statusWaiting = null;
 
   /** Redraw the status bar and the device mark; `relabel` after a language change. */
   function refreshStatus({ relabel = false } = {}) {
-    const draw = () => drawStatus(relabel);
+    if (statusWaiting && !relabel) return statusWaiting;
+    const draw = () => {
+      statusWaiting = null;
+      return drawStatus(relabel);
+    };
     statusDone = statusDone.then(draw, draw); // one failed refresh does not stop the next
+    if (!relabel) statusWaiting = statusDone;
     return statusDone;
   }
 
