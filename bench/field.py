@@ -104,7 +104,7 @@ def measure(page: Any, context: Any, samples: int) -> list[Figure]:
             floor.append(base)
     saving = save_visits(page, samples)
     floor_ms = harness.median(floor)
-    note = f"median of {samples}, Chromium CPU throttled {THROTTLING}×, floor: the not-found screen"
+    note = f"median of {samples}, CPU throttled {THROTTLING}×, floor: the not-found screen"
     return [
         Figure(
             SECTION,

@@ -8,13 +8,15 @@
  * follows}, a screen's shape; render may return null) is shown on the home
  * screen above the tiles. Adding a feature is one line here.
  */
+import board from './board/index.js';
 import exportsFeature from './exports/index.js';
+import progress from './progress/index.js';
 import screening from './screening/index.js';
 import tasks from './tasks/index.js';
 import testing from './testing/index.js';
 import volunteers from './volunteers/index.js';
 
-export const FEATURES = Object.freeze([tasks, exportsFeature, screening, testing, volunteers]);
+export const FEATURES = Object.freeze([tasks, exportsFeature, board, progress, screening, testing, volunteers]);
 
 /** Return every feature's routes. */
 export function featureRoutes(features = FEATURES) {

@@ -9,7 +9,7 @@ export function address(household, buildingName = '') {
 
 /** Draw where a group of households stands: a bar of the visited share and the three counts in words. */
 export function progressBar(counts, label) {
-  return h('div', { class: 'progress' },
+  return h('div', { class: 'field-bar' },
     h('progress', { max: Math.max(counts.households, 1), value: counts.visited, 'aria-label': label }),
-    h('span', { class: 'progress-words' }, t('screening.progress', counts)));
+    h('span', { class: 'field-bar-words' }, t('screening.progress', counts)));
 }

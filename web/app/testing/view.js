@@ -3,7 +3,7 @@ import { t } from '../i18n.js';
 import { h } from '../ui/dom.js';
 
 export function coverageBar(counts, label) {
-  return h('div', { class: 'progress' },
+  return h('div', { class: 'field-bar' },
     h('progress', { max: Math.max(counts.residents, 1), value: counts.tested + counts.exempt, 'aria-label': label }),
-    h('span', { class: 'progress-words' }, t('testing.coverage', counts)));
+    h('span', { class: 'field-bar-words' }, t('testing.coverage', counts)));
 }
