@@ -19,6 +19,7 @@ the screen frame's own cost, with no records read.
 
 from __future__ import annotations
 
+import os
 import tempfile
 from typing import Any
 
@@ -104,7 +105,10 @@ def measure(page: Any, context: Any, samples: int) -> list[Figure]:
             floor.append(base)
     saving = save_visits(page, samples)
     floor_ms = harness.median(floor)
-    note = f"median of {samples}, CPU throttled {THROTTLING}×, floor: the not-found screen"
+    note = (
+        f"median of {samples}, CPU throttled {THROTTLING}×, floor: the not-found screen;"
+        f" load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
     return [
         Figure(
             SECTION,
