@@ -306,6 +306,7 @@ def shifts_between(scope: UserScope, since: datetime, until: datetime) -> list[R
     return [to_record(row) for row in db.session.execute(statement)]
 
 
+@dataclass(frozen=True, slots=True)
 class PlaceCount:
     """How many records of one kind lie in one compound and building (``None``: none)."""
 
