@@ -110,10 +110,12 @@ async function render(deps, { id }) {
   async function saved(change) {
     const after = new Map(byHousehold).set(id, [{ fields: change.fields }, ...own]);
     const next = nextDoor(neighbours, id, after);
+    // The next door opens while the visit is being queued: the volunteer is
+    // already on the landing (the queue's own redraws leave that screen alone).
+    deps.navigate(next ? `/screening/households/${encodeURIComponent(next.id)}` : back);
     await deps.queue([change], next
       ? t('screening.saved_next', { room: household.fields.room, next: next.fields.room })
       : t('screening.saved_unit_done', { unit: household.fields.unit }));
-    deps.navigate(next ? `/screening/households/${encodeURIComponent(next.id)}` : back);
   }
   const noAnswer = () => saved(visitChange(deps.declarations, household, { outcome: 'no_answer' }));
   const status = statusOf(own);
