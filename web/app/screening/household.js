@@ -14,6 +14,8 @@ import { address } from './view.js';
 /** Languages a translator is most often asked for here (a screen choice; named by Intl). */
 const TRANSLATOR_LANGUAGES = Object.freeze(['en', 'ja', 'ko', 'fr', 'de', 'ru', 'es', 'ar']);
 
+/** Household id → building id, of the stairwells walked since the app opened. */
+const buildingOf = new Map();
 let displayNames = null; // {language, names}: made once per language, Intl objects are slow to make
 
 function languageName(tag) {
@@ -94,15 +96,20 @@ function form(deps, household, residents, onSaved) {
 
 async function render(deps, { id }) {
   const { records, names } = deps;
-  const household = await records.view('household', id);
+  // Walking a stairwell, the building is known from the door before: read
+  // everything at once rather than the household first (bench section "field").
+  const known = buildingOf.get(id);
+  const reads = (buildingId) => Promise.all([
+    records.view('building', buildingId), records.views('household', { building_id: buildingId }),
+    records.views(TYPE, { building_id: buildingId }), records.views('resident', { building_id: buildingId }), names.people(),
+  ]);
+  const [household, early] = await Promise.all([records.view('household', id), known ? reads(known) : null]);
   if (!household || household.deleted) {
     return screen(t('screening.missing'), { back: '/screening' }, h('p', {}, t('screening.missing_detail')));
   }
   const buildingId = household.fields.building_id;
-  const [building, neighbours, visits, residents, people] = await Promise.all([
-    records.view('building', buildingId), records.views('household', { building_id: buildingId }),
-    records.views(TYPE, { building_id: buildingId }), records.views('resident', { building_id: buildingId }), names.people(),
-  ]);
+  const [building, neighbours, visits, residents, people] = known === buildingId ? early : await reads(buildingId);
+  for (const neighbour of neighbours) buildingOf.set(neighbour.id, buildingId);
   const byHousehold = visitsByHousehold(visits);
   const own = byHousehold.get(id) ?? [];
   const living = residents.filter((resident) => resident.fields.household_id === id);
