@@ -29,7 +29,7 @@ from server.schemas.accounts import (
     NEW_USER,
     USER,
 )
-from server.schemas.supplies import CHAIN_LIST, CHAIN_LIST_REPLY
+from server.schemas.supplies import CHAIN_LIST, CHAIN_LIST_REPLY, DELIVERIES_REPLY
 from server.schemas.sync import PULL_ARGS, PULL_REPLY, PUSH, PUSH_REPLY
 from sync.catalog import REGISTRY
 from sync.exports import DATASETS
@@ -180,6 +180,18 @@ OPERATIONS: list[Operation] = [
         "(team leaders, coordinators). Proposes only: the app pushes the confirmed orders.",
         CHAIN_LIST,
         CHAIN_LIST_REPLY,
+        parameters=(
+            {"in": "path", "name": "round_id", "required": True, "schema": {"type": "string"}},
+        ),
+    ),
+    Operation(
+        "/api/v1/supplies/rounds/{round_id}/deliveries",
+        "post",
+        "After the round's cut-off, make one delivery task per building unit from its "
+        "confirmed orders (ids derived from round and unit: asking again only brings open "
+        "tasks up to late confirmations); 409 before the cut-off (team leaders, coordinators).",
+        None,
+        DELIVERIES_REPLY,
         parameters=(
             {"in": "path", "name": "round_id", "required": True, "schema": {"type": "string"}},
         ),

@@ -14,6 +14,7 @@ from server.extensions import db, limiter
 from server.payloads import json_body
 from server.schemas.sync import PULL_ARGS
 from server.store import SqlStore
+from sync.actors import Actor
 from sync.changes import Push
 from sync.protocol import PushOutcome, apply_push
 from sync.pull import changes_since
@@ -50,9 +51,12 @@ def pull() -> Any:
     return page.to_wire()
 
 
-def apply_and_commit(incoming: Push) -> tuple[PushOutcome, int]:
-    """Apply a push in one transaction; return the outcome and the high water before it."""
-    actor = scopes.actor_for(g.user)
+def apply_and_commit(incoming: Push, actor: Actor | None = None) -> tuple[PushOutcome, int]:
+    """Apply a push in one transaction; return the outcome and the high water before it.
+
+    :param actor: who the engine judges the push as; the signed-in user by default.
+    """
+    actor = actor or scopes.actor_for(g.user)
     received_at = utcnow()
     # End the sign-in's read transaction: the push's first statement must be
     # the lock on the version sequence (on SQLite, the write lock).

@@ -22,6 +22,7 @@ from sync.actors import Role
 from sync.machines import StateMachine, Transition
 from sync.registry import Permissions, RecordType, Visibility
 from sync.scoping import compound_field
+from sync.supplies import MAX_TASK_ORDERS, deliver_orders
 
 KINDS = ("delivery", "medicine", "garbage", "check_in", "escort", "other")
 STATUSES = ("open", "claimed", "in_progress", "done", "failed", "cancelled")
@@ -62,6 +63,8 @@ TASK = RecordType(
         "due_at": f.Nullable(f.DateTime()),
         "notes": f.Nullable(f.Text(0, 2000, multiline=True)),
         "proof": f.Nullable(f.Text(1, 200)),
+        # A group-buying delivery's orders: done marks them delivered (sync.supplies).
+        "order_ids": f.Nullable(f.ListOf(f.Uuid(), MAX_TASK_ORDERS)),
     },
     required=frozenset({"kind", "title", "status", "compound_id", "priority"}),
     defaults={"status": "open"},
@@ -74,5 +77,6 @@ TASK = RecordType(
     scope=compound_field,
     scope_fields=frozenset({"compound_id", "building_id"}),
     state_machine=TASK_MACHINE,
+    kind_rules=deliver_orders,
     visibility=Visibility(roles=frozenset(Role)),
 )
