@@ -20,11 +20,16 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import harness, live, load, pull, push, queries, servers, web
+from bench import harness, live, load, pull, push, queries, servers, supplies, web
 from bench.harness import Figure
 
-SECTIONS = ("pull", "live", "push", "queries", "web", "load")
-DATABASE_SECTIONS = {"pull": pull.run, "live": live.run, "push": push.run}
+SECTIONS = ("pull", "live", "push", "queries", "web", "load", "supplies")
+DATABASE_SECTIONS = {
+    "pull": pull.run,
+    "live": live.run,
+    "push": push.run,
+    "supplies": supplies.run,
+}
 REPORT_PATH = os.path.join(servers.REPO_ROOT, "docs", "benchmarks.md")
 METHOD = """
 - **Server**: `bench/serve.py`, which is `weiguang serve` (eventlet patch first, the app
@@ -88,6 +93,20 @@ METHOD = """
   with one process, then with two, on the same database. Memory per connection is the
   servers' RSS growth while the sockets connect, over their number. Errors must be 0;
   the rest is reported as measured (the capacity figures for `docs/deploy.md`).
+- **Supplies** (issue 12): on the seeded database, 30,000 households (3,000 with
+  `--quick`; 100 buildings of 300 in compound A) written untimed through the floor, and
+  a round over compound A, open now, with five packages of ample stock. Four clients
+  (one `coord` sign-in each) push every household's order, one create per changeset
+  (one to three packages), 50 changesets a push as the app batches them; then confirm
+  every order after "phoning" the same way. Orders/s and confirmations/s = changes
+  applied over the wall time; floor: the same rows with the fields the server stores,
+  same clients and batches, through `POST /bench/floor/upsert` (under other ids and
+  compound C, so they touch neither the round nor its picking list), measured just
+  before. Every order takes stock from the same five package rows: the hot spot a round
+  has. Picking list: `GET /api/v1/exports/picking_list.{csv,xlsx}?compound_id=A` as
+  `coord`, read whole; floor: the bare pull query of compound A paged from the cursor
+  before the orders (the same rows, read). Targets on the values: orders ≥ households
+  / 4 h (the ordering window), each picking list ≤ 60 s; errors must be 0.
 - Ratios are measured / floor (or / budget); KiB and MiB are 1024-based.
 """
 

@@ -273,6 +273,17 @@ export async function createApp({ db, statusBar, toastRegion }) {
     },
   };
 
+  const supplies = {
+    /** Read a pasted chain list against a round (server/chain_list.py); proposes only. */
+    readChainList: (roundId, text) => api.request('POST', `/supplies/rounds/${encodeURIComponent(roundId)}/chain_list`, { body: { text } }),
+    /** Make the round's delivery tasks (after its cut-off), then pull them. */
+    async makeDeliveries(roundId) {
+      const made = await api.request('POST', `/supplies/rounds/${encodeURIComponent(roundId)}/deliveries`, { body: {} });
+      syncSoon();
+      return made;
+    },
+  };
+
   /** Take back a queued changeset nobody has sent yet; return whether it was. */
   async function undo(id) {
     const changeset = await outbox.byId(id);
@@ -313,6 +324,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
     account,
     transfer,
     exports,
+    supplies,
   };
 
   return {

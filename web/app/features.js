@@ -7,9 +7,11 @@
  * `home` the route the tile opens. Adding a feature is one line here.
  */
 import exportsFeature from './exports/index.js';
+import medRequests from './med_requests/index.js';
+import supplies, { ordersFeature, pickingFeature } from './supplies/index.js';
 import tasks from './tasks/index.js';
 
-export const FEATURES = Object.freeze([tasks, exportsFeature]);
+export const FEATURES = Object.freeze([tasks, exportsFeature, supplies, ordersFeature, pickingFeature, medRequests]);
 
 /** Return every feature's routes. */
 export function featureRoutes(features = FEATURES) {
