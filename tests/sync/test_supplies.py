@@ -2,7 +2,7 @@
 
 Unit tests of the order rules — identity, window, stock, limits, the state
 machine, restocks — then a property test: several offline devices queue
-random orders, cancellations, re-orders and restocks at random device times
+random orders, confirmations, cancellations, re-orders and restocks at random device times
 and sync in random interleavings; afterwards no package is oversold, no
 order was placed outside its round's window (judged by the clamped
 ``made_at``), every changeset got its result back, and every package's
@@ -281,7 +281,7 @@ Action = tuple[int, str, int, int, int, int]
 actions = st.lists(
     st.tuples(
         st.integers(0, len(DEVICES) - 1),
-        st.sampled_from(("order", "order", "cancel", "restock", "sync")),
+        st.sampled_from(("order", "order", "cancel", "confirm", "restock", "sync")),
         st.integers(0, len(HOUSEHOLDS) - 1),
         st.integers(0, 4),
         st.integers(0, 4),
@@ -302,6 +302,9 @@ def queued(kind: str, household: int, veg: int, meat: int) -> Change | None:
     target = HOUSEHOLDS[household]
     if kind == "restock":
         return a_create("restock", package_id=VEG if veg >= meat else MEAT, qty=1 + veg)
+    if kind == "confirm":
+        # Only organisers may; a volunteer's confirmation is refused and answered.
+        return order_update(target, status="confirmed", phoned=True)
     if kind == "cancel":
         return order_update(target, status="cancelled")
     lines = {"veg": veg, "meat": meat}
@@ -352,6 +355,12 @@ def test_offline_devices_never_oversell_nor_order_after_cutoff(steps: list[Actio
             placing = change.fields.get("status", "placed") == "placed"
             if change.type == "order" and placing and wrote:
                 placed_at.setdefault(change.id, []).append(min(changeset.made_at, now))
+    # Only organisers confirmed: a volunteer's confirmation was refused (and answered).
+    organisers = {LEADER_A.user_id, COORD.user_id}
+    for household in HOUSEHOLDS:
+        order = world.get(order_id(ROUND, household))
+        if order is not None and order.fields["status"] == "confirmed":
+            assert order.fields["confirmed_by"] in organisers
     # No order was placed outside its window.
     assert all(OPENS <= when <= CUTOFF for times in placed_at.values() for when in times)
     # stock == initial - held by live orders + restocked, and never below zero.
