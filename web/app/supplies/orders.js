@@ -4,7 +4,7 @@
  * in plain words (never the server's English detail).
  */
 import { reasonFor } from '../rejections.js';
-import { formatList, formatTime, t } from '../i18n.js';
+import { fieldLabel, formatList, formatTime, t, valueLabel } from '../i18n.js';
 import { h } from '../ui/dom.js';
 import { screen } from '../ui/screen.js';
 import { byId, homeText, linesText, roundName, windowText } from './format.js';
@@ -13,8 +13,12 @@ import { isOpen, isOpenOrder, ORDER, whatIsLeft } from './rules.js';
 
 /** Say why an order was refused and, for stock and cut-off, what the user can still do. */
 export function refusalText(declarations, change, conflict, { packages, rounds }) {
-  const { key } = reasonFor(declarations, change, conflict, null);
-  const words = [t(key)];
+  const { key, params } = reasonFor(declarations, change, conflict, conflict?.record ?? null);
+  const named = {};
+  if (params.field) named.field = fieldLabel(params.type, params.field);
+  if (params.current) named.current = valueLabel(params.type, params.field, params.current);
+  if (params.target) named.target = valueLabel(params.type, params.field, params.target);
+  const words = [t(key, named)];
   if (conflict?.code === 'out_of_stock') {
     words.push(t('orders.left_now', {
       items: formatList(whatIsLeft(change.fields.lines, packages).map((row) => t('orders.left_item', row))),
