@@ -29,6 +29,7 @@ from tests.browser.helpers import (
     stored_token,
     user_id,
 )
+from tests.browser.test_layout import PHONE, SMALL_TARGETS, TARGETS
 
 pytestmark = pytest.mark.browser
 
@@ -210,3 +211,24 @@ def test_the_clinician_triages_the_most_urgent_request_first(device: Any, db_pat
     request_id = stable_id("med_request", stable_id("resident", household(3, 1, "101"), 0))
     landed(page, db_path, request_id, status="approved")
     expect(page.get_by_role("link", name="Open the delivery task")).to_be_visible()
+
+
+def test_every_supplies_and_medicine_target_is_at_least_44_px(device: Any) -> None:
+    page = device("phone", viewport=PHONE)
+    sign_in(page, "coord")
+    request_id = stable_id("med_request", stable_id("resident", household(3, 1, "101"), 0))
+    base = f"/supplies/{ROUND}"
+    for path in [
+        "/supplies",
+        base,
+        f"{base}/order",
+        f"{base}/chain",
+        f"{base}/picking",
+        "/orders",
+        "/med",
+        f"/med/{request_id}",
+    ]:
+        go(page, path)
+        expect(page.locator("h1")).to_be_visible()
+        expect(page.locator("main")).not_to_contain_text("not on this device")
+        assert page.evaluate(SMALL_TARGETS, TARGETS) == [], path
