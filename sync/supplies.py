@@ -343,15 +343,18 @@ def delivery_tasks(
     a task already claimed or finished is left as it is.
 
     :param orders: the round's orders (any status; only ``confirmed`` count).
-    :param households: household id → record, for every ordering household.
+    :param households: household id → record, for the ordering households
+        (an order whose household is unknown is left out: it has no unit).
     :param buildings: building id → record; ``packages``: id → record.
     :param existing: finds a delivery task already stored by its id.
     :returns: creates and updates of ``task`` records, by unit.
     """
     by_unit: dict[tuple[str, str], list[Record]] = defaultdict(list)
     for order in orders:
-        if order.fields.get("status") == "confirmed":
-            home = households[str(order.fields["household_id"])]
+        home = households.get(str(order.fields["household_id"]))
+        # A household removed since it ordered has no unit to deliver to: its
+        # order stays confirmed, in the orders list and the picking list.
+        if order.fields.get("status") == "confirmed" and home is not None:
             by_unit[(str(home.fields["building_id"]), str(home.fields["unit"]))].append(order)
     changes = []
     for (building_id, unit), unit_orders in sorted(by_unit.items()):
@@ -385,7 +388,7 @@ def _delivery_fields(
         lines = order.fields["lines"]
         assert isinstance(lines, list)
         items = "、".join(
-            f"{packages[str(line['package_id'])].fields['name']}×{line['qty']}" for line in lines
+            f"{_name(packages.get(str(line['package_id'])))}×{line['qty']}" for line in lines
         )
         notes.append(f"{households[str(order.fields['household_id'])].fields['room']}室：{items}")
     return {
@@ -399,6 +402,11 @@ def _delivery_fields(
         "notes": "\n".join(notes),
         "order_ids": [order.id for order in orders],
     }
+
+
+def _name(package: Record | None) -> object:
+    """Return a package's name, or "?" for one no longer known."""
+    return "?" if package is None else package.fields["name"]
 
 
 def deliver_orders(ctx: ChangeContext) -> Ruling | None:

@@ -492,3 +492,15 @@ def test_a_done_delivery_marks_its_confirmed_orders_delivered(ordered: MemorySto
     assert statuses == ["delivered", "cancelled", "confirmed"]
     assert (stock(ordered, VEG), stock(ordered, MEAT)) == before
     assert stored(ordered, task).fields["proof"] == "取货码 4821"
+
+
+def test_an_order_whose_household_is_gone_gets_no_unit_task(ordered: MemoryStore) -> None:
+    page = ordered.page(UserScope(everything=True), 0, 100_000, frozenset())
+    of = {t: {r.id: r for r in page.records if r.type == t} for t in ("household", "building")}
+    del of["household"][UNIT_2]
+    orders = [r for r in page.records if r.type == "order"]
+    packages = {r.id: r for r in page.records if r.type == "package"}
+    changes = delivery_tasks(
+        stored(ordered, ROUND), orders, of["household"], of["building"], packages, ordered.get
+    )
+    assert [c.id for c in changes] == [task_of("1")]
