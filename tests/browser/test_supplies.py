@@ -112,7 +112,7 @@ def test_a_proxy_order_made_offline_lands_on_sync(device: Any, db_path: str) -> 
     expect_synced(page)
     order = landed(page, db_path, order_id(ROUND, household(4, 2, "301")), status="placed")
     assert (order["channel"], order["ordered_by"]) == ("proxy", user_id(db_path, "vol-a"))
-    expect(page.locator("#orders")).to_contain_text("4号楼 2单元 301室")
+    expect(page.locator("#orders")).to_contain_text("4号楼 2单元 301室", timeout=UI_TIMEOUT_MS)
 
 
 def test_a_proxy_order_made_offline_is_refused_with_what_is_left(
@@ -127,16 +127,19 @@ def test_a_proxy_order_made_offline_is_refused_with_what_is_left(
     take_stock(served.url, stored_token(leader), db_path, left=1)
     page.context.set_offline(False)
     refused = page.locator("#refused")
-    expect(refused).to_contain_text("Sold out.", timeout=30_000)
-    expect(refused).to_contain_text("Still available: 婴幼儿包: 1 left (you asked for 3).")
-    expect(refused).to_contain_text("5号楼 1单元 202室")
+    expect(refused).to_contain_text("Sold out.", timeout=SYNC_TIMEOUT_MS)
+    # The stock the refusal names arrives with the pull after the push.
+    expect(refused).to_contain_text(
+        "Still available: 婴幼儿包: 1 left (you asked for 3).", timeout=SYNC_TIMEOUT_MS
+    )
+    expect(refused).to_contain_text("5号楼 1单元 202室", timeout=UI_TIMEOUT_MS)
 
 
 def open_round(page: Page) -> None:
     """From home, open the demo's round that is taking orders."""
     go(page, "/supplies")
     page.locator("#rounds").get_by_role("link", name=re.compile("今日团购")).click()
-    expect(page.locator("#packages")).to_contain_text("婴幼儿包")
+    expect(page.locator("#packages")).to_contain_text("婴幼儿包", timeout=UI_TIMEOUT_MS)
 
 
 def test_the_leader_confirms_an_order_after_phoning(device: Any, db_path: str) -> None:
@@ -146,7 +149,7 @@ def test_the_leader_confirms_an_order_after_phoning(device: Any, db_path: str) -
     card = page.locator(".order", has_text="1号楼 2单元 502室")
     card.get_by_label("Phoned to confirm").check()
     card.get_by_role("button", name="Confirm").click()
-    expect(card).to_contain_text("confirmed by phone")
+    expect(card).to_contain_text("confirmed by phone", timeout=UI_TIMEOUT_MS)
     order = landed(page, db_path, order_id(ROUND, household(1, 2, "502")), status="confirmed")
     assert (order["phoned"], order["confirmed_by"]) == (True, user_id(db_path, "leader-a"))
 
@@ -162,14 +165,18 @@ def test_the_leader_imports_a_chain_list_fixing_and_skipping_lines(
         "#接龙 今日团购\n1. 6-1-101 蔬菜包×2\n2. 6号楼102 肉蛋包×1 🙏\n3. 6-2-201 奶粉×1\n"
     )
     page.get_by_role("button", name="Read the list").click()
-    expect(page.locator("#chain-summary")).to_contain_text("4 lines: 1 to order, 2 need you.")
+    expect(page.locator("#chain-summary")).to_contain_text(
+        "4 lines: 1 to order, 2 need you.", timeout=UI_TIMEOUT_MS
+    )
     page.get_by_role("button", name=re.compile("^Confirm")).click()
-    expect(page.locator("#chain-status")).to_contain_text("2 lines still need you.")
+    expect(page.locator("#chain-status")).to_contain_text(
+        "2 lines still need you.", timeout=UI_TIMEOUT_MS
+    )
     ambiguous = page.locator(".chain-entry[data-line='3']")
-    expect(ambiguous).to_contain_text("could be several households")
+    expect(ambiguous).to_contain_text("could be several households", timeout=UI_TIMEOUT_MS)
     ambiguous.get_by_label("Which household?").select_option(label="6号楼 2单元 102室")
     unknown = page.locator(".chain-entry[data-line='4']")
-    expect(unknown).to_contain_text("No package like “奶粉”.")
+    expect(unknown).to_contain_text("No package like “奶粉”.", timeout=UI_TIMEOUT_MS)
     unknown.get_by_role("button", name="Skip this line").click()
     page.get_by_role("button", name="Confirm 2 orders").click()
     first = landed(page, db_path, order_id(ROUND, household(6, 1, "101")))
@@ -187,13 +194,13 @@ def test_the_picking_list_prints_one_building_a_page_without_the_app_around_it(
     page.get_by_role("link", name="Picking list").click()
     # The seeded confirmed orders: 1号楼 1单元 101 and 302, 2号楼 3单元 602.
     buildings = page.locator(".picking-building")
-    expect(buildings).to_have_count(2)
-    expect(buildings.first).to_contain_text("302")
-    expect(page.locator("#picking-totals")).to_contain_text("蔬菜包")
+    expect(buildings).to_have_count(2, timeout=UI_TIMEOUT_MS)
+    expect(buildings.first).to_contain_text("302", timeout=UI_TIMEOUT_MS)
+    expect(page.locator("#picking-totals")).to_contain_text("蔬菜包", timeout=UI_TIMEOUT_MS)
     page.emulate_media(media="print")
     expect(page.locator(".topbar")).to_be_hidden()
     expect(page.get_by_role("button", name="Print")).to_be_hidden()
-    expect(buildings.first).to_be_visible()
+    expect(buildings.first).to_be_visible(timeout=UI_TIMEOUT_MS)
     assert buildings.first.evaluate("e => getComputedStyle(e).breakAfter") == "page"
     assert len(page.pdf()) > 1000  # Chromium prints it
 
@@ -203,14 +210,16 @@ def test_the_clinician_triages_the_most_urgent_request_first(device: Any, db_pat
     sign_in(page, "medic")
     page.get_by_role("link", name="Medicine requests").click()
     waiting = page.locator("#med-waiting li")
-    expect(waiting.first).to_contain_text("胰岛素笔芯")
-    expect(waiting.first).to_contain_text("Urgent")
+    expect(waiting.first).to_contain_text("胰岛素笔芯", timeout=UI_TIMEOUT_MS)
+    expect(waiting.first).to_contain_text("Urgent", timeout=UI_TIMEOUT_MS)
     waiting.first.get_by_role("link").click()
-    expect(page.locator("#med-facts")).to_contain_text("每日 3 次")
+    expect(page.locator("#med-facts")).to_contain_text("每日 3 次", timeout=UI_TIMEOUT_MS)
     page.get_by_role("button", name="Approve").click()
     request_id = stable_id("med_request", stable_id("resident", household(3, 1, "101"), 0))
     landed(page, db_path, request_id, status="approved")
-    expect(page.get_by_role("link", name="Open the delivery task")).to_be_visible()
+    expect(page.get_by_role("link", name="Open the delivery task")).to_be_visible(
+        timeout=UI_TIMEOUT_MS
+    )
 
 
 def test_every_supplies_and_medicine_target_is_at_least_44_px(device: Any) -> None:
@@ -229,6 +238,6 @@ def test_every_supplies_and_medicine_target_is_at_least_44_px(device: Any) -> No
         f"/med/{request_id}",
     ]:
         go(page, path)
-        expect(page.locator("h1")).to_be_visible()
+        expect(page.locator("h1")).to_be_visible(timeout=UI_TIMEOUT_MS)
         expect(page.locator("main")).not_to_contain_text("not on this device")
         assert page.evaluate(SMALL_TARGETS, TARGETS) == [], path
