@@ -6,12 +6,16 @@
  * `section` is the home tile it fills (home.js lists sections per role) and
  * `home` the route the tile opens. Adding a feature is one line here.
  */
+import board from './board/index.js';
 import exportsFeature from './exports/index.js';
 import medRequests from './med_requests/index.js';
+import progress from './progress/index.js';
 import supplies, { ordersFeature, pickingFeature } from './supplies/index.js';
 import tasks from './tasks/index.js';
 
-export const FEATURES = Object.freeze([tasks, exportsFeature, supplies, ordersFeature, pickingFeature, medRequests]);
+export const FEATURES = Object.freeze([
+  tasks, exportsFeature, board, progress, supplies, ordersFeature, pickingFeature, medRequests,
+]);
 
 /** Return every feature's routes. */
 export function featureRoutes(features = FEATURES) {
