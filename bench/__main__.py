@@ -84,8 +84,8 @@ METHOD = """
   chromium (Playwright, 1920×1080) signs in as `coord`, syncs, opens `#/board`, then runs
   with CDP `Emulation.setCPUThrottlingRate` 4 while four writer threads (own connections,
   disjoint tasks) push 20 one-change changesets a second in all for 30 s (8 s quick) to
-  random tasks: a priority change (the card
-  moves in its column), a claim for `vol-a` (it changes column) or a new title. Sample:
+  random tasks: a priority change (the card moves in its column), a claim for `vol-a`
+  (it changes column) or a new title. Sample:
   from `live.js`'s `live:changes` mark (the event's arrival in the page) to the board's
   `board:painted` mark (the first animation frame after the changed cards were repainted)
   naming one of the event's ids, paired by a PerformanceObserver. Floor: from the same
