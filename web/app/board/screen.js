@@ -12,7 +12,6 @@
  */
 import { enumValues } from '../declarations.js';
 import { t } from '../i18n.js';
-import { LIVE_MARK } from '../live.js';
 import { syncedView } from '../merge.js';
 import { actionForm, CONFIRMED } from '../tasks/detail.js';
 import { holderLabel, kindLabel, priorityLabel, sortedChoices, statusLabel } from '../tasks/format.js';
@@ -22,10 +21,10 @@ import { h } from '../ui/dom.js';
 import { field, screen } from '../ui/screen.js';
 import { createBoard, dropAction, missingInputs, NO_FILTER, NOBODY, windowOf } from './model.js';
 
-/** The performance mark made at the first frame after a change reached the cards. */
-export const PAINT_MARK = 'board:painted';
+/** The performance mark made at the first frame after a change reached the cards (live.js marks the arrival). */
+const PAINT_MARK = 'board:painted';
 /** Pixels a card takes in its column, the gap below it included. */
-export const ROW = 88;
+const ROW = 88;
 const GAP = 6;
 
 // Kept while the app is open.
@@ -168,8 +167,7 @@ function createView(deps, board, names, buildingsOf) {
   function paint(only = null, ids = []) {
     for (const view of columns) if (!only || only.has(view.name)) paintColumn(view);
     requestAnimationFrame(() => {
-      // Only the latest marks are kept: a wall screen runs for days.
-      performance.clearMarks(LIVE_MARK);
+      // Only the latest mark is kept: a wall screen runs for days.
       performance.clearMarks(PAINT_MARK);
       performance.mark(PAINT_MARK, { detail: { ids } });
     });
