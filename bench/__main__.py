@@ -133,12 +133,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         default="sqlite,postgresql",
         help="databases for pull, live, push and queries",
     )
+    parser.add_argument(
+        "--scale-sizes",
+        default=",".join(str(n) for n in ceiling.SCALE_SIZES),
+        help="record counts of the scale curve, comma-separated",
+    )
     parser.add_argument("--no-write", action="store_true", help="do not write the report")
     parser.add_argument("--write", action="store_true", help="write the report even if --quick")
     parser.add_argument("--output", default=REPORT_PATH, help="where to write the report")
     parser.add_argument("--strict", action="store_true", help="exit 1 if any figure fails")
     args = parser.parse_args(argv)
     args.only = [s.strip() for s in args.only.split(",") if s.strip()]
+    args.scale_sizes = tuple(int(n) for n in args.scale_sizes.split(",") if n.strip())
     unknown = set(args.only) - set(SECTIONS)
     if unknown:
         parser.error(f"unknown sections: {', '.join(sorted(unknown))}")
@@ -155,6 +161,8 @@ def guarded(section: str, label: str, action: Callable[[], list[Figure]]) -> lis
         traceback.print_exc()
         figures = [harness.missing(section, label, "", f"failed: {error!r}"[:400])]
     print(f"  {section} on {label}: {time.perf_counter() - started:.0f} s", file=sys.stderr)
+    # As it goes, so that a long run stopped early still shows what it measured.
+    print(harness.text_table(figures), file=sys.stderr, flush=True)
     return figures
 
 
@@ -221,6 +229,7 @@ def write_report(path: str, figures: list[Figure], sections: list[str], run: har
 def main(argv: list[str]) -> int:
     """Run the selected sections, print the table and write the report."""
     args = parse_args(argv)
+    ceiling.SCALE_SIZES = args.scale_sizes
     started = time.perf_counter()
     facts = harness.machine()
     facts["postgresql"] = postgres_version()

@@ -476,7 +476,7 @@ def run_scale(
 ) -> list[Figure]:
     """Measure the incremental costs at each size of the scale curve against the ceiling."""
     effort = QUICK if quick else FULL
-    sizes = QUICK_SCALE_SIZES if quick else SCALE_SIZES
+    sizes = QUICK_SCALE_SIZES if quick else SCALE_SIZES  # ``--scale-sizes`` sets the latter
     figures: list[Figure] = []
     with ceiling_server(db_kind) as ceiling:
         pair = Pair(base_url, ceiling.url, password, compounds)
