@@ -42,6 +42,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         jsontext,
         logs,
         metrics,
+        progress,
         rate_limits,
         request_context,
         socket_limits,
@@ -96,6 +97,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     logs.init_app(app)
     cli.init_app(app)
-    for module in (api, auth, users, sync_api, supplies, declarations, exports, web):
+    for module in (api, auth, users, sync_api, supplies, declarations, exports, progress, web):
         app.register_blueprint(module.bp)
     return app
