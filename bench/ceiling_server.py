@@ -180,7 +180,8 @@ def main() -> None:
 
     green.patch()
     app = create_app(Database(args.database_url))
-    green.serve(app, green.listen(args.host, args.port))
+    # Nothing to hand over on a stop: no sockets, no requests worth draining.
+    green.serve(app, green.listen(args.host, args.port), on_stop=lambda: None, drain_seconds=0)
 
 
 if __name__ == "__main__":
