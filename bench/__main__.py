@@ -20,10 +20,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import board, ceiling, harness, live, load, pull, push, queries, servers, web
+from bench import board, ceiling, field, harness, live, load, pull, push, queries, servers, web
 from bench.harness import Figure
 
-SECTIONS = ("pull", "live", "push", "ceiling", "scale", "queries", "web", "board", "load")
+SECTIONS = ("pull", "live", "push", "ceiling", "scale", "queries", "web", "board", "load", "field")
 # In this order on one server: ``scale`` bulk-loads up to a million records, so it runs last.
 DATABASE_SECTIONS = {
     "pull": pull.run,
@@ -127,6 +127,13 @@ METHOD = """
   with one process, then with two, on the same database. Memory per connection is the
   servers' RSS growth while the sockets connect, over their number. Errors must be 0;
   the rest is reported as measured (the capacity figures for `docs/deploy.md`).
+- **Field**: Chromium (Playwright, Debian's build) signs `vol-a` in on a demo server and
+  syncs compound A onto the device, then `Emulation.setCPUThrottlingRate` 4 over CDP and
+  offline; timed in the page from the hash change (or the tap) until the screen is drawn:
+  opening a building's household list (36 households, alternating buildings 4 and 5),
+  and "no answer — next door" on a household screen until the next door's screen shows
+  (the visit queued in IndexedDB). Median of 20; floor: opening the not-found screen the
+  same way. Target < 100 ms each (issue 10).
 - Ratios are measured / floor (or / budget); KiB and MiB are 1024-based.
 """
 
@@ -261,6 +268,9 @@ def main(argv: list[str]) -> int:
         figures += guarded("board", "sqlite demo", lambda: board.run(args.quick))
     if "load" in args.only:
         figures += load_section(args.quick)
+    if "field" in args.only:
+        with servers.served("sqlite") as server:
+            figures += guarded("field", "sqlite demo", lambda: field.run(server.url, args.quick))
     facts["duration"] = f"{time.perf_counter() - started:.0f} s" + (
         " (quick)" if args.quick else ""
     )
