@@ -14,6 +14,8 @@ import { address } from './view.js';
 /** Languages a translator is most often asked for here (a screen choice; named by Intl). */
 const TRANSLATOR_LANGUAGES = Object.freeze(['en', 'ja', 'ko', 'fr', 'de', 'ru', 'es', 'ar']);
 
+/** Household id → building id, of the stairwells walked since the app opened. */
+const buildingOf = new Map();
 let displayNames = null; // {language, names}: made once per language, Intl objects are slow to make
 
 function languageName(tag) {
@@ -94,15 +96,20 @@ function form(deps, household, residents, onSaved) {
 
 async function render(deps, { id }) {
   const { records, names } = deps;
-  const household = await records.view('household', id);
+  // Walking a stairwell, the building is known from the door before: read
+  // everything at once rather than the household first (bench section "field").
+  const known = buildingOf.get(id);
+  const reads = (buildingId) => Promise.all([
+    records.view('building', buildingId), records.views('household', { building_id: buildingId }),
+    records.views(TYPE, { building_id: buildingId }), records.views('resident', { building_id: buildingId }), names.people(),
+  ]);
+  const [household, early] = await Promise.all([records.view('household', id), known ? reads(known) : null]);
   if (!household || household.deleted) {
     return screen(t('screening.missing'), { back: '/screening' }, h('p', {}, t('screening.missing_detail')));
   }
   const buildingId = household.fields.building_id;
-  const [building, neighbours, visits, residents, people] = await Promise.all([
-    records.view('building', buildingId), records.views('household', { building_id: buildingId }),
-    records.views(TYPE, { building_id: buildingId }), records.views('resident', { building_id: buildingId }), names.people(),
-  ]);
+  const [building, neighbours, visits, residents, people] = known === buildingId ? early : await reads(buildingId);
+  for (const neighbour of neighbours) buildingOf.set(neighbour.id, buildingId);
   const byHousehold = visitsByHousehold(visits);
   const own = byHousehold.get(id) ?? [];
   const living = residents.filter((resident) => resident.fields.household_id === id);
@@ -110,10 +117,12 @@ async function render(deps, { id }) {
   async function saved(change) {
     const after = new Map(byHousehold).set(id, [{ fields: change.fields }, ...own]);
     const next = nextDoor(neighbours, id, after);
+    // The next door opens while the visit is being queued: the volunteer is
+    // already on the landing (the queue's own redraws leave that screen alone).
+    deps.navigate(next ? `/screening/households/${encodeURIComponent(next.id)}` : back);
     await deps.queue([change], next
       ? t('screening.saved_next', { room: household.fields.room, next: next.fields.room })
       : t('screening.saved_unit_done', { unit: household.fields.unit }));
-    deps.navigate(next ? `/screening/households/${encodeURIComponent(next.id)}` : back);
   }
   const noAnswer = () => saved(visitChange(deps.declarations, household, { outcome: 'no_answer' }));
   const status = statusOf(own);
