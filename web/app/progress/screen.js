@@ -13,7 +13,7 @@ import { screen } from '../ui/screen.js';
 import { byCompound, hourlySeries, share, shownMeasures, startOfDay } from './model.js';
 
 /** How long an answer is shown before the next one is asked for. */
-export const REFRESH_MS = 20_000;
+const REFRESH_MS = 20_000;
 const CHART_HEIGHT = 280;
 const UPLOT = '../../vendor/uplot/uPlot.esm.js';
 const UPLOT_CSS = '/vendor/uplot/uPlot.min.css';
