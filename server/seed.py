@@ -544,7 +544,11 @@ def open_round_records(users: dict[str, User], now: datetime) -> list[NewRecord]
 
 
 def med_request_records() -> list[NewRecord]:
-    """Build open medicine requests for residents of compound A, waiting for triage."""
+    """Build open medicine requests for residents of compound A, waiting for triage.
+
+    The coordinator asked for them (a volunteer's device holds only the
+    requests its volunteer made: contract, Privacy).
+    """
     out = []
     for building, unit, room, medicine, dose, urgency in MED_REQUESTS:
         household_id = stable_id("household", "A", building, unit, room)
@@ -552,7 +556,7 @@ def med_request_records() -> list[NewRecord]:
         fields = {"resident_id": resident_id, "medicine": medicine, "dose": dose}
         fields["urgency"] = urgency
         record_id = stable_id("med_request", resident_id)
-        out.append(NewRecord("med_request", record_id, fields, by="vol-a"))
+        out.append(NewRecord("med_request", record_id, fields, by="coord"))
     return out
 
 
