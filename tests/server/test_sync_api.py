@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from server import seed
 from server.extensions import db, socketio
-from server.models import ChangesetLog, RecordRow, RecordScope
+from server.models import ChangesetLog, RecordRow, RecordScope, User
 from tests.helpers import bearer, sign_in
 
 COMPOUND_A = seed.stable_id("compound", "A")
@@ -98,9 +98,16 @@ def test_first_sync_is_exactly_the_compound_of_the_volunteer(seeded_client):
         conflict_free = set(
             db.session.scalars(select(RecordRow.id).where(RecordRow.type != "conflict"))
         )
+        # Contract, Privacy: a volunteer receives only the medicine requests they made.
+        vol_a = db.session.scalar(select(User.id).where(User.username == "vol-a"))
+        others_requests = {
+            row.id
+            for row in db.session.scalars(select(RecordRow).where(RecordRow.type == "med_request"))
+            if row.fields.get("requested_by") != vol_a
+        }
     ids = [r["id"] for r in records]
     assert len(ids) == len(set(ids)), "a record came twice"
-    assert set(ids) == in_a & conflict_free
+    assert set(ids) == (in_a & conflict_free) - others_requests
     versions = [r["version"] for r in records]
     assert versions == sorted(versions)
     assert pull_all(client, sign_in(client, "vol-a"), cursor)[0] == []
