@@ -68,7 +68,6 @@ PASS_PROBLEMS = (
     "not_yet_valid",
     "expired",
     "revoked",
-    "unknown_pass",
 )
 #: The reasons :func:`decide` gives.
 POLICY_REASONS = ("allowed", "tier_forbids", "outside_window", "quota_used", "no_rule")
