@@ -47,6 +47,9 @@ copy_lib idb idb "${idb_files[@]}"
 # The official client's browser ESM bundle; its source map keeps devtools
 # from fetching a missing file.
 copy_lib socket.io-client socket.io dist/socket.io.esm.min.js dist/socket.io.esm.min.js.map
+# The gate's QR decoder where the browser has no BarcodeDetector: one UMD
+# file that, loaded as a module, defines self.jsQR (web/app/gate/camera.js).
+copy_lib jsqr jsqr dist/jsQR.js
 
 {
   echo "# Vendored browser libraries"
@@ -57,7 +60,7 @@ copy_lib socket.io-client socket.io dist/socket.io.esm.min.js dist/socket.io.esm
   echo
   echo "| package | folder | files (sha256) |"
   echo "| --- | --- | --- |"
-  for pair in "idb:idb" "socket.io-client:socket.io"; do
+  for pair in "idb:idb" "socket.io-client:socket.io" "jsqr:jsqr"; do
     name="${pair%%:*}"
     dest="${pair##*:}"
     files=""
@@ -69,7 +72,7 @@ copy_lib socket.io-client socket.io dist/socket.io.esm.min.js dist/socket.io.esm
   done
 } >"$vendor/README.md"
 
-for pair in "idb" "socket.io-client"; do
+for pair in "idb" "socket.io-client" "jsqr"; do
   echo "$pair@$(version_of "$pair")"
 done >"$vendor/VERSIONS"
 

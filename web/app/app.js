@@ -12,6 +12,7 @@
  *   wake the sync loop; `undo(id)` takes it back while it is still queued.
  * - `toast`, `navigate`, `redraw`, `attention`, `account`, `transfer`.
  * - `exports.save(dataset, format, compoundId, onProgress)`: fetch and save an export.
+ * - `syncedAt()`: when the last clean sync ended (ISO) or null.
  *
  * Changes are announced as topics (`record:<type>`, `outbox`, `people`,
  * `declarations`) so only the screens showing them redraw.
@@ -313,6 +314,8 @@ export async function createApp({ db, statusBar, toastRegion }) {
     account,
     transfer,
     exports,
+    /** When the last clean sync round ended (ISO), or null: how fresh the gate's policy is. */
+    syncedAt: () => engine.state.lastSyncAt ?? null,
   };
 
   return {

@@ -7,9 +7,10 @@
  * `home` the route the tile opens. Adding a feature is one line here.
  */
 import exportsFeature from './exports/index.js';
+import gate, { visitors } from './gate/index.js';
 import tasks from './tasks/index.js';
 
-export const FEATURES = Object.freeze([tasks, exportsFeature]);
+export const FEATURES = Object.freeze([tasks, exportsFeature, gate, visitors]);
 
 /** Return every feature's routes. */
 export function featureRoutes(features = FEATURES) {
