@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, g, request
 
-from server import gate_keys, live, logs, metrics, rate_limits, scopes
+from server import gate_alerts, gate_keys, live, logs, metrics, rate_limits, scopes
 from server.auth import require_auth
 from server.clock import utcnow
 from server.errors import ApiError
@@ -37,6 +37,7 @@ def push() -> Any:
     metrics.observe_push(outcome)
     logs.log_push(outcome)
     live.announce(outcome, prev)
+    gate_alerts.raise_alerts(outcome)
     return outcome.to_wire()
 
 

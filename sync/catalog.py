@@ -12,6 +12,7 @@ from sync import fields as f
 from sync.actors import Role
 from sync.conflicts import CONFLICT
 from sync.gate import (
+    GATE_ALERT,
     GATE_EVENT,
     GATE_PASS,
     GATE_POLICY,
@@ -173,6 +174,7 @@ REGISTRY: Registry = {
         GATE_EVENT,
         VISITOR,
         GATE_POLICY,
+        GATE_ALERT,
     )
 }
 
@@ -204,5 +206,6 @@ RECORD_TYPES: frozenset[str] = frozenset(
 #: listed are the project's", and so are these): a ``restock`` is an
 #: append-only adjustment of a package's stock (``sync.supplies``); a
 #: ``visitor`` is registered at the gate, a ``gate_policy`` is a compound's
-#: gate rules as data (``sync.gate``).
-EXTENSION_TYPES: frozenset[str] = frozenset({"restock", "visitor", "gate_policy"})
+#: gate rules as data, a ``gate_alert`` what the server raises on gate events
+#: (``sync.gate``).
+EXTENSION_TYPES: frozenset[str] = frozenset({"restock", "visitor", "gate_policy", "gate_alert"})

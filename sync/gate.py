@@ -396,6 +396,90 @@ def compound_rules(ctx: ChangeContext) -> Ruling | None:
     return Ruling(ctx.fields, (SideWrite(policy.id, {"tier": tier}),))
 
 
+# -------------------------------------------------------------------- alerts
+
+ALERT_KINDS = ("fever", "repeated_denials", "copied_pass")
+#: Denials of one pass within this window that make an alert, and how many.
+DENIALS_WINDOW = timedelta(minutes=10)
+DENIALS_ALERT_AT = 3
+#: One pass scanned at two posts within this window: a copied pass.
+COPY_WINDOW = timedelta(minutes=5)
+
+
+def alert_id(event_id: str, kind: str) -> str:
+    """Return the id of the alert of ``kind`` an event raises (so it is raised once)."""
+    return str(uuid.uuid5(uuid.UUID(event_id), f"gate-alert/{kind}"))
+
+
+def alerts_for(
+    event: Record, recent: list[Record], fever_threshold_c: float
+) -> list[dict[str, object]]:
+    """Return the alerts a newly logged gate event raises, as ``gate_alert`` fields.
+
+    - ``fever``: its temperature is at or over the policy's threshold;
+    - ``repeated_denials``: it is the :data:`DENIALS_ALERT_AT`-th denial of
+      its pass within :data:`DENIALS_WINDOW`;
+    - ``copied_pass``: its pass was scanned at another post of the compound
+      within :data:`COPY_WINDOW` (two people holding one pass).
+
+    :param recent: the compound's gate events around it (it may be among them).
+    """
+    fields = event.fields
+    at = parse_datetime(fields.get("scanned_at"))
+    out: list[dict[str, object]] = []
+    base = {"compound_id": fields["compound_id"], "event_id": event.id, "post": fields["post"]}
+    temperature = fields.get("temperature_c")
+    if isinstance(temperature, int | float) and temperature >= fever_threshold_c:
+        out.append({**base, "kind": "fever", "temperature_c": temperature})
+    pass_id = fields.get("pass_id")
+    if not isinstance(pass_id, str):
+        return out
+    same = [
+        other
+        for other in recent
+        if other.id != event.id and other.fields.get("pass_id") == pass_id and not other.deleted
+    ]
+
+    def within(other: Record, window: timedelta) -> bool:
+        return abs(parse_datetime(other.fields.get("scanned_at")) - at) <= window
+
+    if fields["decision"] == "deny":
+        denials = [o for o in same if o.fields["decision"] == "deny" and within(o, DENIALS_WINDOW)]
+        if len(denials) + 1 == DENIALS_ALERT_AT:
+            out.append({**base, "kind": "repeated_denials", "pass_id": pass_id})
+    elsewhere = [o for o in same if o.fields["post"] != fields["post"] and within(o, COPY_WINDOW)]
+    if elsewhere:
+        posts = sorted({str(fields["post"]), *(str(o.fields["post"]) for o in elsewhere)})
+        out.append({**base, "kind": "copied_pass", "pass_id": pass_id, "posts": posts})
+    return out
+
+
+GATE_ALERT = RecordType(
+    name="gate_alert",
+    fields={
+        "compound_id": f.Ref("compound"),
+        "kind": f.Enum(ALERT_KINDS),
+        "event_id": f.Uuid(),
+        "post": f.Text(1, 60),
+        "pass_id": f.Nullable(f.Uuid()),
+        "posts": f.ListOf(f.Text(1, 60), 10),
+        "temperature_c": f.Nullable(f.Number(*TEMPERATURE_RANGE, places=1)),
+        "acknowledged": f.Boolean(),
+    },
+    required=frozenset({"compound_id", "kind", "event_id", "post"}),
+    defaults={"acknowledged": False, "posts": []},
+    immutable=frozenset({"compound_id", "kind", "event_id", "post", "pass_id", "posts"}),
+    # Raised by the server (its own coordinator actor) when gate events land;
+    # coordinators acknowledge them.
+    permissions=Permissions(
+        create=COORDINATOR,
+        update=COORDINATOR,
+        update_fields={Role.COORDINATOR: frozenset({"acknowledged"})},
+    ),
+    scope=compound_field,
+    visibility=Visibility(roles=COORDINATOR),
+)
+
 # ------------------------------------------------------------------ decision
 
 

@@ -163,6 +163,12 @@ def valid_create(type_name: str) -> dict[str, Any]:
             "visitor_id": VISITOR_A,
         },
         "visitor": visitor_fields(COMPOUND_A, HOUSEHOLD_A),
+        "gate_alert": {
+            "compound_id": COMPOUND_A,
+            "kind": "fever",
+            "event_id": stable_id("gate_event", "A"),
+            "post": "西门",
+        },
         "gate_policy": {
             "compound_id": COMPOUND_A,
             "rules": default_rules(),

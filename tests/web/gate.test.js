@@ -7,6 +7,7 @@ import { test } from 'node:test';
 
 import { exitsOn, gateEventChange, judgeRecord, judgeToken, policyOf, warnings } from '../../web/app/gate/check.js';
 import { decide, localDay } from '../../web/app/gate/decide.js';
+import { countsByHour } from '../../web/app/gate/log.js';
 import { checkPass } from '../../web/app/gate/verify.js';
 import { fixture } from './helpers.js';
 
@@ -119,4 +120,17 @@ test('the gate event keeps only well-formed claims of a broken pass', () => {
     compound_id: COMPOUND.id, post: 'West', direction: 'in', decision: 'deny', reason: 'bad_signature',
     policy_version: 3, scanned_at: '2022-04-02T04:00:00.000Z', temperature_c: 37.9,
   });
+});
+
+test('the log counts in and out per post and local hour, today only', () => {
+  const event = (post, direction, at) => ({ fields: { post, direction, scanned_at: at } });
+  const counts = countsByHour([
+    event('West', 'in', '2022-04-02T01:10:00Z'), // 09:10 local
+    event('West', 'out', '2022-04-02T01:50:00Z'),
+    event('West', 'out', '2022-04-02T02:05:00Z'), // 10:05
+    event('East', 'in', '2022-04-02T01:00:00Z'),
+    event('West', 'in', '2022-04-01T01:00:00Z'), // yesterday
+  ], '2022-04-02', 480);
+  assert.deepEqual(Object.fromEntries(counts.get('West')), { 9: { in: 1, out: 1 }, 10: { in: 0, out: 1 } });
+  assert.deepEqual(Object.fromEntries(counts.get('East')), { 9: { in: 1, out: 0 } });
 });

@@ -7,10 +7,10 @@
  * `home` the route the tile opens. Adding a feature is one line here.
  */
 import exportsFeature from './exports/index.js';
-import gate, { visitors } from './gate/index.js';
+import gate, { log as gateLog, visitors } from './gate/index.js';
 import tasks from './tasks/index.js';
 
-export const FEATURES = Object.freeze([tasks, exportsFeature, gate, visitors]);
+export const FEATURES = Object.freeze([tasks, exportsFeature, gate, visitors, gateLog]);
 
 /** Return every feature's routes. */
 export function featureRoutes(features = FEATURES) {

@@ -1,4 +1,5 @@
 /** The gate: scanning and deciding at the post, and visitor registration. */
+import gateLog from './log.js';
 import scan from './scan.js';
 import visitorScreen from './visitors.js';
 
@@ -13,4 +14,11 @@ export const visitors = {
   section: 'visitors',
   home: '/gate/visitors',
   routes: [['/gate/visitors', visitorScreen]],
+};
+
+/** The coordinators' tile: the live gate log and its alerts. */
+export const log = {
+  section: 'gate_log',
+  home: '/gate/log',
+  routes: [['/gate/log', gateLog]],
 };
