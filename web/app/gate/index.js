@@ -1,5 +1,6 @@
 /** The gate: scanning and deciding at the post, and visitor registration. */
 import gateLog from './log.js';
+import printSheets from './print.js';
 import scan from './scan.js';
 import visitorScreen from './visitors.js';
 
@@ -20,5 +21,5 @@ export const visitors = {
 export const log = {
   section: 'gate_log',
   home: '/gate/log',
-  routes: [['/gate/log', gateLog]],
+  routes: [['/gate/log', gateLog], ['/gate/print', printSheets]],
 };

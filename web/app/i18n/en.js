@@ -515,4 +515,10 @@ export default {
   'gate.log.none_today': 'Nothing logged today yet.',
   'gate.log.latest': 'Latest scans',
   'gate.log.alerts': { 'one': '{count} open alert', 'other': '{count} open alerts' },
+  // Printing pass sheets (web/app/gate/print.js).
+  'gate.print.title': 'Print pass sheets',
+  'gate.print.lead': 'Print a building’s passes for residents without a smartphone (A4, eight a page). Printing again revokes the passes printed before.',
+  'gate.print.submit': 'Issue and download the PDF',
+  'gate.print.done': 'Passes issued; the PDF is downloaded.',
+  'gate.print.failed': 'The passes could not be issued: this needs a network, and the building must be in your scope.',
 };

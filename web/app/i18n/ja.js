@@ -494,4 +494,10 @@ export default {
   'gate.log.none_today': '本日の記録はまだありません。',
   'gate.log.latest': '最新の読み取り',
   'gate.log.alerts': '未確認の警報 {count} 件',
+  // Printing pass sheets (web/app/gate/print.js).
+  'gate.print.title': '通行証を印刷',
+  'gate.print.lead': 'スマートフォンのない住民のために、棟ごとに通行証を印刷します（A4、1ページ8枚）。印刷し直すと前回の通行証は失効します。',
+  'gate.print.submit': 'PDFを発行してダウンロード',
+  'gate.print.done': '通行証を発行し、PDFをダウンロードしました。',
+  'gate.print.failed': '通行証を発行できません。ネットワーク接続と、担当範囲内の棟であることが必要です。',
 };

@@ -494,4 +494,10 @@ export default {
   'gate.log.none_today': '오늘 기록이 아직 없습니다.',
   'gate.log.latest': '최근 스캔',
   'gate.log.alerts': '미확인 경보 {count}건',
+  // Printing pass sheets (web/app/gate/print.js).
+  'gate.print.title': '출입증 인쇄',
+  'gate.print.lead': '스마트폰이 없는 주민을 위해 동별 출입증을 인쇄합니다(A4, 한 장에 8매). 다시 인쇄하면 이전 출입증은 폐기됩니다.',
+  'gate.print.submit': 'PDF 발급 및 다운로드',
+  'gate.print.done': '출입증을 발급하고 PDF를 내려받았습니다.',
+  'gate.print.failed': '출입증을 발급할 수 없습니다. 네트워크 연결과 담당 범위 안의 동이어야 합니다.',
 };

@@ -494,4 +494,10 @@ export default {
   'gate.log.none_today': '今天还没有记录。',
   'gate.log.latest': '最新记录',
   'gate.log.alerts': '未处理警报 {count} 条',
+  // Printing pass sheets (web/app/gate/print.js).
+  'gate.print.title': '打印通行证',
+  'gate.print.lead': '为没有智能手机的居民打印整栋楼的通行证（A4，每页 8 张）。重新打印会作废上一次打印的通行证。',
+  'gate.print.submit': '生成并下载 PDF',
+  'gate.print.done': '通行证已签发，PDF 已下载。',
+  'gate.print.failed': '无法生成通行证：需要联网，且楼栋须在您的范围内。',
 };
