@@ -16,11 +16,14 @@ from tests.browser.helpers import (
     SYNC_TIMEOUT_MS,
     expect_pending,
     expect_synced,
+    go,
     query,
     records_of_type,
     sign_in,
     wait_for_service_worker,
 )
+from tests.browser.test_csp import RECORD_VIOLATIONS, violations
+from tests.browser.test_layout import PHONE, SMALL_TARGETS, TARGETS
 
 pytestmark = pytest.mark.browser
 
@@ -108,3 +111,25 @@ def test_a_forged_pass_is_denied_and_a_damaged_one_found_by_address(
     page.get_by_role("button", name="Find").click()
     page.locator("#gate-found button").first.click()
     expect(decision).to_contain_text("ALLOW")
+
+
+def test_the_gate_screens_run_under_the_policy_with_targets_a_thumb_can_hit(
+    device: Any,
+) -> None:
+    found: list[str] = []
+    for username, paths in (
+        ("guard-a", ("/gate", "/gate/visitors")),
+        ("coord", ("/gate/log", "/gate/print")),
+    ):
+        page = device(username, viewport=PHONE)
+        page.context.add_init_script(RECORD_VIOLATIONS)
+        console: list[str] = []
+        page.on("console", lambda message, seen=console: seen.append(message.text))
+        page.reload()
+        sign_in(page, username)
+        for path in paths:
+            go(page, path)
+            expect(page.locator("h1")).to_be_visible()
+            assert page.evaluate(SMALL_TARGETS, TARGETS) == [], path
+        found += violations(page, console)
+    assert found == []
