@@ -21,6 +21,7 @@ from server import (
     backup,
     create_app,
     database,
+    field,
     gate_keys,
     green,
     live,
@@ -161,6 +162,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(rotate_pass_key)
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(backup.restore_command)
+    app.cli.add_command(field.daily_tasks_command)
     app.shell_context_processor(shell_context)
 
 

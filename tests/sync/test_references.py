@@ -18,6 +18,7 @@ from sync.catalog import REGISTRY
 from sync.fields import is_uuid, refs
 from sync.gate import default_rules, policy_id
 from sync.supplies import order_id
+from sync.testing import mark_id
 from tests.sync.builders import (
     BUILDING_A,
     BUILDING_B,
@@ -47,6 +48,8 @@ ROUND_A, ROUND_B = stable_id("round", "A"), stable_id("round", "B")
 PACKAGE_A, PACKAGE_B = stable_id("package", "A"), stable_id("package", "B")
 RESIDENT_B = stable_id("resident", "B")
 VISITOR_A, VISITOR_B = stable_id("visitor", "A"), stable_id("visitor", "B")
+TEST_ROUND_A, TEST_ROUND_B = stable_id("test_round", "A"), stable_id("test_round", "B")
+VOLUNTEER_A, VOLUNTEER_B = stable_id("volunteer", "A"), stable_id("volunteer", "B")
 GONE = {
     "visitor": stable_id("visitor", "gone"),
     "resident": stable_id("resident", "gone"),
@@ -55,6 +58,8 @@ GONE = {
     "building": stable_id("building", "gone"),
     "household": stable_id("household", "gone"),
     "supply_round": stable_id("round", "gone"),
+    "test_round": stable_id("test_round", "gone"),
+    "volunteer": stable_id("volunteer", "gone"),
 }
 TIMES = {
     "opens_at": "2022-04-03T00:00:00Z",
@@ -79,6 +84,8 @@ def places(world: MemoryStore) -> MemoryStore:
             room="101",
         ),
         a_create("supply_round", GONE["supply_round"], compound_ids=[COMPOUND_A], **TIMES),
+        a_create("test_round", GONE["test_round"], **round_fields(COMPOUND_A)),
+        a_create("volunteer", GONE["volunteer"], compound_id=COMPOUND_A, name="赵敏"),
     ]
     rounds = [
         a_create("supply_round", ROUND_A, compound_ids=[COMPOUND_A], **TIMES),
@@ -91,6 +98,10 @@ def places(world: MemoryStore) -> MemoryStore:
         a_create("visitor", VISITOR_A, **visitor_fields(COMPOUND_A, HOUSEHOLD_A)),
         a_create("visitor", VISITOR_B, **visitor_fields(COMPOUND_B, HOUSEHOLD_B)),
         a_create("visitor", GONE["visitor"], **visitor_fields(COMPOUND_A, HOUSEHOLD_A)),
+        a_create("test_round", TEST_ROUND_A, **round_fields(COMPOUND_A)),
+        a_create("test_round", TEST_ROUND_B, **round_fields(COMPOUND_B)),
+        a_create("volunteer", VOLUNTEER_A, compound_id=COMPOUND_A, name="赵敏"),
+        a_create("volunteer", VOLUNTEER_B, compound_id=COMPOUND_B, name="钱多"),
     ]
     deletes = [
         a_delete(GONE[kind], type_=kind)
@@ -101,6 +112,8 @@ def places(world: MemoryStore) -> MemoryStore:
             "household",
             "building",
             "supply_round",
+            "test_round",
+            "volunteer",
             "compound",
         )
     ]
@@ -118,6 +131,11 @@ def visitor_fields(compound_id: str, household_id: str) -> dict[str, Any]:
         "purpose": "delivery",
         "host_household_id": household_id,
     }
+
+
+def round_fields(compound_id: str) -> dict[str, Any]:
+    """Return the fields of an open testing round of a compound."""
+    return {"compound_id": compound_id, "date": "2022-03-23", "kind": "pcr"}
 
 
 def package_fields(round_id: str) -> dict[str, Any]:
@@ -175,6 +193,20 @@ def valid_create(type_name: str) -> dict[str, Any]:
             "window_opens": "06:00",
             "window_closes": "20:00",
         },
+        "test_round": round_fields(COMPOUND_A),
+        "test_result": {
+            "test_round_id": TEST_ROUND_A,
+            "resident_id": RESIDENT_A,
+            "outcome": "tested",
+        },
+        "volunteer": {"compound_id": COMPOUND_A, "name": "孙丽"},
+        "shift": {
+            "volunteer_id": VOLUNTEER_A,
+            "compound_id": COMPOUND_A,
+            "post": "西门",
+            "starts_at": "2022-03-23T07:00:00+08:00",
+            "ends_at": "2022-03-23T19:00:00+08:00",
+        },
         "notice": {
             "compound_ids": [COMPOUND_A],
             "title": {"zh-CN": "通知"},
@@ -193,10 +225,16 @@ OTHER_COMPOUND = {
     "package": PACKAGE_B,
     "resident": RESIDENT_B,
     "visitor": VISITOR_B,
+    "test_round": TEST_ROUND_B,
+    "volunteer": VOLUNTEER_B,
 }
 # Fields checked against each other by a type's kind rules: an order's
-# household must lie in one of its round's compounds.
-CROSS_CHECKED = {"order": frozenset({"supply_round_id", "household_id"})}
+# household must lie in one of its round's compounds; a mark's resident in
+# its testing round's compound.
+CROSS_CHECKED = {
+    "order": frozenset({"supply_round_id", "household_id"}),
+    "test_result": frozenset({"test_round_id", "resident_id"}),
+}
 # Every id field of every type a device writes, but those the server copies
 # from the parent (a resident's compound_id) and conflicts (server-made).
 SCOPE_FIELDS = [
@@ -265,6 +303,8 @@ def record_id(fields: dict[str, Any]) -> str:
         return order_id(fields["supply_round_id"], fields["household_id"])
     if "window_opens" in fields and is_uuid(fields["compound_id"]):
         return policy_id(fields["compound_id"])
+    if "test_round_id" in fields and is_uuid(fields["test_round_id"]):
+        return mark_id(fields["test_round_id"], fields["resident_id"])
     return new_id()
 
 
