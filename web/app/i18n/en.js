@@ -107,6 +107,7 @@ export default {
   'progress.none': 'Progress has not reached this device yet. Connect once to count it.',
   'progress.failed': 'Progress could not be counted: {detail}',
   'progress.chart': 'Today, hour by hour',
+  'progress.hour': 'Hour',
   'progress.building': 'Building',
   'progress.share': '{done} of {of} ({percent})',
   'progress.coverage.screening': 'Households screened',

@@ -101,6 +101,7 @@ export default {
   'progress.none': 'この端末にはまだ進捗がありません。一度接続すると集計されます。',
   'progress.failed': '進捗を集計できませんでした：{detail}',
   'progress.chart': '今日の1時間ごと',
+  'progress.hour': '時刻',
   'progress.building': '棟',
   'progress.share': '{of} 中 {done}（{percent}）',
   'progress.coverage.screening': '訪問済みの世帯',

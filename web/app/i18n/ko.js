@@ -101,6 +101,7 @@ export default {
   'progress.none': '이 기기에는 아직 진행 현황이 없습니다. 한 번 연결하면 집계됩니다.',
   'progress.failed': '진행 현황을 집계하지 못했습니다: {detail}',
   'progress.chart': '오늘 시간대별',
+  'progress.hour': '시각',
   'progress.building': '동',
   'progress.share': '{of} 중 {done} ({percent})',
   'progress.coverage.screening': '방문 조사한 가구',

@@ -101,6 +101,7 @@ export default {
   'progress.none': '本设备还没有进度数据。联网一次即可统计。',
   'progress.failed': '无法统计进度：{detail}',
   'progress.chart': '今天每小时',
+  'progress.hour': '时间',
   'progress.building': '楼栋',
   'progress.share': '{done} / {of}（{percent}）',
   'progress.coverage.screening': '已排查户数',
