@@ -132,7 +132,8 @@ def _medicine_task(ctx: ChangeContext, request: dict[str, object]) -> SideWrite:
     )
     fields = {
         "kind": "medicine",
-        "title": f"送药上门：{place}",
+        # No medicine in the title, not even the word: the kind says what the trip is.
+        "title": f"上门配送：{place}",
         "status": "open",
         "compound_id": household.fields["compound_id"],
         "building_id": building.id,
