@@ -17,7 +17,17 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from server import backup, create_app, database, green, models, passwords, seed, socket_sessions
+from server import (
+    backup,
+    create_app,
+    database,
+    green,
+    models,
+    passwords,
+    purge,
+    seed,
+    socket_sessions,
+)
 from server.extensions import db, socketio
 
 
@@ -116,6 +126,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(backup.restore_command)
+    app.cli.add_command(purge.purge_command)
     app.shell_context_processor(shell_context)
 
 

@@ -102,6 +102,7 @@ RESIDENT = RecordType(
     scope=from_parent(HOUSEHOLD),
     scope_fields=frozenset({"household_id"}),
     parent=HOUSEHOLD,
+    personal=frozenset({"name", "phone", "birth_year", "needs", "languages", "id_number_masked"}),
     # Contract, Privacy: guards get a name, team leaders a name and a phone.
     visibility=Visibility(
         roles=frozenset(Role),
@@ -131,6 +132,7 @@ VISIT = RecordType(
     permissions=Permissions(create=CARERS),
     scope=from_parent(HOUSEHOLD),
     parent=HOUSEHOLD,
+    personal=frozenset({"needs", "notes"}),
     # Contract, Privacy: a guard never receives a visit; a team leader no needs.
     visibility=Visibility(
         roles=CARERS | {Role.TEAM_LEADER},

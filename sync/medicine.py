@@ -180,6 +180,7 @@ MED_REQUEST = RecordType(
     parent=RESIDENT,
     state_machine=MED_MACHINE,
     rule_owned=frozenset({"requested_by", "triaged_by", "task_id"}),
+    personal=frozenset({"medicine", "dose", "prescription", "notes"}),
     kind_rules=med_request_rules,
     # Contract, Privacy: no team leader or guard; a volunteer only their own.
     visibility=Visibility(roles=REQUESTERS),

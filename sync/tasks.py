@@ -89,6 +89,7 @@ TASK = RecordType(
     scope=compound_field,
     scope_fields=frozenset({"compound_id", "building_id"}),
     state_machine=TASK_MACHINE,
+    personal=frozenset({"notes", "proof"}),
     visibility=Visibility(
         roles=frozenset(Role),
         fields={
