@@ -54,6 +54,26 @@ def on_disconnect(reason: Any = None) -> None:
         db.session.remove()
 
 
+def send_everyone_elsewhere() -> int:
+    """Drop the transport of every socket of this process; return how many (a graceful stop).
+
+    The reconnect hint: Socket.IO clients (the PWA's, python-socketio's)
+    reconnect after a transport that drops, and take a Socket.IO disconnect
+    (a logout, a refusal) as final. So no Socket.IO or Engine.IO close packet
+    is sent, only the transport closed (python-socketio's client takes an
+    Engine.IO close packet as final too). Behind nginx the clients come back
+    on another process, whose first answer makes them pull from their cursor
+    (``web/app/live.js``). Each socket's disconnect handler forgets its row.
+    """
+    engine = socketio.server.eio
+    sids = list(engine.sockets)
+    for sid in cooperatively(sids):
+        dropped = engine.sockets.pop(sid, None)
+        if dropped is not None:
+            dropped.close(wait=False, abort=True, reason=engine.reason.SERVER_DISCONNECT)
+    return len(sids)
+
+
 def disconnect_device(device_id: int) -> None:
     """Disconnect every socket opened with one device token, in any server process."""
     for sid in socket_sessions.sids_of(device_id):

@@ -68,12 +68,6 @@ class SqlStore:
         self._results: dict[str, RecordedResult] = {}
         self._undo = UndoLog()
         self._puts = 0
-        # A push yields to the process's other requests only where its lock
-        # waits cooperatively. SQLite's write lock is not so: another green
-        # thread that wants it sleeps in SQLite's busy handler, which blocks
-        # the whole process, so the push holding it never resumes ("database
-        # is locked" after the busy timeout). There a push runs to its commit.
-        self._yields = writing and db.engine.dialect.name != "sqlite"
 
     @classmethod
     def for_reading(cls) -> SqlStore:
@@ -242,18 +236,13 @@ class SqlStore:
         """
         self._puts += 1
         if self._puts % COOPERATE_EVERY == 0:
-            self._let_others_run()
+            cooperate()
         before = self._records.get(record.id)
         self._records[record.id] = record
         self._undo.note(lambda: self._unput(record.id, before))
         if previous_scope is not None and previous_scope != record.scope:
             self._exits.append((record, previous_scope))
             self._undo.note(self._exits.pop)
-
-    def _let_others_run(self) -> None:
-        """Let other requests run in the middle of a push where that is safe (``__init__``)."""
-        if self._yields:
-            cooperate()
 
     def atomic(self) -> AbstractContextManager[None]:
         """Undo every write made inside the block if it raises."""
@@ -278,7 +267,7 @@ class SqlStore:
         if records:
             for chunk in chunks(records):
                 db.session.execute(upsert_records(), [row_of(r) for r in chunk])
-                self._let_others_run()
+                cooperate()
             self._write_scopes(records)
         if self._exits:
             db.session.execute(
@@ -330,7 +319,7 @@ class SqlStore:
         ]
         for chunk in chunks(rows):
             db.session.execute(insert(RecordScope.__table__), chunk)
-            self._let_others_run()
+            cooperate()
 
 
 def to_record(row: Any) -> Record:

@@ -6,10 +6,12 @@
  * `section` is the home tile it fills (home.js lists sections per role) and
  * `home` the route the tile opens. Adding a feature is one line here.
  */
+import board from './board/index.js';
 import exportsFeature from './exports/index.js';
+import progress from './progress/index.js';
 import tasks from './tasks/index.js';
 
-export const FEATURES = Object.freeze([tasks, exportsFeature]);
+export const FEATURES = Object.freeze([tasks, exportsFeature, board, progress]);
 
 /** Return every feature's routes. */
 export function featureRoutes(features = FEATURES) {
