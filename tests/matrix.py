@@ -140,6 +140,10 @@ def example(
             return f"{token}****".upper()
         case f.Integer(low=low, high=high):
             return max(low, min(high, 1))
+        case f.Number(low=low, high=high):
+            return max(low, min(high, 1.0))
+        case f.TimeOfDay():
+            return "08:00"
         case f.UserRef():
             return users["coordinator"]
         case f.Enum(choices=choices):
