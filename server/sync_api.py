@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Any
 
 from flask import Blueprint, g, request
@@ -10,7 +9,6 @@ from flask import Blueprint, g, request
 from server import live, logs, metrics, rate_limits, scopes
 from server.auth import require_auth
 from server.clock import utcnow
-from server.database import DatabaseBusy
 from server.errors import ApiError
 from server.extensions import db, limiter
 from server.payloads import json_body
@@ -22,16 +20,6 @@ from sync.pull import changes_since
 from sync.wire import MalformedPush, PushTooLarge, push_from_wire
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
-# Pushes of this process that may hold a database connection at once. Pushes
-# take the version sequence one at a time across the district anyway; a push
-# waiting for it in the database held a pooled connection, and a hundred of
-# them emptied the pool, so pulls and the next pushes failed after the pool's
-# timeout (the load run's 500s). The others wait here, holding none. A green
-# semaphore under ``weiguang serve`` (this module is imported after eventlet's
-# patch), an ordinary one under threads.
-WRITERS = threading.BoundedSemaphore(2)
-# How long a push waits for its turn before a retryable 503 (``DatabaseBusy``).
-WRITER_WAIT_S = 60
 
 
 @bp.post("/push")
@@ -66,20 +54,13 @@ def apply_and_commit(incoming: Push) -> tuple[PushOutcome, int]:
     """Apply a push in one transaction; return the outcome and the high water before it."""
     actor = scopes.actor_for(g.user)
     received_at = utcnow()
-    # End the sign-in's read transaction, giving its connection back: the
-    # push's first statement must be the lock on the version sequence (on
-    # SQLite, the write lock).
+    # End the sign-in's read transaction: the push's first statement must be
+    # the lock on the version sequence (on SQLite, the write lock).
     db.session.commit()
-    if not WRITERS.acquire(timeout=WRITER_WAIT_S):
-        raise DatabaseBusy(f"the server had no turn for this push in {WRITER_WAIT_S} s; try again")
-    try:
-        store = SqlStore.for_writing(
-            device_token_id=g.device.id, client_id=incoming.client_id, received_at=received_at
-        )
-        outcome = apply_push(store, actor, incoming, received_at)
-        store.flush()
-        db.session.commit()
-    finally:
-        db.session.rollback()  # nothing if committed: the connection goes back first
-        WRITERS.release()
+    store = SqlStore.for_writing(
+        device_token_id=g.device.id, client_id=incoming.client_id, received_at=received_at
+    )
+    outcome = apply_push(store, actor, incoming, received_at)
+    store.flush()
+    db.session.commit()
     return outcome, store.started_at_version

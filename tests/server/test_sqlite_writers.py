@@ -159,26 +159,3 @@ def test_a_transaction_that_read_before_another_writer_committed_still_writes(
 )
 def test_statements_are_writes_unless_they_surely_read(statement, reads):
     assert database.statement_reads(statement) is reads
-
-
-def test_a_push_that_gets_no_turn_in_time_is_a_retryable_503_and_holds_no_connection(
-    short_timeout_app, monkeypatch
-):
-    # Pushes wait for their turn in the process, not in the database's pool.
-    from server import sync_api
-
-    client = short_timeout_app.test_client()
-    token = sign_in(client, "coord")
-    monkeypatch.setattr(sync_api, "WRITER_WAIT_S", 0.2)
-    taken = [sync_api.WRITERS.acquire(timeout=5) for _ in range(2)]
-    try:
-        checked_out = db.engine.pool.checkedout()
-        refused = client.post("/api/v1/sync/push", json=a_push(), headers=bearer(token))
-        assert db.engine.pool.checkedout() <= checked_out
-    finally:
-        for _ in filter(None, taken):
-            sync_api.WRITERS.release()
-    assert refused.status_code == 503
-    assert int(refused.headers["Retry-After"]) > 0
-    retried = client.post("/api/v1/sync/push", json=a_push(), headers=bearer(token))
-    assert retried.status_code == 200
