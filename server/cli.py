@@ -21,6 +21,7 @@ from server import (
     backup,
     create_app,
     database,
+    field,
     green,
     live,
     models,
@@ -143,6 +144,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(backup.restore_command)
+    app.cli.add_command(field.daily_tasks_command)
     app.shell_context_processor(shell_context)
 
 

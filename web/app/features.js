@@ -4,14 +4,19 @@
  *     {section, home, routes: [[pattern, screen], ...]}
  *
  * `section` is the home tile it fills (home.js lists sections per role) and
- * `home` the route the tile opens. Adding a feature is one line here.
+ * `home` the route the tile opens; an optional `card` ({render, uses,
+ * follows}, a screen's shape; render may return null) is shown on the home
+ * screen above the tiles. Adding a feature is one line here.
  */
 import board from './board/index.js';
 import exportsFeature from './exports/index.js';
 import progress from './progress/index.js';
+import screening from './screening/index.js';
 import tasks from './tasks/index.js';
+import testing from './testing/index.js';
+import volunteers from './volunteers/index.js';
 
-export const FEATURES = Object.freeze([tasks, exportsFeature, board, progress]);
+export const FEATURES = Object.freeze([tasks, exportsFeature, board, progress, screening, testing, volunteers]);
 
 /** Return every feature's routes. */
 export function featureRoutes(features = FEATURES) {
@@ -21,4 +26,9 @@ export function featureRoutes(features = FEATURES) {
 /** Return the route a home section opens, or null when no feature fills it yet. */
 export function sectionRoute(section, features = FEATURES) {
   return features.find((feature) => feature.section === section)?.home ?? null;
+}
+
+/** Return the home screen's cards of every feature that has one. */
+export function featureCards(features = FEATURES) {
+  return features.flatMap((feature) => (feature.card ? [feature.card] : []));
 }
