@@ -37,6 +37,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         declarations,
         errors,
         exports,
+        gate,
         headers,
         health,
         jsontext,
@@ -97,6 +98,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     logs.init_app(app)
     cli.init_app(app)
-    for module in (api, auth, users, sync_api, supplies, declarations, exports, progress, web):
+    blueprints = (api, auth, users, sync_api, supplies, declarations, exports, progress, gate, web)
+    for module in blueprints:
         app.register_blueprint(module.bp)
     return app

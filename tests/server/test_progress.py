@@ -19,6 +19,7 @@ from sqlalchemy import text
 from server.clock import utcnow
 from server.extensions import db
 from server.progress import MEASURES, SCREENING, available
+from server.seed import stable_id
 from sync.times import format_datetime
 from tests.conftest import make_app
 from tests.helpers import bearer, sign_in
@@ -198,6 +199,32 @@ def test_the_window_counts_only_what_happened_in_it(worked):
     assert sum(p.get("orders_delivered", 0) for p in answer["places"]) == 0
     assert sum(p.get("urgent_requests", 0) for p in answer["places"]) == 2
     assert answer["hours"]["visited"] == []
+
+
+def test_a_compound_coordinator_counts_only_their_compound(worked):
+    _app, client, coord = worked
+    compound_b = stable_id("compound", "B")
+    made = client.post(
+        "/api/v1/users",
+        json={
+            "username": "coord-b",
+            "display_name": "二村协调员",
+            "role": "coordinator",
+            "scope_kind": "compounds",
+            "scope_ids": [compound_b],
+            "password": "a long enough passphrase for B",
+        },
+        headers=bearer(coord),
+    )
+    assert made.status_code == 201, made.get_json()
+    token = sign_in(client, "coord-b", "a long enough passphrase for B")
+    since = format_datetime(utcnow() - timedelta(hours=6))
+    answer = client.get(f"/api/v1/progress?since={since}", headers=bearer(token)).get_json()
+    everyone = client.get(f"/api/v1/progress?since={since}", headers=bearer(coord)).get_json()
+    assert {p["compound_id"] for p in answer["places"]} == {compound_b}
+    # Compound B's figures are the neighbourhood coordinator's figures of B, no more, no less.
+    assert answer["places"] == [p for p in everyone["places"] if p["compound_id"] == compound_b]
+    assert len(everyone["places"]) > len(answer["places"])
 
 
 @pytest.mark.parametrize("username", ["vol-a", "guard-a", "leader-a", "medic"])
