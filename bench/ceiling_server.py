@@ -71,6 +71,8 @@ class Database:
                 for pragma in ("journal_mode=WAL", "busy_timeout=15000", "synchronous=NORMAL"):
                     dbapi_connection.execute(f"PRAGMA {pragma}")
         else:
+            # psycopg2, as Weiguang's server uses (a bare postgresql:// means psycopg 3).
+            url = url.replace("postgresql://", "postgresql+psycopg2://", 1)
             self.engine = create_engine(url, pool_size=10, max_overflow=20)
         with self.transaction() as cursor:
             for statement in SQLITE_SCHEMA if self.sqlite else POSTGRES_SCHEMA:
