@@ -70,6 +70,7 @@ def run(app: Flask, host: str, port: int) -> None:
             listener,
             on_stop=stop_serving,
             drain_seconds=float(app.config["WEIGUANG"]["DRAIN_SECONDS"]),
+            max_connections=int(app.config["WEIGUANG"]["MAX_CONNECTIONS"]),
         )
         click.echo("Weiguang stopped.")
     else:
