@@ -29,6 +29,7 @@ from server.schemas.accounts import (
     NEW_USER,
     USER,
 )
+from server.schemas.break_glass import BREAK_GLASS, GRANT, GRANT_LIST
 from server.schemas.gate import PASS_SHEET
 from server.schemas.supplies import CHAIN_LIST, CHAIN_LIST_REPLY, DELIVERIES_REPLY
 from server.schemas.sync import PULL_ARGS, PULL_REPLY, PUSH, PUSH_REPLY
@@ -196,6 +197,23 @@ OPERATIONS: list[Operation] = [
         parameters=(
             {"in": "path", "name": "round_id", "required": True, "schema": {"type": "string"}},
         ),
+    ),
+    Operation(
+        "/api/v1/break-glass",
+        "post",
+        "Break the glass: open a compound outside your scope for a stated reason, at most "
+        "12 hours (clinicians). Audited; coordinators are told live (event break_glass); "
+        "it ends by itself.",
+        BREAK_GLASS,
+        GRANT,
+        status=201,
+    ),
+    Operation(
+        "/api/v1/break-glass",
+        "get",
+        "The break-the-glass grants in force: a coordinator's in their scope, a clinician's own.",
+        None,
+        GRANT_LIST,
     ),
     Operation(
         "/api/v1/exports/{dataset}.{fmt}",

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, g, request
 
-from server import gate_alerts, gate_keys, live, logs, metrics, rate_limits, scopes
+from server import backup, gate_alerts, gate_keys, live, logs, metrics, rate_limits, scopes
 from server.auth import require_auth
 from server.clock import utcnow
 from server.errors import ApiError
@@ -45,11 +45,11 @@ def push() -> Any:
 @bp.get("/pull")
 @require_auth()
 def pull() -> Any:
-    """Return the caller's changes after ``cursor``, a page at a time."""
+    """Return the caller's changes after ``cursor``, a page at a time, and the database's epoch."""
     args = PULL_ARGS.load(request.args)
     page = changes_since(SqlStore.for_reading(), scopes.actor_for(g.user), now=utcnow(), **args)
     metrics.observe_pull(page)
-    return page.to_wire()
+    return {**page.to_wire(), "epoch": backup.epoch()}
 
 
 def apply_and_commit(incoming: Push, actor: Actor | None = None) -> tuple[PushOutcome, int]:

@@ -281,6 +281,7 @@ ORDER = RecordType(
     parent=HOUSEHOLD,
     state_machine=ORDER_MACHINE,
     rule_owned=frozenset({"ordered_by", "confirmed_by"}),
+    personal=frozenset({"notes"}),
     rule_decided=frozenset({"lines"}),
     kind_rules=order_rules,
     visibility=Visibility(roles=BUYERS),

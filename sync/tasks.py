@@ -13,6 +13,15 @@
 ``done`` is never undone by a late sync. A claim sets ``assignee_id`` (the
 caller when absent). Volunteers act only on tasks they hold; coordinators
 move any task and reassign it. :mod:`sync.machines` applies the rules.
+
+Who receives which tasks is minimised to each role's job (contract,
+Privacy: a task for a household, with its title, points at the people who
+live there, and a medicine run or a check on an elderly resident tells
+their health): coordinators, volunteers and clinicians receive every task
+in scope, whole; a team leader only deliveries, which they hand to
+volunteers, without notes or proof; a guard only the trips that pass the
+gate (deliveries, escorts), as kind, status, place, holder, priority and
+time — no title, household, notes or proof.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ from __future__ import annotations
 from sync import fields as f
 from sync.actors import Role
 from sync.machines import StateMachine, Transition
+from sync.policy import Matching
 from sync.registry import Permissions, RecordType, Visibility
 from sync.scoping import compound_field
 from sync.supplies import MAX_TASK_ORDERS, deliver_orders
@@ -31,6 +41,11 @@ VOLUNTEER_FIELDS = frozenset({"status", "assignee_id", "notes", "proof"})
 
 _BOTH = frozenset({Role.VOLUNTEER, Role.COORDINATOR})
 _COORDINATOR = frozenset({Role.COORDINATOR})
+#: Who carries tasks out or oversees them: they receive every task, whole.
+_CARERS = frozenset({Role.COORDINATOR, Role.VOLUNTEER, Role.CLINICIAN})
+#: The kinds of task each other role's job needs (see the module's docstring).
+GATE_KINDS = ("delivery", "escort")
+HANDOVER_KINDS = ("delivery",)
 
 TASK_MACHINE = StateMachine(
     field="status",
@@ -78,5 +93,18 @@ TASK = RecordType(
     scope_fields=frozenset({"compound_id", "building_id"}),
     state_machine=TASK_MACHINE,
     kind_rules=deliver_orders,
-    visibility=Visibility(roles=frozenset(Role)),
+    personal=frozenset({"notes", "proof"}),
+    visibility=Visibility(
+        roles=frozenset(Role),
+        fields={
+            "title": _CARERS | {Role.TEAM_LEADER},
+            "household_id": _CARERS | {Role.TEAM_LEADER},
+            "notes": _CARERS,
+            "proof": _CARERS,
+        },
+    ),
+    sync_policy={
+        Role.GUARD: Matching("kind", GATE_KINDS),
+        Role.TEAM_LEADER: Matching("kind", HANDOVER_KINDS),
+    },
 )
