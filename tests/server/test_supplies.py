@@ -212,7 +212,8 @@ def test_after_the_cutoff_each_unit_gets_a_delivery_task_whose_done_delivers(cli
         move = update("task", task_id, version, status=status, **extra)
         assert push(client, volunteer, a_changeset(move))["results"][0]["status"] == "applied"
     records = by_id(pull_all(client, leader)[0])
-    task = records[task_id]["fields"]
+    # The packing notes reach the carers (volunteers), not the leader (task audiences).
+    task = by_id(pull_all(client, volunteer)[0])[task_id]["fields"]
     assert (task["kind"], task["order_ids"]) == ("delivery", [order_id(ROUND, t) for t in targets])
     assert (
         task["notes"]
