@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, g, request
@@ -21,6 +22,7 @@ from sync.pull import changes_since
 from sync.wire import MalformedPush, PushTooLarge, push_from_wire
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
+log = logging.getLogger(__name__)
 
 
 @bp.post("/push")
@@ -38,7 +40,13 @@ def push() -> Any:
     metrics.observe_push(outcome)
     logs.log_push(outcome)
     live.announce_soon(outcome, prev)
-    gate_alerts.raise_alerts(outcome)
+    try:
+        gate_alerts.raise_alerts(outcome)
+    except Exception:
+        # The push has committed: the device must hear its results, or it
+        # would retry what is already applied. The alert is logged instead.
+        db.session.rollback()
+        log.exception("gate alerts of a committed push could not be raised")
     return outcome.to_wire()
 
 
