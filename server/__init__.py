@@ -30,6 +30,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from server import (
         api,
         auth,
+        break_glass,
         cli,
         compression,
         config,
@@ -37,6 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         declarations,
         errors,
         exports,
+        gate,
         headers,
         health,
         jsontext,
@@ -97,6 +99,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     logs.init_app(app)
     cli.init_app(app)
-    for module in (api, auth, users, sync_api, supplies, declarations, exports, progress, web):
+    blueprints = (api, auth, users, sync_api, supplies, declarations, exports, progress, gate)
+    for module in (*blueprints, break_glass, web):
         app.register_blueprint(module.bp)
     return app

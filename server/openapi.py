@@ -29,7 +29,9 @@ from server.schemas.accounts import (
     NEW_USER,
     USER,
 )
-from server.schemas.supplies import CHAIN_LIST, CHAIN_LIST_REPLY
+from server.schemas.break_glass import BREAK_GLASS, GRANT, GRANT_LIST
+from server.schemas.gate import PASS_SHEET
+from server.schemas.supplies import CHAIN_LIST, CHAIN_LIST_REPLY, DELIVERIES_REPLY
 from server.schemas.sync import PULL_ARGS, PULL_REPLY, PUSH, PUSH_REPLY
 from sync.catalog import REGISTRY
 from sync.exports import DATASETS
@@ -185,6 +187,35 @@ OPERATIONS: list[Operation] = [
         ),
     ),
     Operation(
+        "/api/v1/supplies/rounds/{round_id}/deliveries",
+        "post",
+        "After the round's cut-off, make one delivery task per building unit from its "
+        "confirmed orders (ids derived from round and unit: asking again only brings open "
+        "tasks up to late confirmations); 409 before the cut-off (team leaders, coordinators).",
+        None,
+        DELIVERIES_REPLY,
+        parameters=(
+            {"in": "path", "name": "round_id", "required": True, "schema": {"type": "string"}},
+        ),
+    ),
+    Operation(
+        "/api/v1/break-glass",
+        "post",
+        "Break the glass: open a compound outside your scope for a stated reason, at most "
+        "12 hours (clinicians). Audited; coordinators are told live (event break_glass); "
+        "it ends by itself.",
+        BREAK_GLASS,
+        GRANT,
+        status=201,
+    ),
+    Operation(
+        "/api/v1/break-glass",
+        "get",
+        "The break-the-glass grants in force: a coordinator's in their scope, a clinician's own.",
+        None,
+        GRANT_LIST,
+    ),
+    Operation(
         "/api/v1/exports/{dataset}.{fmt}",
         "get",
         "A dataset as CSV (UTF-8 with BOM) or XLSX, streamed, holding what the caller could "
@@ -228,6 +259,24 @@ OPERATIONS: list[Operation] = [
                 "description": "Start of the counted day, with a zone (default: 24 hours ago).",
             },
         ),
+    ),
+    Operation(
+        "/api/v1/gate/sheets",
+        "post",
+        "Print a building's pass sheets (coordinators): every resident of the building gets a "
+        "new resident pass, signed, which revokes the previous one (a reprint makes the last "
+        "sheet worthless); the answer is an A4 PDF, eight passes a page.",
+        PASS_SHEET,
+        media_type="application/pdf",
+    ),
+    Operation(
+        "/api/v1/gate/passes/{pass_id}.pdf",
+        "get",
+        "One resident's pass as a printable PDF, as it is (coordinators, guards; in scope).",
+        parameters=(
+            {"in": "path", "name": "pass_id", "required": True, "schema": {"type": "string"}},
+        ),
+        media_type="application/pdf",
     ),
     Operation("/", "get", "The app shell (the PWA).", public=True, media_type="text/html"),
     Operation(

@@ -34,6 +34,7 @@ from sync.fields import Fields, Ref, refs
 from sync.machines import StateMachine
 from sync.policy import Policy
 from sync.records import Record, Scope
+from sync.signing import Signer
 
 #: Finds a record by id as the push sees it so far (``None`` if unknown).
 Lookup = Callable[[str], Record | None]
@@ -50,6 +51,8 @@ class ChangeContext:
     :param current: the record before the change (``None`` on create).
     :param made_at: the changeset's device time, clamped to the receipt.
     :param lookup: finds other records (e.g. a package for a stock check).
+    :param signer: the server's pass signer (:mod:`sync.signing`); ``None``
+        where nothing may be signed.
     """
 
     actor: Actor
@@ -59,6 +62,7 @@ class ChangeContext:
     current: Record | None
     made_at: datetime
     lookup: Lookup
+    signer: Signer | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,6 +178,11 @@ class RecordType:
         account for (an order's ``lines`` take stock): they reach the record
         as the rules return them, never by later-edit-wins.
     :param kind_rules: the type's own rules, run last.
+    :param personal: fields holding a person's data (a name, a phone, a
+        health need, a free-text note about them): what ``weiguang
+        purge-personal-data`` blanks once a lockdown ends (``server/purge.py``).
+    :param personal_record: the record as a whole is a person's (a pass):
+        the purge deletes it, keeping only its fields not in ``personal``.
     """
 
     name: str
@@ -192,6 +201,8 @@ class RecordType:
     rule_owned: frozenset[str] = frozenset()
     rule_decided: frozenset[str] = frozenset()
     kind_rules: KindRules | None = None
+    personal: frozenset[str] = frozenset()
+    personal_record: bool = False
     #: The fields naming other records (:func:`sync.fields.refs`), worked out once.
     references: Mapping[str, Ref] = field(init=False, repr=False, compare=False)
     #: Role → the fields it may see, worked out once (pulls ask for every record).

@@ -16,9 +16,11 @@ from typing import Any
 import pytest
 from sqlalchemy import text
 
+from server import seed
 from server.clock import utcnow
 from server.extensions import db
 from server.progress import MEASURES, SCREENING, available
+from server.seed import stable_id
 from sync.times import format_datetime
 from tests.conftest import make_app
 from tests.helpers import bearer, sign_in
@@ -133,6 +135,10 @@ def some_work(client, coord: str, medic: str) -> None:
     push(client, medic, asks, NOW)
 
 
+#: The demo's open urgent medicine requests, standing beside the day's two.
+SEEDED_URGENT = sum(1 for *_, urgency in seed.MED_REQUESTS if urgency == "urgent")
+
+
 def update(record: dict[str, Any], **fields: Any) -> dict[str, Any]:
     return {
         "type": record["type"],
@@ -185,7 +191,7 @@ def test_every_figure_equals_a_recount_of_the_rows(worked):
     visited = {v["fields"]["household_id"] for v in visits}
     assert sum(v[1] + v[2] for v in screening.values()) == len(visited)
     assert sum(p.get("orders_delivered", 0) for p in shown.values()) == 1
-    assert sum(p.get("urgent_requests", 0) for p in shown.values()) == 2
+    assert sum(p.get("urgent_requests", 0) for p in shown.values()) == 2 + SEEDED_URGENT
     assert sum(count for _hour, count in answer["hours"]["visited"]) == len(visits)
 
 
@@ -196,8 +202,34 @@ def test_the_window_counts_only_what_happened_in_it(worked):
     # Pushed before the window: nothing of today's counts, standing figures unchanged.
     assert sum(p.get("visited", 0) + p.get("no_answer", 0) for p in answer["places"]) == 0
     assert sum(p.get("orders_delivered", 0) for p in answer["places"]) == 0
-    assert sum(p.get("urgent_requests", 0) for p in answer["places"]) == 2
+    assert sum(p.get("urgent_requests", 0) for p in answer["places"]) == 2 + SEEDED_URGENT
     assert answer["hours"]["visited"] == []
+
+
+def test_a_compound_coordinator_counts_only_their_compound(worked):
+    _app, client, coord = worked
+    compound_b = stable_id("compound", "B")
+    made = client.post(
+        "/api/v1/users",
+        json={
+            "username": "coord-b",
+            "display_name": "二村协调员",
+            "role": "coordinator",
+            "scope_kind": "compounds",
+            "scope_ids": [compound_b],
+            "password": "a long enough passphrase for B",
+        },
+        headers=bearer(coord),
+    )
+    assert made.status_code == 201, made.get_json()
+    token = sign_in(client, "coord-b", "a long enough passphrase for B")
+    since = format_datetime(utcnow() - timedelta(hours=6))
+    answer = client.get(f"/api/v1/progress?since={since}", headers=bearer(token)).get_json()
+    everyone = client.get(f"/api/v1/progress?since={since}", headers=bearer(coord)).get_json()
+    assert {p["compound_id"] for p in answer["places"]} == {compound_b}
+    # Compound B's figures are the neighbourhood coordinator's figures of B, no more, no less.
+    assert answer["places"] == [p for p in everyone["places"] if p["compound_id"] == compound_b]
+    assert len(everyone["places"]) > len(answer["places"])
 
 
 @pytest.mark.parametrize("username", ["vol-a", "guard-a", "leader-a", "medic"])

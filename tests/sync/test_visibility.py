@@ -61,7 +61,7 @@ def pulled(world: MemoryStore, actor: Actor, **kwargs: object) -> dict[str, Reco
 
 
 def test_an_undeclared_type_reaches_nobody(world: MemoryStore) -> None:
-    stray = put_raw(world, "gate_event", {"compound_id": COMPOUND_A, "post": "north"})
+    stray = put_raw(world, "undeclared_type", {"compound_id": COMPOUND_A, "post": "north"})
     for actor in ALL_ACTORS:
         assert stray.id not in pulled(world, actor)
         assert view_for(actor, stray) is None
@@ -84,7 +84,9 @@ def test_a_type_without_an_audience_reaches_nobody(world: MemoryStore) -> None:
 
 
 def test_a_stored_field_the_type_does_not_declare_reaches_nobody(world: MemoryStore) -> None:
-    stray = put_raw(world, "task", {"compound_id": COMPOUND_A, "title": "x", "secret": "s"})
+    stray = put_raw(
+        world, "task", {"compound_id": COMPOUND_A, "kind": "delivery", "title": "x", "secret": "s"}
+    )
     for actor in ALL_ACTORS:
         seen = pulled(world, actor)[stray.id]
         assert "secret" not in seen.fields and "secret" not in seen.stamps

@@ -111,7 +111,8 @@ test('every screen names what it uses, and the shell learns features from the re
   }
   for (const screen of screens) assert.ok(Array.isArray(screen.uses), screen.render.name);
   assert.equal(sectionRoute('tasks'), '/tasks');
-  assert.equal(sectionRoute('gate'), null);
+  assert.equal(sectionRoute('gate'), '/gate');
+  assert.equal(sectionRoute('no-such-section'), null);
   assert.ok(featureRoutes().some(([pattern]) => pattern === '/tasks/:id'));
 });
 

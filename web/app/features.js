@@ -10,13 +10,16 @@
  */
 import board from './board/index.js';
 import exportsFeature from './exports/index.js';
+import gate, { log as gateLog, visitors } from './gate/index.js';
 import progress from './progress/index.js';
 import screening from './screening/index.js';
 import tasks from './tasks/index.js';
 import testing from './testing/index.js';
 import volunteers from './volunteers/index.js';
 
-export const FEATURES = Object.freeze([tasks, exportsFeature, board, progress, screening, testing, volunteers]);
+export const FEATURES = Object.freeze([
+  tasks, exportsFeature, board, progress, screening, testing, volunteers, gate, visitors, gateLog,
+]);
 
 /** Return every feature's routes. */
 export function featureRoutes(features = FEATURES) {

@@ -16,7 +16,7 @@ export const ROLE_SECTIONS = Object.freeze({
   guard: ['gate', 'visitors', 'tasks'],
   team_leader: ['supply_rounds', 'orders', 'picking', 'tasks'],
   clinician: ['med_requests', 'tasks'],
-  coordinator: ['tasks', 'board', 'progress', 'conflicts', 'notices', 'exports', 'testing', 'screening', 'shifts'],
+  coordinator: ['tasks', 'board', 'progress', 'gate_log', 'conflicts', 'notices', 'exports', 'testing', 'screening', 'shifts'],
 });
 
 function tile(section) {
