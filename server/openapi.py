@@ -128,7 +128,8 @@ OPERATIONS: list[Operation] = [
     Operation(
         "/api/v1/users/directory",
         "get",
-        "Display names of the users who share a compound with the caller.",
+        "Display names of the users who share a compound with the caller; for coordinators "
+        "also the names of the devices their unresolved conflicts name.",
         None,
         DIRECTORY,
     ),
