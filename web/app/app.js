@@ -7,7 +7,7 @@
  * - `user`, `declarations`: the signed-in user; the server's published rules.
  * - `records`: views(type, where?) / view(type, id): the server's state with
  *   the outbox re-applied on top (merge.js).
- * - `names`: compounds(), buildings(), people(): id → name maps.
+ * - `names`: compounds(), buildings(), people(), devices(): id → name maps.
  * - `queue(changes, message, {undoable})`: put a changeset in the outbox and
  *   wake the sync loop; `undo(id)` takes it back while it is still queued.
  * - `toast`, `navigate`, `redraw`, `attention`, `account`, `transfer`.
@@ -112,11 +112,13 @@ export async function createApp({ db, statusBar, toastRegion }) {
 
   async function refreshDirectory() {
     try {
-      const { users } = await api.directory();
+      const { users, devices = [] } = await api.directory();
       directoryAt = Date.now();
-      const same = JSON.stringify(users) === JSON.stringify(await getMeta(db, 'directory', null));
+      const same = JSON.stringify(users) === JSON.stringify(await getMeta(db, 'directory', null))
+        && JSON.stringify(devices) === JSON.stringify(await getMeta(db, 'devices', null));
       if (same) return; // nothing to redraw: a redraw would drop what the user sees mid-action
       await setMeta(db, 'directory', users);
+      await setMeta(db, 'devices', devices);
       await refresh('people');
     } catch {
       // Offline: the kept directory names people until the next sync.
@@ -179,6 +181,10 @@ export async function createApp({ db, statusBar, toastRegion }) {
     async people() {
       const users = await getMeta(db, 'directory', []);
       return new Map(users.map((person) => [String(person.id), { name: person.display_name, role: person.role }]));
+    },
+    /** Return install (client_id) → device name, for the installs a coordinator's conflicts name. */
+    async devices() {
+      return new Map((await getMeta(db, 'devices', [])).map((device) => [device.client_id, device.name]));
     },
   };
 
@@ -330,6 +336,8 @@ export async function createApp({ db, statusBar, toastRegion }) {
     async start() {
       engine.subscribe((what, _state, types) => {
         if (what === 'records') refresh(...types.map((type) => `record:${type}`));
+        // A new conflict may name a device the kept directory does not know yet.
+        if (what === 'records' && types.includes('conflict')) refreshDirectory();
         if (what === 'outbox') {
           refresh('outbox', 'attention');
           toaster.recheck();

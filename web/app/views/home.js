@@ -5,7 +5,7 @@
  * listed so the shell and its navigation are in place, marked plainly as
  * not yet available.
  */
-import { sectionRoute } from '../features.js';
+import { countTopics, sectionCount, sectionRoute } from '../features.js';
 import { t } from '../i18n.js';
 import { h } from '../ui/dom.js';
 import { screen } from '../ui/screen.js';
@@ -19,21 +19,24 @@ export const ROLE_SECTIONS = Object.freeze({
   coordinator: ['tasks', 'board', 'progress', 'conflicts', 'notices', 'exports'],
 });
 
-function tile(section) {
+async function tile(section, records) {
   const label = t(`section.${section}`);
   const route = sectionRoute(section);
   if (route) {
-    return h('li', {}, h('a', { class: 'tile', href: `#${route}` }, label));
+    const count = await sectionCount(section, records);
+    return h('li', {}, h('a', { class: 'tile', href: `#${route}` }, label,
+      count ? h('span', { class: 'tile-count' }, t('home.waiting', { count })) : null));
   }
   return h('li', {}, h('span', { class: 'tile is-later' }, label, h('small', {}, t('home.coming_later'))));
 }
 
-async function render({ user }) {
+async function render({ user, records }) {
   const sections = ROLE_SECTIONS[user.role] ?? ['tasks'];
+  const tiles = await Promise.all(sections.map((section) => tile(section, records)));
   return screen(t('home.title', { name: user.display_name ?? user.username }), {},
     h('p', { class: 'lead' }, t(`role.${user.role}`)),
-    h('nav', { 'aria-label': t('home.sections') }, h('ul', { class: 'tiles' }, ...sections.map(tile))),
+    h('nav', { 'aria-label': t('home.sections') }, h('ul', { class: 'tiles' }, ...tiles)),
     h('p', {}, h('a', { class: 'tile secondary', href: '#/settings' }, t('section.settings'))));
 }
 
-export default { render, uses: ['user'] };
+export default { render, uses: ['user', 'records'], follows: countTopics() };
