@@ -111,8 +111,8 @@ def seed_demo(password: str) -> str:
     counts: dict[str, int] = {}
     for record in records:
         counts[record.type] = counts.get(record.type, 0) + 1
-    listed = ", ".join(f"{n} {t}" for t, n in counts.items())
-    return f"Seeded the demo neighbourhood: {listed}."
+    listed = ", ".join(f"{t} {n}" for t, n in counts.items())
+    return f"Seeded the demo neighbourhood, records by type: {listed}."
 
 
 #: Who seeds: the server itself, a coordinator of everything.

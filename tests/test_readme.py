@@ -16,11 +16,18 @@ def section(title):
     return README.split(f"## {title}\n", 1)[1].split("\n## ", 1)[0]
 
 
+def run_demo_password():
+    """Return the demo password scripts/run-demo uses when none is chosen."""
+    script = (Path(__file__).resolve().parents[1] / "scripts" / "run-demo").read_text()
+    return re.search(r"WEIGUANG_DEMO_PASSWORD:-([^}]+)\}", script).group(1)
+
+
 def test_readme_sign_in_request_is_what_the_api_takes(client):
     body = re.search(r"auth/login .*?-d '(\{.*?\})'", section("The API"), re.DOTALL)
     assert body, "the README shows no sign-in request"
     fields = json.loads(body.group(1))
     assert set(fields) == {"username", "password", "device_name"}
+    assert fields["password"] == run_demo_password(), "the README's sign-in is not run-demo's"
     # The README's password is run-demo's; the test database's is the suite's.
     reply = client.post("/api/v1/auth/login", json={**fields, "password": DEMO_PASSWORD})
     assert reply.status_code == 200, reply.get_json()

@@ -48,7 +48,7 @@ def test_seed_demo_creates_schema_and_data(tmp_path):
     }
     first = run_cli("seed-demo", "--password", DEMO_PASSWORD, env=env)
     assert first.returncode == 0, first.stderr
-    assert "Seeded the demo neighbourhood" in first.stdout
+    assert "records by type: compound 3, building " in first.stdout
     second = run_cli("seed-demo", "--password", DEMO_PASSWORD, env=env)
     assert second.returncode == 0, second.stderr
     assert "already there" in second.stdout
