@@ -10,9 +10,10 @@
  */
 import conflicts from './conflicts/index.js';
 import exportsFeature from './exports/index.js';
+import notices from './notices/index.js';
 import tasks from './tasks/index.js';
 
-export const FEATURES = Object.freeze([tasks, exportsFeature, conflicts]);
+export const FEATURES = Object.freeze([tasks, exportsFeature, conflicts, notices]);
 
 /** Return every feature's routes. */
 export function featureRoutes(features = FEATURES) {

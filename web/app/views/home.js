@@ -12,10 +12,10 @@ import { screen } from '../ui/screen.js';
 
 /** Sections per role, in the order the role needs them most. */
 export const ROLE_SECTIONS = Object.freeze({
-  volunteer: ['tasks', 'screening', 'testing', 'orders'],
-  guard: ['gate', 'visitors', 'tasks'],
-  team_leader: ['supply_rounds', 'orders', 'picking', 'tasks'],
-  clinician: ['med_requests', 'tasks'],
+  volunteer: ['tasks', 'screening', 'testing', 'orders', 'notices'],
+  guard: ['gate', 'visitors', 'tasks', 'notices'],
+  team_leader: ['supply_rounds', 'orders', 'picking', 'tasks', 'notices'],
+  clinician: ['med_requests', 'tasks', 'notices'],
   coordinator: ['tasks', 'board', 'progress', 'conflicts', 'notices', 'exports'],
 });
 
