@@ -29,6 +29,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from server import (
         api,
+        audit,
         auth,
         cli,
         compression,
@@ -96,6 +97,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     logs.init_app(app)
     cli.init_app(app)
-    for module in (api, auth, users, sync_api, supplies, declarations, exports, web):
+    for module in (api, auth, users, sync_api, supplies, declarations, exports, audit, web):
         app.register_blueprint(module.bp)
     return app

@@ -29,6 +29,7 @@ from server.schemas.accounts import (
     NEW_USER,
     USER,
 )
+from server.schemas.audit import AUDIT_ARGS, AUDIT_REPLY
 from server.schemas.supplies import CHAIN_LIST, CHAIN_LIST_REPLY
 from server.schemas.sync import PULL_ARGS, PULL_REPLY, PUSH, PUSH_REPLY
 from sync.catalog import REGISTRY
@@ -184,6 +185,18 @@ OPERATIONS: list[Operation] = [
         parameters=(
             {"in": "path", "name": "round_id", "required": True, "schema": {"type": "string"}},
         ),
+    ),
+    Operation(
+        "/api/v1/audit",
+        "get",
+        "Who changed what and when (coordinators; others 403): one entry per applied or "
+        "merged change, newest first, from the changeset log and the field stamps, for "
+        "records in the caller's scope, with values as the caller may see them. Filters "
+        "combine; pages follow `cursor` while `more` (a page may be short: the log is read "
+        "a bounded number of changesets a request). Bad values: 422.",
+        None,
+        AUDIT_REPLY,
+        parameters=({"in": "query", "schema": AUDIT_ARGS},),
     ),
     Operation(
         "/api/v1/exports/{dataset}.{fmt}",
