@@ -17,7 +17,7 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import Schema
+from marshmallow import Schema, fields
 
 from server.declarations import SCHEMA_CURRENT, SCHEMA_OLDEST, type_document
 from server.schemas.accounts import (
@@ -54,6 +54,20 @@ class Operation:
     public: bool = False
     parameters: tuple[dict[str, Any], ...] = ()
     media_type: str = "application/json"
+
+
+def query_parameters(schema: Schema) -> tuple[dict[str, Any], ...]:
+    """Describe the fields of a query-string schema as optional query parameters."""
+    return tuple(
+        {
+            "in": "query",
+            "name": name,
+            "required": False,
+            "schema": {"type": "integer" if isinstance(field, fields.Integer) else "string"},
+            "description": field.metadata.get("description", name),
+        }
+        for name, field in schema.fields.items()
+    )
 
 
 # The record schema a client was built for (sync-contract.md, Versions).
@@ -160,19 +174,7 @@ OPERATIONS: list[Operation] = [
         "Records in the caller's scope after a cursor, in version order (sync-contract.md).",
         None,
         PULL_REPLY,
-        parameters=(
-            *(
-                {
-                    "in": "query",
-                    "name": name,
-                    "required": False,
-                    "schema": {"type": "string" if name == "types" else "integer"},
-                    "description": field.metadata.get("description", name),
-                }
-                for name, field in PULL_ARGS.fields.items()
-            ),
-            SCHEMA_PARAMETER,
-        ),
+        parameters=(*query_parameters(PULL_ARGS), SCHEMA_PARAMETER),
     ),
     Operation(
         "/api/v1/supplies/rounds/{round_id}/chain_list",
@@ -196,7 +198,7 @@ OPERATIONS: list[Operation] = [
         "a bounded number of changesets a request). Bad values: 422.",
         None,
         AUDIT_REPLY,
-        parameters=({"in": "query", "schema": AUDIT_ARGS},),
+        parameters=query_parameters(AUDIT_ARGS),
     ),
     Operation(
         "/api/v1/exports/{dataset}.{fmt}",
