@@ -12,6 +12,7 @@
  *   wake the sync loop; `undo(id)` takes it back while it is still queued.
  * - `toast`, `navigate`, `redraw`, `attention`, `account`, `transfer`.
  * - `exports.save(dataset, format, compoundId, onProgress)`: fetch and save an export.
+ * - `audit.search(query)`: a page of the audit trail (coordinators, online).
  *
  * Changes are announced as topics (`record:<type>`, `outbox`, `people`,
  * `declarations`) so only the screens showing them redraw.
@@ -279,6 +280,11 @@ export async function createApp({ db, statusBar, toastRegion }) {
     },
   };
 
+  const audit = {
+    /** Return one page of the audit search: {entries, cursor, more}; needs the network. */
+    search: (query) => api.audit(Object.fromEntries(Object.entries(query).filter(([, value]) => value !== '' && value != null))),
+  };
+
   /** Take back a queued changeset nobody has sent yet; return whether it was. */
   async function undo(id) {
     const changeset = await outbox.byId(id);
@@ -319,6 +325,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
     account,
     transfer,
     exports,
+    audit,
   };
 
   return {

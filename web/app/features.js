@@ -8,12 +8,13 @@
  * counts, `count: {follows: [topics], of: async (records) => number}` (the
  * conflicts waiting, say). Adding a feature is one line here.
  */
+import audit from './audit/index.js';
 import conflicts from './conflicts/index.js';
 import exportsFeature from './exports/index.js';
 import notices from './notices/index.js';
 import tasks from './tasks/index.js';
 
-export const FEATURES = Object.freeze([tasks, exportsFeature, conflicts, notices]);
+export const FEATURES = Object.freeze([tasks, exportsFeature, conflicts, notices, audit]);
 
 /** Return every feature's routes. */
 export function featureRoutes(features = FEATURES) {

@@ -29,3 +29,14 @@ export function readable(deps, names, type, field, value) {
   if (schema.format === 'date-time') return formatTime(value);
   return typeof value === 'string' ? value : JSON.stringify(value);
 }
+
+/** Name one record as people know it: its title or name, a household by its address; else null. */
+export function recordName(record, names) {
+  const fields = record?.fields ?? {};
+  const title = typeof fields.title === 'object' && fields.title ? fields.title['zh-CN'] : fields.title;
+  if (title || fields.name) return title || fields.name;
+  if (record?.type === 'household') {
+    return [names.places.get(fields.building_id), `${fields.unit}-${fields.room}`].filter(Boolean).join(' ');
+  }
+  return null;
+}

@@ -4,8 +4,8 @@
  * (one changeset: the record's update and the conflict resolved), or keep
  * what is there. Works from the device store and the outbox, so offline too.
  */
-import { fieldLabel, formatTime, hasMessage, t } from '../i18n.js';
-import { personName, readable } from '../readable.js';
+import { fieldLabel, formatTime, t, typeLabel } from '../i18n.js';
+import { personName, readable, recordName } from '../readable.js';
 import { syncBadge } from '../ui/badge.js';
 import { h } from '../ui/dom.js';
 import { screen } from '../ui/screen.js';
@@ -13,22 +13,6 @@ import { mayResolve, mayRestore, resolveChange, restoreChanges, TYPE, unresolved
 
 /** Record types whose screens a card links to (route prefix by type). */
 const SCREENS = Object.freeze({ task: '/tasks/' });
-
-/** Name a kind of record ("Task"), or plainly "a record" for a kind this app has no word for. */
-export function typeLabel(type) {
-  return hasMessage(`type.${type}`) ? t(`type.${type}`) : t('conflicts.a_record');
-}
-
-/** Name one record as people know it: its title or name, a household by its address. */
-function recordName(record, names) {
-  const fields = record?.fields ?? {};
-  const title = typeof fields.title === 'object' && fields.title ? fields.title['zh-CN'] : fields.title;
-  if (title || fields.name) return title || fields.name;
-  if (record?.type === 'household') {
-    return [names.places.get(fields.building_id), `${fields.unit}-${fields.room}`].filter(Boolean).join(' ');
-  }
-  return null;
-}
 
 function side(deps, names, devices, conflict, which) {
   const { fields } = conflict;
@@ -53,7 +37,7 @@ function card(deps, names, devices, conflict, record) {
   const restore = () => deps.queue(restoreChanges(conflict, record), t('conflicts.restored'));
   const keep = () => deps.queue([resolveChange(conflict)], t('conflicts.kept_message'));
   return h('li', { class: 'card conflict', 'data-conflict': conflict.id },
-    h('h2', {}, name ? t('conflicts.title', { type: typeLabel(type), name }) : typeLabel(type)),
+    h('h2', {}, name ? t('common.record_title', { type: typeLabel(type), name }) : typeLabel(type)),
     h('h3', {}, fieldLabel(type, fields.field)),
     conflict.sync === 'synced' ? null : syncBadge(conflict.sync),
     h('div', { class: 'conflict-sides' }, side(deps, names, devices, conflict, 'kept'), side(deps, names, devices, conflict, 'lost')),
