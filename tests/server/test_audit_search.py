@@ -10,6 +10,7 @@ from sqlalchemy import select
 from server import audit, seed
 from server.extensions import db
 from server.models import RecordRow, User
+from tests.conftest import make_app
 from tests.helpers import a_coordinator_of, a_task_create, bearer, sign_in
 
 AUDIT = "/api/v1/audit"
@@ -18,6 +19,15 @@ COMPOUND_B = seed.stable_id("compound", "B")
 HOUSEHOLD = seed.stable_id("household", "A", 1, 1, "101")
 NEIGHBOUR = seed.stable_id("household", "A", 1, 1, "102")
 HOUSEHOLD_B = seed.stable_id("household", "B", 1, 1, "101")
+
+
+@pytest.fixture
+def app(database_url):
+    """Every test here runs on SQLite and on PostgreSQL (the log is searched as JSON text)."""
+    app = make_app(database_url)
+    yield app
+    with app.app_context():
+        db.engine.dispose()
 
 
 def push(client, token: str, *changes: dict, made_at="2022-04-02T10:00:00.000Z") -> dict:
