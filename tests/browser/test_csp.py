@@ -53,7 +53,7 @@ def test_every_screen_runs_under_the_policy(watched: Any) -> None:
     page, console, sockets = watched
     page.goto("/")
     sign_in(page, "vol-a")
-    for path in ("/tasks", "/tasks/new", "/attention", "/settings", "/"):
+    for path in ("/tasks", "/tasks/new", "/attention", "/settings", "/notices", "/"):
         go(page, path)
         expect(page.locator("h1")).to_be_visible()
     open_task(page, seeded_task_id("A", 0))

@@ -7,6 +7,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import Page, expect
 
+from server.seed import stable_id
 from tests.browser.helpers import (
     act,
     expect_pending,
@@ -77,7 +78,11 @@ def test_every_touch_target_is_at_least_44_px(device: Any) -> None:
     assert page.evaluate(SMALL_TARGETS, TARGETS) == [], "sign-in screen"
     sign_in(page, "coord")
     task = seeded_task_id("A", 1)
-    for path in ["/", "/tasks", "/tasks/new", f"/tasks/{task}", "/attention", "/settings"]:
+    notice = stable_id("notice", 1)
+    for path in [
+        *("/", "/tasks", "/tasks/new", f"/tasks/{task}", "/attention", "/settings"),
+        *("/conflicts", "/notices", "/notices/new", f"/notices/{notice}/print", "/audit"),
+    ]:
         go(page, path)
         expect(page.locator("h1")).to_be_visible()
         assert page.evaluate(SMALL_TARGETS, TARGETS) == [], path
