@@ -47,6 +47,9 @@ copy_lib idb idb "${idb_files[@]}"
 # The official client's browser ESM bundle; its source map keeps devtools
 # from fetching a missing file.
 copy_lib socket.io-client socket.io dist/socket.io.esm.min.js dist/socket.io.esm.min.js.map
+# uPlot (the progress screen's chart over the day): small, dependency-free,
+# canvas-drawn, MIT; its ESM build and its stylesheet.
+copy_lib uplot uplot dist/uPlot.esm.js dist/uPlot.min.css
 
 {
   echo "# Vendored browser libraries"
@@ -57,7 +60,7 @@ copy_lib socket.io-client socket.io dist/socket.io.esm.min.js dist/socket.io.esm
   echo
   echo "| package | folder | files (sha256) |"
   echo "| --- | --- | --- |"
-  for pair in "idb:idb" "socket.io-client:socket.io"; do
+  for pair in "idb:idb" "socket.io-client:socket.io" "uplot:uplot"; do
     name="${pair%%:*}"
     dest="${pair##*:}"
     files=""
@@ -69,7 +72,7 @@ copy_lib socket.io-client socket.io dist/socket.io.esm.min.js dist/socket.io.esm
   done
 } >"$vendor/README.md"
 
-for pair in "idb" "socket.io-client"; do
+for pair in "idb" "socket.io-client" "uplot"; do
   echo "$pair@$(version_of "$pair")"
 done >"$vendor/VERSIONS"
 

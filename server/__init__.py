@@ -43,6 +43,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         jsontext,
         logs,
         metrics,
+        progress,
         rate_limits,
         request_context,
         socket_limits,
@@ -97,6 +98,17 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     logs.init_app(app)
     cli.init_app(app)
-    for module in (api, auth, users, sync_api, supplies, declarations, exports, audit, web):
+    for module in (
+        api,
+        auth,
+        users,
+        sync_api,
+        supplies,
+        declarations,
+        exports,
+        progress,
+        audit,
+        web,
+    ):
         app.register_blueprint(module.bp)
     return app

@@ -228,6 +228,23 @@ OPERATIONS: list[Operation] = [
         ),
         media_type="text/csv",
     ),
+    Operation(
+        "/api/v1/progress",
+        "get",
+        "Progress of the caller's scope per compound and building: screening coverage, "
+        "testing, orders confirmed and delivered, open urgent requests, gate counts, and "
+        "counts per UTC hour since `since` (coordinators; counts only, no personal data). "
+        "Measures whose record type the server does not know yet are left out.",
+        parameters=(
+            {
+                "in": "query",
+                "name": "since",
+                "required": False,
+                "schema": {"type": "string", "format": "date-time"},
+                "description": "Start of the counted day, with a zone (default: 24 hours ago).",
+            },
+        ),
+    ),
     Operation("/", "get", "The app shell (the PWA).", public=True, media_type="text/html"),
     Operation(
         "/sw.js",

@@ -18,7 +18,7 @@ visit, that of ``compound_id`` a gate event.
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -27,9 +27,9 @@ from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.sql.expression import ColumnElement
 
 from server.extensions import db
-from server.models import RecordRow
+from server.models import RecordRow, RecordScope
 from server.models.expressions import FieldText, StampTime
-from server.store import RECORD_COLUMNS, in_scope, to_record
+from server.store import RECORD_COLUMNS, covers, in_scope, to_record
 from sync.actors import UserScope
 from sync.records import Record
 from sync.times import format_datetime
@@ -195,3 +195,84 @@ def live_records(
         conditions.append(in_scope(RECORD.c.id, scope))
     statement = select(*RECORD_COLUMNS).where(*conditions).order_by(RECORD.c.version)
     return [to_record(row) for row in db.session.execute(statement)]
+
+
+@dataclass(frozen=True, slots=True)
+class PlaceCount:
+    """How many records of one kind lie in one compound and building (``None``: none)."""
+
+    compound_id: str
+    building_id: str | None
+    count: int
+
+
+def _counted(
+    record_type: str,
+    scope: UserScope,
+    where: Mapping[str, Collection[str]],
+    timed_by: str | None,
+    since: datetime | None,
+) -> tuple[Any, list[ColumnElement[bool]]]:
+    """Return the join and conditions shared by the counts below."""
+    placed = RECORD.join(RecordScope, RecordScope.record_id == RECORD.c.id)
+    conditions = [*live(RECORD, record_type)]
+    conditions += [FieldText(RECORD.c.fields, f).in_(list(values)) for f, values in where.items()]
+    if not scope.everything:
+        conditions.append(covers(RecordScope, scope))
+    if since is not None and timed_by is not None:
+        conditions.append(StampTime(RECORD.c.stamps, timed_by) >= format_datetime(since))
+    return placed, conditions
+
+
+def count_by_place(
+    record_type: str,
+    scope: UserScope,
+    where: Mapping[str, Collection[str]] | None = None,
+    timed_by: str | None = None,
+    since: datetime | None = None,
+) -> list[PlaceCount]:
+    """Count the live records of ``record_type`` in ``scope`` per compound and building.
+
+    A record counts in the compound and building of its scope rows
+    (``record_scope``), so a type with no place fields of its own (a
+    ``test_result``, scoped as its resident) is placed all the same.
+
+    :param where: field → the string values that count (``{"status": ["delivered"]}``).
+    :param timed_by: the field whose stamp times the record (``sync.times``
+        wire form); with ``since``, only records whose stamp is at or after it count.
+    :returns: one entry per compound and building with any, ordered by them.
+    """
+    placed, conditions = _counted(record_type, scope, where or {}, timed_by, since)
+    statement = (
+        select(RecordScope.compound_id, RecordScope.building_id, func.count().label("count"))
+        .select_from(placed)
+        .where(*conditions)
+        .group_by(RecordScope.compound_id, RecordScope.building_id)
+        .order_by(RecordScope.compound_id, RecordScope.building_id)
+    )
+    return [PlaceCount(**row._mapping) for row in db.session.execute(statement)]
+
+
+def count_by_hour(
+    record_type: str,
+    scope: UserScope,
+    timed_by: str,
+    since: datetime,
+    where: Mapping[str, Collection[str]] | None = None,
+) -> list[tuple[str, int]]:
+    """Count the live records of ``record_type`` in ``scope`` per UTC hour of ``timed_by``'s stamp.
+
+    :returns: ``(hour, count)`` pairs from ``since`` on, in order; ``hour``
+        is the stamp's first 13 characters, ``YYYY-MM-DDTHH`` in UTC. A
+        record in two compounds of ``scope`` counts once a compound.
+    """
+    placed, conditions = _counted(record_type, scope, where or {}, timed_by, since)
+    hour = func.substr(StampTime(RECORD.c.stamps, timed_by), 1, 13).label("hour")
+    statement = (
+        select(hour, func.count().label("count"))
+        .select_from(placed)
+        .where(*conditions)
+        .group_by(hour)
+        .order_by(hour)
+    )
+    return [(str(row.hour), int(row.count)) for row in db.session.execute(statement)]

@@ -72,6 +72,18 @@ def test_every_screen_runs_under_the_policy(watched: Any) -> None:
     assert page.evaluate("window.inlineRan === undefined")
 
 
+def test_the_coordinators_wall_screens_run_under_the_policy(watched: Any) -> None:
+    page, console, _sockets = watched
+    page.goto("/")
+    sign_in(page, "coord")
+    go(page, "/board")
+    expect(page.locator(".board-card").first).to_be_visible()
+    go(page, "/progress")
+    # The chart library's stylesheet and canvas, loaded on this screen only.
+    expect(page.locator(".progress-chart canvas")).to_have_count(1)
+    assert violations(page, console) == []
+
+
 def test_the_api_docs_page_runs_under_the_policy(watched: Any) -> None:
     page, console, _ = watched
     page.goto("/api/v1/docs")

@@ -324,3 +324,31 @@ test('the last clean round is kept, so a reload offline still says when the devi
   });
   assert.equal(reloaded.state.lastSyncAt, engine.state.lastSyncAt);
 });
+
+test('rule 4: live events queued behind a write are stored together, up to one that does not chain', async () => {
+  const { db, server, engine } = await setup();
+  await storeRecords(db, [], 10);
+  const live = (id, version) => ({ type: 'task', id, version, deleted: false, fields: { title: id } });
+  const writes = [];
+  engine.subscribe((what, _state, _types, touched) => what === 'records' && writes.push(touched.map((r) => r.id)));
+  await Promise.all([
+    engine.handleLive({ prev: 10, cursor: 11, changes: [live('a', 11)] }),
+    engine.handleLive({ prev: 11, cursor: 12, changes: [live('b', 12)] }),
+    engine.handleLive({ prev: 12, cursor: 13, changes: [live('c', 13)] }),
+  ]);
+  assert.equal(await getCursor(db), 13);
+  assert.deepEqual(writes, [['a'], ['b', 'c']], 'the two queued behind the first went in one write');
+  assert.equal(server.calls.pull.length, 0);
+
+  // A gap stops the run: what chains is stored, the rest is left to a pull.
+  server.seed('task', 'missed', { title: 'missed' });
+  writes.length = 0;
+  await Promise.all([
+    engine.handleLive({ prev: 13, cursor: 14, changes: [live('d', 14)] }),
+    engine.handleLive({ prev: 14, cursor: 15, changes: [live('e', 15)] }),
+    engine.handleLive({ prev: 99, cursor: 100, changes: [live('f', 100)] }),
+  ]);
+  assert.deepEqual(writes[0], ['d']);
+  assert.deepEqual(writes[1], ['e']);
+  assert.equal(mainPulls(server).length, 1);
+});

@@ -5,13 +5,18 @@
  * A screen names the services it uses (router.js gives it only those):
  *
  * - `user`, `declarations`: the signed-in user; the server's published rules.
- * - `records`: views(type, where?) / view(type, id): the server's state with
- *   the outbox re-applied on top (merge.js).
+ * - `records`: views(type, where?) / view(type, id) / some(type, ids): the
+ *   server's state with the outbox re-applied on top (merge.js).
+ * - `watch(listener)`: call `listener(keys)` whenever records change, with the
+ *   `{type, id}` of each (or `null`: anything may have changed); returns an
+ *   unsubscribe. For screens that repaint one record at a time (the board)
+ *   rather than redraw on a topic.
  * - `names`: compounds(), buildings(), people(), devices(): id → name maps.
  * - `queue(changes, message, {undoable})`: put a changeset in the outbox and
  *   wake the sync loop; `undo(id)` takes it back while it is still queued.
  * - `toast`, `navigate`, `redraw`, `attention`, `account`, `transfer`.
  * - `exports.save(dataset, format, compoundId, onProgress)`: fetch and save an export.
+ * - `progress.load(userId, since)`: the server's progress counts, or the last kept offline.
  * - `audit.search(query)`: a page of the audit trail (coordinators, online).
  *
  * Changes are announced as topics (`record:<type>`, `outbox`, `people`,
@@ -24,6 +29,7 @@ import { exportPath, fileNameOf, readExport } from './exports/download.js';
 import { t } from './i18n.js';
 import { connectLive } from './live.js';
 import { mergePending, viewsOfType } from './merge.js';
+import { createProgressSource } from './progress/source.js';
 import { blockedIds, createOutbox, recordKeys } from './outbox.js';
 import { createSession } from './session.js';
 import { createStatusBar, describeStatus } from './status.js';
@@ -92,6 +98,12 @@ export async function createApp({ db, statusBar, toastRegion }) {
   let user = (await session.token()) ? await session.user() : null;
   let declarations = await getMeta(db, 'declarations', null);
   let directoryAt = 0;
+  const watchers = new Set();
+
+  /** Tell watch() listeners which records changed (`null`: maybe any). */
+  function notifyWatchers(keys) {
+    for (const listener of watchers) listener(keys);
+  }
 
   const navigate = (path) => {
     globalThis.location.hash = path;
@@ -134,12 +146,20 @@ export async function createApp({ db, statusBar, toastRegion }) {
 
   // Status refreshes run one after another: two overlapping ones could read
   // the outbox before and after a push and write the device mark out of order.
+  // A refresh asked for while another waits to start is that one: it reads
+  // the state when it starts (20 live events a second need one redraw, not 20).
   let statusDone = Promise.resolve();
+  let statusWaiting = null;
 
   /** Redraw the status bar and the device mark; `relabel` after a language change. */
   function refreshStatus({ relabel = false } = {}) {
-    const draw = () => drawStatus(relabel);
+    if (statusWaiting && !relabel) return statusWaiting;
+    const draw = () => {
+      statusWaiting = null;
+      return drawStatus(relabel);
+    };
     statusDone = statusDone.then(draw, draw); // one failed refresh does not stop the next
+    if (!relabel) statusWaiting = statusDone;
     return statusDone;
   }
 
@@ -158,6 +178,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
   }
 
   async function afterOutboxChange() {
+    notifyWatchers(null);
     await refresh('outbox', 'attention');
     await refreshStatus();
   }
@@ -171,6 +192,14 @@ export async function createApp({ db, statusBar, toastRegion }) {
       const base = await getRecord(db, type, id);
       const touching = (await outbox.all()).filter((c) => recordKeys(c).includes(`${type}:${id}`));
       return mergePending(base ? [base] : [], touching).get(`${type}:${id}`) ?? null;
+    },
+    /** Return the views of some records of one type, by id (null where none is known). */
+    async some(type, ids) {
+      const [bases, queued] = await Promise.all([Promise.all(ids.map((id) => getRecord(db, type, id))), outbox.all()]);
+      const wanted = new Set(ids.map((id) => `${type}:${id}`));
+      const touching = queued.filter((c) => recordKeys(c).some((k) => wanted.has(k)));
+      const views = mergePending(bases.filter(Boolean), touching);
+      return ids.map((id) => views.get(`${type}:${id}`) ?? null);
     },
   };
 
@@ -296,6 +325,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
 
   async function queue(changes, message, { undoable = false } = {}) {
     const changeset = await outbox.add(changes);
+    notifyWatchers(changes.map(({ type, id }) => ({ type, id })));
     const text = engine.state.online ? message : `${message} ${t('sync.saved_offline')}`;
     toaster.show(text, undoable ? {
       action: t('common.undo'),
@@ -316,6 +346,10 @@ export async function createApp({ db, statusBar, toastRegion }) {
       return declarations;
     },
     records,
+    watch(listener) {
+      watchers.add(listener);
+      return () => watchers.delete(listener);
+    },
     names,
     queue,
     toast: (message, options) => toaster.show(message, options),
@@ -325,6 +359,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
     account,
     transfer,
     exports,
+    progress: createProgressSource({ api, db }),
     audit,
   };
 
@@ -341,10 +376,13 @@ export async function createApp({ db, statusBar, toastRegion }) {
 
     /** Start syncing for a user who was already signed in. */
     async start() {
-      engine.subscribe((what, _state, types) => {
-        if (what === 'records') refresh(...types.map((type) => `record:${type}`));
-        // A new conflict may name a device the kept directory does not know yet.
-        if (what === 'records' && types.includes('conflict')) refreshDirectory();
+      engine.subscribe((what, _state, types, touched) => {
+        if (what === 'records') {
+          notifyWatchers(touched.map(({ type, id }) => ({ type, id })));
+          refresh(...types.map((type) => `record:${type}`));
+          // A new conflict may name a device the kept directory does not know yet.
+          if (types.includes('conflict')) refreshDirectory();
+        }
         if (what === 'outbox') {
           refresh('outbox', 'attention');
           toaster.recheck();

@@ -9,12 +9,14 @@
  * conflicts waiting, say). Adding a feature is one line here.
  */
 import audit from './audit/index.js';
+import board from './board/index.js';
 import conflicts from './conflicts/index.js';
 import exportsFeature from './exports/index.js';
 import notices from './notices/index.js';
+import progress from './progress/index.js';
 import tasks from './tasks/index.js';
 
-export const FEATURES = Object.freeze([tasks, exportsFeature, conflicts, notices, audit]);
+export const FEATURES = Object.freeze([tasks, exportsFeature, board, progress, conflicts, notices, audit]);
 
 /** Return every feature's routes. */
 export function featureRoutes(features = FEATURES) {

@@ -30,7 +30,8 @@
  * 3. An accepted changeset leaves the outbox; later edits of the same record
  *    move onto the version the server gave it.
  * 4. A live event applies only when the local cursor is at least its `prev`;
- *    otherwise (and for an empty poke) the loop pulls.
+ *    otherwise (and for an empty poke) the loop pulls. Events queued while
+ *    the store writes are applied together, in order, in one transaction.
  * 5. A 401 never loses the outbox; the loop stops until sign-in.
  * 6. A first sync (cursor 0) fetches the records a user works from first —
  *    tasks, buildings, compounds — without moving the cursor, then pulls
@@ -92,9 +93,12 @@ export function createSyncEngine({
   let running = null;
   let retryTimer = null;
 
-  /** Tell listeners `what` happened; for 'records', `types` names the record types touched. */
-  function emit(what, types = []) {
-    for (const listener of listeners) listener(what, state, types);
+  /**
+   * Tell listeners `what` happened; for 'records', `types` names the record
+   * types touched and `touched` the records ({type, id, ...}) themselves.
+   */
+  function emit(what, types = [], touched = []) {
+    for (const listener of listeners) listener(what, state, types, touched);
   }
 
   const typesOf = (records) => [...new Set(records.map((record) => record.type))];
@@ -184,7 +188,8 @@ export function createSyncEngine({
       );
       const settled = await applyPushResults(batch, response);
       emit('outbox');
-      emit('records', typesOf(batch.flatMap((changeset) => changeset.changes)));
+      const changes = batch.flatMap((changeset) => changeset.changes);
+      emit('records', typesOf(changes), changes);
       if (settled === 0) return; // the server settled nothing: do not spin
     }
   }
@@ -211,7 +216,7 @@ export function createSyncEngine({
         state.firstSync.records += changes.length;
         emit('state');
       }
-      if (changes.length) emit('records', typesOf(changes));
+      if (changes.length) emit('records', typesOf(changes), changes);
       const next = Number.isInteger(page?.cursor) ? page.cursor : cursor;
       if (!page?.more || next <= cursor) return; // `next <= cursor`: never loop on a stuck cursor
       cursor = next;
@@ -257,15 +262,26 @@ export function createSyncEngine({
     }
   }
 
-  async function applyLive(event) {
-    const changes = Array.isArray(event?.changes) ? event.changes : [];
-    const cursor = await getCursor(db);
-    if (changes.length === 0 || !Number.isInteger(event.prev) || cursor < event.prev) {
-      roundWanted = true;
-      return;
+  /**
+   * Apply the queued live events that chain on from the local cursor, in one
+   * transaction (events pile up while a slow store writes: one write then
+   * covers them all); an event that does not chain, or is a poke, wants a round.
+   */
+  async function applyLive(queued) {
+    let reach = await getCursor(db);
+    const changes = [];
+    for (const event of queued) {
+      const eventChanges = Array.isArray(event?.changes) ? event.changes : [];
+      if (eventChanges.length === 0 || !Number.isInteger(event.prev) || reach < event.prev) {
+        roundWanted = true; // the round's pull covers this event and those after it
+        break;
+      }
+      changes.push(...eventChanges);
+      if (Number.isInteger(event.cursor)) reach = Math.max(reach, event.cursor);
     }
-    await storeRecords(db, changes, event.cursor);
-    emit('records', typesOf(changes));
+    if (changes.length === 0) return;
+    await storeRecords(db, changes, reach);
+    emit('records', typesOf(changes), changes);
   }
 
   async function loop() {
@@ -274,7 +290,7 @@ export function createSyncEngine({
         roundWanted = false;
         await round();
       } else {
-        await applyLive(events.shift());
+        await applyLive(events.splice(0));
       }
     }
   }
@@ -302,7 +318,8 @@ export function createSyncEngine({
 
     /**
      * Listen to 'state', 'records', 'outbox' and 'synced'; return an unsubscribe.
-     * Listeners get (what, state, types): the record types a 'records' event touched.
+     * Listeners get (what, state, types, touched): the record types a 'records'
+     * event touched, and the records or changes themselves (each has type and id).
      */
     subscribe(listener) {
       listeners.add(listener);

@@ -10,7 +10,7 @@ import { availableActions, changeFor, InputError, TYPE } from './rules.js';
 /** Inputs that come with a hint (a screen choice). */
 const HINTS = Object.freeze({ proof: 'task.input.proof_hint' });
 /** Actions that undo a user's work for others: asked twice, and undoable while queued. */
-const CONFIRMED = new Set(['cancel']);
+export const CONFIRMED = new Set(['cancel']);
 /** Actions drawn as a warning button (a screen choice). */
 const DANGER = new Set(['fail', 'cancel']);
 
@@ -69,7 +69,8 @@ function showError(form, error) {
   control?.focus();
 }
 
-function actionForm(deps, task, action, people) {
+/** A form taking one of availableActions() on `task`: its inputs, a person for (re)assigning, the button. */
+export function actionForm(deps, task, action, people) {
   const formId = `task-${action.action}`;
   const key = `${task.id}:${action.action}`;
   const asking = CONFIRMED.has(action.action) && confirming === key;

@@ -1,0 +1,76 @@
+"""Progress on the wall screen: figures equal the database's, a chart of the day, and the
+last answer kept for when the office loses its connection."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+
+from tests.browser.helpers import (
+    COMPOUND_A,
+    api,
+    go,
+    query,
+    sign_in,
+    stored_token,
+    wait_for_service_worker,
+)
+
+pytestmark = pytest.mark.browser
+
+
+def households_of(db_path: str, compound_id: str) -> list[str]:
+    rows = query(db_path, "SELECT id, fields FROM record WHERE type = 'household' AND NOT deleted")
+    return [i for i, fields in rows if json.loads(fields)["compound_id"] == compound_id]
+
+
+def test_progress_shows_the_database_counts_and_survives_going_offline(
+    device: Any, served: Any, db_path: str
+) -> None:
+    page = device("coord")
+    sign_in(page, "coord")
+    households = households_of(db_path, COMPOUND_A)
+    visited = households[:7]
+    visits = [
+        {
+            "type": "visit",
+            "id": str(uuid.uuid4()),
+            "op": "create",
+            "fields": {"household_id": h, "outcome": "answered", "present": 2},
+        }
+        for h in visited
+    ]
+    token = stored_token(page)
+    made_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    changeset = {"id": str(uuid.uuid4()), "made_at": made_at, "changes": visits}
+    reply = api(
+        served.url,
+        "POST",
+        "/sync/push",
+        token,
+        {"client_id": str(uuid.uuid4()), "changesets": [changeset]},
+    )
+    assert reply["results"][0]["status"] == "applied"
+
+    go(page, "/progress")
+    compound = page.get_by_role("region", name="陇南一村（A）")
+    screened = compound.locator(".progress-totals > div", has_text="Households screened")
+    expect(screened).to_contain_text(f"7 of {len(households)}")
+    # The chart of the day is drawn, and says in words what it shows.
+    chart = page.get_by_role("img", name="Today, hour by hour")
+    expect(chart).to_have_attribute(
+        "aria-label", re.compile(r"^Today, hour by hour\. Door visits: 7(;|$)")
+    )
+    expect(chart.locator("canvas")).to_have_count(1)
+
+    wait_for_service_worker(page)
+    page.context.set_offline(True)
+    page.reload()
+    expect(page.locator(".progress-asof")).to_contain_text("Offline: last counted at")
+    expect(screened).to_contain_text(f"7 of {len(households)}")

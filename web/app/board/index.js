@@ -1,0 +1,8 @@
+/** The coordinator's live board: tasks in columns by state, updated as they change. */
+import boardScreen from './screen.js';
+
+export default {
+  section: 'board',
+  home: '/board',
+  routes: [['/board', boardScreen]],
+};
