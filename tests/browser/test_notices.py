@@ -9,7 +9,14 @@ import pytest
 from playwright.sync_api import expect
 
 from server.seed import stable_id
-from tests.browser.helpers import expect_synced, go, records_of_type, sign_in
+from tests.browser.helpers import (
+    SYNC_TIMEOUT_MS,
+    expect_synced,
+    go,
+    records_of_type,
+    sign_in,
+    status_bar,
+)
 from tests.helpers import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -80,6 +87,9 @@ def test_a_full_notice_reads_in_japanese_and_a_draft_reaches_nobody_else(
     volunteer.get_by_label("ユーザー名").fill("vol-a")
     volunteer.get_by_label("パスワード").fill(DEMO_PASSWORD)
     volunteer.locator("form button[type=submit]").click()
+    # The first sync, in Japanese, before reading: a draft would have arrived by then.
+    for words in ("オンライン", "すべて同期済み", "最終同期"):
+        expect(status_bar(volunteer)).to_contain_text(words, timeout=SYNC_TIMEOUT_MS)
     volunteer.get_by_role("link", name="お知らせ").click()
     seeded = volunteer.locator(f"li[data-notice='{SEEDED_NOTICE}']")
     expect(seeded.locator(".notice-title")).to_have_text(TITLES["ja"])
