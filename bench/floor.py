@@ -7,6 +7,8 @@ so that a real figure can be given as a ratio of it:
   ``record_scope``, versions from ``sync_state``) in one transaction, with
   no auth, validation, conflict rules or changeset log;
 - ``GET /bench/floor/query`` runs the one query a pull of one compound needs;
+- ``GET /bench/floor/records`` and ``POST /bench/floor/analyze`` serve the scale
+  curve's bulk loads (``bench/ceiling.py``);
 - ``POST /bench/floor/emit`` emits a given payload to a Socket.IO room.
 
 ``GET /bench/floor/demo`` tells the bench the demo compounds' ids and the
@@ -22,7 +24,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, request
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server import scopes, seed
@@ -153,3 +155,19 @@ def demo() -> Any:
         "compounds": compounds,
         "volunteer_room_a": scopes.audience_room("volunteer", "compounds", "", [compounds["A"]]),
     }
+
+
+@bp.get("/records")
+def records() -> Any:
+    """Return how many rows ``record`` holds (the scale curve's bulk loader tops it up)."""
+    return {"records": db.session.scalar(select(func.count()).select_from(RecordRow))}
+
+
+@bp.post("/analyze")
+def analyze() -> Any:
+    """``ANALYZE`` on PostgreSQL after a bulk load, as autovacuum would; nothing on SQLite."""
+    if db.engine.dialect.name == "postgresql":
+        db.session.commit()
+        with db.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("ANALYZE")
+    return {"analyzed": db.engine.dialect.name == "postgresql"}

@@ -17,7 +17,18 @@ import click
 from flask import Flask, current_app
 from flask.cli import FlaskGroup, with_appcontext
 
-from server import backup, create_app, database, green, models, passwords, seed, socket_sessions
+from server import (
+    backup,
+    create_app,
+    database,
+    field,
+    green,
+    live,
+    models,
+    passwords,
+    seed,
+    socket_sessions,
+)
 from server.extensions import db, socketio
 
 
@@ -40,6 +51,7 @@ def run(app: Flask, host: str, port: int) -> None:
 
     Besides the server, a background task keeps this process's socket rows
     alive and sweeps those of dead processes (:mod:`server.socket_sessions`).
+    Under eventlet, SIGTERM or Ctrl+C stops it gracefully (:func:`server.green.drain`).
     """
     with app.app_context():
         database.upgrade_schema()
@@ -51,9 +63,24 @@ def run(app: Flask, host: str, port: int) -> None:
     socketio.start_background_task(socket_sessions.keep_alive, app)
     click.echo(f"Weiguang is serving on http://{host}:{port}/ ({mode}; Ctrl+C to stop)")
     if mode == "eventlet":
-        green.serve(app, listener)
+        green.serve(
+            app,
+            listener,
+            on_stop=stop_serving,
+            drain_seconds=float(app.config["WEIGUANG"]["DRAIN_SECONDS"]),
+        )
+        click.echo("Weiguang stopped.")
     else:
         socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
+
+
+def stop_serving() -> None:
+    """Begin a graceful stop (SIGTERM): the listener is closed; send the live sockets elsewhere."""
+    moved = live.send_everyone_elsewhere()
+    click.echo(
+        f"Weiguang is stopping: no new connections, {moved} live sockets told to reconnect, "
+        "finishing the requests in flight."
+    )
 
 
 def take_port(mode: str, host: str, port: int) -> object | None:
@@ -116,6 +143,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(seed_demo)
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(backup.restore_command)
+    app.cli.add_command(field.daily_tasks_command)
     app.shell_context_processor(shell_context)
 
 

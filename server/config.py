@@ -43,6 +43,9 @@ DEFAULTS: dict[str, Any] = {
     # How often a serving process marks its open sockets alive in the database;
     # rows nobody marked for four beats are swept (server/socket_sessions.py).
     "SOCKET_HEARTBEAT_SECONDS": 30,
+    # On SIGTERM, how long `weiguang serve` lets requests in flight (a push)
+    # finish before it exits (server/green.py, drain).
+    "DRAIN_SECONDS": 25,
     # Reverse proxies in front of the server whose X-Forwarded-For, -Proto and
     # -Host are trusted (werkzeug's ProxyFix); 0 trusts none.
     "PROXY_HOPS": 0,

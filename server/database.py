@@ -1,7 +1,8 @@
-"""Engine set-up per database: SQLite pragmas and transaction handling; query plans."""
+"""Engine set-up per database: SQLite pragmas, transactions and writer lock; query plans."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from typing import Any
 
@@ -13,6 +14,20 @@ from server.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 PG_CONNECT_TIMEOUT_S = 5
+# Statements that never write, by their first keyword. A savepoint counts
+# as a write: the transaction must not be restarted under it (see below).
+READING_STATEMENTS = frozenset(
+    {"SELECT", "VALUES", "PRAGMA", "EXPLAIN", "BEGIN", "COMMIT", "ROLLBACK", "RELEASE"}
+)
+# Where a DBAPI connection notes that its transaction holds the writer lock.
+HOLDS_WRITER_LOCK = "weiguang_holds_writer_lock"
+
+
+class DatabaseBusy(Exception):
+    """Another write transaction held SQLite's writer lock for the whole busy timeout.
+
+    Retryable: answered 503 with ``Retry-After`` (``server/errors.py``).
+    """
 
 
 def engine_options(url: str) -> dict[str, Any]:
@@ -38,15 +53,17 @@ def engine_options(url: str) -> dict[str, Any]:
 
 
 def configure_engine(engine: Engine) -> None:
-    """Set WAL, foreign keys and a busy timeout on every SQLite connection.
+    """Set WAL, foreign keys and a busy timeout on every SQLite connection; queue its writers.
 
     pysqlite's own transaction handling defers ``BEGIN`` and breaks
     savepoints, so it is switched off and SQLAlchemy emits ``BEGIN`` itself
-    (the recipe from SQLAlchemy's SQLite dialect documentation).
+    (the recipe from SQLAlchemy's SQLite dialect documentation). Writers
+    queue on a lock of the process (:func:`queue_writers`).
     """
     if engine.dialect.name != "sqlite" or getattr(engine, "_weiguang_configured", False):
         return
     engine._weiguang_configured = True  # type: ignore[attr-defined]
+    queue_writers(engine)
 
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, connection_record: Any) -> None:
@@ -61,6 +78,89 @@ def configure_engine(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
+
+
+def queue_writers(engine: Engine) -> None:
+    """Make the write transactions of ``engine``'s connections take turns on a lock of the process.
+
+    SQLite has one writer at a time; a second one waits in SQLite's busy
+    handler, a sleep in C that blocks every green thread of an eventlet
+    process. A push that yields in the middle of its transaction
+    (``server/store.py``) while another green thread sleeps there never
+    resumes: both wait the whole busy timeout and one fails with "database is
+    locked". So a transaction takes this lock before its first write (any
+    statement but :data:`READING_STATEMENTS`) and keeps it until its commit
+    or rollback; a waiter waits on the lock, which is a green one once
+    eventlet has patched ``threading`` (``weiguang serve``), an ordinary one
+    under threads. SQLite's own lock is then free whenever ours is, and the
+    busy handler only ever waits for another process (a command line run
+    beside the server).
+
+    A transaction that read before its first write restarts at that write
+    (``COMMIT``, then ``BEGIN IMMEDIATE``): its snapshot may predate the
+    writer it waited for, and SQLite refuses a stale snapshot's write at once
+    (``SQLITE_BUSY_SNAPSHOT``). Its later statements see the database as it
+    is, as every statement of a PostgreSQL ``READ COMMITTED`` transaction
+    does, which the code already expects.
+
+    :raises DatabaseBusy: from a write that waited :data:`SQLITE_BUSY_TIMEOUT_MS`
+        for the lock (the busy timeout's bound, now kept in Python).
+    """
+    lock = threading.Lock()  # created after eventlet's patch, so green under it
+    timeout_s = SQLITE_BUSY_TIMEOUT_MS / 1000
+
+    def release(info: dict[str, Any]) -> None:
+        if info.pop(HOLDS_WRITER_LOCK, False):
+            lock.release()
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def before_write(conn: Any, cursor: Any, statement: str, *rest: Any) -> None:
+        if conn.info.get(HOLDS_WRITER_LOCK) or statement_reads(statement):
+            return
+        if not lock.acquire(timeout=timeout_s):
+            raise DatabaseBusy(
+                f"another write held the database for {timeout_s:g} s; try again shortly"
+            )
+        conn.info[HOLDS_WRITER_LOCK] = True
+        dbapi_connection = conn.connection.dbapi_connection
+        if dbapi_connection.in_transaction:
+            try:
+                dbapi_connection.execute("COMMIT")  # it only read: nothing is lost
+                dbapi_connection.execute("BEGIN IMMEDIATE")
+            except BaseException:
+                release(conn.info)
+                raise
+
+    @event.listens_for(engine, "after_cursor_execute")
+    def after_autocommit_write(conn: Any, *rest: Any) -> None:
+        # A write outside a transaction (none of ours) ends with its statement.
+        if not conn.connection.dbapi_connection.in_transaction:
+            release(conn.info)
+
+    # A transaction ends by commit or rollback; the pool's events catch a
+    # connection returned, reset or dropped without either.
+    for name in ("commit", "rollback"):
+        event.listen(engine, name, lambda conn: release(conn.info))
+
+    @event.listens_for(engine, "reset")
+    def on_reset(dbapi_connection: Any, record: Any, reset_state: Any) -> None:
+        release(record.info)
+
+    @event.listens_for(engine, "invalidate")
+    def on_invalidate(dbapi_connection: Any, record: Any, exception: Any) -> None:
+        release(record.info)
+
+    for name in ("checkin", "close"):
+        event.listen(engine, name, lambda dbapi_connection, record: release(record.info))
+
+
+def statement_reads(statement: str) -> bool:
+    """Tell whether an SQL statement never writes: its first word is in :data:`READING_STATEMENTS`.
+
+    Conservative: anything else (a ``WITH``, say) counts as a write.
+    """
+    words = statement.split(None, 1)
+    return bool(words) and words[0].upper() in READING_STATEMENTS
 
 
 def upgrade_schema() -> None:

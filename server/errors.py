@@ -14,10 +14,13 @@ from flask import Flask, Response, current_app, json
 from marshmallow import ValidationError
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from server.database import DatabaseBusy
 from server.request_context import request_id
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://weiguang.invalid/problems/"
+# Seconds a client waits before retrying a write the database was too busy for.
+DATABASE_BUSY_RETRY_AFTER_S = 2
 
 
 class ApiError(Exception):
@@ -121,6 +124,21 @@ def handle_http_exception(error: HTTPException) -> Response:
     )
 
 
+def handle_database_busy(error: DatabaseBusy) -> Response:
+    """Answer a write that waited too long for the database with 503 and ``Retry-After``.
+
+    Nothing of the request was written; the client retries (a push safely:
+    contract, "Push", idempotent).
+    """
+    return problem_response(
+        503,
+        "database-busy",
+        _title_for(503),
+        str(error),
+        headers={"Retry-After": str(DATABASE_BUSY_RETRY_AFTER_S)},
+    )
+
+
 def handle_unexpected(error: Exception) -> Response:
     """Log an unexpected error and answer 500 without leaking internals."""
     current_app.logger.exception("unhandled error", exc_info=error)
@@ -139,5 +157,6 @@ def init_app(app: Flask) -> None:
     """Register the handlers on ``app``."""
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(ValidationError, handle_validation_error)
+    app.register_error_handler(DatabaseBusy, handle_database_busy)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

@@ -8,15 +8,19 @@ connection of the process waiting: eventlet switches only when a green
 thread waits on IO or sleeps.
 """
 
+import os
+import signal
 import time
 import warnings
-from collections.abc import Iterable, Iterator
-from typing import TypeVar
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any, TypeVar
 
 T = TypeVar("T")
 # Items a long loop handles between two chances for the others: a few
 # milliseconds of work at most, a switch costs microseconds.
 COOPERATE_EVERY = 100
+# How often a serving process looks whether it was asked to stop.
+STOP_POLL_SECONDS = 0.2
 
 
 def cooperate() -> None:
@@ -67,17 +71,59 @@ def listen(host: str, port: int) -> object:
     return eventlet.listen((host, port), reuse_port=False)
 
 
-def serve(app: object, listener: object) -> None:
-    """Serve ``app`` with eventlet's WSGI server, as Flask-SocketIO would, but with TCP_NODELAY.
+def serve(
+    app: object, listener: object, *, on_stop: Callable[[], object], drain_seconds: float
+) -> None:
+    """Serve ``app`` with eventlet's WSGI server until SIGTERM or SIGINT, then stop gracefully.
 
-    Without it, a response whose last segment is small waits for the
-    client's delayed ACK (Nagle's algorithm): a gzipped pull page took 40 ms
-    longer than the same page uncompressed. Linux hands the option on from
-    the listening socket to every accepted one.
+    TCP_NODELAY: without it, a response whose last segment is small waits for
+    the client's delayed ACK (Nagle's algorithm): a gzipped pull page took
+    40 ms longer than the same page uncompressed. Linux hands the option on
+    from the listening socket to every accepted one.
+
+    A graceful stop (:func:`drain`) on the first signal; a second one ends the
+    process at once.
     """
     import socket
 
+    import eventlet
     import eventlet.wsgi
 
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # type: ignore[attr-defined]
-    eventlet.wsgi.server(listener, app, log_output=False)
+    server = eventlet.spawn(eventlet.wsgi.server, listener, app, log_output=False)
+    asked: list[int] = []
+
+    def ask_to_stop(signum: int, frame: object) -> None:
+        # Runs between two bytecodes of whichever green thread: note it only.
+        if asked:
+            os._exit(128 + signum)
+        asked.append(signum)
+
+    signal.signal(signal.SIGTERM, ask_to_stop)
+    signal.signal(signal.SIGINT, ask_to_stop)
+    while not asked and not server.dead:
+        eventlet.sleep(STOP_POLL_SECONDS)
+    if asked:
+        drain(server, listener, on_stop, drain_seconds)
+    else:
+        server.wait()  # it ended by itself: raise what ended it
+
+
+def drain(server: Any, listener: Any, on_stop: Callable[[], object], drain_seconds: float) -> None:
+    """Stop accepting, send the sockets elsewhere, let requests in flight finish.
+
+    eventlet's WSGI server, stopped by ``SystemExit``, stops accepting, closes
+    its idle keep-alive connections and lets busy ones finish their request
+    (a push to its commit and answer) before closing them. The listening
+    socket is closed at once, so that new connections are refused (nginx
+    sends them to another process) rather than left in its backlog.
+    ``on_stop`` then drops the live sockets, which are requests that never
+    end by themselves. After ``drain_seconds`` whatever still runs is cut.
+    """
+    import eventlet
+
+    server.kill(SystemExit)
+    listener.close()
+    on_stop()
+    with eventlet.Timeout(drain_seconds, False):
+        server.wait()

@@ -7,11 +7,13 @@ after a commit lives here too (``announce``): one event per audience.
 
 from __future__ import annotations
 
+import logging
+import queue
 import time
 from datetime import datetime
 from typing import Any
 
-from flask import request
+from flask import Flask, current_app, request
 from flask_socketio import ConnectionRefusedError, join_room
 
 from server import accounts, metrics, scopes, socket_sessions
@@ -24,6 +26,10 @@ from sync.pull import event_for
 
 # A commit that writes more records than this is announced as a poke.
 POKE_AFTER = 200
+log = logging.getLogger(__name__)
+# This process's announcements waiting for its announcer green thread
+# (``announce_soon``), in commit order; made when the first one comes.
+_waiting: queue.Queue[tuple[PushOutcome, int, float]] | None = None
 
 
 @socketio.on("connect")
@@ -54,6 +60,26 @@ def on_disconnect(reason: Any = None) -> None:
         db.session.remove()
 
 
+def send_everyone_elsewhere() -> int:
+    """Drop the transport of every socket of this process; return how many (a graceful stop).
+
+    The reconnect hint: Socket.IO clients (the PWA's, python-socketio's)
+    reconnect after a transport that drops, and take a Socket.IO disconnect
+    (a logout, a refusal) as final. So no Socket.IO or Engine.IO close packet
+    is sent, only the transport closed (python-socketio's client takes an
+    Engine.IO close packet as final too). Behind nginx the clients come back
+    on another process, whose first answer makes them pull from their cursor
+    (``web/app/live.js``). Each socket's disconnect handler forgets its row.
+    """
+    engine = socketio.server.eio
+    sids = list(engine.sockets)
+    for sid in cooperatively(sids):
+        dropped = engine.sockets.pop(sid, None)
+        if dropped is not None:
+            dropped.close(wait=False, abort=True, reason=engine.reason.SERVER_DISCONNECT)
+    return len(sids)
+
+
 def disconnect_device(device_id: int) -> None:
     """Disconnect every socket opened with one device token, in any server process."""
     for sid in socket_sessions.sids_of(device_id):
@@ -62,7 +88,41 @@ def disconnect_device(device_id: int) -> None:
     db.session.commit()
 
 
-def announce(outcome: PushOutcome, prev: int) -> None:
+def announce_soon(outcome: PushOutcome, prev: int) -> None:
+    """Announce a committed push without keeping its author waiting (issue #16).
+
+    Under eventlet (``weiguang serve``) the announcement is queued for this
+    process's announcer green thread, which runs once the request's green
+    thread waits on the network, after it has written the response; one
+    thread, so events leave in commit order. Other async modes (tests,
+    debugging) announce at once, in the request.
+    """
+    global _waiting
+    if outcome.cursor is None:
+        return
+    if socketio.server.eio.async_mode != "eventlet":
+        announce(outcome, prev)
+        return
+    if _waiting is None:
+        _waiting = queue.Queue()
+        socketio.start_background_task(_announcer, current_app._get_current_object(), _waiting)
+    _waiting.put((outcome, prev, time.perf_counter()))
+
+
+def _announcer(app: Flask, waiting: queue.Queue[tuple[PushOutcome, int, float]]) -> None:
+    """Announce queued pushes one after another, for as long as the process lives."""
+    while True:
+        outcome, prev, committed_at = waiting.get()
+        with app.app_context():
+            try:
+                announce(outcome, prev, committed_at)
+            except Exception:  # one failed announcement must not stop the next ones
+                log.exception("announcing the push up to version %s failed", outcome.cursor)
+            finally:
+                db.session.remove()
+
+
+def announce(outcome: PushOutcome, prev: int, committed_at: float | None = None) -> None:
     """Emit ``changes`` once to every audience that sees something of a committed push.
 
     Call after the commit. An audience is the users of one role and scope
@@ -71,11 +131,12 @@ def announce(outcome: PushOutcome, prev: int) -> None:
     a record left everything it sees (:func:`sync.pull.event_for`). A push
     of more than :data:`POKE_AFTER` records is a poke (an empty list) to
     every audience it touches, after which clients pull. Each emit's lag is
-    measured from this call, which comes right after the commit.
+    measured from ``committed_at`` (``time.perf_counter()`` at the commit;
+    this call if not given).
     """
     if outcome.cursor is None:
         return
-    committed_at = time.perf_counter()
+    committed_at = time.perf_counter() if committed_at is None else committed_at
     now = utcnow()
     touched = {record.scope for record in outcome.written} | set(outcome.moved.values())
     # Many rooms: let the process's other requests run as it goes.

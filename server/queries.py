@@ -198,6 +198,115 @@ def live_records(
 
 
 @dataclass(frozen=True, slots=True)
+class BuildingCoverage:
+    """Where one testing round stands in one building.
+
+    ``residents`` are the live residents of the building; each of them is
+    counted under their mark's outcome in the round (``antigen_negative``
+    counts as tested, ``antigen_positive`` as tested and positive), or as
+    ``missing`` without one. ``needs_help`` counts marks flagged for help
+    registering.
+    """
+
+    compound_id: str
+    building_id: str
+    residents: int
+    tested: int
+    positive: int
+    absent: int
+    exempt: int
+    needs_help: int
+
+    @property
+    def missing(self) -> int:
+        """Return the residents with no mark yet in the round."""
+        return self.residents - self.tested - self.absent - self.exempt
+
+    @property
+    def share(self) -> float:
+        """Return the share of residents dealt with (tested or exempt), 0 to 1."""
+        return (self.tested + self.exempt) / self.residents if self.residents else 1.0
+
+
+def testing_coverage(test_round_id: str, scope: UserScope) -> list[BuildingCoverage]:
+    """Return the coverage of one testing round per building of its compound in ``scope``.
+
+    :param test_round_id: the round (``test_round`` record id).
+    :param scope: the residents counted: those of its compounds and buildings.
+    :returns: one entry per building with residents, ordered by building id;
+        empty for an unknown round.
+    """
+    resident = RECORD.alias("resident")
+    mark = RECORD.alias("mark")
+    round_ = RECORD.alias("round")
+    compound = FieldText(resident.c.fields, "compound_id")
+    building = FieldText(resident.c.fields, "building_id")
+    outcome = FieldText(mark.c.fields, "outcome")
+    joined = [
+        *live(mark, "test_result"),
+        FieldText(mark.c.fields, "resident_id") == resident.c.id,
+        FieldText(mark.c.fields, "test_round_id") == test_round_id,
+    ]
+    conditions = [
+        *live(resident, "resident"),
+        compound
+        == select(FieldText(round_.c.fields, "compound_id"))
+        .where(round_.c.id == test_round_id, *live(round_, "test_round"))
+        .scalar_subquery(),
+    ]
+    if not scope.everything:
+        conditions.append(or_(compound.in_(scope.compound_ids), building.in_(scope.building_ids)))
+
+    def counted(*outcomes: str) -> Any:
+        return func.count(case((outcome.in_(outcomes), 1)))
+
+    help_flag = FieldText(mark.c.fields, "needs_registration_help").in_(("true", "1"))
+    statement = (
+        select(
+            compound.label("compound_id"),
+            building.label("building_id"),
+            func.count().label("residents"),
+            counted("tested", "antigen_negative", "antigen_positive").label("tested"),
+            counted("antigen_positive").label("positive"),
+            counted("absent").label("absent"),
+            counted("exempt").label("exempt"),
+            func.count(case((help_flag, 1))).label("needs_help"),
+        )
+        .select_from(resident)
+        .outerjoin(mark, and_(*joined))
+        .where(*conditions)
+        .group_by(compound, building)
+        .order_by(building)
+    )
+    return [BuildingCoverage(**row._mapping) for row in db.session.execute(statement)]
+
+
+def shifts_between(scope: UserScope, since: datetime, until: datetime) -> list[Record]:
+    """Return the live shifts in ``scope`` that overlap ``[since, until)``.
+
+    For who is on duty now (``since == until``: the shifts under way) and
+    today's roster; judge each with :func:`sync.volunteers.duty_of`.
+
+    :returns: ``shift`` records ordered by start time, then post.
+    """
+    starts = FieldText(RECORD.c.fields, "starts_at")
+    ends = FieldText(RECORD.c.fields, "ends_at")
+    conditions = [
+        *live(RECORD, "shift"),
+        starts <= format_datetime(until),
+        ends > format_datetime(since),
+    ]
+    if not scope.everything:
+        conditions.append(in_scope(RECORD.c.id, scope))
+    statement = (
+        select(*RECORD_COLUMNS)
+        .where(*conditions)
+        .order_by(starts, FieldText(RECORD.c.fields, "post"))
+    )
+    return [to_record(row) for row in db.session.execute(statement)]
+
+
+@dataclass(frozen=True, slots=True)
 class PlaceCount:
     """How many records of one kind lie in one compound and building (``None``: none)."""
 

@@ -29,8 +29,12 @@ from server.models import Neighbourhood, User, UserScopeItem
 from server.store import SqlStore
 from sync.actors import Actor, Role, UserScope
 from sync.changes import Change, Changeset, ChangesetStatus, Push
+from sync.field import NEIGHBOURHOOD_ZONE, day_of
 from sync.protocol import apply_push
 from sync.records import SERVER_USER_ID
+from sync.testing import mark_id
+from sync.times import format_datetime
+from sync.volunteers import volunteer_id
 
 NAMESPACE = uuid.UUID("6f1c3a52-8d0e-4e6b-9a57-3b1f0c2d9e41")
 RANDOM_SEED = 20220328  # the day Shanghai's Pudong lockdown began
@@ -76,6 +80,23 @@ PACKAGES = (
     ("猪肉套餐 2kg", 12800, 200),
     ("鸡蛋 30枚", 3500, 500),
     ("大米 10kg", 6900, 300),
+)
+#: Screening under way: the buildings of compound A already visited, and how
+#: many of their households (the rest are still to do).
+SCREENED_BUILDINGS = {1: 36, 2: 30, 3: 12}
+#: Marks already made in today's testing round: the first building's residents.
+MARKED_BUILDINGS = (1,)
+VOLUNTEERS = (
+    # (account or None, name, skills, languages, team, compound, post, shift hours)
+    ("vol-a", "志愿者 A", ["translator"], ["zh", "en"], "1号楼突击队", "A", "1号楼", (8, 18)),
+    ("vol-b", "志愿者 B", ["driver"], ["zh"], "物资组", "B", "北门", (7, 19)),
+    (None, "陈立新", ["medic"], ["zh"], "医疗组", "A", "核酸采样点", (6, 12)),
+    (None, "林晓雯", ["pharmacist"], ["zh", "en"], "医疗组", "A", "配药点", (9, 17)),
+    (None, "赵建国", ["repair"], ["zh"], "后勤组", "A", "西门", (7, 19)),
+    (None, "金美善", ["translator"], ["zh", "ko"], "1号楼突击队", "A", "西门", (19, 31)),
+    (None, "佐藤 誠", ["translator"], ["ja", "zh"], "物资组", "A", "物资分拣点", (10, 16)),
+    (None, "王海燕", ["driver"], ["zh"], "物资组", "A", "东门", (7, 19)),
+    (None, "刘强", ["other"], ["zh"], "2号楼突击队", "B", "南门", (7, 19)),
 )
 DEMO_USERS = (
     ("coord", "居委会协调员", "coordinator", "neighbourhood", ()),
@@ -199,6 +220,7 @@ def demo_records(neighbourhood_id: str, users: dict[str, User]) -> list[NewRecor
             records.extend(building_records(rng, letter, compound_id, number))
         records.extend(task_records(rng, letter, compound_id, records))
     records.extend(supply_records(users))
+    records.extend(field_records(rng, users, records))
     return records
 
 
@@ -386,3 +408,103 @@ def supply_records(users: dict[str, User]) -> list[NewRecord]:
         )
     )
     return out
+
+
+def field_records(
+    rng: random.Random, users: dict[str, User], so_far: list[NewRecord]
+) -> list[NewRecord]:
+    """Build today's field work: a round, volunteers' shifts, screening under way.
+
+    Today's testing round in compound A (with its first building's residents
+    mostly marked), the volunteers with their skills and today's shifts at
+    posts (most of those begun reported arrived), and the visits of the
+    first buildings of compound A.
+    """
+    now = utcnow()
+    today = day_of(now)
+    compound_a = stable_id("compound", "A")
+    round_id = stable_id("test_round", "A", today.isoformat())
+    out = [
+        NewRecord(
+            "test_round",
+            round_id,
+            {
+                "compound_id": compound_a,
+                "date": today.isoformat(),
+                "kind": "pcr",
+                "title": "全员核酸",
+            },
+        )
+    ]
+    households = {r.id: r for r in so_far if r.type == "household"}
+    residents = [r for r in so_far if r.type == "resident"]
+    marked = {stable_id("building", "A", n) for n in MARKED_BUILDINGS}
+    for resident in residents:
+        home = households[resident.fields["household_id"]]
+        if home.fields["building_id"] not in marked or rng.random() < 0.2:
+            continue
+        outcome = rng.choices(("tested", "absent", "exempt"), weights=(90, 7, 3))[0]
+        fields = {"test_round_id": round_id, "resident_id": resident.id, "outcome": outcome}
+        if resident.fields["birth_year"] < 1945 and rng.random() < 0.5:
+            fields["needs_registration_help"] = True
+        out.append(NewRecord("test_result", mark_id(round_id, resident.id), fields))
+    start = datetime.combine(today, datetime.min.time(), NEIGHBOURHOOD_ZONE)
+    for account, name, skills, languages, team, letter, post, (begin, end) in VOLUNTEERS:
+        user_id = users[account].id if account else None
+        vid = volunteer_id(user_id) if user_id else stable_id("volunteer", name)
+        fields: dict[str, Any] = {
+            "compound_id": stable_id("compound", letter),
+            "name": name,
+            "phone": phone(rng),
+            "skills": skills,
+            "languages": languages,
+            "team": team,
+        }
+        if user_id:
+            fields["user_id"] = user_id
+        out.append(NewRecord("volunteer", vid, fields))
+        shift = {
+            "volunteer_id": vid,
+            "compound_id": fields["compound_id"],
+            "post": post,
+            "starts_at": format_datetime(start + timedelta(hours=begin)),
+            "ends_at": format_datetime(start + timedelta(hours=end)),
+        }
+        if start + timedelta(hours=begin) <= now and rng.random() < 0.7:
+            shift["arrived_at"] = format_datetime(start + timedelta(hours=begin, minutes=-5))
+        out.append(NewRecord("shift", stable_id("shift", name, today.isoformat()), shift))
+    out.extend(screening_records(rng, households, residents))
+    return out
+
+
+def screening_records(
+    rng: random.Random, households: dict[str, NewRecord], residents: list[NewRecord]
+) -> list[NewRecord]:
+    """Build the visits of screening under way in the first buildings of compound A."""
+    people: dict[str, list[NewRecord]] = {}
+    for resident in residents:
+        people.setdefault(resident.fields["household_id"], []).append(resident)
+    out = []
+    for number, done in SCREENED_BUILDINGS.items():
+        building_id = stable_id("building", "A", number)
+        homes = [h for h in households.values() if h.fields["building_id"] == building_id]
+        homes.sort(key=lambda h: (h.fields["unit"], h.fields["floor"], h.fields["room"]))
+        for home in homes[:done]:
+            living = people.get(home.id, [])
+            outcome = rng.choices(OUTCOME_WEIGHTS[0], weights=OUTCOME_WEIGHTS[1])[0]
+            needs = {n for r in living for n in r.fields["needs"] if n != "language"}
+            for resident in living:
+                if "language" in resident.fields["needs"]:
+                    needs |= {"translator", f"lang:{resident.fields['languages'][0]}"}
+            fields: dict[str, Any] = {
+                "household_id": home.id,
+                "outcome": outcome,
+                "present": len(living) if outcome == "answered" else 0,
+                "needs": sorted(needs) if outcome == "answered" else [],
+            }
+            out.append(NewRecord("visit", stable_id("visit", home.id, 1), fields))
+    return out
+
+
+#: How doors answer on a screening round: outcomes and their weights.
+OUTCOME_WEIGHTS = (("answered", "no_answer", "refused", "moved_out"), (80, 15, 3, 2))

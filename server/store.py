@@ -23,7 +23,7 @@ from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 
-from sqlalchemy import Text, cast, delete, exists, func, insert, or_, select, update
+from sqlalchemy import Text, cast, delete, exists, func, insert, literal, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.clock import utcnow
@@ -68,12 +68,6 @@ class SqlStore:
         self._results: dict[str, RecordedResult] = {}
         self._undo = UndoLog()
         self._puts = 0
-        # A push yields to the process's other requests only where its lock
-        # waits cooperatively. SQLite's write lock is not so: another green
-        # thread that wants it sleeps in SQLite's busy handler, which blocks
-        # the whole process, so the push holding it never resumes ("database
-        # is locked" after the busy timeout). There a push runs to its commit.
-        self._yields = writing and db.engine.dialect.name != "sqlite"
 
     @classmethod
     def for_reading(cls) -> SqlStore:
@@ -163,12 +157,20 @@ class SqlStore:
         """
         self.flush()
         conditions = [RecordRow.version > cursor, RecordRow.version <= self._high_water]
+        # On SQLite the type is tested as an expression, not the column: its
+        # planner, without statistics, drove the page from ``ix_record_type``
+        # (every record of the role's types, then a sort) instead of the
+        # version range, so a pull's cost followed the data, not the page
+        # (issue #16). PostgreSQL weighs the column by its statistics, and an
+        # expression it cannot estimate made it hash the whole scope instead.
+        sqlite_plan = db.session.get_bind().dialect.name == "sqlite"
+        page_type = unindexed(RecordRow.type) if sqlite_plan else RecordRow.type
         if exclude_types:
-            conditions.append(RecordRow.type.not_in(exclude_types))
+            conditions.append(page_type.not_in(exclude_types))
         if only_types is not None:
-            conditions.append(RecordRow.type.in_(only_types))
+            conditions.append(page_type.in_(only_types))
         if not scope.everything:
-            conditions.append(in_scope(RecordRow.id, scope))
+            conditions.append(in_scope(RecordRow.id, scope, row_by_row=True))
         rows = db.session.execute(
             select(*RECORD_COLUMNS).where(*conditions).order_by(RecordRow.version).limit(limit + 1)
         )
@@ -242,18 +244,13 @@ class SqlStore:
         """
         self._puts += 1
         if self._puts % COOPERATE_EVERY == 0:
-            self._let_others_run()
+            cooperate()
         before = self._records.get(record.id)
         self._records[record.id] = record
         self._undo.note(lambda: self._unput(record.id, before))
         if previous_scope is not None and previous_scope != record.scope:
             self._exits.append((record, previous_scope))
             self._undo.note(self._exits.pop)
-
-    def _let_others_run(self) -> None:
-        """Let other requests run in the middle of a push where that is safe (``__init__``)."""
-        if self._yields:
-            cooperate()
 
     def atomic(self) -> AbstractContextManager[None]:
         """Undo every write made inside the block if it raises."""
@@ -278,7 +275,7 @@ class SqlStore:
         if records:
             for chunk in chunks(records):
                 db.session.execute(upsert_records(), [row_of(r) for r in chunk])
-                self._let_others_run()
+                cooperate()
             self._write_scopes(records)
         if self._exits:
             db.session.execute(
@@ -330,7 +327,7 @@ class SqlStore:
         ]
         for chunk in chunks(rows):
             db.session.execute(insert(RecordScope.__table__), chunk)
-            self._let_others_run()
+            cooperate()
 
 
 def to_record(row: Any) -> Record:
@@ -411,6 +408,15 @@ def upsert_records() -> Any:
     ).returning(RecordRow.__table__.c.id)
 
 
+def unindexed(column: Any) -> Any:
+    """Return ``column`` as an expression no index serves (``column || ''``).
+
+    For conditions that must filter the rows a better index found, never pick
+    the index themselves (SQLite's planner has no statistics to weigh them).
+    """
+    return column.concat("")
+
+
 def covers(table: Any, scope: UserScope) -> Any:
     """Return the SQL condition that a scope row of ``table`` lies in ``scope``."""
     return or_(
@@ -418,9 +424,21 @@ def covers(table: Any, scope: UserScope) -> Any:
     )
 
 
-def in_scope(record_id: Any, scope: UserScope) -> Any:
-    """Return the SQL condition that the record ``record_id`` lies in ``scope``."""
-    return exists().where(RecordScope.record_id == record_id, covers(RecordScope, scope))
+def in_scope(record_id: Any, scope: UserScope, *, row_by_row: bool = False) -> Any:
+    """Return the SQL condition that the record ``record_id`` lies in ``scope``.
+
+    :param row_by_row: test each row the outer query reads, in its order, so
+        that a query read along an index with a ``LIMIT`` stops at its page.
+        ``OFFSET 0`` keeps PostgreSQL from turning the test into a semi-join,
+        which hashed every scope row of a coordinator's neighbourhood for a
+        pull of a few changes (issue #16); SQLite tests row by row anyway.
+    """
+    if not row_by_row:
+        return exists().where(RecordScope.record_id == record_id, covers(RecordScope, scope))
+    found = select(literal(1)).where(
+        RecordScope.record_id == record_id, covers(RecordScope, scope)
+    )
+    return found.offset(0).exists()
 
 
 def chunks(items: list[T]) -> Iterator[list[T]]:

@@ -36,7 +36,7 @@ def push() -> Any:
     outcome, prev = apply_and_commit(incoming)
     metrics.observe_push(outcome)
     logs.log_push(outcome)
-    live.announce(outcome, prev)
+    live.announce_soon(outcome, prev)
     return outcome.to_wire()
 
 
@@ -54,11 +54,14 @@ def apply_and_commit(incoming: Push) -> tuple[PushOutcome, int]:
     """Apply a push in one transaction; return the outcome and the high water before it."""
     actor = scopes.actor_for(g.user)
     received_at = utcnow()
+    # Read before the commit below expires it: reading it after would start
+    # the push's transaction with a SELECT instead of the lock.
+    device_id = g.device.id
     # End the sign-in's read transaction: the push's first statement must be
     # the lock on the version sequence (on SQLite, the write lock).
     db.session.commit()
     store = SqlStore.for_writing(
-        device_token_id=g.device.id, client_id=incoming.client_id, received_at=received_at
+        device_token_id=device_id, client_id=incoming.client_id, received_at=received_at
     )
     outcome = apply_push(store, actor, incoming, received_at)
     store.flush()

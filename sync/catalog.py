@@ -11,6 +11,7 @@ from __future__ import annotations
 from sync import fields as f
 from sync.actors import Role
 from sync.conflicts import CONFLICT
+from sync.field import CARERS, COORDINATOR, FIELD_WORKERS
 from sync.medicine import MED_REQUEST
 from sync.notices import NOTICE
 from sync.registry import Permissions, RecordType, Registry, Visibility
@@ -22,16 +23,15 @@ from sync.scoping import (
     from_parent,
     own_compound,
 )
+from sync.screening import VISIT
 from sync.supplies import ORDER, PACKAGE, RESTOCK, SUPPLY_ROUND
 from sync.tasks import TASK
+from sync.testing import TEST_RESULT, TEST_ROUND
+from sync.volunteers import SHIFT, VOLUNTEER
 
 TIERS = ("sealed", "controlled", "precaution")
 NEEDS = ("elderly_alone", "pregnant", "chronic_medicine", "disability", "language", "other")
-OUTCOMES = ("answered", "no_answer", "refused", "moved_out")
 
-COORDINATOR = frozenset({Role.COORDINATOR})
-FIELD_WORKERS = frozenset({Role.COORDINATOR, Role.VOLUNTEER})
-CARERS = frozenset({Role.COORDINATOR, Role.VOLUNTEER, Role.CLINICIAN})
 EVERYONE = Visibility(roles=frozenset(Role))
 
 
@@ -114,30 +114,6 @@ RESIDENT = RecordType(
     ),
 )
 
-VISIT = RecordType(
-    name="visit",
-    fields={
-        "household_id": f.Ref("household"),
-        **PLACE_FIELDS,
-        "outcome": f.Enum(OUTCOMES),
-        "present": f.Integer(0, 100),
-        "needs": f.ListOf(f.Text(1, 40)),
-        "notes": f.Nullable(f.Text(0, 2000, multiline=True)),
-        "visited_at": f.Nullable(f.DateTime()),
-    },
-    required=frozenset({"household_id", "outcome", "present"}),
-    defaults={"needs": []},
-    append_only=True,
-    permissions=Permissions(create=CARERS),
-    scope=from_parent(HOUSEHOLD),
-    parent=HOUSEHOLD,
-    # Contract, Privacy: a guard never receives a visit; a team leader no needs.
-    visibility=Visibility(
-        roles=CARERS | {Role.TEAM_LEADER},
-        fields={"needs": CARERS, "notes": CARERS},
-    ),
-)
-
 #: Every record type the engine knows, by name.
 REGISTRY: Registry = {
     rtype.name: rtype
@@ -155,6 +131,10 @@ REGISTRY: Registry = {
         RESTOCK,
         MED_REQUEST,
         NOTICE,
+        TEST_ROUND,
+        TEST_RESULT,
+        VOLUNTEER,
+        SHIFT,
     )
 }
 

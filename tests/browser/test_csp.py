@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
+from server.seed import stable_id
 from tests.browser.conftest import ENGLISH
 from tests.browser.helpers import UI_TIMEOUT_MS, go, open_task, seeded_task_id, sign_in
 from tests.servers import ServedApp
@@ -53,7 +54,15 @@ def test_every_screen_runs_under_the_policy(watched: Any) -> None:
     page, console, sockets = watched
     page.goto("/")
     sign_in(page, "vol-a")
-    for path in ("/tasks", "/tasks/new", "/attention", "/settings", "/notices", "/"):
+    building, household = stable_id("building", "A", 1), stable_id("household", "A", 1, 1, "101")
+    field_work = (
+        "/screening",
+        f"/screening/buildings/{building}",
+        f"/screening/households/{household}",
+        "/testing",
+        "/shifts",
+    )
+    for path in ("/tasks", "/tasks/new", "/attention", "/settings", *field_work, "/notices", "/"):
         go(page, path)
         expect(page.locator("h1")).to_be_visible()
     open_task(page, seeded_task_id("A", 0))

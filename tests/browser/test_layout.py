@@ -14,6 +14,7 @@ from tests.browser.helpers import (
     expect_synced,
     go,
     open_task,
+    query,
     seeded_task_id,
     sign_in,
     status_bar,
@@ -73,16 +74,25 @@ def test_the_wall_screen_lists_tasks_in_columns_and_a_phone_in_one(device: Any) 
     assert columns(wall) == 1
 
 
-def test_every_touch_target_is_at_least_44_px(device: Any) -> None:
+def test_every_touch_target_is_at_least_44_px(device: Any, db_path: str) -> None:
     page = device("phone", viewport=PHONE)
     assert page.evaluate(SMALL_TARGETS, TARGETS) == [], "sign-in screen"
     sign_in(page, "coord")
     task = seeded_task_id("A", 1)
+    ((round_id,),) = query(db_path, "SELECT id FROM record WHERE type = 'test_round'")
+    building, household = stable_id("building", "A", 1), stable_id("household", "A", 1, 1, "101")
+    field_work = [
+        "/screening",
+        f"/screening/buildings/{building}",
+        f"/screening/households/{household}",
+        "/testing",
+        f"/testing/{round_id}/buildings/{building}",
+        "/shifts",
+    ]
+    screens = ["/", "/tasks", "/tasks/new", f"/tasks/{task}", "/attention", "/settings"]
     notice = stable_id("notice", 1)
-    for path in [
-        *("/", "/tasks", "/tasks/new", f"/tasks/{task}", "/attention", "/settings"),
-        *("/conflicts", "/notices", "/notices/new", f"/notices/{notice}/print", "/audit"),
-    ]:
+    coordinators = ["/conflicts", "/notices", "/notices/new", f"/notices/{notice}/print", "/audit"]
+    for path in [*screens, *field_work, *coordinators]:
         go(page, path)
         expect(page.locator("h1")).to_be_visible()
         assert page.evaluate(SMALL_TARGETS, TARGETS) == [], path

@@ -21,6 +21,7 @@ from tests.browser.helpers import (
     stored_token,
     wait_for_service_worker,
 )
+from tests.browser.test_task_screens import LATIN_WORD, SHOWN_IN_PAGE_LANGUAGE
 
 pytestmark = pytest.mark.browser
 
@@ -64,8 +65,10 @@ def test_progress_shows_the_database_counts_and_survives_going_offline(
     expect(screened).to_contain_text(f"7 of {len(households)}")
     # The chart of the day is drawn, and says in words what it shows.
     chart = page.get_by_role("img", name="Today, hour by hour")
+    # The 7 visits above and the demo's screening under way, seeded today.
+    ((door_visits,),) = query(db_path, "SELECT COUNT(*) FROM record WHERE type = 'visit'")
     expect(chart).to_have_attribute(
-        "aria-label", re.compile(r"^Today, hour by hour\. Door visits: 7(;|$)")
+        "aria-label", re.compile(rf"^Today, hour by hour\. Door visits: {door_visits}(;|$)")
     )
     expect(chart.locator("canvas")).to_have_count(1)
 
@@ -74,3 +77,23 @@ def test_progress_shows_the_database_counts_and_survives_going_offline(
     page.reload()
     expect(page.locator(".progress-asof")).to_contain_text("Offline: last counted at")
     expect(screened).to_contain_text(f"7 of {len(households)}")
+
+
+@pytest.mark.parametrize("language", ["ja", "ko"])
+def test_the_wall_screens_have_no_english_in_japanese_and_korean(
+    device: Any, language: str
+) -> None:
+    page = device("coord")
+    sign_in(page, "coord")
+    go(page, "/settings")
+    page.get_by_label("Language").select_option(language)
+    go(page, "/board")
+    expect(page.locator(".board-card").first).to_be_visible()
+    go(page, "/progress")
+    # The chart's legend and hour axis too (the library's own words are English).
+    expect(page.locator(".progress-chart .u-legend")).to_be_visible()
+    for path in ["/board", "/progress"]:
+        go(page, path)
+        expect(page.locator("h1")).to_be_visible()
+        text = page.locator("main").evaluate(SHOWN_IN_PAGE_LANGUAGE)
+        assert not LATIN_WORD.findall(text), f"{path}: {text}"

@@ -25,6 +25,7 @@ from typing import Any
 import pytest
 import socketio
 
+from server import seed
 from tests.conftest import REDIS_URL, pg_execute, pg_url_for, require_redis
 from tests.helpers import DEMO_PASSWORD
 from tests.servers import WEIGUANG, free_port
@@ -34,6 +35,7 @@ pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "district"
 START_TIMEOUT_S = 60
 EVENT_TIMEOUT_S = 15
+COMPOUND_A = seed.stable_id("compound", "A")
 
 
 @dataclass
@@ -85,6 +87,7 @@ def district(pg_template: str, tmp_path_factory: pytest.TempPathFactory) -> Iter
         "WEIGUANG_SECRET_KEY": "front-door-test-" + uuid.uuid4().hex,
         "WEIGUANG_ARGON2_TIME_COST": "1",
         "WEIGUANG_ARGON2_MEMORY_KIB": "1024",
+        "WEIGUANG_PUSH_RATE_LIMIT": "1000000 per minute",
         "PROCESSES": "2",
         "PORT": str(port),
         "BACKEND_PORT": str(first),
@@ -292,3 +295,151 @@ def test_a_killed_process_moves_its_clients_to_the_other_missing_nothing(
             assert listener.latest[task["id"]]["fields"]["notes"] == "while away 2"
     finally:
         listener.client.disconnect()
+
+
+PUSHERS = 4
+TRANSPORTS = ["websocket", "polling", "websocket", "polling"]
+RESTART_TIMEOUT_S = 120
+
+
+@dataclass
+class Pusher:
+    """A device pushing one task a changeset, as the app does: a failed push is sent again."""
+
+    token: str
+    applied: dict[str, str] = field(default_factory=dict)  # changeset id -> task id
+    retries: int = 0
+    failures: list[str] = field(default_factory=list)
+
+    def push_until(self, base: str, stop: threading.Event) -> None:
+        while not stop.is_set():
+            changeset_id, task_id = str(uuid.uuid4()), str(uuid.uuid4())
+            change = {
+                "type": "task",
+                "id": task_id,
+                "op": "create",
+                "fields": {
+                    "kind": "garbage",
+                    "title": changeset_id,
+                    "status": "open",
+                    "priority": 3,
+                    "compound_id": COMPOUND_A,
+                },
+            }
+            body = {
+                "client_id": self.token[:16],
+                "changesets": [
+                    {"id": changeset_id, "made_at": "2022-04-02T10:00:00Z", "changes": [change]}
+                ],
+            }
+            for attempt in range(20):
+                try:
+                    result = call(base, "POST", "/api/v1/sync/push", self.token, body)
+                except OSError as error:  # refused, reset, 5xx: the same changeset again
+                    self.retries += 1
+                    last = repr(error)
+                    time.sleep(0.2 * (attempt + 1))
+                    continue
+                assert result["results"][0]["status"] == "applied", result
+                self.applied[changeset_id] = task_id
+                break
+            else:
+                self.failures.append(last)
+
+
+def pull_from(base: str, token: str, cursor: int) -> tuple[list[dict[str, Any]], int]:
+    """Pull every page from ``cursor`` as the app does on reconnecting; return them and the end."""
+    records, more = [], True
+    while more:
+        page = call(base, "GET", f"/api/v1/sync/pull?cursor={cursor}", token)
+        records += page["changes"]
+        cursor, more = page["cursor"], page["more"]
+    return records, cursor
+
+
+def test_a_rolling_restart_under_load_loses_and_duplicates_nothing(district: District) -> None:
+    token = sign_in(district.url)
+    start = call(district.url, "GET", "/api/v1/sync/pull?types=compound", token)["cursor"]
+    listeners = [listen(district.url, token, t, reconnection=True) for t in TRANSPORTS]
+    drops = [0] * len(listeners)
+    for index, listener in enumerate(listeners):
+        listener.cursor = start
+        listener.client.on("disconnect", lambda *_, i=index: drops.__setitem__(i, drops[i] + 1))
+    pushers = [Pusher(sign_in(district.url)) for _ in range(PUSHERS)]
+    stop = threading.Event()
+    threads = [threading.Thread(target=p.push_until, args=(district.url, stop)) for p in pushers]
+    old_pids = {district.pid_of(base) for base in district.backends}
+    # A process another test killed is started again, without a stop to log.
+    stops_before = {base: stops_logged(district, base) for base in district.backends}
+    running = {base for base in district.backends if alive(district.pid_of(base))}
+    log = district.run_dir / "district.log"
+    restarts_before = log.read_text().count("rolling restart done")
+    try:
+        for thread in threads:
+            thread.start()
+        wait_for(lambda: sum(len(p.applied) for p in pushers) >= 20, "no pushes applied")
+        district.process.send_signal(signal.SIGHUP)
+        wait_for(
+            lambda: log.read_text().count("rolling restart done") > restarts_before,
+            "the rolling restart did not end",
+        )
+        during = sum(len(p.applied) for p in pushers)
+        wait_for(lambda: sum(len(p.applied) for p in pushers) >= during + 20, "no pushes after")
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join(RESTART_TIMEOUT_S)
+    try:
+        assert not {district.pid_of(base) for base in district.backends} & old_pids
+        for base in running:
+            assert stops_logged(district, base) == stops_before[base] + 1, base
+        assert [p.failures for p in pushers] == [[]] * PUSHERS
+        created = {task: cs for p in pushers for cs, task in p.applied.items()}
+        # Every listener was sent away, came back through nginx and, with what
+        # came live and its pull from its cursor, holds every task exactly as pushed.
+        wait_for(lambda: all(lst.client.connected for lst in listeners), "a client stayed away")
+        assert all(drops), f"a socket was never sent away: {drops}"
+        titles = set(created.values())
+        for listener in listeners:
+            records, end = pull_from(district.url, token, listener.cursor)
+            with listener.seen:
+                for record in records:
+                    listener.keep(record)
+                listener.cursor = end
+            mine = {
+                rid: r["fields"]["title"]
+                for rid, r in listener.latest.items()
+                if r["type"] == "task" and r["fields"].get("title") in titles
+            }
+            assert mine == created
+        # Nothing twice: one task per changeset in the database, whoever asks.
+        everything, _ = pull_from(district.url, sign_in(district.url), start)
+        ours = [r["fields"]["title"] for r in everything if r["fields"].get("title") in titles]
+        assert sorted(ours) == sorted(titles)
+    finally:
+        for listener in listeners:
+            listener.client.disconnect()
+
+
+def stops_logged(district: District, base: str) -> int:
+    """Return how many graceful stops the log of the process at ``base`` holds (no traceback)."""
+    log = (district.run_dir / f"server-{base.rsplit(':', 1)[1]}.log").read_text()
+    assert "Traceback" not in log
+    return log.count("Weiguang stopped.")
+
+
+def alive(pid: int) -> bool:
+    """Tell whether process ``pid`` runs (and is no zombie of the script's)."""
+    try:
+        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
+            return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def wait_for(condition: Any, message: str) -> None:
+    """Wait until ``condition()`` holds, or fail with ``message``."""
+    deadline = time.monotonic() + RESTART_TIMEOUT_S
+    while not condition():
+        assert time.monotonic() < deadline, message
+        time.sleep(0.1)

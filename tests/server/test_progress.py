@@ -19,6 +19,7 @@ from sqlalchemy import text
 from server.clock import utcnow
 from server.extensions import db
 from server.progress import MEASURES, SCREENING, available
+from server.seed import stable_id
 from sync.times import format_datetime
 from tests.conftest import make_app
 from tests.helpers import bearer, sign_in
@@ -174,11 +175,19 @@ def test_every_figure_equals_a_recount_of_the_rows(worked):
         if "households" in p
     }
     assert screening == recount_screening(records, since)
-    # The day's work is there to count: the figures are not all zero.
-    assert sum(v[1] + v[2] for v in screening.values()) == 12
+    # The day's work is there to count: the 12 visits pushed above, and the
+    # demo's screening under way (seeded today), every one of them once.
+    visits = [
+        v
+        for v in records
+        if v["type"] == "visit" and not v["deleted"] and v["stamps"]["household_id"][1] >= since
+    ]
+    assert len(visits) >= 12
+    visited = {v["fields"]["household_id"] for v in visits}
+    assert sum(v[1] + v[2] for v in screening.values()) == len(visited)
     assert sum(p.get("orders_delivered", 0) for p in shown.values()) == 1
     assert sum(p.get("urgent_requests", 0) for p in shown.values()) == 2
-    assert sum(count for _hour, count in answer["hours"]["visited"]) == 12
+    assert sum(count for _hour, count in answer["hours"]["visited"]) == len(visits)
 
 
 def test_the_window_counts_only_what_happened_in_it(worked):
@@ -190,6 +199,32 @@ def test_the_window_counts_only_what_happened_in_it(worked):
     assert sum(p.get("orders_delivered", 0) for p in answer["places"]) == 0
     assert sum(p.get("urgent_requests", 0) for p in answer["places"]) == 2
     assert answer["hours"]["visited"] == []
+
+
+def test_a_compound_coordinator_counts_only_their_compound(worked):
+    _app, client, coord = worked
+    compound_b = stable_id("compound", "B")
+    made = client.post(
+        "/api/v1/users",
+        json={
+            "username": "coord-b",
+            "display_name": "二村协调员",
+            "role": "coordinator",
+            "scope_kind": "compounds",
+            "scope_ids": [compound_b],
+            "password": "a long enough passphrase for B",
+        },
+        headers=bearer(coord),
+    )
+    assert made.status_code == 201, made.get_json()
+    token = sign_in(client, "coord-b", "a long enough passphrase for B")
+    since = format_datetime(utcnow() - timedelta(hours=6))
+    answer = client.get(f"/api/v1/progress?since={since}", headers=bearer(token)).get_json()
+    everyone = client.get(f"/api/v1/progress?since={since}", headers=bearer(coord)).get_json()
+    assert {p["compound_id"] for p in answer["places"]} == {compound_b}
+    # Compound B's figures are the neighbourhood coordinator's figures of B, no more, no less.
+    assert answer["places"] == [p for p in everyone["places"] if p["compound_id"] == compound_b]
+    assert len(everyone["places"]) > len(answer["places"])
 
 
 @pytest.mark.parametrize("username", ["vol-a", "guard-a", "leader-a", "medic"])

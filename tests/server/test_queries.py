@@ -25,8 +25,8 @@ from server.extensions import db
 from server.models.expressions import FieldText
 from server.store import SqlStore
 from sync.actors import UserScope
-from sync.catalog import OUTCOMES
 from sync.records import FieldStamp, Record, Scope
+from sync.screening import OUTCOMES
 from tests.conftest import ENGINES, empty_database, make_app
 
 NOW = datetime(2026, 11, 30, 8, 0, tzinfo=UTC)

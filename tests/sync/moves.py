@@ -52,6 +52,7 @@ FILLERS.update(
     resident_id=RESIDENT,
     medicine="insulin",
     urgency="today",
+    date="2022-03-28",
 )
 # Fields of the record under test that say who made it: the caller did (a
 # volunteer acts only on the medicine requests they made).

@@ -17,6 +17,7 @@ from sync import MemoryStore
 from sync.catalog import REGISTRY
 from sync.fields import is_uuid, refs
 from sync.supplies import order_id
+from sync.testing import mark_id
 from tests.sync.builders import (
     BUILDING_A,
     BUILDING_B,
@@ -44,6 +45,8 @@ from tests.sync.builders import (
 ROUND_A, ROUND_B = stable_id("round", "A"), stable_id("round", "B")
 PACKAGE_A, PACKAGE_B = stable_id("package", "A"), stable_id("package", "B")
 RESIDENT_B = stable_id("resident", "B")
+TEST_ROUND_A, TEST_ROUND_B = stable_id("test_round", "A"), stable_id("test_round", "B")
+VOLUNTEER_A, VOLUNTEER_B = stable_id("volunteer", "A"), stable_id("volunteer", "B")
 GONE = {
     "resident": stable_id("resident", "gone"),
     "package": stable_id("package", "gone"),
@@ -51,6 +54,8 @@ GONE = {
     "building": stable_id("building", "gone"),
     "household": stable_id("household", "gone"),
     "supply_round": stable_id("round", "gone"),
+    "test_round": stable_id("test_round", "gone"),
+    "volunteer": stable_id("volunteer", "gone"),
 }
 TIMES = {
     "opens_at": "2022-04-03T00:00:00Z",
@@ -75,6 +80,8 @@ def places(world: MemoryStore) -> MemoryStore:
             room="101",
         ),
         a_create("supply_round", GONE["supply_round"], compound_ids=[COMPOUND_A], **TIMES),
+        a_create("test_round", GONE["test_round"], **round_fields(COMPOUND_A)),
+        a_create("volunteer", GONE["volunteer"], compound_id=COMPOUND_A, name="赵敏"),
     ]
     rounds = [
         a_create("supply_round", ROUND_A, compound_ids=[COMPOUND_A], **TIMES),
@@ -84,14 +91,32 @@ def places(world: MemoryStore) -> MemoryStore:
         a_create("package", GONE["package"], **package_fields(ROUND_A)),
         a_create("resident", RESIDENT_B, household_id=HOUSEHOLD_B, name="李娜"),
         a_create("resident", GONE["resident"], household_id=HOUSEHOLD_A, name="李娜"),
+        a_create("test_round", TEST_ROUND_A, **round_fields(COMPOUND_A)),
+        a_create("test_round", TEST_ROUND_B, **round_fields(COMPOUND_B)),
+        a_create("volunteer", VOLUNTEER_A, compound_id=COMPOUND_A, name="赵敏"),
+        a_create("volunteer", VOLUNTEER_B, compound_id=COMPOUND_B, name="钱多"),
     ]
     deletes = [
         a_delete(GONE[kind], type_=kind)
-        for kind in ("package", "resident", "household", "building", "supply_round", "compound")
+        for kind in (
+            "package",
+            "resident",
+            "household",
+            "building",
+            "supply_round",
+            "test_round",
+            "volunteer",
+            "compound",
+        )
     ]
     for changes in (gone_changes + rounds, deletes):
         assert only(push(world, COORD, a_changeset(*changes))).status == "applied"
     return world
+
+
+def round_fields(compound_id: str) -> dict[str, Any]:
+    """Return the fields of an open testing round of a compound."""
+    return {"compound_id": compound_id, "date": "2022-03-23", "kind": "pcr"}
 
 
 def package_fields(round_id: str) -> dict[str, Any]:
@@ -123,6 +148,20 @@ def valid_create(type_name: str) -> dict[str, Any]:
         "restock": {"package_id": PACKAGE_A, "qty": 3},
         "med_request": {"resident_id": RESIDENT_A, "medicine": "阿司匹林", "urgency": "today"},
         "supply_round": {"compound_ids": [COMPOUND_A], **TIMES},
+        "test_round": round_fields(COMPOUND_A),
+        "test_result": {
+            "test_round_id": TEST_ROUND_A,
+            "resident_id": RESIDENT_A,
+            "outcome": "tested",
+        },
+        "volunteer": {"compound_id": COMPOUND_A, "name": "孙丽"},
+        "shift": {
+            "volunteer_id": VOLUNTEER_A,
+            "compound_id": COMPOUND_A,
+            "post": "西门",
+            "starts_at": "2022-03-23T07:00:00+08:00",
+            "ends_at": "2022-03-23T19:00:00+08:00",
+        },
         "notice": {
             "compound_ids": [COMPOUND_A],
             "title": {"zh-CN": "通知"},
@@ -140,10 +179,16 @@ OTHER_COMPOUND = {
     "supply_round": ROUND_B,
     "package": PACKAGE_B,
     "resident": RESIDENT_B,
+    "test_round": TEST_ROUND_B,
+    "volunteer": VOLUNTEER_B,
 }
 # Fields checked against each other by a type's kind rules: an order's
-# household must lie in one of its round's compounds.
-CROSS_CHECKED = {"order": frozenset({"supply_round_id", "household_id"})}
+# household must lie in one of its round's compounds; a mark's resident in
+# its testing round's compound.
+CROSS_CHECKED = {
+    "order": frozenset({"supply_round_id", "household_id"}),
+    "test_result": frozenset({"test_round_id", "resident_id"}),
+}
 # Every id field of every type a device writes, but those the server copies
 # from the parent (a resident's compound_id) and conflicts (server-made).
 SCOPE_FIELDS = [
@@ -208,6 +253,8 @@ def record_id(fields: dict[str, Any]) -> str:
     """Return the id of a new record: an order's is its household's in the round."""
     if "lines" in fields and is_uuid(fields["household_id"]):
         return order_id(fields["supply_round_id"], fields["household_id"])
+    if "test_round_id" in fields and is_uuid(fields["test_round_id"]):
+        return mark_id(fields["test_round_id"], fields["resident_id"])
     return new_id()
 
 

@@ -352,3 +352,23 @@ test('rule 4: live events queued behind a write are stored together, up to one t
   assert.deepEqual(writes[1], ['e']);
   assert.equal(mainPulls(server).length, 1);
 });
+
+test('a live event announces its records as incoming before they are stored, even when it calls for a pull', async () => {
+  const { db, server, engine } = await setup();
+  await storeRecords(db, [], 10);
+  const seen = [];
+  engine.subscribe((what, _state, _types, touched) => {
+    // The read starts when the announcement is made: it sees the store as it was then.
+    if (what === 'incoming' || what === 'records') seen.push([what, touched.map((r) => r.id), getRecord(db, 'task', 'x')]);
+  });
+  const live = { type: 'task', id: 'x', version: 11, deleted: false, fields: { title: 'live' } };
+  await engine.handleLive({ prev: 10, cursor: 11, changes: [live] });
+  assert.deepEqual(seen.map(([what, ids]) => [what, ids]), [['incoming', ['x']], ['records', ['x']]]);
+  assert.equal(await seen[0][2], undefined, 'announced before it was stored');
+  assert.equal((await seen[1][2]).version, 11);
+  seen.length = 0;
+  const gap = server.seed('task', 'y', { title: 'after a gap' });
+  await engine.handleLive({ prev: 50, cursor: 51, changes: [gap] });
+  assert.deepEqual(seen[0].slice(0, 2), ['incoming', ['y']]);
+  assert.equal(mainPulls(server).length, 1, 'the gap is pulled');
+});

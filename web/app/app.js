@@ -5,12 +5,15 @@
  * A screen names the services it uses (router.js gives it only those):
  *
  * - `user`, `declarations`: the signed-in user; the server's published rules.
- * - `records`: views(type, where?) / view(type, id) / some(type, ids): the
- *   server's state with the outbox re-applied on top (merge.js).
+ * - `records`: views(type, where?) / view(type, id) / some(type, ids) /
+ *   overlay(type, serverRecords): the server's state with the outbox
+ *   re-applied on top (merge.js).
  * - `watch(listener)`: call `listener(keys)` whenever records change, with the
  *   `{type, id}` of each (or `null`: anything may have changed); returns an
  *   unsubscribe. For screens that repaint one record at a time (the board)
- *   rather than redraw on a topic.
+ *   rather than redraw on a topic. A live event's records come first as
+ *   `{type, id, record}`, before they are stored: `records.overlay()` turns
+ *   them into views; the plain keys follow once they are stored.
  * - `names`: compounds(), buildings(), people(), devices(): id → name maps.
  * - `queue(changes, message, {undoable})`: put a changeset in the outbox and
  *   wake the sync loop; `undo(id)` takes it back while it is still queued.
@@ -201,6 +204,13 @@ export async function createApp({ db, statusBar, toastRegion }) {
       const views = mergePending(bases.filter(Boolean), touching);
       return ids.map((id) => views.get(`${type}:${id}`) ?? null);
     },
+    /** Return the views of server records of one type not read from the store (a live event's). */
+    async overlay(type, serverRecords) {
+      const wanted = new Set(serverRecords.map((record) => `${type}:${record.id}`));
+      const touching = (await outbox.all()).filter((c) => recordKeys(c).some((k) => wanted.has(k)));
+      const views = mergePending(serverRecords, touching);
+      return serverRecords.map((record) => views.get(`${type}:${record.id}`));
+    },
   };
 
   const nameMap = async (type) => new Map((await recordsOfType(db, type)).map((r) => [r.id, r.fields.name ?? r.id]));
@@ -377,6 +387,10 @@ export async function createApp({ db, statusBar, toastRegion }) {
     /** Start syncing for a user who was already signed in. */
     async start() {
       engine.subscribe((what, _state, types, touched) => {
+        if (what === 'incoming') {
+          notifyWatchers(touched.map((record) => ({ type: record.type, id: record.id, record })));
+          return;
+        }
         if (what === 'records') {
           notifyWatchers(touched.map(({ type, id }) => ({ type, id })));
           refresh(...types.map((type) => `record:${type}`));

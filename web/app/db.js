@@ -73,18 +73,15 @@ export async function recordsOfType(db, type, where = {}) {
   return all.filter((record) => !record.deleted);
 }
 
-/** Put a record unless the store already holds a newer version of it. */
-async function putIfNewer(store, record) {
-  const current = await store.get([record.type, record.id]);
-  if (current && current.version > record.version) return false;
-  await store.put({
+/** Return the stored form of a record from the wire. */
+function storedForm(record) {
+  return {
     type: record.type,
     id: record.id,
     version: record.version,
     deleted: Boolean(record.deleted),
     fields: record.deleted ? {} : { ...record.fields },
-  });
-  return true;
+  };
 }
 
 /**
@@ -93,19 +90,35 @@ async function putIfNewer(store, record) {
  * Atomic on purpose: the cursor must never be saved without the records it
  * covers, or a crash between the two would skip them for good. The cursor
  * never moves backwards. Pass cursor `undefined` to store records only.
+ *
+ * A record is put unless the store already holds a newer version of it (of
+ * several copies of one record, the newest counts). Every read, then every
+ * write, is issued at once and awaited together: a first sync's page is one
+ * transaction of a thousand requests, not a thousand round trips through
+ * the event loop one after the other (issue 16).
  */
 export async function storeRecords(db, records, cursor) {
+  const newest = new Map();
+  for (const record of records) {
+    const key = `${record.type}\u0000${record.id}`;
+    const seen = newest.get(key);
+    if (!seen || record.version >= seen.version) newest.set(key, record);
+  }
+  const incoming = [...newest.values()];
   const tx = db.transaction(['records', 'meta'], 'readwrite');
   const store = tx.objectStore('records');
-  for (const record of records) {
-    await putIfNewer(store, record);
+  const meta = tx.objectStore('meta');
+  const [current, stored] = await Promise.all([
+    Promise.all(incoming.map((record) => store.get([record.type, record.id]))),
+    cursor !== undefined && cursor !== null ? meta.get('cursor') : undefined,
+  ]);
+  const writes = incoming
+    .filter((record, index) => !(current[index] && current[index].version > record.version))
+    .map((record) => store.put(storedForm(record)));
+  if (cursor !== undefined && cursor !== null && cursor > (stored ?? 0)) {
+    writes.push(meta.put(cursor, 'cursor'));
   }
-  if (cursor !== undefined && cursor !== null) {
-    const meta = tx.objectStore('meta');
-    const current = (await meta.get('cursor')) ?? 0;
-    if (cursor > current) await meta.put(cursor, 'cursor');
-  }
-  await tx.done;
+  await Promise.all([...writes, tx.done]);
 }
 
 export async function getCursor(db) {

@@ -4,9 +4,11 @@
  *     {section, home, routes: [[pattern, screen], ...]}
  *
  * `section` is the home tile it fills (home.js lists sections per role) and
- * `home` the route the tile opens. A feature may also say what its tile
- * counts, `count: {follows: [topics], of: async (records) => number}` (the
- * conflicts waiting, say). Adding a feature is one line here.
+ * `home` the route the tile opens; an optional `card` ({render, uses,
+ * follows}, a screen's shape; render may return null) is shown on the home
+ * screen above the tiles, and an optional `count` ({follows: [topics],
+ * of: async (records) => number}) on its tile (the conflicts waiting, say).
+ * Adding a feature is one line here.
  */
 import audit from './audit/index.js';
 import board from './board/index.js';
@@ -14,9 +16,14 @@ import conflicts from './conflicts/index.js';
 import exportsFeature from './exports/index.js';
 import notices from './notices/index.js';
 import progress from './progress/index.js';
+import screening from './screening/index.js';
 import tasks from './tasks/index.js';
+import testing from './testing/index.js';
+import volunteers from './volunteers/index.js';
 
-export const FEATURES = Object.freeze([tasks, exportsFeature, board, progress, conflicts, notices, audit]);
+export const FEATURES = Object.freeze([
+  tasks, exportsFeature, board, progress, screening, testing, volunteers, conflicts, notices, audit,
+]);
 
 /** Return every feature's routes. */
 export function featureRoutes(features = FEATURES) {
@@ -37,4 +44,9 @@ export async function sectionCount(section, records, features = FEATURES) {
 /** Return the topics that change some tile's count (the home screen follows them). */
 export function countTopics(features = FEATURES) {
   return [...new Set(features.flatMap((feature) => feature.count?.follows ?? []))];
+}
+
+/** Return the home screen's cards of every feature that has one. */
+export function featureCards(features = FEATURES) {
+  return features.flatMap((feature) => (feature.card ? [feature.card] : []));
 }

@@ -29,7 +29,8 @@ export function applyChange(record, change) {
   return { ...base, deleted: change.op === 'create' ? false : base.deleted, fields: { ...base.fields, ...change.fields } };
 }
 
-function emptyView(base) {
+/** Return the view of a server record that no queued change touches. */
+export function syncedView(base) {
   return { ...base, fields: { ...base.fields }, sync: SYNC_STATE.SYNCED, changesetIds: [] };
 }
 
@@ -43,7 +44,7 @@ function emptyView(base) {
  */
 export function mergePending(records, changesets) {
   const views = new Map();
-  for (const record of records) views.set(key(record.type, record.id), emptyView(record));
+  for (const record of records) views.set(key(record.type, record.id), syncedView(record));
   for (const changeset of changesets) {
     for (const change of changeset.changes) {
       const k = key(change.type, change.id);

@@ -317,7 +317,7 @@ export function createSyncEngine({
     state,
 
     /**
-     * Listen to 'state', 'records', 'outbox' and 'synced'; return an unsubscribe.
+     * Listen to 'state', 'incoming', 'records', 'outbox' and 'synced'; return an unsubscribe.
      * Listeners get (what, state, types, touched): the record types a 'records'
      * event touched, and the records or changes themselves (each has type and id).
      */
@@ -328,8 +328,15 @@ export function createSyncEngine({
 
     requestSync,
 
-    /** Take a Socket.IO `changes` event. */
+    /**
+     * Take a Socket.IO `changes` event. Its records are announced at once as
+     * 'incoming' (the server's state, newer than or equal to what is stored:
+     * a screen may show them now); 'records' follows when they are stored,
+     * or the pull they call for has run.
+     */
     async handleLive(event) {
+      const changes = Array.isArray(event?.changes) ? event.changes : [];
+      if (changes.length) emit('incoming', typesOf(changes), changes);
       events.push(event);
       await kick();
     },

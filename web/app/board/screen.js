@@ -12,7 +12,7 @@
  */
 import { enumValues } from '../declarations.js';
 import { t } from '../i18n.js';
-import { LIVE_MARK } from '../live.js';
+import { syncedView } from '../merge.js';
 import { actionForm, CONFIRMED } from '../tasks/detail.js';
 import { holderLabel, kindLabel, priorityLabel, sortedChoices, statusLabel } from '../tasks/format.js';
 import { availableActions, changeFor, choices, TYPE } from '../tasks/rules.js';
@@ -21,10 +21,10 @@ import { h } from '../ui/dom.js';
 import { field, screen } from '../ui/screen.js';
 import { createBoard, dropAction, missingInputs, NO_FILTER, NOBODY, windowOf } from './model.js';
 
-/** The performance mark made at the first frame after a change reached the cards. */
-export const PAINT_MARK = 'board:painted';
+/** The performance mark made at the first frame after a change reached the cards (live.js marks the arrival). */
+const PAINT_MARK = 'board:painted';
 /** Pixels a card takes in its column, the gap below it included. */
-export const ROW = 88;
+const ROW = 88;
 const GAP = 6;
 
 // Kept while the app is open.
@@ -167,8 +167,7 @@ function createView(deps, board, names, buildingsOf) {
   function paint(only = null, ids = []) {
     for (const view of columns) if (!only || only.has(view.name)) paintColumn(view);
     requestAnimationFrame(() => {
-      // Only the latest marks are kept: a wall screen runs for days.
-      performance.clearMarks(LIVE_MARK);
+      // Only the latest mark is kept: a wall screen runs for days.
       performance.clearMarks(PAINT_MARK);
       performance.mark(PAINT_MARK, { detail: { ids } });
     });
@@ -274,13 +273,26 @@ function createView(deps, board, names, buildingsOf) {
   // -- changes ---------------------------------------------------------
 
   const pending = new Set();
+  const incoming = [];
   let reloadAll = false;
   let busy = false;
+
+  /** Put views on the board (never one older than the board's); repaint what moved. */
+  function show(views, ids) {
+    const touched = new Set();
+    views.forEach((view, i) => {
+      const current = board.get(ids[i]);
+      if (view && current && view.version < current.version) return; // a later one is already shown
+      for (const name of board.put(view ?? { id: ids[i], deleted: true, fields: {} })) touched.add(name);
+    });
+    paint(touched, ids);
+    if (ids.includes(kept.selected) && !panel.contains(document.activeElement)) drawPanel();
+  }
 
   async function applyChanges() {
     busy = true;
     try {
-      while (pending.size || reloadAll) {
+      while (pending.size || incoming.length || reloadAll) {
         if (!root.isConnected) {
           if (seen) stop();
           return;
@@ -288,20 +300,26 @@ function createView(deps, board, names, buildingsOf) {
         if (reloadAll) {
           reloadAll = false;
           pending.clear();
+          incoming.length = 0;
           board.load(await deps.records.views(TYPE));
           paint();
           drawPanel();
           continue;
         }
+        if (incoming.length) {
+          // A card with no queued change shows the server's record as it comes;
+          // one with queued changes shows it with them re-applied (the outbox is read).
+          const records = incoming.splice(0);
+          const queued = (record) => board.get(record.id)?.changesetIds?.length > 0;
+          const plain = records.filter((record) => !queued(record));
+          const overlaid = records.filter(queued);
+          show(plain.map(syncedView), plain.map((record) => record.id));
+          if (overlaid.length) show(await deps.records.overlay(TYPE, overlaid), overlaid.map((record) => record.id));
+          continue;
+        }
         const ids = [...pending];
         pending.clear();
-        const views = await deps.records.some(TYPE, ids);
-        const touched = new Set();
-        views.forEach((view, i) => {
-          for (const name of board.put(view ?? { id: ids[i], deleted: true, fields: {} })) touched.add(name);
-        });
-        paint(touched, ids);
-        if (ids.includes(kept.selected) && !panel.contains(document.activeElement)) drawPanel();
+        show(await deps.records.some(TYPE, ids), ids);
       }
     } finally {
       busy = false;
@@ -310,8 +328,14 @@ function createView(deps, board, names, buildingsOf) {
 
   function onChange(keys) {
     if (keys === null) reloadAll = true;
-    else for (const key of keys) if (key.type === TYPE) pending.add(key.id);
-    if (!busy && (pending.size || reloadAll)) applyChanges();
+    else {
+      for (const key of keys) {
+        if (key.type !== TYPE) continue;
+        if (key.record) incoming.push(key.record);
+        else pending.add(key.id);
+      }
+    }
+    if (!busy && (pending.size || incoming.length || reloadAll)) applyChanges();
   }
 
   stop = deps.watch(onChange);
@@ -325,7 +349,7 @@ function createView(deps, board, names, buildingsOf) {
     }
     seen = true;
     paint();
-    if (pending.size || reloadAll) applyChanges();
+    if (!busy && (pending.size || incoming.length || reloadAll)) applyChanges();
   });
   return root;
 }

@@ -13,7 +13,7 @@ import { screen } from '../ui/screen.js';
 import { byCompound, hourlySeries, share, shownMeasures, startOfDay } from './model.js';
 
 /** How long an answer is shown before the next one is asked for. */
-export const REFRESH_MS = 20_000;
+const REFRESH_MS = 20_000;
 const CHART_HEIGHT = 280;
 const UPLOT = '../../vendor/uplot/uPlot.esm.js';
 const UPLOT_CSS = '/vendor/uplot/uPlot.min.css';
@@ -73,13 +73,17 @@ async function drawChart(box, answer) {
   const text = style.getPropertyValue('--text').trim();
   const grid = { stroke: style.getPropertyValue('--border').trim(), width: 1 };
   const axis = { stroke: text, grid, ticks: grid, font: '16px system-ui, sans-serif' };
+  // Hours in the user's language: uPlot's own labels and time formats are English.
+  const hour = new Intl.DateTimeFormat(language(), { hour: 'numeric', minute: '2-digit' });
+  const at = (seconds) => (seconds == null ? '' : hour.format(new Date(seconds * 1000)));
   box.replaceChildren();
   new UPlot({
     width: Math.max(320, box.clientWidth),
     height: CHART_HEIGHT,
     scales: { x: { time: true } },
-    axes: [axis, { ...axis, size: 60 }],
-    series: [{}, ...names.map((name, i) => ({ label: t(`progress.series.${name}`), stroke: colour(i), width: 3 }))],
+    axes: [{ ...axis, values: (_chart, splits) => splits.map(at) }, { ...axis, size: 60 }],
+    series: [{ label: t('progress.hour'), value: (_chart, seconds) => at(seconds) },
+      ...names.map((name, i) => ({ label: t(`progress.series.${name}`), stroke: colour(i), width: 3 }))],
   }, data, box);
 }
 

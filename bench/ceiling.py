@@ -1,0 +1,521 @@
+"""Weiguang against the physical ceiling, and the scale curve (issue #16).
+
+The ceiling is ``bench/ceiling_server.py``, the thinnest Flask push/pull
+server on one table, started here on a throwaway database of the same kind
+as the Weiguang bench server it is held against. Both get the same rows:
+a Weiguang push of one-change task changesets (``bench.push.Workload``:
+creates over compounds A/B/C and notes edits, as the coordinator makes
+them) is, for the ceiling, one upsert of the same tasks' full fields.
+Trials alternate between the two servers, so the shared machine's noise
+falls on both alike; every figure is a median.
+
+Section ``ceiling`` (on the demo data, after the other sections' pushes):
+
+- push of 250 one-change changesets a request, 1 and 4 clients (records/s),
+  with the count of non-200 replies and rejected changes (must be 0);
+- one single-change push (ms, round trip on a keep-alive connection);
+- the coordinator's full pull from cursor 0, 1,000 a page (records/s; the
+  ceiling is first topped up to as many rows as the coordinator received);
+- the coordinator's last 100 changes and an empty pull from the high water (ms).
+
+Section ``scale``: the Weiguang database and the ceiling's table are topped
+up by bulk loaders (``POST /bench/floor/upsert`` in batches, which writes
+``record`` and ``record_scope`` directly, versions from ``sync_state``; the
+ceiling's ``POST /fill``) to each size of :data:`SCALE_SIZES` records, all
+in compound A and so in the coordinator's scope, PostgreSQL ``ANALYZE``d
+after each load as autovacuum would; at each size it measures the empty
+pull, the last 100 changes, a single-change push and a 250-changeset push.
+The issue's targets (last 100 and empty pull ≤ 2× the ceiling) are held at
+250,000 records.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+import uuid
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench import client, harness, push, servers
+from bench.harness import Figure
+
+BATCH = 250
+CLIENTS = (1, 4)
+PAGE = 1000
+LAST = 100
+FILL_BATCH = 5000
+SCALE_SIZES = (10_000, 100_000, 250_000, 1_000_000)
+QUICK_SCALE_SIZES = (2_000, 10_000)
+TARGET_SIZE = 250_000
+# A cursor past any high water (the contract's cursors stay below 2**53).
+FAR_CURSOR = 10**15
+FILL_BODY = {
+    "kind": "delivery",
+    "title": "压测任务：送菜上门，老人独居，请敲门后稍等。家属在外地，药品放门口并拍照。",
+    "status": "open",
+    "priority": 2,
+    "notes": "楼道消杀时间 14:00，错峰上门。居民要求送到 3 楼平台，电梯停用。" * 2,
+}
+
+
+@dataclass(frozen=True)
+class Effort:
+    """How many repetitions a run makes."""
+
+    trials: int  # alternating throughput trials per cell
+    rounds: int  # requests a client makes per throughput trial
+    singles: int  # single-change pushes per server
+    pulls: int  # small pulls (last 100, empty) per server
+    full_pulls: int  # full pulls per server
+
+
+FULL = Effort(trials=3, rounds=8, singles=40, pulls=21, full_pulls=3)
+QUICK = Effort(trials=1, rounds=2, singles=5, pulls=3, full_pulls=1)
+
+
+@dataclass
+class CeilingServer:
+    """A ``bench/ceiling_server.py`` process on one database."""
+
+    database_url: str
+    port: int = field(default_factory=servers.free_port)
+    process: subprocess.Popen[bytes] | None = None
+    log_path: str = ""
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> CeilingServer:
+        """Start the server and wait until it answers."""
+        with tempfile.NamedTemporaryFile(prefix="weiguang-ceiling-", suffix=".log") as log:
+            self.log_path = log.name + ".kept"
+        with open(self.log_path, "wb") as log_file:
+            self.process = subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "bench.ceiling_server",
+                    "--port",
+                    str(self.port),
+                    "--database-url",
+                    self.database_url,
+                ],
+                env={**os.environ, "PYTHONPATH": servers.REPO_ROOT},
+                cwd=servers.REPO_ROOT,
+                stdout=log_file,
+                stderr=subprocess.STDOUT,
+            )
+        deadline = time.monotonic() + servers.START_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"ceiling server exited early:\n{self.output()}")
+            try:
+                with urllib.request.urlopen(self.url + "/health", timeout=2) as reply:
+                    if reply.status == 200:
+                        return self
+            except OSError:
+                time.sleep(0.2)
+        self.stop()
+        raise RuntimeError(f"ceiling server did not answer in time:\n{self.output()}")
+
+    def output(self) -> str:
+        """Return the end of what the server printed."""
+        try:
+            with open(self.log_path, encoding="utf-8", errors="replace") as log:
+                return log.read()[-4000:]
+        except OSError:
+            return ""
+
+    def stop(self) -> None:
+        """Stop the server and remove its log."""
+        if self.process is not None and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait(timeout=10)
+        with contextlib.suppress(OSError):
+            os.unlink(self.log_path)
+
+
+@contextlib.contextmanager
+def ceiling_server(kind: str) -> Iterator[CeilingServer]:
+    """Yield a ceiling server on a throwaway database of ``kind``."""
+    with servers.database(kind) as url:
+        server = CeilingServer(url).start()
+        try:
+            yield server
+        finally:
+            server.stop()
+
+
+# -- one client of each server ---------------------------------------------------
+
+
+class Pair:
+    """One client's keep-alive connections to Weiguang (as ``coord``) and to the ceiling."""
+
+    def __init__(self, weiguang: str, ceiling: str, password: str, compounds: dict[str, str]):
+        token = client.log_in(weiguang, "coord", password, "bench-ceiling")
+        self.weiguang = client.Http(weiguang, token)
+        self.ceiling = client.Http(ceiling)
+        self.client_id = str(uuid.uuid4())
+        # One workload a server: each edits only the tasks that server has.
+        self.workload = push.Workload(1, compounds, "A")
+        self.ceiling_workload = push.Workload(1, compounds, "A")
+        self.errors: list[str] = []
+
+    def push_weiguang(self, size: int) -> int:
+        """Push ``size`` one-change changesets; return the changes applied."""
+        changesets = self.workload.coordinator_round(size)
+        reply = self.weiguang.request(
+            "POST", "/api/v1/sync/push", {"client_id": self.client_id, "changesets": changesets}
+        )
+        if reply.status != 200:
+            self.errors.append(f"HTTP {reply.status}")
+            return 0
+        rejected = self.workload.settle(reply.json())
+        self.errors += [f"rejected {code}" for code in rejected.elements()]
+        return size - sum(rejected.values())
+
+    def push_ceiling(self, size: int) -> int:
+        """Upsert the rows of ``size`` changesets like Weiguang's into the ceiling."""
+        work = self.ceiling_workload
+        rows = work.floor_rows(work.coordinator_round(size))
+        items = [{"id": row["id"], "body": row["fields"]} for row in rows]
+        body = {"client_id": self.client_id, "rows": items}
+        reply = self.ceiling.request("POST", "/push", body)
+        if reply.status != 200:
+            self.errors.append(f"ceiling HTTP {reply.status}")
+            return 0
+        return len(rows)
+
+    def close(self) -> None:
+        """Close both connections."""
+        self.weiguang.close()
+        self.ceiling.close()
+
+
+def throughput(pairs: list[Pair], send: Callable[[Pair], int], rounds: int) -> float:
+    """Run ``rounds`` requests on every pair at once (one thread each); return records/s."""
+    import threading
+
+    counts = [0] * len(pairs)
+    barrier = threading.Barrier(len(pairs) + 1)
+
+    def work(index: int) -> None:
+        barrier.wait()
+        for _ in range(rounds):
+            counts[index] += send(pairs[index])
+
+    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(len(pairs))]
+    for thread in threads:
+        thread.start()
+    barrier.wait()
+    started = time.perf_counter()
+    for thread in threads:
+        thread.join()
+    return sum(counts) / (time.perf_counter() - started)
+
+
+def batches(pairs: list[Pair], effort: Effort) -> Versus:
+    """Measure pushes of :data:`BATCH` a request on both servers, ``pairs`` at once."""
+    return alternate(
+        effort.trials,
+        lambda: throughput(pairs, lambda pair: pair.push_weiguang(BATCH), effort.rounds),
+        lambda: throughput(pairs, lambda pair: pair.push_ceiling(BATCH), effort.rounds),
+    )
+
+
+@dataclass
+class Versus:
+    """Samples of one figure on Weiguang and on the ceiling, taken alternately."""
+
+    weiguang: list[float] = field(default_factory=list)
+    ceiling: list[float] = field(default_factory=list)
+
+    def figure(
+        self, section: str, name: str, unit: str, target: harness.Target | None, note: str = ""
+    ) -> Figure:
+        """Return the median Weiguang value beside the median ceiling value."""
+        return Figure(
+            section,
+            name,
+            unit,
+            harness.median(self.weiguang) if self.weiguang else None,
+            floor=harness.median(self.ceiling) if self.ceiling else None,
+            target=target,
+            note=(note + "; " if note else "")
+            + f"median of {len(self.weiguang)} (Weiguang) and {len(self.ceiling)} (ceiling)",
+            floor_label="ceiling",
+        )
+
+
+def alternate(times: int, weiguang: Callable[[], float], ceiling: Callable[[], float]) -> Versus:
+    """Measure ``times`` pairs of samples, ceiling first then Weiguang."""
+    versus = Versus()
+    for _ in range(times):
+        versus.ceiling.append(ceiling())
+        versus.weiguang.append(weiguang())
+    return versus
+
+
+# -- pulls -------------------------------------------------------------------------
+
+
+def weiguang_pull(http: client.Http, cursor: int) -> tuple[int, int, float, bool]:
+    """Pull one page from ``cursor``; return (records, next cursor, seconds, more)."""
+    reply = http.request("GET", f"/api/v1/sync/pull?cursor={cursor}&limit={PAGE}")
+    if reply.status != 200:
+        raise RuntimeError(f"pull answered {reply.status}: {reply.body[:200]!r}")
+    page = reply.json()
+    return len(page["changes"]), int(page["cursor"]), reply.seconds, bool(page["more"])
+
+
+def ceiling_pull(http: client.Http, cursor: int) -> tuple[int, int, float, bool]:
+    """Pull one ceiling page from ``cursor``; same answer as :func:`weiguang_pull`."""
+    reply = http.request("GET", f"/pull?since={cursor}&limit={PAGE}")
+    if reply.status != 200:
+        raise RuntimeError(f"ceiling pull answered {reply.status}")
+    page = reply.json()
+    return len(page["rows"]), int(page["cursor"]), reply.seconds, bool(page["more"])
+
+
+Puller = Callable[[int], tuple[int, int, float, bool]]
+
+
+def page_all(pull: Puller, cursor: int) -> tuple[int, float, int]:
+    """Page from ``cursor`` to the end; return (records, seconds, final cursor)."""
+    records, seconds, more = 0, 0.0, True
+    while more:
+        count, cursor, took, more = pull(cursor)
+        records += count
+        seconds += took
+    return records, seconds, cursor
+
+
+def high_waters(pair: Pair) -> tuple[int, int]:
+    """Return the current end cursors of Weiguang (coordinator) and of the ceiling."""
+    _, weiguang, _, _ = weiguang_pull(pair.weiguang, FAR_CURSOR)
+    _, ceiling, _, _ = ceiling_pull(pair.ceiling, FAR_CURSOR)
+    return weiguang, ceiling
+
+
+def small_pulls(pair: Pair, times: int) -> tuple[Versus, Versus]:
+    """Measure the last 100 changes and an empty pull on both servers."""
+    weiguang_end, ceiling_end = high_waters(pair)
+    last = alternate(
+        times,
+        lambda: page_all(lambda c: weiguang_pull(pair.weiguang, c), weiguang_end - LAST)[1] * 1000,
+        lambda: page_all(lambda c: ceiling_pull(pair.ceiling, c), ceiling_end - LAST)[1] * 1000,
+    )
+    empty = alternate(
+        times,
+        lambda: weiguang_pull(pair.weiguang, weiguang_end)[2] * 1000,
+        lambda: ceiling_pull(pair.ceiling, ceiling_end)[2] * 1000,
+    )
+    return last, empty
+
+
+# -- filling -----------------------------------------------------------------------
+
+
+def fill_weiguang(http: client.Http, compound_id: str, count: int) -> None:
+    """Write ``count`` tasks in ``compound_id`` through the bench's bulk loader."""
+    for start in range(0, count, FILL_BATCH):
+        rows = [
+            {
+                "type": "task",
+                "id": str(uuid.uuid4()),
+                "fields": {**FILL_BODY, "compound_id": compound_id},
+                "compound_id": compound_id,
+            }
+            for _ in range(min(FILL_BATCH, count - start))
+        ]
+        reply = http.request("POST", "/bench/floor/upsert", {"rows": rows})
+        if reply.status != 200:
+            raise RuntimeError(f"bulk load answered {reply.status}: {reply.body[:200]!r}")
+
+
+def fill_ceiling(http: client.Http, compound_id: str, count: int) -> None:
+    """Append ``count`` rows with a task's body to the ceiling's table."""
+    for start in range(0, count, FILL_BATCH):
+        rows = min(FILL_BATCH, count - start)
+        body = {"count": rows, "body": {**FILL_BODY, "compound_id": compound_id}}
+        reply = http.request("POST", "/fill", body)
+        if reply.status != 200:
+            raise RuntimeError(f"ceiling fill answered {reply.status}")
+
+
+def analyze(database_url: str) -> None:
+    """``ANALYZE`` the ceiling's PostgreSQL database, as autovacuum would after a bulk load."""
+    if not database_url.startswith("postgresql"):
+        return
+    import psycopg2
+
+    with contextlib.closing(psycopg2.connect(database_url)) as connection:
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE")
+
+
+def bench_floor(http: client.Http, method: str, path: str) -> dict[str, Any]:
+    """Call one of ``bench/floor.py``'s helper endpoints on the Weiguang bench server."""
+    reply = http.request(method, "/bench/floor/" + path)
+    if reply.status != 200:
+        raise RuntimeError(f"/bench/floor/{path} answered {reply.status}")
+    return dict(reply.json())
+
+
+# -- the sections ------------------------------------------------------------------
+
+
+def push_figures(
+    kind: str,
+    weiguang: str,
+    ceiling: str,
+    password: str,
+    compounds: dict[str, str],
+    effort: Effort,
+) -> list[Figure]:
+    """Push 250 a request with 1 and 4 clients, and single-change pushes, on both servers."""
+    figures = []
+    for clients in CLIENTS:
+        pairs = [Pair(weiguang, ceiling, password, compounds) for _ in range(clients)]
+        try:
+            for pair in pairs:  # warm up: connections, caches, the tokens
+                pair.push_weiguang(1)
+                pair.push_ceiling(1)
+            versus = batches(pairs, effort)
+            errors = [e for pair in pairs for e in pair.errors]
+        finally:
+            for pair in pairs:
+                pair.close()
+        label = f"{kind} push {BATCH} changesets a request × {clients} client{'s' * (clients > 1)}"
+        figures.append(
+            versus.figure("ceiling", label, "records/s", harness.at_least(1 / 3, "≥ 1/3 ceiling"))
+        )
+        figures.append(
+            Figure(
+                "ceiling",
+                f"{label}: errors",
+                "errors",
+                float(len(errors)),
+                target=harness.value_at_most(0, "none"),
+                note=", ".join(sorted(set(errors)))[:300],
+            )
+        )
+    pair = Pair(weiguang, ceiling, password, compounds)
+    try:
+        single = alternate(
+            effort.singles,
+            lambda: harness.timed(lambda: pair.push_weiguang(1))[1] * 1000,
+            lambda: harness.timed(lambda: pair.push_ceiling(1))[1] * 1000,
+        )
+    finally:
+        pair.close()
+    figures.append(
+        single.figure(
+            "ceiling", f"{kind} single-change push", "ms", harness.at_most(3, "≤ 3× ceiling")
+        )
+    )
+    return figures
+
+
+def run(
+    base_url: str, db_kind: str, password: str, compounds: dict[str, str], quick: bool
+) -> list[Figure]:
+    """Measure push, single edit, full pull, last 100 and empty pull against the ceiling."""
+    effort = QUICK if quick else FULL
+    with ceiling_server(db_kind) as ceiling:
+        figures = push_figures(db_kind, base_url, ceiling.url, password, compounds, effort)
+        pair = Pair(base_url, ceiling.url, password, compounds)
+        try:
+            records, _, _ = page_all(lambda c: weiguang_pull(pair.weiguang, c), 0)
+            present, _, _ = page_all(lambda c: ceiling_pull(pair.ceiling, c), 0)
+            fill_ceiling(pair.ceiling, compounds["A"], max(0, records - present))
+            full = alternate(
+                effort.full_pulls,
+                lambda: rate(page_all(lambda c: weiguang_pull(pair.weiguang, c), 0)),
+                lambda: rate(page_all(lambda c: ceiling_pull(pair.ceiling, c), 0)),
+            )
+            last, empty = small_pulls(pair, effort.pulls)
+        finally:
+            pair.close()
+    return [
+        *figures,
+        full.figure(
+            "ceiling",
+            f"{db_kind} coordinator's full pull, {PAGE:,} a page",
+            "records/s",
+            harness.at_least(0.5, "≥ 1/2 ceiling"),
+            note=f"{records:,} records",
+        ),
+        last.figure("ceiling", f"{db_kind} coordinator's last {LAST} changes", "ms", None),
+        empty.figure("ceiling", f"{db_kind} coordinator's empty pull", "ms", None),
+    ]
+
+
+def rate(result: tuple[int, float, int]) -> float:
+    """Return records per second of a :func:`page_all` result."""
+    records, seconds, _ = result
+    return records / seconds if seconds else 0.0
+
+
+def run_scale(
+    base_url: str, db_kind: str, password: str, compounds: dict[str, str], quick: bool
+) -> list[Figure]:
+    """Measure the incremental costs at each size of the scale curve against the ceiling."""
+    effort = QUICK if quick else FULL
+    sizes = QUICK_SCALE_SIZES if quick else SCALE_SIZES  # ``--scale-sizes`` sets the latter
+    figures: list[Figure] = []
+    with ceiling_server(db_kind) as ceiling:
+        pair = Pair(base_url, ceiling.url, password, compounds)
+        try:
+            for size in sizes:
+                have = int(bench_floor(pair.weiguang, "GET", "records")["records"])
+                started = time.perf_counter()
+                fill_weiguang(pair.weiguang, compounds["A"], max(0, size - have))
+                loaded = time.perf_counter() - started
+                _, ceiling_end = high_waters(pair)
+                fill_ceiling(pair.ceiling, compounds["A"], max(0, size - ceiling_end))
+                bench_floor(pair.weiguang, "POST", "analyze")
+                analyze(ceiling.database_url)
+                figures += scale_figures(db_kind, size, pair, effort, loaded)
+        finally:
+            pair.close()
+    return figures
+
+
+def scale_figures(kind: str, size: int, pair: Pair, effort: Effort, loaded: float) -> list[Figure]:
+    """Return the figures at one size of the scale curve."""
+    target = harness.at_most(2, "≤ 2× ceiling") if size == TARGET_SIZE else None
+    last, empty = small_pulls(pair, effort.pulls)
+    single = alternate(
+        effort.singles,
+        lambda: harness.timed(lambda: pair.push_weiguang(1))[1] * 1000,
+        lambda: harness.timed(lambda: pair.push_ceiling(1))[1] * 1000,
+    )
+    batch = batches([pair], effort)
+    at = f"{kind} {size:,} records"
+    return [
+        last.figure(
+            "scale",
+            f"{at}: last {LAST} changes",
+            "ms",
+            target,
+            note=f"bulk load to this size took {loaded:.0f} s",
+        ),
+        empty.figure("scale", f"{at}: empty pull", "ms", target),
+        single.figure("scale", f"{at}: single-change push", "ms", None),
+        batch.figure("scale", f"{at}: push {BATCH} changesets a request", "records/s", None),
+    ]
