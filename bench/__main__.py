@@ -1,4 +1,4 @@
-"""Run the benchmarks: ``python -m bench [--quick] [--only pull,live,push,ceiling,scale,...]``.
+"""Run the benchmarks: ``python -m bench [--quick] [--only pull,live,push,gate,...]``.
 
 For each database (SQLite, then PostgreSQL when it answers on 127.0.0.1)
 the run seeds a throwaway database, starts ``bench/serve.py`` on it and
@@ -20,10 +20,35 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
-from bench import board, ceiling, field, harness, live, load, pull, push, queries, servers, web
+from bench import (
+    board,
+    ceiling,
+    field,
+    gate,
+    harness,
+    live,
+    load,
+    pull,
+    push,
+    queries,
+    servers,
+    web,
+)
 from bench.harness import Figure
 
-SECTIONS = ("pull", "live", "push", "ceiling", "scale", "queries", "web", "board", "load", "field")
+SECTIONS = (
+    "pull",
+    "live",
+    "push",
+    "ceiling",
+    "scale",
+    "queries",
+    "web",
+    "board",
+    "gate",
+    "load",
+    "field",
+)
 # In this order on one server: ``scale`` bulk-loads up to a million records, so it runs last.
 DATABASE_SECTIONS = {
     "pull": pull.run,
@@ -120,6 +145,16 @@ METHOD = """
   every frame): the least an update can take to show. The target is on the p95 itself
   (issue #13: under 100 ms). Live records are painted as they arrive (the store's write
   follows), so the figure does not wait on IndexedDB.
+- **Gate**: `bench/gate.py` against a demo server (SQLite). Decision time after decode:
+  Debian chromium via Playwright, CPU throttled 4x (CDP `Emulation.setCPUThrottlingRate`);
+  a device store of its own (the app's `web/app/db.js`) holds 20,000 passes of one
+  compound (1,000 revoked), the compound with its key, its policy and 500 gate events;
+  a server-signed token is judged as the gate screen does after decoding
+  (`web/app/gate/check.js` `judgeToken`: WebCrypto signature, compound, validity,
+  revocation and today's exits read from the store, the policy), for a good and a
+  revoked pass; median of 31 runs after 3 warm-ups. Floor: one WebCrypto `verify` of
+  the same token on the same page. First sync: `guard-a` pulls from cursor 0 in pages of
+  1,000 with gzip; bytes on the wire, and the passes' share of them per pass.
 - **Load**: `bench/load.py` on a seeded PostgreSQL database with Redis, through
   `scripts/district` (nginx, `ip_hash`): 1,000 simulated devices (100 with `--quick`),
   building-scoped volunteers, each with its own sign-in, aiohttp session from its own
@@ -268,6 +303,9 @@ def main(argv: list[str]) -> int:
             figures += guarded("web", "sqlite demo", lambda: web.run(server.url, args.quick))
     if "board" in args.only:
         figures += guarded("board", "sqlite demo", lambda: board.run(args.quick))
+    if "gate" in args.only:
+        with servers.served("sqlite") as server:
+            figures += guarded("gate", "sqlite demo", lambda: gate.run(server.url, args.quick))
     if "load" in args.only:
         figures += load_section(args.quick)
     if "field" in args.only:

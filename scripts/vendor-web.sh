@@ -50,6 +50,9 @@ copy_lib socket.io-client socket.io dist/socket.io.esm.min.js dist/socket.io.esm
 # uPlot (the progress screen's chart over the day): small, dependency-free,
 # canvas-drawn, MIT; its ESM build and its stylesheet.
 copy_lib uplot uplot dist/uPlot.esm.js dist/uPlot.min.css
+# The gate's QR decoder where the browser has no BarcodeDetector: one UMD
+# file that, loaded as a module, defines self.jsQR (web/app/gate/camera.js).
+copy_lib jsqr jsqr dist/jsQR.js
 
 {
   echo "# Vendored browser libraries"
@@ -60,7 +63,7 @@ copy_lib uplot uplot dist/uPlot.esm.js dist/uPlot.min.css
   echo
   echo "| package | folder | files (sha256) |"
   echo "| --- | --- | --- |"
-  for pair in "idb:idb" "socket.io-client:socket.io" "uplot:uplot"; do
+  for pair in "idb:idb" "socket.io-client:socket.io" "uplot:uplot" "jsqr:jsqr"; do
     name="${pair%%:*}"
     dest="${pair##*:}"
     files=""
@@ -72,7 +75,7 @@ copy_lib uplot uplot dist/uPlot.esm.js dist/uPlot.min.css
   done
 } >"$vendor/README.md"
 
-for pair in "idb" "socket.io-client" "uplot"; do
+for pair in "idb" "socket.io-client" "uplot" "jsqr"; do
   echo "$pair@$(version_of "$pair")"
 done >"$vendor/VERSIONS"
 

@@ -38,6 +38,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         declarations,
         errors,
         exports,
+        gate,
         headers,
         health,
         jsontext,
@@ -98,7 +99,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     logs.init_app(app)
     cli.init_app(app)
-    for module in (
+    blueprints = (
         api,
         auth,
         users,
@@ -107,8 +108,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         declarations,
         exports,
         progress,
+        gate,
         audit,
         web,
-    ):
+    )
+    for module in blueprints:
         app.register_blueprint(module.bp)
     return app

@@ -22,6 +22,7 @@ from server import (
     create_app,
     database,
     field,
+    gate_keys,
     green,
     live,
     models,
@@ -137,10 +138,28 @@ def seed_demo(password: str) -> None:
     click.echo(seed.seed_demo(password))
 
 
+@click.command("rotate-pass-key")
+@click.argument("compound")
+@with_appcontext
+def rotate_pass_key(compound: str) -> None:
+    """Give COMPOUND (its id, name or demo letter) a new gate pass signing key.
+
+    New passes are signed with it; passes signed with the older keys stay
+    valid until they expire or are revoked.
+    """
+    database.upgrade_schema()
+    try:
+        row = gate_keys.rotate(compound)
+    except gate_keys.UnknownCompound:
+        raise click.ClickException(f"no single compound is called {compound!r}") from None
+    click.echo(f"Compound {row.compound_id} now signs passes with key {row.kid}.")
+
+
 def init_app(app: Flask) -> None:
     """Add Weiguang's commands to ``app.cli``, and the database to ``weiguang shell``."""
     app.cli.add_command(serve)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(rotate_pass_key)
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(backup.restore_command)
     app.cli.add_command(field.daily_tasks_command)

@@ -30,6 +30,7 @@ from server.schemas.accounts import (
     USER,
 )
 from server.schemas.audit import AUDIT_ARGS, AUDIT_REPLY
+from server.schemas.gate import PASS_SHEET
 from server.schemas.supplies import CHAIN_LIST, CHAIN_LIST_REPLY
 from server.schemas.sync import PULL_ARGS, PULL_REPLY, PUSH, PUSH_REPLY
 from sync.catalog import REGISTRY
@@ -244,6 +245,24 @@ OPERATIONS: list[Operation] = [
                 "description": "Start of the counted day, with a zone (default: 24 hours ago).",
             },
         ),
+    ),
+    Operation(
+        "/api/v1/gate/sheets",
+        "post",
+        "Print a building's pass sheets (coordinators): every resident of the building gets a "
+        "new resident pass, signed, which revokes the previous one (a reprint makes the last "
+        "sheet worthless); the answer is an A4 PDF, eight passes a page.",
+        PASS_SHEET,
+        media_type="application/pdf",
+    ),
+    Operation(
+        "/api/v1/gate/passes/{pass_id}.pdf",
+        "get",
+        "One resident's pass as a printable PDF, as it is (coordinators, guards; in scope).",
+        parameters=(
+            {"in": "path", "name": "pass_id", "required": True, "schema": {"type": "string"}},
+        ),
+        media_type="application/pdf",
     ),
     Operation("/", "get", "The app shell (the PWA).", public=True, media_type="text/html"),
     Operation(

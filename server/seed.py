@@ -22,11 +22,12 @@ from typing import Any
 
 from sqlalchemy import select
 
-from server import accounts
+from server import accounts, gate_keys
 from server.clock import utcnow
 from server.extensions import db
 from server.models import Neighbourhood, User, UserScopeItem
 from server.store import SqlStore
+from sync import gate
 from sync.actors import Actor, Role, UserScope
 from sync.changes import Change, Changeset, ChangesetStatus, Push
 from sync.field import NEIGHBOURHOOD_ZONE, day_of
@@ -45,6 +46,8 @@ FLATS_PER_LANDING = 2
 ELDERLY_ALONE_SHARE = 0.1
 CHRONIC_MEDICINE_SHARE = 0.08
 FOREIGN_SHARE = 0.03
+#: How long the demo passes of compound A are valid from seeding.
+PASS_VALIDITY = timedelta(days=30)
 
 COMPOUNDS = (
     ("A", "陇南一村", "sealed", "罗秀路 1111 弄"),
@@ -168,7 +171,8 @@ def write_records(records: list[NewRecord]) -> None:
         for start in range(0, len(changes), CHANGESET_SIZE)
     )
     store = SqlStore.for_writing(received_at=now)
-    outcome = apply_push(store, SYSTEM, Push("seed-demo", changesets), now)
+    pushed = Push("seed-demo", changesets)
+    outcome = apply_push(store, SYSTEM, pushed, now, signer=gate_keys.signer())
     for result in outcome.results:
         if result.status is not ChangesetStatus.APPLIED:
             fault = next(c for c in result.changes if c.conflict and c.conflict.code != "aborted")
@@ -219,9 +223,43 @@ def demo_records(neighbourhood_id: str, users: dict[str, User]) -> list[NewRecor
         for number in range(1, BUILDINGS_PER_COMPOUND + 1):
             records.extend(building_records(rng, letter, compound_id, number))
         records.extend(task_records(rng, letter, compound_id, records))
+        records.append(gate_policy_record(compound_id))
+    records.extend(pass_records(records, stable_id("compound", "A")))
     records.extend(supply_records(users))
     records.extend(field_records(rng, users, records))
     return records
+
+
+def gate_policy_record(compound_id: str) -> NewRecord:
+    """Build a compound's gate policy: the default rules, exits from 06:00 to 20:00."""
+    return NewRecord(
+        "gate_policy",
+        gate.policy_id(compound_id),
+        {
+            "compound_id": compound_id,
+            "rules": gate.default_rules(),
+            "window_opens": "06:00",
+            "window_closes": "20:00",
+            "exits_per_day": 1,
+        },
+    )
+
+
+def pass_records(so_far: list[NewRecord], compound_id: str) -> list[NewRecord]:
+    """Build a resident pass, valid for 30 days, for every resident of one compound."""
+    homes = {
+        r.id for r in so_far if r.type == "household" and r.fields["compound_id"] == compound_id
+    }
+    valid_until = format_datetime(utcnow() + PASS_VALIDITY)
+    return [
+        NewRecord(
+            "gate_pass",
+            stable_id("gate_pass", r.id),
+            {"resident_id": r.id, "kind": "resident", "valid_until": valid_until},
+        )
+        for r in so_far
+        if r.type == "resident" and r.fields["household_id"] in homes
+    ]
 
 
 def building_records(

@@ -6,7 +6,7 @@ from typing import Any
 
 from flask import Blueprint, g, request
 
-from server import live, logs, metrics, rate_limits, scopes
+from server import gate_alerts, gate_keys, live, logs, metrics, rate_limits, scopes
 from server.auth import require_auth
 from server.clock import utcnow
 from server.errors import ApiError
@@ -37,6 +37,7 @@ def push() -> Any:
     metrics.observe_push(outcome)
     logs.log_push(outcome)
     live.announce_soon(outcome, prev)
+    gate_alerts.raise_alerts(outcome)
     return outcome.to_wire()
 
 
@@ -63,7 +64,7 @@ def apply_and_commit(incoming: Push) -> tuple[PushOutcome, int]:
     store = SqlStore.for_writing(
         device_token_id=device_id, client_id=incoming.client_id, received_at=received_at
     )
-    outcome = apply_push(store, actor, incoming, received_at)
+    outcome = apply_push(store, actor, incoming, received_at, signer=gate_keys.signer())
     store.flush()
     db.session.commit()
     return outcome, store.started_at_version

@@ -12,6 +12,16 @@ from sync import fields as f
 from sync.actors import Role
 from sync.conflicts import CONFLICT
 from sync.field import CARERS, COORDINATOR, FIELD_WORKERS
+from sync.gate import (
+    GATE_ALERT,
+    GATE_EVENT,
+    GATE_PASS,
+    GATE_POLICY,
+    MAX_PASS_KEYS,
+    PASS_KEY,
+    VISITOR,
+    compound_rules,
+)
 from sync.medicine import MED_REQUEST
 from sync.notices import NOTICE
 from sync.registry import Permissions, RecordType, Registry, Visibility
@@ -42,11 +52,16 @@ COMPOUND = RecordType(
         "neighbourhood_id": f.Text(1, 64),
         "tier": f.Enum(TIERS),
         "address": f.Nullable(f.Text(0, 500)),
+        "pass_keys": f.ListOf(PASS_KEY, MAX_PASS_KEYS),
     },
     required=frozenset({"name", "neighbourhood_id", "tier"}),
+    defaults={"pass_keys": []},
     immutable=frozenset({"neighbourhood_id"}),
     permissions=Permissions(create=COORDINATOR, update=COORDINATOR, delete=COORDINATOR),
     scope=own_compound,
+    # Contract, "Gate passes": public keys, made by the server when it signs.
+    rule_owned=frozenset({"pass_keys"}),
+    kind_rules=compound_rules,
     visibility=EVERYONE,
 )
 
@@ -131,6 +146,11 @@ REGISTRY: Registry = {
         RESTOCK,
         MED_REQUEST,
         NOTICE,
+        GATE_PASS,
+        GATE_EVENT,
+        VISITOR,
+        GATE_POLICY,
+        GATE_ALERT,
         TEST_ROUND,
         TEST_RESULT,
         VOLUNTEER,
@@ -164,5 +184,8 @@ RECORD_TYPES: frozenset[str] = frozenset(
 
 #: The project's own record types beyond the contract's names ("fields not
 #: listed are the project's", and so are these): a ``restock`` is an
-#: append-only adjustment of a package's stock (``sync.supplies``).
-EXTENSION_TYPES: frozenset[str] = frozenset({"restock"})
+#: append-only adjustment of a package's stock (``sync.supplies``); a
+#: ``visitor`` is registered at the gate, a ``gate_policy`` is a compound's
+#: gate rules as data, a ``gate_alert`` what the server raises on gate events
+#: (``sync.gate``).
+EXTENSION_TYPES: frozenset[str] = frozenset({"restock", "visitor", "gate_policy", "gate_alert"})

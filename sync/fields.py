@@ -15,6 +15,7 @@ declared ``multiline``.
 
 from __future__ import annotations
 
+import math
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -32,6 +33,7 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 _NEVER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _LINE_BREAKS = re.compile(r"[\t\n]")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 # BCP 47 tags as the app uses them: a language, then optional subtags.
 _LANGUAGE_TAG = re.compile(r"[a-z]{2,3}(-[A-Za-z0-9]{2,8}){0,2}")
 _FULL_ID_NUMBER = re.compile(r"\d{17}[\dX]")
@@ -118,6 +120,44 @@ class Integer(Field):
 
     def json_schema(self) -> Schema:
         return {"type": "integer", "minimum": self.low, "maximum": self.high}
+
+
+@dataclass(frozen=True, slots=True)
+class Number(Field):
+    """A finite number from ``low`` to ``high``, stored rounded to ``places`` decimals.
+
+    For measurements (a temperature in °C: ``Number(30, 45, 1)``); a boolean
+    is not a number.
+    """
+
+    low: float
+    high: float
+    places: int = 1
+
+    def validate(self, value: object) -> object:
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ValueError("must be a number")
+        if not math.isfinite(value):
+            raise ValueError("must be a finite number")
+        if not self.low <= value <= self.high:
+            raise ValueError(f"must be from {self.low} to {self.high}")
+        return round(float(value), self.places)
+
+    def json_schema(self) -> Schema:
+        return {"type": "number", "minimum": self.low, "maximum": self.high}
+
+
+@dataclass(frozen=True, slots=True)
+class TimeOfDay(Field):
+    """A wall-clock time ``HH:MM`` (24 hours), in a zone the record names."""
+
+    def validate(self, value: object) -> object:
+        if not isinstance(value, str) or not _TIME_OF_DAY.fullmatch(value):
+            raise ValueError("must be a time of day HH:MM")
+        return value
+
+    def json_schema(self) -> Schema:
+        return {"type": "string", "pattern": f"^{_TIME_OF_DAY.pattern}$"}
 
 
 @dataclass(frozen=True, slots=True)

@@ -64,6 +64,7 @@ from sync.changes import (
 from sync.errors import Code, SyncError
 from sync.records import Record, Scope
 from sync.registry import Registry
+from sync.signing import Signer
 from sync.store import RecordedResult, Store
 from sync.times import to_utc_ms
 from sync.visibility import view
@@ -102,6 +103,7 @@ def apply_push(
     push: Push,
     received_at: datetime,
     registry: Registry = REGISTRY,
+    signer: Signer | None = None,
 ) -> PushOutcome:
     """Apply the changesets of ``push`` for ``actor``, in order.
 
@@ -110,6 +112,8 @@ def apply_push(
 
     :param received_at: when the server received the push; device times
         later than this count as this.
+    :param signer: the server's pass signer (:mod:`sync.signing`); without
+        one, issuing a gate pass is rejected ``invalid``.
     """
     ids = [cs.id for cs in push.changesets if cs.id]
     session = _Session(
@@ -120,6 +124,7 @@ def apply_push(
         to_utc_ms(received_at),
         registry,
         dict(store.recorded_results(ids)),
+        signer,
     )
     written: dict[str, Record] = {}
     moved: dict[str, Scope] = {}
@@ -148,6 +153,7 @@ class _Session:
     received_at: datetime
     registry: Registry
     recorded: dict[str, RecordedResult]
+    signer: Signer | None = None
 
 
 def _apply_changeset(
@@ -188,6 +194,7 @@ def _run(session: _Session, changeset: Changeset) -> tuple[ChangesetResult, list
         min(changeset.made_at, session.received_at),
         session.received_at,
         session.client_id,
+        session.signer,
     )
     changes: list[ChangeResult] = []
     try:

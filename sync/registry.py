@@ -34,6 +34,7 @@ from sync.fields import Fields, Ref, refs
 from sync.machines import StateMachine
 from sync.policy import Policy
 from sync.records import Record, Scope
+from sync.signing import Signer
 
 #: Finds a record by id as the push sees it so far (``None`` if unknown).
 Lookup = Callable[[str], Record | None]
@@ -50,6 +51,8 @@ class ChangeContext:
     :param current: the record before the change (``None`` on create).
     :param made_at: the changeset's device time, clamped to the receipt.
     :param lookup: finds other records (e.g. a package for a stock check).
+    :param signer: the server's pass signer (:mod:`sync.signing`); ``None``
+        where nothing may be signed.
     """
 
     actor: Actor
@@ -59,6 +62,7 @@ class ChangeContext:
     current: Record | None
     made_at: datetime
     lookup: Lookup
+    signer: Signer | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -41,6 +41,7 @@ from sync.registry import (
     validate_fields,
 )
 from sync.scoping import parent_record
+from sync.signing import Signer
 from sync.workspace import Workspace
 
 
@@ -51,6 +52,7 @@ class Run:
     :param made_at: the changeset's device time, clamped to the receipt.
     :param client_id: the install that pushed it (``None`` if unknown);
         stamps record it, the conflict rules judge causality by it.
+    :param signer: signs gate passes (:mod:`sync.signing`), if the push may.
     """
 
     actor: Actor
@@ -61,6 +63,7 @@ class Run:
     made_at: datetime
     received_at: datetime
     client_id: str | None = None
+    signer: Signer | None = None
 
     @property
     def author(self) -> Author:
@@ -299,7 +302,7 @@ def _context(
 ) -> ChangeContext:
     """Build the context the type's hooks see."""
     return ChangeContext(
-        run.actor, op, record_id, fields, current, run.made_at, run.workspace.lookup
+        run.actor, op, record_id, fields, current, run.made_at, run.workspace.lookup, run.signer
     )
 
 

@@ -8,6 +8,7 @@ from server.models.accounts import (
     UserScopeItem,
 )
 from server.models.audit import AuditEntry
+from server.models.gate import PassKeyRow
 from server.models.neighbourhood import Neighbourhood
 from server.models.records import ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
 
@@ -17,6 +18,7 @@ __all__ = [
     "DeviceToken",
     "LoginFailure",
     "Neighbourhood",
+    "PassKeyRow",
     "RecordRow",
     "RecordScope",
     "ScopeExit",

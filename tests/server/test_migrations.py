@@ -272,7 +272,10 @@ def test_data_of_the_first_revision_survives_every_migration_both_ways(kind, tmp
         assert len(at_first["record"]) > 1000 and at_first["device_token"]
         migrate(oldest, *((flask_migrate.upgrade, revision) for revision in later))
         assert rows_of(url, shape) == at_first, "an upgrade lost or changed data"
-        assert_survived(oldest, filled, rows_of(source.config["SQLALCHEMY_DATABASE_URI"]))
+        # Tables made by later revisions (pass_key) start empty in an old database.
+        before = rows_of(source.config["SQLALCHEMY_DATABASE_URI"])
+        expected = {name: rows if name in shape.tables else [] for name, rows in before.items()}
+        assert_survived(oldest, filled, expected)
         down_to_first = reversed([first, *later][:-1])
         migrate(oldest, *((flask_migrate.downgrade, revision) for revision in down_to_first))
         assert rows_of(url, shape) == at_first, "a downgrade lost or changed data"

@@ -7,9 +7,13 @@ import uuid
 import pytest
 from sqlalchemy import func, select
 
-from server import seed
+from server import scopes, seed
+from server.clock import utcnow
 from server.extensions import db, socketio
-from server.models import ChangesetLog, RecordRow, RecordScope
+from server.models import ChangesetLog, RecordRow, RecordScope, User
+from server.store import SqlStore
+from sync.catalog import REGISTRY
+from sync.visibility import view
 from tests.helpers import bearer, sign_in
 
 COMPOUND_A = seed.stable_id("compound", "A")
@@ -95,12 +99,21 @@ def test_first_sync_is_exactly_the_compound_of_the_volunteer(seeded_client):
                 select(RecordScope.record_id).where(RecordScope.compound_id == COMPOUND_A)
             )
         )
-        conflict_free = set(
-            db.session.scalars(select(RecordRow.id).where(RecordRow.type != "conflict"))
-        )
+        # What the volunteer's role, scope and sync policies admit (gate passes
+        # reach coordinators and guards only; a volunteer's own shifts only),
+        # by the declarations' one rule (sync.visibility.view), conflicts aside.
+        actor = scopes.actor_for(db.session.scalar(select(User).where(User.username == "vol-a")))
+        store = SqlStore.for_reading()
+        admitted = {
+            record_id
+            for record_id in in_a
+            if (record := store.get(record_id)) is not None
+            and record.type != "conflict"
+            and view(record, actor, REGISTRY, utcnow()) is not None
+        }
     ids = [r["id"] for r in records]
     assert len(ids) == len(set(ids)), "a record came twice"
-    assert set(ids) == in_a & conflict_free
+    assert set(ids) == admitted
     versions = [r["version"] for r in records]
     assert versions == sorted(versions)
     assert pull_all(client, sign_in(client, "vol-a"), cursor)[0] == []

@@ -24,6 +24,7 @@ from sync import (
 )
 from sync.catalog import REGISTRY
 from sync.registry import Registry
+from sync.signing import Signer
 
 T0 = datetime(2022, 3, 23, 10, 0, tzinfo=UTC)
 #: When pushes arrive unless a test says otherwise: an hour after T0.
@@ -116,14 +117,16 @@ def push(
     at: datetime = RECEIVED,
     registry: Registry = REGISTRY,
     device: str | None = None,
+    signer: Signer | None = None,
 ) -> PushOutcome:
     """Apply a push of ``changesets`` by ``actor`` received at ``at``.
 
     It comes from ``device`` (an install id), by default the actor's one
-    device, :func:`device_of` ``(actor)``.
+    device, :func:`device_of` ``(actor)``; ``signer`` signs gate passes.
     """
     client_id = device if device is not None else device_of(actor)
-    return apply_push(store, actor, a_push(*changesets, client_id=client_id), at, registry)
+    pushed = a_push(*changesets, client_id=client_id)
+    return apply_push(store, actor, pushed, at, registry, signer)
 
 
 def only(outcome: PushOutcome) -> ChangesetResult:

@@ -16,6 +16,7 @@ import pytest
 from sync import MemoryStore
 from sync.catalog import REGISTRY
 from sync.fields import is_uuid, refs
+from sync.gate import default_rules, policy_id
 from sync.supplies import order_id
 from sync.testing import mark_id
 from tests.sync.builders import (
@@ -41,13 +42,16 @@ from tests.sync.builders import (
     stable_id,
     task_fields,
 )
+from tests.sync.signers import MemorySigner
 
 ROUND_A, ROUND_B = stable_id("round", "A"), stable_id("round", "B")
 PACKAGE_A, PACKAGE_B = stable_id("package", "A"), stable_id("package", "B")
 RESIDENT_B = stable_id("resident", "B")
+VISITOR_A, VISITOR_B = stable_id("visitor", "A"), stable_id("visitor", "B")
 TEST_ROUND_A, TEST_ROUND_B = stable_id("test_round", "A"), stable_id("test_round", "B")
 VOLUNTEER_A, VOLUNTEER_B = stable_id("volunteer", "A"), stable_id("volunteer", "B")
 GONE = {
+    "visitor": stable_id("visitor", "gone"),
     "resident": stable_id("resident", "gone"),
     "package": stable_id("package", "gone"),
     "compound": stable_id("compound", "gone"),
@@ -91,6 +95,9 @@ def places(world: MemoryStore) -> MemoryStore:
         a_create("package", GONE["package"], **package_fields(ROUND_A)),
         a_create("resident", RESIDENT_B, household_id=HOUSEHOLD_B, name="李娜"),
         a_create("resident", GONE["resident"], household_id=HOUSEHOLD_A, name="李娜"),
+        a_create("visitor", VISITOR_A, **visitor_fields(COMPOUND_A, HOUSEHOLD_A)),
+        a_create("visitor", VISITOR_B, **visitor_fields(COMPOUND_B, HOUSEHOLD_B)),
+        a_create("visitor", GONE["visitor"], **visitor_fields(COMPOUND_A, HOUSEHOLD_A)),
         a_create("test_round", TEST_ROUND_A, **round_fields(COMPOUND_A)),
         a_create("test_round", TEST_ROUND_B, **round_fields(COMPOUND_B)),
         a_create("volunteer", VOLUNTEER_A, compound_id=COMPOUND_A, name="赵敏"),
@@ -99,6 +106,7 @@ def places(world: MemoryStore) -> MemoryStore:
     deletes = [
         a_delete(GONE[kind], type_=kind)
         for kind in (
+            "visitor",
             "package",
             "resident",
             "household",
@@ -112,6 +120,17 @@ def places(world: MemoryStore) -> MemoryStore:
     for changes in (gone_changes + rounds, deletes):
         assert only(push(world, COORD, a_changeset(*changes))).status == "applied"
     return world
+
+
+def visitor_fields(compound_id: str, household_id: str) -> dict[str, Any]:
+    """Return the fields of a visitor to a household."""
+    return {
+        "compound_id": compound_id,
+        "post": "西门",
+        "name": "快递员",
+        "purpose": "delivery",
+        "host_household_id": household_id,
+    }
 
 
 def round_fields(compound_id: str) -> dict[str, Any]:
@@ -148,6 +167,32 @@ def valid_create(type_name: str) -> dict[str, Any]:
         "restock": {"package_id": PACKAGE_A, "qty": 3},
         "med_request": {"resident_id": RESIDENT_A, "medicine": "阿司匹林", "urgency": "today"},
         "supply_round": {"compound_ids": [COMPOUND_A], **TIMES},
+        "gate_pass": {
+            "resident_id": RESIDENT_A,
+            "kind": "resident",
+            "valid_until": "2022-05-01T00:00:00Z",
+        },
+        "gate_event": {
+            "compound_id": COMPOUND_A,
+            "post": "西门",
+            "direction": "in",
+            "decision": "allow",
+            "policy_version": 1,
+            "visitor_id": VISITOR_A,
+        },
+        "visitor": visitor_fields(COMPOUND_A, HOUSEHOLD_A),
+        "gate_alert": {
+            "compound_id": COMPOUND_A,
+            "kind": "fever",
+            "event_id": stable_id("gate_event", "A"),
+            "post": "西门",
+        },
+        "gate_policy": {
+            "compound_id": COMPOUND_A,
+            "rules": default_rules(),
+            "window_opens": "06:00",
+            "window_closes": "20:00",
+        },
         "test_round": round_fields(COMPOUND_A),
         "test_result": {
             "test_round_id": TEST_ROUND_A,
@@ -179,6 +224,7 @@ OTHER_COMPOUND = {
     "supply_round": ROUND_B,
     "package": PACKAGE_B,
     "resident": RESIDENT_B,
+    "visitor": VISITOR_B,
     "test_round": TEST_ROUND_B,
     "volunteer": VOLUNTEER_B,
 }
@@ -241,7 +287,8 @@ def test_scope_fields_must_name_a_live_record_of_their_type_in_agreement(
         "deleted": GONE[ref.type],
     }[case]
     fields = with_value(valid_create(type_name), field_name, value)
-    outcome = push(places, COORD, a_changeset(a_create(type_name, record_id(fields), **fields)))
+    create = a_create(type_name, record_id(fields), **fields)
+    outcome = push(places, COORD, a_changeset(create), signer=MemorySigner(places))
     code = expected_code(type_name, field_name, case)
     assert code_of(outcome) == code, only(outcome).to_wire()
     if code is not None:
@@ -250,9 +297,12 @@ def test_scope_fields_must_name_a_live_record_of_their_type_in_agreement(
 
 
 def record_id(fields: dict[str, Any]) -> str:
-    """Return the id of a new record: an order's is its household's in the round."""
+    """Return the id of a new record: an order's is its household's in the round, a
+    gate policy's its compound's."""
     if "lines" in fields and is_uuid(fields["household_id"]):
         return order_id(fields["supply_round_id"], fields["household_id"])
+    if "window_opens" in fields and is_uuid(fields["compound_id"]):
+        return policy_id(fields["compound_id"])
     if "test_round_id" in fields and is_uuid(fields["test_round_id"]):
         return mark_id(fields["test_round_id"], fields["resident_id"])
     return new_id()

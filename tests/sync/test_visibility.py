@@ -61,7 +61,7 @@ def pulled(world: MemoryStore, actor: Actor, **kwargs: object) -> dict[str, Reco
 
 
 def test_an_undeclared_type_reaches_nobody(world: MemoryStore) -> None:
-    stray = put_raw(world, "gate_event", {"compound_id": COMPOUND_A, "post": "north"})
+    stray = put_raw(world, "undeclared_type", {"compound_id": COMPOUND_A, "post": "north"})
     for actor in ALL_ACTORS:
         assert stray.id not in pulled(world, actor)
         assert view_for(actor, stray) is None

@@ -20,6 +20,8 @@
  * - `toast`, `navigate`, `redraw`, `attention`, `account`, `transfer`.
  * - `exports.save(dataset, format, compoundId, onProgress)`: fetch and save an export.
  * - `progress.load(userId, since)`: the server's progress counts, or the last kept offline.
+ * - `syncedAt()`: when the last clean sync ended (ISO) or null.
+ * - `files.save(path, {method, body, filename})`: fetch a file from the API and save it.
  * - `audit.search(query)`: a page of the audit trail (coordinators, online).
  *
  * Changes are announced as topics (`record:<type>`, `outbox`, `people`,
@@ -324,6 +326,22 @@ export async function createApp({ db, statusBar, toastRegion }) {
     search: (query) => api.audit(Object.fromEntries(Object.entries(query).filter(([, value]) => value !== '' && value != null))),
   };
 
+  const files = {
+    /** Ask the API for a file (a printed pass sheet) with the user's token and save it. */
+    async save(path, { method = 'GET', body = null, filename }) {
+      const token = await session.token();
+      const response = await fetch(path, {
+        method,
+        headers: { Authorization: `Bearer ${token}`, ...(body ? { 'Content-Type': 'application/json' } : {}) },
+        body: body ? JSON.stringify(body) : null,
+        cache: 'no-store',
+      });
+      if (!response.ok) throw new ApiError(response.status, await response.json().catch(() => ({})));
+      const [base, extension] = filename.split('.');
+      saveBlob(fileNameOf(response, base, extension), await response.blob());
+    },
+  };
+
   /** Take back a queued changeset nobody has sent yet; return whether it was. */
   async function undo(id) {
     const changeset = await outbox.byId(id);
@@ -370,6 +388,9 @@ export async function createApp({ db, statusBar, toastRegion }) {
     transfer,
     exports,
     progress: createProgressSource({ api, db }),
+    files,
+    /** When the last clean sync round ended (ISO), or null: how fresh the gate's policy is. */
+    syncedAt: () => engine.state.lastSyncAt ?? null,
     audit,
   };
 

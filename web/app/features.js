@@ -14,6 +14,7 @@ import audit from './audit/index.js';
 import board from './board/index.js';
 import conflicts from './conflicts/index.js';
 import exportsFeature from './exports/index.js';
+import gate, { log as gateLog, visitors } from './gate/index.js';
 import notices from './notices/index.js';
 import progress from './progress/index.js';
 import screening from './screening/index.js';
@@ -22,7 +23,8 @@ import testing from './testing/index.js';
 import volunteers from './volunteers/index.js';
 
 export const FEATURES = Object.freeze([
-  tasks, exportsFeature, board, progress, screening, testing, volunteers, conflicts, notices, audit,
+  tasks, exportsFeature, board, progress, screening, testing, volunteers, gate, visitors, gateLog,
+  conflicts, notices, audit,
 ]);
 
 /** Return every feature's routes. */

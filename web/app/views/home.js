@@ -16,7 +16,7 @@ export const ROLE_SECTIONS = Object.freeze({
   guard: ['gate', 'visitors', 'tasks', 'notices'],
   team_leader: ['supply_rounds', 'orders', 'picking', 'tasks', 'notices'],
   clinician: ['med_requests', 'tasks', 'notices'],
-  coordinator: ['tasks', 'board', 'progress', 'conflicts', 'notices', 'exports', 'testing', 'screening', 'shifts', 'audit'],
+  coordinator: ['tasks', 'board', 'progress', 'gate_log', 'conflicts', 'notices', 'exports', 'testing', 'screening', 'shifts', 'audit'],
 });
 
 async function tile(section, records) {

@@ -1,0 +1,25 @@
+/** The gate: scanning and deciding at the post, and visitor registration. */
+import gateLog from './log.js';
+import printSheets from './print.js';
+import scan from './scan.js';
+import visitorScreen from './visitors.js';
+
+export default {
+  section: 'gate',
+  home: '/gate',
+  routes: [['/gate', scan]],
+};
+
+/** The visitors' tile: registration of visitors and couriers at the post. */
+export const visitors = {
+  section: 'visitors',
+  home: '/gate/visitors',
+  routes: [['/gate/visitors', visitorScreen]],
+};
+
+/** The coordinators' tile: the live gate log and its alerts. */
+export const log = {
+  section: 'gate_log',
+  home: '/gate/log',
+  routes: [['/gate/log', gateLog], ['/gate/print', printSheets]],
+};
