@@ -32,6 +32,7 @@ from bench import (
     push,
     queries,
     servers,
+    supplies,
     web,
 )
 from bench.harness import Figure
@@ -41,6 +42,7 @@ SECTIONS = (
     "live",
     "push",
     "ceiling",
+    "supplies",
     "scale",
     "queries",
     "web",
@@ -56,6 +58,7 @@ DATABASE_SECTIONS = {
     "push": push.run,
     "ceiling": ceiling.run,
     "scale": ceiling.run_scale,
+    "supplies": supplies.run,
 }
 REPORT_PATH = os.path.join(servers.REPO_ROOT, "docs", "benchmarks.md")
 METHOD = """
@@ -171,6 +174,20 @@ METHOD = """
   and "no answer — next door" on a household screen until the next door's screen shows
   (the visit queued in IndexedDB). Median of 20; floor: opening the not-found screen the
   same way. Target < 100 ms each (issue 10).
+- **Supplies** (issue 12): on the seeded database, 30,000 households (3,000 with
+  `--quick`; 100 buildings of 300 in compound A) written untimed through the floor, and
+  a round over compound A, open now, with five packages of ample stock. Four clients
+  (one `coord` sign-in each) push every household's order, one create per changeset
+  (one to three packages), 50 changesets a push as the app batches them; then confirm
+  every order after "phoning" the same way. Orders/s and confirmations/s = changes
+  applied over the wall time; floor: the same rows with the fields the server stores,
+  same clients and batches, through `POST /bench/floor/upsert` (under other ids and
+  compound C, so they touch neither the round nor its picking list), measured just
+  before. Every order takes stock from the same five package rows: the hot spot a round
+  has. Picking list: `GET /api/v1/exports/picking_list.{csv,xlsx}?compound_id=A` as
+  `coord`, read whole; floor: the bare pull query of compound A paged from the cursor
+  before the orders (the same rows, read). Targets on the values: orders ≥ households
+  / 4 h (the ordering window), each picking list ≤ 60 s; errors must be 0.
 - Ratios are measured / floor (or / budget); KiB and MiB are 1024-based.
 """
 

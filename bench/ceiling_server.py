@@ -71,6 +71,8 @@ class Database:
                 for pragma in ("journal_mode=WAL", "busy_timeout=15000", "synchronous=NORMAL"):
                     dbapi_connection.execute(f"PRAGMA {pragma}")
         else:
+            # psycopg2, as Weiguang's server uses (a bare postgresql:// means psycopg 3).
+            url = url.replace("postgresql://", "postgresql+psycopg2://", 1)
             self.engine = create_engine(url, pool_size=10, max_overflow=20)
         with self.transaction() as cursor:
             for statement in SQLITE_SCHEMA if self.sqlite else POSTGRES_SCHEMA:
@@ -177,11 +179,18 @@ def main() -> None:
     args = parser.parse_args()
 
     from server import green
+    from server.config import DEFAULTS
 
     green.patch()
     app = create_app(Database(args.database_url))
     # Nothing to hand over on a stop: no sockets, no requests worth draining.
-    green.serve(app, green.listen(args.host, args.port), on_stop=lambda: None, drain_seconds=0)
+    green.serve(
+        app,
+        green.listen(args.host, args.port),
+        on_stop=lambda: None,
+        drain_seconds=0,
+        max_connections=DEFAULTS["MAX_CONNECTIONS"],
+    )
 
 
 if __name__ == "__main__":

@@ -31,6 +31,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         api,
         audit,
         auth,
+        break_glass,
         cli,
         compression,
         config,
@@ -110,8 +111,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         progress,
         gate,
         audit,
-        web,
     )
-    for module in blueprints:
+    for module in (*blueprints, break_glass, web):
         app.register_blueprint(module.bp)
     return app

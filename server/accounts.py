@@ -149,20 +149,20 @@ def audit(
     record_id: str | None = None,
     version: int | None = None,
     detail: dict[str, Any] | None = None,
-) -> None:
-    """Append an entry to the audit log (in the caller's transaction)."""
-    db.session.add(
-        AuditEntry(
-            at=utcnow(),
-            user_id=user_id,
-            device_token_id=device_token_id,
-            action=action,
-            record_type=record_type,
-            record_id=record_id,
-            version=version,
-            detail=detail or {},
-        )
+) -> AuditEntry:
+    """Append an entry to the audit log (in the caller's transaction); return it."""
+    entry = AuditEntry(
+        at=utcnow(),
+        user_id=user_id,
+        device_token_id=device_token_id,
+        action=action,
+        record_type=record_type,
+        record_id=record_id,
+        version=version,
+        detail=detail or {},
     )
+    db.session.add(entry)
+    return entry
 
 
 def create_user(data: dict[str, Any], created_by: User, device: DeviceToken | None = None) -> User:

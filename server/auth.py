@@ -24,7 +24,11 @@ def bearer_token() -> str | None:
 
 
 def require_auth(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
-    """Guard a view: a valid token (401) and, if given, one of ``roles`` (403)."""
+    """Guard a view: a valid token (401) and, if given, one of ``roles`` (403).
+
+    The guarded view carries ``required_roles`` (empty: any signed-in role), so
+    that the role-and-scope matrix reads every endpoint's rule from the views.
+    """
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
@@ -44,6 +48,7 @@ def require_auth(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., An
             g.user = device.user
             return view(*args, **kwargs)
 
+        guarded.required_roles = frozenset(roles)  # type: ignore[attr-defined]
         return guarded
 
     return decorate

@@ -12,6 +12,14 @@ table, rather than mix two histories of versions and changesets. Unlike the
 other commands, it does not create the schema first (that would make the
 database non-empty); it upgrades the restored schema afterwards, so a backup
 of an older release comes back at the current one.
+
+A restore gives the database a new *epoch* (an audit entry ``restore``
+with a random name), which every pull answers (``epoch``): a device that
+synced after the backup was taken holds a cursor the restored versions
+will count up to again, and would miss those new changes; seeing another
+epoch than the one it synced from, it forgets its synced records and cursor
+(never its outbox) and pulls everything again (``web/app/sync.js``, rule 8).
+A database never restored has the epoch ``original``.
 """
 
 from __future__ import annotations
@@ -20,17 +28,23 @@ import os
 import shutil
 import sqlite3
 import subprocess
+import uuid
 from contextlib import closing
 
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import inspect
+from sqlalchemy import inspect, select
 from sqlalchemy.engine import URL, make_url
 
-from server import database
+from server import accounts, database
 from server.extensions import db
+from server.models import AuditEntry
 
+#: The audit action of a restore, whose detail names the database's new epoch.
+RESTORE_ACTION = "restore"
+#: The epoch of a database that was never restored.
+ORIGINAL_EPOCH = "original"
 SQLITE_MAGIC = b"SQLite format 3\x00"
 PG_DUMP_MAGIC = b"PGDMP"
 
@@ -152,4 +166,25 @@ def restore_command(path: str) -> None:
     """Restore the backup at PATH into the configured database, which must be empty."""
     restore_into(database_url(), path)
     database.upgrade_schema()
+    accounts.audit(None, None, RESTORE_ACTION, detail={"epoch": uuid.uuid4().hex})
+    db.session.commit()
     click.echo(f"Restored {path}; the schema is at the current release.")
+
+
+def epoch() -> str:
+    """Return the database's epoch: its last restore's, or ``original`` (needs an app context).
+
+    Read once per process and database: it changes only by a restore, which
+    needs the server stopped.
+    """
+    known: dict[str, str] = current_app.extensions.setdefault("weiguang_epochs", {})
+    url = str(db.engine.url)
+    if url not in known:
+        detail = db.session.scalar(
+            select(AuditEntry.detail)
+            .where(AuditEntry.action == RESTORE_ACTION)
+            .order_by(AuditEntry.id.desc())
+            .limit(1)
+        )
+        known[url] = str(detail["epoch"]) if detail else ORIGINAL_EPOCH
+    return known[url]

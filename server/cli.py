@@ -27,6 +27,7 @@ from server import (
     live,
     models,
     passwords,
+    purge,
     seed,
     socket_sessions,
 )
@@ -69,6 +70,7 @@ def run(app: Flask, host: str, port: int) -> None:
             listener,
             on_stop=stop_serving,
             drain_seconds=float(app.config["WEIGUANG"]["DRAIN_SECONDS"]),
+            max_connections=int(app.config["WEIGUANG"]["MAX_CONNECTIONS"]),
         )
         click.echo("Weiguang stopped.")
     else:
@@ -162,6 +164,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(rotate_pass_key)
     app.cli.add_command(backup.backup_command)
     app.cli.add_command(backup.restore_command)
+    app.cli.add_command(purge.purge_command)
     app.cli.add_command(field.daily_tasks_command)
     app.shell_context_processor(shell_context)
 

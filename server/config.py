@@ -43,6 +43,10 @@ DEFAULTS: dict[str, Any] = {
     # How often a serving process marks its open sockets alive in the database;
     # rows nobody marked for four beats are swept (server/socket_sessions.py).
     "SOCKET_HEARTBEAT_SECONDS": 30,
+    # Connections one `weiguang serve` process serves at once (a live socket
+    # holds one while it is open, a request while it runs); more wait to be
+    # accepted. About 90 KiB of memory each (docs/deploy.md, sizing).
+    "MAX_CONNECTIONS": 4096,
     # On SIGTERM, how long `weiguang serve` lets requests in flight (a push)
     # finish before it exits (server/green.py, drain).
     "DRAIN_SECONDS": 25,

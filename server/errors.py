@@ -12,6 +12,7 @@ from typing import Any
 
 from flask import Flask, Response, current_app, json
 from marshmallow import ValidationError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException, InternalServerError
 
 from server.database import DatabaseBusy
@@ -124,17 +125,25 @@ def handle_http_exception(error: HTTPException) -> Response:
     )
 
 
-def handle_database_busy(error: DatabaseBusy) -> Response:
-    """Answer a write that waited too long for the database with 503 and ``Retry-After``.
+def handle_database_busy(error: DatabaseBusy | PoolTimeout) -> Response:
+    """Answer a request that waited too long for the database with 503 and ``Retry-After``.
 
-    Nothing of the request was written; the client retries (a push safely:
-    contract, "Push", idempotent).
+    A write that waited for SQLite's writer lock, or any request that got no
+    connection from the pool in its timeout (every connection busy: pushes
+    queued behind the version sequence under load). Nothing of the request
+    was written; the client retries (a push safely: contract, "Push",
+    idempotent).
     """
+    detail = (
+        str(error)
+        if isinstance(error, DatabaseBusy)
+        else "every database connection was busy; try again shortly"
+    )
     return problem_response(
         503,
         "database-busy",
         _title_for(503),
-        str(error),
+        detail,
         headers={"Retry-After": str(DATABASE_BUSY_RETRY_AFTER_S)},
     )
 
@@ -158,5 +167,6 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(ApiError, handle_api_error)
     app.register_error_handler(ValidationError, handle_validation_error)
     app.register_error_handler(DatabaseBusy, handle_database_busy)
+    app.register_error_handler(PoolTimeout, handle_database_busy)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(Exception, handle_unexpected)

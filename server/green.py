@@ -19,6 +19,10 @@ T = TypeVar("T")
 # Items a long loop handles between two chances for the others: a few
 # milliseconds of work at most, a switch costs microseconds.
 COOPERATE_EVERY = 100
+# Connections the kernel queues before the server accepts them (eventlet's
+# default, 50, overflowed when a thousand devices reconnected at once; Linux
+# caps it at net.core.somaxconn).
+LISTEN_BACKLOG = 1024
 # How often a serving process looks whether it was asked to stop.
 STOP_POLL_SECONDS = 0.2
 
@@ -68,11 +72,16 @@ def listen(host: str, port: int) -> object:
     """
     import eventlet
 
-    return eventlet.listen((host, port), reuse_port=False)
+    return eventlet.listen((host, port), reuse_port=False, backlog=LISTEN_BACKLOG)
 
 
 def serve(
-    app: object, listener: object, *, on_stop: Callable[[], object], drain_seconds: float
+    app: object,
+    listener: object,
+    *,
+    on_stop: Callable[[], object],
+    drain_seconds: float,
+    max_connections: int,
 ) -> None:
     """Serve ``app`` with eventlet's WSGI server until SIGTERM or SIGINT, then stop gracefully.
 
@@ -80,6 +89,11 @@ def serve(
     the client's delayed ACK (Nagle's algorithm): a gzipped pull page took
     40 ms longer than the same page uncompressed. Linux hands the option on
     from the listening socket to every accepted one.
+
+    ``max_connections`` bounds the green threads serving connections at once.
+    Each live socket holds one for its whole life, so eventlet's default
+    (1,024) left no room for pulls and pushes once a thousand devices were
+    connected: the rest waited unaccepted and nginx answered 502 and 504.
 
     A graceful stop (:func:`drain`) on the first signal; a second one ends the
     process at once.
@@ -90,7 +104,9 @@ def serve(
     import eventlet.wsgi
 
     listener.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # type: ignore[attr-defined]
-    server = eventlet.spawn(eventlet.wsgi.server, listener, app, log_output=False)
+    server = eventlet.spawn(
+        eventlet.wsgi.server, listener, app, log_output=False, max_size=max_connections
+    )
     asked: list[int] = []
 
     def ask_to_stop(signum: int, frame: object) -> None:

@@ -30,8 +30,9 @@ from server.schemas.accounts import (
     USER,
 )
 from server.schemas.audit import AUDIT_ARGS, AUDIT_REPLY
+from server.schemas.break_glass import BREAK_GLASS, GRANT, GRANT_LIST
 from server.schemas.gate import PASS_SHEET
-from server.schemas.supplies import CHAIN_LIST, CHAIN_LIST_REPLY
+from server.schemas.supplies import CHAIN_LIST, CHAIN_LIST_REPLY, DELIVERIES_REPLY
 from server.schemas.sync import PULL_ARGS, PULL_REPLY, PUSH, PUSH_REPLY
 from sync.catalog import REGISTRY
 from sync.exports import DATASETS
@@ -188,6 +189,35 @@ OPERATIONS: list[Operation] = [
         parameters=(
             {"in": "path", "name": "round_id", "required": True, "schema": {"type": "string"}},
         ),
+    ),
+    Operation(
+        "/api/v1/supplies/rounds/{round_id}/deliveries",
+        "post",
+        "After the round's cut-off, make one delivery task per building unit from its "
+        "confirmed orders (ids derived from round and unit: asking again only brings open "
+        "tasks up to late confirmations); 409 before the cut-off (team leaders, coordinators).",
+        None,
+        DELIVERIES_REPLY,
+        parameters=(
+            {"in": "path", "name": "round_id", "required": True, "schema": {"type": "string"}},
+        ),
+    ),
+    Operation(
+        "/api/v1/break-glass",
+        "post",
+        "Break the glass: open a compound outside your scope for a stated reason, at most "
+        "12 hours (clinicians). Audited; coordinators are told live (event break_glass); "
+        "it ends by itself.",
+        BREAK_GLASS,
+        GRANT,
+        status=201,
+    ),
+    Operation(
+        "/api/v1/break-glass",
+        "get",
+        "The break-the-glass grants in force: a coordinator's in their scope, a clinician's own.",
+        None,
+        GRANT_LIST,
     ),
     Operation(
         "/api/v1/audit",

@@ -1,15 +1,28 @@
-"""Resolve what a user may see: the compounds and buildings of their scope."""
+"""Resolve what a user may see: the compounds and buildings of their scope.
+
+A user's scope is their account's, widened by the compounds they broke the
+glass into while those grants are in force (``server/break_glass.py``):
+judged afresh at every request and every live announcement, so a grant ends
+by itself.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from server import clock
 from server.extensions import db
-from server.models import DeviceToken, RecordRow, SocketSession, User, UserScopeItem
+from server.models import AuditEntry, DeviceToken, RecordRow, SocketSession, User, UserScopeItem
 from server.models.expressions import FieldText
 from sync.actors import Actor, UserScope
+
+#: The audit action that records (and is) a break-the-glass grant.
+BREAK_GLASS_ACTION = "break-glass"
+#: The longest a grant may last.
+LONGEST_GRANT = timedelta(hours=12)
 
 
 def neighbourhood_compounds(neighbourhood_id: str) -> frozenset[str]:
@@ -18,8 +31,47 @@ def neighbourhood_compounds(neighbourhood_id: str) -> frozenset[str]:
 
 
 def resolve(user: User) -> UserScope:
-    """Return ``user``'s scope as the compounds and buildings it names."""
-    return scope_of(user.scope_kind, user.neighbourhood_id, user.scope_ids)
+    """Return ``user``'s scope: the compounds and buildings it names, and its grants in force."""
+    scope = scope_of(user.scope_kind, user.neighbourhood_id, user.scope_ids)
+    if user.scope_kind == "neighbourhood":
+        return scope
+    return widened(scope, granted_compounds([user.id]).get(user.id, frozenset()))
+
+
+def widened(scope: UserScope, compound_ids: frozenset[str]) -> UserScope:
+    """Return ``scope`` with ``compound_ids`` added."""
+    if not compound_ids:
+        return scope
+    return UserScope(
+        everything=scope.everything,
+        compound_ids=scope.compound_ids | compound_ids,
+        building_ids=scope.building_ids,
+    )
+
+
+def grants_in_force(now: datetime, user_ids: Collection[int] | None = None) -> list[AuditEntry]:
+    """Return the break-the-glass grants in force at ``now`` (of some users, if given)."""
+    query = select(AuditEntry).where(
+        AuditEntry.action == BREAK_GLASS_ACTION, AuditEntry.at > now - LONGEST_GRANT
+    )
+    if user_ids is not None:
+        query = query.where(AuditEntry.user_id.in_(list(user_ids)))
+    return [entry for entry in db.session.scalars(query) if grant_expiry(entry) > now]
+
+
+def grant_expiry(entry: AuditEntry) -> datetime:
+    """Return when a grant ends: its time plus its minutes, never past the longest grant."""
+    minutes = timedelta(minutes=int(entry.detail.get("minutes", 0)))
+    return clock.aware(entry.at) + min(minutes, LONGEST_GRANT)
+
+
+def granted_compounds(user_ids: Collection[int]) -> dict[int, frozenset[str]]:
+    """Return, by user, the compounds their grants in force open now."""
+    out: dict[int, frozenset[str]] = {}
+    for entry in grants_in_force(clock.utcnow(), user_ids):
+        if entry.user_id is not None and entry.record_id is not None:
+            out[entry.user_id] = out.get(entry.user_id, frozenset()) | {entry.record_id}
+    return out
 
 
 def scope_of(scope_kind: str, neighbourhood_id: str, scope_ids: Iterable[str]) -> UserScope:
@@ -33,11 +85,18 @@ def scope_of(scope_kind: str, neighbourhood_id: str, scope_ids: Iterable[str]) -
 
 def rooms_of(user: User) -> list[str]:
     """Return the Socket.IO rooms a socket of ``user`` joins: one, its audience's."""
-    return [audience_room(user.role, user.scope_kind, user.neighbourhood_id, user.scope_ids)]
+    granted = granted_compounds([user.id]).get(user.id, frozenset())
+    return [
+        audience_room(user.role, user.scope_kind, user.neighbourhood_id, user.scope_ids, granted)
+    ]
 
 
 def audience_room(
-    role: str, scope_kind: str, neighbourhood_id: str, scope_ids: Iterable[str]
+    role: str,
+    scope_kind: str,
+    neighbourhood_id: str,
+    scope_ids: Iterable[str],
+    granted: Iterable[str] = (),
 ) -> str:
     """Name the room of every socket whose user has this role and scope.
 
@@ -47,7 +106,9 @@ def audience_room(
     compound it touched, a moved record as a tombstone in one of them.
     """
     refs = [neighbourhood_id] if scope_kind == "neighbourhood" else sorted(scope_ids)
-    return f"{role}:{scope_kind}:{','.join(refs)}"
+    room = f"{role}:{scope_kind}:{','.join(refs)}"
+    extra = sorted(granted)
+    return f"{room}+{','.join(extra)}" if extra and scope_kind != "neighbourhood" else room
 
 
 def connected_audiences() -> dict[str, Actor]:
@@ -72,11 +133,14 @@ def connected_audiences() -> dict[str, Actor]:
         )
         if row.ref_id is not None:
             refs.add(row.ref_id)
+    granted = granted_compounds([uid for uid, user in users.items() if user[1] != "neighbourhood"])
     audiences: dict[str, Actor] = {}
-    for role, kind, neighbourhood_id, refs in users.values():
-        room = audience_room(role, kind, neighbourhood_id, refs)
+    for user_id, (role, kind, neighbourhood_id, refs) in users.items():
+        extra = granted.get(user_id, frozenset()) if kind != "neighbourhood" else frozenset()
+        room = audience_room(role, kind, neighbourhood_id, refs, extra)
         if room not in audiences:
-            audiences[room] = Actor(0, role, scope_of(kind, neighbourhood_id, refs))
+            scope = widened(scope_of(kind, neighbourhood_id, refs), extra)
+            audiences[room] = Actor(0, role, scope)
     return audiences
 
 

@@ -18,11 +18,13 @@ import random
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import groupby
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from server import accounts, gate_keys
+from server import accounts, gate_keys, scopes
 from server.clock import utcnow
 from server.extensions import db
 from server.models import Neighbourhood, User, UserScopeItem
@@ -33,6 +35,7 @@ from sync.changes import Change, Changeset, ChangesetStatus, Push
 from sync.field import NEIGHBOURHOOD_ZONE, day_of
 from sync.protocol import apply_push
 from sync.records import SERVER_USER_ID
+from sync.supplies import order_id
 from sync.testing import mark_id
 from sync.times import format_datetime
 from sync.volunteers import volunteer_id
@@ -78,6 +81,32 @@ TASK_TEMPLATES = (
     ("check_in", "独居老人问候：{b} {u}单元 {r}室", 1),
     ("escort", "陪同就医：{b} {u}单元 {r}室", 1),
 )
+#: The open round's catalogue: name, contents, price in cents, stock.
+TODAY_PACKAGES = (
+    ("蔬菜包", "青菜、土豆、洋葱、胡萝卜、番茄、黄瓜、卷心菜、冬瓜，约 8 斤", 6800, 300),
+    ("肉蛋包", "猪肉 1kg、鸡蛋 30 枚、鸡腿 4 只", 11800, 150),
+    ("米面粮油包", "大米 5kg、挂面 2kg、菜籽油 1.8L", 9900, 200),
+    ("婴幼儿包", "婴儿奶粉 1 罐、米粉 2 盒、纸尿裤 1 包", 25800, 40),
+    ("清真包", "牛肉 1kg、羊肉 1kg、清真鸡蛋 15 枚", 16800, 30),
+)
+#: Orders already in the open round: (building, unit, room, channel, confirmed, package qty).
+TODAY_ORDERS = (
+    (1, 1, "101", "hotline", True, {0: 1, 2: 1}),
+    (1, 1, "302", "proxy", True, {0: 2, 1: 1}),
+    (1, 2, "502", "proxy", False, {1: 1}),
+    (2, 1, "201", "proxy", False, {0: 1, 3: 1}),
+    (2, 3, "602", "hotline", True, {4: 1}),
+)
+#: Open medicine requests in compound A: (building, unit, room, medicine, dose, urgency).
+MED_REQUESTS = (
+    (3, 1, "101", "胰岛素笔芯", "每日 3 次，每次 8 单位", "urgent"),
+    (5, 2, "402", "硝苯地平控释片", "30mg 每日 1 次", "today"),
+    (7, 1, "201", "二甲双胍缓释片", "0.5g 每日 2 次", "routine"),
+    (12, 3, "502", "阿托伐他汀钙片", "20mg 每晚 1 次", "routine"),
+)
+#: The open round's cut-off: noon in the neighbourhood's time zone, at least this far ahead.
+CUTOFF_AHEAD = timedelta(hours=20)
+NEIGHBOURHOOD_TZ = ZoneInfo("Asia/Shanghai")
 PACKAGES = (
     ("蔬菜包（8种）", 8800, 400),
     ("猪肉套餐 2kg", 12800, 200),
@@ -127,7 +156,7 @@ def seed_demo(password: str) -> str:
     records: list[NewRecord] = []
     if created:
         records = list(demo_records(neighbourhood_id, users))
-        write_records(records)
+        write_records(records, users)
         accounts.audit(users["coord"].id, None, "seed_demo", detail={"records": len(records)})
     db.session.commit()
     if not created:
@@ -153,26 +182,64 @@ class NewRecord:
     type: str
     id: str
     fields: dict[str, Any]
+    #: The demo user who pushes it (``None``: the server itself).
+    by: str | None = None
+    #: An update pushed after every create, by ``then_by`` (confirming an order:
+    #: no order is made confirmed).
+    then: dict[str, Any] | None = None
+    then_by: str | None = None
 
 
-def write_records(records: list[NewRecord]) -> None:
-    """Push the records as creates, in order, through the engine.
+def write_records(records: list[NewRecord], users: dict[str, User] | None = None) -> None:
+    """Push the records as creates, in order, through the engine, then their ``then`` updates.
 
-    The changesets carry no id: nothing is recorded for a replay (seeding is
-    made idempotent by the neighbourhood's existence; the audit log keeps
-    that it happened).
+    Each record is pushed by its author (``by``, one of ``users``) or the
+    server. The changesets carry no id: nothing is recorded for a replay
+    (seeding is made idempotent by the neighbourhood's existence; the audit
+    log keeps that it happened).
 
     :raises RuntimeError: naming the first record the engine rejected.
     """
     now = utcnow()
-    changes = [Change(new.type, new.id, "create", 0, new.fields) for new in records]
+    versions: dict[str, int] = {}
+    creates = [(new.by, Change(new.type, new.id, "create", 0, new.fields)) for new in records]
+    for author, changes in _by_author(creates):
+        versions |= _push_demo(_actor(author, users), [c for _, c in changes], now)
+    updates = [
+        (new.then_by, Change(new.type, new.id, "update", versions[new.id], new.then))
+        for new in records
+        if new.then is not None
+    ]
+    for author, changes in _by_author(updates):
+        _push_demo(_actor(author, users), [c for _, c in changes], now)
+
+
+def _by_author(
+    changes: list[tuple[str | None, Change]],
+) -> list[tuple[str | None, list[tuple[str | None, Change]]]]:
+    """Return ``changes`` in runs of one author, in order."""
+    return [(author, list(run)) for author, run in groupby(changes, key=lambda each: each[0])]
+
+
+def _actor(author: str | None, users: dict[str, User] | None) -> Actor:
+    """Return the engine's view of a demo author (``None``: the server)."""
+    if author is None or users is None:
+        return SYSTEM
+    return scopes.actor_for(users[author])
+
+
+def _push_demo(actor: Actor, changes: list[Change], now: datetime) -> dict[str, int]:
+    """Push ``changes`` as ``actor``; return the version each record got.
+
+    :raises RuntimeError: naming the first record the engine rejected.
+    """
     changesets = tuple(
         Changeset("", now, tuple(changes[start : start + CHANGESET_SIZE]))
         for start in range(0, len(changes), CHANGESET_SIZE)
     )
     store = SqlStore.for_writing(received_at=now)
     pushed = Push("seed-demo", changesets)
-    outcome = apply_push(store, SYSTEM, pushed, now, signer=gate_keys.signer())
+    outcome = apply_push(store, actor, pushed, now, signer=gate_keys.signer())
     for result in outcome.results:
         if result.status is not ChangesetStatus.APPLIED:
             fault = next(c for c in result.changes if c.conflict and c.conflict.code != "aborted")
@@ -180,6 +247,12 @@ def write_records(records: list[NewRecord]) -> None:
                 f"the engine refused demo {fault.type} {fault.id}: {fault.conflict}"
             )
     store.flush()
+    return {
+        change.id: change.version
+        for result in outcome.results
+        for change in result.changes
+        if change.version is not None
+    }
 
 
 def upsert_user(username: str, password: str, neighbourhood_id: str) -> User:
@@ -227,6 +300,8 @@ def demo_records(neighbourhood_id: str, users: dict[str, User]) -> list[NewRecor
     records.extend(pass_records(records, stable_id("compound", "A")))
     records.extend(supply_records(users))
     records.extend(field_records(rng, users, records))
+    records.extend(open_round_records(users, utcnow()))
+    records.extend(med_request_records())
     return records
 
 
@@ -445,6 +520,81 @@ def supply_records(users: dict[str, User]) -> list[NewRecord]:
             },
         )
     )
+    return out
+
+
+def open_round_records(users: dict[str, User], now: datetime) -> list[NewRecord]:
+    """Build a round of compound A open at seed time, with its packages and some orders.
+
+    It opened an hour before ``now`` and closes at the first noon (Asia/Shanghai)
+    at least :data:`CUTOFF_AHEAD` later; goods come at 17:00 that day. Three
+    orders are confirmed (phoned), two still placed.
+    """
+    round_id = stable_id("supply_round", "today")
+    local = (now + CUTOFF_AHEAD).astimezone(NEIGHBOURHOOD_TZ)
+    noon = local.replace(hour=12, minute=0, second=0, microsecond=0)
+    cutoff = noon if noon >= local else noon + timedelta(days=1)
+    out = [
+        NewRecord(
+            "supply_round",
+            round_id,
+            {
+                "title": "今日团购：菜、肉蛋、粮油、婴幼儿、清真",
+                "compound_ids": [stable_id("compound", "A")],
+                "leader_id": users["leader-a"].id,
+                "opens_at": format_datetime(now - timedelta(hours=1)),
+                "cutoff_at": format_datetime(cutoff),
+                "delivers_at": format_datetime(cutoff + timedelta(hours=5)),
+                "household_limit": 3,
+            },
+        )
+    ]
+    packages = [stable_id("package", "today", index) for index in range(len(TODAY_PACKAGES))]
+    out.extend(
+        NewRecord(
+            "package",
+            package_id,
+            {
+                "supply_round_id": round_id,
+                "name": name,
+                "contents": contents,
+                "price_cents": price,
+                "stock": stock,
+            },
+        )
+        for package_id, (name, contents, price, stock) in zip(
+            packages, TODAY_PACKAGES, strict=True
+        )
+    )
+    for building, unit, room, channel, confirmed, lines in TODAY_ORDERS:
+        household_id = stable_id("household", "A", building, unit, room)
+        fields: dict[str, Any] = {
+            "supply_round_id": round_id,
+            "household_id": household_id,
+            "channel": channel,
+            "lines": [{"package_id": packages[i], "qty": qty} for i, qty in lines.items()],
+        }
+        confirm = {"status": "confirmed", "phoned": True} if confirmed else None
+        by = "leader-a" if channel == "hotline" else "vol-a"
+        record_id = order_id(round_id, household_id)
+        out.append(NewRecord("order", record_id, fields, by, confirm, "leader-a"))
+    return out
+
+
+def med_request_records() -> list[NewRecord]:
+    """Build open medicine requests for residents of compound A, waiting for triage.
+
+    The coordinator asked for them (a volunteer's device holds only the
+    requests its volunteer made: contract, Privacy).
+    """
+    out = []
+    for building, unit, room, medicine, dose, urgency in MED_REQUESTS:
+        household_id = stable_id("household", "A", building, unit, room)
+        resident_id = stable_id("resident", household_id, 0)
+        fields = {"resident_id": resident_id, "medicine": medicine, "dose": dose}
+        fields["urgency"] = urgency
+        record_id = stable_id("med_request", resident_id)
+        out.append(NewRecord("med_request", record_id, fields, by="coord"))
     return out
 
 

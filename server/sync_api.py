@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from flask import Blueprint, g, request
 
-from server import gate_alerts, gate_keys, live, logs, metrics, rate_limits, scopes
+from server import backup, gate_alerts, gate_keys, live, logs, metrics, rate_limits, scopes
 from server.auth import require_auth
 from server.clock import utcnow
 from server.errors import ApiError
@@ -14,12 +15,14 @@ from server.extensions import db, limiter
 from server.payloads import json_body
 from server.schemas.sync import PULL_ARGS
 from server.store import SqlStore
+from sync.actors import Actor
 from sync.changes import Push
 from sync.protocol import PushOutcome, apply_push
 from sync.pull import changes_since
 from sync.wire import MalformedPush, PushTooLarge, push_from_wire
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
+log = logging.getLogger(__name__)
 
 
 @bp.post("/push")
@@ -37,23 +40,32 @@ def push() -> Any:
     metrics.observe_push(outcome)
     logs.log_push(outcome)
     live.announce_soon(outcome, prev)
-    gate_alerts.raise_alerts(outcome)
+    try:
+        gate_alerts.raise_alerts(outcome)
+    except Exception:
+        # The push has committed: the device must hear its results, or it
+        # would retry what is already applied. The alert is logged instead.
+        db.session.rollback()
+        log.exception("gate alerts of a committed push could not be raised")
     return outcome.to_wire()
 
 
 @bp.get("/pull")
 @require_auth()
 def pull() -> Any:
-    """Return the caller's changes after ``cursor``, a page at a time."""
+    """Return the caller's changes after ``cursor``, a page at a time, and the database's epoch."""
     args = PULL_ARGS.load(request.args)
     page = changes_since(SqlStore.for_reading(), scopes.actor_for(g.user), now=utcnow(), **args)
     metrics.observe_pull(page)
-    return page.to_wire()
+    return {**page.to_wire(), "epoch": backup.epoch()}
 
 
-def apply_and_commit(incoming: Push) -> tuple[PushOutcome, int]:
-    """Apply a push in one transaction; return the outcome and the high water before it."""
-    actor = scopes.actor_for(g.user)
+def apply_and_commit(incoming: Push, actor: Actor | None = None) -> tuple[PushOutcome, int]:
+    """Apply a push in one transaction; return the outcome and the high water before it.
+
+    :param actor: who the engine judges the push as; the signed-in user by default.
+    """
+    actor = actor or scopes.actor_for(g.user)
     received_at = utcnow()
     # Read before the commit below expires it: reading it after would start
     # the push's transaction with a SELECT instead of the lock.

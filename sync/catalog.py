@@ -117,6 +117,7 @@ RESIDENT = RecordType(
     scope=from_parent(HOUSEHOLD),
     scope_fields=frozenset({"household_id"}),
     parent=HOUSEHOLD,
+    personal=frozenset({"name", "phone", "birth_year", "needs", "languages", "id_number_masked"}),
     # Contract, Privacy: guards get a name, team leaders a name and a phone.
     visibility=Visibility(
         roles=frozenset(Role),

@@ -127,13 +127,14 @@ def parse_time(text: str) -> datetime:
     return datetime.fromisoformat(text.replace("Z", "+00:00"))
 
 
-#: The orders whose goods still go out: what the packers pick.
-PICKED_STATUSES = frozenset({"placed", "confirmed"})
+#: The orders whose goods go out: confirmed by the team leader (issue 12: the
+#: picking list's totals are the confirmed orders'), not yet delivered.
+PICKED_STATUSES = frozenset({"confirmed"})
 PICKING_COLUMNS = fields_of("household_id", "package_id", "qty", "order_ids")
 
 
 def picking_rows(records: Iterable[Record], columns: tuple[Column, ...]) -> Iterator[Row]:
-    """Return one row per household and package: the quantity over its open orders.
+    """Return one row per household and package: the quantity over its confirmed orders.
 
     ``records`` are orders sorted by ``household_id``; ``columns`` are
     ignored beyond the visibility check (the columns are fixed).

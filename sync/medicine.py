@@ -132,7 +132,8 @@ def _medicine_task(ctx: ChangeContext, request: dict[str, object]) -> SideWrite:
     )
     fields = {
         "kind": "medicine",
-        "title": f"送药上门：{place}",
+        # No medicine in the title, not even the word: the kind says what the trip is.
+        "title": f"上门配送：{place}",
         "status": "open",
         "compound_id": household.fields["compound_id"],
         "building_id": building.id,
@@ -179,6 +180,7 @@ MED_REQUEST = RecordType(
     parent=RESIDENT,
     state_machine=MED_MACHINE,
     rule_owned=frozenset({"requested_by", "triaged_by", "task_id"}),
+    personal=frozenset({"medicine", "dose", "prescription", "notes"}),
     kind_rules=med_request_rules,
     # Contract, Privacy: no team leader or guard; a volunteer only their own.
     visibility=Visibility(roles=REQUESTERS),

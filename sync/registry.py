@@ -178,6 +178,11 @@ class RecordType:
         account for (an order's ``lines`` take stock): they reach the record
         as the rules return them, never by later-edit-wins.
     :param kind_rules: the type's own rules, run last.
+    :param personal: fields holding a person's data (a name, a phone, a
+        health need, a free-text note about them): what ``weiguang
+        purge-personal-data`` blanks once a lockdown ends (``server/purge.py``).
+    :param personal_record: the record as a whole is a person's (a pass):
+        the purge deletes it, keeping only its fields not in ``personal``.
     """
 
     name: str
@@ -196,6 +201,8 @@ class RecordType:
     rule_owned: frozenset[str] = frozenset()
     rule_decided: frozenset[str] = frozenset()
     kind_rules: KindRules | None = None
+    personal: frozenset[str] = frozenset()
+    personal_record: bool = False
     #: The fields naming other records (:func:`sync.fields.refs`), worked out once.
     references: Mapping[str, Ref] = field(init=False, repr=False, compare=False)
     #: Role → the fields it may see, worked out once (pulls ask for every record).

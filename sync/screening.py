@@ -121,6 +121,7 @@ VISIT = RecordType(
     parent=HOUSEHOLD,
     rule_owned=frozenset({"visited_by"}),
     kind_rules=visit_rules,
+    personal=frozenset({"needs", "notes"}),
     # Contract, Privacy: a guard never receives a visit; a team leader no needs.
     visibility=Visibility(
         roles=CARERS | {Role.TEAM_LEADER},

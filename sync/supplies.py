@@ -26,22 +26,32 @@ changeset's ``made_at`` clamped to the receipt; ``out_of_stock`` when a
 package has fewer left than the order would take. Neither is ever decided by
 later-edit-wins: ``status`` is the state machine's, ``lines`` are
 rule-decided and ``stock`` rule-owned.
+
+After the cut-off the confirmed orders go out as one ``delivery`` task per
+building unit (:func:`delivery_tasks`, made when the leader asks for them:
+``POST /api/v1/supplies/rounds/{id}/deliveries``), each under an id
+derived from the round and the unit (:func:`delivery_task_id`), so that
+asking again adds late confirmations to the open tasks instead of making
+new ones. The task names its orders (``order_ids``); when a volunteer marks
+it done, with the recipient's code or a note as proof, its confirmed orders
+become ``delivered`` (:func:`deliver_orders`, a task rule).
 """
 
 from __future__ import annotations
 
 import uuid
-from collections import Counter
-from collections.abc import Mapping
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Mapping
 
 from sync import fields as f
 from sync.actors import Role
-from sync.changes import Op
+from sync.changes import Change, Op
 from sync.errors import Code, SyncError
 from sync.machines import StateMachine, Transition
 from sync.records import Record
 from sync.registry import (
     ChangeContext,
+    Lookup,
     Parent,
     Permissions,
     RecordType,
@@ -271,6 +281,7 @@ ORDER = RecordType(
     parent=HOUSEHOLD,
     state_machine=ORDER_MACHINE,
     rule_owned=frozenset({"ordered_by", "confirmed_by"}),
+    personal=frozenset({"notes"}),
     rule_decided=frozenset({"lines"}),
     kind_rules=order_rules,
     visibility=Visibility(roles=BUYERS),
@@ -300,3 +311,120 @@ RESTOCK = RecordType(
     kind_rules=restock_rules,
     visibility=Visibility(roles=ORGANISERS),
 )
+
+
+# -- delivery: one task per building unit, made from the confirmed orders ----
+
+#: How many orders one delivery task carries at most (a unit's households).
+MAX_TASK_ORDERS = 500
+
+
+def delivery_task_id(supply_round_id: str, building_id: str, unit: str) -> str:
+    """Return the id of a round's delivery task for one unit (UUID version 5).
+
+    :param supply_round_id: the round's id, the namespace.
+    :param building_id: the building's id; ``unit`` its unit (stairwell).
+    """
+    return str(uuid.uuid5(uuid.UUID(supply_round_id), f"delivery/{building_id}/{unit}"))
+
+
+def delivery_tasks(
+    round_: Record,
+    orders: Iterable[Record],
+    households: Mapping[str, Record],
+    buildings: Mapping[str, Record],
+    packages: Mapping[str, Record],
+    existing: Lookup,
+) -> list[Change]:
+    """Return the changes that bring the round's delivery tasks up to its confirmed orders.
+
+    One ``delivery`` task per building unit with confirmed orders: created
+    when it does not exist; while it is still ``open``, its ``order_ids``
+    and packing notes are brought up to date (an order confirmed late);
+    a task already claimed or finished is left as it is.
+
+    :param orders: the round's orders (any status; only ``confirmed`` count).
+    :param households: household id → record, for the ordering households
+        (an order whose household is unknown is left out: it has no unit).
+    :param buildings: building id → record; ``packages``: id → record.
+    :param existing: finds a delivery task already stored by its id.
+    :returns: creates and updates of ``task`` records, by unit.
+    """
+    by_unit: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    for order in orders:
+        home = households.get(str(order.fields["household_id"]))
+        # A household removed since it ordered has no unit to deliver to: its
+        # order stays confirmed, in the orders list and the picking list.
+        if order.fields.get("status") == "confirmed" and home is not None:
+            by_unit[(str(home.fields["building_id"]), str(home.fields["unit"]))].append(order)
+    changes = []
+    for (building_id, unit), unit_orders in sorted(by_unit.items()):
+        task_id = delivery_task_id(round_.id, building_id, unit)
+        unit_orders.sort(
+            key=lambda o: str(households[str(o.fields["household_id"])].fields["room"])
+        )
+        building = buildings[building_id]
+        wanted = _delivery_fields(round_, unit_orders, households, building, unit, packages)
+        current = existing(task_id)
+        if current is None or current.deleted:
+            changes.append(Change("task", task_id, "create", 0, wanted))
+        elif current.fields.get("status") == "open":
+            update = {k: v for k, v in wanted.items() if current.fields.get(k) != v}
+            if update:
+                changes.append(Change("task", task_id, "update", current.version, update))
+    return changes
+
+
+def _delivery_fields(
+    round_: Record,
+    orders: list[Record],
+    households: Mapping[str, Record],
+    building: Record,
+    unit: str,
+    packages: Mapping[str, Record],
+) -> dict[str, object]:
+    """Return a unit's delivery task: the rooms and what to carry to each, no names."""
+    notes = []
+    for order in orders:
+        lines = order.fields["lines"]
+        assert isinstance(lines, list)
+        items = "、".join(
+            f"{_name(packages.get(str(line['package_id'])))}×{line['qty']}" for line in lines
+        )
+        notes.append(f"{households[str(order.fields['household_id'])].fields['room']}室：{items}")
+    return {
+        "kind": "delivery",
+        "title": f"团购送货：{building.fields['name']} {unit}单元（{len(orders)} 户）",
+        "status": "open",
+        "compound_id": building.fields["compound_id"],
+        "building_id": building.id,
+        "priority": 2,
+        "due_at": round_.fields["delivers_at"],
+        "notes": "\n".join(notes),
+        "order_ids": [order.id for order in orders],
+    }
+
+
+def _name(package: Record | None) -> object:
+    """Return a package's name, or "?" for one no longer known."""
+    return "?" if package is None else package.fields["name"]
+
+
+def deliver_orders(ctx: ChangeContext) -> Ruling | None:
+    """Mark a delivery task's confirmed orders ``delivered`` when the task is done.
+
+    A task rule: the volunteer's ``done`` (with the recipient's code or a
+    note in ``proof``) is what shows the goods arrived; orders no longer
+    confirmed (cancelled) stay as they are.
+    """
+    if ctx.op is Op.DELETE or ctx.current is None:
+        return None
+    if ctx.fields.get("status") != "done" or ctx.current.fields.get("status") == "done":
+        return None
+    order_ids = ctx.current.fields.get("order_ids")
+    writes = []
+    for order_id_ in order_ids if isinstance(order_ids, list) else ():
+        order = ctx.lookup(str(order_id_))
+        if order is not None and not order.deleted and order.fields.get("status") == "confirmed":
+            writes.append(SideWrite(order.id, {"status": "delivered"}))
+    return Ruling(ctx.fields, tuple(writes))

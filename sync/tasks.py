@@ -13,6 +13,15 @@
 ``done`` is never undone by a late sync. A claim sets ``assignee_id`` (the
 caller when absent). Volunteers act only on tasks they hold; coordinators
 move any task and reassign it. :mod:`sync.machines` applies the rules.
+
+Who receives which tasks is minimised to each role's job (contract,
+Privacy: a task for a household, with its title, points at the people who
+live there, and a medicine run or a check on an elderly resident tells
+their health): coordinators, volunteers and clinicians receive every task
+in scope, whole; a team leader only deliveries, which they hand to
+volunteers, without notes or proof; a guard only the trips that pass the
+gate (deliveries, escorts), as kind, status, place, holder, priority and
+time — no title, household, notes or proof.
 """
 
 from __future__ import annotations
@@ -20,8 +29,10 @@ from __future__ import annotations
 from sync import fields as f
 from sync.actors import Role
 from sync.machines import StateMachine, Transition
+from sync.policy import Matching
 from sync.registry import Permissions, RecordType, Visibility
 from sync.scoping import compound_field
+from sync.supplies import MAX_TASK_ORDERS, deliver_orders
 
 KINDS = ("delivery", "medicine", "garbage", "check_in", "escort", "other")
 STATUSES = ("open", "claimed", "in_progress", "done", "failed", "cancelled")
@@ -30,6 +41,11 @@ VOLUNTEER_FIELDS = frozenset({"status", "assignee_id", "notes", "proof"})
 
 _BOTH = frozenset({Role.VOLUNTEER, Role.COORDINATOR})
 _COORDINATOR = frozenset({Role.COORDINATOR})
+#: Who carries tasks out or oversees them: they receive every task, whole.
+_CARERS = frozenset({Role.COORDINATOR, Role.VOLUNTEER, Role.CLINICIAN})
+#: The kinds of task each other role's job needs (see the module's docstring).
+GATE_KINDS = ("delivery", "escort")
+HANDOVER_KINDS = ("delivery",)
 
 TASK_MACHINE = StateMachine(
     field="status",
@@ -62,6 +78,8 @@ TASK = RecordType(
         "due_at": f.Nullable(f.DateTime()),
         "notes": f.Nullable(f.Text(0, 2000, multiline=True)),
         "proof": f.Nullable(f.Text(1, 200)),
+        # A group-buying delivery's orders: done marks them delivered (sync.supplies).
+        "order_ids": f.Nullable(f.ListOf(f.Uuid(), MAX_TASK_ORDERS)),
     },
     required=frozenset({"kind", "title", "status", "compound_id", "priority"}),
     defaults={"status": "open"},
@@ -74,5 +92,19 @@ TASK = RecordType(
     scope=compound_field,
     scope_fields=frozenset({"compound_id", "building_id"}),
     state_machine=TASK_MACHINE,
-    visibility=Visibility(roles=frozenset(Role)),
+    kind_rules=deliver_orders,
+    personal=frozenset({"notes", "proof"}),
+    visibility=Visibility(
+        roles=frozenset(Role),
+        fields={
+            "title": _CARERS | {Role.TEAM_LEADER},
+            "household_id": _CARERS | {Role.TEAM_LEADER},
+            "notes": _CARERS,
+            "proof": _CARERS,
+        },
+    ),
+    sync_policy={
+        Role.GUARD: Matching("kind", GATE_KINDS),
+        Role.TEAM_LEADER: Matching("kind", HANDOVER_KINDS),
+    },
 )

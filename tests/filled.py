@@ -175,9 +175,19 @@ def restart_sequences(connection: Connection, table: Table) -> None:
             connection.execute(text(f"SELECT setval('{sequence}', {highest}, false) FROM {table}"))
 
 
-def assert_survived(app: Flask, filled: Filled, rows_before: dict[str, list[str]]) -> None:
-    """Check every row, token, cursor and recorded push result of ``filled`` in ``app``."""
+def assert_survived(
+    app: Flask, filled: Filled, rows_before: dict[str, list[str]], added_audit: int = 0
+) -> None:
+    """Check every row, token, cursor and recorded push result of ``filled`` in ``app``.
+
+    :param added_audit: audit entries the database gained since (a restore's).
+    """
     rows_now = rows_of(app.config["SQLALCHEMY_DATABASE_URI"])
+    if added_audit:
+        audit = rows_now["audit_entry"]
+        rows_now["audit_entry"] = [row for row in audit if row not in rows_before["audit_entry"]]
+        assert len(rows_now["audit_entry"]) == added_audit
+        rows_now["audit_entry"] = rows_before["audit_entry"]
     assert rows_now.keys() == rows_before.keys()
     for table, rows in rows_before.items():
         assert rows_now[table] == rows, f"table {table} changed"

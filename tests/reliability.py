@@ -25,11 +25,15 @@ class Row:
     test: str
     database: str
     faults: Counter[str] = field(default_factory=Counter)
+    runs: int = 1
     changesets: int = 0
     lost: int = 0
     duplicated: int = 0
     half_applied: int = 0
     diverged: int = 0
+    bad_inputs: int = 0
+    server_errors: int = 0
+    scope_checks: int = 0
 
 
 LEDGER: list[Row] = []
@@ -41,28 +45,55 @@ def record(row: Row) -> Row:
     return row
 
 
+def merged(rows: list[Row]) -> list[Row]:
+    """Return one row per test and database, adding up the runs of parametrised tests."""
+    out: dict[tuple[str, str], Row] = {}
+    for row in rows:
+        key = (row.test, row.database)
+        if key not in out:
+            out[key] = Row(row.test, row.database, runs=0)
+        total = out[key]
+        total.faults.update(row.faults)
+        for name in (
+            "runs",
+            "changesets",
+            "lost",
+            "duplicated",
+            "half_applied",
+            "diverged",
+            "bad_inputs",
+            "server_errors",
+            "scope_checks",
+        ):
+            setattr(total, name, getattr(total, name) + getattr(row, name))
+    return list(out.values())
+
+
 def write_report(path: str) -> None:
     """Write the ledger as ``docs/reliability.md`` reads."""
     lines = [
         "# Reliability",
         "",
         "Written by the test run (`WEIGUANG_RELIABILITY_REPORT=docs/reliability.md"
-        " bash scripts/test -k 'patchy or crashes'`); do not edit by hand. Each row is",
-        "one fault test: the faults it injected, the changesets the devices made, and what",
-        "was lost, applied twice, half-applied or left devices disagreeing with the server.",
+        " bash scripts/test`; `.ci/run` does so); do not edit by hand. Each row is one"
+        " kind of test, its runs added up: the faults it injected, the changesets the"
+        " devices made, what was lost, applied twice, half-applied or left devices"
+        " disagreeing with the server, the bad inputs it tried and the server errors"
+        " (500) they caused, and the role-and-scope checks that passed.",
         "",
         f"Run: {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, {platform.node()},"
         f" {os.cpu_count()} cpus.",
         "",
-        "| test | database | faults injected | changesets | lost | duplicated | half-applied"
-        " | diverged devices |",
-        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: |",
+        "| test | database | faults injected | runs | changesets | lost | duplicated"
+        " | half-applied | diverged devices | bad inputs tried | 500s | scope checks passed |",
+        "| --- | --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
     ]
-    for row in LEDGER:
-        faults = ", ".join(f"{kind} {n}" for kind, n in sorted(row.faults.items()))
+    for row in merged(LEDGER):
+        faults = ", ".join(f"{kind} {n}" for kind, n in sorted(row.faults.items())) or "none"
         lines.append(
-            f"| {row.test} | {row.database} | {faults} | {row.changesets} | {row.lost}"
-            f" | {row.duplicated} | {row.half_applied} | {row.diverged} |"
+            f"| {row.test} | {row.database} | {faults} | {row.runs} | {row.changesets}"
+            f" | {row.lost} | {row.duplicated} | {row.half_applied} | {row.diverged}"
+            f" | {row.bad_inputs} | {row.server_errors} | {row.scope_checks} |"
         )
     with open(path, "w", encoding="utf-8") as report:
         report.write("\n".join(lines) + "\n")

@@ -1,4 +1,4 @@
-"""Schemas of the supplies endpoints: the chain-list import."""
+"""Schemas of the supplies endpoints: the chain-list import, the delivery tasks."""
 
 from marshmallow import Schema, fields, validate
 
@@ -47,5 +47,17 @@ class ChainListReplySchema(Schema):
     )
 
 
+class DeliveriesReplySchema(Schema):
+    """The round's delivery tasks after the request: one per unit with confirmed orders."""
+
+    supply_round_id = fields.String(required=True)
+    created = fields.List(fields.String(), metadata={"description": "task ids made now"})
+    updated = fields.List(
+        fields.String(), metadata={"description": "open tasks given late confirmations"}
+    )
+    cursor = fields.Integer(allow_none=True, metadata={"description": "the push's cursor"})
+
+
 CHAIN_LIST = ChainListSchema()
+DELIVERIES_REPLY = DeliveriesReplySchema()
 CHAIN_LIST_REPLY = ChainListReplySchema()

@@ -132,6 +132,12 @@ class PullReplySchema(Schema):
     changes = fields.List(fields.Nested(RecordSchema))
     cursor = fields.Integer()
     more = fields.Boolean()
+    epoch = fields.String(
+        metadata={
+            "description": "Names the database: another than before means it was restored "
+            "from a backup, and the client pulls everything again from 0."
+        }
+    )
 
 
 PULL_ARGS = PullArgsSchema()

@@ -6,11 +6,13 @@ import json
 import re
 import sqlite3
 import urllib.request
+from collections import Counter
 from typing import Any
 
 from playwright.sync_api import Page, expect
 
 from server.seed import stable_id
+from tests import reliability
 from tests.helpers import DEMO_PASSWORD
 
 CHROMIUM = "/usr/bin/chromium"
@@ -189,6 +191,21 @@ def logged_result(db_path: str, changeset_id: str) -> dict[str, Any]:
     rows = query(db_path, "SELECT result FROM changeset_log WHERE id = ?", changeset_id)
     assert len(rows) == 1, f"changeset {changeset_id}: {len(rows)} log rows"
     return dict(json.loads(rows[0][0]))
+
+
+def count_exactly_once(
+    row: reliability.Row, db_path: str, queued: list[str], before: int, writes: int
+) -> None:
+    """Fill in the ledger row from the server's log, then assert exactly-once."""
+    logged = Counter(logged_changesets(db_path))
+    row.changesets = len(queued)
+    row.lost = sum(1 for cs in queued if logged[cs] == 0)
+    row.duplicated = sum(n - 1 for n in logged.values() if n > 1)
+    row.half_applied = sum(
+        1 for cs in queued if logged[cs] and logged_result(db_path, cs)["status"] != "applied"
+    )
+    row.diverged = int(high_water(db_path) != before + writes)
+    assert (row.lost, row.duplicated, row.half_applied, row.diverged) == (0, 0, 0, 0)
 
 
 def user_id(db_path: str, username: str) -> int:

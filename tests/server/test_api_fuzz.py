@@ -19,6 +19,7 @@ from schemathesis.generation.modes import GenerationMode
 
 from server.extensions import db
 from server.openapi import OPERATIONS
+from tests import reliability
 from tests.conftest import make_app
 from tests.helpers import bearer, sign_in
 
@@ -91,7 +92,7 @@ def takes_invalid_input(operation):
     ],
 )
 def test_no_operation_answers_a_server_error(
-    api_app, api_schema, coordinator_token, path, method, mode
+    api_app, api_schema, coordinator_token, ledger, path, method, mode
 ):
     @settings(
         max_examples=MAX_EXAMPLES,
@@ -104,6 +105,15 @@ def test_no_operation_answers_a_server_error(
         token = sign_in(api_app.test_client(), "coord") if path == LOGOUT else coordinator_token
         # identity: the WSGI transport would not undo the gzip of a large answer.
         response = case.call(headers={**bearer(token), "Accept-Encoding": "identity"})
+        ledger.bad_inputs += 1
+        ledger.server_errors += response.status_code >= 500
         case.validate_response(response, checks=[not_a_server_error, problem_details])
 
     call()
+
+
+@pytest.fixture(scope="module")
+def ledger():
+    return reliability.record(
+        reliability.Row("bad inputs: every operation (schemathesis)", "sqlite")
+    )

@@ -15,8 +15,8 @@ from server.extensions import db
 from server.models import ChangesetLog, RecordRow, SyncState
 from tests.conftest import make_app, pg_execute, pg_url_for
 from tests.filled import assert_survived, fill, rows_of
-from tests.helpers import sign_in
-from tests.server.test_sync_api import PUSH, a_changeset, a_task, create, push
+from tests.helpers import bearer, sign_in
+from tests.server.test_sync_api import PULL, PUSH, a_changeset, a_task, create, push
 from tests.server.test_sync_served import call, login
 from tests.servers import ServedApp
 
@@ -71,7 +71,7 @@ def test_restore_into_an_empty_database_gives_back_every_record_cursor_and_token
     restored = make_app(empty_url)
     done = run(restored, "restore", backup)
     assert done.exit_code == 0, done.output
-    assert_survived(restored, filled, rows)
+    assert_survived(restored, filled, rows, added_audit=1)
     client = restored.test_client()
     token = sign_in(client, "coord")  # new ids follow the restored ones
     assert push(client, token, a_changeset(create("task", a_task())))["cursor"] > max(
@@ -209,3 +209,32 @@ def test_a_backup_taken_while_pushes_run_holds_whole_changesets(database_url, re
     assert any(0 < count < PUSHERS * PUSHES_EACH for count in counts), (
         "no backup was taken mid-run"
     )
+
+
+def epoch_of(app):
+    client = app.test_client()
+    return client.get(PULL, headers=bearer(sign_in(client, "vol-a"))).get_json()["epoch"]
+
+
+def test_a_restore_gives_the_database_a_new_epoch_that_pulls_name(
+    database_url, empty_url, tmp_path
+):
+    """A device whose cursor passed the backup learns from the epoch that it must pull again."""
+    source = make_app(database_url)
+    original = epoch_of(source)
+    backup = str(tmp_path / "weiguang.backup")
+    assert run(source, "backup", backup).exit_code == 0
+    restored = make_app(empty_url)
+    done = run(restored, "restore", backup)
+    assert done.exit_code == 0, done.output
+    first = epoch_of(restored)
+    assert first != original and epoch_of(restored) == first
+    again = str(tmp_path / "again.backup")
+    assert run(restored, "backup", again).exit_code == 0
+    dispose(source, restored)
+    second_url = f"sqlite:///{tmp_path}/second.db" if empty_url.startswith("sqlite") else None
+    if second_url is not None:  # one more restore on SQLite: each restore is a new epoch
+        second = make_app(second_url)
+        assert run(second, "restore", again).exit_code == 0
+        assert epoch_of(second) not in (original, first)
+        dispose(second)

@@ -18,6 +18,8 @@ from datetime import UTC, datetime
 from xml.etree import ElementTree
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from server import database, seed
 from server.exports import csv_cell, text_of
@@ -311,21 +313,24 @@ def test_a_dataset_whose_type_is_not_declared_is_a_header_alone(client, token_fo
         assert rows == [list(dataset.header(dataset.columns))]
 
 
-def test_picking_list_sums_each_households_packages_over_open_orders():
-    def order(household: str, status: str, lines: list[tuple[str, int]]) -> Record:
-        fields = {
-            "household_id": household,
-            "status": status,
-            "lines": [{"package_id": p, "qty": q} for p, q in lines],
-        }
-        return Record("order", str(uuid.uuid4()), 1, False, fields, {}, Scope(frozenset()))
+def an_order_record(household: str, status: str, lines: list[tuple[str, int]]) -> Record:
+    """Return an order record of ``household`` with ``lines`` of (package, qty)."""
+    fields = {
+        "household_id": household,
+        "status": status,
+        "lines": [{"package_id": p, "qty": q} for p, q in lines],
+    }
+    return Record("order", str(uuid.uuid4()), 1, False, fields, {}, Scope(frozenset()))
 
+
+def test_picking_list_sums_each_households_packages_over_confirmed_orders():
     orders = [
-        order("h1", "placed", [("p1", 2), ("p2", 1)]),
-        order("h1", "confirmed", [("p1", 3)]),
-        order("h1", "cancelled", [("p1", 10)]),
-        order("h2", "delivered", [("p1", 4)]),
-        order("h3", "placed", [("p2", 1)]),
+        an_order_record("h1", "confirmed", [("p1", 2), ("p2", 1)]),
+        an_order_record("h1", "confirmed", [("p1", 3)]),
+        an_order_record("h1", "cancelled", [("p1", 10)]),
+        an_order_record("h1", "placed", [("p2", 7)]),
+        an_order_record("h2", "delivered", [("p1", 4)]),
+        an_order_record("h3", "confirmed", [("p2", 1)]),
     ]
     rows = list(picking_rows(orders, ()))
     assert [(h, p, q) for h, p, q, _ in rows] == [
@@ -334,6 +339,48 @@ def test_picking_list_sums_each_households_packages_over_open_orders():
         ("h3", "p2", 1),
     ]
     assert rows[0][3] == [orders[0].id, orders[1].id]
+
+
+order_records = st.lists(
+    st.tuples(
+        st.sampled_from(("h1", "h2", "h3", "h4")),
+        st.sampled_from(("placed", "confirmed", "cancelled", "delivered")),
+        st.lists(
+            st.tuples(st.sampled_from(("p1", "p2", "p3")), st.integers(1, 99)),
+            min_size=1,
+            max_size=3,
+            unique_by=lambda line: line[0],
+        ),
+    ),
+    max_size=30,
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(order_records)
+def test_picking_list_totals_equal_the_confirmed_orders(specs) -> None:
+    """Per household and package, and in all: what is picked is what was confirmed."""
+    orders = sorted(
+        (an_order_record(*spec) for spec in specs), key=lambda o: o.fields["household_id"]
+    )
+    rows = list(picking_rows(orders, ()))
+    confirmed: dict[tuple[str, str], int] = {}
+    for order in orders:
+        if order.fields["status"] == "confirmed":
+            for line in order.fields["lines"]:
+                key = (order.fields["household_id"], line["package_id"])
+                confirmed[key] = confirmed.get(key, 0) + line["qty"]
+    assert {(h, p): q for h, p, q, _ in rows} == confirmed
+    assert len(rows) == len(confirmed)  # one row per household and package
+    assert sum(q for _, _, q, _ in rows) == sum(confirmed.values())
+    by_id = {order.id: order for order in orders}
+    for household, package, _, order_ids in rows:
+        assert all(by_id[i].fields["status"] == "confirmed" for i in order_ids)
+        assert all(by_id[i].fields["household_id"] == household for i in order_ids)
+        assert all(
+            any(line["package_id"] == package for line in by_id[i].fields["lines"])
+            for i in order_ids
+        )
 
 
 @pytest.mark.parametrize(
@@ -461,11 +508,23 @@ def test_memory_stays_flat_over_100000_rows(big_app, fmt, least_size):
     assert growth < MEMORY_BOUND, f"grew {growth} bytes over a {size}-byte export"
 
 
-def test_picking_list_export_is_the_sum_over_the_callers_orders(client, token_for):
+def test_picking_list_export_is_the_sum_over_the_callers_confirmed_orders(client, token_for):
     token = token_for("leader-a")
     push_orders(client, token)
+    placed = [o for o in pulled(client, token, "order") if o["fields"]["status"] == "placed"]
+    confirm = [
+        {
+            "type": "order",
+            "id": order["id"],
+            "op": "update",
+            "base_version": order["version"],
+            "fields": {"status": "confirmed", "phoned": True},
+        }
+        for order in placed[:2]
+    ]
+    push(client, token, confirm)
     rows = read_csv(client.get("/api/v1/exports/picking_list.csv", headers=bearer(token)).data)
-    orders = pulled(client, token, "order")
+    orders = [o for o in pulled(client, token, "order") if o["fields"]["status"] == "confirmed"]
     expected = {}
     for order in orders:
         for line in order["fields"]["lines"]:
@@ -473,4 +532,5 @@ def test_picking_list_export_is_the_sum_over_the_callers_orders(client, token_fo
             expected[key] = expected.get(key, 0) + line["qty"]
     assert rows[0] == ["household_id", "package_id", "qty", "order_ids"]
     assert {(h, p): int(q) for h, p, q, _ in rows[1:]} == expected
-    assert len(rows) - 1 == len(expected) == 6
+    assert len(rows) - 1 == len(expected)
+    assert {order["id"] for order in placed[:2]} <= {order["id"] for order in orders}

@@ -9,6 +9,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+import server.gate_alerts
 from server.clock import utcnow
 from server.extensions import db, socketio
 from server.models import RecordRow
@@ -87,3 +88,19 @@ def test_a_guard_does_not_receive_alerts(app: Flask, client: FlaskClient) -> Non
     log(client, guard, temperature_c=39.0)
     pulled = client.get("/api/v1/sync/pull?cursor=0&types=gate_alert", headers=bearer(guard))
     assert all(r["type"] != "gate_alert" for r in pulled.json["changes"])
+
+
+def test_a_push_whose_alerts_fail_still_answers_its_results(
+    app: Flask, client: FlaskClient, monkeypatch: Any, caplog: Any
+) -> None:
+    def broken(*args: Any) -> list[dict[str, Any]]:
+        raise RuntimeError("the gate log could not be read")
+
+    monkeypatch.setattr(server.gate_alerts, "alerts_for", broken)
+    guard = sign_in(client, "guard-a")
+    log(client, guard, temperature_c=39.5)  # answered 200, applied
+    assert alerts(app) == []
+    assert "could not be raised" in caplog.text
+    with app.app_context():
+        logged = db.session.scalars(select(RecordRow).where(RecordRow.type == "gate_event"))
+        assert [row.fields["temperature_c"] for row in logged] == [39.5]

@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 from server.extensions import db
 from sync.catalog import REGISTRY
+from tests import reliability
 from tests.helpers import bearer, sign_in
 from tests.server.test_input import LOGIN, SMILE, a_visit, post_raw
 from tests.server.test_sync_api import PULL, PUSH, a_changeset
@@ -74,6 +75,11 @@ CHANGESETS = st.fixed_dictionaries(
 ENVELOPE_EXTRAS = st.dictionaries(TEXT, JSON, max_size=2)
 
 
+#: The ledger's count of the inputs tried here and the server errors they caused, by
+#: database; ``"current"`` is the row of the database the running test uses.
+LEDGER: dict[str, reliability.Row] = {}
+
+
 @pytest.fixture
 def served(database_url):
     from tests.conftest import make_app
@@ -81,13 +87,23 @@ def served(database_url):
     # No app context around the requests: each gets its own database session.
     app = make_app(database_url)
     client = app.test_client()
+    engine = "postgresql" if database_url.startswith("postgresql") else "sqlite"
+    if engine not in LEDGER:
+        LEDGER[engine] = reliability.record(reliability.Row("bad inputs", engine))
+    LEDGER["current"] = LEDGER[engine]
     yield client, {user: sign_in(client, user) for user in ("vol-a", "coord")}
     with app.app_context():
         db.engine.dispose()
 
 
 def assert_answer(reply) -> Any:
-    """Assert a reply is no server error: JSON when 2xx, problem+json otherwise."""
+    """Assert a reply is no server error: JSON when 2xx, problem+json otherwise.
+
+    Counted into the reliability ledger (inputs tried, 500s) before asserting.
+    """
+    row = LEDGER["current"]
+    row.bad_inputs += 1
+    row.server_errors += reply.status_code >= 500
     assert reply.status_code < 500, reply.get_data(as_text=True)
     if reply.status_code >= 400:
         assert reply.content_type == PROBLEM
@@ -159,7 +175,7 @@ def test_no_pull_answers_a_server_error(served, query, schema, authorization):
         headers["Weiguang-Schema"] = schema
     answer = assert_answer(client.get(PULL, query_string=raw_query(query), headers=headers))
     if answer is not None:
-        assert set(answer) == {"changes", "cursor", "more"}
+        assert set(answer) == {"changes", "cursor", "more", "epoch"}
 
 
 @EXAMPLES

@@ -48,11 +48,48 @@ def test_an_urgent_request_alerts_coordinators_live_and_approval_makes_a_task(ap
     approve = update("med_request", request["id"], version, status="approved")
     assert push(client, tokens["medic"], a_changeset(approve))["results"][0]["status"] == "applied"
     task_id = medicine_task_id(request["id"])
+    carers = {"coord", "medic", "vol-a"}
     for user in USERS:
         pulled = {record["id"]: record for record in pull_all(client, tokens[user])[0]}
-        assert (request["id"] in pulled) == (user in {"coord", "medic", "vol-a"}), user
+        assert (request["id"] in pulled) == (user in carers), user
+        # The finding of issue 15: a guard (and a team leader) saw the medicine
+        # run's title with the room, which names the resident: now neither
+        # receives the task at all.
+        assert (task_id in pulled) == (user in carers), user
+        if user not in carers:
+            continue
         task = pulled[task_id]["fields"]
         assert (task["kind"], task["priority"], task["household_id"]) == ("medicine", 1, HOUSEHOLD)
-        assert "胰岛素" not in str(task), user
+        assert "胰岛素" not in str(task) and "药" not in task["title"], user
     for socket in sockets.values():
         socket.disconnect()
+
+
+def test_a_guard_receives_only_gate_trips_without_title_or_household(client):
+    coord, guard = sign_in(client, "coord"), sign_in(client, "guard-a")
+    compound = seed.stable_id("compound", "A")
+    tasks = {
+        kind: create(
+            "task",
+            {
+                "kind": kind,
+                "title": f"{kind} 12-3-502",
+                "status": "open",
+                "priority": 2,
+                "compound_id": compound,
+                "household_id": HOUSEHOLD,
+                "building_id": seed.stable_id("building", "A", 12),
+                "notes": "王秀英",
+            },
+        )
+        for kind in ("delivery", "escort", "check_in", "medicine", "garbage")
+    }
+    reply = push(client, coord, a_changeset(*tasks.values()))
+    assert reply["results"][0]["status"] == "applied", reply
+    pulled = {record["id"]: record for record in pull_all(client, guard)[0]}
+    got = {kind for kind, task in tasks.items() if task["id"] in pulled}
+    assert got == {"delivery", "escort"}
+    for kind in got:
+        fields = pulled[tasks[kind]["id"]]["fields"]
+        assert not {"title", "household_id", "notes", "proof"} & set(fields), kind
+        assert fields["kind"] == kind and fields["status"] == "open"

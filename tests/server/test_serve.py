@@ -89,3 +89,24 @@ def test_a_second_weiguang_on_the_same_port_fails_and_the_first_keeps_serving(se
     assert_refused_clearly(serve_on(served.port, sqlite_url, "eventlet"), served.port)
     with urllib.request.urlopen(served.url + "/api/v1/health", timeout=10) as reply:
         assert json.load(reply)["status"] == "ok"
+
+
+def test_more_open_connections_than_eventlets_default_pool_leave_room_for_requests(sqlite_url):
+    # Each live socket holds one of the server's green threads while it is
+    # open; eventlet's default pool (1,024) left none for pulls and pushes
+    # once a thousand devices were connected (the load test's 502s and 504s).
+    from tests.servers import ServedApp
+
+    served = ServedApp(sqlite_url).start()
+    held = []
+    try:
+        for _ in range(1100):
+            connection = socket.create_connection(("127.0.0.1", served.port), timeout=10)
+            connection.sendall(b"GET /api/v1/health HTTP/1.1\r\n")  # and never the rest
+            held.append(connection)
+        with urllib.request.urlopen(served.url + "/api/v1/health", timeout=30) as reply:
+            assert reply.status == 200
+    finally:
+        for connection in held:
+            connection.close()
+        served.stop()

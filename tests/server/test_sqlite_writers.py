@@ -159,3 +159,36 @@ def test_a_transaction_that_read_before_another_writer_committed_still_writes(
 )
 def test_statements_are_writes_unless_they_surely_read(statement, reads):
     assert database.statement_reads(statement) is reads
+
+
+def test_a_request_that_gets_no_pooled_connection_in_time_is_a_retryable_503(
+    sqlite_url, monkeypatch
+):
+    # Under load every connection may be held (pushes queued behind the
+    # version sequence): the others are told to come back, not sent a 500.
+    engine_options = database.engine_options
+    monkeypatch.setattr(
+        database,
+        "engine_options",
+        lambda url: {
+            **engine_options(url),
+            "pool_size": 1,
+            "max_overflow": 0,
+            "pool_timeout": 0.2,
+        },
+    )
+    app = make_app(sqlite_url)
+    with app.app_context():
+        client = app.test_client()
+        token = sign_in(client, "coord")
+        db.session.remove()
+        holder = db.engine.connect()  # the pool's only connection
+        try:
+            refused = client.get("/api/v1/sync/pull", headers=bearer(token))
+        finally:
+            holder.close()
+        assert refused.status_code == 503
+        assert refused.mimetype == "application/problem+json"
+        assert int(refused.headers["Retry-After"]) > 0
+        assert client.get("/api/v1/sync/pull", headers=bearer(token)).status_code == 200
+        db.engine.dispose()

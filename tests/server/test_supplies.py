@@ -11,7 +11,7 @@ from __future__ import annotations
 import pytest
 
 from server import seed
-from sync.supplies import order_id
+from sync.supplies import delivery_task_id, order_id
 from tests.helpers import bearer
 from tests.server.test_sync_api import a_changeset, create, pull_all, push, update
 
@@ -183,3 +183,53 @@ def test_a_round_out_of_scope_is_not_found(client, token_for):
     other = f"/api/v1/supplies/rounds/{seed.stable_id('supply_round', 99)}/chain_list"
     reply = client.post(other, json={"text": "1. x"}, headers=bearer(token_for("leader-a")))
     assert reply.status_code == 404
+
+
+DELIVERIES = f"/api/v1/supplies/rounds/{ROUND}/deliveries"
+
+
+def test_after_the_cutoff_each_unit_gets_a_delivery_task_whose_done_delivers(client, token_for):
+    leader, volunteer = token_for("leader-a"), token_for("vol-a")
+    targets = [household(9, "101"), household(9, "602")]
+    orders = [an_order(target, "proxy", veg=1, pork=1) for target in targets]
+    reply = push(client, volunteer, a_changeset(*orders, made_at=IN_WINDOW))
+    confirms = [
+        update(
+            "order", order_id(ROUND, target), change["version"], status="confirmed", phoned=True
+        )
+        for target, change in zip(targets, reply["results"][0]["changes"], strict=True)
+    ]
+    push(client, leader, a_changeset(*confirms, made_at=AFTER_CUTOFF))
+    made = client.post(DELIVERIES, headers=bearer(leader))
+    assert made.status_code == 200, made.get_json()
+    task_id = delivery_task_id(ROUND, seed.stable_id("building", "A", 9), "1")
+    assert (made.get_json()["created"], made.get_json()["updated"]) == ([task_id], [])
+    again = client.post(DELIVERIES, headers=bearer(leader)).get_json()
+    assert (again["created"], again["updated"]) == ([], [])
+    # The volunteer claims the unit's task, carries the goods and finishes with a proof.
+    for status, extra in (("claimed", {}), ("in_progress", {}), ("done", {"proof": "门口签收"})):
+        version = by_id(pull_all(client, volunteer)[0])[task_id]["version"]
+        move = update("task", task_id, version, status=status, **extra)
+        assert push(client, volunteer, a_changeset(move))["results"][0]["status"] == "applied"
+    records = by_id(pull_all(client, leader)[0])
+    # The packing notes reach the carers (volunteers), not the leader (task audiences).
+    task = by_id(pull_all(client, volunteer)[0])[task_id]["fields"]
+    assert (task["kind"], task["order_ids"]) == ("delivery", [order_id(ROUND, t) for t in targets])
+    assert (
+        task["notes"]
+        == "101室：蔬菜包（8种）×1、猪肉套餐 2kg×1\n602室：蔬菜包（8种）×1、猪肉套餐 2kg×1"
+    )
+    assert [records[order_id(ROUND, t)]["fields"]["status"] for t in targets] == [
+        "delivered",
+        "delivered",
+    ]
+
+
+def test_delivery_tasks_wait_for_the_cutoff_and_are_the_organisers(client, token_for):
+    today = f"/api/v1/supplies/rounds/{seed.stable_id('supply_round', 'today')}/deliveries"
+    early = client.post(today, headers=bearer(token_for("leader-a")))
+    assert early.status_code == 409
+    assert early.headers["Content-Type"] == "application/problem+json"
+    assert client.post(DELIVERIES, headers=bearer(token_for("vol-a"))).status_code == 403
+    other = f"/api/v1/supplies/rounds/{seed.stable_id('supply_round', 99)}/deliveries"
+    assert client.post(other, headers=bearer(token_for("coord"))).status_code == 404

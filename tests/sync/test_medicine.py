@@ -107,7 +107,7 @@ def test_approval_makes_a_medicine_task_with_only_the_drop_point(world: MemorySt
     assert stored(world, record_id).fields["task_id"] == task.id
     assert task.fields["kind"] == "medicine" and task.fields["priority"] == 1
     assert task.fields["household_id"] == HOUSEHOLD_A and task.fields["status"] == "open"
-    assert task.fields["title"] == "送药上门：3号楼 1单元 502室"
+    assert task.fields["title"] == "上门配送：3号楼 1单元 502室"
     carried = " ".join(str(value) for value in task.fields.values())
     assert "硝苯地平" not in carried and "20mg" not in carried
     delivered = push(world, COORD, a_changeset(triage(record_id, status="delivered")))

@@ -2,7 +2,7 @@
 
 Unit tests of the order rules — identity, window, stock, limits, the state
 machine, restocks — then a property test: several offline devices queue
-random orders, cancellations, re-orders and restocks at random device times
+random orders, confirmations, cancellations, re-orders and restocks at random device times
 and sync in random interleavings; afterwards no package is oversold, no
 order was placed outside its round's window (judged by the clamped
 ``made_at``), every changeset got its result back, and every package's
@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sync import Actor, Change, MemoryStore, Record, UserScope
-from sync.supplies import order_id
+from sync.supplies import delivery_task_id, delivery_tasks, order_id
 from sync.times import format_datetime
 from tests.sync.builders import (
     BUILDING_A,
@@ -41,6 +41,7 @@ from tests.sync.builders import (
     seed_world,
     stable_id,
     stored,
+    version_of,
 )
 
 ROUND = stable_id("supply_round", 1)
@@ -280,7 +281,7 @@ Action = tuple[int, str, int, int, int, int]
 actions = st.lists(
     st.tuples(
         st.integers(0, len(DEVICES) - 1),
-        st.sampled_from(("order", "order", "cancel", "restock", "sync")),
+        st.sampled_from(("order", "order", "cancel", "confirm", "restock", "sync")),
         st.integers(0, len(HOUSEHOLDS) - 1),
         st.integers(0, 4),
         st.integers(0, 4),
@@ -301,6 +302,9 @@ def queued(kind: str, household: int, veg: int, meat: int) -> Change | None:
     target = HOUSEHOLDS[household]
     if kind == "restock":
         return a_create("restock", package_id=VEG if veg >= meat else MEAT, qty=1 + veg)
+    if kind == "confirm":
+        # Only organisers may; a volunteer's confirmation is refused and answered.
+        return order_update(target, status="confirmed", phoned=True)
     if kind == "cancel":
         return order_update(target, status="cancelled")
     lines = {"veg": veg, "meat": meat}
@@ -351,6 +355,12 @@ def test_offline_devices_never_oversell_nor_order_after_cutoff(steps: list[Actio
             placing = change.fields.get("status", "placed") == "placed"
             if change.type == "order" and placing and wrote:
                 placed_at.setdefault(change.id, []).append(min(changeset.made_at, now))
+    # Only organisers confirmed: a volunteer's confirmation was refused (and answered).
+    organisers = {LEADER_A.user_id, COORD.user_id}
+    for household in HOUSEHOLDS:
+        order = world.get(order_id(ROUND, household))
+        if order is not None and order.fields["status"] == "confirmed":
+            assert order.fields["confirmed_by"] in organisers
     # No order was placed outside its window.
     assert all(OPENS <= when <= CUTOFF for times in placed_at.values() for when in times)
     # stock == initial - held by live orders + restocked, and never below zero.
@@ -368,3 +378,129 @@ def test_offline_devices_never_oversell_nor_order_after_cutoff(steps: list[Actio
         )
         assert stock(world, package) == 4 - held + restocked
         assert stock(world, package) >= 0
+
+
+# -- delivery tasks from confirmed orders ------------------------------------
+
+UNIT_2 = stable_id("household", "A", "unit 2")
+
+
+def deliveries(world: MemoryStore) -> list[Change]:
+    """Return the changes that bring the round's delivery tasks up to date."""
+    page = world.page(UserScope(everything=True), 0, 100_000, frozenset())
+    by_type: dict[str, dict[str, Record]] = {}
+    for record in page.records:
+        by_type.setdefault(record.type, {})[record.id] = record
+    return delivery_tasks(
+        stored(world, ROUND),
+        by_type["order"].values(),
+        by_type["household"],
+        by_type["building"],
+        by_type["package"],
+        world.get,
+    )
+
+
+def confirm(world: MemoryStore, household: str) -> None:
+    """Have the team leader confirm ``household``'s order after phoning."""
+    change = order_update(household, status="confirmed", phoned=True)
+    assert code_of(push(world, LEADER_A, a_changeset(change))) is None
+
+
+def task_of(unit: str) -> str:
+    """Return the id of the round's delivery task for a unit of building A."""
+    return delivery_task_id(ROUND, BUILDING_A, unit)
+
+
+@pytest.fixture
+def ordered(shop: MemoryStore) -> MemoryStore:
+    """Return the shop with orders: two confirmed in unit 1, one in unit 2, one placed."""
+    home = a_create(
+        "household",
+        UNIT_2,
+        compound_id=COMPOUND_A,
+        building_id=BUILDING_A,
+        unit="2",
+        floor=3,
+        room="302",
+    )
+    orders = [
+        an_order(HOUSEHOLDS[1], meat=1),
+        an_order(HOUSEHOLDS[0], veg=2, meat=1),
+        an_order(UNIT_2, channel="hotline", veg=1),
+        an_order(HOUSEHOLDS[2], veg=1),
+    ]
+    assert only(push(shop, VOL_A, a_changeset(home, *orders))).status == "applied"
+    for household in (HOUSEHOLDS[0], HOUSEHOLDS[1], UNIT_2):
+        confirm(shop, household)
+    return shop
+
+
+def test_delivery_tasks_are_one_per_unit_from_confirmed_orders_only(ordered: MemoryStore) -> None:
+    changes = deliveries(ordered)
+    assert [(c.id, c.op) for c in changes] == [(task_of("1"), "create"), (task_of("2"), "create")]
+    unit_1 = next(c for c in changes if c.id == task_of("1")).fields
+    assert unit_1["order_ids"] == [order_id(ROUND, HOUSEHOLDS[n]) for n in (0, 1)]
+    assert unit_1["notes"] == "101室：蔬菜包×2、肉蛋包×1\n201室：肉蛋包×1"
+    assert (unit_1["kind"], unit_1["status"], unit_1["building_id"]) == (
+        "delivery",
+        "open",
+        BUILDING_A,
+    )
+    # The trip needs the rooms and the goods, never a name or a phone.
+    assert "王秀英" not in str(changes) and "13800000000" not in str(changes)
+    assert only(push(ordered, COORD, a_changeset(*changes))).status == "applied"
+    # Asking again changes nothing.
+    assert deliveries(ordered) == []
+
+
+def test_a_late_confirmation_joins_an_open_task_but_not_a_claimed_one(
+    ordered: MemoryStore,
+) -> None:
+    push(ordered, COORD, a_changeset(*deliveries(ordered)))
+    claim = an_update(task_of("1"), version_of(ordered, task_of("1")), status="claimed")
+    assert code_of(push(ordered, VOL_A, a_changeset(claim))) is None
+    more = a_create(
+        "household", compound_id=COMPOUND_A, building_id=BUILDING_A, unit="2", floor=4, room="402"
+    )
+    push(ordered, VOL_A, a_changeset(more, an_order(more.id, veg=1)))
+    confirm(ordered, more.id)
+    confirm(ordered, HOUSEHOLDS[2])
+    (update,) = deliveries(ordered)
+    assert (update.id, update.op) == (task_of("2"), "update")
+    assert update.fields["order_ids"] == [order_id(ROUND, UNIT_2), order_id(ROUND, more.id)]
+    assert update.fields["title"].endswith("2单元（2 户）")
+
+
+def test_a_done_delivery_marks_its_confirmed_orders_delivered(ordered: MemoryStore) -> None:
+    push(ordered, COORD, a_changeset(*deliveries(ordered)))
+    cancel = order_update(HOUSEHOLDS[1], status="cancelled")
+    assert code_of(push(ordered, LEADER_A, a_changeset(cancel))) is None
+    before = (stock(ordered, VEG), stock(ordered, MEAT))
+    task = task_of("1")
+    for status, extra in (
+        ("claimed", {}),
+        ("in_progress", {}),
+        ("done", {"proof": "取货码 4821"}),
+    ):
+        move = an_update(task, version_of(ordered, task), status=status, **extra)
+        assert code_of(push(ordered, VOL_A, a_changeset(move))) is None, status
+    statuses = [
+        stored(ordered, order_id(ROUND, h)).fields["status"]
+        for h in (HOUSEHOLDS[0], HOUSEHOLDS[1], UNIT_2)
+    ]
+    assert statuses == ["delivered", "cancelled", "confirmed"]
+    assert (stock(ordered, VEG), stock(ordered, MEAT)) == before
+    assert stored(ordered, task).fields["proof"] == "取货码 4821"
+
+
+def test_an_order_whose_household_is_gone_gets_no_unit_task(ordered: MemoryStore) -> None:
+    page = ordered.page(UserScope(everything=True), 0, 100_000, frozenset())
+    of = {t: {r.id: r for r in page.records if r.type == t} for t in ("household", "building")}
+    del of["household"][UNIT_2]
+    orders = [r for r in page.records if r.type == "order"]
+    packages = {r.id: r for r in page.records if r.type == "package"}
+    changes = delivery_tasks(
+        stored(ordered, ROUND), orders, of["household"], of["building"], packages, ordered.get
+    )
+    assert [c.id for c in changes] == [task_of("1")]

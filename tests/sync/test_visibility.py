@@ -84,7 +84,9 @@ def test_a_type_without_an_audience_reaches_nobody(world: MemoryStore) -> None:
 
 
 def test_a_stored_field_the_type_does_not_declare_reaches_nobody(world: MemoryStore) -> None:
-    stray = put_raw(world, "task", {"compound_id": COMPOUND_A, "title": "x", "secret": "s"})
+    stray = put_raw(
+        world, "task", {"compound_id": COMPOUND_A, "kind": "delivery", "title": "x", "secret": "s"}
+    )
     for actor in ALL_ACTORS:
         seen = pulled(world, actor)[stray.id]
         assert "secret" not in seen.fields and "secret" not in seen.stamps

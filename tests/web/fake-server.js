@@ -10,6 +10,7 @@ export function createFakeServer({ userId = 'u-vol-a' } = {}) {
   const calls = { push: [], pull: [] };
   let failNext = null;
   let failNextRetryAfterMs = null;
+  let epoch = 'db-1';
 
   function write(type, id, fields, deleted = false) {
     highWater += 1;
@@ -75,6 +76,12 @@ export function createFakeServer({ userId = 'u-vol-a' } = {}) {
     otherUserWrites(type, id, fields) {
       return write(type, id, fields);
     },
+    /** Restore an older backup: only the records up to `version` are left, in a new database. */
+    restoreBackupOf(version) {
+      for (const [id, record] of records) if (record.version > version) records.delete(id);
+      highWater = version;
+      epoch = `db-${version}-restored`;
+    },
     /** Fail the next call: 'network', or an HTTP status (with the Retry-After it asks, in ms). */
     failNextWith(failure, { retryAfterMs = null } = {}) {
       failNext = failure;
@@ -99,7 +106,7 @@ export function createFakeServer({ userId = 'u-vol-a' } = {}) {
           .sort((a, b) => a.version - b.version);
         const page = newer.slice(0, limit);
         const more = newer.length > limit;
-        return { changes: structuredClone(page), cursor: more ? page.at(-1).version : highWater, more };
+        return { changes: structuredClone(page), cursor: more ? page.at(-1).version : highWater, more, epoch };
       },
     },
   };

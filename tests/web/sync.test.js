@@ -325,6 +325,37 @@ test('the last clean round is kept, so a reload offline still says when the devi
   assert.equal(reloaded.state.lastSyncAt, engine.state.lastSyncAt);
 });
 
+test('rule 8: after a restore rewinds the server, the device pulls everything again and keeps its outbox', async () => {
+  const { db, outbox, server, engine } = await setup();
+  server.seed('task', 't1', { status: 'open', title: 'one' });
+  const backup = server.highWater;
+  server.seed('task', 't2', { status: 'open', title: 'two' }); // after the backup: lost by the restore
+  await engine.requestSync();
+  assert.equal(await getCursor(db), 2);
+  server.restoreBackupOf(backup);
+  // Others write again before this device pulls: versions the device's cursor already passed.
+  server.otherUserWrites('task', 't3', { status: 'open', title: 'three' });
+  server.otherUserWrites('task', 't4', { status: 'open', title: 'four' });
+  await outbox.add([aClaim({ id: 't1', base_version: 1 })]);
+  await engine.requestSync();
+  assert.equal(await getRecord(db, 'task', 't2'), undefined, 'what the restore lost is gone here too');
+  assert.equal((await getRecord(db, 'task', 't3')).fields.title, 'three');
+  assert.equal((await getRecord(db, 'task', 't4')).fields.title, 'four');
+  assert.equal((await getRecord(db, 'task', 't1')).fields.status, 'claimed', 'the queued claim went');
+  assert.equal(await getCursor(db), server.highWater);
+  assert.equal(await getMeta(db, 'epoch'), 'db-1-restored');
+});
+
+test('rule 8: the first epoch a device sees is only remembered', async () => {
+  const { db, server, engine } = await setup();
+  server.seed('task', 't1', { status: 'open', title: 'one' });
+  await engine.requestSync();
+  await engine.requestSync();
+  assert.equal(await getMeta(db, 'epoch'), 'db-1');
+  assert.equal((await getRecord(db, 'task', 't1')).fields.title, 'one');
+  assert.deepEqual(mainPulls(server).map((c) => c.cursor), [0, 1]);
+});
+
 test('rule 4: live events queued behind a write are stored together, up to one that does not chain', async () => {
   const { db, server, engine } = await setup();
   await storeRecords(db, [], 10);

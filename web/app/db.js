@@ -137,6 +137,14 @@ export async function dismissAttention(db, seq) {
   await db.delete('attention', seq);
 }
 
+/** Forget the synced records and the cursor, keeping the outbox and what needs attention. */
+export async function forgetRecords(db) {
+  const tx = db.transaction(['records', 'meta'], 'readwrite');
+  await tx.objectStore('records').clear();
+  await tx.objectStore('meta').delete('cursor');
+  await tx.done;
+}
+
 /** Forget synced data (on sign-out of another user), keeping the outbox. */
 export async function clearSyncedData(db) {
   const tx = db.transaction(['records', 'attention', 'meta'], 'readwrite');

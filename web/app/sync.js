@@ -38,10 +38,16 @@
  *    everything from 0 (the repeats are ignored as not newer).
  * 7. A refusal that says when to come back (a 429 or 503 with Retry-After)
  *    is retried no sooner than that, and no later than the longest backoff.
+ * 8. A pull names its database (`epoch`). When it names another than the one
+ *    the device synced from — a backup was restored, which rewinds the
+ *    versions below the device's cursor — the device forgets its synced
+ *    records and cursor (never the outbox) and pulls everything again.
  */
 import { ApiError, NetworkError } from './api.js';
 import { createBackoff, MAX_BACKOFF_MS } from './backoff.js';
-import { addAttention, getCursor, getRecord, setMeta, storeRecords } from './db.js';
+import {
+  addAttention, forgetRecords, getCursor, getMeta, getRecord, setMeta, storeRecords,
+} from './db.js';
 import { applyChange } from './merge.js';
 
 export const PHASE = Object.freeze({
@@ -58,6 +64,8 @@ export const PULL_PAGE_LIMIT = 500;
 export const PUSH_BATCH_SIZE = 50;
 /** What a first sync fetches before everything else (rule 6). */
 export const FIRST_SYNC_TYPES = Object.freeze(['task', 'building', 'compound']);
+/** What pullPages returns when the server's database changed under the cursor (rule 8). */
+const REWOUND = Symbol('rewound');
 
 const STOPPED = new Set([PHASE.SIGNED_OUT, PHASE.UPDATE_REQUIRED]);
 
@@ -195,20 +203,27 @@ export function createSyncEngine({
   }
 
   async function pullAll() {
-    let cursor = await getCursor(db);
-    setPhase(PHASE.PULLING);
-    if (cursor === 0) {
-      state.firstSync = { pages: 0, records: 0 };
-      await pullPages(0, FIRST_SYNC_TYPES);
+    for (;;) {
+      const cursor = await getCursor(db);
+      setPhase(PHASE.PULLING);
+      if (cursor === 0) {
+        state.firstSync = { pages: 0, records: 0 };
+        if ((await pullPages(0, FIRST_SYNC_TYPES)) === REWOUND) continue;
+      }
+      if ((await pullPages(cursor)) !== REWOUND) break;
     }
-    await pullPages(cursor);
     state.firstSync = null;
   }
 
-  /** Pull page by page from `cursor`; only a pull of every type moves the stored cursor. */
+  /**
+   * Pull page by page from `cursor`; only a pull of every type moves the stored cursor.
+   * Returns REWOUND when the server's database is another than the one the cursor
+   * counts in (rule 8): the records and cursor are forgotten, the outbox kept.
+   */
   async function pullPages(cursor, types) {
     for (;;) {
       const page = await transport.pull(cursor, pageLimit, types);
+      if (await rewound(page?.epoch)) return REWOUND;
       const changes = page?.changes ?? [];
       await storeRecords(db, changes, types ? undefined : page?.cursor);
       if (state.firstSync) {
@@ -221,6 +236,17 @@ export function createSyncEngine({
       if (!page?.more || next <= cursor) return; // `next <= cursor`: never loop on a stuck cursor
       cursor = next;
     }
+  }
+
+  /** Forget what was synced from another database (a restored backup); remember this one. */
+  async function rewound(epoch) {
+    if (typeof epoch !== 'string') return false;
+    const known = await getMeta(db, 'epoch', null);
+    if (known === epoch) return false;
+    await setMeta(db, 'epoch', epoch);
+    if (known === null) return false;
+    await forgetRecords(db);
+    return true;
   }
 
   function handleError(error) {

@@ -287,6 +287,7 @@ export default {
   'field.task.due_at': 'Due',
   'field.task.notes': 'Notes',
   'field.task.proof': 'Proof',
+  'field.task.order_ids': 'Orders delivered',
   'field.conflict.record_type': 'Kind of record',
   'field.conflict.record_id': 'Record',
   'field.conflict.field': 'Field',

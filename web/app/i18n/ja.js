@@ -266,6 +266,7 @@ export default {
   'field.task.due_at': '期限',
   'field.task.notes': 'メモ',
   'field.task.proof': '証明',
+  'field.task.order_ids': '配達する注文',
   'field.conflict.record_type': '記録の種類',
   'field.conflict.record_id': '記録',
   'field.conflict.field': '項目',

@@ -266,6 +266,7 @@ export default {
   'field.task.due_at': '기한',
   'field.task.notes': '메모',
   'field.task.proof': '증빙',
+  'field.task.order_ids': '배달할 주문',
   'field.conflict.record_type': '기록 종류',
   'field.conflict.record_id': '기록',
   'field.conflict.field': '항목',

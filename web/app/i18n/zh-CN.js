@@ -266,6 +266,7 @@ export default {
   'field.task.due_at': '截止时间',
   'field.task.notes': '备注',
   'field.task.proof': '凭证',
+  'field.task.order_ids': '配送的订单',
   'field.conflict.record_type': '记录类型',
   'field.conflict.record_id': '记录',
   'field.conflict.field': '内容项',

@@ -4,7 +4,7 @@ import { fieldSchema, machineOf } from '../declarations.js';
 import { syncBadge } from '../ui/badge.js';
 import { h } from '../ui/dom.js';
 import { field, screen } from '../ui/screen.js';
-import { holderLabel, kindLabel, priorityLabel, statusLabel, taskFieldLabel } from './format.js';
+import { holderLabel, kindLabel, priorityLabel, statusLabel, taskFieldLabel, taskTitle } from './format.js';
 import { availableActions, changeFor, InputError, TYPE } from './rules.js';
 
 /** Inputs that come with a hint (a screen choice). */
@@ -116,7 +116,7 @@ async function render(deps, { id }) {
     return screen(t('task.missing'), { back: '/tasks' }, h('p', {}, t('task.missing_detail')));
   }
   const actions = declarations ? availableActions(declarations, task, deps.user) : [];
-  return screen(task.fields.title, { back: '/tasks' },
+  return screen(taskTitle(task), { back: '/tasks' },
     task.sync === 'synced' ? null : h('p', {}, syncBadge(task.sync),
       task.sync === 'rejected' ? [' ', h('a', { href: '#/attention' }, t('task.see_why'))] : null),
     facts(task, deps, { compounds, buildings, people }),

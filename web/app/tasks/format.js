@@ -6,6 +6,8 @@ export const statusLabel = (status) => valueLabel(TYPE, 'status', status);
 export const kindLabel = (kind) => valueLabel(TYPE, 'kind', kind);
 export const priorityLabel = (priority) => valueLabel(TYPE, 'priority', priority ?? 3);
 export const taskFieldLabel = (field) => fieldLabel(TYPE, field);
+/** A task's heading: its title, or its kind for a role that does not receive titles (a guard). */
+export const taskTitle = (task) => task.fields.title ?? kindLabel(task.fields.kind);
 
 /** Name who holds the task: "you", their display name, or nobody. `names` maps user id → {name, role}. */
 export function holderLabel(task, user, names) {

@@ -7,7 +7,9 @@ import { syncBadge } from '../ui/badge.js';
 import { h } from '../ui/dom.js';
 import { field, screen } from '../ui/screen.js';
 import { mayCreate } from '../declarations.js';
-import { dueLine, holderLabel, kindLabel, priorityLabel, sortedChoices, statusLabel } from './format.js';
+import {
+  dueLine, holderLabel, kindLabel, priorityLabel, sortedChoices, statusLabel, taskTitle,
+} from './format.js';
 import { isFinal, isMine, taskOrder, TYPE } from './rules.js';
 
 /** Progress filters: their names are not status names, so none reads as one. */
@@ -26,7 +28,7 @@ function item(task, deps, names) {
   const urgent = isFinal(deps.declarations, task) ? 'is-final' : `priority-${fields.priority ?? 3}`;
   return h('li', { class: `task ${urgent}` },
     h('a', { href: `#/tasks/${encodeURIComponent(task.id)}` },
-      h('span', { class: 'task-title' }, fields.title),
+      h('span', { class: 'task-title' }, taskTitle(task)),
       h('span', { class: 'task-meta' },
         [statusLabel(fields.status), priorityLabel(fields.priority), kindLabel(fields.kind),
           names.buildings.get(fields.building_id) ?? names.compounds.get(fields.compound_id) ?? '',

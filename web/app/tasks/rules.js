@@ -149,5 +149,5 @@ export function taskOrder(declarations) {
     finished(a) - finished(b) ||
     (a.fields.priority ?? 3) - (b.fields.priority ?? 3) ||
     String(a.fields.due_at ?? '9999').localeCompare(String(b.fields.due_at ?? '9999')) ||
-    String(a.fields.title).localeCompare(String(b.fields.title));
+    String(a.fields.title ?? '').localeCompare(String(b.fields.title ?? ''));
 }

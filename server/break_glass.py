@@ -1,0 +1,129 @@
+"""Break the glass: a user's temporary access to a compound outside their scope.
+
+A clinician called to another compound at night cannot wait for a
+coordinator to change their account. They open the compound themselves,
+stating why, for a limited time:
+
+- only roles in :data:`ROLES` may, only for a compound of their own
+  neighbourhood that their scope does not already hold (422 otherwise);
+- the reason is required (3 to 500 characters) and the time is at most
+  12 hours (``server.schemas.break_glass``; problem+json 422 for either);
+- the grant *is* its audit entry (action ``break-glass``: who, which
+  compound, why, until when), so it can be neither rewritten nor hidden;
+- coordinators whose scope holds the compound are told live (a
+  ``break_glass`` Socket.IO event) and can list the grants in force;
+- it ends by itself: every request and every live announcement resolves
+  the user's scope afresh from the grants in force at that moment
+  (:func:`server.scopes.granted_compounds`), so after expiry the compound's
+  records are ``not_found`` to pushes and absent from pulls and events with
+  nothing having to run. The user's sockets are disconnected when the glass
+  is broken, so that they rejoin with the wider audience.
+
+See ``docs/security.md``, "Break the glass".
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from flask import Blueprint, g
+from sqlalchemy import select
+
+from server import accounts, clock, live, scopes
+from server.auth import require_auth
+from server.errors import ApiError
+from server.extensions import db, socketio
+from server.models import AuditEntry, DeviceToken, User
+from server.payloads import load_body
+from server.schemas.break_glass import BREAK_GLASS, GRANT, GRANT_LIST
+from sync.actors import Role
+from sync.records import Scope
+
+bp = Blueprint("break_glass", __name__, url_prefix="/api/v1/break-glass")
+
+#: Who may break the glass: those called out to people in need.
+ROLES = (Role.CLINICIAN,)
+
+
+@bp.post("")
+@require_auth(*ROLES)
+def break_glass() -> Any:
+    """Open a compound outside the caller's scope for a stated reason and a limited time."""
+    data = load_body(BREAK_GLASS)
+    entry = grant(data["compound_id"], data["reason"], data["minutes"])
+    return GRANT.dump(describe(entry)), 201
+
+
+@bp.get("")
+@require_auth(Role.COORDINATOR, *ROLES)
+def in_force() -> Any:
+    """Return the grants in force: a coordinator's in their scope, anyone else's own."""
+    now = clock.utcnow()
+    if g.user.role == Role.COORDINATOR:
+        viewer = scopes.actor_for(g.user)
+        entries = [e for e in scopes.grants_in_force(now) if viewer.sees(place_of(e))]
+    else:
+        entries = scopes.grants_in_force(now, [g.user.id])
+    return GRANT_LIST.dump({"grants": [describe(entry) for entry in entries]})
+
+
+def grant(compound_id: str, reason: str, minutes: int) -> AuditEntry:
+    """Record the grant, tell the coordinators live and reconnect the user's sockets.
+
+    :raises ApiError: 422 ``not-a-compound`` for a compound not in the
+        user's neighbourhood, ``already-in-scope`` for one their scope holds.
+    """
+    user = g.user
+    if compound_id not in scopes.neighbourhood_compounds(user.neighbourhood_id):
+        raise ApiError(422, "not-a-compound", "No such compound in your neighbourhood.")
+    if scopes.resolve(user).covers(Scope(frozenset({compound_id}))):
+        raise ApiError(422, "already-in-scope", "This compound is already in your scope.")
+    expires_at = clock.utcnow() + timedelta(minutes=minutes)
+    entry = accounts.audit(
+        user.id,
+        g.device.id,
+        scopes.BREAK_GLASS_ACTION,
+        record_type="compound",
+        record_id=compound_id,
+        detail={"reason": reason, "minutes": minutes, "expires_at": expires_at.isoformat()},
+    )
+    db.session.commit()
+    announce(entry)
+    devices = db.session.scalars(
+        select(DeviceToken.id).where(
+            DeviceToken.user_id == user.id, DeviceToken.revoked_at.is_(None)
+        )
+    )
+    for device_id in list(devices):
+        live.disconnect_device(device_id)
+    return entry
+
+
+def place_of(entry: AuditEntry) -> Scope:
+    """Return the scope of the compound a grant opens."""
+    return Scope(frozenset({entry.record_id or ""}))
+
+
+def describe(entry: AuditEntry) -> dict[str, Any]:
+    """Return a grant's public form from its audit entry."""
+    user = db.session.get(User, entry.user_id)
+    assert user is not None
+    return {
+        "id": entry.id,
+        "user_id": entry.user_id,
+        "username": user.username,
+        "role": user.role,
+        "compound_id": entry.record_id,
+        "reason": entry.detail["reason"],
+        "granted_at": clock.aware(entry.at),
+        "expires_at": scopes.grant_expiry(entry),
+    }
+
+
+def announce(entry: AuditEntry) -> None:
+    """Emit ``break_glass`` to every coordinators' audience whose scope holds the compound."""
+    payload = GRANT.dump(describe(entry))
+    for room, viewer in scopes.connected_audiences().items():
+        if viewer.role == Role.COORDINATOR and viewer.sees(place_of(entry)):
+            socketio.emit("break_glass", payload, to=room)

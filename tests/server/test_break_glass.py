@@ -1,0 +1,150 @@
+"""Break the glass: a clinician of compound A opens compound B for a stated reason, for a while.
+
+The grant works within its window with the reason recorded in the audit
+log, coordinators learn of it live and can list it, and it ends by itself:
+after its expiry, with nothing having run, compound B is out of the
+clinician's pulls, pushes and live events again. The clock the grants are
+judged by (``server.clock.utcnow``) is moved forward instead of waiting.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from server import clock, seed
+from server.extensions import db, socketio
+from server.models import AuditEntry
+from tests.helpers import DEMO_PASSWORD, bearer, sign_in
+from tests.server.test_sync_api import a_changeset, pull_all, push, update
+
+BREAK_GLASS = "/api/v1/break-glass"
+COMPOUND_A = seed.stable_id("compound", "A")
+COMPOUND_B = seed.stable_id("compound", "B")
+REASON = "夜间急诊：B区3号楼老人胸痛"
+
+
+@pytest.fixture
+def clinician(client):
+    """Return the token of a clinician whose scope is compound A."""
+    coord = sign_in(client, "coord")
+    reply = client.post(
+        "/api/v1/users",
+        json={
+            "username": "medic-a",
+            "display_name": "A区医生",
+            "role": "clinician",
+            "scope_kind": "compounds",
+            "scope_ids": [COMPOUND_A],
+            "password": DEMO_PASSWORD,
+        },
+        headers=bearer(coord),
+    )
+    assert reply.status_code == 201, reply.get_json()
+    return sign_in(client, "medic-a")
+
+
+def records_of(client, token, compound_id):
+    """Return the ids of the pulled records whose fields name ``compound_id``."""
+    records, _ = pull_all(client, token)
+    return {
+        r["id"]: r
+        for r in records
+        if r["fields"].get("compound_id") == compound_id or r["id"] == compound_id
+    }
+
+
+def live_ids(socket):
+    """Return the ids of the records in the ``changes`` events a socket got since last asked."""
+    return {
+        record["id"]
+        for event in socket.get_received()
+        if event["name"] == "changes"
+        for record in event["args"][0]["changes"]
+    }
+
+
+def test_no_glass_is_broken_without_a_reason_a_known_compound_or_the_role(client, clinician):
+    volunteer = sign_in(client, "vol-a")
+    asks = [
+        (clinician, {"compound_id": COMPOUND_B}, 422),
+        (clinician, {"compound_id": COMPOUND_B, "reason": "  "}, 422),
+        (clinician, {"compound_id": COMPOUND_B, "reason": REASON, "minutes": 24 * 60}, 422),
+        (clinician, {"compound_id": "no-such-compound", "reason": REASON}, 422),
+        (clinician, {"compound_id": COMPOUND_A, "reason": REASON}, 422),
+        (volunteer, {"compound_id": COMPOUND_B, "reason": REASON}, 403),
+    ]
+    for token, body, status in asks:
+        reply = client.post(BREAK_GLASS, json=body, headers=bearer(token))
+        assert reply.status_code == status, (body, reply.get_json())
+        assert reply.content_type == "application/problem+json"
+    assert not records_of(client, clinician, COMPOUND_B)
+
+
+def test_a_grant_opens_the_compound_is_audited_told_live_and_ends_by_itself(
+    app, client, clinician, monkeypatch
+):
+    coord = sign_in(client, "coord")
+    coordinator_socket = socketio.test_client(app, flask_test_client=client, auth={"token": coord})
+    coordinator_socket.get_received()
+    assert not records_of(client, clinician, COMPOUND_B)
+
+    reply = client.post(
+        BREAK_GLASS,
+        json={"compound_id": COMPOUND_B, "reason": REASON, "minutes": 60},
+        headers=bearer(clinician),
+    )
+    assert reply.status_code == 201, reply.get_json()
+    grant = reply.get_json()
+    assert (grant["username"], grant["compound_id"], grant["reason"]) == (
+        "medic-a",
+        COMPOUND_B,
+        REASON,
+    )
+
+    # Coordinators are told live, and can list it.
+    told = [e for e in coordinator_socket.get_received() if e["name"] == "break_glass"]
+    assert [e["args"][0]["id"] for e in told] == [grant["id"]]
+    listed = client.get(BREAK_GLASS, headers=bearer(coord)).get_json()["grants"]
+    assert [g["id"] for g in listed] == [grant["id"]]
+
+    # The audit log holds it with its reason.
+    with app.app_context():
+        entry = db.session.scalar(select(AuditEntry).where(AuditEntry.id == grant["id"]))
+        assert (entry.action, entry.record_id, entry.detail["reason"]) == (
+            "break-glass",
+            COMPOUND_B,
+            REASON,
+        )
+
+    # Within the window: compound B's records are the clinician's to pull and write.
+    opened = records_of(client, clinician, COMPOUND_B)
+    resident = next(r for r in opened.values() if r["type"] == "resident")
+    assert "needs" in resident["fields"]  # a clinician's view of a resident
+    change = update("resident", resident["id"], resident["version"], needs=["chronic_medicine"])
+    applied = push(client, clinician, a_changeset(change))["results"][0]
+    assert applied["status"] == "applied", applied
+    version = applied["changes"][0]["version"]
+    clinician_socket = socketio.test_client(
+        app, flask_test_client=client, auth={"token": clinician}
+    )
+    clinician_socket.get_received()
+    note = update("resident", resident["id"], version, languages=["yue"])
+    version = push(client, coord, a_changeset(note))["results"][0]["changes"][0]["version"]
+    assert resident["id"] in live_ids(clinician_socket)
+
+    # After the window, with nothing having run: compound B is closed again.
+    later = clock.utcnow() + timedelta(minutes=61)
+    monkeypatch.setattr(clock, "utcnow", lambda: later)
+    assert not records_of(client, clinician, COMPOUND_B)
+    again = update("resident", resident["id"], version, needs=[])
+    result = push(client, clinician, a_changeset(again))["results"][0]
+    assert result["changes"][0]["conflict"]["code"] == "not_found"
+    note = update("resident", resident["id"], version, languages=["wuu"])
+    assert push(client, coord, a_changeset(note))["results"][0]["status"] == "applied"
+    assert resident["id"] not in live_ids(clinician_socket)
+    clinician_socket.disconnect()
+    assert client.get(BREAK_GLASS, headers=bearer(coord)).get_json()["grants"] == []
+    coordinator_socket.disconnect()

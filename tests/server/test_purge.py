@@ -1,0 +1,128 @@
+"""``weiguang purge-personal-data --before DATE``, on SQLite and PostgreSQL.
+
+A volunteer's device syncs the demo plus a resident, a visit and a medicine
+request carrying personal data, and a coordinator's loses a conflict over a
+resident's phone; then the lockdown ends and the purge runs. The device's
+next pull leaves it with no personal data; the database keeps none either
+(every row of every table is searched); the counts per building and day
+and the audit log's entries remain, with one more saying what was purged.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from datetime import timedelta
+
+from server import seed
+from server.clock import utcnow
+from server.extensions import db
+from server.purge import PLACEHOLDER
+from sync.catalog import REGISTRY
+from tests.conftest import make_app
+from tests.filled import rows_of
+from tests.helpers import sign_in
+from tests.server.test_sync_api import a_changeset, create, pull_all, push, update
+
+HOUSEHOLD = seed.stable_id("household", "A", 12, 3, "502")
+#: Values no other data holds, to search for after the purge.
+SECRETS = ("蔺晓岚", "13912345678", "胰岛素笔芯", "独居，左耳失聪", "3支", "备用电话13900001111")
+
+
+def run(app, *args):
+    return app.test_cli_runner().invoke(args=list(args))
+
+
+def personal_changes():
+    resident = create(
+        "resident",
+        {
+            "household_id": HOUSEHOLD,
+            "name": SECRETS[0],
+            "phone": SECRETS[1],
+            "birth_year": 1941,
+            "needs": ["elderly_alone"],
+            "id_number_masked": "310101********1234",
+        },
+    )
+    visit = create(
+        "visit",
+        {"household_id": HOUSEHOLD, "outcome": "answered", "present": 1, "notes": SECRETS[3]},
+    )
+    request = create(
+        "med_request",
+        {
+            "resident_id": resident["id"],
+            "medicine": SECRETS[2],
+            "urgency": "today",
+            "dose": SECRETS[4],
+        },
+    )
+    return resident, visit, request
+
+
+def counts_per_building_and_day(records):
+    """Return how many records of each type there are per building (and visit day)."""
+    return Counter(
+        (r["type"], r["fields"].get("building_id"), str(r["fields"].get("visited_at"))[:10])
+        for r in records
+        if not r["deleted"]
+    )
+
+
+def apply(device, changes):
+    for record in changes:
+        if record["deleted"]:
+            device.pop(record["id"], None)
+        else:
+            device[record["id"]] = record
+
+
+def test_a_device_that_synced_before_the_purge_ends_with_no_personal_data(database_url):
+    app = make_app(database_url)
+    client = app.test_client()
+    volunteer, coord = sign_in(client, "vol-a"), sign_in(client, "coord")
+    resident, visit, request = personal_changes()
+    reply = push(client, volunteer, a_changeset(resident, visit, request))
+    assert reply["results"][0]["status"] == "applied", reply
+    version = reply["results"][0]["changes"][0]["version"]
+    # Two devices change the phone from the same base: the loser is kept (a conflict).
+    for token, phone in ((coord, "13700000000"), (volunteer, SECRETS[5])):
+        push(client, token, a_changeset(update("resident", resident["id"], version, phone=phone)))
+    records, cursor = pull_all(client, volunteer)
+    device = {r["id"]: r for r in records}
+    everyone_before = pull_all(client, coord)[0]
+    with app.app_context():
+        audit_before = db.session.execute(db.text("SELECT count(*) FROM audit_entry")).scalar()
+
+    nothing = run(app, "purge-personal-data", "--before", "2000-01-01")
+    assert nothing.exit_code == 0, nothing.output
+    assert pull_all(client, volunteer, cursor)[0] == []
+
+    tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
+    done = run(app, "purge-personal-data", "--before", tomorrow)
+    assert done.exit_code == 0, done.output
+    changes, purged_cursor = pull_all(client, volunteer, cursor)
+    apply(device, changes)
+
+    for record in device.values():
+        rtype = REGISTRY[record["type"]]
+        for name in rtype.personal & record["fields"].keys():
+            assert record["fields"][name] in (None, [], PLACEHOLDER), (record["type"], name)
+    held = json.dumps(device, ensure_ascii=False)
+    stored = json.dumps(rows_of(database_url), ensure_ascii=False)
+    for secret in SECRETS:
+        assert secret not in held, secret
+        assert secret not in stored, secret
+    everyone_after = pull_all(client, coord)[0]
+    assert counts_per_building_and_day(everyone_after) == counts_per_building_and_day(
+        everyone_before
+    )
+    with app.app_context():
+        audit_after = db.session.execute(db.text("SELECT count(*) FROM audit_entry")).scalar()
+        db.engine.dispose()
+    assert audit_after == audit_before + 2  # the entries stay; each run adds its own
+
+    again = run(app, "purge-personal-data", "--before", tomorrow)
+    assert again.exit_code == 0, again.output
+    assert pull_all(client, volunteer, purged_cursor)[0] == []
