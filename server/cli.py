@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import errno
 import gc
+import logging
 import socket
 
 import click
@@ -32,6 +33,9 @@ from server import (
     socket_sessions,
 )
 from server.extensions import db, socketio
+
+#: The serve command's own events, as JSON lines like every other log line.
+SERVE_LOGGER = logging.getLogger("weiguang.serve")
 
 
 @click.group(cls=FlaskGroup, create_app=create_app, add_version_option=False)
@@ -72,7 +76,7 @@ def run(app: Flask, host: str, port: int) -> None:
             drain_seconds=float(app.config["WEIGUANG"]["DRAIN_SECONDS"]),
             max_connections=int(app.config["WEIGUANG"]["MAX_CONNECTIONS"]),
         )
-        click.echo("Weiguang stopped.")
+        SERVE_LOGGER.info("stopped")
     else:
         socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True, log_output=False)
 
@@ -80,9 +84,9 @@ def run(app: Flask, host: str, port: int) -> None:
 def stop_serving() -> None:
     """Begin a graceful stop (SIGTERM): the listener is closed; send the live sockets elsewhere."""
     moved = live.send_everyone_elsewhere()
-    click.echo(
-        f"Weiguang is stopping: no new connections, {moved} live sockets told to reconnect, "
-        "finishing the requests in flight."
+    SERVE_LOGGER.info(
+        "stopping: no new connections, live sockets told to reconnect, finishing requests",
+        extra={"live_sockets_moved": moved},
     )
 
 

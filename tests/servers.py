@@ -21,6 +21,8 @@ from tests.helpers import DEMO_PASSWORD
 WEIGUANG = shutil.which("weiguang", path=os.path.dirname(sys.executable)) or "weiguang"
 START_TIMEOUT_S = 90
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
+#: The JSON log line of a served process that stopped gracefully (server/cli.py).
+STOPPED = '"logger": "weiguang.serve", "message": "stopped"'
 
 
 def free_port() -> int:

@@ -28,7 +28,7 @@ import socketio
 from server import seed
 from tests.conftest import REDIS_URL, pg_execute, pg_url_for, require_redis
 from tests.helpers import DEMO_PASSWORD
-from tests.servers import WEIGUANG, free_port
+from tests.servers import STOPPED, WEIGUANG, free_port
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
@@ -425,7 +425,7 @@ def stops_logged(district: District, base: str) -> int:
     """Return how many graceful stops the log of the process at ``base`` holds (no traceback)."""
     log = (district.run_dir / f"server-{base.rsplit(':', 1)[1]}.log").read_text()
     assert "Traceback" not in log
-    return log.count("Weiguang stopped.")
+    return log.count(STOPPED)
 
 
 def alive(pid: int) -> bool:

@@ -21,7 +21,7 @@ import socketio
 
 from server import seed
 from tests.helpers import a_task_create
-from tests.servers import ServedApp, call, login
+from tests.servers import STOPPED, ServedApp, call, login
 
 COMPOUND_A = seed.stable_id("compound", "A")
 TIMEOUT_S = 60
@@ -92,7 +92,7 @@ def test_sigterm_finishes_the_push_in_flight_and_clients_reconnect_after_a_resta
         assert served.process.wait(TIMEOUT_S) == 0
         output = served.stop()
         assert "Traceback" not in output, output
-        assert "Weiguang stopped." in output, output
+        assert STOPPED in output, output
         ((status, result),) = answered
         assert status == 200
         assert {r["status"] for r in result["results"]} == {"applied"}
