@@ -314,6 +314,17 @@ export async function createApp({ db, statusBar, toastRegion }) {
     },
   };
 
+  const supplies = {
+    /** Read a pasted chain list against a round (server/chain_list.py); proposes only. */
+    readChainList: (roundId, text) => api.request('POST', `/supplies/rounds/${encodeURIComponent(roundId)}/chain_list`, { body: { text } }),
+    /** Make the round's delivery tasks (after its cut-off), then pull them. */
+    async makeDeliveries(roundId) {
+      const made = await api.request('POST', `/supplies/rounds/${encodeURIComponent(roundId)}/deliveries`, { body: {} });
+      syncSoon();
+      return made;
+    },
+  };
+
   const files = {
     /** Ask the API for a file (a printed pass sheet) with the user's token and save it. */
     async save(path, { method = 'GET', body = null, filename }) {
@@ -375,6 +386,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
     account,
     transfer,
     exports,
+    supplies,
     progress: createProgressSource({ api, db }),
     files,
     /** When the last clean sync round ended (ISO), or null: how fresh the gate's policy is. */

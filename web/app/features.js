@@ -10,8 +10,10 @@
  */
 import board from './board/index.js';
 import exportsFeature from './exports/index.js';
+import medRequests from './med_requests/index.js';
 import gate, { log as gateLog, visitors } from './gate/index.js';
 import progress from './progress/index.js';
+import supplies, { ordersFeature, pickingFeature } from './supplies/index.js';
 import screening from './screening/index.js';
 import tasks from './tasks/index.js';
 import testing from './testing/index.js';
@@ -19,6 +21,7 @@ import volunteers from './volunteers/index.js';
 
 export const FEATURES = Object.freeze([
   tasks, exportsFeature, board, progress, screening, testing, volunteers, gate, visitors, gateLog,
+  supplies, ordersFeature, pickingFeature, medRequests,
 ]);
 
 /** Return every feature's routes. */
