@@ -29,6 +29,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from server import (
         api,
+        audit,
         auth,
         break_glass,
         cli,
@@ -99,7 +100,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     metrics.init_app(app)
     logs.init_app(app)
     cli.init_app(app)
-    blueprints = (api, auth, users, sync_api, supplies, declarations, exports, progress, gate)
+    blueprints = (
+        api,
+        auth,
+        users,
+        sync_api,
+        supplies,
+        declarations,
+        exports,
+        progress,
+        gate,
+        audit,
+    )
     for module in (*blueprints, break_glass, web):
         app.register_blueprint(module.bp)
     return app

@@ -14,8 +14,11 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import RecordRow, User
+from server.models import ChangesetLog, DeviceToken, RecordRow, User
 from server.scopes import live_ids, resolve
+from server.store import chunks, in_scope
+from sync.actors import Role
+from sync.conflicts import DEVICE_FIELDS
 
 
 def compounds_of(user: User, building_compound: dict[str, str]) -> frozenset[str]:
@@ -53,3 +56,39 @@ def people_alongside(user: User) -> list[User]:
     return [
         other for other in others if other.id == user.id or mine & compounds_of(other, buildings)
     ]
+
+
+def devices_in_conflicts(user: User) -> list[dict[str, str]]:
+    """Return the names of the installs that unresolved conflicts in ``user``'s scope name.
+
+    A coordinator's conflict inbox says on which device each value was made;
+    a conflict record names an install by its ``client_id`` (contract,
+    "Conflict rules"), and the changeset log links an install to the device
+    token it pushed with, whose name the user gave when signing in. Only
+    coordinators receive conflicts, so only they get device names, and only
+    of installs their conflicts name; for an install that signed in more than
+    once, the newest token's name.
+
+    :returns: ``[{"client_id", "name"}]`` ordered by ``client_id``; empty for
+        other roles.
+    """
+    if user.role != Role.COORDINATOR:
+        return []
+    scope = resolve(user)
+    conditions = [RecordRow.type == "conflict", RecordRow.deleted.is_(False)]
+    if not scope.everything:
+        conditions.append(in_scope(RecordRow.id, scope))
+    client_ids: set[str] = set()
+    for (fields,) in db.session.execute(select(RecordRow.fields).where(*conditions)):
+        if not fields.get("resolved"):
+            client_ids.update(fields.get(name) for name in DEVICE_FIELDS if fields.get(name))
+    names: dict[str, str] = {}
+    for chunk in chunks(sorted(client_ids)):
+        rows = db.session.execute(
+            select(ChangesetLog.client_id, DeviceToken.device_name)
+            .join(DeviceToken, DeviceToken.id == ChangesetLog.device_token_id)
+            .where(ChangesetLog.client_id.in_(chunk))
+            .order_by(DeviceToken.id)
+        )
+        names.update({client_id: name for client_id, name in rows})
+    return [{"client_id": client_id, "name": names[client_id]} for client_id in sorted(names)]

@@ -17,7 +17,7 @@ from typing import Any
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
-from marshmallow import Schema
+from marshmallow import Schema, fields
 
 from server.declarations import SCHEMA_CURRENT, SCHEMA_OLDEST, type_document
 from server.schemas.accounts import (
@@ -29,6 +29,7 @@ from server.schemas.accounts import (
     NEW_USER,
     USER,
 )
+from server.schemas.audit import AUDIT_ARGS, AUDIT_REPLY
 from server.schemas.break_glass import BREAK_GLASS, GRANT, GRANT_LIST
 from server.schemas.gate import PASS_SHEET
 from server.schemas.supplies import CHAIN_LIST, CHAIN_LIST_REPLY, DELIVERIES_REPLY
@@ -55,6 +56,20 @@ class Operation:
     public: bool = False
     parameters: tuple[dict[str, Any], ...] = ()
     media_type: str = "application/json"
+
+
+def query_parameters(schema: Schema) -> tuple[dict[str, Any], ...]:
+    """Describe the fields of a query-string schema as optional query parameters."""
+    return tuple(
+        {
+            "in": "query",
+            "name": name,
+            "required": False,
+            "schema": {"type": "integer" if isinstance(field, fields.Integer) else "string"},
+            "description": field.metadata.get("description", name),
+        }
+        for name, field in schema.fields.items()
+    )
 
 
 # The record schema a client was built for (sync-contract.md, Versions).
@@ -130,7 +145,8 @@ OPERATIONS: list[Operation] = [
     Operation(
         "/api/v1/users/directory",
         "get",
-        "Display names of the users who share a compound with the caller.",
+        "Display names of the users who share a compound with the caller; for coordinators "
+        "also the names of the devices their unresolved conflicts name.",
         None,
         DIRECTORY,
     ),
@@ -160,19 +176,7 @@ OPERATIONS: list[Operation] = [
         "Records in the caller's scope after a cursor, in version order (sync-contract.md).",
         None,
         PULL_REPLY,
-        parameters=(
-            *(
-                {
-                    "in": "query",
-                    "name": name,
-                    "required": False,
-                    "schema": {"type": "string" if name == "types" else "integer"},
-                    "description": field.metadata.get("description", name),
-                }
-                for name, field in PULL_ARGS.fields.items()
-            ),
-            SCHEMA_PARAMETER,
-        ),
+        parameters=(*query_parameters(PULL_ARGS), SCHEMA_PARAMETER),
     ),
     Operation(
         "/api/v1/supplies/rounds/{round_id}/chain_list",
@@ -214,6 +218,18 @@ OPERATIONS: list[Operation] = [
         "The break-the-glass grants in force: a coordinator's in their scope, a clinician's own.",
         None,
         GRANT_LIST,
+    ),
+    Operation(
+        "/api/v1/audit",
+        "get",
+        "Who changed what and when (coordinators; others 403): one entry per applied or "
+        "merged change, newest first, from the changeset log and the field stamps, for "
+        "records in the caller's scope, with values as the caller may see them. Filters "
+        "combine; pages follow `cursor` while `more` (a page may be short: the log is read "
+        "a bounded number of changesets a request). Bad values: 422.",
+        None,
+        AUDIT_REPLY,
+        parameters=query_parameters(AUDIT_ARGS),
     ),
     Operation(
         "/api/v1/exports/{dataset}.{fmt}",

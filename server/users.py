@@ -24,8 +24,16 @@ def me() -> Any:
 @bp.get("/directory")
 @require_auth()
 def people() -> Any:
-    """Return the display names of the users who share a compound with the caller."""
-    return DIRECTORY.dump({"users": directory.people_alongside(g.user)})
+    """Return the display names of the users who share a compound with the caller.
+
+    Coordinators also get the names of the devices their conflicts name.
+    """
+    return DIRECTORY.dump(
+        {
+            "users": directory.people_alongside(g.user),
+            "devices": directory.devices_in_conflicts(g.user),
+        }
+    )
 
 
 @bp.post("")

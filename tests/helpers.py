@@ -10,11 +10,13 @@ from flask.testing import FlaskClient
 DEMO_PASSWORD = "demo-password-1"
 
 
-def sign_in(client: FlaskClient, username: str, password: str = DEMO_PASSWORD) -> str:
-    """Log ``username`` in and return the bearer token."""
+def sign_in(
+    client: FlaskClient, username: str, password: str = DEMO_PASSWORD, device_name: str = "pytest"
+) -> str:
+    """Log ``username`` in on a device named ``device_name`` and return the bearer token."""
     reply = client.post(
         "/api/v1/auth/login",
-        json={"username": username, "password": password, "device_name": "pytest"},
+        json={"username": username, "password": password, "device_name": device_name},
     )
     assert reply.status_code == 200, reply.get_json()
     return str(reply.get_json()["token"])
@@ -35,3 +37,21 @@ def a_task_create(compound_id: str, task_id: str | None = None) -> dict[str, Any
         "compound_id": compound_id,
     }
     return {"type": "task", "id": task_id or str(uuid.uuid4()), "op": "create", "fields": fields}
+
+
+def a_coordinator_of(client: FlaskClient, compound_ids: list[str], username: str) -> str:
+    """Create (as the demo's ``coord``) a coordinator of ``compound_ids``; return their token."""
+    reply = client.post(
+        "/api/v1/users",
+        json={
+            "username": username,
+            "display_name": username,
+            "password": DEMO_PASSWORD + "-" + username,
+            "role": "coordinator",
+            "scope_kind": "compounds",
+            "scope_ids": compound_ids,
+        },
+        headers=bearer(sign_in(client, "coord")),
+    )
+    assert reply.status_code == 201, reply.get_json()
+    return sign_in(client, username, DEMO_PASSWORD + "-" + username)

@@ -37,10 +37,22 @@ class PersonSchema(Schema):
     role = fields.String()
 
 
+class DeviceSchema(Schema):
+    """An install a conflict names, by the name its user gave the device when signing in."""
+
+    client_id = fields.String()
+    name = fields.String()
+
+
 class DirectorySchema(Schema):
-    """The people a user works alongside (``GET /api/v1/users/directory``)."""
+    """The people a user works alongside (``GET /api/v1/users/directory``).
+
+    ``devices``: for coordinators, the names of the installs their unresolved
+    conflicts name (``conflict.kept_device``, ``lost_device``); empty for others.
+    """
 
     users = fields.List(fields.Nested(PersonSchema))
+    devices = fields.List(fields.Nested(DeviceSchema))
 
 
 class NewUserSchema(UserSchema):

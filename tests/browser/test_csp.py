@@ -62,7 +62,7 @@ def test_every_screen_runs_under_the_policy(watched: Any) -> None:
         "/testing",
         "/shifts",
     )
-    for path in ("/tasks", "/tasks/new", "/attention", "/settings", *field_work, "/"):
+    for path in ("/tasks", "/tasks/new", "/attention", "/settings", *field_work, "/notices", "/"):
         go(page, path)
         expect(page.locator("h1")).to_be_visible()
     open_task(page, seeded_task_id("A", 0))

@@ -90,7 +90,9 @@ def test_every_touch_target_is_at_least_44_px(device: Any, db_path: str) -> None
         "/shifts",
     ]
     screens = ["/", "/tasks", "/tasks/new", f"/tasks/{task}", "/attention", "/settings"]
-    for path in [*screens, *field_work]:
+    notice = stable_id("notice", 1)
+    coordinators = ["/conflicts", "/notices", "/notices/new", f"/notices/{notice}/print", "/audit"]
+    for path in [*screens, *field_work, *coordinators]:
         go(page, path)
         expect(page.locator("h1")).to_be_visible()
         assert page.evaluate(SMALL_TARGETS, TARGETS) == [], path

@@ -53,12 +53,14 @@ def test_changing_any_shell_file_gives_a_new_version(sqlite_url, web_copy, chang
 
 
 def test_a_new_file_is_precached_without_listing_it(sqlite_url, web_copy):
-    os.makedirs(os.path.join(web_copy, "app", "later"))
-    with open(os.path.join(web_copy, "app", "later", "screen.js"), "w", encoding="utf-8") as file:
+    # A folder no feature has (the gate's, used here once, now exists).
+    os.makedirs(os.path.join(web_copy, "app", "not-yet-a-feature"))
+    new_file = os.path.join(web_copy, "app", "not-yet-a-feature", "screen.js")
+    with open(new_file, "w", encoding="utf-8") as file:
         file.write("export default {};\n")
     before = shell_manifest(CHECKOUT_WEB).version
     version, files = served_worker(sqlite_url, web_copy)
-    assert "/app/later/screen.js" in files
+    assert "/app/not-yet-a-feature/screen.js" in files
     assert version != before
 
 

@@ -61,8 +61,9 @@ test('the shell stays within its size budget (gzip)', () => {
   const shell = files(WEB).filter((p) => /\.(html|js|css|webmanifest)$/.test(p) && !p.startsWith('vendor/'));
   const own = shell.reduce((sum, path) => sum + gz(path), 0);
   const vendor = gz('vendor/idb/index.js') + gz('vendor/socket.io/socket.io.esm.min.js');
-  // Every capability's screens are loaded at start (and precached for offline
-  // use): 150 KB held the shell and two features; ten capabilities need more.
+  // 150 KiB held the shell and two features; every capability's screens now
+  // load at start (and are precached for offline use): 188 KiB with all ten,
+  // a third of it the four catalogues. Next: load only the user's catalogue.
   assert.ok(own < 200 * 1024, `own shell ${own} bytes`);
   assert.ok(own + vendor < 300 * 1024, `with vendor ${own + vendor} bytes`);
 });

@@ -106,6 +106,8 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), baseUrl =
     openapi: () => request('GET', '/openapi.json', { auth: false }),
     declarations: () => request('GET', '/declarations', { auth: false }),
     directory: () => request('GET', '/users/directory'),
+    /** Search the audit trail (coordinators): `query` holds the filters and `cursor`. */
+    audit: (query) => request('GET', `/audit?${new URLSearchParams(query)}`),
     health: () => request('GET', '/health', { auth: false }),
   };
 }

@@ -14,7 +14,7 @@
  *   rather than redraw on a topic. A live event's records come first as
  *   `{type, id, record}`, before they are stored: `records.overlay()` turns
  *   them into views; the plain keys follow once they are stored.
- * - `names`: compounds(), buildings(), people(): id → name maps.
+ * - `names`: compounds(), buildings(), people(), devices(): id → name maps.
  * - `queue(changes, message, {undoable})`: put a changeset in the outbox and
  *   wake the sync loop; `undo(id)` takes it back while it is still queued.
  * - `toast`, `navigate`, `redraw`, `attention`, `account`, `transfer`.
@@ -22,6 +22,7 @@
  * - `progress.load(userId, since)`: the server's progress counts, or the last kept offline.
  * - `syncedAt()`: when the last clean sync ended (ISO) or null.
  * - `files.save(path, {method, body, filename})`: fetch a file from the API and save it.
+ * - `audit.search(query)`: a page of the audit trail (coordinators, online).
  *
  * Changes are announced as topics (`record:<type>`, `outbox`, `people`,
  * `declarations`) so only the screens showing them redraw.
@@ -129,11 +130,13 @@ export async function createApp({ db, statusBar, toastRegion }) {
 
   async function refreshDirectory() {
     try {
-      const { users } = await api.directory();
+      const { users, devices = [] } = await api.directory();
       directoryAt = Date.now();
-      const same = JSON.stringify(users) === JSON.stringify(await getMeta(db, 'directory', null));
+      const same = JSON.stringify(users) === JSON.stringify(await getMeta(db, 'directory', null))
+        && JSON.stringify(devices) === JSON.stringify(await getMeta(db, 'devices', null));
       if (same) return; // nothing to redraw: a redraw would drop what the user sees mid-action
       await setMeta(db, 'directory', users);
+      await setMeta(db, 'devices', devices);
       await refresh('people');
     } catch {
       // Offline: the kept directory names people until the next sync.
@@ -220,6 +223,10 @@ export async function createApp({ db, statusBar, toastRegion }) {
     async people() {
       const users = await getMeta(db, 'directory', []);
       return new Map(users.map((person) => [String(person.id), { name: person.display_name, role: person.role }]));
+    },
+    /** Return install (client_id) → device name, for the installs a coordinator's conflicts name. */
+    async devices() {
+      return new Map((await getMeta(db, 'devices', [])).map((device) => [device.client_id, device.name]));
     },
   };
 
@@ -325,6 +332,11 @@ export async function createApp({ db, statusBar, toastRegion }) {
     },
   };
 
+  const audit = {
+    /** Return one page of the audit search: {entries, cursor, more}; needs the network. */
+    search: (query) => api.audit(Object.fromEntries(Object.entries(query).filter(([, value]) => value !== '' && value != null))),
+  };
+
   const files = {
     /** Ask the API for a file (a printed pass sheet) with the user's token and save it. */
     async save(path, { method = 'GET', body = null, filename }) {
@@ -391,6 +403,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
     files,
     /** When the last clean sync round ended (ISO), or null: how fresh the gate's policy is. */
     syncedAt: () => engine.state.lastSyncAt ?? null,
+    audit,
   };
 
   return {
@@ -414,6 +427,8 @@ export async function createApp({ db, statusBar, toastRegion }) {
         if (what === 'records') {
           notifyWatchers(touched.map(({ type, id }) => ({ type, id })));
           refresh(...types.map((type) => `record:${type}`));
+          // A new conflict may name a device the kept directory does not know yet.
+          if (types.includes('conflict')) refreshDirectory();
         }
         if (what === 'outbox') {
           refresh('outbox', 'attention');

@@ -151,5 +151,6 @@ export async function clearSyncedData(db) {
   await tx.objectStore('records').clear();
   await tx.objectStore('attention').clear();
   await tx.objectStore('meta').delete('cursor');
+  await tx.objectStore('meta').delete('devices'); // a coordinator's device names are theirs alone
   await tx.done;
 }

@@ -102,6 +102,11 @@ export function valueLabel(type, field, value) {
   return t(`value.${type}.${field}.${value}`);
 }
 
+/** Name a kind of record (`type.<type>`), or plainly "a record" for a kind the catalogue lacks. */
+export function typeLabel(type) {
+  return hasMessage(`type.${type}`) ? t(`type.${type}`) : t('common.a_record');
+}
+
 /** Name an action on a record type (`action.<type>.<action>`). */
 export function actionLabel(type, action) {
   return t(`action.${type}.${action}`);

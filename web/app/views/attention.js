@@ -3,26 +3,11 @@
  * tried, what the server has), edits merged with field losses, and changes
  * lost when this device's store was wiped.
  */
-import { fieldSchema } from '../declarations.js';
-import { fieldLabel, formatList, formatTime, hasMessage, t, valueLabel } from '../i18n.js';
+import { fieldLabel, formatList, formatTime, t, valueLabel } from '../i18n.js';
+import { readable } from '../readable.js';
 import { mayRetry, reasonFor } from '../rejections.js';
 import { h } from '../ui/dom.js';
 import { screen } from '../ui/screen.js';
-
-/** Put a value as a person reads it: labels for choices, names for ids, local times. */
-function readable(deps, names, type, field, value) {
-  if (value === null || value === undefined || value === '') return t('attention.empty_value');
-  const schema = fieldSchema(deps.declarations, type, field) ?? {};
-  if (Array.isArray(value)) return formatList(value.map((item) => readable(deps, names, type, field, item)));
-  if (schema.enum || schema.items?.enum || hasMessage(`value.${type}.${field}.${value}`)) return valueLabel(type, field, value);
-  if (schema['x-ref'] === 'user') {
-    if (String(value) === String(deps.user.id)) return t('attention.you');
-    return names.people.get(String(value))?.name ?? t('attention.someone');
-  }
-  if (schema['x-ref']) return names.places.get(value) ?? t('attention.unknown_place');
-  if (schema.format === 'date-time') return formatTime(value);
-  return typeof value === 'string' ? value : JSON.stringify(value);
-}
 
 function fieldList(deps, names, type, fields, only = null) {
   const entries = Object.entries(fields ?? {}).filter(([name]) => !only || only.includes(name));

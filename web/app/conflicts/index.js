@@ -1,0 +1,11 @@
+/** The conflict inbox: losers of concurrent edits, restored or settled by a coordinator. */
+import inbox from './inbox.js';
+import { TYPE, waitingCount } from './rules.js';
+
+export default {
+  section: 'conflicts',
+  home: '/conflicts',
+  routes: [['/conflicts', inbox]],
+  /** What the home tile counts: the conflicts still waiting. */
+  count: { follows: [`record:${TYPE}`, 'outbox'], of: async (records) => waitingCount(await records.views(TYPE)) },
+};
