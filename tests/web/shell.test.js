@@ -61,10 +61,10 @@ test('the shell stays within its size budget (gzip)', () => {
   const shell = files(WEB).filter((p) => /\.(html|js|css|webmanifest)$/.test(p) && !p.startsWith('vendor/'));
   const own = shell.reduce((sum, path) => sum + gz(path), 0);
   const vendor = gz('vendor/idb/index.js') + gz('vendor/socket.io/socket.io.esm.min.js');
-  // 150 KiB held until the coordinator's inbox, notices and audit joined the
-  // field, gate and board screens (163 KiB then, a third of it the four
-  // catalogues): the next step is loading only the user's catalogue.
-  assert.ok(own < 175 * 1024, `own shell ${own} bytes`);
+  // 150 KiB held the shell and two features; every capability's screens now
+  // load at start (and are precached for offline use): 188 KiB with all ten,
+  // a third of it the four catalogues. Next: load only the user's catalogue.
+  assert.ok(own < 200 * 1024, `own shell ${own} bytes`);
   assert.ok(own + vendor < 300 * 1024, `with vendor ${own + vendor} bytes`);
 });
 

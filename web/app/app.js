@@ -321,6 +321,17 @@ export async function createApp({ db, statusBar, toastRegion }) {
     },
   };
 
+  const supplies = {
+    /** Read a pasted chain list against a round (server/chain_list.py); proposes only. */
+    readChainList: (roundId, text) => api.request('POST', `/supplies/rounds/${encodeURIComponent(roundId)}/chain_list`, { body: { text } }),
+    /** Make the round's delivery tasks (after its cut-off), then pull them. */
+    async makeDeliveries(roundId) {
+      const made = await api.request('POST', `/supplies/rounds/${encodeURIComponent(roundId)}/deliveries`, { body: {} });
+      syncSoon();
+      return made;
+    },
+  };
+
   const audit = {
     /** Return one page of the audit search: {entries, cursor, more}; needs the network. */
     search: (query) => api.audit(Object.fromEntries(Object.entries(query).filter(([, value]) => value !== '' && value != null))),
@@ -387,6 +398,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
     account,
     transfer,
     exports,
+    supplies,
     progress: createProgressSource({ api, db }),
     files,
     /** When the last clean sync round ended (ISO), or null: how fresh the gate's policy is. */

@@ -14,9 +14,11 @@ import audit from './audit/index.js';
 import board from './board/index.js';
 import conflicts from './conflicts/index.js';
 import exportsFeature from './exports/index.js';
+import medRequests from './med_requests/index.js';
 import gate, { log as gateLog, visitors } from './gate/index.js';
 import notices from './notices/index.js';
 import progress from './progress/index.js';
+import supplies, { ordersFeature, pickingFeature } from './supplies/index.js';
 import screening from './screening/index.js';
 import tasks from './tasks/index.js';
 import testing from './testing/index.js';
@@ -24,7 +26,7 @@ import volunteers from './volunteers/index.js';
 
 export const FEATURES = Object.freeze([
   tasks, exportsFeature, board, progress, screening, testing, volunteers, gate, visitors, gateLog,
-  conflicts, notices, audit,
+  supplies, ordersFeature, pickingFeature, medRequests, conflicts, notices, audit,
 ]);
 
 /** Return every feature's routes. */

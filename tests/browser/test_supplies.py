@@ -1,0 +1,243 @@
+"""Group buying and medicine in the browser: vol-a orders for a household offline, the
+order lands or is refused with a clear reason on sync; leader-a confirms after phoning,
+imports a chain list and prints a picking list; medic triages a request."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from server.seed import stable_id
+from sync.supplies import order_id
+from tests.browser.helpers import (
+    SYNC_TIMEOUT_MS,
+    UI_TIMEOUT_MS,
+    api,
+    expect_pending,
+    expect_synced,
+    go,
+    query,
+    sign_in,
+    status_bar,
+    stored_token,
+    user_id,
+)
+from tests.browser.test_layout import PHONE, SMALL_TARGETS, TARGETS
+
+pytestmark = pytest.mark.browser
+
+ROUND = stable_id("supply_round", "today")
+INFANT = stable_id("package", "today", 3)  # 婴幼儿包: 40 in stock, at most 3 a household
+
+
+def landed(page: Page, db_path: str, record_id: str, **expected: Any) -> dict[str, Any]:
+    """Wait until the server holds ``record_id`` with ``expected`` fields; return its fields."""
+    deadline = time.monotonic() + SYNC_TIMEOUT_MS / 1000
+    while True:
+        rows = query(db_path, "SELECT fields FROM record WHERE id = ?", record_id)
+        fields = json.loads(rows[0][0]) if rows else {}
+        if rows and all(fields.get(k) == v for k, v in expected.items()):
+            return dict(fields)
+        assert time.monotonic() < deadline, f"{record_id} never became {expected}: {fields}"
+        page.wait_for_timeout(250)  # a poll of the server's database, not a wait for the app
+
+
+def household(building: int, unit: int, room: str) -> str:
+    """Return a demo household of compound A."""
+    return stable_id("household", "A", building, unit, room)
+
+
+def order_offline(page: Page, building: str, unit: str, room: str, package: str, qty: int) -> None:
+    """As a signed-in volunteer, offline: order ``qty`` of ``package`` for a household."""
+    page.context.set_offline(True)
+    expect(status_bar(page)).to_contain_text("Offline", timeout=UI_TIMEOUT_MS)
+    go(page, "/orders")
+    page.get_by_role("link", name=re.compile("^Order in ")).click()
+    page.get_by_label("Building").select_option(label=building)
+    page.get_by_label("Unit (stairwell)").select_option(label=f"Unit {unit}")
+    page.get_by_label("Household").select_option(label=f"Room {room}")
+    page.get_by_label(re.compile(f"^{package} ·")).fill(str(qty))
+    page.get_by_role("button", name="Place the order").click()
+    expect(page.get_by_role("heading", name="Supply orders")).to_be_visible(timeout=UI_TIMEOUT_MS)
+    expect_pending(page, 1)
+
+
+def take_stock(base_url: str, token: str, db_path: str, left: int) -> None:
+    """Have the leader take hotline orders until ``left`` infant packages remain."""
+    stock = json.loads(query(db_path, "SELECT fields FROM record WHERE id = ?", INFANT)[0][0])[
+        "stock"
+    ]
+    quantities = [2] * ((stock - left) // 2) + [1] * ((stock - left) % 2)
+    homes = [
+        household(10, unit, f"{floor}0{flat}")
+        for unit in (1, 2, 3)
+        for floor in range(1, 7)
+        for flat in (1, 2)
+    ]
+    changes = [
+        {
+            "type": "order",
+            "id": order_id(ROUND, home),
+            "op": "create",
+            "fields": {
+                "supply_round_id": ROUND,
+                "household_id": home,
+                "channel": "hotline",
+                "lines": [{"package_id": INFANT, "qty": qty}],
+            },
+        }
+        for home, qty in zip(homes, quantities, strict=False)
+    ]
+    made_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    body = {
+        "client_id": str(uuid.uuid4()),
+        "changesets": [{"id": str(uuid.uuid4()), "made_at": made_at, "changes": changes}],
+    }
+    reply = api(base_url, "POST", "/sync/push", token, body)
+    assert reply["results"][0]["status"] == "applied", reply
+
+
+def test_a_proxy_order_made_offline_lands_on_sync(device: Any, db_path: str) -> None:
+    page = device("vol-a")
+    sign_in(page, "vol-a")
+    order_offline(page, "4号楼", "2", "301", "蔬菜包", 2)
+    page.context.set_offline(False)
+    expect_synced(page)
+    order = landed(page, db_path, order_id(ROUND, household(4, 2, "301")), status="placed")
+    assert (order["channel"], order["ordered_by"]) == ("proxy", user_id(db_path, "vol-a"))
+    expect(page.locator("#orders")).to_contain_text("4号楼 2单元 301室", timeout=UI_TIMEOUT_MS)
+
+
+def test_a_proxy_order_made_offline_is_refused_with_what_is_left(
+    device: Any, served: Any, db_path: str
+) -> None:
+    page = device("vol-a")
+    sign_in(page, "vol-a")
+    order_offline(page, "5号楼", "1", "202", "婴幼儿包", 3)
+    # While the volunteer is in the stairwell, the hotline takes all but one.
+    leader = device("leader-a")
+    sign_in(leader, "leader-a")
+    take_stock(served.url, stored_token(leader), db_path, left=1)
+    page.context.set_offline(False)
+    refused = page.locator("#refused")
+    expect(refused).to_contain_text("Sold out.", timeout=SYNC_TIMEOUT_MS)
+    # The stock the refusal names arrives with the pull after the push.
+    expect(refused).to_contain_text(
+        "Still available: 婴幼儿包: 1 left (you asked for 3).", timeout=SYNC_TIMEOUT_MS
+    )
+    expect(refused).to_contain_text("5号楼 1单元 202室", timeout=UI_TIMEOUT_MS)
+
+
+def open_round(page: Page) -> None:
+    """From home, open the demo's round that is taking orders."""
+    go(page, "/supplies")
+    page.locator("#rounds").get_by_role("link", name=re.compile("今日团购")).click()
+    expect(page.locator("#packages")).to_contain_text("婴幼儿包", timeout=UI_TIMEOUT_MS)
+
+
+def test_the_leader_confirms_an_order_after_phoning(device: Any, db_path: str) -> None:
+    page = device("leader-a")
+    sign_in(page, "leader-a")
+    open_round(page)
+    card = page.locator(".order", has_text="1号楼 2单元 502室")
+    card.get_by_label("Phoned to confirm").check()
+    card.get_by_role("button", name="Confirm").click()
+    expect(card).to_contain_text("confirmed by phone", timeout=UI_TIMEOUT_MS)
+    order = landed(page, db_path, order_id(ROUND, household(1, 2, "502")), status="confirmed")
+    assert (order["phoned"], order["confirmed_by"]) == (True, user_id(db_path, "leader-a"))
+
+
+def test_the_leader_imports_a_chain_list_fixing_and_skipping_lines(
+    device: Any, db_path: str
+) -> None:
+    page = device("leader-a")
+    sign_in(page, "leader-a")
+    open_round(page)
+    page.get_by_role("link", name="Import a chain list").click()
+    page.get_by_label(re.compile("^The chain list")).fill(
+        "#接龙 今日团购\n1. 6-1-101 蔬菜包×2\n2. 6号楼102 肉蛋包×1 🙏\n3. 6-2-201 奶粉×1\n"
+    )
+    page.get_by_role("button", name="Read the list").click()
+    expect(page.locator("#chain-summary")).to_contain_text(
+        "4 lines: 1 to order, 2 need you.", timeout=UI_TIMEOUT_MS
+    )
+    page.get_by_role("button", name=re.compile("^Confirm")).click()
+    expect(page.locator("#chain-status")).to_contain_text(
+        "2 lines still need you.", timeout=UI_TIMEOUT_MS
+    )
+    ambiguous = page.locator(".chain-entry[data-line='3']")
+    expect(ambiguous).to_contain_text("could be several households", timeout=UI_TIMEOUT_MS)
+    ambiguous.get_by_label("Which household?").select_option(label="6号楼 2单元 102室")
+    unknown = page.locator(".chain-entry[data-line='4']")
+    expect(unknown).to_contain_text("No package like “奶粉”.", timeout=UI_TIMEOUT_MS)
+    unknown.get_by_role("button", name="Skip this line").click()
+    page.get_by_role("button", name="Confirm 2 orders").click()
+    first = landed(page, db_path, order_id(ROUND, household(6, 1, "101")))
+    second = landed(page, db_path, order_id(ROUND, household(6, 2, "102")))
+    assert (first["channel"], [line["qty"] for line in first["lines"]]) == ("resident", [2])
+    assert second["lines"] == [{"package_id": stable_id("package", "today", 1), "qty": 1}]
+
+
+def test_the_picking_list_prints_one_building_a_page_without_the_app_around_it(
+    device: Any,
+) -> None:
+    page = device("leader-a")
+    sign_in(page, "leader-a")
+    open_round(page)
+    page.get_by_role("link", name="Picking list").click()
+    # The seeded confirmed orders: 1号楼 1单元 101 and 302, 2号楼 3单元 602.
+    buildings = page.locator(".picking-building")
+    expect(buildings).to_have_count(2, timeout=UI_TIMEOUT_MS)
+    expect(buildings.first).to_contain_text("302", timeout=UI_TIMEOUT_MS)
+    expect(page.locator("#picking-totals")).to_contain_text("蔬菜包", timeout=UI_TIMEOUT_MS)
+    page.emulate_media(media="print")
+    expect(page.locator(".topbar")).to_be_hidden()
+    expect(page.get_by_role("button", name="Print")).to_be_hidden()
+    expect(buildings.first).to_be_visible(timeout=UI_TIMEOUT_MS)
+    assert buildings.first.evaluate("e => getComputedStyle(e).breakAfter") == "page"
+    assert len(page.pdf()) > 1000  # Chromium prints it
+
+
+def test_the_clinician_triages_the_most_urgent_request_first(device: Any, db_path: str) -> None:
+    page = device("medic")
+    sign_in(page, "medic")
+    page.get_by_role("link", name="Medicine requests").click()
+    waiting = page.locator("#med-waiting li")
+    expect(waiting.first).to_contain_text("胰岛素笔芯", timeout=UI_TIMEOUT_MS)
+    expect(waiting.first).to_contain_text("Urgent", timeout=UI_TIMEOUT_MS)
+    waiting.first.get_by_role("link").click()
+    expect(page.locator("#med-facts")).to_contain_text("每日 3 次", timeout=UI_TIMEOUT_MS)
+    page.get_by_role("button", name="Approve").click()
+    request_id = stable_id("med_request", stable_id("resident", household(3, 1, "101"), 0))
+    landed(page, db_path, request_id, status="approved")
+    expect(page.get_by_role("link", name="Open the delivery task")).to_be_visible(
+        timeout=UI_TIMEOUT_MS
+    )
+
+
+def test_every_supplies_and_medicine_target_is_at_least_44_px(device: Any) -> None:
+    page = device("phone", viewport=PHONE)
+    sign_in(page, "coord")
+    request_id = stable_id("med_request", stable_id("resident", household(3, 1, "101"), 0))
+    base = f"/supplies/{ROUND}"
+    for path in [
+        "/supplies",
+        base,
+        f"{base}/order",
+        f"{base}/chain",
+        f"{base}/picking",
+        "/orders",
+        "/med",
+        f"/med/{request_id}",
+    ]:
+        go(page, path)
+        expect(page.locator("h1")).to_be_visible(timeout=UI_TIMEOUT_MS)
+        expect(page.locator("main")).not_to_contain_text("not on this device")
+        assert page.evaluate(SMALL_TARGETS, TARGETS) == [], path

@@ -1,0 +1,30 @@
+/**
+ * Group buying: the team leader's rounds (packages with live stock, orders to
+ * confirm, hotline orders, chain-list import, picking lists, delivery tasks)
+ * and everyone's order screen (a volunteer ordering for a household).
+ */
+import chain from './chain.js';
+import order from './order.js';
+import orders from './orders.js';
+import picking from './picking.js';
+import round from './round.js';
+import rounds from './rounds.js';
+
+/** The leader's rounds. */
+export default {
+  section: 'supply_rounds',
+  home: '/supplies',
+  routes: [
+    ['/supplies', rounds],
+    ['/supplies/:id', round],
+    ['/supplies/:id/order', order],
+    ['/supplies/:id/chain', chain],
+    ['/supplies/:id/picking', picking],
+  ],
+};
+
+/** The orders tile: open rounds, orders and the refused ones explained. */
+export const ordersFeature = { section: 'orders', home: '/orders', routes: [['/orders', orders]] };
+
+/** The picking tile opens the rounds, each with its picking list. */
+export const pickingFeature = { section: 'picking', home: '/supplies', routes: [] };

@@ -1,0 +1,25 @@
+/** List the supply rounds the user may see: the open ones first. */
+import { t } from '../i18n.js';
+import { h } from '../ui/dom.js';
+import { screen } from '../ui/screen.js';
+import { roundName, windowText } from './format.js';
+import { isOpen, roundOrder } from './rules.js';
+
+/** One round as a list item linking to it. */
+export function roundItem(round, now) {
+  return h('li', { class: `task ${isOpen(round, now) ? 'priority-2' : 'is-final'}` },
+    h('a', { href: `#/supplies/${encodeURIComponent(round.id)}` },
+      h('span', { class: 'task-title' }, roundName(round)),
+      h('span', { class: 'task-meta' }, `${t(isOpen(round, now) ? 'supplies.open' : 'supplies.closed')} · ${windowText(round)}`)));
+}
+
+async function render({ records }) {
+  const now = new Date();
+  const rounds = (await records.views('supply_round')).filter((r) => !r.deleted).sort(roundOrder(now));
+  return screen(t('supplies.title'), { back: '/' },
+    rounds.length
+      ? h('ul', { class: 'task-list', id: 'rounds' }, ...rounds.map((round) => roundItem(round, now)))
+      : h('p', { class: 'empty' }, t('supplies.no_rounds')));
+}
+
+export default { render, uses: ['records'], follows: ['record:supply_round', 'outbox'] };
