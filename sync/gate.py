@@ -193,6 +193,9 @@ GATE_PASS = RecordType(
     parent=RESIDENT,
     rule_owned=frozenset({"token", "valid_from", "initials", "address", "issued_by"}),
     kind_rules=gate_pass_rules,
+    # A pass is a person's as a whole: the purge deletes it (server/purge.py).
+    personal=frozenset({"token", "initials", "address"}),
+    personal_record=True,
     visibility=Visibility(roles=GATE_STAFF),
     # A guard's device keeps the passes that can still be shown, and hears
     # of revocations of those (a policy never withholds an update of them).
@@ -233,6 +236,7 @@ GATE_EVENT = RecordType(
     scope=compound_field,
     rule_owned=frozenset({"guard_id"}),
     kind_rules=gate_event_rules,
+    personal=frozenset({"temperature_c"}),  # a body temperature is health data
     visibility=Visibility(roles=GATE_STAFF),
     # A guard's device has its own scans; the log is the coordinators'
     # (the last days of it, the rest through the export).
@@ -287,6 +291,7 @@ VISITOR = RecordType(
     scope=compound_field,
     rule_owned=frozenset({"registered_by"}),
     kind_rules=visitor_rules,
+    personal=frozenset({"name", "phone", "notes"}),
     visibility=Visibility(roles=GATE_STAFF),
     sync_policy={Role.GUARD: Own("registered_by")},
 )
@@ -477,6 +482,7 @@ GATE_ALERT = RecordType(
         update_fields={Role.COORDINATOR: frozenset({"acknowledged"})},
     ),
     scope=compound_field,
+    personal=frozenset({"temperature_c"}),
     visibility=Visibility(roles=COORDINATOR),
 )
 

@@ -309,6 +309,7 @@ RESTOCK = RecordType(
     permissions=Permissions(create=ORGANISERS),
     scope=from_parent(Parent("package_id", "package")),
     kind_rules=restock_rules,
+    personal=frozenset({"notes"}),  # free text written in a lockdown may name people
     visibility=Visibility(roles=ORGANISERS),
 )
 

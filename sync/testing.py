@@ -158,6 +158,7 @@ TEST_RESULT = RecordType(
     parent=RESIDENT,
     rule_owned=frozenset({"marked_by"}),
     kind_rules=test_result_rules,
+    personal=frozenset({"notes"}),
     # Contract, Privacy: no guard, no team leader (a result is health data).
     visibility=Visibility(roles=CARERS),
 )

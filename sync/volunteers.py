@@ -135,6 +135,7 @@ VOLUNTEER = RecordType(
     scope=compound_field,
     scope_fields=frozenset({"compound_id"}),
     kind_rules=volunteer_rules,
+    personal=frozenset({"name", "phone"}),
     visibility=Visibility(roles=FIELD_WORKERS, fields={"phone": COORDINATOR}),
     sync_policy={Role.VOLUNTEER: Own("user_id")},
 )

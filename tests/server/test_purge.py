@@ -14,6 +14,8 @@ import json
 from collections import Counter
 from datetime import timedelta
 
+import pytest
+
 from server import seed
 from server.clock import utcnow
 from server.extensions import db
@@ -27,6 +29,25 @@ from tests.server.test_sync_api import a_changeset, create, pull_all, push, upda
 HOUSEHOLD = seed.stable_id("household", "A", 12, 3, "502")
 #: Values no other data holds, to search for after the purge.
 SECRETS = ("蔺晓岚", "13912345678", "胰岛素笔芯", "独居，左耳失聪", "3支", "备用电话13900001111")
+
+
+#: Field names that hold a person's data in whatever type they appear (contract, Privacy).
+PERSONAL_NAMES = frozenset(
+    {"phone", "birth_year", "needs", "id_number_masked", "notes", "proof", "medicine", "dose"}
+    | {"prescription", "token", "initials", "temperature_c"}
+)
+#: The types whose records are people: their names are personal too.
+PEOPLE = frozenset({"resident", "volunteer", "visitor"})
+
+
+def repr_name(rtype):
+    return rtype.name
+
+
+@pytest.mark.parametrize("rtype", sorted(REGISTRY.values(), key=lambda t: t.name), ids=repr_name)
+def test_every_field_holding_a_persons_data_is_declared_for_the_purge(rtype):
+    holding = PERSONAL_NAMES | ({"name"} if rtype.name in PEOPLE else set())
+    assert holding & rtype.fields.keys() <= rtype.personal
 
 
 def run(app, *args):
@@ -62,11 +83,14 @@ def personal_changes():
 
 
 def counts_per_building_and_day(records):
-    """Return how many records of each type there are per building (and visit day)."""
+    """Return how many records of each type there are per building (and visit day).
+
+    Passes are not counted: a purge deletes them (``personal_record``).
+    """
     return Counter(
         (r["type"], r["fields"].get("building_id"), str(r["fields"].get("visited_at"))[:10])
         for r in records
-        if not r["deleted"]
+        if not r["deleted"] and not REGISTRY[r["type"]].personal_record
     )
 
 
@@ -115,6 +139,11 @@ def test_a_device_that_synced_before_the_purge_ends_with_no_personal_data(databa
         assert secret not in held, secret
         assert secret not in stored, secret
     everyone_after = pull_all(client, coord)[0]
+    # Passes are a person's as a whole: each one the coordinator held is gone.
+    passes = [r for r in everyone_before if REGISTRY[r["type"]].personal_record]
+    assert passes
+    after = {r["id"]: r for r in everyone_after}
+    assert all(r["id"] not in after or after[r["id"]]["deleted"] for r in passes)
     assert counts_per_building_and_day(everyone_after) == counts_per_building_and_day(
         everyone_before
     )
