@@ -15,6 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from server.seed import stable_id
+from sync.medicine import MED_REQUEST
 from sync.supplies import order_id
 from tests.browser.helpers import (
     SYNC_TIMEOUT_MS,
@@ -30,6 +31,7 @@ from tests.browser.helpers import (
     user_id,
 )
 from tests.browser.test_layout import PHONE, SMALL_TARGETS, TARGETS
+from tests.helpers import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -220,6 +222,46 @@ def test_the_clinician_triages_the_most_urgent_request_first(device: Any, db_pat
     expect(page.get_by_role("link", name="Open the delivery task")).to_be_visible(
         timeout=UI_TIMEOUT_MS
     )
+
+
+def urgent_open(db_path: str) -> int:
+    """Count the urgent medicine requests not at a final state, in the server's database."""
+    final = MED_REQUEST.state_machine.final if MED_REQUEST.state_machine else frozenset()
+    rows = query(db_path, "SELECT fields FROM record WHERE type = 'med_request' AND NOT deleted")
+    requests = [json.loads(fields) for (fields,) in rows]
+    return sum(1 for r in requests if r["urgency"] == "urgent" and r["status"] not in final)
+
+
+def test_an_urgent_medicine_request_alerts_the_coordinator_live(
+    device: Any, served: Any, db_path: str
+) -> None:
+    page = device("coord")
+    sign_in(page, "coord")
+    before = urgent_open(db_path)
+    alert = page.get_by_role("alert").filter(has_text="urgent medicine request")
+    if before:
+        expect(alert).to_contain_text(f"{before} urgent medicine", timeout=SYNC_TIMEOUT_MS)
+    resident = stable_id("resident", household(5, 2, "301"), 0)
+    request = {"resident_id": resident, "medicine": "硝酸甘油片", "urgency": "urgent"}
+    change = {"type": "med_request", "id": str(uuid.uuid4()), "op": "create", "fields": request}
+    made_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    body = {
+        "client_id": str(uuid.uuid4()),
+        "changesets": [{"id": str(uuid.uuid4()), "made_at": made_at, "changes": [change]}],
+    }
+    volunteer = api(
+        served.url,
+        "POST",
+        "/auth/login",
+        "",
+        {"username": "vol-a", "password": DEMO_PASSWORD, "device_name": "pytest"},
+    )["token"]
+    reply = api(served.url, "POST", "/sync/push", volunteer, body)
+    assert reply["results"][0]["status"] == "applied", reply
+    assert urgent_open(db_path) == before + 1
+    # Live: no reload, no sign-in again.
+    expect(alert).to_contain_text(f"{before + 1} urgent medicine", timeout=SYNC_TIMEOUT_MS)
+    expect(alert.get_by_role("link", name=re.compile("硝酸甘油片"))).to_be_visible()
 
 
 def test_every_supplies_and_medicine_target_is_at_least_44_px(device: Any) -> None:

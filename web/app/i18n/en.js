@@ -501,6 +501,7 @@ export default {
   'picking.packed': 'Packed',
   'picking.empty': 'No confirmed order yet.',
   'med.waiting': { 'one': '{count} request waiting', 'other': '{count} requests waiting' },
+  'med.urgent_open': { 'one': '{count} urgent medicine request open', 'other': '{count} urgent medicine requests open' },
   'med.none_waiting': 'No request is waiting.',
   'med.decided': { 'one': '{count} decided', 'other': '{count} decided' },
   'med.missing': 'This request is not on this device.',

@@ -480,6 +480,7 @@ export default {
   'picking.packed': '済',
   'picking.empty': '確認済みの注文はまだありません。',
   'med.waiting': 'トリアージ待ち {count} 件',
+  'med.urgent_open': '緊急の薬の依頼 {count} 件が未完了',
   'med.none_waiting': '待っている依頼はありません。',
   'med.decided': '対応済み {count} 件',
   'med.missing': 'この依頼はこの端末にありません。',

@@ -480,6 +480,7 @@ export default {
   'picking.packed': '완료',
   'picking.empty': '아직 확인된 주문이 없습니다.',
   'med.waiting': '분류 대기 {count}건',
+  'med.urgent_open': '긴급 약 요청 {count}건 미완료',
   'med.none_waiting': '대기 중인 요청이 없습니다.',
   'med.decided': '처리됨 {count}건',
   'med.missing': '이 요청은 이 기기에 없습니다.',

@@ -480,6 +480,7 @@ export default {
   'picking.packed': '已配',
   'picking.empty': '还没有已确认的订单。',
   'med.waiting': '待分诊 {count} 个',
+  'med.urgent_open': '{count} 个紧急用药请求未完成',
   'med.none_waiting': '没有待分诊的请求。',
   'med.decided': '已处理 {count} 个',
   'med.missing': '本设备上没有这个请求。',
