@@ -1,6 +1,8 @@
 """The export endpoint: a dataset as CSV or XLSX, streamed (contract, "Exports").
 
-``GET /api/v1/exports/{dataset}.{csv|xlsx}[?compound_id=...]``. The records
+``GET /api/v1/exports/{dataset}.{csv|xlsx}[?compound_id=...]``, and a
+dataset's declared ``filters`` as further query parameters (a round's
+picking list: ``?supply_round_id=...``). The records
 are read :data:`PAGE` at a time from one statement and each goes through
 :func:`sync.visibility.view`, the one function every path that hands out
 records uses, so an export holds what the caller could pull, with the same
@@ -18,7 +20,7 @@ import csv
 import io
 import json
 import tempfile
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 import xlsxwriter
@@ -68,12 +70,13 @@ def export(dataset: str, fmt: str) -> Response:
         raise ApiError(403, "forbidden-role", "Your role may not export this dataset.")
     actor = scopes.actor_for(g.user)
     scope = narrowed(actor.scope, request.args.get("compound_id"))
-    header, rows = table(declared, Actor(actor.user_id, actor.role, scope))
+    only = {name: request.args[name] for name in sorted(declared.filters) if name in request.args}
+    header, rows = table(declared, Actor(actor.user_id, actor.role, scope), only)
     body = csv_chunks(header, rows) if fmt == "csv" else xlsx_chunks(dataset, header, rows)
     stamp = utcnow().strftime("%Y%m%d-%H%M")
     response = Response(stream_with_context(body), content_type=MEDIA_TYPES[fmt])
     response.headers["Content-Disposition"] = f'attachment; filename="{dataset}-{stamp}.{fmt}"'
-    response.headers["X-Export-Records"] = str(count(declared, scope))
+    response.headers["X-Export-Records"] = str(count(declared, scope, only))
     return response
 
 
@@ -92,34 +95,40 @@ def narrowed(scope: UserScope, compound_id: str | None) -> UserScope:
     return UserScope(building_ids=buildings)
 
 
-def table(dataset: Dataset, actor: Actor) -> tuple[tuple[str, ...], Iterator[Row]]:
-    """Return the header and the rows of ``dataset`` as ``actor`` may see them."""
+def table(
+    dataset: Dataset, actor: Actor, only: Mapping[str, str]
+) -> tuple[tuple[str, ...], Iterator[Row]]:
+    """Return the header and the rows of ``dataset`` as ``actor`` may see them.
+
+    :param only: field → value, of ``dataset.filters``: the records to keep.
+    """
     rtype = REGISTRY.get(dataset.record_type)
     columns = dataset.columns_for(actor.role, rtype)
     now = utcnow()
     seen = (
         shown
-        for record in stored(dataset, actor.scope)
+        for record in stored(dataset, actor.scope, only)
         if (shown := view(record, actor, REGISTRY, now)) is not None
     )
     return dataset.header(columns), dataset.rows(seen, columns)
 
 
-def conditions(dataset: Dataset, scope: UserScope) -> list[Any]:
-    """Return the SQL conditions of the live records of ``dataset`` in ``scope``."""
+def conditions(dataset: Dataset, scope: UserScope, only: Mapping[str, str]) -> list[Any]:
+    """Return the SQL conditions of the live records of ``dataset`` in ``scope`` (and ``only``)."""
     found = [RecordRow.type == dataset.record_type, RecordRow.deleted.is_(False)]
     if not scope.everything:
         found.append(in_scope(RecordRow.id, scope))
+    found += [FieldText(RecordRow.fields, name) == value for name, value in only.items()]
     return found
 
 
-def count(dataset: Dataset, scope: UserScope) -> int:
+def count(dataset: Dataset, scope: UserScope, only: Mapping[str, str]) -> int:
     """Return how many records ``dataset`` reads in ``scope`` (for a progress bar)."""
     statement = select(db.func.count()).select_from(RecordRow)
-    return int(db.session.scalar(statement.where(*conditions(dataset, scope))) or 0)
+    return int(db.session.scalar(statement.where(*conditions(dataset, scope, only))) or 0)
 
 
-def stored(dataset: Dataset, scope: UserScope) -> Iterator[Record]:
+def stored(dataset: Dataset, scope: UserScope, only: Mapping[str, str]) -> Iterator[Record]:
     """Yield the live records of ``dataset`` in ``scope``, fetched :data:`PAGE` at a time.
 
     One statement, so one consistent snapshot; ``yield_per`` streams it (a
@@ -131,7 +140,7 @@ def stored(dataset: Dataset, scope: UserScope) -> Iterator[Record]:
         order.insert(0, db.func.coalesce(FieldText(RecordRow.fields, dataset.sort_field), ""))
     statement = (
         select(*RECORD_COLUMNS)
-        .where(*conditions(dataset, scope))
+        .where(*conditions(dataset, scope, only))
         .order_by(*order)
         .execution_options(yield_per=PAGE)
     )

@@ -256,6 +256,18 @@ OPERATIONS: list[Operation] = [
                 "required": False,
                 "schema": {"type": "string"},
             },
+            *(
+                {
+                    "in": "query",
+                    "name": name,
+                    "required": False,
+                    "schema": {"type": "string"},
+                    "description": "Keeps the records with this value, in the datasets "
+                    + ", ".join(sorted(d.name for d in DATASETS.values() if name in d.filters))
+                    + " (ignored by the others).",
+                }
+                for name in sorted({name for d in DATASETS.values() for name in d.filters})
+            ),
         ),
         media_type="text/csv",
     ),

@@ -68,6 +68,9 @@ class Dataset:
         record led by its ``id``.
     :param sort_field: the field the records are read in order of (``None``:
         by id), for ``rows`` that group.
+    :param filters: fields of the record type that narrow the export to one
+        value each, given as query parameters of the same name (a round's
+        picking list: ``?supply_round_id=``).
     """
 
     name: str
@@ -76,6 +79,7 @@ class Dataset:
     roles: frozenset[str] = frozenset({Role.COORDINATOR})
     rows: Rows = one_row_per_record
     sort_field: str | None = None
+    filters: frozenset[str] = frozenset()
 
     @property
     def record_dataset(self) -> bool:
@@ -163,6 +167,7 @@ def _picking_columns() -> tuple[Column, ...]:
 
 
 _ORGANISERS = frozenset({Role.COORDINATOR, Role.TEAM_LEADER})
+_BY_ROUND = frozenset({"supply_round_id"})
 
 #: Every export dataset of the contract, by name.
 DATASETS: Mapping[str, Dataset] = {
@@ -203,6 +208,7 @@ DATASETS: Mapping[str, Dataset] = {
             fields_of(
                 "test_round_id", "resident_id", "outcome", "needs_registration_help", "notes"
             ),
+            filters=frozenset({"test_round_id"}),
         ),
         Dataset(
             "tasks",
@@ -226,6 +232,7 @@ DATASETS: Mapping[str, Dataset] = {
             "order",
             fields_of("supply_round_id", "household_id", "lines", "channel", "status"),
             roles=_ORGANISERS,
+            filters=_BY_ROUND,
         ),
         Dataset(
             "picking_list",
@@ -234,6 +241,7 @@ DATASETS: Mapping[str, Dataset] = {
             roles=_ORGANISERS,
             rows=picking_rows,
             sort_field="household_id",
+            filters=_BY_ROUND,
         ),
         Dataset(
             "gate_events",

@@ -534,3 +534,26 @@ def test_picking_list_export_is_the_sum_over_the_callers_confirmed_orders(client
     assert {(h, p): int(q) for h, p, q, _ in rows[1:]} == expected
     assert len(rows) - 1 == len(expected)
     assert {order["id"] for order in placed[:2]} <= {order["id"] for order in orders}
+
+
+def test_a_rounds_export_holds_that_rounds_orders_only(client, token_for):
+    token = token_for("leader-a")
+    push_orders(client, token)
+    orders = pulled(client, token, "order")
+    rounds = {order["fields"]["supply_round_id"] for order in orders}
+    for supply_round in (*rounds, str(uuid.uuid4())):
+        reply = client.get(
+            f"/api/v1/exports/orders.csv?supply_round_id={supply_round}", headers=bearer(token)
+        )
+        rows = read_csv(reply.data)
+        assert int(reply.headers["X-Export-Records"]) == len(rows) - 1
+        expected = {o["id"] for o in orders if o["fields"]["supply_round_id"] == supply_round}
+        assert {row[0] for row in rows[1:]} == expected
+        picking = read_csv(
+            client.get(
+                f"/api/v1/exports/picking_list.csv?supply_round_id={supply_round}",
+                headers=bearer(token),
+            ).data
+        )
+        listed = {order_id for row in picking[1:] for order_id in row[3].split("; ")}
+        assert listed <= expected
