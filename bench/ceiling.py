@@ -33,11 +33,8 @@ from __future__ import annotations
 
 import contextlib
 import os
-import subprocess
 import sys
-import tempfile
 import time
-import urllib.request
 import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -80,71 +77,27 @@ FULL = Effort(trials=3, rounds=8, singles=40, pulls=21, full_pulls=3)
 QUICK = Effort(trials=1, rounds=2, singles=5, pulls=3, full_pulls=1)
 
 
-@dataclass
-class CeilingServer:
+class CeilingServer(servers.BenchServer):
     """A ``bench/ceiling_server.py`` process on one database."""
 
-    database_url: str
-    port: int = field(default_factory=servers.free_port)
-    process: subprocess.Popen[bytes] | None = None
-    log_path: str = ""
+    name = "ceiling server"
+    health_path = "/health"
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
+    def command(self) -> list[str]:
+        """Return the command line that serves the ceiling."""
+        return [
+            sys.executable,
+            "-m",
+            "bench.ceiling_server",
+            "--port",
+            str(self.port),
+            "--database-url",
+            self.database_url,
+        ]
 
-    def start(self) -> CeilingServer:
-        """Start the server and wait until it answers."""
-        with tempfile.NamedTemporaryFile(prefix="weiguang-ceiling-", suffix=".log") as log:
-            self.log_path = log.name + ".kept"
-        with open(self.log_path, "wb") as log_file:
-            self.process = subprocess.Popen(
-                [
-                    sys.executable,
-                    "-m",
-                    "bench.ceiling_server",
-                    "--port",
-                    str(self.port),
-                    "--database-url",
-                    self.database_url,
-                ],
-                env={**os.environ, "PYTHONPATH": servers.REPO_ROOT},
-                cwd=servers.REPO_ROOT,
-                stdout=log_file,
-                stderr=subprocess.STDOUT,
-            )
-        deadline = time.monotonic() + servers.START_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"ceiling server exited early:\n{self.output()}")
-            try:
-                with urllib.request.urlopen(self.url + "/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        return self
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError(f"ceiling server did not answer in time:\n{self.output()}")
-
-    def output(self) -> str:
-        """Return the end of what the server printed."""
-        try:
-            with open(self.log_path, encoding="utf-8", errors="replace") as log:
-                return log.read()[-4000:]
-        except OSError:
-            return ""
-
-    def stop(self) -> None:
-        """Stop the server and remove its log."""
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
-        with contextlib.suppress(OSError):
-            os.unlink(self.log_path)
+    def environment(self) -> dict[str, str]:
+        """Return this process's environment, with the repository importable."""
+        return {**os.environ, "PYTHONPATH": servers.REPO_ROOT}
 
 
 @contextlib.contextmanager

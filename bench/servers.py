@@ -21,7 +21,7 @@ import time
 import urllib.request
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Self
 
 REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 WEIGUANG = shutil.which("weiguang", path=os.path.dirname(sys.executable)) or "weiguang"
@@ -126,19 +126,31 @@ class BenchServer:
     process: subprocess.Popen[bytes] | None = None
     log_path: str = ""
 
+    #: What it is called in errors, and the path that answers 200 once it serves.
+    name = "bench server"
+    health_path = "/api/v1/health"
+
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
-    def start(self) -> BenchServer:
+    def command(self) -> list[str]:
+        """Return the command line that serves."""
+        return [sys.executable, "-m", "bench.serve", "--port", str(self.port)]
+
+    def environment(self) -> dict[str, str]:
+        """Return the environment the server runs in."""
+        return environment(self.database_url)
+
+    def start(self) -> Self:
         """Start the server and wait until its health check answers."""
         with tempfile.NamedTemporaryFile(
             prefix="weiguang-bench-", suffix=".log", delete=False
         ) as log:
             self.log_path = log.name
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "bench.serve", "--port", str(self.port)],
-                env=environment(self.database_url),
+                self.command(),
+                env=self.environment(),
                 cwd=REPO_ROOT,
                 stdout=log,
                 stderr=subprocess.STDOUT,
@@ -146,15 +158,15 @@ class BenchServer:
         deadline = time.monotonic() + START_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise RuntimeError(f"bench server exited early:\n{self.output()}")
+                raise RuntimeError(f"{self.name} exited early:\n{self.output()}")
             try:
-                with urllib.request.urlopen(self.url + "/api/v1/health", timeout=2) as reply:
+                with urllib.request.urlopen(self.url + self.health_path, timeout=2) as reply:
                     if reply.status == 200:
                         return self
             except OSError:
                 time.sleep(0.2)
         self.stop()
-        raise RuntimeError(f"bench server did not answer in time:\n{self.output()}")
+        raise RuntimeError(f"{self.name} did not answer in time:\n{self.output()}")
 
     def healthy(self, timeout_s: float = 10) -> bool:
         """Tell whether the server still answers its health check."""
