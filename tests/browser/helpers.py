@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import sqlite3
+import time
 import urllib.request
 from collections import Counter
 from typing import Any
@@ -223,3 +224,15 @@ def api(base_url: str, method: str, path: str, token: str, body: Any = None) -> 
     with urllib.request.urlopen(request, timeout=10) as reply:
         raw = reply.read()
     return json.loads(raw) if raw else None
+
+
+def landed(page: Page, db_path: str, record_id: str, **expected: Any) -> dict[str, Any]:
+    """Wait until the server holds ``record_id`` with ``expected`` fields; return its fields."""
+    deadline = time.monotonic() + SYNC_TIMEOUT_MS / 1000
+    while True:
+        rows = query(db_path, "SELECT fields FROM record WHERE id = ?", record_id)
+        fields = json.loads(rows[0][0]) if rows else {}
+        if rows and all(fields.get(k) == v for k, v in expected.items()):
+            return dict(fields)
+        assert time.monotonic() < deadline, f"{record_id} never became {expected}: {fields}"
+        page.wait_for_timeout(250)  # a poll of the server's database, not a wait for the app

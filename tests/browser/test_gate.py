@@ -17,6 +17,7 @@ from tests.browser.helpers import (
     expect_pending,
     expect_synced,
     go,
+    landed,
     query,
     records_of_type,
     sign_in,
@@ -51,6 +52,8 @@ def test_a_guard_scans_a_printed_pass_offline_and_the_event_syncs_later(
     page = device("guard-a")
     sign_in(page, "guard-a")
     wait_for_service_worker(page)
+    # The first sync redraws the screen; the guard starts once it is done.
+    expect_synced(page)
     page.get_by_role("link", name="Gate").click()
     expect(page.get_by_role("heading", name="Gate")).to_be_visible()
 
@@ -98,6 +101,7 @@ def test_a_forged_pass_is_denied_and_a_damaged_one_found_by_address(
     forged = f"{header}.{payload}.{signature[:-4]}AAAA"
     page = device("guard-a")
     sign_in(page, "guard-a")
+    expect_synced(page)
     page.get_by_role("link", name="Gate").click()
     page.context.set_offline(True)
     page.get_by_role("button", name="In", exact=True).click()
@@ -119,7 +123,7 @@ def test_the_gate_screens_run_under_the_policy_with_targets_a_thumb_can_hit(
     found: list[str] = []
     for username, paths in (
         ("guard-a", ("/gate", "/gate/visitors")),
-        ("coord", ("/gate/log", "/gate/print")),
+        ("coord", ("/gate/log", "/gate/print", "/gate/policy")),
     ):
         page = device(username, viewport=PHONE)
         page.context.add_init_script(RECORD_VIOLATIONS)
@@ -133,3 +137,22 @@ def test_the_gate_screens_run_under_the_policy_with_targets_a_thumb_can_hit(
             assert page.evaluate(SMALL_TARGETS, TARGETS) == [], path
         found += violations(page, console)
     assert found == []
+
+
+def test_a_coordinator_edits_the_policy_and_it_lands_as_a_new_version(
+    device: Any, db_path: str
+) -> None:
+    before = policy_version(db_path)
+    ((fields,),) = query(db_path, "SELECT fields FROM record WHERE id = ?", COMPOUND_A)
+    page = device("coord")
+    sign_in(page, "coord")
+    go(page, "/gate/policy")
+    form = page.get_by_role("form", name=json.loads(fields)["name"])
+    form.get_by_label("Exit window closes").fill("25:00")
+    form.get_by_role("button", name="Save policy").click()
+    expect(form.get_by_role("alert")).to_contain_text("Exit window closes")
+    form.get_by_label("Exit window closes").fill("17:30")
+    form.get_by_label("Fever threshold (°C)").fill("37.5")
+    form.get_by_role("button", name="Save policy").click()
+    landed(page, db_path, policy_id(COMPOUND_A), window_closes="17:30", fever_threshold_c=37.5)
+    assert policy_version(db_path) > before

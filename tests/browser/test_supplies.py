@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -24,6 +23,7 @@ from tests.browser.helpers import (
     expect_pending,
     expect_synced,
     go,
+    landed,
     query,
     sign_in,
     status_bar,
@@ -37,18 +37,6 @@ pytestmark = pytest.mark.browser
 
 ROUND = stable_id("supply_round", "today")
 INFANT = stable_id("package", "today", 3)  # 婴幼儿包: 40 in stock, at most 3 a household
-
-
-def landed(page: Page, db_path: str, record_id: str, **expected: Any) -> dict[str, Any]:
-    """Wait until the server holds ``record_id`` with ``expected`` fields; return its fields."""
-    deadline = time.monotonic() + SYNC_TIMEOUT_MS / 1000
-    while True:
-        rows = query(db_path, "SELECT fields FROM record WHERE id = ?", record_id)
-        fields = json.loads(rows[0][0]) if rows else {}
-        if rows and all(fields.get(k) == v for k, v in expected.items()):
-            return dict(fields)
-        assert time.monotonic() < deadline, f"{record_id} never became {expected}: {fields}"
-        page.wait_for_timeout(250)  # a poll of the server's database, not a wait for the app
 
 
 def household(building: int, unit: int, room: str) -> str:

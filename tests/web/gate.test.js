@@ -8,8 +8,9 @@ import { test } from 'node:test';
 import { exitsOn, gateEventChange, judgeRecord, judgeToken, policyOf, warnings } from '../../web/app/gate/check.js';
 import { decide, localDay } from '../../web/app/gate/decide.js';
 import { countsByHour } from '../../web/app/gate/log.js';
+import { policyChange, ruleKey } from '../../web/app/gate/policy.js';
 import { checkPass } from '../../web/app/gate/verify.js';
-import { fixture } from './helpers.js';
+import { DECLARATIONS, fixture } from './helpers.js';
 
 const DECISIONS = fixture('gate_decisions.json');
 const VECTORS = fixture('pass_vectors.json');
@@ -133,4 +134,34 @@ test('the log counts in and out per post and local hour, today only', () => {
   ], '2022-04-02', 480);
   assert.deepEqual(Object.fromEntries(counts.get('West')), { 9: { in: 1, out: 1 }, 10: { in: 0, out: 1 } });
   assert.deepEqual(Object.fromEntries(counts.get('East')), { 9: { in: 1, out: 0 } });
+});
+
+test('a policy edit is one update of the changed fields, checked against the declarations', () => {
+  const declarations = DECLARATIONS;
+  const rules = [
+    { tier: 'sealed', kind: 'resident', direction: 'out', outcome: 'deny' },
+    { tier: 'precaution', kind: 'resident', direction: 'out', outcome: 'window' },
+  ];
+  const policy = {
+    id: 'p1', version: 7,
+    fields: { window_opens: '08:00', window_closes: '18:00', exits_per_day: 1, fever_threshold_c: 37.3, rules },
+  };
+  const same = { window_opens: '08:00', window_closes: '18:00', exits_per_day: '1', fever_threshold_c: '37.3', rules: {} };
+  assert.deepEqual(policyChange(declarations, policy, same), { change: null });
+
+  const edited = { ...same, window_closes: '17:30', exits_per_day: '', rules: { [ruleKey(rules[1])]: 'allow' } };
+  const { change } = policyChange(declarations, policy, edited);
+  assert.deepEqual(change, {
+    type: 'gate_policy', id: 'p1', op: 'update', base_version: 7,
+    fields: { window_closes: '17:30', exits_per_day: null, rules: [rules[0], { ...rules[1], outcome: 'allow' }] },
+  });
+
+  for (const [name, raw, key] of [
+    ['window_opens', '', 'invalid.required'], ['window_opens', '25:00', 'invalid.time'],
+    ['exits_per_day', '99', 'invalid.range'], ['fever_threshold_c', 'warm', 'invalid.range'],
+  ]) {
+    const { problem } = policyChange(declarations, policy, { ...same, [name]: raw });
+    assert.equal(problem?.field, name, `${name}=${raw}`);
+    assert.equal(problem.key, key, `${name}=${raw}`);
+  }
 });

@@ -79,9 +79,10 @@ export function createRouter({ outlet, routes, services, notFound, isSignedIn })
       globalThis.location.hash = '/login';
       return;
     }
-    const saved = keepState ? snapshot(outlet) : null;
     const node = await match.screen.render(pick(services, match.screen.uses), match.params);
     if (currentPath() !== path) return; // the user moved on while we drew
+    // Read what the user typed just before the swap: typing goes on while a screen renders.
+    const saved = keepState ? snapshot(outlet) : null;
     mount(outlet, node);
     active = match.screen;
     if (saved) restore(outlet, saved);

@@ -1,5 +1,6 @@
 /** The gate: scanning and deciding at the post, and visitor registration. */
 import gateLog from './log.js';
+import policy from './policy.js';
 import printSheets from './print.js';
 import scan from './scan.js';
 import visitorScreen from './visitors.js';
@@ -17,9 +18,9 @@ export const visitors = {
   routes: [['/gate/visitors', visitorScreen]],
 };
 
-/** The coordinators' tile: the live gate log and its alerts. */
+/** The coordinators' tile: the live gate log and its alerts, pass sheets, the policy. */
 export const log = {
   section: 'gate_log',
   home: '/gate/log',
-  routes: [['/gate/log', gateLog], ['/gate/print', printSheets]],
+  routes: [['/gate/log', gateLog], ['/gate/print', printSheets], ['/gate/policy', policy]],
 };

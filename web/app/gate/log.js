@@ -65,7 +65,8 @@ async function render(deps) {
   const open = alerts.filter((a) => !a.deleted).sort((a, b) => Number(a.fields.acknowledged) - Number(b.fields.acknowledged) || (b.version ?? 0) - (a.version ?? 0));
   const counts = countsByHour(live, localDay(new Date(), offset), offset);
   return screen(t('section.gate_log'), { back: '/' },
-    h('a', { class: 'button', href: '#/gate/print' }, t('gate.print.title')),
+    h('p', { class: 'row' }, h('a', { class: 'button', href: '#/gate/print' }, t('gate.print.title')),
+      h('a', { class: 'button', href: '#/gate/policy' }, t('gate.policy.title'))),
     h('h2', {}, t('gate.log.alerts', { count: open.filter((a) => !a.fields.acknowledged).length })),
     h('ul', { class: 'gate-alerts', id: 'gate-alerts' }, ...open.map((a) => alertItem(a, deps))),
     h('h2', {}, t('gate.log.per_hour')),
