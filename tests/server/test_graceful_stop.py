@@ -13,7 +13,9 @@ import http.client
 import json
 import signal
 import socket
+import sqlite3
 import threading
+import time
 import uuid
 
 import pytest
@@ -42,10 +44,31 @@ def a_large_push(changesets=10, changes_each=300):
 
 
 def refuses_connections(port):
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=5).close()
-    except ConnectionRefusedError:
-        return True
+    """Tell whether ``port`` refuses connections within :data:`TIMEOUT_S` (the stop is async)."""
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=5).close()
+        except ConnectionRefusedError:
+            return True
+        time.sleep(0.05)
+    return False
+
+
+def writing(sqlite_url):
+    """Wait until a write transaction holds the SQLite database (the push is being applied)."""
+    path = sqlite_url.removeprefix("sqlite:///")
+    deadline = time.monotonic() + TIMEOUT_S
+    while time.monotonic() < deadline:
+        connection = sqlite3.connect(path, timeout=0)
+        try:
+            connection.execute("BEGIN IMMEDIATE")
+            connection.rollback()
+        except sqlite3.OperationalError:
+            return True  # locked: the server is writing
+        finally:
+            connection.close()
+        time.sleep(0.01)
     return False
 
 
@@ -85,6 +108,9 @@ def test_sigterm_finishes_the_push_in_flight_and_clients_reconnect_after_a_resta
     try:
         pusher.start()
         assert sent.wait(TIMEOUT_S)
+        # Sent is not received: on a loaded machine the request may still wait
+        # in the listen backlog, which closing the listener resets.
+        assert writing(sqlite_url), "the push never started"
         served.process.send_signal(signal.SIGTERM)
         assert drops.wait(TIMEOUT_S), "the live socket was not dropped"
         assert refuses_connections(served.port)
