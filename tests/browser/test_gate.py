@@ -4,6 +4,8 @@ decides, and the gate event reaches the server when the network is back."""
 from __future__ import annotations
 
 import json
+import uuid
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,6 +16,7 @@ from sync.gate import policy_id
 from tests.browser.helpers import (
     COMPOUND_A,
     SYNC_TIMEOUT_MS,
+    api,
     expect_pending,
     expect_synced,
     go,
@@ -25,6 +28,7 @@ from tests.browser.helpers import (
 )
 from tests.browser.test_csp import RECORD_VIOLATIONS, violations
 from tests.browser.test_layout import PHONE, SMALL_TARGETS, TARGETS
+from tests.helpers import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -156,3 +160,41 @@ def test_a_coordinator_edits_the_policy_and_it_lands_as_a_new_version(
     form.get_by_role("button", name="Save policy").click()
     landed(page, db_path, policy_id(COMPOUND_A), window_closes="17:30", fever_threshold_c=37.5)
     assert policy_version(db_path) > before
+
+
+def test_the_coordinator_sees_a_guards_scans_and_a_fever_alert_live(
+    device: Any, served: Any
+) -> None:
+    page = device("coord")
+    sign_in(page, "coord")
+    go(page, "/gate/log")
+    expect(page.locator("h1")).to_be_visible()
+    guard = api(
+        served.url,
+        "POST",
+        "/auth/login",
+        "",
+        {"username": "guard-a", "password": DEMO_PASSWORD, "device_name": "pytest"},
+    )["token"]
+    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    event = {
+        "compound_id": COMPOUND_A,
+        "post": "东门 East",
+        "direction": "in",
+        "decision": "allow",
+        "pass_kind": "resident",
+        "policy_version": 1,
+        "temperature_c": 39.2,
+        "scanned_at": now,
+    }
+    change = {"type": "gate_event", "id": str(uuid.uuid4()), "op": "create", "fields": event}
+    body = {
+        "client_id": str(uuid.uuid4()),
+        "changesets": [{"id": str(uuid.uuid4()), "made_at": now, "changes": [change]}],
+    }
+    reply = api(served.url, "POST", "/sync/push", guard, body)
+    assert reply["results"][0]["status"] == "applied", reply
+    # No reload: the scan and the alert the server raised arrive over the socket.
+    expect(page.locator("#gate-latest")).to_contain_text("东门 East", timeout=SYNC_TIMEOUT_MS)
+    expect(page.locator("#gate-alerts")).to_contain_text("Fever", timeout=SYNC_TIMEOUT_MS)
+    expect(page.locator("#gate-alerts")).to_contain_text("39.2")
