@@ -7,7 +7,9 @@ import re
 import sqlite3
 import time
 import urllib.request
+import uuid
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 from playwright.sync_api import Page, expect
@@ -236,3 +238,15 @@ def landed(page: Page, db_path: str, record_id: str, **expected: Any) -> dict[st
             return dict(fields)
         assert time.monotonic() < deadline, f"{record_id} never became {expected}: {fields}"
         page.wait_for_timeout(250)  # a poll of the server's database, not a wait for the app
+
+
+def push_as(base_url: str, username: str, change: dict[str, Any]) -> dict[str, Any]:
+    """Sign ``username`` in from Python and push ``change`` alone, made now; return its result."""
+    login = {"username": username, "password": DEMO_PASSWORD, "device_name": "pytest"}
+    token = api(base_url, "POST", "/auth/login", "", login)["token"]
+    made_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    body = {
+        "client_id": str(uuid.uuid4()),
+        "changesets": [{"id": str(uuid.uuid4()), "made_at": made_at, "changes": [change]}],
+    }
+    return dict(api(base_url, "POST", "/sync/push", token, body)["results"][0])

@@ -16,11 +16,11 @@ from sync.gate import policy_id
 from tests.browser.helpers import (
     COMPOUND_A,
     SYNC_TIMEOUT_MS,
-    api,
     expect_pending,
     expect_synced,
     go,
     landed,
+    push_as,
     query,
     records_of_type,
     sign_in,
@@ -28,7 +28,6 @@ from tests.browser.helpers import (
 )
 from tests.browser.test_csp import RECORD_VIOLATIONS, violations
 from tests.browser.test_layout import PHONE, SMALL_TARGETS, TARGETS
-from tests.helpers import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -169,13 +168,6 @@ def test_the_coordinator_sees_a_guards_scans_and_a_fever_alert_live(
     sign_in(page, "coord")
     go(page, "/gate/log")
     expect(page.locator("h1")).to_be_visible()
-    guard = api(
-        served.url,
-        "POST",
-        "/auth/login",
-        "",
-        {"username": "guard-a", "password": DEMO_PASSWORD, "device_name": "pytest"},
-    )["token"]
     now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
     event = {
         "compound_id": COMPOUND_A,
@@ -188,12 +180,8 @@ def test_the_coordinator_sees_a_guards_scans_and_a_fever_alert_live(
         "scanned_at": now,
     }
     change = {"type": "gate_event", "id": str(uuid.uuid4()), "op": "create", "fields": event}
-    body = {
-        "client_id": str(uuid.uuid4()),
-        "changesets": [{"id": str(uuid.uuid4()), "made_at": now, "changes": [change]}],
-    }
-    reply = api(served.url, "POST", "/sync/push", guard, body)
-    assert reply["results"][0]["status"] == "applied", reply
+    result = push_as(served.url, "guard-a", change)
+    assert result["status"] == "applied", result
     # No reload: the scan and the alert the server raised arrive over the socket.
     expect(page.locator("#gate-latest")).to_contain_text("东门 East", timeout=SYNC_TIMEOUT_MS)
     expect(page.locator("#gate-alerts")).to_contain_text("Fever", timeout=SYNC_TIMEOUT_MS)

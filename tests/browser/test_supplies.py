@@ -24,6 +24,7 @@ from tests.browser.helpers import (
     expect_synced,
     go,
     landed,
+    push_as,
     query,
     sign_in,
     status_bar,
@@ -31,7 +32,6 @@ from tests.browser.helpers import (
     user_id,
 )
 from tests.browser.test_layout import PHONE, SMALL_TARGETS, TARGETS
-from tests.helpers import DEMO_PASSWORD
 
 pytestmark = pytest.mark.browser
 
@@ -232,20 +232,8 @@ def test_an_urgent_medicine_request_alerts_the_coordinator_live(
     resident = stable_id("resident", household(5, 2, "301"), 0)
     request = {"resident_id": resident, "medicine": "硝酸甘油片", "urgency": "urgent"}
     change = {"type": "med_request", "id": str(uuid.uuid4()), "op": "create", "fields": request}
-    made_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
-    body = {
-        "client_id": str(uuid.uuid4()),
-        "changesets": [{"id": str(uuid.uuid4()), "made_at": made_at, "changes": [change]}],
-    }
-    volunteer = api(
-        served.url,
-        "POST",
-        "/auth/login",
-        "",
-        {"username": "vol-a", "password": DEMO_PASSWORD, "device_name": "pytest"},
-    )["token"]
-    reply = api(served.url, "POST", "/sync/push", volunteer, body)
-    assert reply["results"][0]["status"] == "applied", reply
+    result = push_as(served.url, "vol-a", change)
+    assert result["status"] == "applied", result
     assert urgent_open(db_path) == before + 1
     # Live: no reload, no sign-in again.
     expect(alert).to_contain_text(f"{before + 1} urgent medicine", timeout=SYNC_TIMEOUT_MS)
