@@ -64,6 +64,9 @@ export const PULL_PAGE_LIMIT = 500;
 export const PUSH_BATCH_SIZE = 50;
 /** What a first sync fetches before everything else (rule 6). */
 export const FIRST_SYNC_TYPES = Object.freeze(['task', 'building', 'compound']);
+/** Performance marks of a first sync's milestones (bench/device.py times them from sign-in). */
+const FIRST_TYPES_MARK = 'sync:first-types';
+const FIRST_SYNC_MARK = 'sync:first-sync';
 /** What pullPages returns when the server's database changed under the cursor (rule 8). */
 const REWOUND = Symbol('rewound');
 
@@ -209,8 +212,12 @@ export function createSyncEngine({
       if (cursor === 0) {
         state.firstSync = { pages: 0, records: 0 };
         if ((await pullPages(0, FIRST_SYNC_TYPES)) === REWOUND) continue;
+        performance.mark(FIRST_TYPES_MARK); // the screens a user works from are usable
       }
-      if ((await pullPages(cursor)) !== REWOUND) break;
+      if ((await pullPages(cursor)) !== REWOUND) {
+        if (cursor === 0) performance.mark(FIRST_SYNC_MARK); // every page stored
+        break;
+      }
     }
     state.firstSync = null;
   }
