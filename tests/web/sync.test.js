@@ -403,3 +403,25 @@ test('a live event announces its records as incoming before they are stored, eve
   assert.deepEqual(seen[0].slice(0, 2), ['incoming', ['y']]);
   assert.equal(mainPulls(server).length, 1, 'the gap is pulled');
 });
+
+test('rule 6: a first sync marks when the first types are stored, then when the last page is', async () => {
+  performance.clearMarks();
+  const { db, server, engine } = await setup({ pageLimit: 2 });
+  for (let i = 0; i < 5; i += 1) server.seed('resident', `r${i}`, { name: `resident ${i}` });
+  server.seed('task', 't1', { title: 'deliver', status: 'open' });
+  const cursorsAtMark = [];
+  const realPull = server.transport.pull;
+  server.transport.pull = async (...args) => {
+    if (performance.getEntriesByName('sync:first-types').length && !cursorsAtMark.length) {
+      cursorsAtMark.push(Boolean(await getRecord(db, 'task', 't1')), await getCursor(db));
+    }
+    return realPull(...args);
+  };
+  await engine.requestSync();
+  const [types] = performance.getEntriesByName('sync:first-types');
+  const [done] = performance.getEntriesByName('sync:first-sync');
+  assert.ok(types && done && types.startTime <= done.startTime);
+  assert.deepEqual(cursorsAtMark, [true, 0], 'marked with the tasks stored, before any page of the full pull');
+  await engine.requestSync();
+  assert.equal(performance.getEntriesByName('sync:first-sync').length, 1, 'a later sync is no first sync');
+});
