@@ -38,6 +38,24 @@ test('rule 1: a first sync pulls page by page and saves the cursor with each pag
   assert.ok(engine.state.lastSyncAt);
 });
 
+test('rule 1: the next page is asked for while the page before it is stored', async () => {
+  const { db, server, engine } = await setup({ pageLimit: 2 });
+  for (let i = 0; i < 5; i += 1) server.seed('resident', `r${i}`, { name: `resident ${i}` });
+  let storedPages = 0;
+  engine.subscribe((what) => {
+    if (what === 'records') storedPages += 1;
+  });
+  const asked = [];
+  const realPull = server.transport.pull;
+  server.transport.pull = (...args) => {
+    if (!args[2]) asked.push([args[0], storedPages]);
+    return realPull(...args);
+  };
+  await engine.requestSync();
+  assert.deepEqual(asked, [[0, 0], [2, 0], [4, 1]], '[cursor asked, pages stored by then]');
+  assert.equal(await getCursor(db), 5);
+});
+
 test('rule 1: a pull that fails mid-way resumes from the last stored page', async () => {
   const { db, server, engine, timers } = await setup({ pageLimit: 2 });
   for (let i = 0; i < 5; i += 1) server.seed('resident', `r${i}`, { name: `r${i}` });

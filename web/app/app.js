@@ -275,8 +275,9 @@ export async function createApp({ db, statusBar, toastRegion }) {
       await requestPersistence();
       await connect();
       navigate(lost ? '/attention' : '/');
-      await Promise.all([refreshStatus(), refreshDeclarations(), refreshDirectory()]);
+      // The first sync starts at once: it needs neither the declarations nor the directory.
       engine.resumeAfterSignIn().catch((error) => toaster.show(t('sync.error', { detail: error.message }), { urgent: true }));
+      await Promise.all([refreshStatus(), refreshDeclarations(), refreshDirectory()]);
     },
     async signOut() {
       await session.signOut();

@@ -228,8 +228,15 @@ export function createSyncEngine({
    * counts in (rule 8): the records and cursor are forgotten, the outbox kept.
    */
   async function pullPages(cursor, types) {
+    let coming = transport.pull(cursor, pageLimit, types);
     for (;;) {
-      const page = await transport.pull(cursor, pageLimit, types);
+      const page = await coming;
+      const next = Number.isInteger(page?.cursor) ? page.cursor : cursor;
+      const more = Boolean(page?.more) && next > cursor; // `next > cursor`: never loop on a stuck cursor
+      // The next page is on its way while this one is stored (still one request at a time);
+      // its failure, if any, is thrown when it is awaited.
+      coming = more ? transport.pull(next, pageLimit, types) : null;
+      coming?.catch(() => {});
       if (await rewound(page?.epoch)) return REWOUND;
       const changes = page?.changes ?? [];
       await storeRecords(db, changes, types ? undefined : page?.cursor);
@@ -239,8 +246,7 @@ export function createSyncEngine({
         emit('state');
       }
       if (changes.length) emit('records', typesOf(changes), changes);
-      const next = Number.isInteger(page?.cursor) ? page.cursor : cursor;
-      if (!page?.more || next <= cursor) return; // `next <= cursor`: never loop on a stuck cursor
+      if (!more) return;
       cursor = next;
     }
   }
