@@ -90,7 +90,7 @@ def deliveries(round_id: str) -> Any:
         on_behalf = Actor(actor.user_id, Role.COORDINATOR, actor.scope)
         push = Push("", (Changeset("", utcnow(), changes),))
         outcome, prev = apply_and_commit(push, on_behalf)
-        live.announce(outcome, prev)
+        live.announce_soon(outcome, prev)
         (result,) = outcome.results
         if result.status is ChangesetStatus.REJECTED:
             fault = next(c.conflict for c in result.changes if c.conflict is not None)
