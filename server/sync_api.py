@@ -7,9 +7,8 @@ from typing import Any
 
 from flask import Blueprint, g, request
 
-from server import backup, gate_alerts, gate_keys, live, logs, metrics, rate_limits, scopes
+from server import backup, clock, gate_alerts, gate_keys, live, logs, metrics, rate_limits, scopes
 from server.auth import require_auth
-from server.clock import utcnow
 from server.errors import ApiError
 from server.extensions import db, limiter
 from server.payloads import json_body
@@ -53,11 +52,21 @@ def push() -> Any:
 @bp.get("/pull")
 @require_auth()
 def pull() -> Any:
-    """Return the caller's changes after ``cursor``, a page at a time, and the database's epoch."""
+    """Return the caller's changes after ``cursor``, the database's epoch and grants in force.
+
+    ``grants`` (``[{"compound_id", "expires_at"}]``) are the caller's
+    break-the-glass grants in force, so that a device drops what a grant gave
+    it once the grant ends (``web/app/sync.js``, rule 9).
+    """
     args = PULL_ARGS.load(request.args)
-    page = changes_since(SqlStore.for_reading(), scopes.actor_for(g.user), now=utcnow(), **args)
+    now = clock.utcnow()
+    page = changes_since(SqlStore.for_reading(), scopes.actor_for(g.user), now=now, **args)
     metrics.observe_pull(page)
-    return {**page.to_wire(), "epoch": backup.epoch()}
+    grants = [
+        {"compound_id": entry.record_id, "expires_at": scopes.grant_expiry(entry).isoformat()}
+        for entry in scopes.grants_in_force(now, [g.user.id])
+    ]
+    return {**page.to_wire(), "epoch": backup.epoch(), "grants": grants}
 
 
 def apply_and_commit(incoming: Push, actor: Actor | None = None) -> tuple[PushOutcome, int]:
@@ -66,7 +75,7 @@ def apply_and_commit(incoming: Push, actor: Actor | None = None) -> tuple[PushOu
     :param actor: who the engine judges the push as; the signed-in user by default.
     """
     actor = actor or scopes.actor_for(g.user)
-    received_at = utcnow()
+    received_at = clock.utcnow()
     # Read before the commit below expires it: reading it after would start
     # the push's transaction with a SELECT instead of the lock.
     device_id = g.device.id

@@ -239,8 +239,10 @@ export async function createApp({ db, statusBar, toastRegion }) {
         const keys = new Set(recordKeys(r));
         return [r.id, blocked.filter((b) => recordKeys(b).some((k) => keys.has(k))).length];
       }));
-      const merged = (await listAttention(db)).filter((item) => item.kind === 'merged');
-      return { rejected, blockedBy, merged, wiped: await getMeta(db, 'wipedNotice', null) };
+      const noticed = await listAttention(db);
+      const merged = noticed.filter((item) => item.kind === 'merged');
+      const grantsEnded = noticed.filter((item) => item.kind === 'grant_ended');
+      return { rejected, blockedBy, merged, grantsEnded, wiped: await getMeta(db, 'wipedNotice', null) };
     },
     /** Return the server's record as this device last received it. */
     serverRecord: (type, id) => getRecord(db, type, id),
@@ -429,6 +431,11 @@ export async function createApp({ db, statusBar, toastRegion }) {
           refresh(...types.map((type) => `record:${type}`));
           // A new conflict may name a device the kept directory does not know yet.
           if (types.includes('conflict')) refreshDirectory();
+        }
+        if (what === 'forgotten') {
+          // A grant ended (sync.js, rule 9): every screen drops what it showed of the records.
+          notifyWatchers(null);
+          refresh('attention', ...Object.keys(declarations?.types ?? {}).map((type) => `record:${type}`));
         }
         if (what === 'outbox') {
           refresh('outbox', 'attention');

@@ -152,5 +152,6 @@ export async function clearSyncedData(db) {
   await tx.objectStore('attention').clear();
   await tx.objectStore('meta').delete('cursor');
   await tx.objectStore('meta').delete('devices'); // a coordinator's device names are theirs alone
+  await tx.objectStore('meta').delete('grants'); // their break-the-glass grants (sync.js, rule 9)
   await tx.done;
 }

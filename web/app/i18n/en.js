@@ -194,6 +194,12 @@ export default {
     'one': 'This device held {count} change of yours that had not reached the server (as of {time}). It is lost, unless you exported it to a file.',
     'other': 'This device held {count} changes of yours that had not reached the server (as of {time}). They are lost, unless you exported them to a file.',
   },
+  'attention.grant_ended_title': 'Temporary access to {compound} has ended',
+  'attention.grant_ended_detail': {
+    'one': 'Its records were removed from this device when the access ended ({time}). Your {count} change not yet sent is kept; if the server refuses it, it is listed here.',
+    'other': 'Its records were removed from this device when the access ended ({time}). Your {count} changes not yet sent are kept; any the server refuses are listed here.',
+  },
+  'attention.grant_ended_elsewhere': 'another compound',
   'attention.import_link': 'Import an export file',
   'attention.empty_value': '(empty)',
   'attention.you': 'You',
