@@ -1,7 +1,7 @@
 """changeset_log: indexes for the audit search and the device names of conflicts
 
 Revision ID: c3d81f20a6b4
-Revises: 5e7a0c1d9b3f
+Revises: 6c1f3e8a2d47
 Create Date: 2026-11-30 14:40:00
 
 The audit (server/audit.py) pages through the log newest first by receipt
@@ -15,7 +15,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = 'c3d81f20a6b4'
-down_revision = '5e7a0c1d9b3f'
+down_revision = '6c1f3e8a2d47'
 branch_labels = None
 depends_on = None
 
