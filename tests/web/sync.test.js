@@ -38,6 +38,24 @@ test('rule 1: a first sync pulls page by page and saves the cursor with each pag
   assert.ok(engine.state.lastSyncAt);
 });
 
+test('rule 1: the next page is asked for while the page before it is stored', async () => {
+  const { db, server, engine } = await setup({ pageLimit: 2 });
+  for (let i = 0; i < 5; i += 1) server.seed('resident', `r${i}`, { name: `resident ${i}` });
+  let storedPages = 0;
+  engine.subscribe((what) => {
+    if (what === 'records') storedPages += 1;
+  });
+  const asked = [];
+  const realPull = server.transport.pull;
+  server.transport.pull = (...args) => {
+    if (!args[2]) asked.push([args[0], storedPages]);
+    return realPull(...args);
+  };
+  await engine.requestSync();
+  assert.deepEqual(asked, [[0, 0], [2, 0], [4, 1]], '[cursor asked, pages stored by then]');
+  assert.equal(await getCursor(db), 5);
+});
+
 test('rule 1: a pull that fails mid-way resumes from the last stored page', async () => {
   const { db, server, engine, timers } = await setup({ pageLimit: 2 });
   for (let i = 0; i < 5; i += 1) server.seed('resident', `r${i}`, { name: `r${i}` });
@@ -490,4 +508,26 @@ test('a live event announces its records as incoming before they are stored, eve
   await engine.handleLive({ prev: 50, cursor: 51, changes: [gap] });
   assert.deepEqual(seen[0].slice(0, 2), ['incoming', ['y']]);
   assert.equal(mainPulls(server).length, 1, 'the gap is pulled');
+});
+
+test('rule 6: a first sync marks when the first types are stored, then when the last page is', async () => {
+  performance.clearMarks();
+  const { db, server, engine } = await setup({ pageLimit: 2 });
+  for (let i = 0; i < 5; i += 1) server.seed('resident', `r${i}`, { name: `resident ${i}` });
+  server.seed('task', 't1', { title: 'deliver', status: 'open' });
+  const cursorsAtMark = [];
+  const realPull = server.transport.pull;
+  server.transport.pull = async (...args) => {
+    if (performance.getEntriesByName('sync:first-types').length && !cursorsAtMark.length) {
+      cursorsAtMark.push(Boolean(await getRecord(db, 'task', 't1')), await getCursor(db));
+    }
+    return realPull(...args);
+  };
+  await engine.requestSync();
+  const [types] = performance.getEntriesByName('sync:first-types');
+  const [done] = performance.getEntriesByName('sync:first-sync');
+  assert.ok(types && done && types.startTime <= done.startTime);
+  assert.deepEqual(cursorsAtMark, [true, 0], 'marked with the tasks stored, before any page of the full pull');
+  await engine.requestSync();
+  assert.equal(performance.getEntriesByName('sync:first-sync').length, 1, 'a later sync is no first sync');
 });

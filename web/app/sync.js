@@ -75,6 +75,9 @@ export const PULL_PAGE_LIMIT = 500;
 export const PUSH_BATCH_SIZE = 50;
 /** What a first sync fetches before everything else (rule 6). */
 export const FIRST_SYNC_TYPES = Object.freeze(['task', 'building', 'compound']);
+/** Performance marks of a first sync's milestones (bench/device.py times them from sign-in). */
+const FIRST_TYPES_MARK = 'sync:first-types';
+const FIRST_SYNC_MARK = 'sync:first-sync';
 /** What pullPages returns when the records must be pulled again from 0 (rules 8 and 9). */
 const REWOUND = Symbol('rewound');
 /** Where the device keeps the grants the last pull named (rule 9). */
@@ -223,8 +226,12 @@ export function createSyncEngine({
       if (cursor === 0) {
         state.firstSync = { pages: 0, records: 0 };
         if ((await pullPages(0, FIRST_SYNC_TYPES)) === REWOUND) continue;
+        performance.mark(FIRST_TYPES_MARK); // the screens a user works from are usable
       }
-      if ((await pullPages(cursor)) !== REWOUND) break;
+      if ((await pullPages(cursor)) !== REWOUND) {
+        if (cursor === 0) performance.mark(FIRST_SYNC_MARK); // every page stored
+        break;
+      }
     }
     state.firstSync = null;
   }
@@ -235,8 +242,15 @@ export function createSyncEngine({
    * counts in (rule 8): the records and cursor are forgotten, the outbox kept.
    */
   async function pullPages(cursor, types) {
+    let coming = transport.pull(cursor, pageLimit, types);
     for (;;) {
-      const page = await transport.pull(cursor, pageLimit, types);
+      const page = await coming;
+      const next = Number.isInteger(page?.cursor) ? page.cursor : cursor;
+      const more = Boolean(page?.more) && next > cursor; // `next > cursor`: never loop on a stuck cursor
+      // The next page is on its way while this one is stored (still one request at a time);
+      // its failure, if any, is thrown when it is awaited.
+      coming = more ? transport.pull(next, pageLimit, types) : null;
+      coming?.catch(() => {});
       if (await rewound(page?.epoch)) return REWOUND;
       if (await regranted(page?.grants)) return REWOUND;
       const changes = page?.changes ?? [];
@@ -247,8 +261,7 @@ export function createSyncEngine({
         emit('state');
       }
       if (changes.length) emit('records', typesOf(changes), changes);
-      const next = Number.isInteger(page?.cursor) ? page.cursor : cursor;
-      if (!page?.more || next <= cursor) return; // `next <= cursor`: never loop on a stuck cursor
+      if (!more) return;
       cursor = next;
     }
   }
