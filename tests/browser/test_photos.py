@@ -42,7 +42,8 @@ def a_camera_photo() -> bytes:
 
 
 def stored_photos(db_path: str) -> list[tuple[Any, ...]]:
-    return query(db_path, "SELECT kind, content_type, data FROM attachment WHERE record_id = ?", TASK)
+    sql = "SELECT kind, content_type, data FROM attachment WHERE record_id = ?"
+    return query(db_path, sql, TASK)
 
 
 def test_the_done_state_reaches_the_server_while_the_photo_fails_and_the_photo_follows(
