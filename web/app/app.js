@@ -23,6 +23,9 @@
  * - `syncedAt()`: when the last clean sync ended (ISO) or null.
  * - `files.save(path, {method, body, filename})`: fetch a file from the API and save it.
  * - `audit.search(query)`: a page of the audit trail (coordinators, online).
+ * - `photos.add(kind, recordId, file)` / `photos.ofRecord(recordId)`: keep a
+ *   photo of a record (scaled down) and send it apart from the outbox
+ *   (photos.js); their states change under the topic `photos`.
  *
  * Changes are announced as topics (`record:<type>`, `outbox`, `people`,
  * `declarations`) so only the screens showing them redraw.
@@ -34,6 +37,7 @@ import { exportPath, fileNameOf, readExport } from './exports/download.js';
 import { t } from './i18n.js';
 import { connectLive } from './live.js';
 import { mergePending, viewsOfType } from './merge.js';
+import { createPhotoQueue, createPhotoSender, downscale } from './photos.js';
 import { createProgressSource } from './progress/source.js';
 import { blockedIds, createOutbox, recordKeys } from './outbox.js';
 import { createSession } from './session.js';
@@ -94,6 +98,11 @@ export async function createApp({ db, statusBar, toastRegion }) {
     lastSyncAt: await getMeta(db, 'lastSyncAt', null),
   });
   const toaster = createToaster(toastRegion);
+  const photoQueue = createPhotoQueue(db);
+  const photoSender = createPhotoSender({
+    photos: photoQueue, outbox, upload: api.putPhoto, onChange: () => refresh('photos'),
+  });
+  const sendPhotos = () => photoSender.send().catch(() => {}); // failures are in each photo's state
   const status = createStatusBar(statusBar, {
     onSignIn: () => navigate('/login'),
     onAttention: () => navigate('/attention'),
@@ -407,6 +416,15 @@ export async function createApp({ db, statusBar, toastRegion }) {
     /** When the last clean sync round ended (ISO), or null: how fresh the gate's policy is. */
     syncedAt: () => engine.state.lastSyncAt ?? null,
     audit,
+    photos: {
+      /** Keep a photo the user picked (scaled down on the device) and send it when its record is sent. */
+      async add(kind, recordId, file) {
+        await photoQueue.add({ kind, recordId, blob: await downscale(file) });
+        await refresh('photos');
+        sendPhotos();
+      },
+      ofRecord: (recordId) => photoQueue.ofRecord(recordId),
+    },
   };
 
   return {
@@ -444,12 +462,16 @@ export async function createApp({ db, statusBar, toastRegion }) {
         }
         if (what === 'synced') {
           live?.ensureConnected();
+          sendPhotos(); // the outbox is empty now: photos whose records waited go
           if (Date.now() - directoryAt > DIRECTORY_TTL_MS) refreshDirectory();
         }
         if (what === 'state' && engine.state.phase === PHASE.SIGNED_OUT) toaster.show(t('status.signed_out_toast'), { urgent: true });
         refreshStatus();
       });
-      globalThis.addEventListener('online', () => engine.setOnline(true));
+      globalThis.addEventListener('online', () => {
+        engine.setOnline(true);
+        sendPhotos();
+      });
       globalThis.addEventListener('offline', () => engine.setOnline(false));
       document.addEventListener('visibilitychange', () => {
         if (document.visibilityState === 'visible' && user) syncSoon();

@@ -12,6 +12,8 @@
  *               were made (autoIncrement `seq`); see outbox.js.
  * - `attention` things the user must see: merges that lost fields, etc.
  * - `meta`      small key/value facts: cursor, client id, token, user.
+ * - `photos`    photos of records waiting to be sent, apart from the outbox,
+ *               keyed by id, indexed by record (`record`); see photos.js.
  *
  * Pending local edits are never written into `records`: the screens show the
  * server's state with the outbox re-applied on top (merge.js), so a pull can
@@ -20,7 +22,7 @@
 import { openDB, unwrap } from '../vendor/idb/index.js';
 
 export const DB_NAME = 'weiguang';
-const DB_VERSION = 2;
+const DB_VERSION = 3;
 /** Where-clauses recordsOfType() answers from an index: field → index name. */
 const PLACE_INDEXES = Object.freeze({ compound_id: 'type_compound', building_id: 'type_building' });
 
@@ -40,6 +42,7 @@ export async function openStore(name = DB_NAME) {
         const records = transaction.objectStore('records');
         for (const [field, index] of Object.entries(PLACE_INDEXES)) records.createIndex(index, ['type', `fields.${field}`]);
       }
+      if (oldVersion < 3) db.createObjectStore('photos', { keyPath: 'id' }).createIndex('record', 'record_id');
     },
   });
 }

@@ -42,7 +42,8 @@ export function currentPath() {
 function snapshot(outlet) {
   const values = new Map();
   for (const field of outlet.querySelectorAll('input[id], textarea[id], select[id]')) {
-    if (field.type !== 'password') values.set(field.id, field.value);
+    // A file input's value can only be cleared by script, never set back.
+    if (field.type !== 'password' && field.type !== 'file') values.set(field.id, field.value);
   }
   return { values, focusId: document.activeElement?.id || null };
 }

@@ -848,4 +848,16 @@ export default {
   'audit.deleted': 'Deleted the record.',
   'audit.overwritten': 'Everything this change wrote has been changed since.',
   'audit.lost_fields': 'These lost to a newer edit: {fields}',
+
+  'photo.hint': 'Take a photo or choose one; it is made smaller on this phone and sent on its own, after the change.',
+  'photo.input.task_proof': 'Photo as proof',
+  'photo.input.prescription': 'Prescription photo',
+  'photo.add': 'Keep the photo',
+  'photo.kept': 'Photo kept on this phone; it is sent on its own.',
+  'photo.unreadable': 'This photo could not be read. Take it again.',
+  'photo.state.waiting': 'Photo kept on this phone: it is sent after the change above.',
+  'photo.state.sending': 'Sending the photo…',
+  'photo.state.retrying': 'Photo not sent yet (no connection or the server is busy). It is tried again by itself.',
+  'photo.state.sent': 'Photo sent.',
+  'photo.state.refused': 'The server did not take the photo: {detail} It stays on this phone.',
 };

@@ -824,4 +824,16 @@ export default {
   'audit.deleted': '記録を削除しました。',
   'audit.overwritten': 'この変更の内容はその後すべて変更されています。',
   'audit.lost_fields': '次の項目は新しい変更に負けました：{fields}',
+
+  'photo.hint': '写真を撮るか選んでください。この端末で小さくしてから、変更の後に別に送ります。',
+  'photo.input.task_proof': '証明の写真',
+  'photo.input.prescription': '処方箋の写真',
+  'photo.add': '写真を保存',
+  'photo.kept': '写真をこの端末に保存しました。別に送ります。',
+  'photo.unreadable': 'この写真を読み込めませんでした。撮り直してください。',
+  'photo.state.waiting': '写真はこの端末にあります。上の変更が送られてから送ります。',
+  'photo.state.sending': '写真を送っています…',
+  'photo.state.retrying': '写真はまだ送れていません（接続がないかサーバーが混雑中）。自動でもう一度送ります。',
+  'photo.state.sent': '写真を送りました。',
+  'photo.state.refused': 'サーバーが写真を受け取りませんでした：{detail} 写真はこの端末に残っています。',
 };

@@ -824,4 +824,16 @@ export default {
   'audit.deleted': '기록을 삭제했습니다.',
   'audit.overwritten': '이 변경 내용은 그 뒤 모두 바뀌었습니다.',
   'audit.lost_fields': '다음 항목은 더 새 변경에 졌습니다: {fields}',
+
+  'photo.hint': '사진을 찍거나 고르세요. 이 휴대폰에서 작게 줄인 뒤 변경 내용 다음에 따로 보냅니다.',
+  'photo.input.task_proof': '증빙 사진',
+  'photo.input.prescription': '처방전 사진',
+  'photo.add': '사진 보관',
+  'photo.kept': '사진을 이 휴대폰에 보관했습니다. 따로 보냅니다.',
+  'photo.unreadable': '이 사진을 읽을 수 없습니다. 다시 찍어 주세요.',
+  'photo.state.waiting': '사진은 이 휴대폰에 있습니다. 위의 변경 내용이 전송된 뒤 보냅니다.',
+  'photo.state.sending': '사진을 보내는 중…',
+  'photo.state.retrying': '사진을 아직 보내지 못했습니다(연결이 없거나 서버가 바쁨). 자동으로 다시 보냅니다.',
+  'photo.state.sent': '사진을 보냈습니다.',
+  'photo.state.refused': '서버가 사진을 받지 않았습니다: {detail} 사진은 이 휴대폰에 남아 있습니다.',
 };

@@ -824,4 +824,16 @@ export default {
   'audit.deleted': '删除了这条记录。',
   'audit.overwritten': '这次修改的内容后来都被改过了。',
   'audit.lost_fields': '其中这些项输给了更新的修改：{fields}',
+
+  'photo.hint': '拍照或选择照片；照片会在本机缩小，并在数据同步后单独上传。',
+  'photo.input.task_proof': '凭证照片',
+  'photo.input.prescription': '处方照片',
+  'photo.add': '保存照片',
+  'photo.kept': '照片已保存在本机，将单独上传。',
+  'photo.unreadable': '无法读取这张照片，请重新拍摄。',
+  'photo.state.waiting': '照片已保存在本机：上面的更改同步后再上传。',
+  'photo.state.sending': '正在上传照片…',
+  'photo.state.retrying': '照片尚未上传（没有网络或服务器繁忙），稍后会自动重试。',
+  'photo.state.sent': '照片已上传。',
+  'photo.state.refused': '服务器未接收这张照片：{detail} 照片仍保存在本机。',
 };
