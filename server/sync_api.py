@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Blueprint, g, request
@@ -21,7 +20,6 @@ from sync.pull import changes_since
 from sync.wire import MalformedPush, PushTooLarge, push_from_wire
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
-log = logging.getLogger(__name__)
 
 
 @bp.post("/push")
@@ -39,13 +37,14 @@ def push() -> Any:
     metrics.observe_push(outcome)
     logs.log_push(outcome)
     live.announce_soon(outcome, prev)
-    try:
-        gate_alerts.raise_alerts(outcome)
-    except Exception:
-        # The push has committed: the device must hear its results, or it
-        # would retry what is already applied. The alert is logged instead.
-        db.session.rollback()
-        log.exception("gate alerts of a committed push could not be raised")
+    if gate_alerts.may_raise(outcome):
+        # After the response: the device must hear its results at once, and
+        # whatever happens to the alerts (logged if they fail), for the push
+        # has committed and would otherwise be retried.
+        live.after_response(
+            lambda: gate_alerts.raise_alerts(outcome),
+            "gate alerts of a committed push could not be raised",
+        )
     return outcome.to_wire()
 
 
