@@ -1,9 +1,10 @@
 /**
- * Group buying: the team leader's rounds (packages with live stock, orders to
+ * Group buying: the team leader's rounds (opened here, packages with live stock and restocks, orders to
  * confirm, hotline orders, chain-list import, picking lists, delivery tasks)
  * and everyone's order screen (a volunteer ordering for a household).
  */
 import chain from './chain.js';
+import newRound from './new.js';
 import order from './order.js';
 import orders from './orders.js';
 import picking from './picking.js';
@@ -16,6 +17,7 @@ export default {
   home: '/supplies',
   routes: [
     ['/supplies', rounds],
+    ['/supplies/new', newRound],
     ['/supplies/:id', round],
     ['/supplies/:id/order', order],
     ['/supplies/:id/chain', chain],
