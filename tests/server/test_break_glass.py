@@ -9,7 +9,7 @@ judged by (``server.clock.utcnow``) is moved forward instead of waiting.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -54,6 +54,15 @@ def records_of(client, token, compound_id):
         for r in records
         if r["fields"].get("compound_id") == compound_id or r["id"] == compound_id
     }
+
+
+def grants_pulled(client, token):
+    """Return the grants a pull names: (compound id, expiry as ISO text with the zone)."""
+    reply = client.get("/api/v1/sync/pull?cursor=0&limit=1", headers=bearer(token)).get_json()
+    return [
+        (grant["compound_id"], datetime.fromisoformat(grant["expires_at"]).isoformat())
+        for grant in reply["grants"]
+    ]
 
 
 def live_ids(socket):
@@ -119,7 +128,9 @@ def test_a_grant_opens_the_compound_is_audited_told_live_and_ends_by_itself(
             REASON,
         )
 
-    # Within the window: compound B's records are the clinician's to pull and write.
+    # Within the window: compound B's records are the clinician's to pull and write,
+    # and the pull names the grant, so that the device drops them when it ends.
+    assert grants_pulled(client, clinician) == [(COMPOUND_B, grant["expires_at"])]
     opened = records_of(client, clinician, COMPOUND_B)
     resident = next(r for r in opened.values() if r["type"] == "resident")
     assert "needs" in resident["fields"]  # a clinician's view of a resident
@@ -139,6 +150,7 @@ def test_a_grant_opens_the_compound_is_audited_told_live_and_ends_by_itself(
     later = clock.utcnow() + timedelta(minutes=61)
     monkeypatch.setattr(clock, "utcnow", lambda: later)
     assert not records_of(client, clinician, COMPOUND_B)
+    assert grants_pulled(client, clinician) == []
     again = update("resident", resident["id"], version, needs=[])
     result = push(client, clinician, a_changeset(again))["results"][0]
     assert result["changes"][0]["conflict"]["code"] == "not_found"
