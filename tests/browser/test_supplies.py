@@ -208,7 +208,7 @@ def test_the_leader_opens_a_round_lists_a_package_and_restocks_it(
     page.get_by_role("link", name="Open a round").click()
     page.get_by_label("Title (optional)").fill("周末团购")
     page.get_by_label("陇南一村（A）").check()
-    page.get_by_role("button", name="Open the round").click()
+    page.locator("#new-round").get_by_role("button", name="Open a round").click()
     expect(page.get_by_role("heading", name="周末团购")).to_be_visible(timeout=UI_TIMEOUT_MS)
     page.get_by_label("Name", exact=True).fill("周末蔬菜包")
     page.get_by_label("Price (yuan)").fill("39.9")
@@ -216,7 +216,7 @@ def test_the_leader_opens_a_round_lists_a_package_and_restocks_it(
     page.locator("#new-package").get_by_role("button", name="Add a package").click()
     row = page.locator("#packages tr", has_text="周末蔬菜包")
     expect(row).to_contain_text("50", timeout=UI_TIMEOUT_MS)
-    row.get_by_label("How many 周末蔬菜包 to add").fill("10")
+    row.get_by_label("周末蔬菜包 · Quantity").fill("10")
     row.get_by_role("button", name="Restock").click()
     round_id = page.url.rsplit("/", 1)[1]
     package_id = row.get_attribute("data-package")

@@ -145,8 +145,8 @@ test('a round is opened with its compounds, its times in order as UTC, and an op
     [{ cutoff_at: '' }, 'cutoff_at', 'supplies.input.time_required'],
     [{ cutoff_at: input.opens_at }, 'cutoff_at', 'supplies.input.cutoff_after_opening'],
     [{ delivers_at: '2022-04-03T03:00:00Z' }, 'delivers_at', 'supplies.input.delivery_after_cutoff'],
-    [{ household_limit: '0' }, 'household_limit', 'supplies.input.bad_limit'],
-    [{ household_limit: '2.5' }, 'household_limit', 'supplies.input.bad_limit'],
+    [{ household_limit: '0' }, 'household_limit', 'supplies.input.whole'],
+    [{ household_limit: '2.5' }, 'household_limit', 'supplies.input.whole'],
   ];
   for (const [change, field, key] of refused) {
     assert.throws(() => roundChange({ ...input, ...change }), (e) => e instanceof OrderInputError && e.field === field && e.key === key, key);
@@ -166,14 +166,14 @@ test('a package is priced in yuan as typed, kept in cents, and a restock only ad
     [{ name: 'x', price: '1.234', stock: '1' }, 'supplies.input.bad_price'],
     [{ name: 'x', price: '-1', stock: '1' }, 'supplies.input.bad_price'],
     [{ name: 'x', price: '100000', stock: '1' }, 'supplies.input.bad_price'],
-    [{ name: 'x', price: '1', stock: '-1' }, 'supplies.input.bad_stock'],
-    [{ name: 'x', price: '1', stock: '' }, 'supplies.input.bad_stock'],
+    [{ name: 'x', price: '1', stock: '-1' }, 'supplies.input.whole'],
+    [{ name: 'x', price: '1', stock: '' }, 'supplies.input.whole'],
   ];
   for (const [input, key] of refused) {
     assert.throws(() => packageChange('r1', input), (e) => e instanceof OrderInputError && e.key === key, key);
   }
   assert.deepEqual(restockChange('p1', '20', 's1'), { type: 'restock', id: 's1', op: 'create', base_version: 0, fields: { package_id: 'p1', qty: 20 } });
   for (const qty of ['0', '', '1.5', '-3']) {
-    assert.throws(() => restockChange('p1', qty), (e) => e instanceof OrderInputError && e.key === 'supplies.input.bad_restock', qty);
+    assert.throws(() => restockChange('p1', qty), (e) => e instanceof OrderInputError && e.key === 'supplies.input.whole', qty);
   }
 });

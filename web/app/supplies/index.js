@@ -4,12 +4,11 @@
  * and everyone's order screen (a volunteer ordering for a household).
  */
 import chain from './chain.js';
-import newRound from './new.js';
 import order from './order.js';
 import orders from './orders.js';
 import picking from './picking.js';
 import round from './round.js';
-import rounds from './rounds.js';
+import rounds, { newRound } from './rounds.js';
 
 /** The leader's rounds. */
 export default {

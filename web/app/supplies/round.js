@@ -16,14 +16,18 @@ import { confirmChange, isOpen, ORDER, OrderInputError, packageChange, restockCh
 
 const ORGANISERS = new Set(['team_leader', 'coordinator']);
 
-/** Run `build` on submit; queue its change, or show its refusal in `error` and focus the box. */
-function submitting(deps, error, build, done) {
+/**
+ * Return a form's submit handler: `build(formData)` makes the change, queued
+ * with the toast `done`, then `then(change)`; a refusal (OrderInputError) is
+ * shown in `error` and its box focused.
+ */
+export function submitting(deps, error, build, done, then = () => {}) {
   return async (event) => {
     event.preventDefault();
     const form = event.currentTarget;
     let change;
     try {
-      change = build(Object.fromEntries(new FormData(form)));
+      change = build(new FormData(form));
     } catch (problem) {
       if (!(problem instanceof OrderInputError)) throw problem;
       error.textContent = t(problem.key, problem.params);
@@ -32,6 +36,7 @@ function submitting(deps, error, build, done) {
     }
     error.textContent = '';
     await deps.queue([change], done);
+    then(change);
   };
 }
 
@@ -39,9 +44,9 @@ function submitting(deps, error, build, done) {
 function restockForm(deps, pkg) {
   const name = `restock-${pkg.id}`;
   const error = h('p', { class: 'error', role: 'alert' });
-  const qty = h('input', { id: name, name, type: 'number', inputmode: 'numeric', min: 1, 'aria-label': t('supplies.restock_qty', { name: pkg.fields.name }) });
+  const qty = h('input', { id: name, name, type: 'number', inputmode: 'numeric', min: 1, 'aria-label': `${pkg.fields.name} · ${t('field.restock.qty')}` });
   return h('form', { class: 'row restock', novalidate: true,
-    onsubmit: submitting(deps, error, (input) => restockChange(pkg.id, input[name]), t('supplies.restocked')) },
+    onsubmit: submitting(deps, error, (data) => restockChange(pkg.id, data.get(name)), t('supplies.saved')) },
   qty, h('button', { type: 'submit' }, t('supplies.restock')), error);
 }
 
@@ -69,7 +74,7 @@ function packageForm(deps, round) {
   const labels = { name: t('field.package.name'), contents: t('common.optional', { label: t('field.package.contents') }),
     price: t('supplies.price_yuan'), stock: t('field.package.stock') };
   return h('form', { id: 'new-package', novalidate: true,
-    onsubmit: submitting(deps, error, (input) => packageChange(round.id, input), t('supplies.package_added')) },
+    onsubmit: submitting(deps, error, (data) => packageChange(round.id, Object.fromEntries(data)), t('supplies.saved')) },
   h('h2', {}, t('supplies.add_package')),
   ...Object.entries(inputs).map(([name, input]) => field(input.id, labels[name], input)),
   error,

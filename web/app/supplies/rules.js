@@ -84,13 +84,10 @@ export async function orderChange({ round, householdId, quantities, channel, exi
 }
 
 /**
- * Build the change opening a supply round (sync/supplies.py, SUPPLY_ROUND).
- *
- * `input`: {title, compound_ids: [id …], opens_at, cutoff_at, delivers_at
- * (a date and time the Date parser reads, e.g. a datetime-local value: the
- * device's time zone), household_limit ('' for none)}; `leaderId`: the team
- * leader's user id, or null. The times must come in order, as the server
- * checks: opening, then cut-off, then delivery.
+ * Build the change opening a supply round (sync/supplies.py): `input` holds
+ * title, compound_ids [id …], opens_at, cutoff_at, delivers_at (datetime-local
+ * values, device time; in that order, as the server checks) and
+ * household_limit ('' for none); `leaderId` a user id or null.
  *
  * @throws {OrderInputError} no compound, a missing time, times out of order, a bad limit.
  */
@@ -107,7 +104,7 @@ export function roundChange(input, leaderId = null, id = crypto.randomUUID()) {
   if (times.delivers_at < times.cutoff_at) throw new OrderInputError('delivers_at', 'supplies.input.delivery_after_cutoff');
   const rawLimit = String(input.household_limit ?? '').trim();
   const limit = rawLimit ? whole(rawLimit, 1, 99) : null;
-  if (rawLimit && limit === null) throw new OrderInputError('household_limit', 'supplies.input.bad_limit', { max: 99 });
+  if (rawLimit && limit === null) throw new OrderInputError('household_limit', 'supplies.input.whole', { min: 1, max: 99 });
   const title = String(input.title ?? '').trim();
   const fields = { compound_ids: compounds, title: title || null, leader_id: leaderId, household_limit: limit };
   for (const name of TIMES) fields[name] = new Date(times[name]).toISOString();
@@ -126,7 +123,7 @@ export function packageChange(roundId, { name, contents = '', price, stock }, id
   const yuan = String(price ?? '').trim();
   if (!/^\d{1,5}(\.\d{1,2})?$/.test(yuan)) throw new OrderInputError('price', 'supplies.input.bad_price');
   const count = whole(stock, 0, 1_000_000);
-  if (count === null) throw new OrderInputError('stock', 'supplies.input.bad_stock', { max: 1_000_000 });
+  if (count === null) throw new OrderInputError('stock', 'supplies.input.whole', { min: 0, max: 1_000_000 });
   const [units, cents = ''] = yuan.split('.');
   const fields = {
     supply_round_id: roundId, name: title, contents: String(contents ?? '').trim() || null,
@@ -142,7 +139,7 @@ export function packageChange(roundId, { name, contents = '', price, stock }, id
  */
 export function restockChange(packageId, qty, id = crypto.randomUUID()) {
   const count = whole(qty, 1, 1_000_000);
-  if (count === null) throw new OrderInputError(`restock-${packageId}`, 'supplies.input.bad_restock', { max: 1_000_000 });
+  if (count === null) throw new OrderInputError(`restock-${packageId}`, 'supplies.input.whole', { min: 1, max: 1_000_000 });
   return { type: 'restock', id, op: 'create', base_version: 0, fields: { package_id: packageId, qty: count } };
 }
 
