@@ -11,6 +11,8 @@ the attention screen says whose access ended.
 
 from __future__ import annotations
 
+import sqlite3
+import time
 from typing import Any
 
 import pytest
@@ -19,6 +21,7 @@ from playwright.sync_api import Page, expect
 from server.seed import stable_id
 from tests.browser.helpers import (
     COMPOUND_A,
+    READ_STORE,
     SYNC_TIMEOUT_MS,
     api,
     db_path_of,
@@ -28,7 +31,7 @@ from tests.browser.helpers import (
     sign_in,
     stored_token,
 )
-from tests.helpers import DEMO_PASSWORD
+from tests.helpers import DEMO_PASSWORD, a_clinician_of
 
 pytestmark = pytest.mark.browser
 
@@ -37,73 +40,34 @@ TASK_A = stable_id("task", "A", 0)
 TASK_B = stable_id("task", "B", 0)
 REASON = "夜间急诊：B区3号楼老人胸痛"
 
-HOLDS = """([type, id]) => new Promise((resolve, reject) => {
-  const open = indexedDB.open('weiguang');
-  open.onerror = () => reject(open.error);
-  open.onsuccess = () => {
-    const db = open.result;
-    const request = db.transaction('records').objectStore('records').get([type, id]);
-    request.onerror = () => reject(request.error);
-    request.onsuccess = () => { db.close(); resolve(Boolean(request.result)); };
-  };
-})"""
-
-COUNT_OF_B = """(compound) => new Promise((resolve, reject) => {
-  const open = indexedDB.open('weiguang');
-  open.onerror = () => reject(open.error);
-  open.onsuccess = () => {
-    const db = open.result;
-    const request = db.transaction('records').objectStore('records').getAll();
-    request.onerror = () => reject(request.error);
-    request.onsuccess = () => {
-      db.close();
-      const inB = (r) => r.id === compound || r.fields?.compound_id === compound;
-      resolve(request.result.filter(inB).length);
-    };
-  };
-})"""
-
 
 def holds(page: Page, record_type: str, record_id: str) -> bool:
-    return bool(page.evaluate(HOLDS, [record_type, record_id]))
+    """Return whether the device's store holds a record."""
+    return page.evaluate(READ_STORE, ["records", [record_type, record_id]]) is not None
 
 
 def records_of_b(page: Page) -> int:
-    return int(page.evaluate(COUNT_OF_B, COMPOUND_B))
+    """Return how many of compound B's records (by their compound) the device holds."""
+    records = page.evaluate(READ_STORE, ["records", None])
+    return sum(1 for r in records if COMPOUND_B in (r["id"], r["fields"].get("compound_id")))
 
 
 def wait_until_held(page: Page, record_type: str, record_id: str, held: bool) -> None:
-    page.wait_for_function(
-        f"async (key) => ({HOLDS})(key).then((held) => held === {str(held).lower()})",
-        arg=[record_type, record_id],
-        timeout=SYNC_TIMEOUT_MS,
-        polling=250,
-    )
+    """Wait until the device holds a record, or no longer does."""
+    deadline = time.monotonic() + SYNC_TIMEOUT_MS / 1000
+    while holds(page, record_type, record_id) != held:
+        assert time.monotonic() < deadline, f"{record_type} {record_id} never held={held}"
+        page.wait_for_timeout(250)  # a poll of the device's store, not a wait for the app
 
 
 def a_clinician_of_compound_a(base_url: str) -> None:
     login = {"username": "coord", "password": DEMO_PASSWORD, "device_name": "pytest"}
     coord = api(base_url, "POST", "/auth/login", "", login)["token"]
-    api(
-        base_url,
-        "POST",
-        "/users",
-        coord,
-        {
-            "username": "medic-a",
-            "display_name": "A区医生",
-            "role": "clinician",
-            "scope_kind": "compounds",
-            "scope_ids": [COMPOUND_A],
-            "password": DEMO_PASSWORD,
-        },
-    )
+    api(base_url, "POST", "/users", coord, a_clinician_of(COMPOUND_A))
 
 
 def end_on_the_server(db_path: str, grant_id: int) -> None:
     """Move the grant two hours back in the server's database: it has ended there too."""
-    import sqlite3
-
     connection = sqlite3.connect(db_path, timeout=10)
     try:
         with connection:
