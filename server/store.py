@@ -339,11 +339,14 @@ def read_record(row: Any) -> Record | None:
         return None
 
 
+# Scopes are few and immutable: each is read and written once a process.
+@functools.lru_cache(maxsize=4096)
 def scope_to_text(scope: Scope) -> str:
     """Return the stored form of a record's scope: ``"compound compound|building"``."""
     return " ".join(sorted(scope.compound_ids)) + "|" + (scope.building_id or "")
 
 
+@functools.lru_cache(maxsize=4096)
 def scope_from_text(text: str) -> Scope:
     """Read a scope written by :func:`scope_to_text`."""
     compounds, _, building = text.partition("|")
