@@ -17,7 +17,7 @@ from sqlalchemy import select
 from server import clock, seed
 from server.extensions import db, socketio
 from server.models import AuditEntry
-from tests.helpers import DEMO_PASSWORD, bearer, sign_in
+from tests.helpers import a_clinician_of, bearer, sign_in
 from tests.server.test_sync_api import a_changeset, pull_all, push, update
 
 BREAK_GLASS = "/api/v1/break-glass"
@@ -30,18 +30,7 @@ REASON = "夜间急诊：B区3号楼老人胸痛"
 def clinician(client):
     """Return the token of a clinician whose scope is compound A."""
     coord = sign_in(client, "coord")
-    reply = client.post(
-        "/api/v1/users",
-        json={
-            "username": "medic-a",
-            "display_name": "A区医生",
-            "role": "clinician",
-            "scope_kind": "compounds",
-            "scope_ids": [COMPOUND_A],
-            "password": DEMO_PASSWORD,
-        },
-        headers=bearer(coord),
-    )
+    reply = client.post("/api/v1/users", json=a_clinician_of(COMPOUND_A), headers=bearer(coord))
     assert reply.status_code == 201, reply.get_json()
     return sign_in(client, "medic-a")
 
