@@ -9,7 +9,9 @@
  *   overlay(type, serverRecords): the server's state with the outbox
  *   re-applied on top (merge.js).
  * - `watch(listener)`: call `listener(keys)` whenever records change, with the
- *   `{type, id}` of each (or `null`: anything may have changed); returns an
+ *   `{type, id, version}` of each (version: the stored one, undefined when
+ *   unknown, as for the user's own pushed changes; or `null`: anything may
+ *   have changed); returns an
  *   unsubscribe. For screens that repaint one record at a time (the board)
  *   rather than redraw on a topic. A live event's records come first as
  *   `{type, id, record}`, before they are stored: `records.overlay()` turns
@@ -455,7 +457,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
           return;
         }
         if (what === 'records') {
-          notifyWatchers(touched.map(({ type, id }) => ({ type, id })));
+          notifyWatchers(touched.map(({ type, id, version }) => ({ type, id, version })));
           refresh(...types.map((type) => `record:${type}`));
           // A new conflict may name a device the kept directory does not know yet.
           if (types.includes('conflict')) refreshDirectory();
