@@ -163,7 +163,6 @@ function createView(deps, board, names, buildingsOf) {
 
   const columns = board.columns.map(column);
 
-  /** Mark that the cards of `ids` are on the page (once per frame: see paintSoon). */
   function markPainted(ids) {
     // Only the latest mark is kept: a wall screen runs for days.
     performance.clearMarks(PAINT_MARK);
@@ -176,12 +175,9 @@ function createView(deps, board, names, buildingsOf) {
     requestAnimationFrame(() => markPainted(ids));
   }
 
-  // Changes wait for the next animation frame and are drawn together: at 20
-  // live updates a second, or a burst after the main thread was busy, each
-  // column is drawn once a frame however many of its tasks changed.
+  // Changes are drawn together at the next frame: a column once a frame at most.
   const dirty = { columns: new Set(), ids: new Set(), queued: false };
 
-  /** Draw the columns in `touched` at the next frame, then mark it with `ids`. */
   function paintSoon(touched, ids) {
     for (const name of touched) dirty.columns.add(name);
     for (const id of ids) dirty.ids.add(id);
@@ -303,7 +299,7 @@ function createView(deps, board, names, buildingsOf) {
   let reloadAll = false;
   let busy = false;
 
-  /** Put views on the board (never one older than the board's); repaint what moved at the next frame. */
+  /** Put views on the board (never one older than the board's); repaint what moved. */
   function show(views, ids) {
     const touched = new Set();
     views.forEach((view, i) => {
@@ -352,7 +348,7 @@ function createView(deps, board, names, buildingsOf) {
     }
   }
 
-  /** Whether the board already shows the stored state `key` announces (a live event's record, painted on arrival). */
+  /** Whether the board shows the stored version `key` names already (painted on arrival). */
   function shown(key) {
     const task = board.get(key.id);
     return Number.isInteger(key.version) && task !== null && task.version >= key.version
