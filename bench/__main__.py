@@ -11,6 +11,7 @@ gets a demo server of its own. It prints a table and, unless
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import sys
@@ -23,6 +24,7 @@ from typing import Any
 from bench import (
     board,
     ceiling,
+    device,
     field,
     gate,
     harness,
@@ -50,6 +52,7 @@ SECTIONS = (
     "gate",
     "load",
     "field",
+    "device",
 )
 # In this order on one server: ``scale`` bulk-loads up to a million records, so it runs last.
 DATABASE_SECTIONS = {
@@ -108,8 +111,10 @@ METHOD = """
   coordinator's scope): Weiguang through `POST /bench/floor/upsert` in batches of 5,000
   (writes `record` and `record_scope` directly, versions from `sync_state`, no push
   path), the ceiling through its `POST /fill`; PostgreSQL is `ANALYZE`d after each load.
-  At each size: last 100 changes, empty pull, single-change push and a 250-changeset
-  push, against the ceiling at the same size; the targets hold at 250,000.
+  At each size: last 100 changes, empty pull, single-change push, a 250-changeset
+  push, and `vol-b`'s first sync (compound B, which the loads leave alone: its cost
+  should stay flat) against the ceiling paging as many rows from 0, each against the
+  ceiling at the same size; the targets hold at 250,000.
 - **Queries**: `bench/query_worker.py` on an empty throwaway database per engine writes,
   through the SQL store, 3 compounds of 20 buildings, 5,000 households, 15,000 residents,
   today's visits (none for 15 % of households, one or more for the rest, 15 % of those
@@ -126,9 +131,12 @@ METHOD = """
   aiohttp, websocket transport, one event loop. t0 just before `coord` sends a push of
   one changeset creating a task in compound A; t1 when each socket gets its `changes`
   event. Floor: `POST /bench/floor/emit` of a same-sized payload (the first real event,
-  ids swapped) to the room of the volunteers of compound A, same t0/t1.
-  Rounds alternate real and floor, one at a time. Latency includes the bench's own
-  event loop handling 200 receipts, for both alike.
+  ids swapped) to the room of the volunteers of compound A, same t0/t1. Ceiling: 200
+  more sockets (same loop) on `bench/ceiling_server.py`, whose push of the same task
+  as one row emits one `changes` event with it to every socket once committed (the
+  thinnest live announcement), same t0/t1. Rounds alternate real, floor and ceiling,
+  one at a time. Latency includes the bench's own event loop handling 200 receipts,
+  for all alike.
 - **Web**: gzip (level 9, per file) of `web/` minus `web/vendor/` and images (html, js,
   css, webmanifest), and the same plus `web/vendor/**/*.js`; budgets from issue #4.
   Lighthouse 12.2.3 (pinned in `bench/package-lock.json`), mobile preset, Debian
@@ -188,6 +196,15 @@ METHOD = """
   `coord`, read whole; floor: the bare pull query of compound A paged from the cursor
   before the orders (the same rows, read). Targets on the values: orders ≥ households
   / 4 h (the ordering window), each picking list ≤ 60 s; errors must be 0.
+- **Device** (issue 16, point 6): Debian chromium (Playwright) on a fresh profile opens the
+  app on a demo server (SQLite), CDP `Emulation.setCPUThrottlingRate` 4, and signs `coord`
+  in (the whole demo neighbourhood). Timed in the page from the click on "Sign in" to
+  `web/app/sync.js`'s marks: `sync:first-types` (tasks, buildings and compounds stored,
+  the screens told: usable) and `sync:first-sync` (the last page stored with its cursor);
+  the records in IndexedDB are counted after. Floor, alternating trial by trial in a fresh
+  profile with the same throttling: a bare script in a page of the same origin signs in
+  with `fetch`, pulls the same pages (cursor 0, 500 a page) and puts each page into an
+  IndexedDB store of its own in one transaction. Budget 3 s from sign-in; median of 3.
 - Ratios are measured / floor (or / budget); KiB and MiB are 1024-based.
 """
 
@@ -283,19 +300,28 @@ def postgres_version() -> str:
 
 
 def write_report(path: str, figures: list[Figure], sections: list[str], run: harness.Run) -> None:
-    """Store this run's sections beside the others' and write the Markdown report."""
+    """Store this run's sections beside the others' and write the Markdown report.
+
+    The read, merge and both writes happen under an exclusive lock on the JSON
+    file (``fcntl.flock``), so ``--only`` runs of other sections finishing at
+    the same time each add their sections instead of one dropping another's.
+    """
     data_path = os.path.splitext(path)[0] + ".json"
-    try:
-        with open(data_path, encoding="utf-8") as stored:
-            previous = json.load(stored)
-    except (OSError, ValueError):
-        previous = {}
-    merged = harness.merge_runs(previous, figures, sections, run)
-    with open(data_path, "w", encoding="utf-8") as stored:
+    with open(data_path, "a+", encoding="utf-8") as stored:
+        fcntl.flock(stored, fcntl.LOCK_EX)
+        stored.seek(0)
+        try:
+            previous = json.loads(stored.read() or "{}")
+        except ValueError:
+            previous = {}
+        merged = harness.merge_runs(previous, figures, sections, run)
+        stored.seek(0)
+        stored.truncate()
         json.dump(merged, stored, ensure_ascii=False, indent=1)
         stored.write("\n")
-    with open(path, "w", encoding="utf-8") as report:
-        report.write(harness.markdown_report(merged, SECTIONS, METHOD))
+        stored.flush()
+        with open(path, "w", encoding="utf-8") as report:
+            report.write(harness.markdown_report(merged, SECTIONS, METHOD))
     print(f"\nWrote {os.path.relpath(path)} and {os.path.relpath(data_path)}", file=sys.stderr)
 
 
@@ -328,6 +354,9 @@ def main(argv: list[str]) -> int:
     if "field" in args.only:
         with servers.served("sqlite") as server:
             figures += guarded("field", "sqlite demo", lambda: field.run(server.url, args.quick))
+    if "device" in args.only:
+        with servers.served("sqlite") as server:
+            figures += guarded("device", "sqlite demo", lambda: device.run(server.url, args.quick))
     facts["duration"] = f"{time.perf_counter() - started:.0f} s" + (
         " (quick)" if args.quick else ""
     )

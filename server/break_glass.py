@@ -51,8 +51,7 @@ ROLES = (Role.CLINICIAN,)
 def break_glass() -> Any:
     """Open a compound outside the caller's scope for a stated reason and a limited time."""
     data = load_body(BREAK_GLASS)
-    entry = grant(data["compound_id"], data["reason"], data["minutes"])
-    return GRANT.dump(describe(entry)), 201
+    return GRANT.dump(grant(data["compound_id"], data["reason"], data["minutes"])), 201
 
 
 @bp.get("")
@@ -68,8 +67,13 @@ def in_force() -> Any:
     return GRANT_LIST.dump({"grants": [describe(entry) for entry in entries]})
 
 
-def grant(compound_id: str, reason: str, minutes: int) -> AuditEntry:
-    """Record the grant, tell the coordinators live and reconnect the user's sockets.
+def grant(compound_id: str, reason: str, minutes: int) -> dict[str, Any]:
+    """Record the grant, tell the coordinators live, reconnect the user's sockets; describe it.
+
+    The description is made before the sockets are disconnected: a socket's
+    disconnect handler, run at once under ``weiguang serve``, ends the
+    request's database session, which leaves the entry unreadable (found by
+    the Chromium test: the grant answered 500 there, never in the test client).
 
     :raises ApiError: 422 ``not-a-compound`` for a compound not in the
         user's neighbourhood, ``already-in-scope`` for one their scope holds.
@@ -89,7 +93,8 @@ def grant(compound_id: str, reason: str, minutes: int) -> AuditEntry:
         detail={"reason": reason, "minutes": minutes, "expires_at": expires_at.isoformat()},
     )
     db.session.commit()
-    announce(entry)
+    described = describe(entry)
+    announce(described)
     devices = db.session.scalars(
         select(DeviceToken.id).where(
             DeviceToken.user_id == user.id, DeviceToken.revoked_at.is_(None)
@@ -97,7 +102,7 @@ def grant(compound_id: str, reason: str, minutes: int) -> AuditEntry:
     )
     for device_id in list(devices):
         live.disconnect_device(device_id)
-    return entry
+    return described
 
 
 def place_of(entry: AuditEntry) -> Scope:
@@ -121,9 +126,10 @@ def describe(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-def announce(entry: AuditEntry) -> None:
-    """Emit ``break_glass`` to every coordinators' audience whose scope holds the compound."""
-    payload = GRANT.dump(describe(entry))
+def announce(grant: dict[str, Any]) -> None:
+    """Emit ``break_glass`` (``grant`` as :func:`describe` gives it) to coordinators who see it."""
+    payload = GRANT.dump(grant)
+    place = Scope(frozenset({grant["compound_id"]}))
     for room, viewer in scopes.connected_audiences().items():
-        if viewer.role == Role.COORDINATOR and viewer.sees(place_of(entry)):
+        if viewer.role == Role.COORDINATOR and viewer.sees(place):
             socketio.emit("break_glass", payload, to=room)

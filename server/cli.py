@@ -1,7 +1,8 @@
 """The ``weiguang`` command line: a Flask CLI group on the app factory.
 
 Besides Flask's own commands (``routes``, ``shell``, ``db``), the app has
-``serve`` (the real Socket.IO server), ``seed-demo``, ``backup`` and
+``serve`` (the real Socket.IO server), ``seed-demo``, ``daily-tasks``,
+``round-deliveries``, ``backup`` and
 ``restore`` (:mod:`server.backup`). Every command that writes to the database
 first creates or upgrades the schema, but ``restore``, which needs an empty
 database and upgrades after; ``backup`` only reads.
@@ -31,6 +32,7 @@ from server import (
     purge,
     seed,
     socket_sessions,
+    supplies,
 )
 from server.extensions import db, socketio
 
@@ -55,8 +57,10 @@ def serve(host: str, port: int) -> None:
 def run(app: Flask, host: str, port: int) -> None:
     """Upgrade the schema, then serve ``app`` until stopped: all of ``weiguang serve``.
 
-    Besides the server, a background task keeps this process's socket rows
-    alive and sweeps those of dead processes (:mod:`server.socket_sessions`).
+    Besides the server, background tasks keep this process's socket rows
+    alive and sweep those of dead processes (:mod:`server.socket_sessions`),
+    and make the supply rounds' delivery tasks at their cut-off
+    (:func:`server.supplies.keep_delivering`).
     Under eventlet, SIGTERM or Ctrl+C stops it gracefully (:func:`server.green.drain`).
     """
     with app.app_context():
@@ -67,6 +71,7 @@ def run(app: Flask, host: str, port: int) -> None:
     mode = socketio.server.eio.async_mode
     listener = take_port(mode, host, port)
     socketio.start_background_task(socket_sessions.keep_alive, app)
+    socketio.start_background_task(supplies.keep_delivering, app)
     click.echo(f"Weiguang is serving on http://{host}:{port}/ ({mode}; Ctrl+C to stop)")
     if mode == "eventlet":
         green.serve(
@@ -170,6 +175,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(backup.restore_command)
     app.cli.add_command(purge.purge_command)
     app.cli.add_command(field.daily_tasks_command)
+    app.cli.add_command(supplies.round_deliveries_command)
     app.shell_context_processor(shell_context)
 
 

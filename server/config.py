@@ -43,6 +43,9 @@ DEFAULTS: dict[str, Any] = {
     # How often a serving process marks its open sockets alive in the database;
     # rows nobody marked for four beats are swept (server/socket_sessions.py).
     "SOCKET_HEARTBEAT_SECONDS": 30,
+    # How often a serving process makes and brings up the delivery tasks of
+    # the supply rounds past their cut-off (server/supplies.py).
+    "DELIVERY_JOB_SECONDS": 60,
     # Connections one `weiguang serve` process serves at once (a live socket
     # holds one while it is open, a request while it runs); more wait to be
     # accepted. About 90 KiB of memory each (docs/deploy.md, sizing).

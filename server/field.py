@@ -23,7 +23,6 @@ from server import database, queries, seed
 from server.clock import utcnow
 from server.extensions import db
 from server.models import RecordRow
-from server.store import RECORD_COLUMNS, to_record
 from sync.actors import UserScope
 from sync.field import day_of
 from sync.screening import ELDERLY_ALONE, daily_tasks
@@ -33,8 +32,7 @@ EVERYTHING = UserScope(everything=True)
 
 def make_daily_tasks(day: date) -> int:
     """Make the field tasks of ``day`` that do not exist yet; return how many were made."""
-    statement = select(*RECORD_COLUMNS).where(*queries.live(queries.RECORD, "compound"))
-    compounds = [to_record(row) for row in db.session.execute(statement)]
+    compounds = queries.every_live("compound")
     every = [c.id for c in compounds]
     sealed = frozenset(c.id for c in compounds if c.fields.get("tier") == "sealed")
     households = queries.live_records("household", EVERYTHING, every)

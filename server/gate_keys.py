@@ -23,7 +23,7 @@ from server import live, passes, queries
 from server.clock import utcnow
 from server.extensions import db
 from server.models import PassKeyRow
-from server.store import RECORD_COLUMNS, SqlStore, to_record
+from server.store import SqlStore
 from sync.actors import UserScope
 from sync.protocol import PushOutcome
 from sync.records import SERVER_USER_ID, FieldStamp, Record
@@ -153,8 +153,7 @@ def find_compound(compound: str) -> Record:
 
     :raises UnknownCompound: there is none, or the name is not unique.
     """
-    statement = select(*RECORD_COLUMNS).where(*queries.live(queries.RECORD, "compound"))
-    compounds = [to_record(row) for row in db.session.execute(statement)]
+    compounds = queries.every_live("compound")
     candidates = [
         record
         for record in compounds

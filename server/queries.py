@@ -77,6 +77,12 @@ def live(table: Any, record_type: str) -> tuple[ColumnElement[bool], ...]:
     return of_type(table, record_type), table.c.deleted.is_(False)
 
 
+def every_live(record_type: str) -> list[Record]:
+    """Return every live record of ``record_type``, whatever its scope (the server's jobs)."""
+    statement = select(*RECORD_COLUMNS).where(*live(RECORD, record_type))
+    return [to_record(row) for row in db.session.execute(statement)]
+
+
 def screening_progress(scope: UserScope, since: datetime | None = None) -> list[BuildingProgress]:
     """Return the screening progress of every building with households in ``scope``.
 

@@ -24,15 +24,28 @@ fails the whole transaction.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from dataclasses import fields, is_dataclass, replace
 from datetime import datetime
-from typing import Any, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
-from sqlalchemy import Text, cast, delete, exists, func, insert, literal, or_, select, update
+from sqlalchemy import (
+    Text,
+    bindparam,
+    cast,
+    delete,
+    exists,
+    func,
+    insert,
+    literal,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server.clock import utcnow
@@ -220,24 +233,10 @@ class SqlStore:
         Buffered writes are flushed first, so a writing store reads its own writes.
         """
         self.flush()
-        conditions = [RecordRow.version > cursor, RecordRow.version <= self._high_water]
-        # On SQLite the type is tested as an expression, not the column: its
-        # planner, without statistics, drove the page from ``ix_record_type``
-        # (every record of the role's types, then a sort) instead of the
-        # version range, so a pull's cost followed the data, not the page
-        # (issue #16). PostgreSQL weighs the column by its statistics, and an
-        # expression it cannot estimate made it hash the whole scope instead.
-        sqlite_plan = db.session.get_bind().dialect.name == "sqlite"
-        page_type = unindexed(RecordRow.type) if sqlite_plan else RecordRow.type
-        if exclude_types:
-            conditions.append(page_type.not_in(exclude_types))
-        if only_types is not None:
-            conditions.append(page_type.in_(only_types))
-        if not scope.everything:
-            conditions.append(in_scope(RecordRow.id, scope, row_by_row=True))
-        rows = db.session.execute(
-            select(*RECORD_COLUMNS).where(*conditions).order_by(RecordRow.version).limit(limit + 1)
-        )
+        filters = PageFilters(bool(exclude_types), only_types is not None, not scope.everything)
+        params = page_params(scope, cursor, self._high_water, limit, exclude_types, only_types)
+        dialect = db.session.get_bind().dialect.name
+        rows = db.session.execute(page_query(filters, dialect), params)
         # A row that cannot be read keeps its place (and so the cursor's
         # arithmetic) as ``None``, and is left out of the page.
         found: list[tuple[int, Record | None]] = [
@@ -249,7 +248,7 @@ class SqlStore:
             # could come as itself and as a tombstone. The record is the later
             # state (rule 21: once per page, latest).
             live = {record.id for _, record in found if record is not None}
-            tombstones = self._tombstones(scope, cursor, limit, exclude_types, only_types)
+            tombstones = self._tombstones(filters, params)
             found.extend((t.version, t) for t in tombstones if t.id not in live)
             found.sort(key=lambda entry: entry[0])
         more = len(found) > limit
@@ -257,33 +256,12 @@ class SqlStore:
         next_cursor = found[-1][0] if more else self._high_water
         return Page(tuple(record for _, record in found if record is not None), next_cursor, more)
 
-    def _tombstones(
-        self,
-        scope: UserScope,
-        cursor: int,
-        limit: int,
-        exclude_types: frozenset[str],
-        only_types: frozenset[str] | None,
-    ) -> list[Record]:
-        """Return tombstones, at their latest exit's version, of records that left ``scope``."""
-        latest = func.max(ScopeExit.version)
-        conditions = [
-            ScopeExit.version > cursor,
-            ScopeExit.version <= self._high_water,
-            covers(ScopeExit, scope),
-            ~in_scope(ScopeExit.record_id, scope),
-        ]
-        if exclude_types:
-            conditions.append(ScopeExit.record_type.not_in(exclude_types))
-        if only_types is not None:
-            conditions.append(ScopeExit.record_type.in_(only_types))
-        exits = db.session.execute(
-            select(ScopeExit.record_id, latest.label("version"))
-            .where(*conditions)
-            .group_by(ScopeExit.record_id)
-            .order_by(latest)
-            .limit(limit + 1)
-        ).all()
+    def _tombstones(self, filters: PageFilters, params: Mapping[str, Any]) -> list[Record]:
+        """Return tombstones, at their latest exit's version, of records that left the scope.
+
+        ``filters`` and ``params`` are the page's (:func:`page_params`).
+        """
+        exits = db.session.execute(tombstone_query(filters), params).all()
         records = self.get_many([row.record_id for row in exits])
         return [
             replace(records[row.record_id].tombstone(), version=row.version)
@@ -595,15 +573,21 @@ def unindexed(column: Any) -> Any:
     return column.concat("")
 
 
-def covers(table: Any, scope: UserScope) -> Any:
-    """Return the SQL condition that a scope row of ``table`` lies in ``scope``."""
-    return or_(
-        table.compound_id.in_(scope.compound_ids), table.building_id.in_(scope.building_ids)
-    )
+def covers(table: Any, scope: UserScope | None) -> Any:
+    """Return the SQL condition that a scope row of ``table`` lies in ``scope``.
+
+    ``None``: in the scope bound at execution as ``compound_ids`` and
+    ``building_ids`` (lists), so that one statement serves every scope.
+    """
+    compounds: Any = bindparam("compound_ids", expanding=True)
+    buildings: Any = bindparam("building_ids", expanding=True)
+    if scope is not None:
+        compounds, buildings = scope.compound_ids, scope.building_ids
+    return or_(table.compound_id.in_(compounds), table.building_id.in_(buildings))
 
 
-def in_scope(record_id: Any, scope: UserScope, *, row_by_row: bool = False) -> Any:
-    """Return the SQL condition that the record ``record_id`` lies in ``scope``.
+def in_scope(record_id: Any, scope: UserScope | None, *, row_by_row: bool = False) -> Any:
+    """Return the SQL condition that the record ``record_id`` lies in ``scope`` (:func:`covers`).
 
     :param row_by_row: test each row the outer query reads, in its order, so
         that a query read along an index with a ``LIMIT`` stops at its page.
@@ -617,6 +601,93 @@ def in_scope(record_id: Any, scope: UserScope, *, row_by_row: bool = False) -> A
         RecordScope.record_id == record_id, covers(RecordScope, scope)
     )
     return found.offset(0).exists()
+
+
+class PageFilters(NamedTuple):
+    """Which conditions a pull page's statements carry (the rest is bound at execution)."""
+
+    exclude_types: bool
+    only_types: bool
+    scoped: bool
+
+
+def page_params(
+    scope: UserScope,
+    cursor: int,
+    high_water: int,
+    limit: int,
+    exclude_types: frozenset[str],
+    only_types: frozenset[str] | None,
+) -> dict[str, Any]:
+    """Return the parameters of :func:`page_query` and :func:`tombstone_query` (limit + 1 rows)."""
+    return {
+        "cursor": cursor,
+        "high_water": high_water,
+        "exclude_types": sorted(exclude_types),
+        "only_types": sorted(only_types or ()),
+        "compound_ids": sorted(scope.compound_ids),
+        "building_ids": sorted(scope.building_ids),
+        "limit": limit + 1,
+    }
+
+
+def type_conditions(column: Any, filters: PageFilters) -> list[Any]:
+    """Return the bound type conditions ``filters`` asks for, on ``column``."""
+    conditions = []
+    if filters.exclude_types:
+        conditions.append(column.not_in(bindparam("exclude_types", expanding=True)))
+    if filters.only_types:
+        conditions.append(column.in_(bindparam("only_types", expanding=True)))
+    return conditions
+
+
+@functools.cache
+def page_query(filters: PageFilters, dialect: str) -> Any:
+    """Return the statement of a pull page's records, built once per shape and database kind.
+
+    Built once, it skips SQLAlchemy's per-call construction and reuses its
+    compiled form: on a small pull that was most of the request's time.
+    """
+    # On SQLite the type is tested as an expression, not the column: its
+    # planner, without statistics, drove the page from ``ix_record_type``
+    # (every record of the role's types, then a sort) instead of the
+    # version range, so a pull's cost followed the data, not the page
+    # (issue #16). PostgreSQL weighs the column by its statistics, and an
+    # expression it cannot estimate made it hash the whole scope instead.
+    page_type = unindexed(RecordRow.type) if dialect == "sqlite" else RecordRow.type
+    conditions = [
+        RecordRow.version > bindparam("cursor"),
+        RecordRow.version <= bindparam("high_water"),
+        *type_conditions(page_type, filters),
+    ]
+    if filters.scoped:
+        conditions.append(in_scope(RecordRow.id, None, row_by_row=True))
+    return (
+        select(*RECORD_COLUMNS)
+        .where(*conditions)
+        .order_by(RecordRow.version)
+        .limit(bindparam("limit"))
+    )
+
+
+@functools.cache
+def tombstone_query(filters: PageFilters) -> Any:
+    """Return the statement of a page's exits: records that left the bound scope, latest exit."""
+    latest = func.max(ScopeExit.version)
+    conditions = [
+        ScopeExit.version > bindparam("cursor"),
+        ScopeExit.version <= bindparam("high_water"),
+        covers(ScopeExit, None),
+        ~in_scope(ScopeExit.record_id, None),
+        *type_conditions(ScopeExit.record_type, filters),
+    ]
+    return (
+        select(ScopeExit.record_id, latest.label("version"))
+        .where(*conditions)
+        .group_by(ScopeExit.record_id)
+        .order_by(latest)
+        .limit(bindparam("limit"))
+    )
 
 
 def chunks(items: list[T]) -> Iterator[list[T]]:

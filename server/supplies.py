@@ -4,34 +4,39 @@ The import only proposes (:mod:`server.chain_list`); the leader fixes or
 skips each entry in the app, which pushes the orders through sync, where the
 order rules judge them like any other (stock, cut-off).
 
-The delivery tasks are made when the leader asks, after the cut-off (the
-moment the goods are counted; a timer would need a scheduler the embedded
-server does not run): :func:`sync.supplies.delivery_tasks` decides them and
-the engine writes them as a push on the leader's behalf, judged as a
-coordinator of the leader's own scope (tasks are made by coordinators,
-contract "Records"), so the rules, the audit stamps and the live events are
-those of any push.
+The delivery tasks are made by the server itself from the cut-off on and
+kept up with late confirmations while the round is delivering
+(:func:`keep_delivering`, a background task of every ``weiguang serve``
+process; ``weiguang round-deliveries`` does one turn, for cron); a leader
+may also ask at once. :func:`sync.supplies.delivery_tasks` decides them and
+the engine writes them as a push (:func:`bring_deliveries_up`), so the
+rules, the audit stamps and the live events are those of any push.
 """
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, g
+import click
+from flask import Blueprint, Flask, g
+from flask.cli import with_appcontext
 
-from server import live, queries, scopes
+from server import database, gate_keys, live, queries, scopes
 from server.auth import require_auth
 from server.chain_list import Household, Package, read_chain_list
 from server.clock import utcnow
 from server.errors import ApiError
+from server.extensions import db, socketio
 from server.payloads import load_body
 from server.schemas.supplies import CHAIN_LIST, CHAIN_LIST_REPLY, DELIVERIES_REPLY
+from server.seed import SYSTEM
 from server.store import SqlStore
-from server.sync_api import apply_and_commit
-from sync.actors import Actor, Role
+from sync.actors import Actor, Role, UserScope
 from sync.changes import Change, Changeset, ChangesetStatus, Push
+from sync.protocol import PushOutcome, apply_push
 from sync.records import Record
-from sync.supplies import delivery_tasks, order_id
+from sync.supplies import delivering, delivery_tasks, order_id
 from sync.times import parse_datetime
 
 bp = Blueprint("supplies", __name__, url_prefix="/api/v1/supplies")
@@ -78,32 +83,110 @@ def chain_list(round_id: str) -> Any:
 @bp.post("/rounds/<round_id>/deliveries")
 @require_auth(Role.TEAM_LEADER, Role.COORDINATOR)
 def deliveries(round_id: str) -> Any:
-    """Make or bring up to date the round's delivery tasks, one per unit (after the cut-off)."""
+    """Make or bring up to date the round's delivery tasks now (after the cut-off).
+
+    The server does it by itself (:func:`keep_delivering`); the leader may
+    not want to wait for its next turn.
+    """
     actor = scopes.actor_for(g.user)
     round_ = _round_in_scope(round_id, actor)
     if utcnow() < parse_datetime(round_.fields["cutoff_at"]):
         detail = f"The round takes orders until {round_.fields['cutoff_at']}."
         raise ApiError(409, "round-open", detail)
-    changes = _delivery_changes(round_, actor)
-    cursor = None
-    if changes:
-        on_behalf = Actor(actor.user_id, Role.COORDINATOR, actor.scope)
-        push = Push("", (Changeset("", utcnow(), changes),))
-        outcome, prev = apply_and_commit(push, on_behalf)
-        live.announce(outcome, prev)
+    on_behalf = Actor(actor.user_id, Role.COORDINATOR, actor.scope)
+    device_id = g.device.id
+    changes, outcome = bring_deliveries_up(round_, on_behalf, device_id)
+    if outcome is not None:
         (result,) = outcome.results
         if result.status is ChangesetStatus.REJECTED:
             fault = next(c.conflict for c in result.changes if c.conflict is not None)
             raise ApiError(409, "deliveries-refused", f"{fault.code}: {fault.detail}")
-        cursor = outcome.cursor
     return DELIVERIES_REPLY.dump(
         {
             "supply_round_id": round_id,
             "created": [c.id for c in changes if c.op == "create"],
             "updated": [c.id for c in changes if c.op == "update"],
-            "cursor": cursor,
+            "cursor": None if outcome is None else outcome.cursor,
         }
     )
+
+
+def bring_deliveries_up(
+    round_: Record, actor: Actor, device_token_id: int | None = None
+) -> tuple[tuple[Change, ...], PushOutcome | None]:
+    """Push the changes that bring ``round_``'s delivery tasks up to its confirmed orders.
+
+    Decided once without a lock; when something is to change, decided again
+    under the push lock (:meth:`SqlStore.for_writing`) and pushed in that
+    transaction as ``actor`` (a coordinator: tasks are made by coordinators,
+    contract "Records"), so the rules, audit stamps and live events are
+    those of any push. Two processes doing it at once (the serve job of each
+    process, cron, a leader) are serialised by that lock and the second
+    finds the first's tasks: the task ids are derived
+    (:func:`sync.supplies.delivery_task_id`), nothing is made twice.
+
+    :returns: the changes pushed (none: nothing to do) and the push's
+        outcome (``None`` when nothing was pushed).
+    """
+    if not _delivery_changes(round_, actor.scope):
+        return (), None
+    db.session.commit()  # end the read transaction: the lock comes first
+    now = utcnow()
+    store = SqlStore.for_writing(device_token_id=device_token_id, received_at=now)
+    current = store.get(round_.id)
+    changes = () if current is None or current.deleted else _delivery_changes(current, actor.scope)
+    if not changes:
+        db.session.commit()
+        return (), None
+    push = Push("", (Changeset("", now, changes),))
+    outcome = apply_push(store, actor, push, now, signer=gate_keys.signer())
+    store.flush()
+    db.session.commit()
+    live.announce_soon(outcome, store.started_at_version)
+    return changes, outcome
+
+
+def make_due_deliveries(now: datetime) -> int:
+    """Bring up the delivery tasks of every round :func:`~sync.supplies.delivering` at ``now``.
+
+    Pushed as the server (:data:`server.seed.SYSTEM`).
+
+    :returns: how many tasks were created or updated.
+    """
+    due = [r for r in queries.every_live("supply_round") if delivering(r, now)]
+    return sum(len(bring_deliveries_up(round_, SYSTEM)[0]) for round_ in due)
+
+
+def keep_delivering(app: Flask) -> None:
+    """Run :func:`make_due_deliveries` every ``DELIVERY_JOB_SECONDS`` while the process serves.
+
+    Every ``weiguang serve`` process runs it; :func:`bring_deliveries_up`
+    makes that safe.
+    """
+    seconds = float(app.config["WEIGUANG"]["DELIVERY_JOB_SECONDS"])
+    while True:
+        with app.app_context():
+            try:
+                make_due_deliveries(utcnow())
+            except Exception:  # a database hiccup must not end the job
+                db.session.rollback()
+                app.logger.exception("delivery task job failed")
+            finally:
+                db.session.remove()
+        socketio.sleep(seconds)
+
+
+@click.command("round-deliveries")
+@with_appcontext
+def round_deliveries_command() -> None:
+    """Make and bring up the delivery tasks of the rounds past their cut-off (idempotent).
+
+    ``weiguang serve`` does it by itself every ``DELIVERY_JOB_SECONDS``;
+    this is the same step for cron, or a deployment without a serving process.
+    """
+    database.upgrade_schema()
+    made = make_due_deliveries(utcnow())
+    click.echo(f"Created or updated {made} delivery tasks.")
 
 
 def _round_in_scope(round_id: str, actor: Actor) -> Record:
@@ -116,15 +199,14 @@ def _round_in_scope(round_id: str, actor: Actor) -> Record:
     return round_
 
 
-def _delivery_changes(round_: Record, actor: Actor) -> tuple[Change, ...]:
+def _delivery_changes(round_: Record, scope: UserScope) -> tuple[Change, ...]:
     """Read what the round's delivery tasks are made of and decide their changes."""
-    orders = queries.orders_of_round(round_.id, actor.scope)
+    orders = queries.orders_of_round(round_.id, scope)
     compounds = round_.scope.compound_ids
-    households = {r.id: r for r in queries.live_records("household", actor.scope, compounds)}
-    buildings = {r.id: r for r in queries.live_records("building", actor.scope, compounds)}
+    households = {r.id: r for r in queries.live_records("household", scope, compounds)}
+    buildings = {r.id: r for r in queries.live_records("building", scope, compounds)}
     packages = {
-        r.id: r
-        for r in queries.records_naming("package", "supply_round_id", round_.id, actor.scope)
+        r.id: r for r in queries.records_naming("package", "supply_round_id", round_.id, scope)
     }
     existing = SqlStore.for_reading().get
     return tuple(delivery_tasks(round_, orders, households, buildings, packages, existing))

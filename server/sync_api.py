@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Blueprint, g, request
 
-from server import backup, gate_alerts, gate_keys, live, logs, metrics, rate_limits, scopes
+from server import backup, clock, gate_alerts, gate_keys, live, logs, metrics, rate_limits, scopes
 from server.auth import require_auth
-from server.clock import utcnow
 from server.errors import ApiError
 from server.extensions import db, limiter
 from server.payloads import json_body
@@ -22,7 +20,6 @@ from sync.pull import changes_since
 from sync.wire import MalformedPush, PushTooLarge, push_from_wire
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
-log = logging.getLogger(__name__)
 
 
 @bp.post("/push")
@@ -40,24 +37,35 @@ def push() -> Any:
     metrics.observe_push(outcome)
     logs.log_push(outcome)
     live.announce_soon(outcome, prev)
-    try:
-        gate_alerts.raise_alerts(outcome)
-    except Exception:
-        # The push has committed: the device must hear its results, or it
-        # would retry what is already applied. The alert is logged instead.
-        db.session.rollback()
-        log.exception("gate alerts of a committed push could not be raised")
+    if gate_alerts.may_raise(outcome):
+        # After the response: the device must hear its results at once, and
+        # whatever happens to the alerts (logged if they fail), for the push
+        # has committed and would otherwise be retried.
+        live.after_response(
+            lambda: gate_alerts.raise_alerts(outcome),
+            "gate alerts of a committed push could not be raised",
+        )
     return outcome.to_wire()
 
 
 @bp.get("/pull")
 @require_auth()
 def pull() -> Any:
-    """Return the caller's changes after ``cursor``, a page at a time, and the database's epoch."""
+    """Return the caller's changes after ``cursor``, the database's epoch and grants in force.
+
+    ``grants`` (``[{"compound_id", "expires_at"}]``) are the caller's
+    break-the-glass grants in force, so that a device drops what a grant gave
+    it once the grant ends (``web/app/sync.js``, rule 9).
+    """
     args = PULL_ARGS.load(request.args)
-    page = changes_since(SqlStore.for_reading(), scopes.actor_for(g.user), now=utcnow(), **args)
+    now = clock.utcnow()
+    page = changes_since(SqlStore.for_reading(), scopes.actor_for(g.user), now=now, **args)
     metrics.observe_pull(page)
-    return {**page.to_wire(), "epoch": backup.epoch()}
+    grants = [
+        {"compound_id": entry.record_id, "expires_at": scopes.grant_expiry(entry).isoformat()}
+        for entry in scopes.grants_in_force(now, [g.user.id])
+    ]
+    return {**page.to_wire(), "epoch": backup.epoch(), "grants": grants}
 
 
 def apply_and_commit(incoming: Push, actor: Actor | None = None) -> tuple[PushOutcome, int]:
@@ -72,7 +80,7 @@ def apply_and_commit(incoming: Push, actor: Actor | None = None) -> tuple[PushOu
     :param actor: who the engine judges the push as; the signed-in user by default.
     """
     actor = actor or scopes.actor_for(g.user)
-    received_at = utcnow()
+    received_at = clock.utcnow()
     # Read before the commit below expires it.
     device_id = g.device.id
     # End the sign-in's read transaction: the push reads afresh.

@@ -27,14 +27,17 @@ package has fewer left than the order would take. Neither is ever decided by
 later-edit-wins: ``status`` is the state machine's, ``lines`` are
 rule-decided and ``stock`` rule-owned.
 
-After the cut-off the confirmed orders go out as one ``delivery`` task per
-building unit (:func:`delivery_tasks`, made when the leader asks for them:
-``POST /api/v1/supplies/rounds/{id}/deliveries``), each under an id
-derived from the round and the unit (:func:`delivery_task_id`), so that
-asking again adds late confirmations to the open tasks instead of making
-new ones. The task names its orders (``order_ids``); when a volunteer marks
-it done, with the recipient's code or a note as proof, its confirmed orders
-become ``delivered`` (:func:`deliver_orders`, a task rule).
+After the cut-off the confirmed orders go out as ``delivery`` tasks, by
+building unit (:func:`delivery_tasks`), each under an id derived from the
+round, the unit and its place in the unit's sequence
+(:func:`delivery_task_id`). The server makes them by itself at the cut-off
+and keeps them up with late confirmations, cancellations and failed trips
+while the round is :func:`delivering` (``weiguang serve``'s delivery job,
+``weiguang round-deliveries`` from cron, or the leader's
+``POST /api/v1/supplies/rounds/{id}/deliveries``). The task names its
+orders (``order_ids``); when a volunteer marks it done, with the
+recipient's code or a note as proof, its confirmed orders become
+``delivered`` (:func:`deliver_orders`, a task rule).
 """
 
 from __future__ import annotations
@@ -42,6 +45,7 @@ from __future__ import annotations
 import uuid
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
+from datetime import datetime, timedelta
 
 from sync import fields as f
 from sync.actors import Role
@@ -314,19 +318,41 @@ RESTOCK = RecordType(
 )
 
 
-# -- delivery: one task per building unit, made from the confirmed orders ----
+# -- delivery: tasks per building unit, made from the confirmed orders --------
 
 #: How many orders one delivery task carries at most (a unit's households).
 MAX_TASK_ORDERS = 500
+#: How long after a round's delivery time its delivery tasks are still kept
+#: up with its confirmed orders (:func:`delivering`): late confirmations,
+#: failed trips.
+DELIVERING_AFTER = timedelta(days=1)
+#: Task states whose orders are with a volunteer: they are not given to
+#: another task. An order still confirmed after its trip is done (it was
+#: cancelled and confirmed again meanwhile), failed, or cancelled or deleted
+#: by a coordinator is still to be carried, so it goes to another task.
+_ON_THE_WAY = frozenset({"claimed", "in_progress"})
 
 
-def delivery_task_id(supply_round_id: str, building_id: str, unit: str) -> str:
-    """Return the id of a round's delivery task for one unit (UUID version 5).
+def delivering(round_: Record, now: datetime) -> bool:
+    """Tell whether the round's delivery tasks are kept up at ``now``.
+
+    From the cut-off, when the orders are counted, until
+    :data:`DELIVERING_AFTER` past the delivery time.
+    """
+    cutoff = parse_datetime(round_.fields["cutoff_at"])
+    return cutoff <= now <= parse_datetime(round_.fields["delivers_at"]) + DELIVERING_AFTER
+
+
+def delivery_task_id(supply_round_id: str, building_id: str, unit: str, n: int = 0) -> str:
+    """Return the id of a round's ``n``-th delivery task for one unit (UUID version 5).
 
     :param supply_round_id: the round's id, the namespace.
     :param building_id: the building's id; ``unit`` its unit (stairwell).
+    :param n: 0 for the unit's first task, 1, 2 … for the follow-ups made
+        for orders confirmed (or trips failed) after it was claimed.
     """
-    return str(uuid.uuid5(uuid.UUID(supply_round_id), f"delivery/{building_id}/{unit}"))
+    name = f"delivery/{building_id}/{unit}" + (f"/{n}" if n else "")
+    return str(uuid.uuid5(uuid.UUID(supply_round_id), name))
 
 
 def delivery_tasks(
@@ -339,12 +365,19 @@ def delivery_tasks(
 ) -> list[Change]:
     """Return the changes that bring the round's delivery tasks up to its confirmed orders.
 
-    One ``delivery`` task per building unit with confirmed orders: created
-    when it does not exist; while it is still ``open``, its ``order_ids``
-    and packing notes are brought up to date (an order confirmed late);
-    a task already claimed or finished is left as it is.
+    Each building unit has a sequence of tasks (:func:`delivery_task_id`,
+    ``n`` = 0, 1 …). A confirmed order is *pending* unless a task of its
+    unit that is claimed or started lists it. The unit's first
+    ``open`` task carries exactly its pending orders (an order confirmed
+    late joins it, a cancelled one leaves it); when none is open and some
+    are pending, the next task of the sequence is created for them (so an
+    order confirmed after its unit's task was claimed, or whose trip failed
+    or was cancelled, still reaches a task). An open task left with nothing
+    to carry, or a second open one, is cancelled. Tasks no longer open are
+    never changed. The same inputs give the same changes, so concurrent
+    runs (serialised by the push lock) agree.
 
-    :param orders: the round's orders (any status; only ``confirmed`` count).
+    :param orders: the round's orders (any status; only ``confirmed`` are carried).
     :param households: household id → record, for the ordering households
         (an order whose household is unknown is left out: it has no unit).
     :param buildings: building id → record; ``packages``: id → record.
@@ -356,24 +389,57 @@ def delivery_tasks(
         home = households.get(str(order.fields["household_id"]))
         # A household removed since it ordered has no unit to deliver to: its
         # order stays confirmed, in the orders list and the picking list.
-        if order.fields.get("status") == "confirmed" and home is not None:
+        if home is not None:
             by_unit[(str(home.fields["building_id"]), str(home.fields["unit"]))].append(order)
-    changes = []
+    changes: list[Change] = []
     for (building_id, unit), unit_orders in sorted(by_unit.items()):
-        task_id = delivery_task_id(round_.id, building_id, unit)
-        unit_orders.sort(
-            key=lambda o: str(households[str(o.fields["household_id"])].fields["room"])
-        )
-        building = buildings[building_id]
-        wanted = _delivery_fields(round_, unit_orders, households, building, unit, packages)
-        current = existing(task_id)
-        if current is None or current.deleted:
-            changes.append(Change("task", task_id, "create", 0, wanted))
-        elif current.fields.get("status") == "open":
-            update = {k: v for k, v in wanted.items() if current.fields.get(k) != v}
+        tasks = _unit_tasks(round_.id, building_id, unit, existing)
+        on_the_way = {
+            str(order_id_)
+            for task in tasks
+            if not task.deleted and task.fields.get("status") in _ON_THE_WAY
+            for order_id_ in _listed(task)
+        }
+        confirmed = (o for o in unit_orders if o.fields.get("status") == "confirmed")
+        pending = [o for o in confirmed if o.id not in on_the_way]
+        pending.sort(key=lambda o: str(households[str(o.fields["household_id"])].fields["room"]))
+        carrier: str | None = None
+        for task in tasks:
+            if task.deleted or task.fields.get("status") != "open":
+                continue
+            if pending and carrier is None:
+                carrier = task.id
+                wanted = _delivery_fields(
+                    round_, pending, households, buildings[building_id], unit, packages
+                )
+                update = {k: v for k, v in wanted.items() if task.fields.get(k) != v}
+            else:
+                update = {"status": "cancelled"}
             if update:
-                changes.append(Change("task", task_id, "update", current.version, update))
+                changes.append(Change("task", task.id, "update", task.version, update))
+        if pending and carrier is None:
+            task_id = delivery_task_id(round_.id, building_id, unit, len(tasks))
+            wanted = _delivery_fields(
+                round_, pending, households, buildings[building_id], unit, packages
+            )
+            changes.append(Change("task", task_id, "create", 0, wanted))
     return changes
+
+
+def _unit_tasks(round_id: str, building_id: str, unit: str, existing: Lookup) -> list[Record]:
+    """Return the unit's delivery tasks stored so far, in their sequence (deleted ones too)."""
+    tasks: list[Record] = []
+    while True:
+        task = existing(delivery_task_id(round_id, building_id, unit, len(tasks)))
+        if task is None:
+            return tasks
+        tasks.append(task)
+
+
+def _listed(task: Record) -> list[object]:
+    """Return the order ids a delivery task lists."""
+    order_ids = task.fields.get("order_ids")
+    return order_ids if isinstance(order_ids, list) else []
 
 
 def _delivery_fields(
@@ -422,9 +488,8 @@ def deliver_orders(ctx: ChangeContext) -> Ruling | None:
         return None
     if ctx.fields.get("status") != "done" or ctx.current.fields.get("status") == "done":
         return None
-    order_ids = ctx.current.fields.get("order_ids")
     writes = []
-    for order_id_ in order_ids if isinstance(order_ids, list) else ():
+    for order_id_ in _listed(ctx.current):
         order = ctx.lookup(str(order_id_))
         if order is not None and not order.deleted and order.fields.get("status") == "confirmed":
             writes.append(SideWrite(order.id, {"status": "delivered"}))

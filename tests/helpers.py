@@ -39,6 +39,21 @@ def a_task_create(compound_id: str, task_id: str | None = None) -> dict[str, Any
     return {"type": "task", "id": task_id or str(uuid.uuid4()), "op": "create", "fields": fields}
 
 
+def a_clinician_of(compound_id: str, username: str = "medic-a") -> dict[str, Any]:
+    """Return the ``POST /api/v1/users`` body of a clinician scoped to one compound.
+
+    Such a clinician is who breaks the glass (``server/break_glass.py``).
+    """
+    return {
+        "username": username,
+        "display_name": "A区医生",
+        "role": "clinician",
+        "scope_kind": "compounds",
+        "scope_ids": [compound_id],
+        "password": DEMO_PASSWORD,
+    }
+
+
 def a_coordinator_of(client: FlaskClient, compound_ids: list[str], username: str) -> str:
     """Create (as the demo's ``coord``) a coordinator of ``compound_ids``; return their token."""
     reply = client.post(

@@ -9,6 +9,7 @@ hand).
 
 from __future__ import annotations
 
+import json
 import os
 import platform
 import time
@@ -16,6 +17,8 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 REPORT_ENV = "WEIGUANG_RELIABILITY_REPORT"
+#: Where ``.ci/run`` had the dependency audit write its results (``scripts/audit.py --ledger``).
+AUDIT_ENV = "WEIGUANG_AUDIT_LEDGER"
 
 
 @dataclass
@@ -95,5 +98,20 @@ def write_report(path: str) -> None:
             f" | {row.lost} | {row.duplicated} | {row.half_applied} | {row.diverged}"
             f" | {row.bad_inputs} | {row.server_errors} | {row.scope_checks} |"
         )
+    lines += ["", "## Dependency audit", "", *audit_lines(os.environ.get(AUDIT_ENV))]
     with open(path, "w", encoding="utf-8") as report:
         report.write("\n".join(lines) + "\n")
+
+
+def audit_lines(ledger: str | None) -> list[str]:
+    """Return the ledger's lines on the dependency audit from its results file, if any.
+
+    :param ledger: the path ``scripts/audit.py --ledger`` wrote (JSON: tool → result).
+    """
+    results: dict[str, str] = {}
+    if ledger and os.path.exists(ledger):
+        with open(ledger, encoding="utf-8") as text:
+            results = json.loads(text.read() or "{}")
+    if not results:
+        return ["- dependency audit: not run — only `.ci/run` runs it (`bash scripts/audit`)"]
+    return [f"- dependency audit, {tool}: {result}" for tool, result in sorted(results.items())]

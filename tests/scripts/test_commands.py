@@ -129,14 +129,18 @@ def test_run_demo_refuses_a_port_that_is_not_one(checkout, port):
     assert f"PORT must be a port number (1-65535), not '{port}'" in result.stderr
 
 
-def test_ci_passes_its_arguments_on_to_the_test_command(checkout):
+def test_ci_audits_then_passes_its_arguments_on_to_the_test_command(checkout):
     (checkout / "scripts" / "test").write_text('echo "CI=$CI args:$*"\n')
+    ledger = checkout / "audit.json"
     result = subprocess.run(
         ["bash", ".ci/run", "-k", "live and not browser", "-x"],
         cwd=checkout,
+        env={**os.environ, "WEIGUANG_AUDIT_LEDGER": str(ledger)},
         capture_output=True,
         text=True,
         timeout=60,
         check=True,
     )
-    assert result.stdout.strip() == "CI=true args:-k live and not browser -x"
+    assert result.stdout.splitlines()[-1] == "CI=true args:-k live and not browser -x"
+    calls = (checkout / ".venv" / "bin" / "calls.log").read_text().splitlines()
+    assert f"scripts/audit.py --ledger {ledger}" in calls

@@ -9,7 +9,7 @@ judged by (``server.clock.utcnow``) is moved forward instead of waiting.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from server import clock, seed
 from server.extensions import db, socketio
 from server.models import AuditEntry
-from tests.helpers import DEMO_PASSWORD, bearer, sign_in
+from tests.helpers import a_clinician_of, bearer, sign_in
 from tests.server.test_sync_api import a_changeset, pull_all, push, update
 
 BREAK_GLASS = "/api/v1/break-glass"
@@ -30,18 +30,7 @@ REASON = "夜间急诊：B区3号楼老人胸痛"
 def clinician(client):
     """Return the token of a clinician whose scope is compound A."""
     coord = sign_in(client, "coord")
-    reply = client.post(
-        "/api/v1/users",
-        json={
-            "username": "medic-a",
-            "display_name": "A区医生",
-            "role": "clinician",
-            "scope_kind": "compounds",
-            "scope_ids": [COMPOUND_A],
-            "password": DEMO_PASSWORD,
-        },
-        headers=bearer(coord),
-    )
+    reply = client.post("/api/v1/users", json=a_clinician_of(COMPOUND_A), headers=bearer(coord))
     assert reply.status_code == 201, reply.get_json()
     return sign_in(client, "medic-a")
 
@@ -54,6 +43,15 @@ def records_of(client, token, compound_id):
         for r in records
         if r["fields"].get("compound_id") == compound_id or r["id"] == compound_id
     }
+
+
+def grants_pulled(client, token):
+    """Return the grants a pull names: (compound id, expiry as ISO text with the zone)."""
+    reply = client.get("/api/v1/sync/pull?cursor=0&limit=1", headers=bearer(token)).get_json()
+    return [
+        (grant["compound_id"], datetime.fromisoformat(grant["expires_at"]).isoformat())
+        for grant in reply["grants"]
+    ]
 
 
 def live_ids(socket):
@@ -119,7 +117,9 @@ def test_a_grant_opens_the_compound_is_audited_told_live_and_ends_by_itself(
             REASON,
         )
 
-    # Within the window: compound B's records are the clinician's to pull and write.
+    # Within the window: compound B's records are the clinician's to pull and write,
+    # and the pull names the grant, so that the device drops them when it ends.
+    assert grants_pulled(client, clinician) == [(COMPOUND_B, grant["expires_at"])]
     opened = records_of(client, clinician, COMPOUND_B)
     resident = next(r for r in opened.values() if r["type"] == "resident")
     assert "needs" in resident["fields"]  # a clinician's view of a resident
@@ -139,6 +139,7 @@ def test_a_grant_opens_the_compound_is_audited_told_live_and_ends_by_itself(
     later = clock.utcnow() + timedelta(minutes=61)
     monkeypatch.setattr(clock, "utcnow", lambda: later)
     assert not records_of(client, clinician, COMPOUND_B)
+    assert grants_pulled(client, clinician) == []
     again = update("resident", resident["id"], version, needs=[])
     result = push(client, clinician, a_changeset(again))["results"][0]
     assert result["changes"][0]["conflict"]["code"] == "not_found"

@@ -23,7 +23,8 @@ from server.purge import PLACEHOLDER
 from sync.catalog import REGISTRY
 from tests.conftest import make_app
 from tests.filled import rows_of
-from tests.helpers import sign_in
+from tests.helpers import bearer, sign_in
+from tests.server.test_attachments import a_photo, put_photo
 from tests.server.test_sync_api import a_changeset, create, pull_all, push, update
 
 HOUSEHOLD = seed.stable_id("household", "A", 12, 3, "502")
@@ -113,6 +114,9 @@ def test_a_device_that_synced_before_the_purge_ends_with_no_personal_data(databa
     # Two devices change the phone from the same base: the loser is kept (a conflict).
     for token, phone in ((coord, "13700000000"), (volunteer, SECRETS[5])):
         push(client, token, a_changeset(update("resident", resident["id"], version, phone=phone)))
+    photo = put_photo(client, volunteer, request["id"], "prescription", a_photo())
+    assert photo.status_code == 201, photo.get_json()
+    photo_url = f"/api/v1/attachments/{photo.get_json()['id']}"
     records, cursor = pull_all(client, volunteer)
     device = {r["id"]: r for r in records}
     everyone_before = pull_all(client, coord)[0]
@@ -122,6 +126,7 @@ def test_a_device_that_synced_before_the_purge_ends_with_no_personal_data(databa
     nothing = run(app, "purge-personal-data", "--before", "2000-01-01")
     assert nothing.exit_code == 0, nothing.output
     assert pull_all(client, volunteer, cursor)[0] == []
+    assert client.get(photo_url, headers=bearer(volunteer)).data == a_photo()
 
     tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
     done = run(app, "purge-personal-data", "--before", tomorrow)
@@ -138,6 +143,8 @@ def test_a_device_that_synced_before_the_purge_ends_with_no_personal_data(databa
     for secret in SECRETS:
         assert secret not in held, secret
         assert secret not in stored, secret
+    assert rows_of(database_url)["attachment"] == []
+    assert client.get(photo_url, headers=bearer(coord)).status_code == 404
     everyone_after = pull_all(client, coord)[0]
     # Passes are a person's as a whole: each one the coordinator held is gone.
     passes = [r for r in everyone_before if REGISTRY[r["type"]].personal_record]

@@ -412,10 +412,9 @@ def task_of(unit: str) -> str:
     return delivery_task_id(ROUND, BUILDING_A, unit)
 
 
-@pytest.fixture
-def ordered(shop: MemoryStore) -> MemoryStore:
-    """Return the shop with orders: two confirmed in unit 1, one in unit 2, one placed."""
-    home = a_create(
+def unit_2_home() -> Change:
+    """Return the create of the household of unit 2 (room 302)."""
+    return a_create(
         "household",
         UNIT_2,
         compound_id=COMPOUND_A,
@@ -424,6 +423,12 @@ def ordered(shop: MemoryStore) -> MemoryStore:
         floor=3,
         room="302",
     )
+
+
+@pytest.fixture
+def ordered(shop: MemoryStore) -> MemoryStore:
+    """Return the shop with orders: two confirmed in unit 1, one in unit 2, one placed."""
+    home = unit_2_home()
     orders = [
         an_order(HOUSEHOLDS[1], meat=1),
         an_order(HOUSEHOLDS[0], veg=2, meat=1),
@@ -454,7 +459,7 @@ def test_delivery_tasks_are_one_per_unit_from_confirmed_orders_only(ordered: Mem
     assert deliveries(ordered) == []
 
 
-def test_a_late_confirmation_joins_an_open_task_but_not_a_claimed_one(
+def test_a_late_confirmation_joins_an_open_task_or_follows_a_claimed_one(
     ordered: MemoryStore,
 ) -> None:
     push(ordered, COORD, a_changeset(*deliveries(ordered)))
@@ -466,10 +471,44 @@ def test_a_late_confirmation_joins_an_open_task_but_not_a_claimed_one(
     push(ordered, VOL_A, a_changeset(more, an_order(more.id, veg=1)))
     confirm(ordered, more.id)
     confirm(ordered, HOUSEHOLDS[2])
-    (update,) = deliveries(ordered)
+    follow_up, update = deliveries(ordered)  # by unit: 1, then 2
     assert (update.id, update.op) == (task_of("2"), "update")
     assert update.fields["order_ids"] == [order_id(ROUND, UNIT_2), order_id(ROUND, more.id)]
     assert update.fields["title"].endswith("2单元（2 户）")
+    # Unit 1's task is on its way: the late order gets the unit's next task.
+    assert (follow_up.id, follow_up.op) == (delivery_task_id(ROUND, BUILDING_A, "1", 1), "create")
+    assert follow_up.fields["order_ids"] == [order_id(ROUND, HOUSEHOLDS[2])]
+    assert stored(ordered, task_of("1")).fields["order_ids"] == [
+        order_id(ROUND, HOUSEHOLDS[n]) for n in (0, 1)
+    ]
+
+
+def test_an_open_task_drops_cancelled_orders_and_is_cancelled_when_empty(
+    ordered: MemoryStore,
+) -> None:
+    push(ordered, COORD, a_changeset(*deliveries(ordered)))
+    for household in (HOUSEHOLDS[1], UNIT_2):
+        cancel = order_update(household, status="cancelled")
+        assert code_of(push(ordered, LEADER_A, a_changeset(cancel))) is None
+    unit_1, unit_2 = deliveries(ordered)
+    assert (unit_1.id, unit_1.fields["order_ids"]) == (
+        task_of("1"),
+        [order_id(ROUND, HOUSEHOLDS[0])],
+    )
+    assert (unit_2.id, unit_2.fields) == (task_of("2"), {"status": "cancelled"})
+    assert code_of(push(ordered, COORD, a_changeset(unit_1, unit_2))) is None
+    assert deliveries(ordered) == []
+
+
+def test_the_orders_of_a_failed_trip_get_a_new_task(ordered: MemoryStore) -> None:
+    push(ordered, COORD, a_changeset(*deliveries(ordered)))
+    task = task_of("2")
+    for status, extra in (("claimed", {}), ("in_progress", {}), ("failed", {"notes": "无人"})):
+        move = an_update(task, version_of(ordered, task), status=status, **extra)
+        assert code_of(push(ordered, VOL_A, a_changeset(move))) is None, status
+    (again,) = deliveries(ordered)
+    assert (again.id, again.op) == (delivery_task_id(ROUND, BUILDING_A, "2", 1), "create")
+    assert again.fields["order_ids"] == [order_id(ROUND, UNIT_2)]
 
 
 def test_a_done_delivery_marks_its_confirmed_orders_delivered(ordered: MemoryStore) -> None:
@@ -504,3 +543,95 @@ def test_an_order_whose_household_is_gone_gets_no_unit_task(ordered: MemoryStore
         stored(ordered, ROUND), orders, of["household"], of["building"], packages, ordered.get
     )
     assert [c.id for c in changes] == [task_of("1")]
+
+
+# -- the property: every confirmed order reaches exactly one trip -------------
+
+#: One step after the cut-off: (kind, which household or task).
+Step = tuple[str, int]
+#: The households with an order in ``ordered`` and in the property's world.
+ORDERING = (HOUSEHOLDS[0], HOUSEHOLDS[1], HOUSEHOLDS[2], UNIT_2)
+#: What a volunteer does next with a task, by its status.
+NEXT = {"open": "claimed", "claimed": "in_progress", "in_progress": "done"}
+
+steps = st.lists(
+    st.tuples(
+        st.sampled_from(("confirm", "cancel", "place", "job", "advance", "fail", "drop")),
+        st.integers(0, 7),
+    ),
+    max_size=30,
+)
+
+
+def delivery_records(world: MemoryStore) -> list[Record]:
+    """Return the round's delivery tasks stored (those naming orders), by id."""
+    page = world.page(UserScope(everything=True), 0, 100_000, frozenset())
+    return sorted(
+        (r for r in page.records if r.type == "task" and r.fields.get("order_ids") is not None),
+        key=lambda r: r.id,
+    )
+
+
+def run_job(world: MemoryStore) -> None:
+    """Push the delivery job's changes as a coordinator; they are always accepted."""
+    changes = deliveries(world)
+    if changes:
+        outcome = push(world, COORD, a_changeset(*changes))
+        assert only(outcome).status == "applied", only(outcome).to_wire()
+
+
+def take_step(world: MemoryStore, kind: str, which: int) -> None:
+    """Have the leader change an order, or a volunteer or coordinator move a task."""
+    if kind == "job":
+        run_job(world)
+        return
+    if kind in {"confirm", "cancel", "place"}:
+        status = {"confirm": "confirmed", "cancel": "cancelled", "place": "placed"}[kind]
+        # Refused moves (say, confirming a cancelled order) are answered and change nothing.
+        push(world, LEADER_A, a_changeset(order_update(ORDERING[which % 4], status=status)))
+        return
+    tasks = delivery_records(world)
+    if not tasks:
+        return
+    task = tasks[which % len(tasks)]
+    status = task.fields["status"]
+    if kind == "drop" and status in {"open", "claimed"}:
+        push(world, COORD, a_changeset(an_update(task.id, task.version, status="cancelled")))
+    elif kind == "fail" and status == "in_progress":
+        move = an_update(task.id, task.version, status="failed", notes="无人应门")
+        assert code_of(push(world, VOL_A, a_changeset(move))) is None
+    elif kind == "advance" and status in NEXT:
+        move = an_update(task.id, task.version, status=NEXT[status], proof="门口签收")
+        assert code_of(push(world, VOL_A, a_changeset(move))) is None
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(steps)
+# Claimed, then an order cancelled and confirmed again, then the trip is done.
+@example([("job", 0), ("advance", 0), ("cancel", 0), ("place", 0), ("confirm", 0)])
+def test_every_confirmed_order_is_on_exactly_one_live_trip(todo: list[Step]) -> None:
+    world = MemoryStore()
+    seed_world(world)
+    seed_round(world)
+    home = unit_2_home()
+    orders = [an_order(h, veg=1) for h in ORDERING]
+    assert only(push(world, VOL_A, a_changeset(home, *orders))).status == "applied"
+    for kind, which in todo:
+        take_step(world, kind, which)
+    run_job(world)
+    tasks = delivery_records(world)
+    live = [t for t in tasks if t.fields["status"] in {"open", "claimed", "in_progress"}]
+    for household in ORDERING:
+        order = stored(world, order_id(ROUND, household))
+        carrying = [t.id for t in live if order.id in t.fields["order_ids"]]
+        if order.fields["status"] == "confirmed":
+            assert len(carrying) == 1, (household, carrying)
+        elif order.fields["status"] == "delivered":
+            done = [t for t in tasks if t.fields["status"] == "done"]
+            assert any(order.id in t.fields["order_ids"] for t in done)
+    for task in tasks:
+        if task.fields["status"] == "open":
+            listed = [stored(world, o).fields["status"] for o in task.fields["order_ids"]]
+            assert listed and set(listed) == {"confirmed"}
+    # Done again, nothing changes.
+    assert deliveries(world) == []

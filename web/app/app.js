@@ -23,6 +23,9 @@
  * - `syncedAt()`: when the last clean sync ended (ISO) or null.
  * - `files.save(path, {method, body, filename})`: fetch a file from the API and save it.
  * - `audit.search(query)`: a page of the audit trail (coordinators, online).
+ * - `photos.add(kind, recordId, file)` / `photos.ofRecord(recordId)`: keep a
+ *   photo of a record (scaled down) and send it apart from the outbox
+ *   (photos.js); their states change under the topic `photos`.
  *
  * Changes are announced as topics (`record:<type>`, `outbox`, `people`,
  * `declarations`) so only the screens showing them redraw.
@@ -34,6 +37,7 @@ import { exportPath, fileNameOf, readExport } from './exports/download.js';
 import { t } from './i18n.js';
 import { connectLive } from './live.js';
 import { mergePending, viewsOfType } from './merge.js';
+import { createPhotoQueue, createPhotoSender, downscale } from './photos.js';
 import { createProgressSource } from './progress/source.js';
 import { blockedIds, createOutbox, recordKeys } from './outbox.js';
 import { createSession } from './session.js';
@@ -94,6 +98,11 @@ export async function createApp({ db, statusBar, toastRegion }) {
     lastSyncAt: await getMeta(db, 'lastSyncAt', null),
   });
   const toaster = createToaster(toastRegion);
+  const photoQueue = createPhotoQueue(db);
+  const photoSender = createPhotoSender({
+    photos: photoQueue, outbox, upload: api.putPhoto, onChange: () => refresh('photos'),
+  });
+  const sendPhotos = () => photoSender.send().catch(() => {}); // failures are in each photo's state
   const status = createStatusBar(statusBar, {
     onSignIn: () => navigate('/login'),
     onAttention: () => navigate('/attention'),
@@ -239,8 +248,10 @@ export async function createApp({ db, statusBar, toastRegion }) {
         const keys = new Set(recordKeys(r));
         return [r.id, blocked.filter((b) => recordKeys(b).some((k) => keys.has(k))).length];
       }));
-      const merged = (await listAttention(db)).filter((item) => item.kind === 'merged');
-      return { rejected, blockedBy, merged, wiped: await getMeta(db, 'wipedNotice', null) };
+      const noticed = await listAttention(db);
+      const merged = noticed.filter((item) => item.kind === 'merged');
+      const grantsEnded = noticed.filter((item) => item.kind === 'grant_ended');
+      return { rejected, blockedBy, merged, grantsEnded, wiped: await getMeta(db, 'wipedNotice', null) };
     },
     /** Return the server's record as this device last received it. */
     serverRecord: (type, id) => getRecord(db, type, id),
@@ -275,8 +286,9 @@ export async function createApp({ db, statusBar, toastRegion }) {
       await requestPersistence();
       await connect();
       navigate(lost ? '/attention' : '/');
-      await Promise.all([refreshStatus(), refreshDeclarations(), refreshDirectory()]);
+      // The first sync starts at once: it needs neither the declarations nor the directory.
       engine.resumeAfterSignIn().catch((error) => toaster.show(t('sync.error', { detail: error.message }), { urgent: true }));
+      await Promise.all([refreshStatus(), refreshDeclarations(), refreshDirectory()]);
     },
     async signOut() {
       await session.signOut();
@@ -404,6 +416,15 @@ export async function createApp({ db, statusBar, toastRegion }) {
     /** When the last clean sync round ended (ISO), or null: how fresh the gate's policy is. */
     syncedAt: () => engine.state.lastSyncAt ?? null,
     audit,
+    photos: {
+      /** Keep a photo the user picked (scaled down on the device) and send it when its record is sent. */
+      async add(kind, recordId, file) {
+        await photoQueue.add({ kind, recordId, blob: await downscale(file) });
+        await refresh('photos');
+        sendPhotos();
+      },
+      ofRecord: (recordId) => photoQueue.ofRecord(recordId),
+    },
   };
 
   return {
@@ -430,18 +451,27 @@ export async function createApp({ db, statusBar, toastRegion }) {
           // A new conflict may name a device the kept directory does not know yet.
           if (types.includes('conflict')) refreshDirectory();
         }
+        if (what === 'forgotten') {
+          // A grant ended (sync.js, rule 9): every screen drops what it showed of the records.
+          notifyWatchers(null);
+          refresh('attention', ...Object.keys(declarations?.types ?? {}).map((type) => `record:${type}`));
+        }
         if (what === 'outbox') {
           refresh('outbox', 'attention');
           toaster.recheck();
         }
         if (what === 'synced') {
           live?.ensureConnected();
+          sendPhotos(); // the outbox is empty now: photos whose records waited go
           if (Date.now() - directoryAt > DIRECTORY_TTL_MS) refreshDirectory();
         }
         if (what === 'state' && engine.state.phase === PHASE.SIGNED_OUT) toaster.show(t('status.signed_out_toast'), { urgent: true });
         refreshStatus();
       });
-      globalThis.addEventListener('online', () => engine.setOnline(true));
+      globalThis.addEventListener('online', () => {
+        engine.setOnline(true);
+        sendPhotos();
+      });
       globalThis.addEventListener('offline', () => engine.setOnline(false));
       document.addEventListener('visibilitychange', () => {
         if (document.visibilityState === 'visible' && user) syncSoon();
