@@ -4,9 +4,9 @@
  *
  * 1. A photo waits while the outbox holds a change of its record; the
  *    outbox never waits for a photo.
- * 2. No answer, a 5xx, 429 or 404 (record not there yet): tried again after
- *    a backoff and at every clean sync round. 409, 413, 415, 422: kept with
- *    the server's reason, never dropped.
+ * 2. No answer, a 5xx or 429: tried again after a backoff and at every
+ *    clean sync round. 404 (the record gone, or no longer the user's: the
+ *    outbox has sent it), 409, 413, 415, 422: kept, refused, never dropped.
  * 3. A sent photo's bytes leave the device; its entry stays, to say "sent".
  *
  * Bytes are an ArrayBuffer, which every IndexedDB clones.
@@ -26,7 +26,7 @@ export const PHOTO_STATE = Object.freeze({
   SENT: 'sent',
   REFUSED: 'refused',
 });
-const FINAL_REFUSALS = new Set([409, 413, 415, 422]);
+const FINAL_REFUSALS = new Set([404, 409, 413, 415, 422]);
 
 /** Return the size that fits `width` × `height` within `maxSide` a side, never larger. */
 export function scaledSize(width, height, maxSide = MAX_PHOTO_SIDE_PX) {
@@ -109,7 +109,7 @@ export function createPhotoSender({
         await upload(photo);
       } catch (error) {
         if (error instanceof ApiError && FINAL_REFUSALS.has(error.status)) {
-          await setState(photo, PHOTO_STATE.REFUSED, error.message);
+          await setState(photo, PHOTO_STATE.REFUSED, error.status);
           continue;
         }
         await setState(photo, PHOTO_STATE.RETRYING, error.message);
