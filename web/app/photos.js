@@ -4,12 +4,10 @@
  *
  * 1. A photo waits while the outbox holds a change of its record; the
  *    outbox never waits for a photo.
- * 2. No answer, a 5xx or 429: tried again after a backoff and at every
- *    clean sync round. 404 (the record gone, or no longer the user's: the
- *    outbox has sent it), 409, 413, 415, 422: kept, refused, never dropped.
+ * 2. No answer, 5xx, 429: retried (backoff, and each clean sync round).
+ *    404 (record gone or not the user's), 409, 413, 415, 422: kept, refused.
  * 3. A sent photo's bytes leave the device; its entry stays, to say "sent".
- *
- * Bytes are an ArrayBuffer, which every IndexedDB clones.
+ * Bytes are kept as an ArrayBuffer (every IndexedDB clones one).
  */
 import { ApiError } from './api.js';
 import { createBackoff, MAX_BACKOFF_MS } from './backoff.js';
@@ -74,7 +72,6 @@ export function createPhotoQueue(db, { now = () => new Date(), uuid = () => cryp
         .sort((a, b) => a.created_at.localeCompare(b.created_at));
     },
     update,
-    /** Rule 3: the bytes go, the entry stays. */
     sent: (id) => update(id, { state: PHOTO_STATE.SENT, data: null, detail: null }),
   };
 }
@@ -96,7 +93,7 @@ export function createPhotoSender({
     onChange(photo);
   }
 
-  /** Try each unsent photo once; return whether one should be tried again later. */
+  /** Try each unsent photo once; return a wait (ms) to retry after, or null. */
   async function round() {
     const held = await recordsInOutbox();
     for (const photo of await photos.unsent()) {
