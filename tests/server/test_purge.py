@@ -23,13 +23,21 @@ from server.purge import PLACEHOLDER
 from sync.catalog import REGISTRY
 from tests.conftest import make_app
 from tests.filled import rows_of
-from tests.helpers import bearer, sign_in
+from tests.helpers import a_clinician_of, bearer, sign_in
 from tests.server.test_attachments import a_photo, put_photo
 from tests.server.test_sync_api import a_changeset, create, pull_all, push, update
 
 HOUSEHOLD = seed.stable_id("household", "A", 12, 3, "502")
 #: Values no other data holds, to search for after the purge.
-SECRETS = ("蔺晓岚", "13912345678", "胰岛素笔芯", "独居，左耳失聪", "3支", "备用电话13900001111")
+SECRETS = (
+    "蔺晓岚",
+    "13912345678",
+    "胰岛素笔芯",
+    "独居，左耳失聪",
+    "3支",
+    "备用电话13900001111",
+    "B区3号楼蔺老太胸痛",  # a break-the-glass reason
+)
 
 
 #: Field names that hold a person's data in whatever type they appear (contract, Privacy).
@@ -95,6 +103,22 @@ def counts_per_building_and_day(records):
     )
 
 
+def a_grant_with_a_reason(client, coord, reason):
+    """Have a clinician of compound A break the glass into B, stating ``reason``."""
+    reply = client.post(
+        "/api/v1/users",
+        json=a_clinician_of(seed.stable_id("compound", "A")),
+        headers=bearer(coord),
+    )
+    assert reply.status_code == 201, reply.get_json()
+    body = {"compound_id": seed.stable_id("compound", "B"), "reason": reason}
+    reply = client.post(
+        "/api/v1/break-glass", json=body, headers=bearer(sign_in(client, "medic-a"))
+    )
+    assert reply.status_code == 201, reply.get_json()
+    return reply.get_json()
+
+
 def apply(device, changes):
     for record in changes:
         if record["deleted"]:
@@ -114,6 +138,7 @@ def test_a_device_that_synced_before_the_purge_ends_with_no_personal_data(databa
     # Two devices change the phone from the same base: the loser is kept (a conflict).
     for token, phone in ((coord, "13700000000"), (volunteer, SECRETS[5])):
         push(client, token, a_changeset(update("resident", resident["id"], version, phone=phone)))
+    grant = a_grant_with_a_reason(client, coord, SECRETS[6])
     photo = put_photo(client, volunteer, request["id"], "prescription", a_photo())
     assert photo.status_code == 201, photo.get_json()
     photo_url = f"/api/v1/attachments/{photo.get_json()['id']}"
@@ -158,6 +183,10 @@ def test_a_device_that_synced_before_the_purge_ends_with_no_personal_data(databa
         audit_after = db.session.execute(db.text("SELECT count(*) FROM audit_entry")).scalar()
         db.engine.dispose()
     assert audit_after == audit_before + 2  # the entries stay; each run adds its own
+    kept = [row for row in rows_of(database_url)["audit_entry"] if f'"id": {grant["id"]},' in row]
+    assert len(kept) == 1
+    assert '"action": "break-glass"' in kept[0]
+    assert grant["compound_id"] in kept[0]  # who, where and until when stay
 
     again = run(app, "purge-personal-data", "--before", tomorrow)
     assert again.exit_code == 0, again.output

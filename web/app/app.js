@@ -37,6 +37,7 @@ import { exportPath, fileNameOf, readExport } from './exports/download.js';
 import { t } from './i18n.js';
 import { connectLive } from './live.js';
 import { mergePending, viewsOfType } from './merge.js';
+import { currentPath } from './router.js';
 import { createPhotoQueue, createPhotoSender, downscale } from './photos.js';
 import { createProgressSource } from './progress/source.js';
 import { blockedIds, createOutbox, recordKeys } from './outbox.js';
@@ -119,8 +120,14 @@ export async function createApp({ db, statusBar, toastRegion }) {
     for (const listener of watchers) listener(keys);
   }
 
+  // A new history entry and the router told, rather than `location.hash = path`:
+  // a fragment navigation lays out the old screen to scroll to the fragment
+  // just before it is replaced (bench section "field": a save's next door).
+  // Back and forward still fire hashchange themselves.
   const navigate = (path) => {
-    globalThis.location.hash = path;
+    if (currentPath() === path) return;
+    globalThis.history.pushState(null, '', `#${path}`);
+    globalThis.dispatchEvent(new HashChangeEvent('hashchange'));
   };
   const refresh = (...topics) => router?.refresh(topics);
 
@@ -198,13 +205,15 @@ export async function createApp({ db, statusBar, toastRegion }) {
   }
 
   const records = {
+    // The store's records and the outbox are read at once: a read of the
+    // outbox issued after a queued write waits for it (bench section "field").
     async views(type, where = {}) {
-      const views = mergePending(await recordsOfType(db, type, where), await outbox.all());
+      const views = mergePending(...await Promise.all([recordsOfType(db, type, where), outbox.all()]));
       return viewsOfType(views, type).filter((view) => Object.entries(where).every(([field, value]) => view.fields[field] === value));
     },
     async view(type, id) {
-      const base = await getRecord(db, type, id);
-      const touching = (await outbox.all()).filter((c) => recordKeys(c).includes(`${type}:${id}`));
+      const [base, queued] = await Promise.all([getRecord(db, type, id), outbox.all()]);
+      const touching = queued.filter((c) => recordKeys(c).includes(`${type}:${id}`));
       return mergePending(base ? [base] : [], touching).get(`${type}:${id}`) ?? null;
     },
     /** Return the views of some records of one type, by id (null where none is known). */

@@ -1,23 +1,15 @@
 /**
- * Keep photos of records on the device and send them on their own.
+ * Keep photos of records (scaled down, JPEG) in the `photos` store and send
+ * them apart from the outbox (docs/sync.md, "Contract extensions"):
  *
- * A done task's proof photo and a medicine request's prescription photo
- * (`docs/sync.md`, "Contract extensions") are scaled down on the device
- * (at most MAX_PHOTO_SIDE_PX a side, JPEG), kept in the `photos` store
- * and sent by PUT /api/v1/attachments/{id}, outside the outbox:
- *
- * 1. A photo waits while the outbox still holds a change of its record (the
- *    server must know the record, and the user's hold on it, first); the
+ * 1. A photo waits while the outbox holds a change of its record; the
  *    outbox never waits for a photo.
- * 2. A photo that got no answer, a 5xx, a 429 or a 404 (its record not on
- *    the server yet) is tried again after a backoff, and at every clean sync
- *    round; a refusal that cannot change (413, 415, 409, 422) is kept with
- *    the server's reason, never silently dropped.
+ * 2. No answer, a 5xx, 429 or 404 (record not there yet): tried again after
+ *    a backoff and at every clean sync round. 409, 413, 415, 422: kept with
+ *    the server's reason, never dropped.
  * 3. A sent photo's bytes leave the device; its entry stays, to say "sent".
  *
- * Entries: {id, kind, record_type, record_id, type, data (ArrayBuffer),
- * bytes, state, detail, created_at}. Bytes are kept as an ArrayBuffer, which
- * every IndexedDB clones (Blobs in IndexedDB failed on older Safari).
+ * Bytes are an ArrayBuffer, which every IndexedDB clones.
  */
 import { ApiError } from './api.js';
 import { createBackoff, MAX_BACKOFF_MS } from './backoff.js';
@@ -34,7 +26,6 @@ export const PHOTO_STATE = Object.freeze({
   SENT: 'sent',
   REFUSED: 'refused',
 });
-/** Answers that sending the same photo again cannot change (rule 2). */
 const FINAL_REFUSALS = new Set([409, 413, 415, 422]);
 
 /** Return the size that fits `width` × `height` within `maxSide` a side, never larger. */
@@ -43,7 +34,7 @@ export function scaledSize(width, height, maxSide = MAX_PHOTO_SIDE_PX) {
   return { width: Math.max(1, Math.round(width * scale)), height: Math.max(1, Math.round(height * scale)) };
 }
 
-/** Return the picked image `file` redrawn as a JPEG Blob of at most MAX_PHOTO_SIDE_PX a side (browser only). */
+/** Return the image `file` as a JPEG Blob within MAX_PHOTO_SIDE_PX (browser only). */
 export async function downscale(file, { maxSide = MAX_PHOTO_SIDE_PX, quality = JPEG_QUALITY } = {}) {
   const bitmap = await createImageBitmap(file, { imageOrientation: 'from-image' });
   const { width, height } = scaledSize(bitmap.width, bitmap.height, maxSide);
@@ -57,14 +48,12 @@ export async function downscale(file, { maxSide = MAX_PHOTO_SIDE_PX, quality = J
   });
 }
 
-/** The `photos` store: what is kept and in which state. */
 export function createPhotoQueue(db, { now = () => new Date(), uuid = () => crypto.randomUUID() } = {}) {
   async function update(id, changes) {
     const photo = await db.get('photos', id);
     if (photo) await db.put('photos', { ...photo, ...changes });
   }
   return {
-    /** Keep a photo of a record to send; return its entry (without the bytes). */
     async add({ kind, recordId, blob }) {
       const data = await blob.arrayBuffer();
       const photo = {
@@ -75,7 +64,6 @@ export function createPhotoQueue(db, { now = () => new Date(), uuid = () => cryp
       return { ...photo, data: undefined };
     },
     all: () => db.getAll('photos'),
-    /** The photos of one record, oldest first. */
     async ofRecord(recordId) {
       const found = await db.getAllFromIndex('photos', 'record', recordId);
       return found.sort((a, b) => a.created_at.localeCompare(b.created_at));
@@ -91,12 +79,7 @@ export function createPhotoQueue(db, { now = () => new Date(), uuid = () => cryp
   };
 }
 
-/**
- * Send waiting photos, one at a time, single-flight; retry with backoff (rules 1, 2).
- *
- * `upload(photo)` sends one photo (api.putPhoto); `onChange()` is told after
- * every change of a photo's state.
- */
+/** Send waiting photos one at a time, single-flight (rules 1, 2); `upload` is api.putPhoto. */
 export function createPhotoSender({
   photos, outbox, upload, backoff = createBackoff(), timers = globalThis, onChange = () => {},
 }) {
@@ -159,7 +142,6 @@ export function createPhotoSender({
     } while (again);
   }
 
-  /** Send what can be sent now; resolves when this round (and any asked for meanwhile) ends. */
   function send() {
     if (running) {
       again = true;
