@@ -151,12 +151,13 @@ METHOD = """
   random tasks: a priority change (the card moves in its column), a claim for `vol-a`
   (it changes column) or a new title. Sample:
   from `live.js`'s `live:changes` mark (the event's arrival in the page) to the board's
-  `board:painted` mark (the first animation frame after the changed cards were repainted)
-  naming one of the event's ids, paired by a PerformanceObserver. Floor: from the same
-  arrival to the first animation frame after it (a `requestAnimationFrame` loop records
-  every frame): the least an update can take to show. The target is on the p95 itself
-  (issue #13: under 100 ms). Live records are painted as they arrive (the store's write
-  follows), so the figure does not wait on IndexedDB.
+  `board:painted` mark (made in the animation frame that draws the changed cards: changes
+  are drawn together once a frame) naming one of the event's ids, paired by a
+  PerformanceObserver. Floor: from the same arrival to the first animation frame after it
+  (a `requestAnimationFrame` loop records when every frame's callbacks run): the least an
+  update can take to show. The target is on the p95 itself (issue #13: under 100 ms). Live
+  records are painted as they arrive (the store's write follows), so the figure does not
+  wait on IndexedDB.
 - **Gate**: `bench/gate.py` against a demo server (SQLite). Decision time after decode:
   Debian chromium via Playwright, CPU throttled 4x (CDP `Emulation.setCPUThrottlingRate`);
   a device store of its own (the app's `web/app/db.js`) holds 20,000 passes of one
