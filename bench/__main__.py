@@ -196,8 +196,14 @@ METHOD = """
   before. Every order takes stock from the same five package rows: the hot spot a round
   has. Picking list: `GET /api/v1/exports/picking_list.{csv,xlsx}?compound_id=A` as
   `coord`, read whole; floor: the bare pull query of compound A paged from the cursor
-  before the orders (the same rows, read). Targets on the values: orders ≥ households
-  / 4 h (the ordering window), each picking list ≤ 60 s; errors must be 0.
+  before the orders (the same rows, read). Delivery tasks: the round's cut-off moved to
+  now, `POST /api/v1/supplies/rounds/{id}/deliveries` makes one task per unit (1,000 of
+  30 orders; the step the serving process's job runs, its own turn put off for the
+  bench); floor: the same task rows upserted. Then the same request again, nothing to
+  do: a job turn after the round's orders moved (a turn when nothing moved is three
+  indexed queries); floor: the bare pull query above. Targets
+  on the values: orders ≥ households / 4 h (the ordering window), each picking list
+  ≤ 60 s; errors must be 0.
 - **Device** (issue 16, point 6): Debian chromium (Playwright) on a fresh profile opens the
   app on a demo server (SQLite), CDP `Emulation.setCPUThrottlingRate` 4, and signs `coord`
   in (the whole demo neighbourhood). Timed in the page from the click on "Sign in" to
