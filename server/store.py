@@ -179,7 +179,7 @@ class SqlStore:
         found = {rid: self._records[rid] for rid in record_ids if rid in self._records}
         wanted = [rid for rid in record_ids if rid not in found]
         for chunk in chunks(wanted):
-            rows = db.session.execute(select(*RECORD_COLUMNS).where(RecordRow.id.in_(chunk)))
+            rows = db.session.execute(records_query(), {"ids": chunk})
             versions: dict[str, int | None] = dict.fromkeys(chunk)
             for row in rows:
                 versions[row.id] = row.version
@@ -210,11 +210,7 @@ class SqlStore:
         """Return the recorded results of those of ``changeset_ids`` seen before."""
         found = {cid: self._results[cid] for cid in changeset_ids if cid in self._results}
         for chunk in chunks([cid for cid in changeset_ids if cid not in found]):
-            rows = db.session.execute(
-                select(ChangesetLog.id, ChangesetLog.user_id, ChangesetLog.result).where(
-                    ChangesetLog.id.in_(chunk)
-                )
-            )
+            rows = db.session.execute(results_query(), {"ids": chunk})
             found.update({row.id: RecordedResult(row.user_id, row.result) for row in rows})
         if not self._locked:
             self._unrecorded.update(cid for cid in changeset_ids if cid not in found)
@@ -521,11 +517,14 @@ def read_record(row: Any) -> Record | None:
         return None
 
 
+# Scopes are few and immutable: each is read and written once a process.
+@functools.lru_cache(maxsize=4096)
 def scope_to_text(scope: Scope) -> str:
     """Return the stored form of a record's scope: ``"compound compound|building"``."""
     return " ".join(sorted(scope.compound_ids)) + "|" + (scope.building_id or "")
 
 
+@functools.lru_cache(maxsize=4096)
 def scope_from_text(text: str) -> Scope:
     """Read a scope written by :func:`scope_to_text`."""
     compounds, _, building = text.partition("|")
@@ -545,6 +544,19 @@ def row_of(record: Record) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def records_query() -> Any:
+    """Return the statement reading the records whose ids are bound as ``ids`` (built once)."""
+    return select(*RECORD_COLUMNS).where(RecordRow.id.in_(bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def results_query() -> Any:
+    """Return the statement reading the changesets logged under the ids bound as ``ids``."""
+    logged = select(ChangesetLog.id, ChangesetLog.user_id, ChangesetLog.result)
+    return logged.where(ChangesetLog.id.in_(bindparam("ids", expanding=True)))
+
+
 def upsert_records() -> Any:
     """Return an INSERT ... ON CONFLICT (id) DO UPDATE for the session's database.
 
@@ -552,7 +564,12 @@ def upsert_records() -> Any:
     ("insertmanyvalues"): without RETURNING, psycopg2 would send an upsert
     with ON CONFLICT one row a round trip.
     """
-    dialect = db.session.get_bind().dialect.name
+    return _upsert_for(db.session.get_bind().dialect.name)
+
+
+@functools.cache
+def _upsert_for(dialect: str) -> Any:
+    """Build :func:`upsert_records`'s statement once a dialect (it cost more than a row)."""
     module = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(RecordRow.__table__)
     return statement.on_conflict_do_update(

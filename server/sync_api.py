@@ -17,7 +17,7 @@ from sync.actors import Actor
 from sync.changes import Push
 from sync.protocol import PushOutcome, apply_push
 from sync.pull import changes_since
-from sync.wire import MalformedPush, PushTooLarge, push_from_wire
+from sync.wire import MalformedPush, PushTooLarge, push_from_wire, storable_source
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
 
@@ -28,7 +28,8 @@ bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
 def push() -> Any:
     """Apply a device's changesets in order; answer each one's result (429 past the limit)."""
     try:
-        incoming = push_from_wire(json_body())
+        body = json_body()
+        incoming = push_from_wire(body, storable=storable_source(request.get_data()))
     except MalformedPush as error:
         raise ApiError(400, "malformed-push", str(error)) from None
     except PushTooLarge as error:

@@ -9,7 +9,7 @@
  *   overlay(type, serverRecords): the server's state with the outbox
  *   re-applied on top (merge.js).
  * - `watch(listener)`: call `listener(keys)` whenever records change, with the
- *   `{type, id}` of each (or `null`: anything may have changed); returns an
+ *   `{type, id, version?}` of each (or `null`: anything may have changed); returns an
  *   unsubscribe. For screens that repaint one record at a time (the board)
  *   rather than redraw on a topic. A live event's records come first as
  *   `{type, id, record}`, before they are stored: `records.overlay()` turns
@@ -23,9 +23,8 @@
  * - `syncedAt()`: when the last clean sync ended (ISO) or null.
  * - `files.save(path, {method, body, filename})`: fetch a file from the API and save it.
  * - `audit.search(query)`: a page of the audit trail (coordinators, online).
- * - `photos.add(kind, recordId, file)` / `photos.ofRecord(recordId)`: keep a
- *   photo of a record (scaled down) and send it apart from the outbox
- *   (photos.js); their states change under the topic `photos`.
+ * - `photos.add(kind, recordId, file)`, `photos.ofRecord(recordId)` (photos.js;
+ *   topic `photos`).
  *
  * Changes are announced as topics (`record:<type>`, `outbox`, `people`,
  * `declarations`) so only the screens showing them redraw.
@@ -120,10 +119,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
     for (const listener of watchers) listener(keys);
   }
 
-  // A new history entry and the router told, rather than `location.hash = path`:
-  // a fragment navigation lays out the old screen to scroll to the fragment
-  // just before it is replaced (bench section "field": a save's next door).
-  // Back and forward still fire hashchange themselves.
+  // Not `location.hash = path`: that lays out the old screen to scroll (bench "field").
   const navigate = (path) => {
     if (currentPath() === path) return;
     globalThis.history.pushState(null, '', `#${path}`);
@@ -205,8 +201,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
   }
 
   const records = {
-    // The store's records and the outbox are read at once: a read of the
-    // outbox issued after a queued write waits for it (bench section "field").
+    // Both read at once: an outbox read issued after a queued write waits for it.
     async views(type, where = {}) {
       const views = mergePending(...await Promise.all([recordsOfType(db, type, where), outbox.all()]));
       return viewsOfType(views, type).filter((view) => Object.entries(where).every(([field, value]) => view.fields[field] === value));
@@ -426,7 +421,6 @@ export async function createApp({ db, statusBar, toastRegion }) {
     syncedAt: () => engine.state.lastSyncAt ?? null,
     audit,
     photos: {
-      /** Keep a photo the user picked (scaled down on the device) and send it when its record is sent. */
       async add(kind, recordId, file) {
         await photoQueue.add({ kind, recordId, blob: await downscale(file) });
         await refresh('photos');
@@ -455,7 +449,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
           return;
         }
         if (what === 'records') {
-          notifyWatchers(touched.map(({ type, id }) => ({ type, id })));
+          notifyWatchers(touched.map(({ type, id, version }) => ({ type, id, version })));
           refresh(...types.map((type) => `record:${type}`));
           // A new conflict may name a device the kept directory does not know yet.
           if (types.includes('conflict')) refreshDirectory();
