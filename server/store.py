@@ -472,6 +472,8 @@ def settle(value: Any, offset: int) -> Any:
     """Return ``value`` with ``offset`` added to each :class:`Provisional` in it (``settled``)."""
     if isinstance(value, Provisional):
         return int(value) + offset
+    if isinstance(value, WireStamps):  # in their stored form: nothing parsed
+        return WireStamps(settle(value.to_wire(), offset))
     if isinstance(value, Mapping):
         return {key: settle(item, offset) for key, item in value.items()}
     if isinstance(value, list | tuple):
