@@ -223,6 +223,19 @@ OPERATIONS: list[Operation] = [
         status=201,
     ),
     Operation(
+        "/api/v1/break-glass/{grant_id}/end",
+        "post",
+        "End a break-the-glass grant before its time (a coordinator who sees its compound, "
+        "or its user). Audited; coordinators are told live (event break_glass_ended); the "
+        "user's devices drop the compound's records at their next pull. 404 for a grant not "
+        "in force or not the caller's to end.",
+        None,
+        GRANT,
+        parameters=(
+            {"in": "path", "name": "grant_id", "required": True, "schema": {"type": "integer"}},
+        ),
+    ),
+    Operation(
         "/api/v1/break-glass",
         "get",
         "The break-the-glass grants in force: a coordinator's in their scope, a clinician's own.",

@@ -483,7 +483,7 @@ def settle(value: Any, offset: int) -> Any:
         return int(value) + offset
     if kind in _SETTLED:
         return value
-    if kind is WireStamps:
+    if kind is WireStamps:  # in their stored form: nothing parsed
         wire = value.to_wire()
         settled = settle(wire, offset)
         return value if settled is wire else WireStamps(settled)

@@ -1,7 +1,8 @@
 """Break the glass in Chromium: the grant's compound comes onto the device and leaves it.
 
 A clinician of compound A opens compound B (``POST /api/v1/break-glass``);
-the app pulls B's records, older than its cursor. At the grant's expiry the
+the server disconnects the app's live socket, so the app syncs at once and
+pulls B's records, older than its cursor. At the grant's expiry the
 device, offline, drops them by its own clock (the browser's clock is moved
 forward instead of waiting); back online, with the grant ended on the
 server too (its time moved back in the server's database, as if the hour
@@ -96,8 +97,7 @@ def test_a_grant_brings_compound_b_onto_the_device_and_its_end_takes_it_off(
         stored_token(page),
         {"compound_id": COMPOUND_B, "reason": REASON, "minutes": 60},
     )
-    page.reload()  # the app opened again: its next sync names the grant
-    expect_synced(page)
+    # The server disconnects the app's live socket: the app syncs, and the pull names the grant.
     wait_until_held(page, "task", TASK_B, True)
     open_task(page, TASK_B)  # shown
     assert records_of_b(page) > 1

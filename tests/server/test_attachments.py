@@ -19,7 +19,7 @@ from PIL import Image
 from server import seed
 from sync.attachments import MAX_PHOTO_BYTES
 from sync.medicine import medicine_task_id
-from tests.helpers import DEMO_PASSWORD, bearer, sign_in
+from tests.helpers import a_user_of, bearer, sign_in
 from tests.server.test_sync_api import (
     COMPOUND_A,
     a_changeset,
@@ -65,25 +65,6 @@ class Place:
     records: dict[str, str] = field(default_factory=dict)
 
 
-def a_volunteer_of_compound_a(client, username: str) -> str:
-    """Create a volunteer of compound A (as coord); return their token."""
-    password = DEMO_PASSWORD + "-" + username
-    reply = client.post(
-        "/api/v1/users",
-        json={
-            "username": username,
-            "display_name": username,
-            "password": password,
-            "role": "volunteer",
-            "scope_kind": "compounds",
-            "scope_ids": [COMPOUND_A],
-        },
-        headers=bearer(sign_in(client, "coord")),
-    )
-    assert reply.status_code == 201, reply.get_json()
-    return sign_in(client, username, password)
-
-
 def applied(reply) -> int:
     result = reply["results"][0]
     assert result["status"] == "applied", result
@@ -106,7 +87,7 @@ def claimed_task(client, coord: str, volunteer: str, task_id: str | None = None)
 @pytest.fixture
 def place(client) -> Place:
     tokens = {name: sign_in(client, name) for name in USERS if name != "vol-c"}
-    tokens["vol-c"] = a_volunteer_of_compound_a(client, "vol-c")
+    tokens["vol-c"] = a_user_of(client, [COMPOUND_A], "vol-c", "volunteer")
     out = Place(tokens)
     out.records["task_proof"] = claimed_task(client, tokens["coord"], tokens["vol-a"])
     request = create(

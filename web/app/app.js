@@ -23,9 +23,8 @@
  * - `syncedAt()`: when the last clean sync ended (ISO) or null.
  * - `files.save(path, {method, body, filename})`: fetch a file from the API and save it.
  * - `audit.search(query)`: a page of the audit trail (coordinators, online).
- * - `photos.add(kind, recordId, file)` / `photos.ofRecord(recordId)`: keep a
- *   photo of a record (scaled down) and send it apart from the outbox
- *   (photos.js); their states change under the topic `photos`.
+ * - `photos.add(kind, recordId, file)`, `photos.ofRecord(recordId)` (photos.js;
+ *   topic `photos`).
  *
  * Changes are announced as topics (`record:<type>`, `outbox`, `people`,
  * `declarations`) so only the screens showing them redraw.
@@ -422,7 +421,6 @@ export async function createApp({ db, statusBar, toastRegion }) {
     syncedAt: () => engine.state.lastSyncAt ?? null,
     audit,
     photos: {
-      /** Keep a photo the user picked (scaled down on the device) and send it when its record is sent. */
       async add(kind, recordId, file) {
         await photoQueue.add({ kind, recordId, blob: await downscale(file) });
         await refresh('photos');

@@ -4,12 +4,10 @@
  *
  * 1. A photo waits while the outbox holds a change of its record; the
  *    outbox never waits for a photo.
- * 2. No answer, a 5xx, 429 or 404 (record not there yet): tried again after
- *    a backoff and at every clean sync round. 409, 413, 415, 422: kept with
- *    the server's reason, never dropped.
+ * 2. No answer, 5xx, 429: retried (backoff, and each clean sync round).
+ *    404 (record gone or not the user's), 409, 413, 415, 422: kept, refused.
  * 3. A sent photo's bytes leave the device; its entry stays, to say "sent".
- *
- * Bytes are an ArrayBuffer, which every IndexedDB clones.
+ * Bytes are kept as an ArrayBuffer (every IndexedDB clones one).
  */
 import { ApiError } from './api.js';
 import { createBackoff, MAX_BACKOFF_MS } from './backoff.js';
@@ -26,7 +24,7 @@ export const PHOTO_STATE = Object.freeze({
   SENT: 'sent',
   REFUSED: 'refused',
 });
-const FINAL_REFUSALS = new Set([409, 413, 415, 422]);
+const FINAL_REFUSALS = new Set([404, 409, 413, 415, 422]);
 
 /** Return the size that fits `width` × `height` within `maxSide` a side, never larger. */
 export function scaledSize(width, height, maxSide = MAX_PHOTO_SIDE_PX) {
@@ -74,7 +72,6 @@ export function createPhotoQueue(db, { now = () => new Date(), uuid = () => cryp
         .sort((a, b) => a.created_at.localeCompare(b.created_at));
     },
     update,
-    /** Rule 3: the bytes go, the entry stays. */
     sent: (id) => update(id, { state: PHOTO_STATE.SENT, data: null, detail: null }),
   };
 }
@@ -96,7 +93,7 @@ export function createPhotoSender({
     onChange(photo);
   }
 
-  /** Try each unsent photo once; return whether one should be tried again later. */
+  /** Try each unsent photo once; return a wait (ms) to retry after, or null. */
   async function round() {
     const held = await recordsInOutbox();
     for (const photo of await photos.unsent()) {
@@ -109,7 +106,7 @@ export function createPhotoSender({
         await upload(photo);
       } catch (error) {
         if (error instanceof ApiError && FINAL_REFUSALS.has(error.status)) {
-          await setState(photo, PHOTO_STATE.REFUSED, error.message);
+          await setState(photo, PHOTO_STATE.REFUSED, error.status);
           continue;
         }
         await setState(photo, PHOTO_STATE.RETRYING, error.message);
