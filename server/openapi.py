@@ -238,7 +238,8 @@ OPERATIONS: list[Operation] = [
     Operation(
         "/api/v1/break-glass",
         "get",
-        "The break-the-glass grants in force: a coordinator's in their scope, a clinician's own.",
+        "The break-the-glass grants in force: a coordinator's in their scope, a clinician's own; "
+        "with the compounds a clinician may open (id, name).",
         None,
         GRANT_LIST,
     ),
