@@ -138,3 +138,26 @@ test('sending is single-flight: asking while a round runs sends each photo once'
   assert.equal(ctx.endpoint.received.length, 2);
   assert.equal(new Set(ctx.endpoint.received.map((p) => p.id)).size, 2);
 });
+
+test("after another user signs in, the first user's unsent photos stay theirs: kept, not listed, not sent", async () => {
+  const { db, outbox, timers, endpoint } = await setup();
+  let user = 'u-vol-a';
+  const photos = createPhotoQueue(db, { now: steppingClock(), uuid: sequentialIds('photo'), owner: () => user });
+  const sender = createPhotoSender({ photos, outbox, upload: endpoint.upload, timers });
+  endpoint.failWith(() => new NetworkError('offline'));
+  const first = await photos.add({ kind: 'task_proof', recordId: 't1', blob: JPEG });
+  await sender.send();
+  user = 'u-vol-b';
+  endpoint.failWith(() => null);
+  const second = await photos.add({ kind: 'task_proof', recordId: 't1', blob: JPEG });
+  await sender.send();
+  assert.deepEqual(endpoint.received.map((p) => p.id), [second.id]);
+  assert.deepEqual((await photos.ofRecord('t1')).map((p) => p.id), [second.id]);
+  assert.deepEqual(await photos.unsent(), []);
+  const kept = await db.get('photos', first.id);
+  assert.equal(kept.owner_id, 'u-vol-a');
+  assert.ok(kept.data.byteLength > 0);
+  user = 'u-vol-a';
+  await sender.send();
+  assert.deepEqual(endpoint.received.map((p) => p.id), [second.id, first.id]);
+});

@@ -98,7 +98,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
     lastSyncAt: await getMeta(db, 'lastSyncAt', null),
   });
   const toaster = createToaster(toastRegion);
-  const photoQueue = createPhotoQueue(db);
+  const photoQueue = createPhotoQueue(db, { owner: () => user?.id ?? null });
   const photoSender = createPhotoSender({
     photos: photoQueue, outbox, upload: api.putPhoto, onChange: () => refresh('photos'),
   });
