@@ -222,6 +222,7 @@ export default {
   'reject.unknown': 'The server did not accept this change.',
 
   'settings.language': 'Language',
+  'settings.language_unavailable': 'That language could not be loaded without a connection: try again when online.',
   'settings.outbox': 'Unsynced changes',
   'settings.outbox_count': {
     'one': '{count} change on this device has not reached the server.',

@@ -207,6 +207,7 @@ export default {
   'reject.unknown': 'サーバーはこの変更を受け付けませんでした。',
 
   'settings.language': '言語',
+  'settings.language_unavailable': '接続がないため、この言語を読み込めません。オンラインで再度お試しください。',
   'settings.outbox': '未同期の変更',
   'settings.outbox_count': 'この端末の変更 {count} 件がまだサーバーに届いていません。',
   'settings.outbox_empty': 'この端末の変更はすべてサーバーに届いています。',

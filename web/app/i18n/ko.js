@@ -207,6 +207,7 @@ export default {
   'reject.unknown': '서버가 이 변경을 받아들이지 않았습니다.',
 
   'settings.language': '언어',
+  'settings.language_unavailable': '연결이 없어 이 언어를 불러올 수 없습니다. 온라인일 때 다시 시도하세요.',
   'settings.outbox': '동기화 안 된 변경',
   'settings.outbox_count': '이 기기의 변경 {count}건이 아직 서버에 도착하지 않았습니다.',
   'settings.outbox_empty': '이 기기의 변경은 모두 서버에 도착했습니다.',

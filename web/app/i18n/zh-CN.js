@@ -207,6 +207,7 @@ export default {
   'reject.unknown': '服务器没有接受这项改动。',
 
   'settings.language': '语言',
+  'settings.language_unavailable': '无网络，无法载入该语言：联网后再试。',
   'settings.outbox': '未同步的改动',
   'settings.outbox_count': '本机有 {count} 条改动还没有到达服务器。',
   'settings.outbox_empty': '本机的改动都已到达服务器。',
