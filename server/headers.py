@@ -2,9 +2,10 @@
 
 The Content-Security-Policy allows only the server's own scripts, styles,
 images (and ``blob:`` ones: a record's photo is fetched with the token and
-shown from a blob URL, ``web/app/app.js``), fonts, manifest and workers, and connections to its own API and
-Socket.IO (``'self'`` covers ``ws:``/``wss:`` on the same host, CSP level 3);
-no inline script or style, no plugin, no ``<base>``, and no framing
+shown from a blob URL, ``web/app/app.js``), fonts, manifest and workers, and
+connections to its own API and Socket.IO (``'self'`` covers ``ws:``/``wss:``
+on the same host, CSP level 3); no inline script or style, no plugin, no
+``<base>``, and no framing
 (``frame-ancestors 'none'``, and ``X-Frame-Options: DENY`` for old browsers).
 Also ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``
 and HSTS on HTTPS requests. Redirecting to HTTPS is left to the proxy that
