@@ -27,6 +27,14 @@ export const PHOTO_STATE = Object.freeze({
   REFUSED: 'refused',
 });
 const FINAL_REFUSALS = new Set([404, 409, 413, 415, 422]);
+/** Kind → [roles, the record's holder field] that may see its photos (sync/attachments.py KINDS). */
+const VIEWERS = Object.freeze({ task_proof: [['coordinator'], 'assignee_id'], prescription: [['coordinator', 'clinician'], 'requested_by'] });
+
+/** Whether `user` may see `kind` photos of `record` (the server answers 404 to the rest). */
+export function mayViewPhotos(kind, record, user) {
+  const [roles, holder] = VIEWERS[kind];
+  return roles.includes(user.role) || String(record.fields[holder]) === String(user.id);
+}
 
 /** Return the size that fits `width` × `height` within `maxSide` a side, never larger. */
 export function scaledSize(width, height, maxSide = MAX_PHOTO_SIDE_PX) {
