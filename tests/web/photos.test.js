@@ -4,7 +4,7 @@ import { test } from 'node:test';
 import { ApiError, NetworkError } from '../../web/app/api.js';
 import { createBackoff } from '../../web/app/backoff.js';
 import {
-  createPhotoQueue, createPhotoSender, MAX_PHOTO_SIDE_PX, PHOTO_STATE, scaledSize,
+  createPhotoQueue, createPhotoSender, mayViewPhotos, MAX_PHOTO_SIDE_PX, PHOTO_STATE, scaledSize,
 } from '../../web/app/photos.js';
 import { createSyncEngine } from '../../web/app/sync.js';
 import { createFakeServer } from './fake-server.js';
@@ -160,4 +160,16 @@ test("after another user signs in, the first user's unsent photos stay theirs: k
   user = 'u-vol-a';
   await sender.send();
   assert.deepEqual(endpoint.received.map((p) => p.id), [second.id, first.id]);
+});
+
+test('who is shown the photos of a record: the kind\'s roles and the record\'s holder, nobody else (sync/attachments.py)', () => {
+  const task = { fields: { assignee_id: 7 } };
+  const request = { fields: { requested_by: 7 } };
+  const roles = ['coordinator', 'clinician', 'volunteer', 'team_leader', 'guard'];
+  const shown = (kind, record, id) => roles.filter((role) => mayViewPhotos(kind, record, { id, role }));
+  assert.deepEqual(shown('task_proof', task, 9), ['coordinator']);
+  assert.deepEqual(shown('task_proof', task, '7'), roles);
+  assert.deepEqual(shown('prescription', request, 9), ['coordinator', 'clinician']);
+  assert.deepEqual(shown('prescription', request, 7), roles);
+  assert.deepEqual(shown('prescription', { fields: {} }, undefined), ['coordinator', 'clinician']);
 });

@@ -33,7 +33,7 @@ const VIEWERS = Object.freeze({ task_proof: [['coordinator'], 'assignee_id'], pr
 /** Whether `user` may see `kind` photos of `record` (the server answers 404 to the rest). */
 export function mayViewPhotos(kind, record, user) {
   const [roles, holder] = VIEWERS[kind];
-  return roles.includes(user.role) || String(record.fields[holder]) === String(user.id);
+  return roles.includes(user.role) || (record.fields[holder] != null && String(record.fields[holder]) === String(user.id));
 }
 
 /** Return the size that fits `width` × `height` within `maxSide` a side, never larger. */
