@@ -133,10 +133,23 @@ def test_the_clinician_sees_the_prescription_photo_and_the_delivery_volunteer_do
     go(page, f"/med/{request_id}")
     photo = page.get_by_role("img", name="Prescription photo")
     expect(photo).to_be_visible()
-    assert photo.get_attribute("src", timeout=UI_TIMEOUT_MS).startswith("blob:")
+    src = photo.get_attribute("src", timeout=UI_TIMEOUT_MS)
+    assert src.startswith("blob:")
     page.wait_for_function(  # the image decoded: the CSP let the blob URL through
         "() => document.querySelector('.photos img')?.naturalWidth === 4000"
     )
+    # Leaving the screen lets the photo go; offline, the screen says why there is none.
+    go(page, "/med")
+    expect(page.locator(".photos img")).to_have_count(0)  # the list is drawn: the screen changed
+    readable = "src => fetch(src).then(() => true, () => false)"
+    assert page.evaluate(readable, src) is False
+    page.context.set_offline(True)
+    go(page, f"/med/{request_id}")
+    expect(page.get_by_text("The photo is not available offline")).to_be_visible()
+    page.context.set_offline(False)
+    go(page, "/med")
+    go(page, f"/med/{request_id}")
+    expect(page.get_by_role("img", name="Prescription photo")).to_be_visible()
     page.get_by_role("button", name="Approve").click()
     landed(page, db_path, request_id, status="approved")
 
