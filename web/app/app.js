@@ -26,7 +26,8 @@
  * - `glass.list()` / `open(compoundId, reason, minutes)` / `end(id)`: break the glass
  *   (server/break_glass.py, online; topic `grants` when a live event tells of one).
  * - `photos.add(kind, recordId, file)`, `photos.ofRecord(recordId)` (photos.js;
- *   topic `photos`).
+ *   topic `photos`); `photos.shown(recordId)`: the server's, as blob URLs
+ *   (null offline), revoked when the screen changes.
  *
  * Changes are announced as topics (`record:<type>`, `outbox`, `people`,
  * `declarations`) so only the screens showing them redraw.
@@ -100,11 +101,12 @@ export async function createApp({ db, statusBar, toastRegion }) {
     lastSyncAt: await getMeta(db, 'lastSyncAt', null),
   });
   const toaster = createToaster(toastRegion);
-  const photoQueue = createPhotoQueue(db);
+  const photoQueue = createPhotoQueue(db, { owner: () => user?.id ?? null });
   const photoSender = createPhotoSender({
     photos: photoQueue, outbox, upload: api.putPhoto, onChange: () => refresh('photos'),
   });
   const sendPhotos = () => photoSender.send().catch(() => {}); // failures are in each photo's state
+  const shownPhotos = new Map(); // attachment id → blob URL, while the screen showing it is open
   const status = createStatusBar(statusBar, {
     onSignIn: () => navigate('/login'),
     onAttention: () => navigate('/attention'),
@@ -446,6 +448,17 @@ export async function createApp({ db, statusBar, toastRegion }) {
         sendPhotos();
       },
       ofRecord: (recordId) => photoQueue.ofRecord(recordId),
+      async shown(recordId) {
+        try {
+          const { attachments } = await api.photosOf(recordId);
+          return await Promise.all(attachments.map(async ({ id }) => {
+            if (!shownPhotos.has(id)) shownPhotos.set(id, URL.createObjectURL(await api.photo(id)));
+            return shownPhotos.get(id);
+          }));
+        } catch (error) {
+          return error instanceof ApiError ? [] : null;
+        }
+      },
     },
   };
 
@@ -489,6 +502,10 @@ export async function createApp({ db, statusBar, toastRegion }) {
         }
         if (what === 'state' && engine.state.phase === PHASE.SIGNED_OUT) toaster.show(t('status.signed_out_toast'), { urgent: true });
         refreshStatus();
+      });
+      globalThis.addEventListener('hashchange', () => {
+        for (const url of shownPhotos.values()) URL.revokeObjectURL(url);
+        shownPhotos.clear();
       });
       globalThis.addEventListener('online', () => {
         engine.setOnline(true);
