@@ -89,7 +89,7 @@ function openForm(deps, compounds) {
     error);
 }
 
-export default async function render(deps) {
+async function render(deps) {
   const clinician = deps.user.role !== 'coordinator';
   const body = [h('p', { class: 'lead' }, t(clinician ? 'glass.lead_clinician' : 'glass.lead_coordinator'))];
   let listed = null;
@@ -109,3 +109,10 @@ export default async function render(deps) {
   }
   return screen(t('section.break_glass'), { back: '/' }, ...body);
 }
+
+export default {
+  render,
+  uses: ['user', 'names', 'glass', 'toast', 'redraw'],
+  // `grants`: a live break_glass / break_glass_ended event; compounds come and go with grants.
+  follows: ['grants', 'record:compound'],
+};
