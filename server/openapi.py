@@ -351,7 +351,8 @@ OPERATIONS: list[Operation] = [
     Operation(
         "/api/v1/attachments/{attachment_id}",
         "get",
-        "A photo's bytes, for those who may upload it (404 for the others).",
+        "A photo's bytes, for those who may upload it (404 for the others); "
+        "a personal photo's download is audited (action photo-download).",
         parameters=(ATTACHMENT_ID,),
         media_type="image/jpeg",
     ),

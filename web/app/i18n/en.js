@@ -871,6 +871,8 @@ export default {
   'photo.state.waiting': 'Photo kept on this phone: sent after the change.',
   'photo.state.sending': 'Sending the photo…',
   'photo.state.retrying': 'Photo not sent yet; it is tried again by itself.',
+  'photo.none': 'No photo.',
+  'photo.offline': 'The photo is not available offline; it shows when there is a connection.',
   'photo.state.sent': 'Photo sent.',
   'photo.state.refused': 'Photo not sent: {reason} It stays on this phone.',
   'photo.refused.gone': 'you may not add a photo to this any more.',

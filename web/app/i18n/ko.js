@@ -847,6 +847,8 @@ export default {
   'photo.state.waiting': '사진은 이 휴대폰에 있습니다. 변경 내용 다음에 보냅니다.',
   'photo.state.sending': '사진을 보내는 중…',
   'photo.state.retrying': '사진을 아직 보내지 못했습니다. 자동으로 다시 보냅니다.',
+  'photo.none': '사진이 없습니다.',
+  'photo.offline': '사진은 오프라인에서 볼 수 없습니다. 연결되면 보입니다.',
   'photo.state.sent': '사진을 보냈습니다.',
   'photo.state.refused': '사진을 보내지 못했습니다: {reason} 사진은 이 휴대폰에 남아 있습니다.',
   'photo.refused.gone': '이제 여기에 사진을 추가할 수 없습니다.',

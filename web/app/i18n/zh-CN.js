@@ -847,6 +847,8 @@ export default {
   'photo.state.waiting': '照片已保存在本机：更改同步后上传。',
   'photo.state.sending': '正在上传照片…',
   'photo.state.retrying': '照片尚未上传，稍后会自动重试。',
+  'photo.none': '没有照片。',
+  'photo.offline': '离线时看不到照片，联网后会显示。',
   'photo.state.sent': '照片已上传。',
   'photo.state.refused': '照片未上传：{reason}照片仍保存在本机。',
   'photo.refused.gone': '您已不能为此添加照片。',
