@@ -9,12 +9,15 @@ kept up with late confirmations while the round is delivering
 (:func:`keep_delivering`, a background task of every ``weiguang serve``
 process; ``weiguang round-deliveries`` does one turn, for cron); a leader
 may also ask at once. :func:`sync.supplies.delivery_tasks` decides them and
-the engine writes them as a push (:func:`bring_deliveries_up`), so the
-rules, the audit stamps and the live events are those of any push.
+the engine writes them as pushes of a few units each, outside the lock in
+between (:func:`bring_deliveries_up`), so the rules, the audit stamps and
+the live events are those of any push.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -22,6 +25,7 @@ from typing import Any
 import click
 from flask import Blueprint, Flask, g
 from flask.cli import with_appcontext
+from sqlalchemy import text
 
 from server import database, gate_keys, live, queries, scopes
 from server.auth import require_auth
@@ -37,7 +41,7 @@ from sync.actors import Actor, Role, UserScope
 from sync.changes import Change, Changeset, ChangesetStatus, Push
 from sync.protocol import PushOutcome, apply_push
 from sync.records import Record
-from sync.supplies import delivering, delivery_tasks, order_id
+from sync.supplies import Unit, delivering, delivery_tasks, delivery_tasks_by_unit, order_id
 from sync.times import parse_datetime
 
 bp = Blueprint("supplies", __name__, url_prefix="/api/v1/supplies")
@@ -96,8 +100,8 @@ def deliveries(round_id: str) -> Any:
         raise ApiError(409, "round-open", detail)
     on_behalf = Actor(actor.user_id, Role.COORDINATOR, actor.scope)
     device_id = g.device.id
-    changes, outcome = bring_deliveries_up(round_, on_behalf, device_id)
-    if outcome is not None:
+    changes, outcomes = bring_deliveries_up(round_, on_behalf, device_id)
+    for outcome in outcomes:
         (result,) = outcome.results
         if result.status is ChangesetStatus.REJECTED:
             fault = next(c.conflict for c in result.changes if c.conflict is not None)
@@ -107,9 +111,26 @@ def deliveries(round_id: str) -> Any:
             "supply_round_id": round_id,
             "created": [c.id for c in changes if c.op == "create"],
             "updated": [c.id for c in changes if c.op == "update"],
-            "cursor": None if outcome is None else outcome.cursor,
+            "cursor": outcomes[-1].cursor if outcomes else None,
         }
     )
+
+
+#: How many building units' delivery tasks one push carries at most (about
+#: as many tasks): each batch is its own short transaction under the push
+#: lock, so volunteers' pushes at the cut-off wait for one batch, not for
+#: the whole round (issue 12).
+BATCH_UNITS = 50
+
+
+@dataclass(frozen=True, slots=True)
+class RoundGoods:
+    """What a round's delivery tasks are made of, read once without a lock."""
+
+    orders: list[Record]
+    households: dict[str, Record]
+    buildings: dict[str, Record]
+    packages: dict[str, Record]
 
 
 def bring_deliveries_up(
@@ -117,29 +138,61 @@ def bring_deliveries_up(
     actor: Actor,
     device_token_id: int | None = None,
     looked: list[str] | None = None,
-) -> tuple[tuple[Change, ...], PushOutcome | None]:
+) -> tuple[tuple[Change, ...], list[PushOutcome]]:
     """Push the changes that bring ``round_``'s delivery tasks up to its confirmed orders.
 
-    Decided once without a lock; when something is to change, decided again
-    under the push lock (:meth:`SqlStore.for_writing`) and pushed in that
-    transaction as ``actor`` (a coordinator: tasks are made by coordinators,
-    contract "Records"), so the rules, audit stamps and live events are
-    those of any push. Two processes doing it at once (the serve job of each
-    process, cron, a leader) are serialised by that lock and the second
-    finds the first's tasks: the task ids are derived
-    (:func:`sync.supplies.delivery_task_id`), nothing is made twice.
+    Decided without a lock (:func:`sync.supplies.delivery_tasks_by_unit`),
+    then pushed :data:`BATCH_UNITS` units at a time, each batch its own
+    transaction: under the push lock (:meth:`SqlStore.for_writing`) only
+    the batch's units are decided again, from the orders read before and
+    the tasks as stored now, and pushed as ``actor`` (a coordinator: tasks
+    are made by coordinators, contract "Records"), so the rules, audit
+    stamps and live events are those of any push. Between batches the lock
+    is free. Two processes doing it at once (the serve job of each process,
+    cron, a leader) are serialised batch by batch and the second finds the
+    first's tasks: the task ids are derived
+    (:func:`sync.supplies.delivery_task_id`), nothing is made twice. An
+    order that moves while this runs is caught up by the next turn.
 
     :param looked: gets the ids of the delivery tasks looked up, if given.
-    :returns: the changes pushed (none: nothing to do) and the push's
-        outcome (``None`` when nothing was pushed).
+    :returns: the changes pushed (none: nothing to do) and each batch's
+        push outcome (empty when nothing was pushed).
     """
-    if not _delivery_changes(round_, actor.scope, looked):
-        return (), None
-    db.session.commit()  # end the read transaction: the lock comes first
+    goods = _round_goods(round_, actor.scope)
+    reading = SqlStore.for_reading()
+
+    def existing(task_id: str) -> Record | None:
+        if looked is not None:
+            looked.append(task_id)
+        return reading.get(task_id)
+
+    units = list(delivery_tasks_by_unit(round_, *_goods_args(goods), existing))
+    db.session.commit()  # end the read transaction: no lock while deciding
+    pushed: list[Change] = []
+    outcomes: list[PushOutcome] = []
+    for start in range(0, len(units), BATCH_UNITS):
+        batch = frozenset(units[start : start + BATCH_UNITS])
+        changes, outcome = _push_units(round_.id, goods, batch, actor, device_token_id)
+        if outcome is not None:
+            pushed.extend(changes)
+            outcomes.append(outcome)
+    return tuple(pushed), outcomes
+
+
+def _push_units(
+    round_id: str,
+    goods: RoundGoods,
+    units: frozenset[Unit],
+    actor: Actor,
+    device_token_id: int | None,
+) -> tuple[tuple[Change, ...], PushOutcome | None]:
+    """Decide ``units``' delivery tasks again under the push lock and push them; commit."""
     now = utcnow()
     store = SqlStore.for_writing(device_token_id=device_token_id, received_at=now)
-    current = store.get(round_.id)
-    changes = () if current is None or current.deleted else _delivery_changes(current, actor.scope)
+    current = store.get(round_id)
+    changes: tuple[Change, ...] = ()
+    if current is not None and not current.deleted:
+        changes = tuple(delivery_tasks(current, *_goods_args(goods), store.get, units))
     if not changes:
         db.session.commit()
         return (), None
@@ -176,6 +229,42 @@ def make_due_deliveries(now: datetime) -> int:
 
     :returns: how many tasks were created or updated.
     """
+    with _one_turn_at_a_time() as ours:
+        return _due_deliveries(now) if ours else 0
+
+
+#: The PostgreSQL advisory lock key of the delivery job's turn (any fixed
+#: bigint; ``'deliv'`` in ASCII).
+_TURN_LOCK = 0x64656C6976
+
+
+@contextmanager
+def _one_turn_at_a_time() -> Iterator[bool]:
+    """Yield whether this process may run a job turn now.
+
+    On PostgreSQL one process at a time: ``pg_try_advisory_lock`` on a
+    connection of its own, held for the turn; the others skip theirs (the
+    one running does the same work). On SQLite always: turns are serialised
+    batch by batch by the push lock, which is enough for correctness.
+    """
+    if db.engine.dialect.name != "postgresql":
+        yield True
+        return
+    with db.engine.connect() as connection:
+        ours = bool(
+            connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": _TURN_LOCK})
+        )
+        connection.commit()  # the lock is the session's: no transaction left open
+        try:
+            yield ours
+        finally:
+            if ours:
+                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _TURN_LOCK})
+                connection.commit()
+
+
+def _due_deliveries(now: datetime) -> int:
+    """Do :func:`make_due_deliveries`' turn."""
     made = 0
     database_url = str(db.engine.url)
     for round_ in queries.every_live("supply_round"):
@@ -241,28 +330,22 @@ def _round_in_scope(round_id: str, actor: Actor) -> Record:
     return round_
 
 
-def _delivery_changes(
-    round_: Record, scope: UserScope, looked: list[str] | None = None
-) -> tuple[Change, ...]:
-    """Read what the round's delivery tasks are made of and decide their changes.
-
-    :param looked: gets the ids of the delivery tasks looked up, if given.
-    """
-    orders = queries.orders_of_round(round_.id, scope)
+def _round_goods(round_: Record, scope: UserScope) -> RoundGoods:
+    """Read the round's orders, its compounds' households and buildings, and its packages."""
     compounds = round_.scope.compound_ids
-    households = {r.id: r for r in queries.live_records("household", scope, compounds)}
-    buildings = {r.id: r for r in queries.live_records("building", scope, compounds)}
-    packages = {
-        r.id: r for r in queries.records_naming("package", "supply_round_id", round_.id, scope)
-    }
-    store = SqlStore.for_reading()
+    return RoundGoods(
+        list(queries.orders_of_round(round_.id, scope)),
+        {r.id: r for r in queries.live_records("household", scope, compounds)},
+        {r.id: r for r in queries.live_records("building", scope, compounds)},
+        {r.id: r for r in queries.records_naming("package", "supply_round_id", round_.id, scope)},
+    )
 
-    def existing(task_id: str) -> Record | None:
-        if looked is not None:
-            looked.append(task_id)
-        return store.get(task_id)
 
-    return tuple(delivery_tasks(round_, orders, households, buildings, packages, existing))
+def _goods_args(
+    goods: RoundGoods,
+) -> tuple[list[Record], dict[str, Record], dict[str, Record], dict[str, Record]]:
+    """Return ``goods`` as :func:`sync.supplies.delivery_tasks` takes them."""
+    return goods.orders, goods.households, goods.buildings, goods.packages
 
 
 def _household(record: Record, buildings: dict[str, Record]) -> Household:

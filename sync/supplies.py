@@ -44,7 +44,7 @@ from __future__ import annotations
 
 import uuid
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Mapping
+from collections.abc import Collection, Iterable, Mapping
 from datetime import datetime, timedelta
 
 from sync import fields as f
@@ -356,6 +356,10 @@ DELIVERING_AFTER = timedelta(days=1)
 _ON_THE_WAY = frozenset({"claimed", "in_progress"})
 
 
+#: A building unit (stairwell): its building's id and its name.
+Unit = tuple[str, str]
+
+
 def delivering(round_: Record, now: datetime) -> bool:
     """Tell whether the round's delivery tasks are kept up at ``now``.
 
@@ -385,8 +389,28 @@ def delivery_tasks(
     buildings: Mapping[str, Record],
     packages: Mapping[str, Record],
     existing: Lookup,
+    units: Collection[Unit] | None = None,
 ) -> list[Change]:
     """Return the changes that bring the round's delivery tasks up to its confirmed orders.
+
+    Those of :func:`delivery_tasks_by_unit` (same parameters), in its order.
+    """
+    by_unit = delivery_tasks_by_unit(
+        round_, orders, households, buildings, packages, existing, units
+    )
+    return [change for changes in by_unit.values() for change in changes]
+
+
+def delivery_tasks_by_unit(
+    round_: Record,
+    orders: Iterable[Record],
+    households: Mapping[str, Record],
+    buildings: Mapping[str, Record],
+    packages: Mapping[str, Record],
+    existing: Lookup,
+    units: Collection[Unit] | None = None,
+) -> dict[Unit, list[Change]]:
+    """Return, per building unit, the changes that bring its delivery tasks up to its orders.
 
     Each building unit has a sequence of tasks (:func:`delivery_task_id`,
     ``n`` = 0, 1 …). A confirmed order is *pending* unless a task of its
@@ -404,18 +428,25 @@ def delivery_tasks(
     :param households: household id → record, for the ordering households
         (an order whose household is unknown is left out: it has no unit).
     :param buildings: building id → record; ``packages``: id → record.
-    :param existing: finds a delivery task already stored by its id.
-    :returns: creates and updates of ``task`` records, by unit.
+    :param existing: finds a delivery task already stored by its id; only
+        the tasks of the units decided are looked up.
+    :param units: decide only these units (``None``: every unit with orders),
+        so a long list can be pushed a few units at a time.
+    :returns: (building id, unit) → the creates and updates of its ``task``
+        records, for the units with something to change, sorted by unit.
     """
-    by_unit: dict[tuple[str, str], list[Record]] = defaultdict(list)
+    by_unit: dict[Unit, list[Record]] = defaultdict(list)
     for order in orders:
         home = households.get(str(order.fields["household_id"]))
         # A household removed since it ordered has no unit to deliver to: its
         # order stays confirmed, in the orders list and the picking list.
         if home is not None:
-            by_unit[(str(home.fields["building_id"]), str(home.fields["unit"]))].append(order)
-    changes: list[Change] = []
+            key = (str(home.fields["building_id"]), str(home.fields["unit"]))
+            if units is None or key in units:
+                by_unit[key].append(order)
+    decided: dict[Unit, list[Change]] = {}
     for (building_id, unit), unit_orders in sorted(by_unit.items()):
+        changes: list[Change] = []
         tasks = _unit_tasks(round_.id, building_id, unit, existing)
         on_the_way = {
             str(order_id_)
@@ -446,7 +477,9 @@ def delivery_tasks(
                 round_, pending, households, buildings[building_id], unit, packages
             )
             changes.append(Change("task", task_id, "create", 0, wanted))
-    return changes
+        if changes:
+            decided[(building_id, unit)] = changes
+    return decided
 
 
 def _unit_tasks(round_id: str, building_id: str, unit: str, existing: Lookup) -> list[Record]:

@@ -107,13 +107,13 @@ def test_a_turn_reads_the_round_again_only_when_its_orders_or_given_back_tasks_m
 ):
     place_and_confirm(client, {"101": True, "602": False})
     reads: list[str] = []
-    decide = supplies._delivery_changes
+    decide = supplies._round_goods
 
-    def counted(round_, scope, looked=None):
+    def counted(round_, scope):
         reads.append(round_.id)
-        return decide(round_, scope, looked)
+        return decide(round_, scope)
 
-    monkeypatch.setattr(supplies, "_delivery_changes", counted)
+    monkeypatch.setattr(supplies, "_round_goods", counted)
     after = parse_datetime(AFTER_CUTOFF)
     with app.app_context():
         turns = [supplies.make_due_deliveries(after) for _ in range(5)]
@@ -131,6 +131,59 @@ def test_a_turn_reads_the_round_again_only_when_its_orders_or_given_back_tasks_m
     with app.app_context():
         assert supplies.make_due_deliveries(after) == 1
     assert len(reads) > settled
+
+
+def order_in_buildings(client, numbers: list[int]) -> None:
+    """Have vol-a order for room 502 of unit 1 of each building, and leader-a confirm them."""
+    volunteer, leader = sign_in(client, "vol-a"), sign_in(client, "leader-a")
+    targets = [household(number) for number in numbers]
+    orders = (an_order(t, "proxy", veg=1) for t in targets)
+    reply = push(client, volunteer, a_changeset(*orders, made_at=IN_WINDOW))
+    confirms = [
+        update("order", order_id(ROUND, t), change["version"], status="confirmed", phoned=True)
+        for t, change in zip(targets, reply["results"][0]["changes"], strict=True)
+    ]
+    confirmed = push(client, leader, a_changeset(*confirms, made_at=AFTER_CUTOFF))
+    assert confirmed["results"][0]["status"] == "applied", confirmed
+
+
+@pytest.mark.parametrize("batch_units", [1, 2])
+def test_the_tasks_go_out_in_batches_with_the_lock_free_between(
+    app, client, monkeypatch, batch_units
+):
+    numbers = [9, 10, 11]
+    order_in_buildings(client, numbers)
+    monkeypatch.setattr(supplies, "BATCH_UNITS", batch_units)
+    pushed = supplies._push_units
+    batches: list[int] = []
+    between: list[str] = []
+
+    def one_batch(round_id, goods, units, actor, device_token_id):
+        made = pushed(round_id, goods, units, actor, device_token_id)
+        batches.append(len(made[0]))
+        # The batch is committed and the push lock free: a volunteer's push
+        # (another connection, the same thread) is applied before the job's
+        # next batch; were the lock still held it would fail (busy timeout).
+        other = household(12, f"{len(batches) + 1}01")
+        reply = push(
+            client,
+            sign_in(client, "vol-a"),
+            a_changeset(an_order(other, "proxy", veg=1), made_at=IN_WINDOW),
+        )
+        between.append(reply["results"][0]["status"])
+        return made
+
+    monkeypatch.setattr(supplies, "_push_units", one_batch)
+    with app.app_context():
+        assert supplies.make_due_deliveries(parse_datetime(AFTER_CUTOFF)) == len(numbers)
+    assert batches == [batch_units] * (len(numbers) // batch_units) + (
+        [len(numbers) % batch_units] if len(numbers) % batch_units else []
+    )
+    assert between == ["applied"] * len(batches)
+    tasks = by_id(pull_all(client, sign_in(client, "vol-a"))[0])
+    for number in numbers:
+        task = tasks[delivery_task_id(ROUND, seed.stable_id("building", "A", number), "1")]
+        assert task["fields"]["order_ids"] == [order_id(ROUND, household(number))]
 
 
 def test_round_deliveries_is_the_same_step_for_cron(app, client, monkeypatch):
