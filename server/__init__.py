@@ -48,6 +48,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         progress,
         rate_limits,
         request_context,
+        sign_ins,
         socket_limits,
         supplies,
         sync_api,
@@ -93,6 +94,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     request_context.init_app(app)  # first: every request is timed and gets its id
     errors.init_app(app)
+    sign_ins.init_app(app)
     headers.init_app(app)
     rate_limits.init_app(app)
     compression.init_app(app)

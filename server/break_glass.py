@@ -27,11 +27,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, g
+from flask import Blueprint
 from sqlalchemy import select
 
 from server import accounts, clock, live, scopes
-from server.auth import require_auth
+from server.auth import current_actor, current_identity, current_user, require_auth
 from server.errors import ApiError
 from server.extensions import db, socketio
 from server.models import AuditEntry, DeviceToken, User
@@ -60,11 +60,11 @@ def break_glass() -> Any:
 def in_force() -> Any:
     """Return the grants in force: a coordinator's in their scope, anyone else's own."""
     now = clock.utcnow()
-    if g.user.role == Role.COORDINATOR:
-        viewer = scopes.actor_for(g.user)
+    if current_actor().role == Role.COORDINATOR:
+        viewer = current_actor()
         entries = [e for e in scopes.grants_in_force(now) if viewer.sees(place_of(e))]
     else:
-        entries = scopes.grants_in_force(now, [g.user.id])
+        entries = scopes.grants_in_force(now, [current_identity().user_id])
     return GRANT_LIST.dump({"grants": [describe(entry) for entry in entries]})
 
 
@@ -74,7 +74,7 @@ def grant(compound_id: str, reason: str, minutes: int) -> AuditEntry:
     :raises ApiError: 422 ``not-a-compound`` for a compound not in the
         user's neighbourhood, ``already-in-scope`` for one their scope holds.
     """
-    user = g.user
+    user = current_user()
     if compound_id not in scopes.neighbourhood_compounds(user.neighbourhood_id):
         raise ApiError(422, "not-a-compound", "No such compound in your neighbourhood.")
     if scopes.resolve(user).covers(Scope(frozenset({compound_id}))):
@@ -82,7 +82,7 @@ def grant(compound_id: str, reason: str, minutes: int) -> AuditEntry:
     expires_at = clock.utcnow() + timedelta(minutes=minutes)
     entry = accounts.audit(
         user.id,
-        g.device.id,
+        current_identity().device_id,
         scopes.BREAK_GLASS_ACTION,
         record_type="compound",
         record_id=compound_id,

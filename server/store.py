@@ -39,6 +39,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from server import sign_ins
 from server.clock import utcnow
 from server.extensions import db
 from server.green import COOPERATE_EVERY, cooperate, cooperatively
@@ -255,6 +256,9 @@ class SqlStore:
                 db.session.execute(upsert_records(), [row_of(r) for r in chunk])
                 cooperate()
             self._write_scopes(records)
+            if any(record.type == "compound" for record in records):
+                # A neighbourhood's compounds are its users' scope.
+                sign_ins.changed()
         if self._exits:
             db.session.execute(
                 insert(ScopeExit.__table__),

@@ -5,10 +5,10 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, request
 
-from server import backup, gate_alerts, gate_keys, live, logs, metrics, rate_limits, scopes
-from server.auth import require_auth
+from server import backup, gate_alerts, gate_keys, live, logs, metrics, rate_limits
+from server.auth import current_actor, current_identity, require_auth
 from server.clock import utcnow
 from server.errors import ApiError
 from server.extensions import db, limiter
@@ -55,7 +55,7 @@ def push() -> Any:
 def pull() -> Any:
     """Return the caller's changes after ``cursor``, a page at a time, and the database's epoch."""
     args = PULL_ARGS.load(request.args)
-    page = changes_since(SqlStore.for_reading(), scopes.actor_for(g.user), now=utcnow(), **args)
+    page = changes_since(SqlStore.for_reading(), current_actor(), now=utcnow(), **args)
     metrics.observe_pull(page)
     return {**page.to_wire(), "epoch": backup.epoch()}
 
@@ -65,11 +65,11 @@ def apply_and_commit(incoming: Push, actor: Actor | None = None) -> tuple[PushOu
 
     :param actor: who the engine judges the push as; the signed-in user by default.
     """
-    actor = actor or scopes.actor_for(g.user)
+    actor = actor or current_actor()
     received_at = utcnow()
     # Read before the commit below expires it: reading it after would start
     # the push's transaction with a SELECT instead of the lock.
-    device_id = g.device.id
+    device_id = current_identity().device_id
     # End the sign-in's read transaction: the push's first statement must be
     # the lock on the version sequence (on SQLite, the write lock).
     db.session.commit()
