@@ -60,6 +60,7 @@ RECORD_COLUMNS = (
     cast(RecordRow.stamps, Text).label("stamps"),
     RecordRow.scope,
 )
+HIGH_WATER = select(SyncState.high_water).where(SyncState.id == 1)
 log = logging.getLogger(__name__)
 # Ids per IN (...) list, well under every database's limit on bound parameters;
 # rows per INSERT, so that a large push lets other requests run between them.
@@ -86,8 +87,7 @@ class SqlStore:
     @classmethod
     def for_reading(cls) -> SqlStore:
         """Open a store for pulls: no lock, the committed high-water mark."""
-        high_water = db.session.scalar(select(SyncState.high_water).where(SyncState.id == 1))
-        return cls(int(high_water or 0), writing=False)
+        return cls(int(db.session.scalar(HIGH_WATER) or 0), writing=False)
 
     @classmethod
     def for_writing(
