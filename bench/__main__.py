@@ -11,6 +11,7 @@ gets a demo server of its own. It prints a table and, unless
 from __future__ import annotations
 
 import argparse
+import fcntl
 import json
 import os
 import sys
@@ -23,6 +24,7 @@ from typing import Any
 from bench import (
     board,
     ceiling,
+    device,
     field,
     gate,
     harness,
@@ -50,6 +52,7 @@ SECTIONS = (
     "gate",
     "load",
     "field",
+    "device",
 )
 # In this order on one server: ``scale`` bulk-loads up to a million records, so it runs last.
 DATABASE_SECTIONS = {
@@ -104,12 +107,15 @@ METHOD = """
   topped up to as many rows; median of 3), the last 100 changes and an empty pull
   (median of 21). No gzip asked of either.
 - **Scale**: on the same servers after `ceiling`, bulk loaders top both databases up to
-  10,000, 100,000, 250,000 and 1,000,000 records (tasks of compound A, in the
-  coordinator's scope): Weiguang through `POST /bench/floor/upsert` in batches of 5,000
+  10,000, 100,000 and 250,000 records of tasks of compound A, in the coordinator's
+  scope (1,000,000 too with `--scale-sizes 10000,100000,250000,1000000`, opt-in for
+  its time): Weiguang through `POST /bench/floor/upsert` in batches of 5,000
   (writes `record` and `record_scope` directly, versions from `sync_state`, no push
   path), the ceiling through its `POST /fill`; PostgreSQL is `ANALYZE`d after each load.
-  At each size: last 100 changes, empty pull, single-change push and a 250-changeset
-  push, against the ceiling at the same size; the targets hold at 250,000.
+  At each size: last 100 changes, empty pull, single-change push, a 250-changeset
+  push, and `vol-b`'s first sync (compound B, which the loads leave alone: its cost
+  should stay flat) against the ceiling paging as many rows from 0, each against the
+  ceiling at the same size; the targets hold at 250,000.
 - **Queries**: `bench/query_worker.py` on an empty throwaway database per engine writes,
   through the SQL store, 3 compounds of 20 buildings, 5,000 households, 15,000 residents,
   today's visits (none for 15 % of households, one or more for the rest, 15 % of those
@@ -126,9 +132,12 @@ METHOD = """
   aiohttp, websocket transport, one event loop. t0 just before `coord` sends a push of
   one changeset creating a task in compound A; t1 when each socket gets its `changes`
   event. Floor: `POST /bench/floor/emit` of a same-sized payload (the first real event,
-  ids swapped) to the room of the volunteers of compound A, same t0/t1.
-  Rounds alternate real and floor, one at a time. Latency includes the bench's own
-  event loop handling 200 receipts, for both alike.
+  ids swapped) to the room of the volunteers of compound A, same t0/t1. Ceiling: 200
+  more sockets (same loop) on `bench/ceiling_server.py`, whose push of the same task
+  as one row emits one `changes` event with it to every socket once committed (the
+  thinnest live announcement), same t0/t1. Rounds alternate real, floor and ceiling,
+  one at a time. Latency includes the bench's own event loop handling 200 receipts,
+  for all alike.
 - **Web**: gzip (level 9, per file) of `web/` minus `web/vendor/` and images (html, js,
   css, webmanifest), and the same plus `web/vendor/**/*.js`; budgets from issue #4.
   Lighthouse 12.2.3 (pinned in `bench/package-lock.json`), mobile preset, Debian
@@ -142,12 +151,13 @@ METHOD = """
   random tasks: a priority change (the card moves in its column), a claim for `vol-a`
   (it changes column) or a new title. Sample:
   from `live.js`'s `live:changes` mark (the event's arrival in the page) to the board's
-  `board:painted` mark (the first animation frame after the changed cards were repainted)
-  naming one of the event's ids, paired by a PerformanceObserver. Floor: from the same
-  arrival to the first animation frame after it (a `requestAnimationFrame` loop records
-  every frame): the least an update can take to show. The target is on the p95 itself
-  (issue #13: under 100 ms). Live records are painted as they arrive (the store's write
-  follows), so the figure does not wait on IndexedDB.
+  `board:painted` mark (made in the animation frame that draws the changed cards: changes
+  are drawn together once a frame) naming one of the event's ids, paired by a
+  PerformanceObserver. Floor: from the same arrival to the first animation frame after it
+  (a `requestAnimationFrame` loop records when every frame's callbacks run): the least an
+  update can take to show. The target is on the p95 itself (issue #13: under 100 ms). Live
+  records are painted as they arrive (the store's write follows), so the figure does not
+  wait on IndexedDB.
 - **Gate**: `bench/gate.py` against a demo server (SQLite). Decision time after decode:
   Debian chromium via Playwright, CPU throttled 4x (CDP `Emulation.setCPUThrottlingRate`);
   a device store of its own (the app's `web/app/db.js`) holds 20,000 passes of one
@@ -186,8 +196,23 @@ METHOD = """
   before. Every order takes stock from the same five package rows: the hot spot a round
   has. Picking list: `GET /api/v1/exports/picking_list.{csv,xlsx}?compound_id=A` as
   `coord`, read whole; floor: the bare pull query of compound A paged from the cursor
-  before the orders (the same rows, read). Targets on the values: orders ≥ households
-  / 4 h (the ordering window), each picking list ≤ 60 s; errors must be 0.
+  before the orders (the same rows, read). Delivery tasks: the round's cut-off moved to
+  now, `POST /api/v1/supplies/rounds/{id}/deliveries` makes one task per unit (1,000 of
+  30 orders; the step the serving process's job runs, its own turn put off for the
+  bench); floor: the same task rows upserted. Then the same request again, nothing to
+  do: a job turn after the round's orders moved (a turn when nothing moved is three
+  indexed queries); floor: the bare pull query above. Targets
+  on the values: orders ≥ households / 4 h (the ordering window), each picking list
+  ≤ 60 s; errors must be 0.
+- **Device** (issue 16, point 6): Debian chromium (Playwright) on a fresh profile opens the
+  app on a demo server (SQLite), CDP `Emulation.setCPUThrottlingRate` 4, and signs `coord`
+  in (the whole demo neighbourhood). Timed in the page from the click on "Sign in" to
+  `web/app/sync.js`'s marks: `sync:first-types` (tasks, buildings and compounds stored,
+  the screens told: usable) and `sync:first-sync` (the last page stored with its cursor);
+  the records in IndexedDB are counted after. Floor, alternating trial by trial in a fresh
+  profile with the same throttling: a bare script in a page of the same origin signs in
+  with `fetch`, pulls the same pages (cursor 0, 500 a page) and puts each page into an
+  IndexedDB store of its own in one transaction. Budget 3 s from sign-in; median of 3.
 - Ratios are measured / floor (or / budget); KiB and MiB are 1024-based.
 """
 
@@ -283,19 +308,28 @@ def postgres_version() -> str:
 
 
 def write_report(path: str, figures: list[Figure], sections: list[str], run: harness.Run) -> None:
-    """Store this run's sections beside the others' and write the Markdown report."""
+    """Store this run's sections beside the others' and write the Markdown report.
+
+    The read, merge and both writes happen under an exclusive lock on the JSON
+    file (``fcntl.flock``), so ``--only`` runs of other sections finishing at
+    the same time each add their sections instead of one dropping another's.
+    """
     data_path = os.path.splitext(path)[0] + ".json"
-    try:
-        with open(data_path, encoding="utf-8") as stored:
-            previous = json.load(stored)
-    except (OSError, ValueError):
-        previous = {}
-    merged = harness.merge_runs(previous, figures, sections, run)
-    with open(data_path, "w", encoding="utf-8") as stored:
+    with open(data_path, "a+", encoding="utf-8") as stored:
+        fcntl.flock(stored, fcntl.LOCK_EX)
+        stored.seek(0)
+        try:
+            previous = json.loads(stored.read() or "{}")
+        except ValueError:
+            previous = {}
+        merged = harness.merge_runs(previous, figures, sections, run)
+        stored.seek(0)
+        stored.truncate()
         json.dump(merged, stored, ensure_ascii=False, indent=1)
         stored.write("\n")
-    with open(path, "w", encoding="utf-8") as report:
-        report.write(harness.markdown_report(merged, SECTIONS, METHOD))
+        stored.flush()
+        with open(path, "w", encoding="utf-8") as report:
+            report.write(harness.markdown_report(merged, SECTIONS, METHOD))
     print(f"\nWrote {os.path.relpath(path)} and {os.path.relpath(data_path)}", file=sys.stderr)
 
 
@@ -328,6 +362,9 @@ def main(argv: list[str]) -> int:
     if "field" in args.only:
         with servers.served("sqlite") as server:
             figures += guarded("field", "sqlite demo", lambda: field.run(server.url, args.quick))
+    if "device" in args.only:
+        with servers.served("sqlite") as server:
+            figures += guarded("device", "sqlite demo", lambda: device.run(server.url, args.quick))
     facts["duration"] = f"{time.perf_counter() - started:.0f} s" + (
         " (quick)" if args.quick else ""
     )

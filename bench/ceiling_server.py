@@ -15,6 +15,10 @@ conflict rules:
   bodies parsed, ``{"rows", "cursor", "more"}``.
 - ``POST /fill`` ``{"count", "body"}``: appends ``count`` rows with that body
   (the bench's bulk loader for the scale curve).
+- Live: every Socket.IO client joins one room on connect (no sign-in), and a
+  push, once committed, emits one ``changes`` event ``{"prev", "cursor",
+  "changes"}`` with its rows to that room before answering: the thinnest live
+  announcement (Flask-SocketIO, as Weiguang's).
 
 Same process model as ``weiguang serve``: eventlet patched first, one
 process, eventlet's WSGI server with TCP_NODELAY (``server.green.serve``);
@@ -49,6 +53,7 @@ UPSERT = (
     "INSERT INTO item (id, seq, client, body) VALUES {values} ON CONFLICT (id) DO UPDATE"
     " SET seq = excluded.seq, client = excluded.client, body = excluded.body"
 )
+ROOM = "everyone"
 PULL = "SELECT id, seq, client, body FROM item WHERE seq > {p} ORDER BY seq LIMIT {p}"
 MAX_LIMIT = 1000
 
@@ -96,7 +101,10 @@ class Database:
             connection.close()
 
     def upsert(self, client: str, rows: list[dict[str, Any]]) -> int:
-        """Give the rows the next sequence numbers and upsert them in one transaction."""
+        """Give the rows the next sequence numbers and upsert them in one transaction.
+
+        Returns the last sequence number taken (the new high water).
+        """
         rows = list({row["id"]: row for row in rows}.values())
         with self.transaction() as cursor:
             cursor.execute(TAKE.format(p=self.mark), (len(rows),))
@@ -141,15 +149,26 @@ class Database:
 
 
 def create_app(database: Database) -> Any:
-    """Return the Flask app of the ceiling server."""
+    """Return the Flask app of the ceiling server (Socket.IO attached, eventlet mode)."""
     from flask import Flask, request
+    from flask_socketio import SocketIO, join_room
 
     app = Flask("weiguang-ceiling")
+    socketio = SocketIO(app, async_mode="eventlet")
+
+    @socketio.on("connect")
+    def connect(_auth: Any = None) -> None:
+        join_room(ROOM)
 
     @app.post("/push")
     def push() -> Any:
         body = request.get_json()
-        return {"cursor": database.upsert(str(body["client_id"]), body["rows"])}
+        rows = body["rows"]
+        cursor = database.upsert(str(body["client_id"]), rows)
+        taken = len({row["id"] for row in rows})
+        event = {"prev": cursor - taken, "cursor": cursor, "changes": rows}
+        socketio.emit("changes", event, to=ROOM)
+        return {"cursor": cursor}
 
     @app.get("/pull")
     def pull() -> Any:

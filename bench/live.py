@@ -6,8 +6,11 @@ one event loop. A round takes t0 just before ``coord`` sends a push of one
 small changeset (a task created in compound A) and t1 as each socket gets
 its first ``changes`` event after t0; rounds run one at a time. The floor
 round posts the same-sized payload to ``POST /bench/floor/emit`` for the
-room a real announce reaches, with the same t0/t1. Rounds alternate real
-and floor so that noise on the shared machine falls on both alike.
+room a real announce reaches, with the same t0/t1. The ceiling round posts
+a one-row push of the same task to ``bench/ceiling_server.py``, whose push
+emits the thinnest announcement to every socket connected to it (200 more,
+the same event loop). Rounds alternate real, floor and ceiling so that noise
+on the shared machine falls on all alike.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
-from bench import client, harness, servers
+from bench import ceiling, client, harness, servers
 from bench.harness import Figure
 from bench.push import Workload, changeset
 
@@ -126,7 +129,12 @@ def synthetic_payload(compound_id: str) -> dict[str, Any]:
 
 
 async def measure(
-    base_url: str, password: str, compounds: dict[str, str], room: str, quick: bool
+    base_url: str,
+    ceiling_url: str,
+    password: str,
+    compounds: dict[str, str],
+    room: str,
+    quick: bool,
 ) -> tuple[dict[str, list[float]], dict[str, int], str]:
     """Connect the sockets and run the rounds; return latencies, counts and a note."""
     import aiohttp
@@ -149,9 +157,18 @@ async def measure(
     )
     state = Round()
     listeners = await connect_all(base_url, tokens, state)
+    ceiling_state = Round()
+    ceiling_listeners = await connect_all(ceiling_url, ["-"] * sockets, ceiling_state)
     workload = Workload(7, compounds, "A")
-    latencies: dict[str, list[float]] = {"real": [], "floor": []}
-    counts = {"sockets": len(listeners), "expected": 0, "real_heard": 0, "floor_heard": 0}
+    latencies: dict[str, list[float]] = {"real": [], "floor": [], "ceiling": []}
+    counts = {
+        "sockets": len(listeners),
+        "ceiling_sockets": len(ceiling_listeners),
+        "expected": 0,
+        "real_heard": 0,
+        "floor_heard": 0,
+        "ceiling_heard": 0,
+    }
     payload = synthetic_payload(compounds["A"])
     headers = {"Authorization": f"Bearer {coord}"}
     client_id = str(uuid.uuid4())
@@ -168,6 +185,13 @@ async def measure(
             async with session.post("/bench/floor/emit", json=body) as reply:
                 await reply.read()
 
+        async def ceiling_push() -> None:
+            change, _ = workload.create("A")
+            row = {"id": change["id"], "body": change["fields"]}
+            body = {"client_id": client_id, "rows": [row]}
+            async with session.post(f"{ceiling_url}/push", json=body) as reply:
+                await reply.read()
+
         for index in range(rounds):
             if push_exists:
                 got, seen = await run_round(listeners, state, push)
@@ -179,7 +203,11 @@ async def measure(
             latencies["floor"] += got
             counts["floor_heard"] += len(got)
             counts["expected"] += len(listeners)
-    await asyncio.gather(*(x.sio.disconnect() for x in listeners), return_exceptions=True)
+            got, _ = await run_round(ceiling_listeners, ceiling_state, ceiling_push)
+            latencies["ceiling"] += got
+            counts["ceiling_heard"] += len(got)
+    everyone = listeners + ceiling_listeners
+    await asyncio.gather(*(x.sio.disconnect() for x in everyone), return_exceptions=True)
     note = f"payload {len(json.dumps(payload, ensure_ascii=False).encode())} bytes"
     if not push_exists:
         note = "endpoint missing (push); floor measured: " + note
@@ -191,28 +219,45 @@ def run(
 ) -> list[Figure]:
     """Measure p50 and p95 push-to-receipt latency against the bare emit."""
     room = servers.demo(base_url)["volunteer_room_a"]
-    latencies, counts, note = asyncio.run(measure(base_url, password, compounds, room, quick))
-    real, floor = latencies["real"], latencies["floor"]
+    with ceiling.ceiling_server(db_kind) as ceiling_server:
+        latencies, counts, note = asyncio.run(
+            measure(base_url, ceiling_server.url, password, compounds, room, quick)
+        )
+    real = latencies["real"]
     note = (
-        f"{counts['sockets']} sockets connected; events heard: real {counts['real_heard']}, "
-        f"floor {counts['floor_heard']} of {counts['expected']} each; {note}"
+        f"{counts['sockets']} sockets connected ({counts['ceiling_sockets']} to the ceiling);"
+        f" events heard: real {counts['real_heard']}, floor {counts['floor_heard']},"
+        f" ceiling {counts['ceiling_heard']} of {counts['expected']} each; {note}"
     )
+
+    def ms(samples: list[float], share: float) -> float | None:
+        return harness.percentile(samples, share) * 1000 if samples else None
+
     figures = []
     for name, share, target in (
         ("p50", 0.5, None),
         ("p95", 0.95, harness.at_most(P95_TARGET, "≤ 3× floor")),
     ):
-        floor_ms = harness.percentile(floor, share) * 1000 if floor else None
-        value = harness.percentile(real, share) * 1000 if real else None
+        label = f"{db_kind} {name} push → {counts['sockets']} sockets"
         figures.append(
             Figure(
                 "live",
-                f"{db_kind} {name} push → {counts['sockets']} sockets",
+                label,
                 "ms",
-                value,
-                floor=floor_ms,
+                ms(real, share),
+                floor=ms(latencies["floor"], share),
                 target=target,
                 note=note if name == "p95" else "",
+            )
+        )
+        figures.append(
+            Figure(
+                "live",
+                f"{label}, against the ceiling",
+                "ms",
+                ms(real, share),
+                floor=ms(latencies["ceiling"], share),
+                floor_label="ceiling",
             )
         )
     return figures

@@ -29,6 +29,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from server import (
         api,
+        attachments,
         audit,
         auth,
         break_glass,
@@ -113,6 +114,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         progress,
         gate,
         audit,
+        attachments,
     )
     for module in (*blueprints, break_glass, web):
         app.register_blueprint(module.bp)

@@ -168,14 +168,17 @@ def upgrade_schema() -> None:
     upgrade()
 
 
-def plan_of(action: Callable[[], object], *, avoid_seq_scans: bool = False) -> str:
+def plan_of(
+    action: Callable[[], object], *, avoid_seq_scans: bool = False, avoid_sorts: bool = False
+) -> str:
     """Return the database's plan for the last statement ``action`` runs, as text.
 
     For the tests and the bench, which check which indexes a query uses.
     ``EXPLAIN QUERY PLAN`` on SQLite, ``EXPLAIN`` on PostgreSQL, where
     ``avoid_seq_scans`` asks whether an index *can* serve the query on a
-    table too small for it to pay. Needs an app context; ends the session's
-    transaction.
+    table too small for it to pay, and ``avoid_sorts`` whether one can give
+    its ORDER BY (a sort of a test-sized table costs nothing). Needs an app
+    context; ends the session's transaction.
     """
     seen: list[tuple[str, Any]] = []
 
@@ -195,6 +198,8 @@ def plan_of(action: Callable[[], object], *, avoid_seq_scans: bool = False) -> s
         explain = "EXPLAIN "
         if avoid_seq_scans:
             connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        if avoid_sorts:
+            connection.exec_driver_sql("SET LOCAL enable_sort = off")
     rows = connection.exec_driver_sql(explain + statement, params).all()
     db.session.rollback()
     return "\n".join(" ".join(map(str, row)) for row in rows)

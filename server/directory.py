@@ -82,8 +82,18 @@ def devices_in_conflicts(user: User) -> list[dict[str, str]]:
     for (fields,) in db.session.execute(select(RecordRow.fields).where(*conditions)):
         if not fields.get("resolved"):
             client_ids.update(fields.get(name) for name in DEVICE_FIELDS if fields.get(name))
+    names = install_names(client_ids)
+    return [{"client_id": client_id, "name": names[client_id]} for client_id in sorted(names)]
+
+
+def install_names(client_ids: Iterable[str]) -> dict[str, str]:
+    """Return client_id → the name of the newest device token that install pushed with.
+
+    Installs that never pushed (or pushed without a token) are left out. Read
+    through the changeset log's ``ix_changeset_log_client_id``.
+    """
     names: dict[str, str] = {}
-    for chunk in chunks(sorted(client_ids)):
+    for chunk in chunks(sorted(set(client_ids))):
         rows = db.session.execute(
             select(ChangesetLog.client_id, DeviceToken.device_name)
             .join(DeviceToken, DeviceToken.id == ChangesetLog.device_token_id)
@@ -91,4 +101,4 @@ def devices_in_conflicts(user: User) -> list[dict[str, str]]:
             .order_by(DeviceToken.id)
         )
         names.update({client_id: name for client_id, name in rows})
-    return [{"client_id": client_id, "name": names[client_id]} for client_id in sorted(names)]
+    return names

@@ -64,7 +64,7 @@ def sheets() -> Any:
     outcome, prev = sync_api.apply_and_commit(
         Push("", (Changeset(str(uuid.uuid4()), utcnow(), changes),))
     )
-    live.announce(outcome, prev)
+    live.announce_soon(outcome, prev)
     (result,) = outcome.results
     if result.status is not ChangesetStatus.APPLIED:
         fault = next(c for c in result.changes if c.conflict and c.conflict.code != "aborted")

@@ -28,9 +28,18 @@ DEFAULT_FEVER_C = 37.3
 AROUND = max(DENIALS_WINDOW, COPY_WINDOW)
 
 
+def may_raise(outcome: PushOutcome) -> bool:
+    """Tell whether a committed push logged gate events, which may raise alerts."""
+    return any(_is_event(record) for record in outcome.written)
+
+
 def raise_alerts(outcome: PushOutcome) -> None:
-    """Write and announce the alerts the gate events of a committed push raise."""
-    events = [r for r in outcome.written if r.type == "gate_event" and not r.deleted]
+    """Write and announce the alerts the gate events of a committed push raise.
+
+    Run after the push's response (:func:`server.live.after_response`): the
+    guard who logged the events does not wait for the gate log to be read.
+    """
+    events = [record for record in outcome.written if _is_event(record)]
     if not events:
         return
     changes = [
@@ -49,6 +58,11 @@ def raise_alerts(outcome: PushOutcome) -> None:
     store.flush()
     db.session.commit()
     live.announce(written, store.started_at_version)
+
+
+def _is_event(record: Record) -> bool:
+    """Tell whether ``record`` is a gate event still standing."""
+    return record.type == "gate_event" and not record.deleted
 
 
 def _around(event: Record) -> list[Record]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import queue
 import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -27,9 +28,9 @@ from sync.pull import event_for
 # A commit that writes more records than this is announced as a poke.
 POKE_AFTER = 200
 log = logging.getLogger(__name__)
-# This process's announcements waiting for its announcer green thread
-# (``announce_soon``), in commit order; made when the first one comes.
-_waiting: queue.Queue[tuple[PushOutcome, int, float]] | None = None
+# This process's jobs (announcements, gate alerts) waiting for its announcer
+# green thread (``after_response``), in commit order; made when the first comes.
+_waiting: queue.Queue[tuple[Callable[[], None], str]] | None = None
 
 
 @socketio.on("connect")
@@ -89,37 +90,55 @@ def disconnect_device(device_id: int) -> None:
 
 
 def announce_soon(outcome: PushOutcome, prev: int) -> None:
-    """Announce a committed push without keeping its author waiting (issue #16).
-
-    Under eventlet (``weiguang serve``) the announcement is queued for this
-    process's announcer green thread, which runs once the request's green
-    thread waits on the network, after it has written the response; one
-    thread, so events leave in commit order. Other async modes (tests,
-    debugging) announce at once, in the request.
-    """
-    global _waiting
+    """Announce a committed push without keeping its author waiting (issue #16)."""
     if outcome.cursor is None:
         return
+    committed_at = time.perf_counter()
+    after_response(
+        lambda: announce(outcome, prev, committed_at),
+        f"announcing the push up to version {outcome.cursor} failed",
+    )
+
+
+def after_response(job: Callable[[], None], failure: str) -> None:
+    """Run ``job`` for a committed request without keeping its author waiting (issue #16).
+
+    Under eventlet (``weiguang serve``) the job is queued for this process's
+    announcer green thread, which runs once the request's green thread waits
+    on the network, after it has written the response; one thread, so jobs
+    run in the order queued (announcements leave in commit order). Other
+    async modes (tests, debugging) run it at once, in the request. Either
+    way a job that raises is rolled back and logged with ``failure``, never
+    raised: what it follows has committed, and its author must hear so.
+    """
+    global _waiting
     if socketio.server.eio.async_mode != "eventlet":
-        announce(outcome, prev)
+        _run(job, failure)
         return
     if _waiting is None:
         _waiting = queue.Queue()
         socketio.start_background_task(_announcer, current_app._get_current_object(), _waiting)
-    _waiting.put((outcome, prev, time.perf_counter()))
+    _waiting.put((job, failure))
 
 
-def _announcer(app: Flask, waiting: queue.Queue[tuple[PushOutcome, int, float]]) -> None:
-    """Announce queued pushes one after another, for as long as the process lives."""
+def _announcer(app: Flask, waiting: queue.Queue[tuple[Callable[[], None], str]]) -> None:
+    """Run queued jobs one after another, for as long as the process lives."""
     while True:
-        outcome, prev, committed_at = waiting.get()
+        job, failure = waiting.get()
         with app.app_context():
             try:
-                announce(outcome, prev, committed_at)
-            except Exception:  # one failed announcement must not stop the next ones
-                log.exception("announcing the push up to version %s failed", outcome.cursor)
+                _run(job, failure)
             finally:
                 db.session.remove()
+
+
+def _run(job: Callable[[], None], failure: str) -> None:
+    """Run ``job``; roll back and log ``failure`` if it raises (one job must not stop the next)."""
+    try:
+        job()
+    except Exception:
+        db.session.rollback()
+        log.exception(failure)
 
 
 def announce(outcome: PushOutcome, prev: int, committed_at: float | None = None) -> None:

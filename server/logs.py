@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections import Counter
 from typing import IO, Any
 
 from flask import Flask, Response, g, request
 from pythonjsonlogger.json import JsonFormatter
 
-from server.metrics import change_result, changeset_result
+from server.metrics import result_counts
 from server.request_context import elapsed_seconds, endpoint_label, request_id
 from sync.protocol import PushOutcome
 
@@ -108,15 +107,15 @@ def log_request(response: Response) -> Response:
 
 def log_push(outcome: PushOutcome) -> None:
     """Write a committed push's line: counts and result codes, never contents."""
-    changes = [change for changeset in outcome.results for change in changeset.changes]
+    changesets, changes = result_counts(outcome)
     PUSH_LOGGER.info(
         "push",
         extra={
             **user_fields(),
             "changesets": len(outcome.results),
-            "changes": len(changes),
-            "changeset_results": dict(Counter(map(changeset_result, outcome.results))),
-            "change_results": dict(Counter(map(change_result, changes))),
+            "changes": changes.total(),
+            "changeset_results": dict(changesets),
+            "change_results": dict(changes),
             "cursor": outcome.cursor,
             "duration_ms": duration_ms(),
         },

@@ -29,11 +29,13 @@ from server.schemas.accounts import (
     NEW_USER,
     USER,
 )
+from server.schemas.attachments import ATTACHMENT, ATTACHMENT_LIST
 from server.schemas.audit import AUDIT_ARGS, AUDIT_REPLY
 from server.schemas.break_glass import BREAK_GLASS, GRANT, GRANT_LIST
 from server.schemas.gate import PASS_SHEET
 from server.schemas.supplies import CHAIN_LIST, CHAIN_LIST_REPLY, DELIVERIES_REPLY
 from server.schemas.sync import PULL_ARGS, PULL_REPLY, PUSH, PUSH_REPLY
+from sync.attachments import KINDS, MAX_PHOTO_BYTES, PHOTO_FORMATS
 from sync.catalog import REGISTRY
 from sync.exports import DATASETS
 from sync.registry import RecordType
@@ -56,6 +58,14 @@ class Operation:
     public: bool = False
     parameters: tuple[dict[str, Any], ...] = ()
     media_type: str = "application/json"
+
+
+ATTACHMENT_ID = {
+    "in": "path",
+    "name": "attachment_id",
+    "required": True,
+    "schema": {"type": "string", "format": "uuid"},
+}
 
 
 def query_parameters(schema: Schema) -> tuple[dict[str, Any], ...]:
@@ -213,6 +223,19 @@ OPERATIONS: list[Operation] = [
         status=201,
     ),
     Operation(
+        "/api/v1/break-glass/{grant_id}/end",
+        "post",
+        "End a break-the-glass grant before its time (a coordinator who sees its compound, "
+        "or its user). Audited; coordinators are told live (event break_glass_ended); the "
+        "user's devices drop the compound's records at their next pull. 404 for a grant not "
+        "in force or not the caller's to end.",
+        None,
+        GRANT,
+        parameters=(
+            {"in": "path", "name": "grant_id", "required": True, "schema": {"type": "integer"}},
+        ),
+    ),
+    Operation(
         "/api/v1/break-glass",
         "get",
         "The break-the-glass grants in force: a coordinator's in their scope, a clinician's own.",
@@ -305,6 +328,42 @@ OPERATIONS: list[Operation] = [
             {"in": "path", "name": "pass_id", "required": True, "schema": {"type": "string"}},
         ),
         media_type="application/pdf",
+    ),
+    Operation(
+        "/api/v1/attachments/{attachment_id}",
+        "put",
+        "Store a photo of a record, outside the changeset path (docs/sync.md, Contract "
+        "extensions): the body is the image (Content-Type "
+        + ", ".join(sorted(PHOTO_FORMATS))
+        + f", at most {MAX_PHOTO_BYTES} bytes: else 415, 413); `kind` task_proof (a task's "
+        "coordinators and assignee) or prescription (a med_request's clinicians and "
+        "coordinators and its requester); 404 for a record the caller may not attach to. "
+        "201 new, 200 the same photo again (idempotent), 409 other bytes under a used id.",
+        None,
+        ATTACHMENT,
+        status=201,
+        parameters=(
+            ATTACHMENT_ID,
+            {"in": "query", "name": "kind", "required": True, "schema": {"enum": sorted(KINDS)}},
+            {"in": "query", "name": "record_id", "required": True, "schema": {"type": "string"}},
+        ),
+    ),
+    Operation(
+        "/api/v1/attachments/{attachment_id}",
+        "get",
+        "A photo's bytes, for those who may upload it (404 for the others).",
+        parameters=(ATTACHMENT_ID,),
+        media_type="image/jpeg",
+    ),
+    Operation(
+        "/api/v1/attachments",
+        "get",
+        "The photos of a record that the caller may see (metadata; bytes by id).",
+        None,
+        ATTACHMENT_LIST,
+        parameters=(
+            {"in": "query", "name": "record_id", "required": True, "schema": {"type": "string"}},
+        ),
     ),
     Operation("/", "get", "The app shell (the PWA).", public=True, media_type="text/html"),
     Operation(

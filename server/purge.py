@@ -13,9 +13,17 @@ Removes residents' personal data recorded before the day (midnight UTC of
   its fields that are not personal;
 - ``conflict`` records about a purged field lose the kept and lost values,
   and the recorded push results lose the server records they quoted;
+- photos attached to records (``sync.attachments``) of a personal kind
+  (a prescription, a task's proof) sent before the day are deleted, bytes
+  and all;
 - records are not removed, so counts per building and day (residents per
   building, visits and tests per day) stay what they were; the audit log
-  keeps every entry (its shape) and gains one saying what was purged.
+  keeps every entry (its shape) and gains one saying what was purged;
+- the stated reason of a break-the-glass grant (``server/break_glass.py``)
+  is free text about a patient ("B区3号楼老人胸痛"): grants made before the
+  day keep who, which compound and until when, and their reason becomes a
+  placeholder. This is the one change an audit entry ever gets, made with a
+  plain UPDATE (the log refuses rewrites through the ORM).
 
 Running it again purges nothing more (blank fields stay blank).
 """
@@ -29,14 +37,15 @@ from datetime import UTC, date, datetime, time
 
 import click
 from flask.cli import with_appcontext
-from sqlalchemy import select
+from sqlalchemy import delete, select, update
 
-from server import accounts, database
+from server import accounts, database, scopes
 from server.clock import utcnow
 from server.extensions import db
-from server.models import ChangesetLog, RecordRow
+from server.models import AttachmentRow, AuditEntry, ChangesetLog, RecordRow
 from server.store import SqlStore, chunks
 from sync import fields as f
+from sync.attachments import KINDS
 from sync.catalog import REGISTRY
 from sync.records import SERVER_USER_ID, FieldStamp, Record
 from sync.registry import RecordType
@@ -117,11 +126,44 @@ def purge_personal_data(before: date) -> Counter[str]:
             counts[rtype.name] += 1
     store.flush()
     counts["recorded results"] = forget_quoted_records(cutoff)
+    counts["photos"] = delete_personal_photos(cutoff)
+    counts["break-glass reasons"] = blank_grant_reasons(cutoff)
     accounts.audit(
         None, None, "purge-personal-data", detail={"before": before.isoformat(), **counts}
     )
     db.session.commit()
     return counts
+
+
+def delete_personal_photos(cutoff: datetime) -> int:
+    """Delete the photos of personal kinds sent before ``cutoff``; return how many."""
+    kinds = [kind.name for kind in KINDS.values() if kind.personal()]
+    gone = db.session.execute(
+        delete(AttachmentRow).where(
+            AttachmentRow.kind.in_(kinds), AttachmentRow.created_at < cutoff
+        )
+    )
+    return int(gone.rowcount)
+
+
+def blank_grant_reasons(cutoff: datetime) -> int:
+    """Replace the reasons of break-the-glass grants made before ``cutoff``; return how many."""
+    grants = db.session.execute(
+        select(AuditEntry.id, AuditEntry.detail).where(
+            AuditEntry.action == scopes.BREAK_GLASS_ACTION, AuditEntry.at < cutoff
+        )
+    )
+    count = 0
+    for entry_id, detail in list(grants):
+        if detail.get("reason") in (None, PLACEHOLDER):
+            continue
+        db.session.execute(
+            update(AuditEntry.__table__)
+            .where(AuditEntry.__table__.c.id == entry_id)
+            .values(detail={**detail, "reason": PLACEHOLDER})
+        )
+        count += 1
+    return count
 
 
 def records_of(store: SqlStore, type_name: str) -> Iterator[Record]:

@@ -22,6 +22,8 @@ from sync.actors import Actor, UserScope
 
 #: The audit action that records (and is) a break-the-glass grant.
 BREAK_GLASS_ACTION = "break-glass"
+#: The audit action that ends a grant before its time (detail ``grant_id``).
+END_GRANT_ACTION = "break-glass-end"
 #: The longest a grant may last.
 LONGEST_GRANT = timedelta(hours=12)
 
@@ -51,13 +53,22 @@ def widened(scope: UserScope, compound_ids: frozenset[str]) -> UserScope:
 
 
 def grants_in_force(now: datetime, user_ids: Collection[int] | None = None) -> list[AuditEntry]:
-    """Return the break-the-glass grants in force at ``now`` (of some users, if given)."""
+    """Return the break-the-glass grants in force at ``now`` (of some users, if given):
+    not expired, and not ended early (an ``END_GRANT_ACTION`` entry names them)."""
     query = select(AuditEntry).where(
         AuditEntry.action == BREAK_GLASS_ACTION, AuditEntry.at > now - LONGEST_GRANT
     )
     if user_ids is not None:
         query = query.where(AuditEntry.user_id.in_(list(user_ids)))
-    return [entry for entry in db.session.scalars(query) if grant_expiry(entry) > now]
+    ends = select(AuditEntry.detail).where(
+        AuditEntry.action == END_GRANT_ACTION, AuditEntry.at > now - LONGEST_GRANT
+    )
+    ended = {detail.get("grant_id") for detail in db.session.scalars(ends)}
+    return [
+        entry
+        for entry in db.session.scalars(query)
+        if grant_expiry(entry) > now and entry.id not in ended
+    ]
 
 
 def grant_expiry(entry: AuditEntry) -> datetime:

@@ -10,7 +10,7 @@ the transaction of everything that may change an identity, in any process:
 - a device token revoked (logout), otherwise changed (but for a later
   ``last_seen`` stamp) or deleted; a user changed in any way
   (role, scope kind, neighbourhood, standing) or deleted; a user's scope
-  item added or removed; a break-the-glass grant recorded — all noticed
+  item added or removed; a break-the-glass grant recorded or ended early — all noticed
   at every ORM flush (:func:`note_changes`);
 - a compound record written (:func:`changed`, called by the SQL store): a
   neighbourhood's compounds are a neighbourhood-wide user's scope.
@@ -42,6 +42,8 @@ EXTENSION = "weiguang_sign_ins"
 #: Tokens cached per process; past this the cache starts afresh.
 MAX_CACHED = 10_000
 GENERATION = select(AuthState.generation).where(AuthState.id == 1)
+#: Audit entries that start or end a break-the-glass grant.
+GRANT_ACTIONS = frozenset({scopes.BREAK_GLASS_ACTION, scopes.END_GRANT_ACTION})
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,6 +53,8 @@ class Identity:
     device_id: int
     user_id: int
     actor: Actor
+    #: The break-the-glass grants in force: (compound id, end).
+    grants: tuple[tuple[str, datetime], ...]
     generation: int
     valid_until: datetime
 
@@ -75,24 +79,24 @@ def identify(token: str) -> Identity | None:
         return None
     user = device.user
     actor = scopes.actor_for(user)
-    identity = Identity(device.id, user.id, actor, generation, valid_until(device, user))
+    in_force = scopes.grants_in_force(clock.utcnow(), [user.id])
+    grants = tuple((entry.record_id or "", scopes.grant_expiry(entry)) for entry in in_force)
+    ends = [end for _, end in grants]
+    identity = Identity(device.id, user.id, actor, grants, generation, valid_until(device, ends))
     if len(known) >= MAX_CACHED:
         known.clear()
     known[digest] = identity
     return identity
 
 
-def valid_until(device: DeviceToken, user: User) -> datetime:
-    """Return when a resolved identity of ``device`` must be resolved again, by time alone."""
+def valid_until(device: DeviceToken, ends: list[datetime]) -> datetime:
+    """Return when an identity of ``device`` must be resolved again, by time alone.
+
+    :param ends: other times it ends at (its grants' ends).
+    """
     seen = clock.aware(device.last_seen_at)
     idle_limit = timedelta(days=current_app.config["WEIGUANG"]["TOKEN_IDLE_DAYS"])
-    ends = [seen + accounts.LAST_SEEN_RESOLUTION, seen + idle_limit]
-    if user.scope_kind != "neighbourhood":
-        ends.extend(
-            scopes.grant_expiry(entry)
-            for entry in scopes.grants_in_force(clock.utcnow(), [user.id])
-        )
-    return min(ends)
+    return min([seen + accounts.LAST_SEEN_RESOLUTION, seen + idle_limit, *ends])
 
 
 def changed(session: Session | None = None) -> None:
@@ -116,7 +120,7 @@ def affects_identities(session: Session) -> bool:
     for obj in session.new:
         if isinstance(obj, UserScopeItem):
             return True
-        if isinstance(obj, AuditEntry) and obj.action == scopes.BREAK_GLASS_ACTION:
+        if isinstance(obj, AuditEntry) and obj.action in GRANT_ACTIONS:
             return True
     for obj in session.deleted:
         if isinstance(obj, User | UserScopeItem | DeviceToken):

@@ -1,12 +1,21 @@
 """The SQLAlchemy store: :class:`sync.store.Store` on the ``record`` tables.
 
-A writing store is opened with :meth:`SqlStore.for_writing`, which first
-locks the one row of the version sequence (``sync_state``) and reads the
-high-water mark: writers are thereby serialized, so versions commit in
-version order and a pull reading up to the committed high-water mark never
-skips a change (``docs/sync.md``). Versions are then handed out in memory and
-every write is buffered; :meth:`SqlStore.flush` writes them all with a few
-multi-row statements and moves the sequence, in the caller's transaction.
+Writers hold the lock on the one row of the version sequence
+(``sync_state``) from the moment they hand out their first real version to
+their commit: versions therefore commit in version order, and a pull
+reading up to the committed high-water mark never skips a change
+(``docs/sync.md``). Every write is buffered; :meth:`SqlStore.flush` writes
+them all with a few multi-row statements and moves the sequence, in the
+caller's transaction.
+
+When the lock is taken is the opener's choice. :meth:`SqlStore.for_writing`
+takes it first. ``for_writing(lock_late=True)`` (a device's push) reads,
+judges and stamps without it, handing out :class:`Provisional` versions,
+and takes it only in :meth:`SqlStore.flush`: there it checks that nothing it
+read has changed since (else :class:`LockFirst`: the caller applies the
+push again under the lock), renumbers the provisional versions after the
+high-water mark it locked, and writes. The lock is then held for the writes
+and the commit only, not for the push's reads and rules.
 
 Because writes are buffered, :meth:`atomic` needs no database savepoint: it
 undoes the buffered writes of a failed block, and a failure of the flush
@@ -18,9 +27,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import replace
+from dataclasses import fields, is_dataclass, replace
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
@@ -66,17 +75,54 @@ log = logging.getLogger(__name__)
 # rows per INSERT, so that a large push lets other requests run between them.
 CHUNK = 500
 T = TypeVar("T")
+# Provisional versions count up from here: above every real version (so that
+# the engine's comparisons of versions come out as they will after
+# renumbering), and never written (see :meth:`SqlStore.settled`).
+PROVISIONAL = 1 << 62
+
+
+class Provisional(int):
+    """A version handed out before the lock: ``PROVISIONAL + n`` for the push's n-th version.
+
+    Its own type, so that :meth:`SqlStore.settled` finds exactly the
+    versions to renumber, never a number a device wrote in a field.
+    """
+
+    __slots__ = ()
+
+
+class LockFirst(Exception):
+    """A late-locking push cannot go on without the lock: apply it again with the lock taken first.
+
+    Raised when a record or changeset it read has changed by the time it
+    locks, or when it reads outside the store (:meth:`SqlStore.demand_lock`).
+    Nothing was written: roll back first.
+    """
 
 
 class SqlStore:
     """Records, versions and recorded results in the SQL database."""
 
-    def __init__(self, high_water: int, *, writing: bool, audit: Mapping[str, Any] | None = None):
+    def __init__(
+        self,
+        high_water: int,
+        *,
+        writing: bool,
+        locked: bool = True,
+        audit: Mapping[str, Any] | None = None,
+    ):
         self._high_water = high_water
         self._started_at = high_water
         self._writing = writing
+        self._locked = locked
         self._audit = dict(audit or {})
         self._next = high_water
+        self._provisional = 0
+        self._base = high_water
+        # What was read before the lock, checked under it: record id → its
+        # version (``None``: absent), and the changeset ids not yet recorded.
+        self._read_versions: dict[str, int | None] = {}
+        self._unrecorded: set[str] = set()
         self._loaded_scopes: dict[str, Scope] = {}
         self._records: dict[str, Record] = {}
         self._exits: list[tuple[Record, Scope]] = []
@@ -96,28 +142,31 @@ class SqlStore:
         device_token_id: int | None = None,
         client_id: str | None = None,
         received_at: datetime | None = None,
+        lock_late: bool = False,
     ) -> SqlStore:
-        """Lock the version sequence and open a store for one push.
+        """Open a store for one push; lock the sequence now or, ``lock_late``, at the flush.
 
         The device, install and receipt time go into the log row of every
         changeset recorded: with the field stamps, the audit trail of records.
+        A late-locking store's :meth:`flush` may raise :class:`LockFirst`,
+        and what the push hands out must go through :meth:`settled`.
         """
-        high_water = db.session.execute(
-            update(SyncState)
-            .where(SyncState.id == 1)
-            .values(high_water=SyncState.high_water)
-            .returning(SyncState.high_water)
-        ).scalar_one()
         audit = {
             "device_token_id": device_token_id,
             "client_id": client_id,
             "received_at": received_at or utcnow(),
         }
-        return cls(int(high_water), writing=True, audit=audit)
+        if lock_late:
+            high_water = db.session.scalar(select(SyncState.high_water).where(SyncState.id == 1))
+            return cls(int(high_water or 0), writing=True, locked=False, audit=audit)
+        return cls(lock_sequence(), writing=True, audit=audit)
 
     @property
     def started_at_version(self) -> int:
-        """Return the high-water mark when this store was opened."""
+        """Return the high-water mark under which this store's versions follow (``prev``).
+
+        The mark it locked; before a late lock, the one it read when opened.
+        """
         return self._started_at
 
     # -- reads ---------------------------------------------------------------
@@ -131,30 +180,41 @@ class SqlStore:
         found = {rid: self._records[rid] for rid in record_ids if rid in self._records}
         wanted = [rid for rid in record_ids if rid not in found]
         for chunk in chunks(wanted):
-            rows = db.session.execute(select(*RECORD_COLUMNS).where(RecordRow.id.in_(chunk)))
+            rows = db.session.execute(records_query(), {"ids": chunk})
+            versions: dict[str, int | None] = dict.fromkeys(chunk)
             for row in rows:
+                versions[row.id] = row.version
                 # Kept for an unreadable row too: a create that repairs it
                 # then rewrites its scope rows rather than adding them again.
                 self._loaded_scopes[row.id] = scope_from_text(row.scope)
                 record = read_record(row)
                 if record is not None:
                     found[record.id] = record
+            if not self._locked:
+                self._note_reads(versions)
         return found
 
+    def _note_reads(self, versions: Mapping[str, int | None]) -> None:
+        """Remember the versions read before the lock (``None``: absent), each id's first."""
+        for rid, version in versions.items():
+            if self._read_versions.setdefault(rid, version) != version:
+                # Read twice, differently: the push judged on two states.
+                self._read_versions[rid] = -1
+
     def high_water(self) -> int:
-        """Return the highest version taken so far."""
+        """Return the highest version taken so far (:class:`Provisional` before a late lock)."""
+        if self._provisional and not self._locked:
+            return Provisional(PROVISIONAL + self._provisional)
         return self._next
 
     def recorded_results(self, changeset_ids: Collection[str]) -> dict[str, RecordedResult]:
         """Return the recorded results of those of ``changeset_ids`` seen before."""
         found = {cid: self._results[cid] for cid in changeset_ids if cid in self._results}
         for chunk in chunks([cid for cid in changeset_ids if cid not in found]):
-            rows = db.session.execute(
-                select(ChangesetLog.id, ChangesetLog.user_id, ChangesetLog.result).where(
-                    ChangesetLog.id.in_(chunk)
-                )
-            )
+            rows = db.session.execute(results_query(), {"ids": chunk})
             found.update({row.id: RecordedResult(row.user_id, row.result) for row in rows})
+        if not self._locked:
+            self._unrecorded.update(cid for cid in changeset_ids if cid not in found)
         return found
 
     def page(
@@ -209,9 +269,12 @@ class SqlStore:
     # -- writes --------------------------------------------------------------
 
     def next_version(self) -> int:
-        """Take the next version (the sequence row is locked until commit)."""
+        """Take the next version: real under the lock, else :class:`Provisional`."""
         if not self._writing:
             raise RuntimeError("a reading store hands out no versions")
+        if not self._locked:
+            self._provisional += 1
+            return Provisional(PROVISIONAL + self._provisional)
         self._next += 1
         return self._next
 
@@ -247,9 +310,16 @@ class SqlStore:
             self._records[record_id] = before
 
     def flush(self) -> None:
-        """Write every buffered record, scope change, exit and result; move the sequence."""
+        """Write every buffered record, scope change, exit and result; move the sequence.
+
+        A late-locking store takes the lock here if it has anything to write.
+
+        :raises LockFirst: (late locking) something read before the lock had changed.
+        """
         if not self._writing:
             return
+        if not self._locked and (self._records or self._exits or self._results):
+            self._lock()
         records = list(self._records.values())
         if records:
             for chunk in chunks(records):
@@ -295,6 +365,57 @@ class SqlStore:
         self._records, self._exits, self._results = {}, [], {}
         self._high_water = self._next
 
+    def _lock(self) -> None:
+        """Lock the sequence, check the reads made without it, renumber the buffered writes.
+
+        :raises LockFirst: a record read has another version now (or was
+            created or read twice differently), or a changeset seen as new
+            has been recorded since.
+        """
+        high_water = lock_sequence()
+        read = list(self._read_versions)
+        for chunk in chunks(read):
+            now: dict[str, int | None] = dict.fromkeys(chunk)
+            rows = db.session.execute(
+                select(RecordRow.id, RecordRow.version).where(RecordRow.id.in_(chunk))
+            )
+            now.update({row.id: row.version for row in rows})
+            if any(self._read_versions[rid] != version for rid, version in now.items()):
+                raise LockFirst("a record the push read has changed")
+        for chunk in chunks(list(self._unrecorded)):
+            recorded = select(ChangesetLog.id).where(ChangesetLog.id.in_(chunk)).limit(1)
+            if db.session.scalar(recorded) is not None:
+                raise LockFirst("a changeset of the push has been recorded meanwhile")
+        self._locked = True
+        self._high_water = self._started_at = self._base = high_water
+        self._next = high_water + self._provisional
+        self._records = {rid: self.settled(record) for rid, record in self._records.items()}
+        self._exits = [(self.settled(record), left) for record, left in self._exits]
+        self._results = {
+            cid: RecordedResult(entry.user_id, self.settled(entry.result))
+            for cid, entry in self._results.items()
+        }
+
+    def demand_lock(self) -> None:
+        """Refuse, before the lock, a read or write the store does not see (a gate pass's keys).
+
+        :raises LockFirst: if this store has not locked the sequence yet.
+        """
+        if not self._locked:
+            raise LockFirst("the push reads outside the store")
+
+    def settled(self, value: T) -> T:
+        """Return ``value`` with every :class:`Provisional` version replaced by its real one.
+
+        Walks dicts, lists, tuples and dataclasses (records, stamps, results,
+        a :class:`~sync.protocol.PushOutcome`). Call it after :meth:`flush`
+        on what the push hands out (its outcome); before the lock, or when
+        no version was provisional, ``value`` comes back as it is.
+        """
+        if self._provisional == 0 or not self._locked:
+            return value
+        return settle(value, self._base - PROVISIONAL)
+
     def _write_scopes(self, records: Iterable[Record]) -> None:
         """Rewrite the scope rows of records that are new or moved."""
         changed = [r for r in records if self._loaded_scopes.get(r.id) != r.scope]
@@ -310,6 +431,59 @@ class SqlStore:
         for chunk in chunks(rows):
             db.session.execute(insert(RecordScope.__table__), chunk)
             cooperate()
+
+
+def apply_late(
+    apply: Callable[[SqlStore], T],
+    *,
+    on_again: Callable[[], object] = lambda: None,
+    **opening: Any,
+) -> tuple[T, SqlStore]:
+    """Run ``apply`` on a late-locking store and flush it; return its result and the store.
+
+    On :class:`LockFirst` the transaction is rolled back, ``on_again`` is
+    called, and ``apply`` runs again on a store that locks first, which
+    always finishes. The caller commits, then passes what ``apply``
+    returned through :meth:`SqlStore.settled`.
+
+    :param opening: the keywords of :meth:`SqlStore.for_writing`.
+    """
+    try:
+        store = SqlStore.for_writing(lock_late=True, **opening)
+        result = apply(store)
+        store.flush()
+    except LockFirst:
+        db.session.rollback()
+        on_again()
+        store = SqlStore.for_writing(**opening)
+        result = apply(store)
+        store.flush()
+    return result, store
+
+
+def lock_sequence() -> int:
+    """Lock the version sequence's row until the transaction ends; return the high-water mark."""
+    high_water = db.session.execute(
+        update(SyncState)
+        .where(SyncState.id == 1)
+        .values(high_water=SyncState.high_water)
+        .returning(SyncState.high_water)
+    ).scalar_one()
+    return int(high_water)
+
+
+def settle(value: Any, offset: int) -> Any:
+    """Return ``value`` with ``offset`` added to each :class:`Provisional` in it (``settled``)."""
+    if isinstance(value, Provisional):
+        return int(value) + offset
+    if isinstance(value, Mapping):
+        return {key: settle(item, offset) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(settle(item, offset) for item in value)
+    if is_dataclass(value) and not isinstance(value, type):
+        changes = {f.name: settle(getattr(value, f.name), offset) for f in fields(value) if f.init}
+        return replace(value, **changes)
+    return value
 
 
 def to_record(row: Any) -> Record:
@@ -347,11 +521,14 @@ def read_record(row: Any) -> Record | None:
         return None
 
 
+# Scopes are few and immutable: each is read and written once a process.
+@functools.lru_cache(maxsize=4096)
 def scope_to_text(scope: Scope) -> str:
     """Return the stored form of a record's scope: ``"compound compound|building"``."""
     return " ".join(sorted(scope.compound_ids)) + "|" + (scope.building_id or "")
 
 
+@functools.lru_cache(maxsize=4096)
 def scope_from_text(text: str) -> Scope:
     """Read a scope written by :func:`scope_to_text`."""
     compounds, _, building = text.partition("|")
@@ -371,6 +548,19 @@ def row_of(record: Record) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def records_query() -> Any:
+    """Return the statement reading the records whose ids are bound as ``ids`` (built once)."""
+    return select(*RECORD_COLUMNS).where(RecordRow.id.in_(bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def results_query() -> Any:
+    """Return the statement reading the changesets logged under the ids bound as ``ids``."""
+    logged = select(ChangesetLog.id, ChangesetLog.user_id, ChangesetLog.result)
+    return logged.where(ChangesetLog.id.in_(bindparam("ids", expanding=True)))
+
+
 def upsert_records() -> Any:
     """Return an INSERT ... ON CONFLICT (id) DO UPDATE for the session's database.
 
@@ -378,7 +568,12 @@ def upsert_records() -> Any:
     ("insertmanyvalues"): without RETURNING, psycopg2 would send an upsert
     with ON CONFLICT one row a round trip.
     """
-    dialect = db.session.get_bind().dialect.name
+    return _upsert_for(db.session.get_bind().dialect.name)
+
+
+@functools.cache
+def _upsert_for(dialect: str) -> Any:
+    """Build :func:`upsert_records`'s statement once a dialect (it cost more than a row)."""
     module = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(RecordRow.__table__)
     return statement.on_conflict_do_update(

@@ -2,27 +2,24 @@
 
 from __future__ import annotations
 
-import logging
 from typing import Any
 
 from flask import Blueprint, request
 
-from server import backup, gate_alerts, gate_keys, live, logs, metrics, rate_limits
+from server import backup, clock, gate_alerts, gate_keys, live, logs, metrics, rate_limits
 from server.auth import current_actor, current_identity, require_auth
-from server.clock import utcnow
 from server.errors import ApiError
 from server.extensions import db, limiter
 from server.payloads import json_body
 from server.schemas.sync import PULL_ARGS
-from server.store import SqlStore
+from server.store import SqlStore, apply_late
 from sync.actors import Actor
 from sync.changes import Push
 from sync.protocol import PushOutcome, apply_push
 from sync.pull import changes_since
-from sync.wire import MalformedPush, PushTooLarge, push_from_wire
+from sync.wire import MalformedPush, PushTooLarge, push_from_wire, storable_source
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
-log = logging.getLogger(__name__)
 
 
 @bp.post("/push")
@@ -31,7 +28,8 @@ log = logging.getLogger(__name__)
 def push() -> Any:
     """Apply a device's changesets in order; answer each one's result (429 past the limit)."""
     try:
-        incoming = push_from_wire(json_body())
+        body = json_body()
+        incoming = push_from_wire(body, storable=storable_source(request.get_data()))
     except MalformedPush as error:
         raise ApiError(400, "malformed-push", str(error)) from None
     except PushTooLarge as error:
@@ -40,43 +38,64 @@ def push() -> Any:
     metrics.observe_push(outcome)
     logs.log_push(outcome)
     live.announce_soon(outcome, prev)
-    try:
-        gate_alerts.raise_alerts(outcome)
-    except Exception:
-        # The push has committed: the device must hear its results, or it
-        # would retry what is already applied. The alert is logged instead.
-        db.session.rollback()
-        log.exception("gate alerts of a committed push could not be raised")
+    if gate_alerts.may_raise(outcome):
+        # After the response: the device must hear its results at once, and
+        # whatever happens to the alerts (logged if they fail), for the push
+        # has committed and would otherwise be retried.
+        live.after_response(
+            lambda: gate_alerts.raise_alerts(outcome),
+            "gate alerts of a committed push could not be raised",
+        )
     return outcome.to_wire()
 
 
 @bp.get("/pull")
 @require_auth()
 def pull() -> Any:
-    """Return the caller's changes after ``cursor``, a page at a time, and the database's epoch."""
+    """Return the caller's changes after ``cursor``, the database's epoch and grants in force.
+
+    ``grants`` (``[{"compound_id", "expires_at"}]``) are the caller's
+    break-the-glass grants in force, so that a device drops what a grant gave
+    it once the grant ends (``web/app/sync.js``, rule 9).
+    """
     args = PULL_ARGS.load(request.args)
-    page = changes_since(SqlStore.for_reading(), current_actor(), now=utcnow(), **args)
+    identity = current_identity()
+    page = changes_since(SqlStore.for_reading(), identity.actor, now=clock.utcnow(), **args)
     metrics.observe_pull(page)
-    return {**page.to_wire(), "epoch": backup.epoch()}
+    grants = [
+        {"compound_id": compound_id, "expires_at": expires_at.isoformat()}
+        for compound_id, expires_at in identity.grants
+    ]
+    return {**page.to_wire(), "epoch": backup.epoch(), "grants": grants}
 
 
 def apply_and_commit(incoming: Push, actor: Actor | None = None) -> tuple[PushOutcome, int]:
     """Apply a push in one transaction; return the outcome and the high water before it.
 
+    The push reads, judges and stamps without the lock on the version
+    sequence and takes it to write (``SqlStore.for_writing(lock_late=True)``);
+    if something it read changed meanwhile, or it needs the database beyond
+    the store (a gate pass's keys), it is applied again with the lock taken
+    first, so that it always finishes.
+
     :param actor: who the engine judges the push as; the signed-in user by default.
     """
     actor = actor or current_actor()
-    received_at = utcnow()
-    # Read before the commit below expires it: reading it after would start
-    # the push's transaction with a SELECT instead of the lock.
+    received_at = clock.utcnow()
     device_id = current_identity().device_id
-    # End the sign-in's read transaction: the push's first statement must be
-    # the lock on the version sequence (on SQLite, the write lock).
+    # End the sign-in's read transaction: the push reads afresh.
     db.session.commit()
-    store = SqlStore.for_writing(
-        device_token_id=device_id, client_id=incoming.client_id, received_at=received_at
+
+    def apply(store: SqlStore) -> PushOutcome:
+        signer = gate_keys.signer(before_reading=store.demand_lock)
+        return apply_push(store, actor, incoming, received_at, signer=signer)
+
+    outcome, store = apply_late(
+        apply,
+        on_again=metrics.observe_push_again,
+        device_token_id=device_id,
+        client_id=incoming.client_id,
+        received_at=received_at,
     )
-    outcome = apply_push(store, actor, incoming, received_at, signer=gate_keys.signer())
-    store.flush()
     db.session.commit()
-    return outcome, store.started_at_version
+    return store.settled(outcome), store.started_at_version

@@ -28,6 +28,7 @@ from sync import fields as f
 from sync.actors import Role
 from sync.changes import Op
 from sync.errors import Code, SyncError
+from sync.field import place_of
 from sync.machines import StateMachine, Transition
 from sync.policy import Own
 from sync.records import Record
@@ -127,9 +128,7 @@ def _medicine_task(ctx: ChangeContext, request: dict[str, object]) -> SideWrite:
     assert resident is not None
     household = _live(ctx, resident.fields.get("household_id"))
     building = _live(ctx, household.fields.get("building_id"))
-    place = (
-        f"{building.fields['name']} {household.fields['unit']}单元 {household.fields['room']}室"
-    )
+    place = place_of(ctx, household)
     fields = {
         "kind": "medicine",
         # No medicine in the title, not even the word: the kind says what the trip is.

@@ -77,6 +77,28 @@ STATUSES = ("placed", "confirmed", "cancelled", "delivered")
 #: The states in which an order holds its packages' stock.
 TAKING = frozenset({"placed", "confirmed", "delivered"})
 
+
+def round_rules(ctx: ChangeContext) -> Ruling | None:
+    """Refuse a round whose times are out of order: opening, then cut-off, then delivery.
+
+    :raises SyncError: ``invalid`` naming the first time out of order.
+    """
+    if ctx.op is Op.DELETE:
+        return None
+    before = {} if ctx.current is None else dict(ctx.current.fields)
+    after = {**before, **ctx.fields}
+    opens, cutoff, delivers = (
+        parse_datetime(after[name]) for name in ("opens_at", "cutoff_at", "delivers_at")
+    )
+    if cutoff <= opens:
+        detail = "cutoff_at: the cut-off comes after the opening"
+        raise SyncError(Code.INVALID, detail, "cutoff_at")
+    if delivers < cutoff:
+        detail = "delivers_at: the delivery comes after the cut-off"
+        raise SyncError(Code.INVALID, detail, "delivers_at")
+    return None
+
+
 SUPPLY_ROUND = RecordType(
     name="supply_round",
     fields={
@@ -93,6 +115,7 @@ SUPPLY_ROUND = RecordType(
     permissions=Permissions(create=ORGANISERS, update=ORGANISERS, delete=ORGANISERS),
     scope=compound_list,
     scope_fields=frozenset({"compound_ids"}),
+    kind_rules=round_rules,
     visibility=Visibility(roles=BUYERS),
 )
 

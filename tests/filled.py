@@ -113,7 +113,7 @@ def rows_of(database_url: str, shape: MetaData | None = None) -> dict[str, list[
         with engine.connect() as connection:
             return {
                 name: sorted(
-                    json.dumps(dict(row._mapping), sort_keys=True, default=str)
+                    json.dumps(dict(row._mapping), sort_keys=True, default=str, ensure_ascii=False)
                     for row in connection.execute(select(*table.columns))
                 )
                 for name, table in (shape or reflect(engine)).tables.items()

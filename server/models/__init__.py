@@ -8,12 +8,14 @@ from server.models.accounts import (
     User,
     UserScopeItem,
 )
+from server.models.attachments import AttachmentRow
 from server.models.audit import AuditEntry
 from server.models.gate import PassKeyRow
 from server.models.neighbourhood import Neighbourhood
 from server.models.records import ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
 
 __all__ = [
+    "AttachmentRow",
     "AuditEntry",
     "AuthState",
     "ChangesetLog",

@@ -104,12 +104,27 @@ class SyncState(db.Model):
 
 
 class ChangesetLog(db.Model):
-    """The recorded result of every changeset, for idempotent replays."""
+    """The recorded result of every changeset, for idempotent replays.
+
+    Also read, newest first, by the audit search (``server.audit``: by receipt
+    time, or one user's by receipt time) and by install for the conflict
+    inbox's device names (``server.directory``): the indexes serve those.
+    """
 
     __tablename__ = "changeset_log"
+    __table_args__ = (
+        # The audit's pages: ORDER BY received_at DESC, id DESC after a cursor
+        # (and the purge's received_at < cutoff).
+        Index("ix_changeset_log_received", "received_at", "id"),
+        # One user's changes newest first (audit search by user, account export);
+        # its first column also serves the foreign key.
+        Index("ix_changeset_log_user_received", "user_id", "received_at", "id"),
+        # The device that pushed as an install (conflict inbox device names).
+        Index("ix_changeset_log_client_id", "client_id"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     device_token_id: Mapped[int | None] = mapped_column(ForeignKey("device_token.id"))
     client_id: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))

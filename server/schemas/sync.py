@@ -126,6 +126,13 @@ class PushReplySchema(Schema):
     cursor = fields.Integer(allow_none=True)
 
 
+class GrantInForceSchema(Schema):
+    """A grant that widens the caller's scope now: which compound, until when."""
+
+    compound_id = fields.String()
+    expires_at = fields.DateTime()
+
+
 class PullReplySchema(Schema):
     """One page of a pull."""
 
@@ -137,6 +144,14 @@ class PullReplySchema(Schema):
             "description": "Names the database: another than before means it was restored "
             "from a backup, and the client pulls everything again from 0."
         }
+    )
+    grants = fields.List(
+        fields.Nested(GrantInForceSchema),
+        metadata={
+            "description": "The caller's break-the-glass grants in force (docs/security.md): "
+            "when one the client held is gone or past `expires_at`, the client forgets its "
+            "synced records and pulls everything again; when one is new, it pulls from 0."
+        },
     )
 
 

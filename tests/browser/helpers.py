@@ -240,13 +240,23 @@ def landed(page: Page, db_path: str, record_id: str, **expected: Any) -> dict[st
         page.wait_for_timeout(250)  # a poll of the server's database, not a wait for the app
 
 
-def push_as(base_url: str, username: str, change: dict[str, Any]) -> dict[str, Any]:
-    """Sign ``username`` in from Python and push ``change`` alone, made now; return its result."""
-    login = {"username": username, "password": DEMO_PASSWORD, "device_name": "pytest"}
-    token = api(base_url, "POST", "/auth/login", "", login)["token"]
-    made_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+def push_as(
+    base_url: str, username: str, change: dict[str, Any], made_at: datetime | None = None
+) -> dict[str, Any]:
+    """Sign ``username`` in from Python and push ``change`` alone; return its result.
+
+    :param made_at: when the change was made (UTC); now by default.
+    """
+    token = token_of(base_url, username)
+    made_at_text = (made_at or datetime.now(UTC)).isoformat().replace("+00:00", "Z")
     body = {
         "client_id": str(uuid.uuid4()),
-        "changesets": [{"id": str(uuid.uuid4()), "made_at": made_at, "changes": [change]}],
+        "changesets": [{"id": str(uuid.uuid4()), "made_at": made_at_text, "changes": [change]}],
     }
     return dict(api(base_url, "POST", "/sync/push", token, body)["results"][0])
+
+
+def token_of(base_url: str, username: str) -> str:
+    """Sign a demo user in from Python; return the bearer token."""
+    login = {"username": username, "password": DEMO_PASSWORD, "device_name": "pytest"}
+    return str(api(base_url, "POST", "/auth/login", "", login)["token"])

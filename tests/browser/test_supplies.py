@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,20 +15,24 @@ from playwright.sync_api import Page, expect
 
 from server.seed import stable_id
 from sync.medicine import MED_REQUEST
-from sync.supplies import order_id
+from sync.supplies import delivery_task_id, order_id
+from sync.times import format_datetime
 from tests.browser.helpers import (
     SYNC_TIMEOUT_MS,
     UI_TIMEOUT_MS,
+    act,
     api,
     expect_pending,
     expect_synced,
     go,
     landed,
+    open_task,
     push_as,
     query,
     sign_in,
     status_bar,
     stored_token,
+    token_of,
     user_id,
 )
 from tests.browser.test_layout import PHONE, SMALL_TARGETS, TARGETS
@@ -195,6 +199,88 @@ def test_the_picking_list_prints_one_building_a_page_without_the_app_around_it(
     assert len(page.pdf()) > 1000  # Chromium prints it
 
 
+def test_the_leader_opens_a_round_lists_a_package_and_restocks_it(
+    device: Any, db_path: str
+) -> None:
+    page = device("leader-a")
+    sign_in(page, "leader-a")
+    go(page, "/supplies")
+    page.get_by_role("link", name="Open a round").click()
+    page.get_by_label("Title (optional)").fill("周末团购")
+    page.get_by_label("陇南一村（A）").check()
+    page.locator("#new-round").get_by_role("button", name="Open a round").click()
+    expect(page.get_by_role("heading", name="周末团购")).to_be_visible(timeout=UI_TIMEOUT_MS)
+    page.get_by_label("Name", exact=True).fill("周末蔬菜包")
+    page.get_by_label("Price (yuan)").fill("39.9")
+    page.get_by_label("In stock", exact=True).fill("50")
+    page.locator("#new-package").get_by_role("button", name="Add a package").click()
+    row = page.locator("#packages tr", has_text="周末蔬菜包")
+    expect(row).to_contain_text("50", timeout=UI_TIMEOUT_MS)
+    row.get_by_label("周末蔬菜包 · Quantity").fill("10")
+    row.get_by_role("button", name="Restock").click()
+    round_id = page.url.rsplit("/", 1)[1]
+    package_id = row.get_attribute("data-package")
+    assert package_id is not None
+    round_ = landed(page, db_path, round_id, title="周末团购")
+    assert round_["leader_id"] == user_id(db_path, "leader-a")
+    package = landed(page, db_path, package_id, stock=60)
+    assert (package["supply_round_id"], package["price_cents"]) == (round_id, 3990)
+    expect(row.locator(".stock")).to_have_text("60", timeout=SYNC_TIMEOUT_MS)
+
+
+def test_a_volunteer_carries_a_delivery_and_its_proof_delivers_the_order(
+    device: Any, served: Any, db_path: str
+) -> None:
+    now = datetime.now(UTC)
+    round_id, package_id = str(uuid.uuid4()), str(uuid.uuid4())
+    times = {"opens_at": -2, "cutoff_at": -1, "delivers_at": 1}
+    round_fields: dict[str, Any] = {
+        name: format_datetime(now + timedelta(hours=hours)) for name, hours in times.items()
+    }
+    round_fields["compound_ids"] = [stable_id("compound", "A")]
+    package = {"supply_round_id": round_id, "name": "晚班蔬菜包", "price_cents": 3900, "stock": 9}
+    for change in (
+        {"type": "supply_round", "id": round_id, "op": "create", "fields": round_fields},
+        {"type": "package", "id": package_id, "op": "create", "fields": package},
+    ):
+        assert push_as(served.url, "leader-a", change)["status"] == "applied"
+    home = household(9, 1, "101")
+    order = {
+        "supply_round_id": round_id,
+        "household_id": home,
+        "channel": "proxy",
+        "lines": [{"package_id": package_id, "qty": 2}],
+    }
+    order_change = {"type": "order", "id": order_id(round_id, home), "op": "create"}
+    placed = push_as(
+        served.url, "vol-a", {**order_change, "fields": order}, now - timedelta(minutes=90)
+    )
+    assert placed["status"] == "applied", placed
+    confirm = {
+        "type": "order",
+        "id": order_id(round_id, home),
+        "op": "update",
+        "base_version": placed["changes"][0]["version"],
+        "fields": {"status": "confirmed", "phoned": True},
+    }
+    assert push_as(served.url, "leader-a", confirm)["status"] == "applied"
+    # The serving process makes it within a minute; the leader need not wait.
+    token = token_of(served.url, "leader-a")
+    made = api(served.url, "POST", f"/supplies/rounds/{round_id}/deliveries", token)
+    task_id = delivery_task_id(round_id, stable_id("building", "A", 9), "1")
+    assert made["created"] == [task_id]
+    page = device("vol-a")
+    sign_in(page, "vol-a")
+    open_task(page, task_id)
+    expect(page.get_by_role("main")).to_contain_text("101室：晚班蔬菜包×2", timeout=UI_TIMEOUT_MS)
+    for action in ("Claim this task", "Start"):
+        act(page, action)
+        expect_synced(page)
+    proof = "Proof: the recipient’s code or a short note (optional)"
+    act(page, "Mark done", "门口签收", label=proof)
+    landed(page, db_path, order_id(round_id, home), status="delivered")
+
+
 def test_the_clinician_triages_the_most_urgent_request_first(device: Any, db_path: str) -> None:
     page = device("medic")
     sign_in(page, "medic")
@@ -247,6 +333,7 @@ def test_every_supplies_and_medicine_target_is_at_least_44_px(device: Any) -> No
     base = f"/supplies/{ROUND}"
     for path in [
         "/supplies",
+        "/supplies/new",
         base,
         f"{base}/order",
         f"{base}/chain",

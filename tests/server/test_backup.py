@@ -16,6 +16,7 @@ from server.models import ChangesetLog, RecordRow, SyncState
 from tests.conftest import make_app, pg_execute, pg_url_for
 from tests.filled import assert_survived, fill, rows_of
 from tests.helpers import bearer, sign_in
+from tests.server.test_attachments import a_photo, put_photo
 from tests.server.test_sync_api import PULL, PUSH, a_changeset, a_task, create, push
 from tests.server.test_sync_served import call, login
 from tests.servers import ServedApp
@@ -238,3 +239,26 @@ def test_a_restore_gives_the_database_a_new_epoch_that_pulls_name(
         assert run(second, "restore", again).exit_code == 0
         assert epoch_of(second) not in (original, first)
         dispose(second)
+
+
+def test_a_restored_database_gives_back_every_photo_to_those_who_may_see_it(
+    database_url, empty_url, tmp_path
+):
+    source = make_app(database_url)
+    client = source.test_client()
+    coord, volunteer = sign_in(client, "coord"), sign_in(client, "vol-a")
+    task = create("task", a_task())
+    push(client, coord, a_changeset(task))
+    sent = put_photo(client, coord, task["id"], "task_proof", a_photo())
+    assert sent.status_code == 201, sent.get_json()
+    backup = str(tmp_path / "weiguang.backup")
+    assert run(source, "backup", backup).exit_code == 0
+    restored = make_app(empty_url)
+    done = run(restored, "restore", backup)
+    assert done.exit_code == 0, done.output
+    client = restored.test_client()
+    url = f"/api/v1/attachments/{sent.get_json()['id']}"
+    got = client.get(url, headers=bearer(sign_in(client, "coord")))
+    assert got.status_code == 200 and got.data == a_photo()
+    assert client.get(url, headers=bearer(volunteer)).status_code == 404  # not the assignee
+    dispose(source, restored)

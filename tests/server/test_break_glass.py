@@ -9,7 +9,7 @@ judged by (``server.clock.utcnow``) is moved forward instead of waiting.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -17,7 +17,7 @@ from sqlalchemy import select
 from server import clock, seed
 from server.extensions import db, socketio
 from server.models import AuditEntry
-from tests.helpers import DEMO_PASSWORD, bearer, sign_in
+from tests.helpers import a_clinician_of, a_coordinator_of, bearer, sign_in
 from tests.server.test_sync_api import a_changeset, pull_all, push, update
 
 BREAK_GLASS = "/api/v1/break-glass"
@@ -30,18 +30,7 @@ REASON = "夜间急诊：B区3号楼老人胸痛"
 def clinician(client):
     """Return the token of a clinician whose scope is compound A."""
     coord = sign_in(client, "coord")
-    reply = client.post(
-        "/api/v1/users",
-        json={
-            "username": "medic-a",
-            "display_name": "A区医生",
-            "role": "clinician",
-            "scope_kind": "compounds",
-            "scope_ids": [COMPOUND_A],
-            "password": DEMO_PASSWORD,
-        },
-        headers=bearer(coord),
-    )
+    reply = client.post("/api/v1/users", json=a_clinician_of(COMPOUND_A), headers=bearer(coord))
     assert reply.status_code == 201, reply.get_json()
     return sign_in(client, "medic-a")
 
@@ -54,6 +43,15 @@ def records_of(client, token, compound_id):
         for r in records
         if r["fields"].get("compound_id") == compound_id or r["id"] == compound_id
     }
+
+
+def grants_pulled(client, token):
+    """Return the grants a pull names: (compound id, expiry as ISO text with the zone)."""
+    reply = client.get("/api/v1/sync/pull?cursor=0&limit=1", headers=bearer(token)).get_json()
+    return [
+        (grant["compound_id"], datetime.fromisoformat(grant["expires_at"]).isoformat())
+        for grant in reply["grants"]
+    ]
 
 
 def live_ids(socket):
@@ -119,7 +117,9 @@ def test_a_grant_opens_the_compound_is_audited_told_live_and_ends_by_itself(
             REASON,
         )
 
-    # Within the window: compound B's records are the clinician's to pull and write.
+    # Within the window: compound B's records are the clinician's to pull and write,
+    # and the pull names the grant, so that the device drops them when it ends.
+    assert grants_pulled(client, clinician) == [(COMPOUND_B, grant["expires_at"])]
     opened = records_of(client, clinician, COMPOUND_B)
     resident = next(r for r in opened.values() if r["type"] == "resident")
     assert "needs" in resident["fields"]  # a clinician's view of a resident
@@ -139,6 +139,7 @@ def test_a_grant_opens_the_compound_is_audited_told_live_and_ends_by_itself(
     later = clock.utcnow() + timedelta(minutes=61)
     monkeypatch.setattr(clock, "utcnow", lambda: later)
     assert not records_of(client, clinician, COMPOUND_B)
+    assert grants_pulled(client, clinician) == []
     again = update("resident", resident["id"], version, needs=[])
     result = push(client, clinician, a_changeset(again))["results"][0]
     assert result["changes"][0]["conflict"]["code"] == "not_found"
@@ -148,3 +149,59 @@ def test_a_grant_opens_the_compound_is_audited_told_live_and_ends_by_itself(
     clinician_socket.disconnect()
     assert client.get(BREAK_GLASS, headers=bearer(coord)).get_json()["grants"] == []
     coordinator_socket.disconnect()
+
+
+def open_b(client, token, minutes=60):
+    reply = client.post(
+        BREAK_GLASS,
+        json={"compound_id": COMPOUND_B, "reason": REASON, "minutes": minutes},
+        headers=bearer(token),
+    )
+    assert reply.status_code == 201, reply.get_json()
+    return reply.get_json()
+
+
+def test_a_grant_ended_early_closes_the_compound_at_once_audited_and_told_live(
+    app, client, clinician
+):
+    coord = sign_in(client, "coord")
+    coordinator_socket = socketio.test_client(app, flask_test_client=client, auth={"token": coord})
+    grant = open_b(client, clinician)
+    assert records_of(client, clinician, COMPOUND_B)
+    coordinator_socket.get_received()
+
+    # Nobody else may end it; whether it exists is not revealed.
+    volunteer = sign_in(client, "vol-b")
+    for token, status in ((volunteer, 403), (None, 401)):
+        headers = bearer(token) if token else {}
+        reply = client.post(f"{BREAK_GLASS}/{grant['id']}/end", headers=headers)
+        assert reply.status_code == status, reply.get_json()
+    other = a_coordinator_of(client, [COMPOUND_A], "coord-a")
+    for token, grant_id in ((other, grant["id"]), (coord, grant["id"] + 1000)):
+        reply = client.post(f"{BREAK_GLASS}/{grant_id}/end", headers=bearer(token))
+        assert reply.status_code == 404, reply.get_json()
+        assert reply.content_type == "application/problem+json"
+    assert records_of(client, clinician, COMPOUND_B)
+
+    # A coordinator who sees compound B ends it: closed at once, in pulls and the list.
+    reply = client.post(f"{BREAK_GLASS}/{grant['id']}/end", headers=bearer(coord))
+    assert reply.status_code == 200, reply.get_json()
+    assert not records_of(client, clinician, COMPOUND_B)
+    assert grants_pulled(client, clinician) == []
+    assert client.get(BREAK_GLASS, headers=bearer(coord)).get_json()["grants"] == []
+    told = [e for e in coordinator_socket.get_received() if e["name"] == "break_glass_ended"]
+    assert [e["args"][0]["id"] for e in told] == [grant["id"]]
+    with app.app_context():
+        ends = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "break-glass-end")
+        ).all()
+        assert [(e.record_id, e.detail["grant_id"]) for e in ends] == [(COMPOUND_B, grant["id"])]
+    again = client.post(f"{BREAK_GLASS}/{grant['id']}/end", headers=bearer(coord))
+    assert again.status_code == 404
+    coordinator_socket.disconnect()
+
+    # The clinician may end their own grant when done.
+    own = open_b(client, clinician)
+    reply = client.post(f"{BREAK_GLASS}/{own['id']}/end", headers=bearer(clinician))
+    assert reply.status_code == 200, reply.get_json()
+    assert not records_of(client, clinician, COMPOUND_B)

@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 
 import server.gate_alerts
+import server.live
 from server.clock import utcnow
 from server.extensions import db, socketio
 from server.models import RecordRow
@@ -104,3 +105,26 @@ def test_a_push_whose_alerts_fail_still_answers_its_results(
     with app.app_context():
         logged = db.session.scalars(select(RecordRow).where(RecordRow.type == "gate_event"))
         assert [row.fields["temperature_c"] for row in logged] == [39.5]
+
+
+def test_the_guard_is_answered_before_alerts_are_computed_or_announced(
+    app: Flask, client: FlaskClient, monkeypatch: Any
+) -> None:
+    """Alerts and announcements run after the response (issue #16), in the order queued."""
+    queued: list[tuple[Any, str]] = []
+    monkeypatch.setattr(
+        server.live, "after_response", lambda job, failure: queued.append((job, failure))
+    )
+    coord = sign_in(client, "coord")
+    watching = socketio.test_client(app, flask_test_client=client, auth={"token": coord})
+    guard = sign_in(client, "guard-a")
+    log(client, guard, temperature_c=39.2)
+    assert alerts(app) == [] and live_records(watching) == []
+    assert [failure.split(" ")[0] for _, failure in queued] == ["announcing", "gate"]
+    with app.app_context():
+        for job, _ in queued:
+            job()
+    assert [a["kind"] for a in alerts(app)] == ["fever"]
+    received = [r["fields"]["kind"] for r in live_records(watching) if r["type"] == "gate_alert"]
+    assert received == ["fever"]
+    watching.disconnect()

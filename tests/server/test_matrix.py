@@ -23,6 +23,7 @@ counted into the reliability ledger.
 from __future__ import annotations
 
 import json
+import uuid
 from typing import Any
 
 import pytest
@@ -31,9 +32,10 @@ from flask import Flask
 from server import live, scopes, seed
 from server.clock import utcnow
 from server.extensions import db, socketio
-from server.models import User
+from server.models import AttachmentRow, User
 from server.store import SqlStore
 from sync.actors import Actor
+from sync.attachments import KINDS
 from sync.catalog import REGISTRY
 from sync.exports import DATASETS
 from sync.protocol import PushOutcome
@@ -204,6 +206,60 @@ def test_no_endpoint_or_export_hands_a_role_what_it_may_not_see(matrix, ledger):
                     text = body.decode("utf-8", "replace")
                     assert not leaks(text, forbidden), f"{url}{query} leaks to {name}"
                     ledger.scope_checks += 1
+
+
+#: The assignment's table of photos (issues 10.3, 12.5): kind → the roles that see a
+#: record's photo in their scope, and the record's field naming the one user who does too.
+PHOTO_READERS = {
+    "task_proof": ({"coordinator"}, "assignee_id"),
+    "prescription": ({"coordinator", "clinician"}, "requested_by"),
+}
+
+
+def test_a_photo_reaches_exactly_the_roles_and_holder_its_kind_names(matrix, ledger):
+    matrix.write_worlds()
+    photos = {}
+    with matrix.app.app_context():
+        for world in matrix.worlds.values():
+            for kind in KINDS.values():
+                record = world[kind.record_type]
+                photo_id = str(uuid.uuid4())
+                db.session.add(
+                    AttachmentRow(
+                        id=photo_id,
+                        kind=kind.name,
+                        record_id=record.id,
+                        content_type="image/jpeg",
+                        byte_count=len(photo_id),
+                        sha256="0" * 64,
+                        data=photo_id.encode(),
+                        uploaded_by=matrix.actors["coord"].user_id,
+                        created_at=matrix.now,
+                    )
+                )
+                photos[photo_id] = (kind.name, record)
+        db.session.commit()
+        db.session.remove()
+    assert set(PHOTO_READERS) == set(KINDS)
+    outcomes = set()
+    for name in USERNAMES:
+        actor = matrix.actors[name]
+        for photo_id, (kind, record) in photos.items():
+            roles, holder = PHOTO_READERS[kind]
+            field_seen = KINDS[kind].field in (matrix.expected(name, record, live=False) or ())
+            theirs = actor.role in roles or record.fields.get(holder) == actor.user_id
+            reply = matrix.client.get(
+                f"/api/v1/attachments/{photo_id}", headers=bearer(matrix.tokens[name])
+            )
+            listed = matrix.client.get(
+                f"/api/v1/attachments?record_id={record.id}", headers=bearer(matrix.tokens[name])
+            )
+            got = reply.status_code == 200 and reply.data == photo_id.encode()
+            in_list = listed.status_code == 200 and photo_id in listed.get_data(as_text=True)
+            assert got == in_list == (field_seen and theirs), (name, kind, record.id)
+            outcomes.add((kind, got))
+            ledger.scope_checks += 2
+    assert outcomes == {(kind, seen) for kind in KINDS for seen in (True, False)}
 
 
 #: Views whose roles depend on the path (checked by the test of exports above).

@@ -23,12 +23,21 @@ from server.purge import PLACEHOLDER
 from sync.catalog import REGISTRY
 from tests.conftest import make_app
 from tests.filled import rows_of
-from tests.helpers import sign_in
+from tests.helpers import a_clinician_of, bearer, sign_in
+from tests.server.test_attachments import a_photo, put_photo
 from tests.server.test_sync_api import a_changeset, create, pull_all, push, update
 
 HOUSEHOLD = seed.stable_id("household", "A", 12, 3, "502")
 #: Values no other data holds, to search for after the purge.
-SECRETS = ("蔺晓岚", "13912345678", "胰岛素笔芯", "独居，左耳失聪", "3支", "备用电话13900001111")
+SECRETS = (
+    "蔺晓岚",
+    "13912345678",
+    "胰岛素笔芯",
+    "独居，左耳失聪",
+    "3支",
+    "备用电话13900001111",
+    "B区3号楼蔺老太胸痛",  # a break-the-glass reason
+)
 
 
 #: Field names that hold a person's data in whatever type they appear (contract, Privacy).
@@ -94,6 +103,22 @@ def counts_per_building_and_day(records):
     )
 
 
+def a_grant_with_a_reason(client, coord, reason):
+    """Have a clinician of compound A break the glass into B, stating ``reason``."""
+    reply = client.post(
+        "/api/v1/users",
+        json=a_clinician_of(seed.stable_id("compound", "A")),
+        headers=bearer(coord),
+    )
+    assert reply.status_code == 201, reply.get_json()
+    body = {"compound_id": seed.stable_id("compound", "B"), "reason": reason}
+    reply = client.post(
+        "/api/v1/break-glass", json=body, headers=bearer(sign_in(client, "medic-a"))
+    )
+    assert reply.status_code == 201, reply.get_json()
+    return reply.get_json()
+
+
 def apply(device, changes):
     for record in changes:
         if record["deleted"]:
@@ -113,6 +138,10 @@ def test_a_device_that_synced_before_the_purge_ends_with_no_personal_data(databa
     # Two devices change the phone from the same base: the loser is kept (a conflict).
     for token, phone in ((coord, "13700000000"), (volunteer, SECRETS[5])):
         push(client, token, a_changeset(update("resident", resident["id"], version, phone=phone)))
+    grant = a_grant_with_a_reason(client, coord, SECRETS[6])
+    photo = put_photo(client, volunteer, request["id"], "prescription", a_photo())
+    assert photo.status_code == 201, photo.get_json()
+    photo_url = f"/api/v1/attachments/{photo.get_json()['id']}"
     records, cursor = pull_all(client, volunteer)
     device = {r["id"]: r for r in records}
     everyone_before = pull_all(client, coord)[0]
@@ -122,6 +151,7 @@ def test_a_device_that_synced_before_the_purge_ends_with_no_personal_data(databa
     nothing = run(app, "purge-personal-data", "--before", "2000-01-01")
     assert nothing.exit_code == 0, nothing.output
     assert pull_all(client, volunteer, cursor)[0] == []
+    assert client.get(photo_url, headers=bearer(volunteer)).data == a_photo()
 
     tomorrow = (utcnow() + timedelta(days=1)).date().isoformat()
     done = run(app, "purge-personal-data", "--before", tomorrow)
@@ -138,6 +168,8 @@ def test_a_device_that_synced_before_the_purge_ends_with_no_personal_data(databa
     for secret in SECRETS:
         assert secret not in held, secret
         assert secret not in stored, secret
+    assert rows_of(database_url)["attachment"] == []
+    assert client.get(photo_url, headers=bearer(coord)).status_code == 404
     everyone_after = pull_all(client, coord)[0]
     # Passes are a person's as a whole: each one the coordinator held is gone.
     passes = [r for r in everyone_before if REGISTRY[r["type"]].personal_record]
@@ -151,6 +183,10 @@ def test_a_device_that_synced_before_the_purge_ends_with_no_personal_data(databa
         audit_after = db.session.execute(db.text("SELECT count(*) FROM audit_entry")).scalar()
         db.engine.dispose()
     assert audit_after == audit_before + 2  # the entries stay; each run adds its own
+    kept = [row for row in rows_of(database_url)["audit_entry"] if f'"id": {grant["id"]},' in row]
+    assert len(kept) == 1
+    assert '"action": "break-glass"' in kept[0]
+    assert grant["compound_id"] in kept[0]  # who, where and until when stay
 
     again = run(app, "purge-personal-data", "--before", tomorrow)
     assert again.exit_code == 0, again.output

@@ -48,6 +48,11 @@ ROUND = stable_id("supply_round", 1)
 VEG, MEAT = stable_id("package", "veg"), stable_id("package", "meat")
 OPENS, CUTOFF = T0 - timedelta(hours=2), T0 + timedelta(hours=2)
 HOUSEHOLDS = tuple(stable_id("household", "A", n) for n in range(6))
+ROUND_TIMES = {
+    "opens_at": format_datetime(OPENS),
+    "cutoff_at": format_datetime(CUTOFF),
+    "delivers_at": format_datetime(CUTOFF + timedelta(hours=5)),
+}
 
 
 def seed_round(world: MemoryStore, stock: int = 5, limit: int | None = None) -> None:
@@ -57,10 +62,8 @@ def seed_round(world: MemoryStore, stock: int = 5, limit: int | None = None) -> 
             "supply_round",
             ROUND,
             compound_ids=[COMPOUND_A],
-            opens_at=format_datetime(OPENS),
-            cutoff_at=format_datetime(CUTOFF),
-            delivers_at=format_datetime(CUTOFF + timedelta(hours=5)),
             household_limit=limit,
+            **ROUND_TIMES,
         ),
         a_create(
             "package", VEG, supply_round_id=ROUND, name="蔬菜包", price_cents=3900, stock=stock
@@ -139,6 +142,34 @@ def test_out_of_stock_says_what_is_left_and_takes_nothing(shop: MemoryStore) -> 
     assert conflict is not None and conflict.code == "out_of_stock"
     assert "only 1 of 蔬菜包 left" in conflict.detail
     assert (stock(shop, VEG), stock(shop, MEAT)) == (1, 5)
+
+
+@pytest.mark.parametrize(
+    ("opens", "cutoff", "delivers", "field"),
+    [
+        (CUTOFF, OPENS, CUTOFF, "cutoff_at"),
+        (OPENS, OPENS, CUTOFF, "cutoff_at"),
+        (OPENS, CUTOFF, OPENS, "delivers_at"),
+    ],
+)
+def test_a_round_opens_then_closes_then_delivers(
+    world: MemoryStore, opens: datetime, cutoff: datetime, delivers: datetime, field: str
+) -> None:
+    times = {"opens_at": opens, "cutoff_at": cutoff, "delivers_at": delivers}
+    round_ = a_create(
+        "supply_round",
+        compound_ids=[COMPOUND_A],
+        **{name: format_datetime(when) for name, when in times.items()},
+    )
+    outcome = push(world, LEADER_A, a_changeset(round_))
+    assert code_of(outcome) == "invalid"
+    conflict = only(outcome).changes[0].conflict
+    assert conflict is not None and conflict.field == field
+    # The same round in order is taken; moving its cut-off before its opening is not.
+    good = a_create("supply_round", compound_ids=[COMPOUND_A], **ROUND_TIMES)
+    assert code_of(push(world, LEADER_A, a_changeset(good))) is None
+    late = an_update(good.id, 1, type_="supply_round", cutoff_at=format_datetime(OPENS))
+    assert code_of(push(world, LEADER_A, a_changeset(late))) == "invalid"
 
 
 @pytest.mark.parametrize(

@@ -11,6 +11,10 @@ export function createFakeServer({ userId = 'u-vol-a' } = {}) {
   let failNext = null;
   let failNextRetryAfterMs = null;
   let epoch = 'db-1';
+  let grants = []; // the user's break-the-glass grants in force: {compound_id, expires_at}
+  const outside = new Set(); // compounds outside the user's scope unless a grant opens them
+  const visible = (record) => !outside.has(record.fields.compound_id)
+    || grants.some((grant) => grant.compound_id === record.fields.compound_id);
 
   function write(type, id, fields, deleted = false) {
     highWater += 1;
@@ -23,7 +27,7 @@ export function createFakeServer({ userId = 'u-vol-a' } = {}) {
   function applyChange(change) {
     const current = records.get(change.id);
     if (change.op === 'create') return { ok: true, record: write(change.type, change.id, change.fields) };
-    if (!current) return { ok: false, code: 'not_found' };
+    if (!current || !visible(current)) return { ok: false, code: 'not_found' };
     if (current.deleted) return { ok: false, code: 'deleted', record: current };
     if (change.fields?.status === 'claimed' && current.fields.assignee_id && current.fields.assignee_id !== userId) {
       return { ok: false, code: 'already_claimed', record: current };
@@ -82,6 +86,18 @@ export function createFakeServer({ userId = 'u-vol-a' } = {}) {
       highWater = version;
       epoch = `db-${version}-restored`;
     },
+    /** Keep the records of `compoundId` (by their compound_id) out of the user's scope. */
+    outsideScope(compoundId) {
+      outside.add(compoundId);
+    },
+    /** Open a compound to the user until `expiresAt` (ISO), as breaking the glass does. */
+    grant(compoundId, expiresAt) {
+      grants.push({ compound_id: compoundId, expires_at: expiresAt });
+    },
+    /** End the grants of a compound (expired or revoked on the server). */
+    endGrant(compoundId) {
+      grants = grants.filter((grant) => grant.compound_id !== compoundId);
+    },
     /** Fail the next call: 'network', or an HTTP status (with the Retry-After it asks, in ms). */
     failNextWith(failure, { retryAfterMs = null } = {}) {
       failNext = failure;
@@ -102,11 +118,13 @@ export function createFakeServer({ userId = 'u-vol-a' } = {}) {
         calls.pull.push({ cursor, limit, types });
         maybeFail();
         const newer = [...records.values()]
-          .filter((r) => r.version > cursor && (!types || types.includes(r.type)))
+          .filter((r) => r.version > cursor && (!types || types.includes(r.type)) && visible(r))
           .sort((a, b) => a.version - b.version);
         const page = newer.slice(0, limit);
         const more = newer.length > limit;
-        return { changes: structuredClone(page), cursor: more ? page.at(-1).version : highWater, more, epoch };
+        return {
+          changes: structuredClone(page), cursor: more ? page.at(-1).version : highWater, more, epoch, grants: structuredClone(grants),
+        };
       },
     },
   };

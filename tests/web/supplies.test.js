@@ -3,7 +3,8 @@ import { test } from 'node:test';
 
 import { uuid5 } from '../../web/app/uuid5.js';
 import {
-  confirmChange, firstDecisions, isOpen, orderChange, OrderInputError, orderIdOf, pickingList, review, whatIsLeft,
+  confirmChange, firstDecisions, isOpen, orderChange, OrderInputError, orderIdOf, packageChange, pickingList, restockChange, review, roundChange,
+  whatIsLeft,
 } from '../../web/app/supplies/rules.js';
 
 const ROUND = { id: '6f1c3a52-8d0e-4e6b-9a57-3b1f0c2d9e41', fields: { opens_at: '2022-04-03T00:00:00.000Z', cutoff_at: '2022-04-03T04:00:00.000Z' } };
@@ -123,4 +124,56 @@ test('a chain list is confirmed only when every line is taken or skipped', () =>
   // A line taken without a household or without items still waits.
   Object.assign(decisions.get(5), { take: true, household: 'h4' });
   assert.deepEqual(review(entries, decisions).waiting.map((e) => e.line), [5]);
+});
+
+test('a round is opened with its compounds, its times in order as UTC, and an optional limit', () => {
+  const input = {
+    title: ' 周六团购 ', compound_ids: ['c1'], opens_at: '2022-04-03T00:00:00Z',
+    cutoff_at: '2022-04-03T04:00:00Z', delivers_at: '2022-04-03T09:00:00Z', household_limit: '3',
+  };
+  assert.deepEqual(roundChange(input, 6, 'r1'), {
+    type: 'supply_round', id: 'r1', op: 'create', base_version: 0,
+    fields: {
+      compound_ids: ['c1'], title: '周六团购', leader_id: 6, household_limit: 3,
+      opens_at: '2022-04-03T00:00:00.000Z', cutoff_at: '2022-04-03T04:00:00.000Z', delivers_at: '2022-04-03T09:00:00.000Z',
+    },
+  });
+  const bare = roundChange({ ...input, title: '', household_limit: '' }, null, 'r2').fields;
+  assert.deepEqual([bare.title, bare.household_limit, bare.leader_id], [null, null, null]);
+  const refused = [
+    [{ compound_ids: [] }, 'compound_ids', 'supplies.input.compound_required'],
+    [{ cutoff_at: '' }, 'cutoff_at', 'supplies.input.time_required'],
+    [{ cutoff_at: input.opens_at }, 'cutoff_at', 'supplies.input.cutoff_after_opening'],
+    [{ delivers_at: '2022-04-03T03:00:00Z' }, 'delivers_at', 'supplies.input.delivery_after_cutoff'],
+    [{ household_limit: '0' }, 'household_limit', 'supplies.input.whole'],
+    [{ household_limit: '2.5' }, 'household_limit', 'supplies.input.whole'],
+  ];
+  for (const [change, field, key] of refused) {
+    assert.throws(() => roundChange({ ...input, ...change }), (e) => e instanceof OrderInputError && e.field === field && e.key === key, key);
+  }
+});
+
+test('a package is priced in yuan as typed, kept in cents, and a restock only adds', () => {
+  const made = packageChange('r1', { name: ' 蔬菜包 ', contents: '', price: '39.9', stock: '400' }, 'p1');
+  assert.deepEqual(made, {
+    type: 'package', id: 'p1', op: 'create', base_version: 0,
+    fields: { supply_round_id: 'r1', name: '蔬菜包', contents: null, price_cents: 3990, stock: 400 },
+  });
+  assert.equal(packageChange('r1', { name: 'x', price: '0.07', stock: '0' }).fields.price_cents, 7);
+  assert.equal(packageChange('r1', { name: 'x', price: '99999.99', stock: '1' }).fields.price_cents, 9_999_999);
+  const refused = [
+    [{ name: ' ', price: '1', stock: '1' }, 'supplies.input.name_required'],
+    [{ name: 'x', price: '1.234', stock: '1' }, 'supplies.input.bad_price'],
+    [{ name: 'x', price: '-1', stock: '1' }, 'supplies.input.bad_price'],
+    [{ name: 'x', price: '100000', stock: '1' }, 'supplies.input.bad_price'],
+    [{ name: 'x', price: '1', stock: '-1' }, 'supplies.input.whole'],
+    [{ name: 'x', price: '1', stock: '' }, 'supplies.input.whole'],
+  ];
+  for (const [input, key] of refused) {
+    assert.throws(() => packageChange('r1', input), (e) => e instanceof OrderInputError && e.key === key, key);
+  }
+  assert.deepEqual(restockChange('p1', '20', 's1'), { type: 'restock', id: 's1', op: 'create', base_version: 0, fields: { package_id: 'p1', qty: 20 } });
+  for (const qty of ['0', '', '1.5', '-3']) {
+    assert.throws(() => restockChange('p1', qty), (e) => e instanceof OrderInputError && e.key === 'supplies.input.whole', qty);
+  }
 });

@@ -38,6 +38,24 @@ test('rule 1: a first sync pulls page by page and saves the cursor with each pag
   assert.ok(engine.state.lastSyncAt);
 });
 
+test('rule 1: the next page is asked for while the page before it is stored', async () => {
+  const { db, server, engine } = await setup({ pageLimit: 2 });
+  for (let i = 0; i < 5; i += 1) server.seed('resident', `r${i}`, { name: `resident ${i}` });
+  let storedPages = 0;
+  engine.subscribe((what) => {
+    if (what === 'records') storedPages += 1;
+  });
+  const asked = [];
+  const realPull = server.transport.pull;
+  server.transport.pull = (...args) => {
+    if (!args[2]) asked.push([args[0], storedPages]);
+    return realPull(...args);
+  };
+  await engine.requestSync();
+  assert.deepEqual(asked, [[0, 0], [2, 0], [4, 1]], '[cursor asked, pages stored by then]');
+  assert.equal(await getCursor(db), 5);
+});
+
 test('rule 1: a pull that fails mid-way resumes from the last stored page', async () => {
   const { db, server, engine, timers } = await setup({ pageLimit: 2 });
   for (let i = 0; i < 5; i += 1) server.seed('resident', `r${i}`, { name: `r${i}` });
@@ -356,6 +374,94 @@ test('rule 8: the first epoch a device sees is only remembered', async () => {
   assert.deepEqual(mainPulls(server).map((c) => c.cursor), [0, 1]);
 });
 
+/** A device of a clinician of compound A, with a clock the test moves, and B outside its scope. */
+async function grantSetup({ online = true } = {}) {
+  const db = await freshDb();
+  const outbox = await anOutbox(db);
+  const server = createFakeServer();
+  const timers = manualTimers();
+  const clock = { at: Date.parse('2022-04-01T20:00:00.000Z') };
+  const engine = createSyncEngine({
+    db, outbox, transport: server.transport, clientId: 'client-1', timers, online, now: () => new Date(clock.at),
+  });
+  server.outsideScope('B');
+  server.seed('compound', 'B', { name: 'B区' });
+  server.seed('task', 'a1', { status: 'open', title: 'A task', compound_id: 'A' });
+  server.seed('task', 'b1', { status: 'open', title: 'B task', compound_id: 'B' });
+  server.seed('resident', 'b-res', { name: 'B resident', compound_id: 'B' });
+  return { db, outbox, server, timers, engine, clock };
+}
+
+const HOUR = 60 * 60 * 1000;
+const at = (ms) => new Date(ms).toISOString();
+const held = async (db) => Object.fromEntries(
+  await Promise.all(['a1', 'b1', 'b-res'].map(async (id) => [id, Boolean(await getRecord(db, id === 'b-res' ? 'resident' : 'task', id))])),
+);
+
+test('rule 9: a new grant pulls the compound\'s older records; one that ends on the server takes them off the device, outbox kept', async () => {
+  const { db, outbox, server, engine, clock } = await grantSetup();
+  await engine.requestSync();
+  assert.deepEqual(await held(db), { a1: true, b1: false, 'b-res': false });
+  server.grant('B', at(clock.at + HOUR)); // B's records are older than the device's cursor
+  await engine.requestSync();
+  assert.deepEqual(await held(db), { a1: true, b1: true, 'b-res': true });
+  // An edit of B's task waits in the outbox while the server ends the grant (revoked early).
+  await outbox.add([aClaim({ id: 'b1', base_version: 2 })]);
+  server.failNextWith('network');
+  await engine.requestSync();
+  server.endGrant('B');
+  await engine.requestSync();
+  assert.deepEqual(await held(db), { a1: true, b1: false, 'b-res': false });
+  assert.equal(await getCursor(db), server.highWater);
+  const [ended] = (await listAttention(db)).filter((item) => item.kind === 'grant_ended');
+  assert.equal(ended.compound_id, 'B');
+  assert.equal(ended.compound_name, 'B区');
+  assert.equal(ended.queued, 1, 'the queued edit is counted, not dropped');
+  const [kept] = await outbox.all();
+  assert.equal(kept.state, 'rejected', 'refused not_found by the server, set aside for the user to see');
+  assert.equal(kept.changes[0].id, 'b1');
+  assert.deepEqual(await getMeta(db, 'grants'), []);
+});
+
+test('rule 9: offline, past the expiry by the device clock, the timer takes the records off; online again, A comes back', async () => {
+  const { db, server, timers, engine, clock } = await grantSetup();
+  const expiresAt = clock.at + HOUR;
+  server.grant('B', at(expiresAt));
+  await engine.requestSync();
+  assert.deepEqual(await held(db), { a1: true, b1: true, 'b-res': true });
+  assert.deepEqual(timers.scheduled, [HOUR], 'a sweep waits for the expiry');
+  await engine.setOnline(false);
+  const forgotten = [];
+  engine.subscribe((what) => what === 'forgotten' && forgotten.push(what));
+  clock.at = expiresAt;
+  await timers.fireAll();
+  assert.deepEqual(await held(db), { a1: false, b1: false, 'b-res': false }, 'nothing of B is held offline');
+  assert.equal(forgotten.length, 1);
+  assert.equal(engine.state.phase, PHASE.OFFLINE);
+  // The server's clock is behind: it still names the grant. No new sweep, no loop of pulls.
+  await engine.setOnline(true);
+  assert.equal((await listAttention(db)).filter((item) => item.kind === 'grant_ended').length, 1);
+  assert.deepEqual(timers.scheduled, []);
+  // Then the server ends it too: what only the grant gave leaves again, A stays.
+  server.endGrant('B');
+  await engine.requestSync();
+  assert.deepEqual(await held(db), { a1: true, b1: false, 'b-res': false });
+  assert.equal((await listAttention(db)).filter((item) => item.kind === 'grant_ended').length, 1, 'one note per grant');
+});
+
+test('rule 9: an app started offline after the expiry sweeps at its first round', async () => {
+  const { db, server, engine, clock } = await grantSetup();
+  server.grant('B', at(clock.at + HOUR));
+  await engine.requestSync();
+  clock.at += 2 * HOUR;
+  const reopened = createSyncEngine({
+    db, outbox: await anOutbox(db), transport: server.transport, clientId: 'client-1', online: false,
+    timers: manualTimers(), now: () => new Date(clock.at),
+  });
+  await reopened.requestSync();
+  assert.deepEqual(await held(db), { a1: false, b1: false, 'b-res': false });
+});
+
 test('rule 4: live events queued behind a write are stored together, up to one that does not chain', async () => {
   const { db, server, engine } = await setup();
   await storeRecords(db, [], 10);
@@ -402,4 +508,26 @@ test('a live event announces its records as incoming before they are stored, eve
   await engine.handleLive({ prev: 50, cursor: 51, changes: [gap] });
   assert.deepEqual(seen[0].slice(0, 2), ['incoming', ['y']]);
   assert.equal(mainPulls(server).length, 1, 'the gap is pulled');
+});
+
+test('rule 6: a first sync marks when the first types are stored, then when the last page is', async () => {
+  performance.clearMarks();
+  const { db, server, engine } = await setup({ pageLimit: 2 });
+  for (let i = 0; i < 5; i += 1) server.seed('resident', `r${i}`, { name: `resident ${i}` });
+  server.seed('task', 't1', { title: 'deliver', status: 'open' });
+  const cursorsAtMark = [];
+  const realPull = server.transport.pull;
+  server.transport.pull = async (...args) => {
+    if (performance.getEntriesByName('sync:first-types').length && !cursorsAtMark.length) {
+      cursorsAtMark.push(Boolean(await getRecord(db, 'task', 't1')), await getCursor(db));
+    }
+    return realPull(...args);
+  };
+  await engine.requestSync();
+  const [types] = performance.getEntriesByName('sync:first-types');
+  const [done] = performance.getEntriesByName('sync:first-sync');
+  assert.ok(types && done && types.startTime <= done.startTime);
+  assert.deepEqual(cursorsAtMark, [true, 0], 'marked with the tasks stored, before any page of the full pull');
+  await engine.requestSync();
+  assert.equal(performance.getEntriesByName('sync:first-sync').length, 1, 'a later sync is no first sync');
 });

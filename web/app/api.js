@@ -54,7 +54,8 @@ async function readProblem(response) {
 }
 
 export function createApi({ fetch = globalThis.fetch.bind(globalThis), baseUrl = '', getToken = async () => null, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
-  async function request(method, path, { body, headers = {}, auth = true } = {}) {
+  /** `raw`: bytes sent as they are (with `headers` naming their type) instead of a JSON `body`. */
+  async function request(method, path, { body, raw, headers = {}, auth = true } = {}) {
     const allHeaders = { Accept: 'application/json', ...headers };
     if (body !== undefined) allHeaders['Content-Type'] = 'application/json';
     if (auth) {
@@ -68,7 +69,7 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), baseUrl =
       response = await fetch(`${baseUrl}${API_PREFIX}${path}`, {
         method,
         headers: allHeaders,
-        body: body === undefined ? undefined : JSON.stringify(body),
+        body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
         signal: controller.signal,
         cache: 'no-store',
       });
@@ -109,5 +110,9 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), baseUrl =
     /** Search the audit trail (coordinators): `query` holds the filters and `cursor`. */
     audit: (query) => request('GET', `/audit?${new URLSearchParams(query)}`),
     health: () => request('GET', '/health', { auth: false }),
+    /** Send a kept photo (photos.js); the same photo again is answered 200 (idempotent). */
+    putPhoto: (photo) => request('PUT', `/attachments/${photo.id}?${new URLSearchParams({ kind: photo.kind, record_id: photo.record_id })}`, {
+      raw: photo.data, headers: { 'Content-Type': photo.type },
+    }),
   };
 }

@@ -9,7 +9,7 @@
  *   overlay(type, serverRecords): the server's state with the outbox
  *   re-applied on top (merge.js).
  * - `watch(listener)`: call `listener(keys)` whenever records change, with the
- *   `{type, id}` of each (or `null`: anything may have changed); returns an
+ *   `{type, id, version?}` of each (or `null`: anything may have changed); returns an
  *   unsubscribe. For screens that repaint one record at a time (the board)
  *   rather than redraw on a topic. A live event's records come first as
  *   `{type, id, record}`, before they are stored: `records.overlay()` turns
@@ -23,6 +23,8 @@
  * - `syncedAt()`: when the last clean sync ended (ISO) or null.
  * - `files.save(path, {method, body, filename})`: fetch a file from the API and save it.
  * - `audit.search(query)`: a page of the audit trail (coordinators, online).
+ * - `photos.add(kind, recordId, file)`, `photos.ofRecord(recordId)` (photos.js;
+ *   topic `photos`).
  *
  * Changes are announced as topics (`record:<type>`, `outbox`, `people`,
  * `declarations`) so only the screens showing them redraw.
@@ -34,6 +36,8 @@ import { exportPath, fileNameOf, readExport } from './exports/download.js';
 import { t } from './i18n.js';
 import { connectLive } from './live.js';
 import { mergePending, viewsOfType } from './merge.js';
+import { currentPath } from './router.js';
+import { createPhotoQueue, createPhotoSender, downscale } from './photos.js';
 import { createProgressSource } from './progress/source.js';
 import { blockedIds, createOutbox, recordKeys } from './outbox.js';
 import { createSession } from './session.js';
@@ -94,6 +98,11 @@ export async function createApp({ db, statusBar, toastRegion }) {
     lastSyncAt: await getMeta(db, 'lastSyncAt', null),
   });
   const toaster = createToaster(toastRegion);
+  const photoQueue = createPhotoQueue(db);
+  const photoSender = createPhotoSender({
+    photos: photoQueue, outbox, upload: api.putPhoto, onChange: () => refresh('photos'),
+  });
+  const sendPhotos = () => photoSender.send().catch(() => {}); // failures are in each photo's state
   const status = createStatusBar(statusBar, {
     onSignIn: () => navigate('/login'),
     onAttention: () => navigate('/attention'),
@@ -110,8 +119,11 @@ export async function createApp({ db, statusBar, toastRegion }) {
     for (const listener of watchers) listener(keys);
   }
 
+  // Not `location.hash = path`: that lays out the old screen to scroll (bench "field").
   const navigate = (path) => {
-    globalThis.location.hash = path;
+    if (currentPath() === path) return;
+    globalThis.history.pushState(null, '', `#${path}`);
+    globalThis.dispatchEvent(new HashChangeEvent('hashchange'));
   };
   const refresh = (...topics) => router?.refresh(topics);
 
@@ -189,13 +201,14 @@ export async function createApp({ db, statusBar, toastRegion }) {
   }
 
   const records = {
+    // Both read at once: an outbox read issued after a queued write waits for it.
     async views(type, where = {}) {
-      const views = mergePending(await recordsOfType(db, type, where), await outbox.all());
+      const views = mergePending(...await Promise.all([recordsOfType(db, type, where), outbox.all()]));
       return viewsOfType(views, type).filter((view) => Object.entries(where).every(([field, value]) => view.fields[field] === value));
     },
     async view(type, id) {
-      const base = await getRecord(db, type, id);
-      const touching = (await outbox.all()).filter((c) => recordKeys(c).includes(`${type}:${id}`));
+      const [base, queued] = await Promise.all([getRecord(db, type, id), outbox.all()]);
+      const touching = queued.filter((c) => recordKeys(c).includes(`${type}:${id}`));
       return mergePending(base ? [base] : [], touching).get(`${type}:${id}`) ?? null;
     },
     /** Return the views of some records of one type, by id (null where none is known). */
@@ -239,8 +252,10 @@ export async function createApp({ db, statusBar, toastRegion }) {
         const keys = new Set(recordKeys(r));
         return [r.id, blocked.filter((b) => recordKeys(b).some((k) => keys.has(k))).length];
       }));
-      const merged = (await listAttention(db)).filter((item) => item.kind === 'merged');
-      return { rejected, blockedBy, merged, wiped: await getMeta(db, 'wipedNotice', null) };
+      const noticed = await listAttention(db);
+      const merged = noticed.filter((item) => item.kind === 'merged');
+      const grantsEnded = noticed.filter((item) => item.kind === 'grant_ended');
+      return { rejected, blockedBy, merged, grantsEnded, wiped: await getMeta(db, 'wipedNotice', null) };
     },
     /** Return the server's record as this device last received it. */
     serverRecord: (type, id) => getRecord(db, type, id),
@@ -275,8 +290,9 @@ export async function createApp({ db, statusBar, toastRegion }) {
       await requestPersistence();
       await connect();
       navigate(lost ? '/attention' : '/');
-      await Promise.all([refreshStatus(), refreshDeclarations(), refreshDirectory()]);
+      // The first sync starts at once: it needs neither the declarations nor the directory.
       engine.resumeAfterSignIn().catch((error) => toaster.show(t('sync.error', { detail: error.message }), { urgent: true }));
+      await Promise.all([refreshStatus(), refreshDeclarations(), refreshDirectory()]);
     },
     async signOut() {
       await session.signOut();
@@ -404,6 +420,14 @@ export async function createApp({ db, statusBar, toastRegion }) {
     /** When the last clean sync round ended (ISO), or null: how fresh the gate's policy is. */
     syncedAt: () => engine.state.lastSyncAt ?? null,
     audit,
+    photos: {
+      async add(kind, recordId, file) {
+        await photoQueue.add({ kind, recordId, blob: await downscale(file) });
+        await refresh('photos');
+        sendPhotos();
+      },
+      ofRecord: (recordId) => photoQueue.ofRecord(recordId),
+    },
   };
 
   return {
@@ -425,10 +449,15 @@ export async function createApp({ db, statusBar, toastRegion }) {
           return;
         }
         if (what === 'records') {
-          notifyWatchers(touched.map(({ type, id }) => ({ type, id })));
+          notifyWatchers(touched.map(({ type, id, version }) => ({ type, id, version })));
           refresh(...types.map((type) => `record:${type}`));
           // A new conflict may name a device the kept directory does not know yet.
           if (types.includes('conflict')) refreshDirectory();
+        }
+        if (what === 'forgotten') {
+          // A grant ended (sync.js, rule 9): every screen drops what it showed of the records.
+          notifyWatchers(null);
+          refresh('attention', ...Object.keys(declarations?.types ?? {}).map((type) => `record:${type}`));
         }
         if (what === 'outbox') {
           refresh('outbox', 'attention');
@@ -436,12 +465,16 @@ export async function createApp({ db, statusBar, toastRegion }) {
         }
         if (what === 'synced') {
           live?.ensureConnected();
+          sendPhotos(); // the outbox is empty now: photos whose records waited go
           if (Date.now() - directoryAt > DIRECTORY_TTL_MS) refreshDirectory();
         }
         if (what === 'state' && engine.state.phase === PHASE.SIGNED_OUT) toaster.show(t('status.signed_out_toast'), { urgent: true });
         refreshStatus();
       });
-      globalThis.addEventListener('online', () => engine.setOnline(true));
+      globalThis.addEventListener('online', () => {
+        engine.setOnline(true);
+        sendPhotos();
+      });
       globalThis.addEventListener('offline', () => engine.setOnline(false));
       document.addEventListener('visibilitychange', () => {
         if (document.visibilityState === 'visible' && user) syncSoon();

@@ -12,15 +12,17 @@
  *               were made (autoIncrement `seq`); see outbox.js.
  * - `attention` things the user must see: merges that lost fields, etc.
  * - `meta`      small key/value facts: cursor, client id, token, user.
+ * - `photos`    photos of records waiting to be sent, apart from the outbox,
+ *               keyed by id, indexed by record (`record`); see photos.js.
  *
  * Pending local edits are never written into `records`: the screens show the
  * server's state with the outbox re-applied on top (merge.js), so a pull can
  * overwrite `records` freely without losing anything the user typed.
  */
-import { openDB } from '../vendor/idb/index.js';
+import { openDB, unwrap } from '../vendor/idb/index.js';
 
 export const DB_NAME = 'weiguang';
-const DB_VERSION = 2;
+const DB_VERSION = 3;
 /** Where-clauses recordsOfType() answers from an index: field → index name. */
 const PLACE_INDEXES = Object.freeze({ compound_id: 'type_compound', building_id: 'type_building' });
 
@@ -40,6 +42,7 @@ export async function openStore(name = DB_NAME) {
         const records = transaction.objectStore('records');
         for (const [field, index] of Object.entries(PLACE_INDEXES)) records.createIndex(index, ['type', `fields.${field}`]);
       }
+      if (oldVersion < 3) db.createObjectStore('photos', { keyPath: 'id' }).createIndex('record', 'record_id');
     },
   });
 }
@@ -92,10 +95,12 @@ function storedForm(record) {
  * never moves backwards. Pass cursor `undefined` to store records only.
  *
  * A record is put unless the store already holds a newer version of it (of
- * several copies of one record, the newest counts). Every read, then every
- * write, is issued at once and awaited together: a first sync's page is one
- * transaction of a thousand requests, not a thousand round trips through
- * the event loop one after the other (issue 16).
+ * several copies of one record, the newest counts; another tab may have
+ * stored a newer one). Each record's read and its write are plain
+ * IndexedDB requests chained by callbacks in one transaction, all issued at
+ * once: no promise and no event listener per request (through the idb
+ * wrapper those were as costly as the writes themselves on a throttled phone,
+ * issue 16); the transaction's end is the one thing awaited.
  */
 export async function storeRecords(db, records, cursor) {
   const newest = new Map();
@@ -104,21 +109,22 @@ export async function storeRecords(db, records, cursor) {
     const seen = newest.get(key);
     if (!seen || record.version >= seen.version) newest.set(key, record);
   }
-  const incoming = [...newest.values()];
   const tx = db.transaction(['records', 'meta'], 'readwrite');
-  const store = tx.objectStore('records');
-  const meta = tx.objectStore('meta');
-  const [current, stored] = await Promise.all([
-    Promise.all(incoming.map((record) => store.get([record.type, record.id]))),
-    cursor !== undefined && cursor !== null ? meta.get('cursor') : undefined,
-  ]);
-  const writes = incoming
-    .filter((record, index) => !(current[index] && current[index].version > record.version))
-    .map((record) => store.put(storedForm(record)));
-  if (cursor !== undefined && cursor !== null && cursor > (stored ?? 0)) {
-    writes.push(meta.put(cursor, 'cursor'));
+  const store = unwrap(tx.objectStore('records'));
+  for (const record of newest.values()) {
+    const current = store.get([record.type, record.id]);
+    current.onsuccess = () => {
+      if (!(current.result && current.result.version > record.version)) store.put(storedForm(record));
+    };
   }
-  await Promise.all([...writes, tx.done]);
+  if (cursor !== undefined && cursor !== null) {
+    const meta = unwrap(tx.objectStore('meta'));
+    const stored = meta.get('cursor');
+    stored.onsuccess = () => {
+      if (cursor > (stored.result ?? 0)) meta.put(cursor, 'cursor');
+    };
+  }
+  await tx.done;
 }
 
 export async function getCursor(db) {
@@ -152,5 +158,6 @@ export async function clearSyncedData(db) {
   await tx.objectStore('attention').clear();
   await tx.objectStore('meta').delete('cursor');
   await tx.objectStore('meta').delete('devices'); // a coordinator's device names are theirs alone
+  await tx.objectStore('meta').delete('grants'); // their break-the-glass grants (sync.js, rule 9)
   await tx.done;
 }

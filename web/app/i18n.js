@@ -45,8 +45,12 @@ export function translate(language, key, params = {}) {
   return format(pluralForm(language, message, params.count), { ...params, ...(count === undefined ? {} : { count }) });
 }
 
+/** One number formatter a language: making one costs more than formatting (status redraws). */
+const numberFormats = new Map();
+
 function formatNumberIn(language, number) {
-  return new Intl.NumberFormat(language).format(number);
+  if (!numberFormats.has(language)) numberFormats.set(language, new Intl.NumberFormat(language));
+  return numberFormats.get(language).format(number);
 }
 
 export function t(key, params) {

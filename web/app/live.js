@@ -25,7 +25,11 @@ export function connectLive({ token, engine, url = undefined, onStatus = () => {
     onStatus(true);
     engine.requestSync().catch(() => {});
   });
-  socket.on('disconnect', () => onStatus(false));
+  socket.on('disconnect', (reason) => {
+    onStatus(false);
+    // The server's doing: the user's scope changed (break the glass). Sync, then rejoin.
+    if (reason === 'io server disconnect') engine.requestSync().catch(() => {});
+  });
   socket.on('connect_error', () => {
     onStatus(false);
     if (!socket.active) engine.requestSync().catch(() => {}); // refused: let HTTP find out why

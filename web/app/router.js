@@ -42,7 +42,8 @@ export function currentPath() {
 function snapshot(outlet) {
   const values = new Map();
   for (const field of outlet.querySelectorAll('input[id], textarea[id], select[id]')) {
-    if (field.type !== 'password') values.set(field.id, field.value);
+    // A file input's value can only be cleared by script, never set back.
+    if (field.type !== 'password' && field.type !== 'file') values.set(field.id, field.value);
   }
   return { values, focusId: document.activeElement?.id || null };
 }
@@ -89,12 +90,24 @@ export function createRouter({ outlet, routes, services, notFound, isSignedIn })
     else outlet.querySelector('h1')?.focus();
   }
 
+  // A redraw queued and not yet started: a refresh asked for meanwhile is that one,
+  // as it reads the state when it starts (a first sync's pages want one redraw, not one each).
+  let waiting = null;
+
   // Draws run one after another so two redraws never interleave.
   function queue(options) {
-    drawing = drawing.then(() => draw(options)).catch((error) => {
+    drawing = drawing.then(() => {
+      if (options.keepState) waiting = null;
+      return draw(options);
+    }).catch((error) => {
       mount(outlet, h('p', { class: 'error', role: 'alert' }, String(error?.message ?? error)));
     });
     return drawing;
+  }
+
+  function redrawSoon() {
+    waiting ??= queue({ keepState: true });
+    return waiting;
   }
 
   return {
@@ -104,10 +117,10 @@ export function createRouter({ outlet, routes, services, notFound, isSignedIn })
     },
     /** Redraw the current screen if it follows one of `topics`. */
     refresh(topics) {
-      return concerns(active?.follows, topics) ? queue({ keepState: true }) : drawing;
+      return concerns(active?.follows, topics) ? redrawSoon() : drawing;
     },
     redraw() {
-      return queue({ keepState: true });
+      return redrawSoon();
     },
   };
 }

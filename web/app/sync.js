@@ -42,6 +42,10 @@
  *    the device synced from — a backup was restored, which rewinds the
  *    versions below the device's cursor — the device forgets its synced
  *    records and cursor (never the outbox) and pulls everything again.
+ * 9. A break-the-glass grant a pull named that ends (gone from a pull, or
+ *    expired by this device's clock: each round, and a timer) makes the
+ *    device forget its synced records and cursor, never the outbox; a new
+ *    one pulls from 0 (docs/security.md, "break the glass").
  */
 import { ApiError, NetworkError } from './api.js';
 import { createBackoff, MAX_BACKOFF_MS } from './backoff.js';
@@ -64,8 +68,13 @@ export const PULL_PAGE_LIMIT = 500;
 export const PUSH_BATCH_SIZE = 50;
 /** What a first sync fetches before everything else (rule 6). */
 export const FIRST_SYNC_TYPES = Object.freeze(['task', 'building', 'compound']);
-/** What pullPages returns when the server's database changed under the cursor (rule 8). */
+/** Performance marks of a first sync's milestones (bench/device.py times them from sign-in). */
+const FIRST_TYPES_MARK = 'sync:first-types';
+const FIRST_SYNC_MARK = 'sync:first-sync';
+/** What pullPages returns when the records must be pulled again from 0 (rules 8 and 9). */
 const REWOUND = Symbol('rewound');
+/** Where the device keeps the grants the last pull named (rule 9). */
+const GRANTS_META = 'grants';
 
 const STOPPED = new Set([PHASE.SIGNED_OUT, PHASE.UPDATE_REQUIRED]);
 
@@ -100,6 +109,7 @@ export function createSyncEngine({
   let roundWanted = false;
   let running = null;
   let retryTimer = null;
+  let grantTimer = null;
 
   /**
    * Tell listeners `what` happened; for 'records', `types` names the record
@@ -209,8 +219,12 @@ export function createSyncEngine({
       if (cursor === 0) {
         state.firstSync = { pages: 0, records: 0 };
         if ((await pullPages(0, FIRST_SYNC_TYPES)) === REWOUND) continue;
+        performance.mark(FIRST_TYPES_MARK); // the screens a user works from are usable
       }
-      if ((await pullPages(cursor)) !== REWOUND) break;
+      if ((await pullPages(cursor)) !== REWOUND) {
+        if (cursor === 0) performance.mark(FIRST_SYNC_MARK); // every page stored
+        break;
+      }
     }
     state.firstSync = null;
   }
@@ -221,9 +235,17 @@ export function createSyncEngine({
    * counts in (rule 8): the records and cursor are forgotten, the outbox kept.
    */
   async function pullPages(cursor, types) {
+    let coming = transport.pull(cursor, pageLimit, types);
     for (;;) {
-      const page = await transport.pull(cursor, pageLimit, types);
+      const page = await coming;
+      const next = Number.isInteger(page?.cursor) ? page.cursor : cursor;
+      const more = Boolean(page?.more) && next > cursor; // `next > cursor`: never loop on a stuck cursor
+      // The next page is on its way while this one is stored (still one request at a time);
+      // its failure, if any, is thrown when it is awaited.
+      coming = more ? transport.pull(next, pageLimit, types) : null;
+      coming?.catch(() => {});
       if (await rewound(page?.epoch)) return REWOUND;
+      if (await regranted(page?.grants)) return REWOUND;
       const changes = page?.changes ?? [];
       await storeRecords(db, changes, types ? undefined : page?.cursor);
       if (state.firstSync) {
@@ -232,8 +254,7 @@ export function createSyncEngine({
         emit('state');
       }
       if (changes.length) emit('records', typesOf(changes), changes);
-      const next = Number.isInteger(page?.cursor) ? page.cursor : cursor;
-      if (!page?.more || next <= cursor) return; // `next <= cursor`: never loop on a stuck cursor
+      if (!more) return;
       cursor = next;
     }
   }
@@ -247,6 +268,68 @@ export function createSyncEngine({
     if (known === null) return false;
     await forgetRecords(db);
     return true;
+  }
+
+  const expired = (grant) => !(Date.parse(grant.expires_at) > now().getTime());
+  const grantKey = (grant) => `${grant.compound_id} ${grant.expires_at}`;
+
+  /**
+   * Compare a pull's grants with those held (rule 9); return whether to pull again
+   * from 0. One swept by our clock stays held while the server's clock still names it.
+   */
+  async function regranted(grants) {
+    if (!Array.isArray(grants)) return false;
+    const held = new Map((await getMeta(db, GRANTS_META, [])).map((grant) => [grantKey(grant), grant]));
+    const named = new Set(grants.map(grantKey));
+    const ended = [...held.values()].filter((grant) => !named.has(grantKey(grant)));
+    const added = grants.some((grant) => !held.has(grantKey(grant)));
+    const kept = grants.map((grant) => ({ ...grant, swept: held.get(grantKey(grant))?.swept ?? false }));
+    await setMeta(db, GRANTS_META, kept);
+    if (ended.length) await endGrants(ended.filter((grant) => !grant.swept));
+    else if (added) await setMeta(db, 'cursor', 0);
+    scheduleGrantSweep(kept);
+    return ended.length > 0 || added;
+  }
+
+  /** Forget the synced records (not the outbox); note each ended grant for the user. */
+  async function endGrants(ended) {
+    const queued = await outbox.count();
+    for (const grant of ended) {
+      const compound = await getRecord(db, 'compound', grant.compound_id);
+      await addAttention(db, {
+        kind: 'grant_ended',
+        compound_id: grant.compound_id,
+        compound_name: compound?.fields?.name ?? null,
+        expires_at: grant.expires_at,
+        queued,
+      });
+    }
+    await forgetRecords(db);
+    emit('forgotten');
+  }
+
+  /** End the held grants expired by our clock, online or not. */
+  async function sweepGrants() {
+    const held = await getMeta(db, GRANTS_META, []);
+    const due = held.filter((grant) => !grant.swept && expired(grant));
+    if (due.length) {
+      const swept = new Set(due.map(grantKey));
+      await setMeta(db, GRANTS_META, held.map((grant) => (swept.has(grantKey(grant)) ? { ...grant, swept: true } : grant)));
+      await endGrants(due);
+    }
+    scheduleGrantSweep(held);
+  }
+
+  /** Sweep again at the earliest expiry not yet swept. */
+  function scheduleGrantSweep(held) {
+    if (grantTimer !== null) timers.clearTimeout(grantTimer);
+    grantTimer = null;
+    const soonest = Math.min(...held.filter((grant) => !grant.swept && !expired(grant)).map((grant) => Date.parse(grant.expires_at)));
+    if (!Number.isFinite(soonest)) return;
+    grantTimer = timers.setTimeout(() => {
+      grantTimer = null;
+      return sweepGrants().then(() => (state.online ? requestSync() : null)).catch(() => {});
+    }, soonest - now().getTime());
   }
 
   function handleError(error) {
@@ -269,6 +352,7 @@ export function createSyncEngine({
   async function round() {
     // Events received before this round's pull are covered by it.
     events.length = 0;
+    await sweepGrants();
     if (!state.online) {
       setPhase(PHASE.OFFLINE);
       return;
@@ -343,7 +427,8 @@ export function createSyncEngine({
     state,
 
     /**
-     * Listen to 'state', 'incoming', 'records', 'outbox' and 'synced'; return an unsubscribe.
+     * Listen to 'state', 'incoming', 'records', 'outbox', 'synced' and 'forgotten' (the
+     * synced records were forgotten: a grant ended, rule 9); return an unsubscribe.
      * Listeners get (what, state, types, touched): the record types a 'records'
      * event touched, and the records or changes themselves (each has type and id).
      */

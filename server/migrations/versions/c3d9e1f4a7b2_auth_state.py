@@ -1,7 +1,7 @@
 """auth_state: one counter that ends every process's cached sign-ins when it moves
 
 Revision ID: c3d9e1f4a7b2
-Revises: 5e7a0c1d9b3f
+Revises: c3d81f20a6b4
 Create Date: 2026-11-30 14:45:00
 """
 from alembic import op
@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = 'c3d9e1f4a7b2'
-down_revision = '5e7a0c1d9b3f'
+down_revision = 'c3d81f20a6b4'
 branch_labels = None
 depends_on = None
 

@@ -9,6 +9,7 @@ import { allowedMoves, enumValues, machineOf, mayUpdateField } from '../declarat
 import { actionLabel, fieldLabel, t, valueLabel } from '../i18n.js';
 import { syncBadge } from '../ui/badge.js';
 import { h } from '../ui/dom.js';
+import { photoInput, photoStates, pickedPhoto } from '../ui/photo.js';
 import { field, screen } from '../ui/screen.js';
 import { decisionChange, placeOf, TYPE, urgencyChange } from './rules.js';
 
@@ -27,10 +28,30 @@ function facts(request, place, people) {
     ...rows.flatMap(([name, value]) => [h('dt', {}, fieldLabel(TYPE, name)), h('dd', { class: 'prewrap' }, value)]));
 }
 
+/** A form that keeps a prescription photo of `request`, sent once the request has reached the server. */
+function prescriptionForm(deps, request) {
+  const keep = async (event) => {
+    event.preventDefault();
+    const file = pickedPhoto(event.currentTarget);
+    if (!file) return;
+    event.currentTarget.reset();
+    try {
+      await deps.photos.add('prescription', request.id, file);
+      deps.toast(t('photo.kept'));
+    } catch {
+      deps.toast(t('photo.unreadable'), { urgent: true });
+    }
+  };
+  return h('form', { class: 'action', id: 'med-photo', onsubmit: keep },
+    photoInput('med-photo-file', t('photo.input.prescription')),
+    h('button', { type: 'submit' }, t('photo.add')));
+}
+
 async function render(deps, { id }) {
   const { records, declarations, user, names } = deps;
-  const [request, residents, households, buildings, people] = await Promise.all([
+  const [request, residents, households, buildings, people, photos] = await Promise.all([
     records.view(TYPE, id), records.views('resident'), records.views('household'), records.views('building'), names.people(),
+    deps.photos.ofRecord(id),
   ]);
   if (!request || request.deleted) return screen(t('med.missing'), { back: '/med' }, h('p', {}, t('med.missing')));
   const machine = machineOf(declarations, TYPE);
@@ -44,6 +65,8 @@ async function render(deps, { id }) {
   return screen(request.fields.medicine, { back: '/med' },
     request.sync === 'synced' ? null : h('p', {}, syncBadge(request.sync)),
     facts(request, placeOf(residents, households, buildings)(request), people),
+    photoStates(photos),
+    mayUpdateField(declarations, TYPE, user.role, 'prescription') ? prescriptionForm(deps, request) : null,
     request.fields.task_id ? h('p', {}, h('a', { href: `#/tasks/${encodeURIComponent(request.fields.task_id)}` }, t('med.open_task'))) : null,
     urgencyEditable ? field(urgency.id, fieldLabel(TYPE, 'urgency'), urgency) : null,
     moves.length ? h('section', { class: 'actions', 'aria-label': t('med.decisions') },
@@ -53,4 +76,8 @@ async function render(deps, { id }) {
       }, actionLabel(TYPE, move.action))))) : h('p', { class: 'hint' }, t('med.no_decisions')));
 }
 
-export default { render, uses: ['user', 'declarations', 'records', 'names', 'queue'], follows: ['record:med_request', 'outbox', 'people', 'declarations'] };
+export default {
+  render,
+  uses: ['user', 'declarations', 'records', 'names', 'queue', 'photos', 'toast'],
+  follows: ['record:med_request', 'outbox', 'people', 'declarations', 'photos'],
+};

@@ -120,6 +120,8 @@ async function render(deps, { id }) {
     // The next door opens while the visit is being queued: the volunteer is
     // already on the landing (the queue's own redraws leave that screen alone).
     deps.navigate(next ? `/screening/households/${encodeURIComponent(next.id)}` : back);
+    // Its reads go first (in navigate's microtask), not behind the queue's write.
+    await null;
     await deps.queue([change], next
       ? t('screening.saved_next', { room: household.fields.room, next: next.fields.room })
       : t('screening.saved_unit_done', { unit: household.fields.unit }));

@@ -1,5 +1,5 @@
 /**
- * Group buying: the team leader's rounds (packages with live stock, orders to
+ * Group buying: the team leader's rounds (opened here, packages with live stock and restocks, orders to
  * confirm, hotline orders, chain-list import, picking lists, delivery tasks)
  * and everyone's order screen (a volunteer ordering for a household).
  */
@@ -8,7 +8,7 @@ import order from './order.js';
 import orders from './orders.js';
 import picking from './picking.js';
 import round from './round.js';
-import rounds from './rounds.js';
+import rounds, { newRound } from './rounds.js';
 
 /** The leader's rounds. */
 export default {
@@ -16,6 +16,7 @@ export default {
   home: '/supplies',
   routes: [
     ['/supplies', rounds],
+    ['/supplies/new', newRound],
     ['/supplies/:id', round],
     ['/supplies/:id/order', order],
     ['/supplies/:id/chain', chain],

@@ -38,6 +38,14 @@ export function roundOrder(now) {
     || Date.parse(b.fields.cutoff_at) - Date.parse(a.fields.cutoff_at);
 }
 
+const TIMES = ['opens_at', 'cutoff_at', 'delivers_at'];
+
+/** Return `text` as a whole number from `min` to `max`, or null when it is not one. */
+function whole(text, min, max) {
+  const value = Number(String(text ?? '').trim());
+  return String(text ?? '').trim() && Number.isInteger(value) && value >= min && value <= max ? value : null;
+}
+
 /**
  * Build the change placing (or changing) a household's order.
  *
@@ -55,8 +63,8 @@ export async function orderChange({ round, householdId, quantities, channel, exi
   for (const [packageId, raw] of Object.entries(quantities)) {
     const text = String(raw ?? '').trim();
     if (!text || text === '0') continue;
-    const qty = Number(text);
-    if (!Number.isInteger(qty) || qty < 0 || qty > max) {
+    const qty = whole(text, 0, max);
+    if (qty === null) {
       throw new OrderInputError(`qty-${packageId}`, 'orders.input.bad_quantity', { max });
     }
     lines.push({ package_id: packageId, qty });
@@ -73,6 +81,66 @@ export async function orderChange({ round, householdId, quantities, channel, exi
     type: ORDER, id, op: 'create', base_version: 0,
     fields: { supply_round_id: round.id, household_id: householdId, channel, lines, status: 'placed', ...note },
   };
+}
+
+/**
+ * Build the change opening a supply round (sync/supplies.py): `input` holds
+ * title, compound_ids [id …], opens_at, cutoff_at, delivers_at (datetime-local
+ * values, device time; in that order, as the server checks) and
+ * household_limit ('' for none); `leaderId` a user id or null.
+ *
+ * @throws {OrderInputError} no compound, a missing time, times out of order, a bad limit.
+ */
+export function roundChange(input, leaderId = null, id = crypto.randomUUID()) {
+  const compounds = [...(input.compound_ids ?? [])];
+  if (!compounds.length) throw new OrderInputError('compound_ids', 'supplies.input.compound_required');
+  const times = {};
+  for (const name of TIMES) {
+    const at = Date.parse(input[name] ?? '');
+    if (Number.isNaN(at)) throw new OrderInputError(name, 'supplies.input.time_required');
+    times[name] = at;
+  }
+  if (times.cutoff_at <= times.opens_at) throw new OrderInputError('cutoff_at', 'supplies.input.cutoff_after_opening');
+  if (times.delivers_at < times.cutoff_at) throw new OrderInputError('delivers_at', 'supplies.input.delivery_after_cutoff');
+  const rawLimit = String(input.household_limit ?? '').trim();
+  const limit = rawLimit ? whole(rawLimit, 1, 99) : null;
+  if (rawLimit && limit === null) throw new OrderInputError('household_limit', 'supplies.input.whole', { min: 1, max: 99 });
+  const title = String(input.title ?? '').trim();
+  const fields = { compound_ids: compounds, title: title || null, leader_id: leaderId, household_limit: limit };
+  for (const name of TIMES) fields[name] = new Date(times[name]).toISOString();
+  return { type: 'supply_round', id, op: 'create', base_version: 0, fields };
+}
+
+/**
+ * Build the change listing a package in a round: `price` in yuan as typed
+ * ("39.9"), `stock` what there is to sell.
+ *
+ * @throws {OrderInputError} no name, a price that is not an amount of money, a bad stock.
+ */
+export function packageChange(roundId, { name, contents = '', price, stock }, id = crypto.randomUUID()) {
+  const title = String(name ?? '').trim();
+  if (!title) throw new OrderInputError('name', 'supplies.input.name_required');
+  const yuan = String(price ?? '').trim();
+  if (!/^\d{1,5}(\.\d{1,2})?$/.test(yuan)) throw new OrderInputError('price', 'supplies.input.bad_price');
+  const count = whole(stock, 0, 1_000_000);
+  if (count === null) throw new OrderInputError('stock', 'supplies.input.whole', { min: 0, max: 1_000_000 });
+  const [units, cents = ''] = yuan.split('.');
+  const fields = {
+    supply_round_id: roundId, name: title, contents: String(contents ?? '').trim() || null,
+    price_cents: Number(units) * 100 + Number(cents.padEnd(2, '0')), stock: count,
+  };
+  return { type: 'package', id, op: 'create', base_version: 0, fields };
+}
+
+/**
+ * Build a restock of a package: stock is never edited, a restock adds to it.
+ *
+ * @throws {OrderInputError} a quantity that is not a whole number from 1 up.
+ */
+export function restockChange(packageId, qty, id = crypto.randomUUID()) {
+  const count = whole(qty, 1, 1_000_000);
+  if (count === null) throw new OrderInputError(`restock-${packageId}`, 'supplies.input.whole', { min: 1, max: 1_000_000 });
+  return { type: 'restock', id, op: 'create', base_version: 0, fields: { package_id: packageId, qty: count } };
 }
 
 /** Return the change confirming an order after the leader phoned (`phoned`: they did). */

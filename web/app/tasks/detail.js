@@ -3,6 +3,7 @@ import { actionLabel, formatTime, t } from '../i18n.js';
 import { fieldSchema, machineOf } from '../declarations.js';
 import { syncBadge } from '../ui/badge.js';
 import { h } from '../ui/dom.js';
+import { photoInput, photoStates, pickedPhoto } from '../ui/photo.js';
 import { field, screen } from '../ui/screen.js';
 import { holderLabel, kindLabel, priorityLabel, statusLabel, taskFieldLabel, taskTitle } from './format.js';
 import { availableActions, changeFor, InputError, TYPE } from './rules.js';
@@ -92,11 +93,15 @@ export function actionForm(deps, task, action, people) {
       showError(form, error);
       return;
     }
+    const photo = pickedPhoto(form);
     form.reset(); // before queueing: queueing redraws the screen, keeping typed text
     await deps.queue([change], t(`task.done_message.${action.action}`), { undoable: CONFIRMED.has(action.action) });
+    // After the change: the photo goes on its own, once the change has reached the server.
+    if (photo) await keepPhoto(deps, task, photo);
   };
   return h('form', { class: `action action-${action.action}`, id: formId, onsubmit: run, novalidate: true },
     ...action.inputs.map((input) => inputControl(deps.declarations, formId, action.action, input)),
+    action.action === 'done' && deps.photos ? photoInput(`${formId}-photo`, t('photo.input.task_proof')) : null,
     action.action === 'assign' || action.action === 'reassign' ? assigneeControl(formId, deps, task, people) : null,
     h('p', { class: 'error', role: 'alert', id: `${formId}-error` }),
     asking
@@ -107,10 +112,18 @@ export function actionForm(deps, task, action, people) {
       : h('button', { type: 'submit', class: DANGER.has(action.action) ? 'danger' : 'primary' }, actionLabel(TYPE, action.action)));
 }
 
+async function keepPhoto(deps, task, file) {
+  try {
+    await deps.photos.add('task_proof', task.id, file);
+  } catch {
+    deps.toast(t('photo.unreadable'), { urgent: true });
+  }
+}
+
 async function render(deps, { id }) {
   const { declarations, names: lookup, records } = deps;
-  const [task, compounds, buildings, people] = await Promise.all([
-    records.view(TYPE, id), lookup.compounds(), lookup.buildings(), lookup.people(),
+  const [task, compounds, buildings, people, photos] = await Promise.all([
+    records.view(TYPE, id), lookup.compounds(), lookup.buildings(), lookup.people(), deps.photos.ofRecord(id),
   ]);
   if (!task || task.deleted) {
     return screen(t('task.missing'), { back: '/tasks' }, h('p', {}, t('task.missing_detail')));
@@ -120,6 +133,7 @@ async function render(deps, { id }) {
     task.sync === 'synced' ? null : h('p', {}, syncBadge(task.sync),
       task.sync === 'rejected' ? [' ', h('a', { href: '#/attention' }, t('task.see_why'))] : null),
     facts(task, deps, { compounds, buildings, people }),
+    photoStates(photos),
     task.fields.notes
       ? h('section', { class: 'notes' }, h('h2', {}, taskFieldLabel('notes')), h('p', { class: 'prewrap' }, task.fields.notes))
       : null,
@@ -130,6 +144,6 @@ async function render(deps, { id }) {
 
 export default {
   render,
-  uses: ['user', 'declarations', 'records', 'names', 'queue', 'redraw'],
-  follows: ['record:task', 'outbox', 'people', 'declarations'],
+  uses: ['user', 'declarations', 'records', 'names', 'queue', 'redraw', 'photos', 'toast'],
+  follows: ['record:task', 'outbox', 'people', 'declarations', 'photos'],
 };

@@ -1,7 +1,8 @@
 /**
  * Show what needs the user: changes the server refused (why, what they
- * tried, what the server has), edits merged with field losses, and changes
- * lost when this device's store was wiped.
+ * tried, what the server has), edits merged with field losses, changes
+ * lost when this device's store was wiped, and break-the-glass grants that
+ * ended (their compound's records left the device; the outbox stayed).
  */
 import { fieldLabel, formatList, formatTime, t, valueLabel } from '../i18n.js';
 import { readable } from '../readable.js';
@@ -71,8 +72,15 @@ function wipedCard(deps, notice) {
     h('button', { type: 'button', onclick: () => deps.attention.dismissWiped() }, t('common.dismiss')));
 }
 
+function grantEndedCard(deps, item) {
+  return h('li', { class: 'card' },
+    h('h2', {}, t('attention.grant_ended_title', { compound: item.compound_name ?? t('attention.grant_ended_elsewhere') })),
+    h('p', {}, t('attention.grant_ended_detail', { count: item.queued ?? 0, time: formatTime(item.expires_at) })),
+    h('button', { type: 'button', onclick: () => deps.attention.dismiss(item.seq) }, t('common.dismiss')));
+}
+
 async function render(deps) {
-  const { rejected, blockedBy, merged, wiped } = await deps.attention.items();
+  const { rejected, blockedBy, merged, grantsEnded, wiped } = await deps.attention.items();
   const [compounds, buildings, people] = await Promise.all([deps.names.compounds(), deps.names.buildings(), deps.names.people()]);
   const names = { places: new Map([...compounds, ...buildings]), people };
   const latest = new Map();
@@ -83,6 +91,7 @@ async function render(deps) {
     wiped ? wipedCard(deps, wiped) : null,
     ...rejected.map((changeset) => rejectedCard(deps, names, changeset, blockedBy.get(changeset.id) ?? 0, latest)),
     ...merged.map((item) => mergedCard(deps, names, item)),
+    ...grantsEnded.map((item) => grantEndedCard(deps, item)),
   ].filter(Boolean);
   return screen(t('attention.title'), { back: '/' },
     cards.length ? h('ul', { class: 'cards' }, ...cards) : h('p', { class: 'empty' }, t('attention.empty')));

@@ -1,0 +1,225 @@
+"""The device side of a first sync (issue 16, point 6): a coordinator's phone.
+
+Chromium (Debian's, through Playwright) opens the app on a demo server in a
+fresh profile, throttles the CPU four times over CDP
+``Emulation.setCPUThrottlingRate`` and signs ``coord`` in (the whole demo
+neighbourhood, about 6,000 records). Timed in the page from the click on
+"Sign in":
+
+- **usable**: the ``sync:first-types`` mark (``web/app/sync.js``: the records
+  a user works from first, tasks, buildings and compounds, are stored and the
+  screens told) — the app can be used before the last page lands;
+- **stored**: the ``sync:first-sync`` mark (every page stored, the cursor
+  saved), checked against the records counted in IndexedDB afterwards.
+
+The floor, measured in the same browser with the same throttling, trial by
+trial alternately: a bare script in a page of the same origin signs in with
+``fetch``, pulls the same pages (cursor 0, the app's page size) and writes
+each page into an IndexedDB store of its own in one transaction, one ``put``
+a record — what storing the neighbourhood costs on this device without the
+app. The budget is 3 s from sign-in (issue 16). Median of 3 trials of each
+(1 with ``--quick``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Any
+
+from bench import harness
+from bench.harness import Figure
+from bench.servers import DEMO_PASSWORD
+from bench.web import CHROME_FLAGS, CHROMIUM
+
+SECTION = "device"
+THROTTLING = 4
+BUDGET_MS = 3000
+USER = "coord"
+PAGE_LIMIT = 500  # web/app/sync.js PULL_PAGE_LIMIT
+TIMEOUT_MS = 180_000
+
+#: Clicks "Sign in" and resolves with the milliseconds to the two marks.
+APP_TRIAL = """async ([username, password, timeout]) => {
+  const form = document.querySelector('form');
+  form.querySelector('#username').value = username;
+  form.querySelector('#password').value = password;
+  performance.clearMarks();
+  const started = performance.now();
+  form.querySelector('button[type="submit"]').click();
+  const mark = (name) => new Promise((resolve, reject) => {
+    const found = () => performance.getEntriesByName(name, 'mark')[0];
+    const limit = setTimeout(() => reject(new Error(`no ${name} mark`)), timeout);
+    const check = () => {
+      const entry = found();
+      if (!entry) return setTimeout(check, 20);
+      clearTimeout(limit);
+      return resolve(entry.startTime - started);
+    };
+    check();
+  });
+  const [usable, stored] = await Promise.all([mark('sync:first-types'), mark('sync:first-sync')]);
+  return { usable, stored };
+}"""
+
+#: Counts the records the app stored (its IndexedDB database ``weiguang``).
+COUNT_STORED = """async () => {
+  const db = await new Promise((resolve, reject) => {
+    const request = indexedDB.open('weiguang');
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const count = await new Promise((resolve, reject) => {
+    const request = db.transaction('records').objectStore('records').count();
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  db.close();
+  return count;
+}"""
+
+#: The floor: sign in, pull every page, one IndexedDB transaction a page.
+FLOOR_TRIAL = """async ([username, password, limit, name]) => {
+  const started = performance.now();
+  const done = (request) => new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+  const opening = indexedDB.open(name, 1);
+  opening.onupgradeneeded = () => {
+    opening.result.createObjectStore('records', { keyPath: ['type', 'id'] });
+  };
+  const db = await done(opening);
+  const login = await fetch('/api/v1/auth/login', {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'application/json' },
+    body: JSON.stringify({ username, password, device_name: 'bench floor' }),
+  });
+  const { token } = await login.json();
+  let cursor = 0;
+  let records = 0;
+  for (;;) {
+    const reply = await fetch(`/api/v1/sync/pull?cursor=${cursor}&limit=${limit}`, {
+      headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
+      cache: 'no-store',
+    });
+    const page = await reply.json();
+    const tx = db.transaction('records', 'readwrite');
+    const store = tx.objectStore('records');
+    for (const change of page.changes) store.put(change);
+    await new Promise((resolve, reject) => {
+      tx.oncomplete = resolve;
+      tx.onerror = () => reject(tx.error);
+    });
+    records += page.changes.length;
+    if (!page.more || page.cursor <= cursor) break;
+    cursor = page.cursor;
+  }
+  db.close();
+  return { ms: performance.now() - started, records };
+}"""
+
+
+def run(base_url: str, quick: bool) -> list[Figure]:
+    """Measure the coordinator's first sync on a throttled Chromium against the bare floor."""
+    from playwright.sync_api import sync_playwright
+
+    trials = 1 if quick else 3
+    usable: list[float] = []
+    stored: list[float] = []
+    floor: list[float] = []
+    counts: list[int] = []
+    floor_records = 0
+    with sync_playwright() as pw:
+        for trial in range(trials):
+            floor_ms, floor_records = floor_trial(pw, base_url, trial)
+            floor.append(floor_ms)
+            times, count = app_trial(pw, base_url)
+            usable.append(times["usable"])
+            stored.append(times["stored"])
+            counts.append(count)
+    note = (
+        f"{USER}: {max(counts):,} records stored by the app, {floor_records:,} by the floor;"
+        f" median of {trials}, CPU throttled {THROTTLING}×; load average"
+        f" {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores"
+    )
+    target = harness.value_at_most(BUDGET_MS, "< 3 s")
+    stored_ms = harness.median(stored)
+    return [
+        Figure(
+            SECTION,
+            "coordinator's first sync stored, sign-in to last page (CPU ×4)",
+            "ms",
+            stored_ms,
+            floor=harness.median(floor),
+            target=target,
+            note=note + "; floor: the same pages fetched and written by a bare script",
+        ),
+        Figure(
+            SECTION,
+            "coordinator's first sync stored, against the budget",
+            "ms",
+            stored_ms,
+            floor=BUDGET_MS,
+            target=harness.at_most(1, "≤ 1× budget"),
+            floor_label="budget",
+        ),
+        Figure(
+            SECTION,
+            "coordinator's app usable, sign-in to tasks, buildings, compounds stored (CPU ×4)",
+            "ms",
+            harness.median(usable),
+            floor=BUDGET_MS,
+            target=harness.at_most(1, "≤ 1× budget"),
+            floor_label="budget",
+        ),
+    ]
+
+
+def browser(pw: Any, profile: str, base_url: str) -> Any:
+    """Launch Chromium on a fresh profile (an empty device)."""
+    return pw.chromium.launch_persistent_context(
+        profile,
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROME_FLAGS.split()[1:],
+        base_url=base_url,
+        locale="en-GB",
+    )
+
+
+def throttled_page(context: Any) -> Any:
+    """Open the sign-in screen in English and throttle the CPU."""
+    page = context.new_page()
+    page.add_init_script("localStorage.setItem('weiguang.language', 'en')")
+    page.goto("/#/login")
+    page.get_by_role("button", name="Sign in", exact=True).wait_for(timeout=TIMEOUT_MS)
+    cdp = context.new_cdp_session(page)
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": THROTTLING})
+    return page
+
+
+def app_trial(pw: Any, base_url: str) -> tuple[dict[str, float], int]:
+    """Sign in on an empty device; return the times to the marks and the records stored."""
+    with tempfile.TemporaryDirectory(prefix="weiguang-device-") as profile:
+        context = browser(pw, profile, base_url)
+        try:
+            page = throttled_page(context)
+            times = page.evaluate(APP_TRIAL, [USER, DEMO_PASSWORD, TIMEOUT_MS])
+            return times, int(page.evaluate(COUNT_STORED))
+        finally:
+            context.close()
+
+
+def floor_trial(pw: Any, base_url: str, trial: int) -> tuple[float, int]:
+    """Run the bare script on an empty device; return its milliseconds and records."""
+    with tempfile.TemporaryDirectory(prefix="weiguang-device-floor-") as profile:
+        context = browser(pw, profile, base_url)
+        try:
+            page = throttled_page(context)
+            result = page.evaluate(
+                FLOOR_TRIAL, [USER, DEMO_PASSWORD, PAGE_LIMIT, f"bench-floor-{trial}"]
+            )
+            return float(result["ms"]), int(result["records"])
+        finally:
+            context.close()

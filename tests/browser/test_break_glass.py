@@ -1,0 +1,121 @@
+"""Break the glass in Chromium: the grant's compound comes onto the device and leaves it.
+
+A clinician of compound A opens compound B (``POST /api/v1/break-glass``);
+the server disconnects the app's live socket, so the app syncs at once and
+pulls B's records, older than its cursor. At the grant's expiry the
+device, offline, drops them by its own clock (the browser's clock is moved
+forward instead of waiting); back online, with the grant ended on the
+server too (its time moved back in the server's database, as if the hour
+had passed there), it holds compound A's records again and none of B's, and
+the attention screen says whose access ended.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from server.seed import stable_id
+from tests.browser.helpers import (
+    COMPOUND_A,
+    READ_STORE,
+    SYNC_TIMEOUT_MS,
+    api,
+    db_path_of,
+    expect_synced,
+    go,
+    open_task,
+    sign_in,
+    stored_token,
+)
+from tests.helpers import DEMO_PASSWORD, a_clinician_of
+
+pytestmark = pytest.mark.browser
+
+COMPOUND_B = stable_id("compound", "B")
+TASK_A = stable_id("task", "A", 0)
+TASK_B = stable_id("task", "B", 0)
+REASON = "夜间急诊：B区3号楼老人胸痛"
+
+
+def holds(page: Page, record_type: str, record_id: str) -> bool:
+    """Return whether the device's store holds a record."""
+    return page.evaluate(READ_STORE, ["records", [record_type, record_id]]) is not None
+
+
+def records_of_b(page: Page) -> int:
+    """Return how many of compound B's records (by their compound) the device holds."""
+    records = page.evaluate(READ_STORE, ["records", None])
+    return sum(1 for r in records if COMPOUND_B in (r["id"], r["fields"].get("compound_id")))
+
+
+def wait_until_held(page: Page, record_type: str, record_id: str, held: bool) -> None:
+    """Wait until the device holds a record, or no longer does."""
+    deadline = time.monotonic() + SYNC_TIMEOUT_MS / 1000
+    while holds(page, record_type, record_id) != held:
+        assert time.monotonic() < deadline, f"{record_type} {record_id} never held={held}"
+        page.wait_for_timeout(250)  # a poll of the device's store, not a wait for the app
+
+
+def a_clinician_of_compound_a(base_url: str) -> None:
+    login = {"username": "coord", "password": DEMO_PASSWORD, "device_name": "pytest"}
+    coord = api(base_url, "POST", "/auth/login", "", login)["token"]
+    api(base_url, "POST", "/users", coord, a_clinician_of(COMPOUND_A))
+
+
+def end_on_the_server(db_path: str, grant_id: int) -> None:
+    """Move the grant two hours back in the server's database: it has ended there too."""
+    connection = sqlite3.connect(db_path, timeout=10)
+    try:
+        with connection:
+            connection.execute(
+                "UPDATE audit_entry SET at = datetime(at, '-2 hours') WHERE id = ?", (grant_id,)
+            )
+    finally:
+        connection.close()
+
+
+def test_a_grant_brings_compound_b_onto_the_device_and_its_end_takes_it_off(
+    device: Any, served: Any, sqlite_url: str
+) -> None:
+    a_clinician_of_compound_a(served.url)
+    page = device("clinician")
+    page.clock.install()  # the device's clock, moved forward below
+    page.reload()
+    sign_in(page, "medic-a")
+    assert holds(page, "task", TASK_A)
+    assert records_of_b(page) == 0
+
+    grant = api(
+        served.url,
+        "POST",
+        "/break-glass",
+        stored_token(page),
+        {"compound_id": COMPOUND_B, "reason": REASON, "minutes": 60},
+    )
+    # The server disconnects the app's live socket: the app syncs, and the pull names the grant.
+    wait_until_held(page, "task", TASK_B, True)
+    open_task(page, TASK_B)  # shown
+    assert records_of_b(page) > 1
+
+    # Offline at the expiry: the device drops B's records by its own clock.
+    page.context.set_offline(True)
+    page.clock.fast_forward("01:01:00")
+    wait_until_held(page, "task", TASK_B, False)
+    assert records_of_b(page) == 0
+    expect(page.locator("h1")).to_have_text("Task not found")
+
+    # Online again, the grant ended on the server too: A's records come back, B's do not.
+    end_on_the_server(db_path_of(sqlite_url), grant["id"])
+    page.context.set_offline(False)
+    wait_until_held(page, "task", TASK_A, True)
+    expect_synced(page)
+    assert records_of_b(page) == 0
+    assert not holds(page, "task", TASK_B)
+    go(page, "/attention")
+    expect(page.get_by_text("Temporary access to")).to_be_visible()
+    expect(page.get_by_text("has ended")).to_be_visible()

@@ -1,0 +1,97 @@
+"""A done task's proof photo: taken offline, sent on its own, never holding back the data.
+
+vol-a marks a task done with a code and a photo while offline. Back online,
+the photo endpoint fails (503) for as long as the test says: the task's done
+state reaches the server all the same, the screen says the photo is not sent
+yet, and once the endpoint answers again the photo arrives by itself — scaled
+down on the phone to a JPEG of at most 1600 px a side.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+
+import pytest
+from PIL import Image
+from playwright.sync_api import Route, expect
+
+from tests.browser.helpers import (
+    SYNC_TIMEOUT_MS,
+    act,
+    expect_pending,
+    expect_synced,
+    landed,
+    on_task,
+    query,
+    seeded_task_id,
+    task_fact,
+)
+
+pytestmark = pytest.mark.browser
+
+TASK = seeded_task_id("A", 4)
+PROOF = "Proof: the recipient’s code or a short note (optional)"
+
+
+def a_camera_photo() -> bytes:
+    """Return a photo as a phone camera makes it: 4000 × 3000 px."""
+    out = io.BytesIO()
+    Image.new("RGB", (4000, 3000), "orange").save(out, "JPEG", quality=70)
+    return out.getvalue()
+
+
+def stored_photos(db_path: str) -> list[tuple[Any, ...]]:
+    sql = "SELECT kind, content_type, data FROM attachment WHERE record_id = ?"
+    return query(db_path, sql, TASK)
+
+
+def test_the_done_state_reaches_the_server_while_the_photo_fails_and_the_photo_follows(
+    device: Any, db_path: str
+) -> None:
+    page = on_task(device, "vol-a", TASK)
+    act(page, "Claim this task")
+    expect(task_fact(page, "Status")).to_have_text("Claimed")
+    act(page, "Start")
+    expect(task_fact(page, "Status")).to_have_text("In progress")
+    expect_synced(page)
+
+    page.context.set_offline(True)
+    page.get_by_label(PROOF, exact=True).fill("4821")
+    page.get_by_label("Photo as proof (optional)", exact=True).set_input_files(
+        {"name": "door.jpg", "mimeType": "image/jpeg", "buffer": a_camera_photo()}
+    )
+    act(page, "Mark done")
+    expect(task_fact(page, "Status")).to_have_text("Done")
+    expect_pending(page, 1)
+    expect(page.locator("[data-photo-state]")).to_have_attribute("data-photo-state", "waiting")
+
+    refused: list[str] = []
+
+    def unavailable(route: Route) -> None:
+        refused.append(route.request.method)
+        route.fulfill(
+            status=503,
+            content_type="application/problem+json",
+            body='{"type": "about:blank", "title": "Service Unavailable", "status": 503}',
+        )
+
+    page.context.route("**/api/v1/attachments/**", unavailable)
+    page.context.set_offline(False)
+    landed(page, db_path, TASK, status="done", proof="4821")
+    expect_synced(page)
+    expect(page.locator("[data-photo-state]")).to_have_attribute(
+        "data-photo-state", "retrying", timeout=SYNC_TIMEOUT_MS
+    )
+    expect(page.get_by_text("Photo not sent yet")).to_be_visible()
+    assert refused and stored_photos(db_path) == []
+
+    page.context.unroute("**/api/v1/attachments/**")
+    expect(page.locator("[data-photo-state]")).to_have_attribute(
+        "data-photo-state", "sent", timeout=SYNC_TIMEOUT_MS
+    )
+    expect(page.get_by_text("Photo sent.")).to_be_visible()
+    [(kind, content_type, data)] = stored_photos(db_path)
+    assert (kind, content_type) == ("task_proof", "image/jpeg")
+    with Image.open(io.BytesIO(data)) as image:
+        assert image.format == "JPEG" and max(image.size) == 1600
