@@ -26,7 +26,7 @@ from sync.actors import Actor, Role, UserScope
 from sync.protocol import apply_push
 from sync.wire import push_from_wire
 from tests.conftest import make_app
-from tests.helpers import DEMO_PASSWORD, bearer, sign_in
+from tests.helpers import a_user_of, bearer, sign_in
 from tests.server.test_sync_api import pull_all
 
 COMPOUND_A = seed.stable_id("compound", "A")
@@ -71,21 +71,7 @@ def answers(app: Flask, token: str) -> tuple[int, int, set[str] | None]:
 
 def a_scoped_coordinator(app: Flask) -> str:
     """Create a coordinator of compound A only; return their token."""
-    client = app.test_client()
-    reply = client.post(
-        "/api/v1/users",
-        json={
-            "username": "coord-a",
-            "display_name": "A区协调员",
-            "role": "coordinator",
-            "scope_kind": "compounds",
-            "scope_ids": [COMPOUND_A],
-            "password": DEMO_PASSWORD,
-        },
-        headers=bearer(sign_in(client, "coord")),
-    )
-    assert reply.status_code == 201, reply.get_json()
-    return sign_in(client, "coord-a")
+    return a_user_of(app.test_client(), [COMPOUND_A], "coord-a")
 
 
 def edit_user(app: Flask, username: str, edit: Callable[[User], None]) -> None:
@@ -124,13 +110,15 @@ def idle(app: Flask, token: str) -> None:
         db.session.commit()
 
 
-def break_glass(app: Flask, token: str) -> None:
+def break_glass(app: Flask, token: str) -> int:
+    """Open compound B to ``token``'s user; return the grant's id."""
     reply = app.test_client().post(
         "/api/v1/break-glass",
         json={"compound_id": COMPOUND_B, "reason": "夜间急诊", "minutes": 30},
         headers=bearer(token),
     )
     assert reply.status_code == 201, reply.get_json()
+    return int(reply.get_json()["id"])
 
 
 def new_compound(app: Flask) -> str:
@@ -202,28 +190,24 @@ def test_a_change_in_another_process_ends_the_cached_sign_in(servers, change):
     make_change(servers.other, token)
     after = answers(servers.serving, token)
     assert after != before and shows(*after)
-    assert after == answers(make_app(servers.serving.config["SQLALCHEMY_DATABASE_URI"]), token)
+    fresh = make_app(servers.serving.config["SQLALCHEMY_DATABASE_URI"])
+    try:
+        assert after == answers(fresh, token)
+    finally:
+        with fresh.app_context():
+            db.engine.dispose()
 
 
-def test_a_break_the_glass_grant_opens_at_once_in_every_process(servers):
-    client = servers.other.test_client()
-    reply = client.post(
-        "/api/v1/users",
-        json={
-            "username": "medic-a",
-            "display_name": "A区医生",
-            "role": "clinician",
-            "scope_kind": "compounds",
-            "scope_ids": [COMPOUND_A],
-            "password": DEMO_PASSWORD,
-        },
-        headers=bearer(sign_in(client, "coord")),
-    )
-    assert reply.status_code == 201
-    token = sign_in(client, "medic-a")
+def test_a_break_the_glass_grant_opens_and_ends_at_once_in_every_process(servers):
+    token = a_user_of(servers.other.test_client(), [COMPOUND_A], "medic-a", "clinician")
     assert COMPOUND_B not in compounds_seen(servers.serving, token)
-    break_glass(servers.other, token)
+    grant_id = break_glass(servers.other, token)
     assert COMPOUND_B in compounds_seen(servers.serving, token)
+    ended = servers.other.test_client().post(
+        f"/api/v1/break-glass/{grant_id}/end", headers=bearer(token)
+    )
+    assert ended.status_code == 200, ended.get_json()
+    assert COMPOUND_B not in compounds_seen(servers.serving, token)
 
 
 def test_a_new_compound_joins_a_neighbourhood_users_scope_at_once(servers):
