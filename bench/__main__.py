@@ -172,11 +172,15 @@ METHOD = """
   `scripts/district` (nginx, `ip_hash`): 1,000 simulated devices (100 with `--quick`),
   building-scoped volunteers, each with its own sign-in, aiohttp session from its own
   loopback /24 and python-socketio `AsyncClient` (websocket), in one event loop; one in
-  ten pushes a one-visit changeset every 3 s (±20 %), every device applies `changes`
-  events or pulls from its cursor when behind, per the contract. 120 s (15 s quick)
-  with one process, then with two, on the same database. Memory per connection is the
-  servers' RSS growth while the sockets connect, over their number. Errors must be 0;
-  the rest is reported as measured (the capacity figures for `docs/deploy.md`).
+  ten pushes a one-visit changeset every 30 s (±20 %; `WEIGUANG_LOAD_PUSH_EVERY_S`),
+  every device applies `changes` events or pulls from its cursor when behind, per the
+  contract (about 25 devices a building: each push sends them to pull). 120 s (15 s
+  quick) with one process, then with two, on the same database. Pushes answered must
+  reach 0.9× the offered rate and errors must be 0; the CPU split (cores used by the
+  servers, by the load client, and the rest of the machine, from `/proc`) shows what
+  bounds the 2/1 ratio. Memory per connection is the servers' RSS growth while the
+  sockets connect, over their number. The rest is reported as measured (the capacity
+  figures for `docs/deploy.md`).
 - **Field**: Chromium (Playwright, Debian's build) signs `vol-a` in on a demo server and
   syncs compound A onto the device, then `Emulation.setCPUThrottlingRate` 4 over CDP and
   offline; timed in the page from the hash change (or the tap) until the screen is drawn:

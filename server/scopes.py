@@ -53,8 +53,10 @@ def widened(scope: UserScope, compound_ids: frozenset[str]) -> UserScope:
 
 
 def grants_in_force(now: datetime, user_ids: Collection[int] | None = None) -> list[AuditEntry]:
-    """Return the break-the-glass grants in force at ``now`` (of some users, if given):
-    not expired, and not ended early (an ``END_GRANT_ACTION`` entry names them)."""
+    """Return the break-the-glass grants in force at ``now`` (of some users, if given).
+
+    In force: not expired, and not ended early (an ``END_GRANT_ACTION`` entry names it).
+    """
     query = select(AuditEntry).where(
         AuditEntry.action == BREAK_GLASS_ACTION, AuditEntry.at > now - LONGEST_GRANT
     )

@@ -472,18 +472,44 @@ def lock_sequence() -> int:
     return int(high_water)
 
 
+# Values that hold no version to settle (a Provisional is an int, but tested first).
+_SETTLED = frozenset({str, int, float, bool, type(None)})
+
+
 def settle(value: Any, offset: int) -> Any:
-    """Return ``value`` with ``offset`` added to each :class:`Provisional` in it (``settled``)."""
-    if isinstance(value, Provisional):
+    """Return ``value`` with ``offset`` added to each :class:`Provisional` in it (``settled``).
+
+    What holds none comes back as it is (it ran for half a large push's time
+    when every value was rebuilt: issue #16); stored stamps stay unparsed.
+    """
+    kind = type(value)
+    if kind is Provisional:
         return int(value) + offset
+    if kind in _SETTLED:
+        return value
+    if kind is WireStamps:  # in their stored form: nothing parsed
+        wire = value.to_wire()
+        settled = settle(wire, offset)
+        return value if settled is wire else WireStamps(settled)
     if isinstance(value, Mapping):
-        return {key: settle(item, offset) for key, item in value.items()}
+        items = {key: settle(item, offset) for key, item in value.items()}
+        return value if all(items[key] is item for key, item in value.items()) else items
     if isinstance(value, list | tuple):
-        return type(value)(settle(item, offset) for item in value)
+        each = [settle(item, offset) for item in value]
+        return value if all(a is b for a, b in zip(each, value, strict=True)) else kind(each)
     if is_dataclass(value) and not isinstance(value, type):
-        changes = {f.name: settle(getattr(value, f.name), offset) for f in fields(value) if f.init}
+        names = _init_fields(kind)
+        changes = {name: settle(getattr(value, name), offset) for name in names}
+        if all(changes[name] is getattr(value, name) for name in names):
+            return value
         return replace(value, **changes)
     return value
+
+
+@functools.cache
+def _init_fields(kind: type) -> tuple[str, ...]:
+    """Return the names of a dataclass's fields that its constructor takes."""
+    return tuple(f.name for f in fields(kind) if f.init)
 
 
 def to_record(row: Any) -> Record:

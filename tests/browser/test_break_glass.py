@@ -61,10 +61,18 @@ def wait_until_held(page: Page, record_type: str, record_id: str, held: bool) ->
         page.wait_for_timeout(250)  # a poll of the device's store, not a wait for the app
 
 
-def a_clinician_of_compound_a(base_url: str) -> None:
+def a_clinician_of_compound_a(base_url: str) -> str:
+    """Create the clinician ``medic-a``; return the coordinator's token."""
     login = {"username": "coord", "password": DEMO_PASSWORD, "device_name": "pytest"}
-    coord = api(base_url, "POST", "/auth/login", "", login)["token"]
+    coord = str(api(base_url, "POST", "/auth/login", "", login)["token"])
     api(base_url, "POST", "/users", coord, a_clinician_of(COMPOUND_A))
+    return coord
+
+
+def break_glass(base_url: str, page: Page) -> dict[str, Any]:
+    """Open compound B with the device's token, for an hour; return the grant."""
+    body = {"compound_id": COMPOUND_B, "reason": REASON, "minutes": 60}
+    return dict(api(base_url, "POST", "/break-glass", stored_token(page), body))
 
 
 def end_on_the_server(db_path: str, grant_id: int) -> None:
@@ -90,13 +98,7 @@ def test_a_grant_brings_compound_b_onto_the_device_and_its_end_takes_it_off(
     assert holds(page, "task", TASK_A)
     assert records_of_b(page) == 0
 
-    grant = api(
-        served.url,
-        "POST",
-        "/break-glass",
-        stored_token(page),
-        {"compound_id": COMPOUND_B, "reason": REASON, "minutes": 60},
-    )
+    grant = break_glass(served.url, page)
     # The server disconnects the app's live socket: the app syncs, and the pull names the grant.
     wait_until_held(page, "task", TASK_B, True)
     open_task(page, TASK_B)  # shown
@@ -119,3 +121,19 @@ def test_a_grant_brings_compound_b_onto_the_device_and_its_end_takes_it_off(
     go(page, "/attention")
     expect(page.get_by_text("Temporary access to")).to_be_visible()
     expect(page.get_by_text("has ended")).to_be_visible()
+
+
+def test_a_grant_a_coordinator_ends_early_leaves_the_online_device_at_once(
+    device: Any, served: Any
+) -> None:
+    coord = a_clinician_of_compound_a(served.url)
+    page = device("clinician")
+    sign_in(page, "medic-a")
+    grant = break_glass(served.url, page)
+    wait_until_held(page, "task", TASK_B, True)
+    api(served.url, "POST", f"/break-glass/{grant['id']}/end", coord)
+    # The server disconnects the app's live socket again: it syncs, B leaves, A is pulled again.
+    wait_until_held(page, "task", TASK_B, False)
+    wait_until_held(page, "task", TASK_A, True)
+    expect_synced(page)
+    assert records_of_b(page) == 0

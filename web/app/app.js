@@ -24,7 +24,8 @@
  * - `files.save(path, {method, body, filename})`: fetch a file from the API and save it.
  * - `audit.search(query)`: a page of the audit trail (coordinators, online).
  * - `photos.add(kind, recordId, file)`, `photos.ofRecord(recordId)` (photos.js;
- *   topic `photos`).
+ *   topic `photos`); `photos.shown(recordId)`: the server's, as blob URLs
+ *   (null offline), revoked when the screen changes.
  *
  * Changes are announced as topics (`record:<type>`, `outbox`, `people`,
  * `declarations`) so only the screens showing them redraw.
@@ -98,11 +99,12 @@ export async function createApp({ db, statusBar, toastRegion }) {
     lastSyncAt: await getMeta(db, 'lastSyncAt', null),
   });
   const toaster = createToaster(toastRegion);
-  const photoQueue = createPhotoQueue(db);
+  const photoQueue = createPhotoQueue(db, { owner: () => user?.id ?? null });
   const photoSender = createPhotoSender({
     photos: photoQueue, outbox, upload: api.putPhoto, onChange: () => refresh('photos'),
   });
   const sendPhotos = () => photoSender.send().catch(() => {}); // failures are in each photo's state
+  const shownPhotos = new Map(); // attachment id → blob URL, while the screen showing it is open
   const status = createStatusBar(statusBar, {
     onSignIn: () => navigate('/login'),
     onAttention: () => navigate('/attention'),
@@ -427,6 +429,17 @@ export async function createApp({ db, statusBar, toastRegion }) {
         sendPhotos();
       },
       ofRecord: (recordId) => photoQueue.ofRecord(recordId),
+      async shown(recordId) {
+        try {
+          const { attachments } = await api.photosOf(recordId);
+          return await Promise.all(attachments.map(async ({ id }) => {
+            if (!shownPhotos.has(id)) shownPhotos.set(id, URL.createObjectURL(await api.photo(id)));
+            return shownPhotos.get(id);
+          }));
+        } catch (error) {
+          return error instanceof ApiError ? [] : null;
+        }
+      },
     },
   };
 
@@ -470,6 +483,10 @@ export async function createApp({ db, statusBar, toastRegion }) {
         }
         if (what === 'state' && engine.state.phase === PHASE.SIGNED_OUT) toaster.show(t('status.signed_out_toast'), { urgent: true });
         refreshStatus();
+      });
+      globalThis.addEventListener('hashchange', () => {
+        for (const url of shownPhotos.values()) URL.revokeObjectURL(url);
+        shownPhotos.clear();
       });
       globalThis.addEventListener('online', () => {
         engine.setOnline(true);

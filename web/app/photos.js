@@ -7,6 +7,8 @@
  * 2. No answer, 5xx, 429: retried (backoff, and each clean sync round).
  *    404 (record gone or not the user's), 409, 413, 415, 422: kept, refused.
  * 3. A sent photo's bytes leave the device; its entry stays, to say "sent".
+ * 4. A photo keeps its maker's user id (`owner()` when kept): only the
+ *    signed-in user's photos are listed and sent; another's wait for them.
  * Bytes are kept as an ArrayBuffer (every IndexedDB clones one).
  */
 import { ApiError } from './api.js';
@@ -25,6 +27,14 @@ export const PHOTO_STATE = Object.freeze({
   REFUSED: 'refused',
 });
 const FINAL_REFUSALS = new Set([404, 409, 413, 415, 422]);
+/** Kind → [roles, the record's holder field] that may see its photos (sync/attachments.py KINDS). */
+const VIEWERS = Object.freeze({ task_proof: [['coordinator'], 'assignee_id'], prescription: [['coordinator', 'clinician'], 'requested_by'] });
+
+/** Whether `user` may see `kind` photos of `record` (the server answers 404 to the rest). */
+export function mayViewPhotos(kind, record, user) {
+  const [roles, holder] = VIEWERS[kind];
+  return roles.includes(user.role) || (record.fields[holder] != null && String(record.fields[holder]) === String(user.id));
+}
 
 /** Return the size that fits `width` × `height` within `maxSide` a side, never larger. */
 export function scaledSize(width, height, maxSide = MAX_PHOTO_SIDE_PX) {
@@ -46,7 +56,8 @@ export async function downscale(file, { maxSide = MAX_PHOTO_SIDE_PX, quality = J
   });
 }
 
-export function createPhotoQueue(db, { now = () => new Date(), uuid = () => crypto.randomUUID() } = {}) {
+export function createPhotoQueue(db, { now = () => new Date(), uuid = () => crypto.randomUUID(), owner = () => null } = {}) {
+  const mine = (photos) => photos.filter((p) => p.owner_id === owner());
   async function update(id, changes) {
     const photo = await db.get('photos', id);
     if (photo) await db.put('photos', { ...photo, ...changes });
@@ -55,7 +66,7 @@ export function createPhotoQueue(db, { now = () => new Date(), uuid = () => cryp
     async add({ kind, recordId, blob }) {
       const data = await blob.arrayBuffer();
       const photo = {
-        id: uuid(), kind, record_type: PHOTO_KINDS[kind], record_id: recordId, type: blob.type || 'image/jpeg',
+        id: uuid(), owner_id: owner(), kind, record_type: PHOTO_KINDS[kind], record_id: recordId, type: blob.type || 'image/jpeg',
         data, bytes: data.byteLength, state: PHOTO_STATE.WAITING, detail: null, created_at: now().toISOString(),
       };
       await db.put('photos', photo);
@@ -63,11 +74,11 @@ export function createPhotoQueue(db, { now = () => new Date(), uuid = () => cryp
     },
     all: () => db.getAll('photos'),
     async ofRecord(recordId) {
-      const found = await db.getAllFromIndex('photos', 'record', recordId);
+      const found = mine(await db.getAllFromIndex('photos', 'record', recordId));
       return found.sort((a, b) => a.created_at.localeCompare(b.created_at));
     },
     async unsent() {
-      const all = await db.getAll('photos');
+      const all = mine(await db.getAll('photos'));
       return all.filter((p) => p.state !== PHOTO_STATE.SENT && p.state !== PHOTO_STATE.REFUSED)
         .sort((a, b) => a.created_at.localeCompare(b.created_at));
     },

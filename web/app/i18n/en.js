@@ -222,6 +222,7 @@ export default {
   'reject.unknown': 'The server did not accept this change.',
 
   'settings.language': 'Language',
+  'settings.language_unavailable': 'That language could not be loaded without a connection: try again when online.',
   'settings.outbox': 'Unsynced changes',
   'settings.outbox_count': {
     'one': '{count} change on this device has not reached the server.',
@@ -870,6 +871,8 @@ export default {
   'photo.state.waiting': 'Photo kept on this phone: sent after the change.',
   'photo.state.sending': 'Sending the photo…',
   'photo.state.retrying': 'Photo not sent yet; it is tried again by itself.',
+  'photo.none': 'No photo.',
+  'photo.offline': 'The photo is not available offline; it shows when there is a connection.',
   'photo.state.sent': 'Photo sent.',
   'photo.state.refused': 'Photo not sent: {reason} It stays on this phone.',
   'photo.refused.gone': 'you may not add a photo to this any more.',

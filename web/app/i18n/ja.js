@@ -207,6 +207,7 @@ export default {
   'reject.unknown': 'サーバーはこの変更を受け付けませんでした。',
 
   'settings.language': '言語',
+  'settings.language_unavailable': '接続がないため、この言語を読み込めません。オンラインで再度お試しください。',
   'settings.outbox': '未同期の変更',
   'settings.outbox_count': 'この端末の変更 {count} 件がまだサーバーに届いていません。',
   'settings.outbox_empty': 'この端末の変更はすべてサーバーに届いています。',
@@ -846,6 +847,8 @@ export default {
   'photo.state.waiting': '写真はこの端末にあります。変更の後に送ります。',
   'photo.state.sending': '写真を送っています…',
   'photo.state.retrying': '写真はまだ送れていません。自動でもう一度送ります。',
+  'photo.none': '写真はありません。',
+  'photo.offline': '写真はオフラインでは見られません。接続すると表示されます。',
   'photo.state.sent': '写真を送りました。',
   'photo.state.refused': '写真を送れませんでした：{reason}写真はこの端末に残っています。',
   'photo.refused.gone': 'これにはもう写真を追加できません。',

@@ -207,6 +207,7 @@ export default {
   'reject.unknown': '서버가 이 변경을 받아들이지 않았습니다.',
 
   'settings.language': '언어',
+  'settings.language_unavailable': '연결이 없어 이 언어를 불러올 수 없습니다. 온라인일 때 다시 시도하세요.',
   'settings.outbox': '동기화 안 된 변경',
   'settings.outbox_count': '이 기기의 변경 {count}건이 아직 서버에 도착하지 않았습니다.',
   'settings.outbox_empty': '이 기기의 변경은 모두 서버에 도착했습니다.',
@@ -846,6 +847,8 @@ export default {
   'photo.state.waiting': '사진은 이 휴대폰에 있습니다. 변경 내용 다음에 보냅니다.',
   'photo.state.sending': '사진을 보내는 중…',
   'photo.state.retrying': '사진을 아직 보내지 못했습니다. 자동으로 다시 보냅니다.',
+  'photo.none': '사진이 없습니다.',
+  'photo.offline': '사진은 오프라인에서 볼 수 없습니다. 연결되면 보입니다.',
   'photo.state.sent': '사진을 보냈습니다.',
   'photo.state.refused': '사진을 보내지 못했습니다: {reason} 사진은 이 휴대폰에 남아 있습니다.',
   'photo.refused.gone': '이제 여기에 사진을 추가할 수 없습니다.',

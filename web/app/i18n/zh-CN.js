@@ -207,6 +207,7 @@ export default {
   'reject.unknown': '服务器没有接受这项改动。',
 
   'settings.language': '语言',
+  'settings.language_unavailable': '无网络，无法载入该语言：联网后再试。',
   'settings.outbox': '未同步的改动',
   'settings.outbox_count': '本机有 {count} 条改动还没有到达服务器。',
   'settings.outbox_empty': '本机的改动都已到达服务器。',
@@ -846,6 +847,8 @@ export default {
   'photo.state.waiting': '照片已保存在本机：更改同步后上传。',
   'photo.state.sending': '正在上传照片…',
   'photo.state.retrying': '照片尚未上传，稍后会自动重试。',
+  'photo.none': '没有照片。',
+  'photo.offline': '离线时看不到照片，联网后会显示。',
   'photo.state.sent': '照片已上传。',
   'photo.state.refused': '照片未上传：{reason}照片仍保存在本机。',
   'photo.refused.gone': '您已不能为此添加照片。',

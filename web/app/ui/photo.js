@@ -14,6 +14,12 @@ export function pickedPhoto(form) {
   return file && file.size > 0 ? file : null;
 }
 
+/** The record's photos from the server: `urls` blob URLs, [] none, null not reachable (offline). */
+export function photoView(urls, label) {
+  if (!urls?.length) return h('p', { class: 'hint', 'data-photo': 'none' }, t(urls ? 'photo.none' : 'photo.offline'));
+  return h('div', { class: 'photos' }, ...urls.map((src) => h('img', { src, alt: label })));
+}
+
 const REFUSALS = Object.freeze({ 404: 'gone', 413: 'too_large', 415: 'not_photo' });
 
 /** A list saying, for each photo of a record, whether it is on its way, sent or refused. */
