@@ -105,6 +105,11 @@ def test_the_done_state_reaches_the_server_while_the_photo_fails_and_the_photo_f
     with Image.open(io.BytesIO(data)) as image:
         assert image.format == "JPEG" and max(image.size) == 1600
 
+    # The coordinator sees the proof on the task's screen.
+    coord = on_task(device, "coord", TASK)
+    expect(coord.get_by_role("img", name="Photo as proof")).to_be_visible()
+    coord.wait_for_function("() => document.querySelector('.photos img')?.naturalWidth === 1600")
+
 
 def send_photo(base_url: str, token: str, kind: str, record_id: str, data: bytes) -> str:
     """Send a photo of a record as the app does (``PUT /api/v1/attachments/ID``); return the ID."""
