@@ -37,7 +37,7 @@ from server import accounts, clock, live, scopes
 from server.auth import require_auth
 from server.errors import ApiError
 from server.extensions import db, socketio
-from server.models import AuditEntry, DeviceToken, User
+from server.models import AuditEntry, DeviceToken, RecordRow, User
 from server.payloads import load_body
 from server.schemas.break_glass import BREAK_GLASS, GRANT, GRANT_LIST
 from sync.actors import Role
@@ -60,14 +60,35 @@ def break_glass() -> Any:
 @bp.get("")
 @require_auth(Role.COORDINATOR, *ROLES)
 def in_force() -> Any:
-    """Return the grants in force: a coordinator's in their scope, anyone else's own."""
+    """Return the grants in force (a coordinator's in their scope, anyone else's own) and the
+    compounds the caller may open (``compounds``: id and name, empty for a coordinator).
+
+    The app needs the names: a clinician's device holds only the compounds of their scope.
+    """
     now = clock.utcnow()
     if g.user.role == Role.COORDINATOR:
         viewer = scopes.actor_for(g.user)
         entries = [e for e in scopes.grants_in_force(now) if viewer.sees(place_of(e))]
     else:
         entries = scopes.grants_in_force(now, [g.user.id])
-    return GRANT_LIST.dump({"grants": [describe(entry) for entry in entries]})
+    grants = [describe(entry) for entry in entries]
+    return GRANT_LIST.dump({"grants": grants, "compounds": openable()})
+
+
+def openable() -> list[dict[str, str]]:
+    """Return the compounds the caller may open now, by name: none for a coordinator."""
+    if g.user.role not in ROLES:
+        return []
+    scope = scopes.resolve(g.user)
+    ids = [
+        compound_id
+        for compound_id in scopes.neighbourhood_compounds(g.user.neighbourhood_id)
+        if not scope.covers(Scope(frozenset({compound_id})))
+    ]
+    rows = db.session.scalars(select(RecordRow).where(RecordRow.id.in_(ids)))
+    return sorted(
+        ({"id": row.id, "name": row.fields["name"]} for row in rows), key=lambda c: c["name"]
+    )
 
 
 @bp.post("/<grant_id>/end")

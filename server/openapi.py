@@ -238,7 +238,8 @@ OPERATIONS: list[Operation] = [
     Operation(
         "/api/v1/break-glass",
         "get",
-        "The break-the-glass grants in force: a coordinator's in their scope, a clinician's own.",
+        "The break-the-glass grants in force: a coordinator's in their scope, a clinician's own; "
+        "with the compounds a clinician may open (id, name).",
         None,
         GRANT_LIST,
     ),
@@ -351,7 +352,8 @@ OPERATIONS: list[Operation] = [
     Operation(
         "/api/v1/attachments/{attachment_id}",
         "get",
-        "A photo's bytes, for those who may upload it (404 for the others).",
+        "A photo's bytes, for those who may upload it (404 for the others); "
+        "a personal photo's download is audited (action photo-download).",
         parameters=(ATTACHMENT_ID,),
         media_type="image/jpeg",
     ),

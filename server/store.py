@@ -53,6 +53,7 @@ from server.extensions import db
 from server.green import COOPERATE_EVERY, cooperate, cooperatively
 from server.models import ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
 from sync.actors import UserScope
+from sync.changes import ChangesetStatus, ChangeStatus
 from sync.records import Record, Scope, WireStamps
 from sync.store import Page, RecordedResult
 from sync.undo import UndoLog
@@ -473,8 +474,11 @@ def lock_sequence(taking: int = 0) -> int:
     return int(high_water) - taking
 
 
-# Values that hold no version to settle (a Provisional is an int, but tested first).
-_SETTLED = frozenset({str, int, float, bool, type(None)})
+# Kinds of value that hold no version to settle, or that the walk never enters
+# (a Provisional is an int, but tested first).
+_SETTLED = frozenset(
+    {str, int, float, bool, type(None), datetime, frozenset, Scope, ChangeStatus, ChangesetStatus}
+)
 
 
 def settle(value: Any, offset: int) -> Any:
@@ -492,15 +496,23 @@ def settle(value: Any, offset: int) -> Any:
         wire = value.to_wire()
         settled = settle(wire, offset)
         return value if settled is wire else WireStamps(settled)
+    # Leaves are tested inline: a call for each would cost most of the walk.
     if isinstance(value, Mapping):
-        items = {key: settle(item, offset) for key, item in value.items()}
+        items = {
+            key: item if type(item) in _SETTLED else settle(item, offset)
+            for key, item in value.items()
+        }
         return value if all(items[key] is item for key, item in value.items()) else items
     if isinstance(value, list | tuple):
-        each = [settle(item, offset) for item in value]
+        each = [item if type(item) in _SETTLED else settle(item, offset) for item in value]
         return value if all(a is b for a, b in zip(each, value, strict=True)) else kind(each)
     if is_dataclass(value) and not isinstance(value, type):
         names = _init_fields(kind)
-        changes = {name: settle(getattr(value, name), offset) for name in names}
+        changes = {
+            name: item if type(item) in _SETTLED else settle(item, offset)
+            for name in names
+            for item in (getattr(value, name),)
+        }
         if all(changes[name] is getattr(value, name) for name in names):
             return value
         return replace(value, **changes)

@@ -137,3 +137,44 @@ def test_a_grant_a_coordinator_ends_early_leaves_the_online_device_at_once(
     wait_until_held(page, "task", TASK_A, True)
     expect_synced(page)
     assert records_of_b(page) == 0
+
+
+def test_in_the_app_a_clinician_breaks_the_glass_and_a_coordinator_sees_it_live_and_ends_it(
+    device: Any, served: Any
+) -> None:
+    a_clinician_of_compound_a(served.url)
+    coord = device("coordinator")
+    sign_in(coord, "coord")
+    go(coord, "/glass")
+    expect(coord.get_by_text("No temporary access is in force.")).to_be_visible()
+
+    medic = device("clinician")
+    sign_in(medic, "medic-a")
+    # Offline, the screen says plainly that it needs a connection.
+    medic.context.set_offline(True)
+    go(medic, "/glass")
+    expect(medic.get_by_role("alert")).to_contain_text("You are offline")
+    medic.context.set_offline(False)
+    medic.reload()
+    expect_synced(medic)
+    form = medic.locator("form.glass-open")
+    form.get_by_label("Compound").select_option(COMPOUND_B)
+    form.get_by_label("Reason").fill(REASON)
+    form.get_by_label("For how long").select_option("60")
+    form.get_by_role("button", name="Break the glass").click()
+    wait_until_held(medic, "task", TASK_B, True)
+    expect(medic.locator(".glass-grant")).to_contain_text("You in 陇南二村")
+
+    # The coordinator's screen shows it live, without a reload: who, where, why, until when.
+    grant = coord.locator(".glass-grant")
+    expect(grant).to_contain_text("medic-a in 陇南二村")
+    expect(grant).to_contain_text(REASON)
+    expect(grant).to_contain_text("Until ")
+    grant.get_by_role("button", name="End this access").click()
+    expect(coord.get_by_text("No temporary access is in force.")).to_be_visible()
+    expect(coord.locator(".glass-grant")).to_have_count(0)
+
+    # The medic's device drops compound B.
+    wait_until_held(medic, "task", TASK_B, False)
+    expect_synced(medic)
+    assert records_of_b(medic) == 0

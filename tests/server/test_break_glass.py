@@ -205,3 +205,22 @@ def test_a_grant_ended_early_closes_the_compound_at_once_audited_and_told_live(
     reply = client.post(f"{BREAK_GLASS}/{own['id']}/end", headers=bearer(clinician))
     assert reply.status_code == 200, reply.get_json()
     assert not records_of(client, clinician, COMPOUND_B)
+
+
+def test_the_listing_names_the_compounds_a_clinician_may_open_and_no_others(client, clinician):
+    """A clinician's device holds only their own compounds: the listing names the others."""
+    coord = sign_in(client, "coord")
+    before = client.get(BREAK_GLASS, headers=bearer(clinician)).get_json()["compounds"]
+    ids = {compound["id"] for compound in before}
+    assert COMPOUND_B in ids and COMPOUND_A not in ids
+    assert all(compound["name"] for compound in before)
+    reply = client.post(
+        BREAK_GLASS,
+        json={"compound_id": COMPOUND_B, "reason": REASON, "minutes": 60},
+        headers=bearer(clinician),
+    )
+    assert reply.status_code == 201, reply.get_json()
+    # Opened, it is in the clinician's scope: no longer one to open.
+    after = client.get(BREAK_GLASS, headers=bearer(clinician)).get_json()["compounds"]
+    assert {compound["id"] for compound in after} == ids - {COMPOUND_B}
+    assert client.get(BREAK_GLASS, headers=bearer(coord)).get_json()["compounds"] == []

@@ -23,6 +23,8 @@
  * - `syncedAt()`: when the last clean sync ended (ISO) or null.
  * - `files.save(path, {method, body, filename})`: fetch a file from the API and save it.
  * - `audit.search(query)`: a page of the audit trail (coordinators, online).
+ * - `glass.list()` / `open(compoundId, reason, minutes)` / `end(id)`: break the glass
+ *   (server/break_glass.py, online; topic `grants` when a live event tells of one).
  * - `photos.add(kind, recordId, file)`, `photos.ofRecord(recordId)` (photos.js;
  *   topic `photos`); `photos.shown(recordId)`: the server's, as blob URLs
  *   (null offline), revoked when the screen changes.
@@ -160,7 +162,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
   async function connect() {
     live?.close();
     const token = await session.token();
-    live = token ? connectLive({ token, engine }) : null;
+    live = token ? connectLive({ token, engine, onGrants: () => refresh('grants') }) : null;
   }
 
   // Status refreshes run one after another: two overlapping ones could read
@@ -355,6 +357,22 @@ export async function createApp({ db, statusBar, toastRegion }) {
     search: (query) => api.audit(Object.fromEntries(Object.entries(query).filter(([, value]) => value !== '' && value != null))),
   };
 
+  const glass = {
+    /** Return {grants, compounds}: the grants in force the user sees, the compounds they may open. */
+    list: () => api.request('GET', '/break-glass'),
+    /** Open a compound; the server reconnects the live socket, a sync brings its records. */
+    async open(compoundId, reason, minutes) {
+      const grant = await api.request('POST', '/break-glass', { body: { compound_id: compoundId, reason, minutes } });
+      syncSoon();
+      return grant;
+    },
+    async end(id) {
+      const grant = await api.request('POST', `/break-glass/${encodeURIComponent(id)}/end`, { body: {} });
+      syncSoon();
+      return grant;
+    },
+  };
+
   const files = {
     /** Ask the API for a file (a printed pass sheet) with the user's token and save it. */
     async save(path, { method = 'GET', body = null, filename }) {
@@ -422,6 +440,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
     /** When the last clean sync round ended (ISO), or null: how fresh the gate's policy is. */
     syncedAt: () => engine.state.lastSyncAt ?? null,
     audit,
+    glass,
     photos: {
       async add(kind, recordId, file) {
         await photoQueue.add({ kind, recordId, blob: await downscale(file) });
