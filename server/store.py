@@ -373,7 +373,8 @@ class SqlStore:
             created or read twice differently), or a changeset seen as new
             has been recorded since.
         """
-        high_water = lock_sequence()
+        # The provisional versions are taken with the lock: one round trip less under it.
+        high_water = lock_sequence(taking=self._provisional)
         read = list(self._read_versions)
         for chunk in chunks(read):
             now: dict[str, int | None] = dict.fromkeys(chunk)
@@ -388,8 +389,8 @@ class SqlStore:
             if db.session.scalar(recorded) is not None:
                 raise LockFirst("a changeset of the push has been recorded meanwhile")
         self._locked = True
-        self._high_water = self._started_at = self._base = high_water
-        self._next = high_water + self._provisional
+        self._started_at = self._base = high_water
+        self._high_water = self._next = high_water + self._provisional
         self._records = {rid: self.settled(record) for rid, record in self._records.items()}
         self._exits = [(self.settled(record), left) for record, left in self._exits]
         self._results = {
@@ -462,15 +463,19 @@ def apply_late(
     return result, store
 
 
-def lock_sequence() -> int:
-    """Lock the version sequence's row until the transaction ends; return the high-water mark."""
+def lock_sequence(taking: int = 0) -> int:
+    """Lock the version sequence's row until the transaction ends; return the high-water mark.
+
+    :param taking: versions to take at once, in the same statement: the mark
+        is moved up by as many, and the mark before them returned.
+    """
     high_water = db.session.execute(
         update(SyncState)
         .where(SyncState.id == 1)
-        .values(high_water=SyncState.high_water)
+        .values(high_water=SyncState.high_water + taking)
         .returning(SyncState.high_water)
     ).scalar_one()
-    return int(high_water)
+    return int(high_water) - taking
 
 
 # Kinds of value that hold no version to settle, or that the walk never enters
