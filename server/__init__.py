@@ -59,6 +59,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from server.extensions import db, migrate, socketio
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
+    app.app_ctx_globals_class = auth.RequestGlobals
     os.makedirs(app.instance_path, exist_ok=True)
     settings = config.load(test_config, app.instance_path)
     app.config.update(

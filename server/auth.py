@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Blueprint, g, request
+from flask.ctx import _AppCtxGlobals
 
 from server import accounts, live, login_throttle, sign_ins
 from server.errors import ApiError
@@ -69,18 +70,34 @@ def current_actor() -> Actor:
 
 def current_user() -> User:
     """Return the signed-in user's row (loaded on first use in the request)."""
-    if "user" not in g:
-        g.user = db.session.get_one(User, current_identity().user_id)
     user: User = g.user
     return user
 
 
 def current_device() -> DeviceToken:
     """Return the request's device token row (loaded on first use in the request)."""
-    if "device" not in g:
-        g.device = db.session.get_one(DeviceToken, current_identity().device_id)
     device: DeviceToken = g.device
     return device
+
+
+class RequestGlobals(_AppCtxGlobals):
+    """Flask's ``g``, where ``g.user`` and ``g.device`` load the signed-in rows on first use.
+
+    A guarded request carries only ``g.identity`` (:mod:`server.sign_ins`);
+    most views need no row, and those that do (or read ``g.user``) get it here.
+    """
+
+    def __getattr__(self, name: str) -> Any:
+        identity = self.__dict__.get("identity")
+        if identity is None or name not in ("user", "device"):
+            return super().__getattr__(name)
+        row = (
+            db.session.get_one(User, identity.user_id)
+            if name == "user"
+            else db.session.get_one(DeviceToken, identity.device_id)
+        )
+        setattr(self, name, row)
+        return row
 
 
 @bp.post("/login")
