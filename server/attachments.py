@@ -24,12 +24,12 @@ import io
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, request
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 
-from server import accounts, scopes
-from server.auth import require_auth
+from server import accounts
+from server.auth import current_actor, current_identity, require_auth
 from server.clock import utcnow
 from server.errors import ApiError
 from server.extensions import db
@@ -66,7 +66,7 @@ def upload(attachment_id: str) -> Any:
     checked_id(attachment_id)
     args = ATTACHMENT_ARGS.load(request.args)
     kind, record_id = KINDS[args["kind"]], str(args["record_id"])
-    allowed(kind, record_id, scopes.actor_for(g.user))
+    allowed(kind, record_id, current_actor())
     data = photo_bytes()
     digest = hashlib.sha256(data).hexdigest()
     stored = db.session.get(AttachmentRow, attachment_id)
@@ -84,7 +84,7 @@ def upload(attachment_id: str) -> Any:
         byte_count=len(data),
         sha256=digest,
         data=data,
-        uploaded_by=g.user.id,
+        uploaded_by=current_identity().user_id,
         created_at=utcnow(),
     )
     db.session.add(row)
@@ -103,11 +103,11 @@ def download(attachment_id: str) -> Response:
     if row is None:
         raise ApiError(404, "not-found", "No such photo.")
     kind = KINDS[row.kind]
-    allowed(kind, row.record_id, scopes.actor_for(g.user))
+    allowed(kind, row.record_id, current_actor())
     if kind.personal():
         accounts.audit(
-            g.user.id,
-            g.device.id,
+            current_identity().user_id,
+            current_identity().device_id,
             DOWNLOAD_ACTION,
             record_type=kind.record_type,
             record_id=row.record_id,
@@ -125,7 +125,7 @@ def download(attachment_id: str) -> Response:
 def listing() -> Any:
     """Return the photos of ``?record_id=`` that the caller may see (none: an empty list)."""
     record_id = str(RECORD_ARGS.load(request.args)["record_id"])
-    actor = scopes.actor_for(g.user)
+    actor = current_actor()
     record = SqlStore.for_reading().get(record_id)
     now = utcnow()
     rows = db.session.scalars(

@@ -30,11 +30,11 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, g
+from flask import Blueprint
 from sqlalchemy import select
 
 from server import accounts, clock, live, scopes
-from server.auth import require_auth
+from server.auth import current_actor, current_identity, current_user, require_auth
 from server.errors import ApiError
 from server.extensions import db, socketio
 from server.models import AuditEntry, DeviceToken, RecordRow, User
@@ -66,23 +66,24 @@ def in_force() -> Any:
     The app needs the names: a clinician's device holds only the compounds of their scope.
     """
     now = clock.utcnow()
-    if g.user.role == Role.COORDINATOR:
-        viewer = scopes.actor_for(g.user)
+    if current_actor().role == Role.COORDINATOR:
+        viewer = current_actor()
         entries = [e for e in scopes.grants_in_force(now) if viewer.sees(place_of(e))]
     else:
-        entries = scopes.grants_in_force(now, [g.user.id])
+        entries = scopes.grants_in_force(now, [current_identity().user_id])
     grants = [describe(entry) for entry in entries]
     return GRANT_LIST.dump({"grants": grants, "compounds": openable()})
 
 
 def openable() -> list[dict[str, str]]:
     """Return the compounds the caller may open now, by name: none for a coordinator."""
-    if g.user.role not in ROLES:
+    user = current_user()
+    if user.role not in ROLES:
         return []
-    scope = scopes.resolve(g.user)
+    scope = scopes.resolve(user)
     ids = [
         compound_id
-        for compound_id in scopes.neighbourhood_compounds(g.user.neighbourhood_id)
+        for compound_id in scopes.neighbourhood_compounds(user.neighbourhood_id)
         if not scope.covers(Scope(frozenset({compound_id})))
     ]
     rows = db.session.scalars(select(RecordRow).where(RecordRow.id.in_(ids)))
@@ -105,8 +106,8 @@ def end(grant_id: str) -> Any:
         raise ApiError(404, "no-such-grant", "No such grant in force that you may end.")
     described = describe(entry)
     accounts.audit(
-        g.user.id,
-        g.device.id,
+        current_identity().user_id,
+        current_identity().device_id,
         scopes.END_GRANT_ACTION,
         record_type="compound",
         record_id=entry.record_id,
@@ -120,10 +121,10 @@ def end(grant_id: str) -> Any:
 
 def may_end(entry: AuditEntry) -> bool:
     """Return whether the caller may end a grant: its user, or a coordinator who sees it."""
-    if entry.user_id == g.user.id:
+    if entry.user_id == current_identity().user_id:
         return True
-    viewer = scopes.actor_for(g.user)
-    return g.user.role == Role.COORDINATOR and viewer.sees(place_of(entry))
+    viewer = current_actor()
+    return viewer.role == Role.COORDINATOR and viewer.sees(place_of(entry))
 
 
 def reconnect(user_id: int | None) -> None:
@@ -148,7 +149,7 @@ def grant(compound_id: str, reason: str, minutes: int) -> dict[str, Any]:
     :raises ApiError: 422 ``not-a-compound`` for a compound not in the
         user's neighbourhood, ``already-in-scope`` for one their scope holds.
     """
-    user = g.user
+    user = current_user()
     if compound_id not in scopes.neighbourhood_compounds(user.neighbourhood_id):
         raise ApiError(422, "not-a-compound", "No such compound in your neighbourhood.")
     if scopes.resolve(user).covers(Scope(frozenset({compound_id}))):
@@ -156,7 +157,7 @@ def grant(compound_id: str, reason: str, minutes: int) -> dict[str, Any]:
     expires_at = clock.utcnow() + timedelta(minutes=minutes)
     entry = accounts.audit(
         user.id,
-        g.device.id,
+        current_identity().device_id,
         scopes.BREAK_GLASS_ACTION,
         record_type="compound",
         record_id=compound_id,

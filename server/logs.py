@@ -24,7 +24,6 @@ from typing import IO, Any
 
 from flask import Flask, Response, g, request
 from pythonjsonlogger.json import JsonFormatter
-from sqlalchemy import inspect
 
 from server.metrics import result_counts
 from server.request_context import elapsed_seconds, endpoint_label, request_id
@@ -75,12 +74,14 @@ def configure(stream: IO[str] | None = None, level: int = logging.INFO) -> None:
 def user_fields() -> dict[str, Any]:
     """Return the signed-in user's and device's ids, if the request had a token.
 
-    Read from the instances' identity keys, which need no database: the
-    request may have ended its session (a logout) before its line is written.
+    Read from the request's identity (:mod:`server.sign_ins`), which needs no
+    database: the request may have ended its session (a logout) before its
+    line is written.
     """
-    return {
-        f"{name}_id": inspect(g.get(name)).identity[0] for name in ("user", "device") if name in g
-    }
+    identity = g.get("identity")
+    if identity is None:
+        return {}
+    return {"user_id": identity.user_id, "device_id": identity.device_id}
 
 
 def duration_ms() -> float:

@@ -2,8 +2,9 @@
 
 A user's scope is their account's, widened by the compounds they broke the
 glass into while those grants are in force (``server/break_glass.py``):
-judged afresh at every request and every live announcement, so a grant ends
-by itself.
+judged afresh at every live announcement, and for requests whenever a
+token's cached identity ends (:mod:`server.sign_ins`: at a grant's start,
+and at the end of the earliest grant it holds), so a grant ends by itself.
 """
 
 from __future__ import annotations

@@ -48,6 +48,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from server import sign_ins
 from server.clock import utcnow
 from server.extensions import db
 from server.green import COOPERATE_EVERY, cooperate, cooperatively
@@ -69,6 +70,7 @@ RECORD_COLUMNS = (
     cast(RecordRow.stamps, Text).label("stamps"),
     RecordRow.scope,
 )
+HIGH_WATER = select(SyncState.high_water).where(SyncState.id == 1)
 log = logging.getLogger(__name__)
 # Ids per IN (...) list, well under every database's limit on bound parameters;
 # rows per INSERT, so that a large push lets other requests run between them.
@@ -132,8 +134,7 @@ class SqlStore:
     @classmethod
     def for_reading(cls) -> SqlStore:
         """Open a store for pulls: no lock, the committed high-water mark."""
-        high_water = db.session.scalar(select(SyncState.high_water).where(SyncState.id == 1))
-        return cls(int(high_water or 0), writing=False)
+        return cls(int(db.session.scalar(HIGH_WATER) or 0), writing=False)
 
     @classmethod
     def for_writing(
@@ -326,6 +327,9 @@ class SqlStore:
                 db.session.execute(upsert_records(), [row_of(r) for r in chunk])
                 cooperate()
             self._write_scopes(records)
+            if any(record.type == "compound" for record in records):
+                # A neighbourhood's compounds are its users' scope.
+                sign_ins.changed()
         if self._exits:
             db.session.execute(
                 insert(ScopeExit.__table__),
@@ -369,7 +373,8 @@ class SqlStore:
             created or read twice differently), or a changeset seen as new
             has been recorded since.
         """
-        high_water = lock_sequence()
+        # The provisional versions are taken with the lock: one round trip less under it.
+        high_water = lock_sequence(taking=self._provisional)
         read = list(self._read_versions)
         for chunk in chunks(read):
             now: dict[str, int | None] = dict.fromkeys(chunk)
@@ -384,8 +389,8 @@ class SqlStore:
             if db.session.scalar(recorded) is not None:
                 raise LockFirst("a changeset of the push has been recorded meanwhile")
         self._locked = True
-        self._high_water = self._started_at = self._base = high_water
-        self._next = high_water + self._provisional
+        self._started_at = self._base = high_water
+        self._high_water = self._next = high_water + self._provisional
         self._records = {rid: self.settled(record) for rid, record in self._records.items()}
         self._exits = [(self.settled(record), left) for record, left in self._exits]
         self._results = {
@@ -458,15 +463,19 @@ def apply_late(
     return result, store
 
 
-def lock_sequence() -> int:
-    """Lock the version sequence's row until the transaction ends; return the high-water mark."""
+def lock_sequence(taking: int = 0) -> int:
+    """Lock the version sequence's row until the transaction ends; return the high-water mark.
+
+    :param taking: versions to take at once, in the same statement: the mark
+        is moved up by as many, and the mark before them returned.
+    """
     high_water = db.session.execute(
         update(SyncState)
         .where(SyncState.id == 1)
-        .values(high_water=SyncState.high_water)
+        .values(high_water=SyncState.high_water + taking)
         .returning(SyncState.high_water)
     ).scalar_one()
-    return int(high_water)
+    return int(high_water) - taking
 
 
 # Kinds of value that hold no version to settle, or that the walk never enters

@@ -23,12 +23,12 @@ from datetime import datetime
 from typing import Any
 
 import click
-from flask import Blueprint, Flask, g
+from flask import Blueprint, Flask
 from flask.cli import with_appcontext
 from sqlalchemy import text
 
-from server import database, gate_keys, live, queries, scopes
-from server.auth import require_auth
+from server import database, gate_keys, live, queries
+from server.auth import current_actor, current_identity, require_auth
 from server.chain_list import Household, Package, read_chain_list
 from server.clock import utcnow
 from server.errors import ApiError
@@ -52,7 +52,7 @@ bp = Blueprint("supplies", __name__, url_prefix="/api/v1/supplies")
 def chain_list(round_id: str) -> Any:
     """Read a pasted chain list against the round's households and packages."""
     text = load_body(CHAIN_LIST)["text"]
-    actor = scopes.actor_for(g.user)
+    actor = current_actor()
     round_ = _round_in_scope(round_id, actor)
     compounds = round_.scope.compound_ids
     buildings = {b.id: b for b in queries.live_records("building", actor.scope, compounds)}
@@ -93,13 +93,13 @@ def deliveries(round_id: str) -> Any:
     The server does it by itself (:func:`keep_delivering`); the leader may
     not want to wait for its next turn.
     """
-    actor = scopes.actor_for(g.user)
+    actor = current_actor()
     round_ = _round_in_scope(round_id, actor)
     if utcnow() < parse_datetime(round_.fields["cutoff_at"]):
         detail = f"The round takes orders until {round_.fields['cutoff_at']}."
         raise ApiError(409, "round-open", detail)
     on_behalf = Actor(actor.user_id, Role.COORDINATOR, actor.scope)
-    device_id = g.device.id
+    device_id = current_identity().device_id
     changes, outcomes = bring_deliveries_up(round_, on_behalf, device_id)
     for outcome in outcomes:
         (result,) = outcome.results

@@ -144,6 +144,8 @@ def test_in_the_app_a_clinician_breaks_the_glass_and_a_coordinator_sees_it_live_
 ) -> None:
     a_clinician_of_compound_a(served.url)
     coord = device("coordinator")
+    coord.clock.install()  # the coordinator's clock, moved forward at the end
+    coord.reload()
     sign_in(coord, "coord")
     go(coord, "/glass")
     expect(coord.get_by_text("No temporary access is in force.")).to_be_visible()
@@ -178,3 +180,12 @@ def test_in_the_app_a_clinician_breaks_the_glass_and_a_coordinator_sees_it_live_
     wait_until_held(medic, "task", TASK_B, False)
     expect_synced(medic)
     assert records_of_b(medic) == 0
+
+    # A grant that runs out sends no event: the coordinator's screen drops it at its expiry.
+    form.get_by_label("Compound").select_option(COMPOUND_B)
+    form.get_by_label("Reason").fill(REASON)
+    form.get_by_label("For how long").select_option("30")
+    form.get_by_role("button", name="Break the glass").click()
+    expect(coord.locator(".glass-grant")).to_contain_text("medic-a in 陇南二村")
+    coord.clock.fast_forward("00:31:00")
+    expect(coord.get_by_text("No temporary access is in force.")).to_be_visible()

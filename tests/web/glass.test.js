@@ -7,7 +7,7 @@ import { test } from 'node:test';
 
 import { ApiError, NetworkError } from '../../web/app/api.js';
 import { setLanguage } from '../../web/app/i18n.js';
-import { byExpiry, DEFAULT_MINUTES, DURATIONS, durationLabel, failure, REASON_LENGTH } from '../../web/app/glass/screen.js';
+import { DEFAULT_MINUTES, DURATIONS, durationLabel, failure, inForce, REASON_LENGTH } from '../../web/app/glass/screen.js';
 
 const SCHEMA = readFileSync(new URL('../../server/schemas/break_glass.py', import.meta.url), 'utf8');
 const SCOPES = readFileSync(new URL('../../server/scopes.py', import.meta.url), 'utf8');
@@ -22,16 +22,20 @@ test('the durations, default and reason length are the server\'s', () => {
   assert.deepEqual(REASON_LENGTH, { min: Number(min), max: Number(max) });
 });
 
-test('grants list soonest-ending first, whatever order they came in', () => {
+test('grants list soonest-ending first, whatever order they came in, and only while in force', () => {
   const grants = [
     { id: 1, expires_at: '2026-11-30T20:00:00+00:00' },
     { id: 2, expires_at: '2026-11-30T18:00:00+08:00' }, // 10:00 UTC
     { id: 3, expires_at: '2026-11-30T12:00:00Z' },
   ];
+  const early = Date.parse('2026-11-30T09:00:00Z');
   for (const order of [[0, 1, 2], [2, 1, 0], [1, 2, 0]]) {
-    assert.deepEqual(byExpiry(order.map((i) => grants[i])).map((g) => g.id), [2, 3, 1]);
+    assert.deepEqual(inForce(order.map((i) => grants[i]), early).map((g) => g.id), [2, 3, 1]);
   }
   assert.deepEqual(grants.map((g) => g.id), [1, 2, 3], 'the list given is not reordered');
+  // A grant runs out at its expiry, to the millisecond.
+  assert.deepEqual(inForce(grants, Date.parse('2026-11-30T10:00:00Z')).map((g) => g.id), [3, 1]);
+  assert.deepEqual(inForce(grants, Date.parse('2026-11-30T21:00:00Z')), []);
 });
 
 test('a failure reads as offline, the server\'s problem, or the error, in every language', async () => {

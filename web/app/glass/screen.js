@@ -16,9 +16,18 @@ export const DEFAULT_MINUTES = 240;
 /** The reason's length the server accepts (server/schemas/break_glass.py). */
 export const REASON_LENGTH = Object.freeze({ min: 3, max: 500 });
 
-/** Return the grants soonest to end first. Pure. */
-export function byExpiry(grants) {
-  return [...grants].sort((a, b) => Date.parse(a.expires_at) - Date.parse(b.expires_at));
+/** Return the grants still in force at `now` (ms), soonest to end first. Pure. */
+export function inForce(grants, now) {
+  return grants.filter((grant) => Date.parse(grant.expires_at) > now)
+    .sort((a, b) => Date.parse(a.expires_at) - Date.parse(b.expires_at));
+}
+
+// A grant that runs out sends no live event: the screen redraws at the first expiry shown.
+let expiryTimer = null;
+
+function redrawAtExpiry(deps, grants, now) {
+  clearTimeout(expiryTimer);
+  if (grants.length) expiryTimer = setTimeout(() => deps.redraw(), Date.parse(grants[0].expires_at) - now);
 }
 
 /** Return the words for a failed request: offline, the server's problem, or the error. Pure. */
@@ -101,7 +110,9 @@ async function render(deps) {
   }
   if (listed) {
     const places = new Map([...await deps.names.compounds(), ...listed.compounds.map((c) => [c.id, c.name])]);
-    const grants = byExpiry(listed.grants);
+    const now = Date.now();
+    const grants = inForce(listed.grants, now);
+    redrawAtExpiry(deps, grants, now);
     body.push(h('h2', {}, t('glass.in_force')), grants.length
       ? h('ul', { class: 'cards', 'aria-live': 'polite' }, ...grants.map((grant) => grantCard(deps, grant, places)))
       : h('p', { class: 'empty', 'aria-live': 'polite' }, t('glass.none_in_force')));
