@@ -16,8 +16,8 @@ animation frame after it has repainted the changed cards
 (``board:painted``, with the ids). A PerformanceObserver pairs each event
 with the first paint mark naming one of its ids: that difference is one
 sample. Floor: from the same arrival mark to the first animation frame
-after it (a requestAnimationFrame loop records every frame's time): the
-least an update can take to reach the screen.
+after it (a requestAnimationFrame loop records when every frame's callbacks
+run): the least an update can take to reach the screen.
 """
 
 from __future__ import annotations
@@ -52,8 +52,10 @@ ENGLISH = "try { localStorage.setItem('weiguang.language', 'en'); } catch (e) {}
 OBSERVE = """() => {
   window.boardBench = { samples: [], arrivals: [], frames: [], events: 0 };
   const waiting = [];
-  const frame = (at) => {
-    window.boardBench.frames.push(at);
+  // When each frame's callbacks run, as the board's mark is timed (a frame's
+  // own timestamp is its start, which may precede an arrival it then paints).
+  const frame = () => {
+    window.boardBench.frames.push(performance.now());
     requestAnimationFrame(frame);
   };
   requestAnimationFrame(frame);

@@ -19,6 +19,15 @@ push). Then, timed:
   as ``coord``, read to the end; floor: the bare pull query of the same
   rows (``/bench/floor/query`` of compound A from the high water before the
   orders, paged by 1,000).
+- **delivery tasks at the cut-off**: the round's cut-off is moved to now and
+  ``POST /api/v1/supplies/rounds/{id}/deliveries`` makes one task per unit
+  (1,000 of 30 orders each), the step the serving process's job runs
+  (``server.supplies.bring_deliveries_up``; its own turn is put off in
+  ``bench.servers.BENCH_ENV``); floor: the same task rows through
+  ``/bench/floor/upsert``. Then the same request again, which finds nothing
+  to do: what a job turn costs when the round's orders or given-back tasks
+  moved (it reads them all; no lock); a turn when nothing moved is three
+  indexed queries; floor: the bare pull query above.
 """
 
 from __future__ import annotations
@@ -59,10 +68,13 @@ def changeset(changes: list[dict[str, Any]]) -> dict[str, Any]:
     return {"id": str(uuid.uuid4()), "made_at": now_iso(), "changes": changes}
 
 
-def setup(http: client.Http, compound_a: str, count: int) -> tuple[str, list[str], list[str], int]:
+def setup(
+    http: client.Http, compound_a: str, count: int
+) -> tuple[str, list[str], list[str], int, int]:
     """Write the buildings and households (floor), then the round and packages (a push).
 
-    :returns: the round's id, the package ids, the household ids and the cursor after them.
+    :returns: the round's id, the package ids, the household ids, the cursor
+        after them and the round's version.
     """
     buildings = [str(uuid.uuid4()) for _ in range(-(-count // PER_BUILDING))]
     rows: list[dict[str, Any]] = [
@@ -135,7 +147,8 @@ def setup(http: client.Http, compound_a: str, count: int) -> tuple[str, list[str
     )
     if reply.status != 200 or reply.json()["results"][0]["status"] != "applied":
         raise RuntimeError(f"setup push: {reply.status} {reply.body[:300]!r}")
-    return round_id, packages, homes, int(reply.json()["cursor"])
+    version = int(reply.json()["results"][0]["changes"][0]["version"])
+    return round_id, packages, homes, int(reply.json()["cursor"]), version
 
 
 def order_lines(rng: random.Random, packages: list[str]) -> list[dict[str, Any]]:
@@ -316,6 +329,74 @@ def read_floor(http: client.Http, compound: str, cursor: int) -> tuple[float, in
     return seconds, rows
 
 
+def make_deliveries(http: client.Http, round_id: str) -> tuple[float, int]:
+    """Ask for the round's delivery tasks; return the seconds and how many were made."""
+    reply = http.request("POST", f"/api/v1/supplies/rounds/{round_id}/deliveries", {})
+    if reply.status != 200:
+        raise RuntimeError(f"deliveries: {reply.status} {reply.body[:200]!r}")
+    return reply.seconds, len(reply.json()["created"]) + len(reply.json()["updated"])
+
+
+def delivery_figures(
+    http: client.Http, round_: tuple[str, int], compound: str, label: str, query_floor_s: float
+) -> list[Figure]:
+    """Close the round now, time its delivery tasks, then the job's next turn (nothing to do)."""
+    round_id, version = round_
+    close = {"type": "supply_round", "id": round_id, "op": "update", "base_version": version}
+    close["fields"] = {"cutoff_at": now_iso()}
+    reply = http.request(
+        "POST",
+        "/api/v1/sync/push",
+        {"client_id": str(uuid.uuid4()), "changesets": [changeset([close])]},
+    )
+    if reply.status != 200 or reply.json()["results"][0]["status"] != "applied":
+        raise RuntimeError(f"closing the round: {reply.status} {reply.body[:300]!r}")
+    made_s, made = make_deliveries(http, round_id)
+    again_s, again = make_deliveries(http, round_id)
+    rows = [
+        {
+            "type": "bench_task",
+            "id": str(uuid.uuid5(uuid.UUID(round_id), f"floor/{n}")),
+            "compound_id": compound,
+            "fields": {
+                "kind": "delivery",
+                "title": "团购送货：100号楼 1单元（30 户）",
+                "status": "open",
+                "compound_id": compound,
+                "priority": 2,
+                "notes": "\n".join(f"{n}01室：蔬菜包（8种）×2、肉蛋包×1" for n in range(30)),
+                "order_ids": [str(uuid.uuid4()) for _ in range(30)],
+            },
+        }
+        for n in range(made)
+    ]
+    floor_s = 0.0
+    for start in range(0, len(rows), SETUP_BATCH):
+        batch = {"rows": rows[start : start + SETUP_BATCH]}
+        reply = http.request("POST", "/bench/floor/upsert", batch)
+        if reply.status != 200:
+            raise RuntimeError(f"floor upsert: {reply.status} {reply.body[:200]!r}")
+        floor_s += reply.seconds
+    return [
+        Figure(
+            "supplies",
+            f"{label} households: delivery tasks at the cut-off",
+            "s",
+            made_s,
+            floor=floor_s,
+            note=f"{made:,} tasks made in one push; floor: the same {len(rows):,} rows upserted",
+        ),
+        Figure(
+            "supplies",
+            f"{label} households: delivery tasks asked again, nothing to do",
+            "s",
+            again_s,
+            floor=query_floor_s,
+            note=f"{again} changes; floor: bare pull query of the round's rows",
+        ),
+    ]
+
+
 def run(
     base_url: str, db_kind: str, password: str, compounds: dict[str, str], quick: bool
 ) -> list[Figure]:
@@ -326,7 +407,7 @@ def run(
     ]
     https = [client.Http(base_url, token) for token in tokens]
     try:
-        round_id, packages, homes, before = setup(https[0], compounds["A"], count)
+        round_id, packages, homes, before, version = setup(https[0], compounds["A"], count)
         shares = [Share(n, round_id, packages, homes[n::CLIENTS]) for n in range(CLIENTS)]
         figures = []
         errors: Counter[str] = Counter()
@@ -374,6 +455,9 @@ def run(
                     f"{floor_rows:,} rows written",
                 )
             )
+        figures += delivery_figures(
+            https[0], (round_id, version), compounds["C"], f"{db_kind} {count:,}", floor_s
+        )
         figures.append(
             Figure(
                 "supplies",

@@ -49,6 +49,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         progress,
         rate_limits,
         request_context,
+        sign_ins,
         socket_limits,
         supplies,
         sync_api,
@@ -58,6 +59,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from server.extensions import db, migrate, socketio
 
     app = Flask(__name__, instance_relative_config=True, static_folder=None)
+    app.app_ctx_globals_class = auth.RequestGlobals
     os.makedirs(app.instance_path, exist_ok=True)
     settings = config.load(test_config, app.instance_path)
     app.config.update(
@@ -94,6 +96,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     request_context.init_app(app)  # first: every request is timed and gets its id
     errors.init_app(app)
+    sign_ins.init_app(app)
     headers.init_app(app)
     rate_limits.init_app(app)
     compression.init_app(app)

@@ -7,7 +7,10 @@ the body (``Content-Type`` one of :data:`sync.attachments.PHOTO_FORMATS`),
 may see. Who may do each is :func:`sync.attachments.may_use` (``docs/sync.md``,
 "Contract extensions"). A re-upload of the same id with the same bytes,
 kind and record answers 200 and changes nothing, so the app retries freely;
-other bytes under a used id are a 409.
+other bytes under a used id are a 409. Each download of a personal photo
+(a prescription is health data) is an audit entry, action
+:data:`DOWNLOAD_ACTION` naming the photo, its kind and its record, as a
+break-the-glass grant is (``server/break_glass.py``).
 
 The image is checked by Pillow (the format must be the declared one; the
 header's size must be at most :data:`sync.attachments.MAX_PHOTO_PIXELS`)
@@ -21,12 +24,12 @@ import io
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response, g, request
+from flask import Blueprint, Response, request
 from PIL import Image, UnidentifiedImageError
 from sqlalchemy import select
 
-from server import scopes
-from server.auth import require_auth
+from server import accounts
+from server.auth import current_actor, current_identity, require_auth
 from server.clock import utcnow
 from server.errors import ApiError
 from server.extensions import db
@@ -46,6 +49,8 @@ from sync.attachments import (
 
 bp = Blueprint("attachments", __name__, url_prefix="/api/v1/attachments")
 ROLES = tuple(sorted(roles_of()))
+#: The audit action of a personal photo's download.
+DOWNLOAD_ACTION = "photo-download"
 
 
 @bp.put("/<attachment_id>")
@@ -61,7 +66,7 @@ def upload(attachment_id: str) -> Any:
     checked_id(attachment_id)
     args = ATTACHMENT_ARGS.load(request.args)
     kind, record_id = KINDS[args["kind"]], str(args["record_id"])
-    allowed(kind, record_id, scopes.actor_for(g.user))
+    allowed(kind, record_id, current_actor())
     data = photo_bytes()
     digest = hashlib.sha256(data).hexdigest()
     stored = db.session.get(AttachmentRow, attachment_id)
@@ -79,7 +84,7 @@ def upload(attachment_id: str) -> Any:
         byte_count=len(data),
         sha256=digest,
         data=data,
-        uploaded_by=g.user.id,
+        uploaded_by=current_identity().user_id,
         created_at=utcnow(),
     )
     db.session.add(row)
@@ -90,14 +95,25 @@ def upload(attachment_id: str) -> Any:
 @bp.get("/<attachment_id>")
 @require_auth(*ROLES)
 def download(attachment_id: str) -> Response:
-    """Return a photo's bytes, never cached by a shared cache.
+    """Return a photo's bytes, never cached by a shared cache; audit a personal one's.
 
     :raises ApiError: 404 for an unknown photo or one the caller may not see.
     """
     row = db.session.get(AttachmentRow, attachment_id)
     if row is None:
         raise ApiError(404, "not-found", "No such photo.")
-    allowed(KINDS[row.kind], row.record_id, scopes.actor_for(g.user))
+    kind = KINDS[row.kind]
+    allowed(kind, row.record_id, current_actor())
+    if kind.personal():
+        accounts.audit(
+            current_identity().user_id,
+            current_identity().device_id,
+            DOWNLOAD_ACTION,
+            record_type=kind.record_type,
+            record_id=row.record_id,
+            detail={"attachment_id": row.id, "kind": kind.name},
+        )
+        db.session.commit()
     response = Response(row.data, mimetype=row.content_type)
     response.headers["Cache-Control"] = "private, no-store"
     response.headers["ETag"] = f'"{row.sha256}"'
@@ -109,7 +125,7 @@ def download(attachment_id: str) -> Response:
 def listing() -> Any:
     """Return the photos of ``?record_id=`` that the caller may see (none: an empty list)."""
     record_id = str(RECORD_ARGS.load(request.args)["record_id"])
-    actor = scopes.actor_for(g.user)
+    actor = current_actor()
     record = SqlStore.for_reading().get(record_id)
     now = utcnow()
     rows = db.session.scalars(

@@ -29,12 +29,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, request
 from marshmallow import ValidationError
 from sqlalchemy import Text, and_, cast, or_, select
 
-from server import scopes
-from server.auth import require_auth
+from server.auth import current_actor, require_auth
 from server.clock import aware, utcnow
 from server.extensions import db
 from server.models import ChangesetLog, DeviceToken, RecordRow, User
@@ -63,7 +62,7 @@ WROTE = ("applied", "merged")
 def search() -> Any:
     """Return a page of audit entries matching the query (see the module docstring)."""
     args = AUDIT_ARGS.load(request.args)
-    actor = scopes.actor_for(g.user)
+    actor = current_actor()
     return AUDIT_REPLY.dump(audit_page(actor, **args))
 
 

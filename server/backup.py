@@ -35,7 +35,7 @@ import click
 from flask import current_app
 from flask.cli import with_appcontext
 from sqlalchemy import inspect, select
-from sqlalchemy.engine import URL, make_url
+from sqlalchemy.engine import URL, Engine, make_url
 
 from server import accounts, database
 from server.extensions import db
@@ -177,14 +177,15 @@ def epoch() -> str:
     Read once per process and database: it changes only by a restore, which
     needs the server stopped.
     """
-    known: dict[str, str] = current_app.extensions.setdefault("weiguang_epochs", {})
-    url = str(db.engine.url)
-    if url not in known:
+    known: dict[Engine, str] = current_app.extensions.setdefault("weiguang_epochs", {})
+    # By engine, one per app and database: its URL's text costs a pull more than this read.
+    engine = db.engine
+    if engine not in known:
         detail = db.session.scalar(
             select(AuditEntry.detail)
             .where(AuditEntry.action == RESTORE_ACTION)
             .order_by(AuditEntry.id.desc())
             .limit(1)
         )
-        known[url] = str(detail["epoch"]) if detail else ORIGINAL_EPOCH
-    return known[url]
+        known[engine] = str(detail["epoch"]) if detail else ORIGINAL_EPOCH
+    return known[engine]

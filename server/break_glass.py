@@ -12,7 +12,10 @@ stating why, for a limited time:
   compound, why, until when), so it can be neither rewritten nor hidden;
 - coordinators whose scope holds the compound are told live (a
   ``break_glass`` Socket.IO event) and can list the grants in force;
-- it ends by itself: every request and every live announcement resolves
+- it ends by itself, or earlier when a coordinator who sees the compound
+  (or the user, done) ends it (``POST /api/v1/break-glass/ID/end``: an
+  audit entry ``break-glass-end`` naming the grant; the coordinators are
+  told live, ``break_glass_ended``): every request and every live announcement resolves
   the user's scope afresh from the grants in force at that moment
   (:func:`server.scopes.granted_compounds`), so after expiry the compound's
   records are ``not_found`` to pushes and absent from pulls and events with
@@ -27,14 +30,14 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, g
+from flask import Blueprint
 from sqlalchemy import select
 
 from server import accounts, clock, live, scopes
-from server.auth import require_auth
+from server.auth import current_actor, current_identity, current_user, require_auth
 from server.errors import ApiError
 from server.extensions import db, socketio
-from server.models import AuditEntry, DeviceToken, User
+from server.models import AuditEntry, DeviceToken, RecordRow, User
 from server.payloads import load_body
 from server.schemas.break_glass import BREAK_GLASS, GRANT, GRANT_LIST
 from sync.actors import Role
@@ -57,14 +60,82 @@ def break_glass() -> Any:
 @bp.get("")
 @require_auth(Role.COORDINATOR, *ROLES)
 def in_force() -> Any:
-    """Return the grants in force: a coordinator's in their scope, anyone else's own."""
+    """Return the grants in force (a coordinator's in their scope, anyone else's own) and the
+    compounds the caller may open (``compounds``: id and name, empty for a coordinator).
+
+    The app needs the names: a clinician's device holds only the compounds of their scope.
+    """
     now = clock.utcnow()
-    if g.user.role == Role.COORDINATOR:
-        viewer = scopes.actor_for(g.user)
+    if current_actor().role == Role.COORDINATOR:
+        viewer = current_actor()
         entries = [e for e in scopes.grants_in_force(now) if viewer.sees(place_of(e))]
     else:
-        entries = scopes.grants_in_force(now, [g.user.id])
-    return GRANT_LIST.dump({"grants": [describe(entry) for entry in entries]})
+        entries = scopes.grants_in_force(now, [current_identity().user_id])
+    grants = [describe(entry) for entry in entries]
+    return GRANT_LIST.dump({"grants": grants, "compounds": openable()})
+
+
+def openable() -> list[dict[str, str]]:
+    """Return the compounds the caller may open now, by name: none for a coordinator."""
+    user = current_user()
+    if user.role not in ROLES:
+        return []
+    scope = scopes.resolve(user)
+    ids = [
+        compound_id
+        for compound_id in scopes.neighbourhood_compounds(user.neighbourhood_id)
+        if not scope.covers(Scope(frozenset({compound_id})))
+    ]
+    rows = db.session.scalars(select(RecordRow).where(RecordRow.id.in_(ids)))
+    return sorted(
+        ({"id": row.id, "name": row.fields["name"]} for row in rows), key=lambda c: c["name"]
+    )
+
+
+@bp.post("/<grant_id>/end")
+@require_auth(Role.COORDINATOR, *ROLES)
+def end(grant_id: str) -> Any:
+    """End a grant in force before its time: a coordinator's who sees it, or the user's own.
+
+    :raises ApiError: 404 ``no-such-grant`` for a grant not in force or not the caller's
+        to end (whether it exists is not revealed).
+    """
+    now = clock.utcnow()
+    entry = next((e for e in scopes.grants_in_force(now) if str(e.id) == grant_id), None)
+    if entry is None or not may_end(entry):
+        raise ApiError(404, "no-such-grant", "No such grant in force that you may end.")
+    described = describe(entry)
+    accounts.audit(
+        current_identity().user_id,
+        current_identity().device_id,
+        scopes.END_GRANT_ACTION,
+        record_type="compound",
+        record_id=entry.record_id,
+        detail={"grant_id": entry.id},
+    )
+    db.session.commit()
+    announce(described, "break_glass_ended")
+    reconnect(entry.user_id)
+    return GRANT.dump(described)
+
+
+def may_end(entry: AuditEntry) -> bool:
+    """Return whether the caller may end a grant: its user, or a coordinator who sees it."""
+    if entry.user_id == current_identity().user_id:
+        return True
+    viewer = current_actor()
+    return viewer.role == Role.COORDINATOR and viewer.sees(place_of(entry))
+
+
+def reconnect(user_id: int | None) -> None:
+    """Disconnect a user's sockets, so that they rejoin with the audience of their scope now."""
+    devices = db.session.scalars(
+        select(DeviceToken.id).where(
+            DeviceToken.user_id == user_id, DeviceToken.revoked_at.is_(None)
+        )
+    )
+    for device_id in list(devices):
+        live.disconnect_device(device_id)
 
 
 def grant(compound_id: str, reason: str, minutes: int) -> dict[str, Any]:
@@ -78,7 +149,7 @@ def grant(compound_id: str, reason: str, minutes: int) -> dict[str, Any]:
     :raises ApiError: 422 ``not-a-compound`` for a compound not in the
         user's neighbourhood, ``already-in-scope`` for one their scope holds.
     """
-    user = g.user
+    user = current_user()
     if compound_id not in scopes.neighbourhood_compounds(user.neighbourhood_id):
         raise ApiError(422, "not-a-compound", "No such compound in your neighbourhood.")
     if scopes.resolve(user).covers(Scope(frozenset({compound_id}))):
@@ -86,7 +157,7 @@ def grant(compound_id: str, reason: str, minutes: int) -> dict[str, Any]:
     expires_at = clock.utcnow() + timedelta(minutes=minutes)
     entry = accounts.audit(
         user.id,
-        g.device.id,
+        current_identity().device_id,
         scopes.BREAK_GLASS_ACTION,
         record_type="compound",
         record_id=compound_id,
@@ -95,13 +166,7 @@ def grant(compound_id: str, reason: str, minutes: int) -> dict[str, Any]:
     db.session.commit()
     described = describe(entry)
     announce(described)
-    devices = db.session.scalars(
-        select(DeviceToken.id).where(
-            DeviceToken.user_id == user.id, DeviceToken.revoked_at.is_(None)
-        )
-    )
-    for device_id in list(devices):
-        live.disconnect_device(device_id)
+    reconnect(user.id)
     return described
 
 
@@ -126,10 +191,10 @@ def describe(entry: AuditEntry) -> dict[str, Any]:
     }
 
 
-def announce(grant: dict[str, Any]) -> None:
-    """Emit ``break_glass`` (``grant`` as :func:`describe` gives it) to coordinators who see it."""
+def announce(grant: dict[str, Any], event: str = "break_glass") -> None:
+    """Emit ``event`` (``grant`` as :func:`describe` gives it) to coordinators who see it."""
     payload = GRANT.dump(grant)
     place = Scope(frozenset({grant["compound_id"]}))
     for room, viewer in scopes.connected_audiences().items():
         if viewer.role == Role.COORDINATOR and viewer.sees(place):
-            socketio.emit("break_glass", payload, to=room)
+            socketio.emit(event, payload, to=room)

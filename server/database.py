@@ -14,6 +14,11 @@ from server.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
 PG_CONNECT_TIMEOUT_S = 5
+# Connections per process: 10 kept, 20 more under load. Under eventlet a
+# process serves thousands of requests at once; the rest wait for a pooled
+# connection, in turn, up to PG_POOL_WAIT_S, and only then get a retryable
+# 503 (server/errors.py): a wait that long means the process is overloaded.
+PG_POOL_SIZE, PG_POOL_OVERFLOW, PG_POOL_WAIT_S = 10, 20, 30
 # Statements that never write, by their first keyword. A savepoint counts
 # as a write: the transaction must not be restarted under it (see below).
 READING_STATEMENTS = frozenset(
@@ -43,8 +48,9 @@ def engine_options(url: str) -> dict[str, Any]:
         }
     return {
         "pool_pre_ping": True,
-        "pool_size": 10,
-        "max_overflow": 20,
+        "pool_size": PG_POOL_SIZE,
+        "max_overflow": PG_POOL_OVERFLOW,
+        "pool_timeout": PG_POOL_WAIT_S,
         "hide_parameters": True,
         # A database host that stopped answering fails the health check
         # (and a request) in seconds instead of hanging it.

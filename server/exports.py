@@ -24,11 +24,11 @@ from collections.abc import Iterable, Iterator, Mapping
 from typing import IO, Any
 
 import xlsxwriter
-from flask import Blueprint, Response, g, request, stream_with_context
+from flask import Blueprint, Response, request, stream_with_context
 from sqlalchemy import select
 
 from server import scopes
-from server.auth import require_auth
+from server.auth import current_actor, require_auth
 from server.clock import utcnow
 from server.errors import ApiError
 from server.extensions import db
@@ -66,9 +66,9 @@ def export(dataset: str, fmt: str) -> Response:
     declared = DATASETS.get(dataset)
     if declared is None or fmt not in MEDIA_TYPES:
         raise ApiError(404, "unknown-export", f"There is no export {dataset}.{fmt}.")
-    if g.user.role not in declared.roles:
+    if current_actor().role not in declared.roles:
         raise ApiError(403, "forbidden-role", "Your role may not export this dataset.")
-    actor = scopes.actor_for(g.user)
+    actor = current_actor()
     scope = narrowed(actor.scope, request.args.get("compound_id"))
     only = {name: request.args[name] for name in sorted(declared.filters) if name in request.args}
     header, rows = table(declared, Actor(actor.user_id, actor.role, scope), only)

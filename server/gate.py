@@ -12,10 +12,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from flask import Blueprint, Response, g
+from flask import Blueprint, Response
 
-from server import live, pass_sheets, queries, scopes, sync_api
-from server.auth import require_auth
+from server import live, pass_sheets, queries, sync_api
+from server.auth import current_actor, require_auth
 from server.clock import utcnow
 from server.errors import ApiError
 from server.payloads import load_body
@@ -43,7 +43,7 @@ LABELS = {"valid_until": "有效期至 Valid until"}
 def sheets() -> Any:
     """Issue new passes to a building's residents and return them as an A4 PDF."""
     args = load_body(PASS_SHEET)
-    actor = scopes.actor_for(g.user)
+    actor = current_actor()
     building = visible(actor, str(args["building_id"]), "building")
     residents = [
         r
@@ -78,7 +78,7 @@ def sheets() -> Any:
 @require_auth(Role.COORDINATOR, Role.GUARD)
 def own_pass(pass_id: str) -> Any:
     """Return one resident's pass as a printable PDF (a resident's own pass)."""
-    record = visible(scopes.actor_for(g.user), pass_id, "gate_pass")
+    record = visible(current_actor(), pass_id, "gate_pass")
     return pdf_response(str(record.fields.get("address", "")), [record], f"pass-{pass_id}.pdf")
 
 

@@ -20,14 +20,12 @@ from __future__ import annotations
 
 import logging
 import sys
-from collections import Counter
 from typing import IO, Any
 
 from flask import Flask, Response, g, request
 from pythonjsonlogger.json import JsonFormatter
-from sqlalchemy import inspect
 
-from server.metrics import change_result, changeset_result
+from server.metrics import result_counts
 from server.request_context import elapsed_seconds, endpoint_label, request_id
 from sync.protocol import PushOutcome
 
@@ -76,12 +74,14 @@ def configure(stream: IO[str] | None = None, level: int = logging.INFO) -> None:
 def user_fields() -> dict[str, Any]:
     """Return the signed-in user's and device's ids, if the request had a token.
 
-    Read from the instances' identity keys, which need no database: the
-    request may have ended its session (a logout) before its line is written.
+    Read from the request's identity (:mod:`server.sign_ins`), which needs no
+    database: the request may have ended its session (a logout) before its
+    line is written.
     """
-    return {
-        f"{name}_id": inspect(g.get(name)).identity[0] for name in ("user", "device") if name in g
-    }
+    identity = g.get("identity")
+    if identity is None:
+        return {}
+    return {"user_id": identity.user_id, "device_id": identity.device_id}
 
 
 def duration_ms() -> float:
@@ -107,15 +107,15 @@ def log_request(response: Response) -> Response:
 
 def log_push(outcome: PushOutcome) -> None:
     """Write a committed push's line: counts and result codes, never contents."""
-    changes = [change for changeset in outcome.results for change in changeset.changes]
+    changesets, changes = result_counts(outcome)
     PUSH_LOGGER.info(
         "push",
         extra={
             **user_fields(),
             "changesets": len(outcome.results),
-            "changes": len(changes),
-            "changeset_results": dict(Counter(map(changeset_result, outcome.results))),
-            "change_results": dict(Counter(map(change_result, changes))),
+            "changes": changes.total(),
+            "changeset_results": dict(changesets),
+            "change_results": dict(changes),
             "cursor": outcome.cursor,
             "duration_ms": duration_ms(),
         },

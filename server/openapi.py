@@ -223,9 +223,23 @@ OPERATIONS: list[Operation] = [
         status=201,
     ),
     Operation(
+        "/api/v1/break-glass/{grant_id}/end",
+        "post",
+        "End a break-the-glass grant before its time (a coordinator who sees its compound, "
+        "or its user). Audited; coordinators are told live (event break_glass_ended); the "
+        "user's devices drop the compound's records at their next pull. 404 for a grant not "
+        "in force or not the caller's to end.",
+        None,
+        GRANT,
+        parameters=(
+            {"in": "path", "name": "grant_id", "required": True, "schema": {"type": "integer"}},
+        ),
+    ),
+    Operation(
         "/api/v1/break-glass",
         "get",
-        "The break-the-glass grants in force: a coordinator's in their scope, a clinician's own.",
+        "The break-the-glass grants in force: a coordinator's in their scope, a clinician's own; "
+        "with the compounds a clinician may open (id, name).",
         None,
         GRANT_LIST,
     ),
@@ -338,7 +352,8 @@ OPERATIONS: list[Operation] = [
     Operation(
         "/api/v1/attachments/{attachment_id}",
         "get",
-        "A photo's bytes, for those who may upload it (404 for the others).",
+        "A photo's bytes, for those who may upload it (404 for the others); "
+        "a personal photo's download is audited (action photo-download).",
         parameters=(ATTACHMENT_ID,),
         media_type="image/jpeg",
     ),

@@ -28,10 +28,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, request
 
-from server import queries, scopes
-from server.auth import require_auth
+from server import queries
+from server.auth import current_actor, require_auth
 from server.clock import utcnow
 from server.errors import ApiError
 from sync.actors import Role
@@ -151,7 +151,7 @@ def progress() -> dict[str, Any]:
         coordinator, 400 for a bad ``since``.
     """
     since = window_start(request.args.get("since"))
-    scope = scopes.actor_for(g.user).scope
+    scope = current_actor().scope
     places: dict[tuple[str, str | None], dict[str, Any]] = {}
 
     def place(compound_id: str, building_id: str | None) -> dict[str, Any]:

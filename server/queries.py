@@ -83,6 +83,32 @@ def every_live(record_type: str) -> list[Record]:
     return [to_record(row) for row in db.session.execute(statement)]
 
 
+def delivery_marks(supply_round_id: str, task_ids: Collection[str]) -> tuple[object, ...]:
+    """Return what moves when a round's delivery tasks may need bringing up.
+
+    The round's version; the count and highest version of its orders (any
+    state, deleted too: index ``ix_record_order_round``); the count and
+    highest version of those of ``task_ids`` (primary keys) that failed, were
+    cancelled or deleted — the task changes that give orders back. Equal
+    marks, nothing of that changed.
+    """
+    rounds = select(RECORD.c.version).where(RECORD.c.id == supply_round_id)
+    orders = select(func.count(), func.max(RECORD.c.version)).where(
+        of_type(RECORD, "order"), FieldText(RECORD.c.fields, "supply_round_id") == supply_round_id
+    )
+    given_back = or_(
+        RECORD.c.deleted, FieldText(RECORD.c.fields, "status").in_(("failed", "cancelled"))
+    )
+    tasks = select(func.count(), func.max(RECORD.c.version)).where(
+        RECORD.c.id.in_(sorted(task_ids)), given_back
+    )
+    return (
+        db.session.execute(rounds).scalar(),
+        *db.session.execute(orders).one(),
+        *db.session.execute(tasks).one(),
+    )
+
+
 def screening_progress(scope: UserScope, since: datetime | None = None) -> list[BuildingProgress]:
     """Return the screening progress of every building with households in ``scope``.
 

@@ -47,7 +47,7 @@ def push_limit() -> str:
 
 def device_key() -> str:
     """Return the key a device's requests count under (call after :func:`require_auth`)."""
-    return f"device:{g.device.id}"
+    return f"device:{g.identity.device_id}"
 
 
 def too_many_requests(error: RateLimitExceeded) -> Response:

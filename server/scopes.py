@@ -2,8 +2,9 @@
 
 A user's scope is their account's, widened by the compounds they broke the
 glass into while those grants are in force (``server/break_glass.py``):
-judged afresh at every request and every live announcement, so a grant ends
-by itself.
+judged afresh at every live announcement, and for requests whenever a
+token's cached identity ends (:mod:`server.sign_ins`: at a grant's start,
+and at the end of the earliest grant it holds), so a grant ends by itself.
 """
 
 from __future__ import annotations
@@ -21,6 +22,8 @@ from sync.actors import Actor, UserScope
 
 #: The audit action that records (and is) a break-the-glass grant.
 BREAK_GLASS_ACTION = "break-glass"
+#: The audit action that ends a grant before its time (detail ``grant_id``).
+END_GRANT_ACTION = "break-glass-end"
 #: The longest a grant may last.
 LONGEST_GRANT = timedelta(hours=12)
 
@@ -50,13 +53,24 @@ def widened(scope: UserScope, compound_ids: frozenset[str]) -> UserScope:
 
 
 def grants_in_force(now: datetime, user_ids: Collection[int] | None = None) -> list[AuditEntry]:
-    """Return the break-the-glass grants in force at ``now`` (of some users, if given)."""
+    """Return the break-the-glass grants in force at ``now`` (of some users, if given).
+
+    In force: not expired, and not ended early (an ``END_GRANT_ACTION`` entry names it).
+    """
     query = select(AuditEntry).where(
         AuditEntry.action == BREAK_GLASS_ACTION, AuditEntry.at > now - LONGEST_GRANT
     )
     if user_ids is not None:
         query = query.where(AuditEntry.user_id.in_(list(user_ids)))
-    return [entry for entry in db.session.scalars(query) if grant_expiry(entry) > now]
+    ends = select(AuditEntry.detail).where(
+        AuditEntry.action == END_GRANT_ACTION, AuditEntry.at > now - LONGEST_GRANT
+    )
+    ended = {detail.get("grant_id") for detail in db.session.scalars(ends)}
+    return [
+        entry
+        for entry in db.session.scalars(query)
+        if grant_expiry(entry) > now and entry.id not in ended
+    ]
 
 
 def grant_expiry(entry: AuditEntry) -> datetime:

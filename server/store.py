@@ -48,11 +48,13 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 
+from server import sign_ins
 from server.clock import utcnow
 from server.extensions import db
 from server.green import COOPERATE_EVERY, cooperate, cooperatively
 from server.models import ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
 from sync.actors import UserScope
+from sync.changes import ChangesetStatus, ChangeStatus
 from sync.records import Record, Scope, WireStamps
 from sync.store import Page, RecordedResult
 from sync.undo import UndoLog
@@ -68,6 +70,7 @@ RECORD_COLUMNS = (
     cast(RecordRow.stamps, Text).label("stamps"),
     RecordRow.scope,
 )
+HIGH_WATER = select(SyncState.high_water).where(SyncState.id == 1)
 log = logging.getLogger(__name__)
 # Ids per IN (...) list, well under every database's limit on bound parameters;
 # rows per INSERT, so that a large push lets other requests run between them.
@@ -131,8 +134,7 @@ class SqlStore:
     @classmethod
     def for_reading(cls) -> SqlStore:
         """Open a store for pulls: no lock, the committed high-water mark."""
-        high_water = db.session.scalar(select(SyncState.high_water).where(SyncState.id == 1))
-        return cls(int(high_water or 0), writing=False)
+        return cls(int(db.session.scalar(HIGH_WATER) or 0), writing=False)
 
     @classmethod
     def for_writing(
@@ -179,7 +181,7 @@ class SqlStore:
         found = {rid: self._records[rid] for rid in record_ids if rid in self._records}
         wanted = [rid for rid in record_ids if rid not in found]
         for chunk in chunks(wanted):
-            rows = db.session.execute(select(*RECORD_COLUMNS).where(RecordRow.id.in_(chunk)))
+            rows = db.session.execute(records_query(), {"ids": chunk})
             versions: dict[str, int | None] = dict.fromkeys(chunk)
             for row in rows:
                 versions[row.id] = row.version
@@ -210,11 +212,7 @@ class SqlStore:
         """Return the recorded results of those of ``changeset_ids`` seen before."""
         found = {cid: self._results[cid] for cid in changeset_ids if cid in self._results}
         for chunk in chunks([cid for cid in changeset_ids if cid not in found]):
-            rows = db.session.execute(
-                select(ChangesetLog.id, ChangesetLog.user_id, ChangesetLog.result).where(
-                    ChangesetLog.id.in_(chunk)
-                )
-            )
+            rows = db.session.execute(results_query(), {"ids": chunk})
             found.update({row.id: RecordedResult(row.user_id, row.result) for row in rows})
         if not self._locked:
             self._unrecorded.update(cid for cid in changeset_ids if cid not in found)
@@ -329,6 +327,9 @@ class SqlStore:
                 db.session.execute(upsert_records(), [row_of(r) for r in chunk])
                 cooperate()
             self._write_scopes(records)
+            if any(record.type == "compound" for record in records):
+                # A neighbourhood's compounds are its users' scope.
+                sign_ins.changed()
         if self._exits:
             db.session.execute(
                 insert(ScopeExit.__table__),
@@ -372,7 +373,8 @@ class SqlStore:
             created or read twice differently), or a changeset seen as new
             has been recorded since.
         """
-        high_water = lock_sequence()
+        # The provisional versions are taken with the lock: one round trip less under it.
+        high_water = lock_sequence(taking=self._provisional)
         read = list(self._read_versions)
         for chunk in chunks(read):
             now: dict[str, int | None] = dict.fromkeys(chunk)
@@ -387,8 +389,8 @@ class SqlStore:
             if db.session.scalar(recorded) is not None:
                 raise LockFirst("a changeset of the push has been recorded meanwhile")
         self._locked = True
-        self._high_water = self._started_at = self._base = high_water
-        self._next = high_water + self._provisional
+        self._started_at = self._base = high_water
+        self._high_water = self._next = high_water + self._provisional
         self._records = {rid: self.settled(record) for rid, record in self._records.items()}
         self._exits = [(self.settled(record), left) for record, left in self._exits]
         self._results = {
@@ -461,29 +463,70 @@ def apply_late(
     return result, store
 
 
-def lock_sequence() -> int:
-    """Lock the version sequence's row until the transaction ends; return the high-water mark."""
+def lock_sequence(taking: int = 0) -> int:
+    """Lock the version sequence's row until the transaction ends; return the high-water mark.
+
+    :param taking: versions to take at once, in the same statement: the mark
+        is moved up by as many, and the mark before them returned.
+    """
     high_water = db.session.execute(
         update(SyncState)
         .where(SyncState.id == 1)
-        .values(high_water=SyncState.high_water)
+        .values(high_water=SyncState.high_water + taking)
         .returning(SyncState.high_water)
     ).scalar_one()
-    return int(high_water)
+    return int(high_water) - taking
+
+
+# Kinds of value that hold no version to settle, or that the walk never enters
+# (a Provisional is an int, but tested first).
+_SETTLED = frozenset(
+    {str, int, float, bool, type(None), datetime, frozenset, Scope, ChangeStatus, ChangesetStatus}
+)
 
 
 def settle(value: Any, offset: int) -> Any:
-    """Return ``value`` with ``offset`` added to each :class:`Provisional` in it (``settled``)."""
-    if isinstance(value, Provisional):
+    """Return ``value`` with ``offset`` added to each :class:`Provisional` in it (``settled``).
+
+    What holds none comes back as it is (it ran for half a large push's time
+    when every value was rebuilt: issue #16); stored stamps stay unparsed.
+    """
+    kind = type(value)
+    if kind is Provisional:
         return int(value) + offset
+    if kind in _SETTLED:
+        return value
+    if kind is WireStamps:  # in their stored form: nothing parsed
+        wire = value.to_wire()
+        settled = settle(wire, offset)
+        return value if settled is wire else WireStamps(settled)
+    # Leaves are tested inline: a call for each would cost most of the walk.
     if isinstance(value, Mapping):
-        return {key: settle(item, offset) for key, item in value.items()}
+        items = {
+            key: item if type(item) in _SETTLED else settle(item, offset)
+            for key, item in value.items()
+        }
+        return value if all(items[key] is item for key, item in value.items()) else items
     if isinstance(value, list | tuple):
-        return type(value)(settle(item, offset) for item in value)
+        each = [item if type(item) in _SETTLED else settle(item, offset) for item in value]
+        return value if all(a is b for a, b in zip(each, value, strict=True)) else kind(each)
     if is_dataclass(value) and not isinstance(value, type):
-        changes = {f.name: settle(getattr(value, f.name), offset) for f in fields(value) if f.init}
+        names = _init_fields(kind)
+        changes = {
+            name: item if type(item) in _SETTLED else settle(item, offset)
+            for name in names
+            for item in (getattr(value, name),)
+        }
+        if all(changes[name] is getattr(value, name) for name in names):
+            return value
         return replace(value, **changes)
     return value
+
+
+@functools.cache
+def _init_fields(kind: type) -> tuple[str, ...]:
+    """Return the names of a dataclass's fields that its constructor takes."""
+    return tuple(f.name for f in fields(kind) if f.init)
 
 
 def to_record(row: Any) -> Record:
@@ -521,11 +564,14 @@ def read_record(row: Any) -> Record | None:
         return None
 
 
+# Scopes are few and immutable: each is read and written once a process.
+@functools.lru_cache(maxsize=4096)
 def scope_to_text(scope: Scope) -> str:
     """Return the stored form of a record's scope: ``"compound compound|building"``."""
     return " ".join(sorted(scope.compound_ids)) + "|" + (scope.building_id or "")
 
 
+@functools.lru_cache(maxsize=4096)
 def scope_from_text(text: str) -> Scope:
     """Read a scope written by :func:`scope_to_text`."""
     compounds, _, building = text.partition("|")
@@ -545,6 +591,19 @@ def row_of(record: Record) -> dict[str, Any]:
     }
 
 
+@functools.cache
+def records_query() -> Any:
+    """Return the statement reading the records whose ids are bound as ``ids`` (built once)."""
+    return select(*RECORD_COLUMNS).where(RecordRow.id.in_(bindparam("ids", expanding=True)))
+
+
+@functools.cache
+def results_query() -> Any:
+    """Return the statement reading the changesets logged under the ids bound as ``ids``."""
+    logged = select(ChangesetLog.id, ChangesetLog.user_id, ChangesetLog.result)
+    return logged.where(ChangesetLog.id.in_(bindparam("ids", expanding=True)))
+
+
 def upsert_records() -> Any:
     """Return an INSERT ... ON CONFLICT (id) DO UPDATE for the session's database.
 
@@ -552,7 +611,12 @@ def upsert_records() -> Any:
     ("insertmanyvalues"): without RETURNING, psycopg2 would send an upsert
     with ON CONFLICT one row a round trip.
     """
-    dialect = db.session.get_bind().dialect.name
+    return _upsert_for(db.session.get_bind().dialect.name)
+
+
+@functools.cache
+def _upsert_for(dialect: str) -> Any:
+    """Build :func:`upsert_records`'s statement once a dialect (it cost more than a row)."""
     module = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(RecordRow.__table__)
     return statement.on_conflict_do_update(

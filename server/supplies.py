@@ -15,15 +15,16 @@ rules, the audit stamps and the live events are those of any push.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import click
-from flask import Blueprint, Flask, g
+from flask import Blueprint, Flask
 from flask.cli import with_appcontext
 
-from server import database, gate_keys, live, queries, scopes
-from server.auth import require_auth
+from server import database, gate_keys, live, queries
+from server.auth import current_actor, current_identity, require_auth
 from server.chain_list import Household, Package, read_chain_list
 from server.clock import utcnow
 from server.errors import ApiError
@@ -47,7 +48,7 @@ bp = Blueprint("supplies", __name__, url_prefix="/api/v1/supplies")
 def chain_list(round_id: str) -> Any:
     """Read a pasted chain list against the round's households and packages."""
     text = load_body(CHAIN_LIST)["text"]
-    actor = scopes.actor_for(g.user)
+    actor = current_actor()
     round_ = _round_in_scope(round_id, actor)
     compounds = round_.scope.compound_ids
     buildings = {b.id: b for b in queries.live_records("building", actor.scope, compounds)}
@@ -88,13 +89,13 @@ def deliveries(round_id: str) -> Any:
     The server does it by itself (:func:`keep_delivering`); the leader may
     not want to wait for its next turn.
     """
-    actor = scopes.actor_for(g.user)
+    actor = current_actor()
     round_ = _round_in_scope(round_id, actor)
     if utcnow() < parse_datetime(round_.fields["cutoff_at"]):
         detail = f"The round takes orders until {round_.fields['cutoff_at']}."
         raise ApiError(409, "round-open", detail)
     on_behalf = Actor(actor.user_id, Role.COORDINATOR, actor.scope)
-    device_id = g.device.id
+    device_id = current_identity().device_id
     changes, outcome = bring_deliveries_up(round_, on_behalf, device_id)
     if outcome is not None:
         (result,) = outcome.results
@@ -112,7 +113,10 @@ def deliveries(round_id: str) -> Any:
 
 
 def bring_deliveries_up(
-    round_: Record, actor: Actor, device_token_id: int | None = None
+    round_: Record,
+    actor: Actor,
+    device_token_id: int | None = None,
+    looked: list[str] | None = None,
 ) -> tuple[tuple[Change, ...], PushOutcome | None]:
     """Push the changes that bring ``round_``'s delivery tasks up to its confirmed orders.
 
@@ -125,10 +129,11 @@ def bring_deliveries_up(
     finds the first's tasks: the task ids are derived
     (:func:`sync.supplies.delivery_task_id`), nothing is made twice.
 
+    :param looked: gets the ids of the delivery tasks looked up, if given.
     :returns: the changes pushed (none: nothing to do) and the push's
         outcome (``None`` when nothing was pushed).
     """
-    if not _delivery_changes(round_, actor.scope):
+    if not _delivery_changes(round_, actor.scope, looked):
         return (), None
     db.session.commit()  # end the read transaction: the lock comes first
     now = utcnow()
@@ -146,15 +151,52 @@ def bring_deliveries_up(
     return changes, outcome
 
 
+@dataclass(frozen=True, slots=True)
+class Settled:
+    """A round's last job turn that found nothing to do: the task ids it looked up, and
+    the marks (:func:`server.queries.delivery_marks`) taken before it (``None``: not yet)."""
+
+    task_ids: tuple[str, ...]
+    marks: tuple[object, ...] | None
+
+
+#: Per process: (database, round id) → its last turn with nothing to do. A
+#: round whose marks have not moved since is skipped: the job's turn then
+#: costs three indexed queries instead of reading its orders and households.
+_SETTLED: dict[tuple[str, str], Settled] = {}
+
+
 def make_due_deliveries(now: datetime) -> int:
     """Bring up the delivery tasks of every round :func:`~sync.supplies.delivering` at ``now``.
 
-    Pushed as the server (:data:`server.seed.SYSTEM`).
+    Pushed as the server (:data:`server.seed.SYSTEM`). A round whose orders,
+    given-back tasks and own record have not moved since this process last
+    found nothing to do is skipped (:class:`Settled`; a household moved or a
+    package renamed since is not noticed until one of those moves).
 
     :returns: how many tasks were created or updated.
     """
-    due = [r for r in queries.every_live("supply_round") if delivering(r, now)]
-    return sum(len(bring_deliveries_up(round_, SYSTEM)[0]) for round_ in due)
+    made = 0
+    database_url = str(db.engine.url)
+    for round_ in queries.every_live("supply_round"):
+        key = (database_url, round_.id)
+        if not delivering(round_, now):
+            _SETTLED.pop(key, None)
+            continue
+        settled = _SETTLED.get(key)
+        marks = queries.delivery_marks(round_.id, settled.task_ids if settled else ())
+        if settled is not None and settled.marks == marks:
+            continue
+        looked: list[str] = []
+        changes, _ = bring_deliveries_up(round_, SYSTEM, looked=looked)
+        made += len(changes)
+        if changes:
+            _SETTLED.pop(key, None)
+        else:
+            ids = tuple(sorted(set(looked)))
+            same = settled is not None and settled.task_ids == ids
+            _SETTLED[key] = Settled(ids, marks if same else None)
+    return made
 
 
 def keep_delivering(app: Flask) -> None:
@@ -199,8 +241,13 @@ def _round_in_scope(round_id: str, actor: Actor) -> Record:
     return round_
 
 
-def _delivery_changes(round_: Record, scope: UserScope) -> tuple[Change, ...]:
-    """Read what the round's delivery tasks are made of and decide their changes."""
+def _delivery_changes(
+    round_: Record, scope: UserScope, looked: list[str] | None = None
+) -> tuple[Change, ...]:
+    """Read what the round's delivery tasks are made of and decide their changes.
+
+    :param looked: gets the ids of the delivery tasks looked up, if given.
+    """
     orders = queries.orders_of_round(round_.id, scope)
     compounds = round_.scope.compound_ids
     households = {r.id: r for r in queries.live_records("household", scope, compounds)}
@@ -208,7 +255,13 @@ def _delivery_changes(round_: Record, scope: UserScope) -> tuple[Change, ...]:
     packages = {
         r.id: r for r in queries.records_naming("package", "supply_round_id", round_.id, scope)
     }
-    existing = SqlStore.for_reading().get
+    store = SqlStore.for_reading()
+
+    def existing(task_id: str) -> Record | None:
+        if looked is not None:
+            looked.append(task_id)
+        return store.get(task_id)
+
     return tuple(delivery_tasks(round_, orders, households, buildings, packages, existing))
 
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, request
+from flask import Blueprint, request
 
-from server import backup, clock, gate_alerts, gate_keys, live, logs, metrics, rate_limits, scopes
-from server.auth import require_auth
+from server import backup, clock, gate_alerts, gate_keys, live, logs, metrics, rate_limits
+from server.auth import current_actor, current_identity, require_auth
 from server.errors import ApiError
 from server.extensions import db, limiter
 from server.payloads import json_body
@@ -17,7 +17,7 @@ from sync.actors import Actor
 from sync.changes import Push
 from sync.protocol import PushOutcome, apply_push
 from sync.pull import changes_since
-from sync.wire import MalformedPush, PushTooLarge, push_from_wire
+from sync.wire import MalformedPush, PushTooLarge, push_from_wire, storable_source
 
 bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
 
@@ -28,7 +28,8 @@ bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
 def push() -> Any:
     """Apply a device's changesets in order; answer each one's result (429 past the limit)."""
     try:
-        incoming = push_from_wire(json_body())
+        body = json_body()
+        incoming = push_from_wire(body, storable=storable_source(request.get_data()))
     except MalformedPush as error:
         raise ApiError(400, "malformed-push", str(error)) from None
     except PushTooLarge as error:
@@ -58,12 +59,12 @@ def pull() -> Any:
     it once the grant ends (``web/app/sync.js``, rule 9).
     """
     args = PULL_ARGS.load(request.args)
-    now = clock.utcnow()
-    page = changes_since(SqlStore.for_reading(), scopes.actor_for(g.user), now=now, **args)
+    identity = current_identity()
+    page = changes_since(SqlStore.for_reading(), identity.actor, now=clock.utcnow(), **args)
     metrics.observe_pull(page)
     grants = [
-        {"compound_id": entry.record_id, "expires_at": scopes.grant_expiry(entry).isoformat()}
-        for entry in scopes.grants_in_force(now, [g.user.id])
+        {"compound_id": compound_id, "expires_at": expires_at.isoformat()}
+        for compound_id, expires_at in identity.grants
     ]
     return {**page.to_wire(), "epoch": backup.epoch(), "grants": grants}
 
@@ -79,10 +80,9 @@ def apply_and_commit(incoming: Push, actor: Actor | None = None) -> tuple[PushOu
 
     :param actor: who the engine judges the push as; the signed-in user by default.
     """
-    actor = actor or scopes.actor_for(g.user)
+    actor = actor or current_actor()
     received_at = clock.utcnow()
-    # Read before the commit below expires it.
-    device_id = g.device.id
+    device_id = current_identity().device_id
     # End the sign-in's read transaction: the push reads afresh.
     db.session.commit()
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g
+from flask import Blueprint
 
 from server import accounts, directory
-from server.auth import require_auth
+from server.auth import current_device, current_user, require_auth
 from server.payloads import load_body
 from server.schemas.accounts import DIRECTORY, NEW_USER, USER
 
@@ -18,7 +18,7 @@ bp = Blueprint("users", __name__, url_prefix="/api/v1/users")
 @require_auth()
 def me() -> Any:
     """Return the signed-in user."""
-    return USER.dump(g.user)
+    return USER.dump(current_user())
 
 
 @bp.get("/directory")
@@ -30,8 +30,8 @@ def people() -> Any:
     """
     return DIRECTORY.dump(
         {
-            "users": directory.people_alongside(g.user),
-            "devices": directory.devices_in_conflicts(g.user),
+            "users": directory.people_alongside(current_user()),
+            "devices": directory.devices_in_conflicts(current_user()),
         }
     )
 
@@ -41,5 +41,5 @@ def people() -> Any:
 def create() -> Any:
     """Create a user with a scope within the coordinator's (403 if wider, 409 if taken)."""
     data = load_body(NEW_USER)
-    user = accounts.create_user(data, created_by=g.user, device=g.device)
+    user = accounts.create_user(data, created_by=current_user(), device=current_device())
     return USER.dump(user), 201

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -115,37 +115,57 @@ class Record:
 
 
 class WireStamps(Mapping[str, FieldStamp]):
-    """Stamps kept in their stored form, read on first use.
+    """Stamps kept in their stored form, each read on first use.
 
     A store hands these out so that a pull, which never looks at stamps,
-    does not pay for parsing every time stamp of a first sync.
+    does not pay for parsing every time stamp of a first sync, and a push
+    parses only the stamps of the fields it changes (:func:`restamped`).
     """
 
-    __slots__ = ("_parsed", "_wire")
+    __slots__ = ("_parsed", "_text", "_wire")
 
     def __init__(self, wire: Mapping[str, Any] | str) -> None:
-        self._wire = wire
-        self._parsed: dict[str, FieldStamp] | None = None
+        self._text = wire if isinstance(wire, str) else None
+        self._wire = None if isinstance(wire, str) else wire
+        self._parsed: dict[str, FieldStamp] = {}
 
-    def _stamps(self) -> dict[str, FieldStamp]:
-        if self._parsed is None:
-            wire = json.loads(self._wire) if isinstance(self._wire, str) else self._wire
-            self._parsed = stamps_from_wire(wire)
-        return self._parsed
+    def _stored(self) -> Mapping[str, Any]:
+        if self._wire is None:
+            assert self._text is not None
+            self._wire = json.loads(self._text)
+        return self._wire
 
     def __getitem__(self, name: str) -> FieldStamp:
-        return self._stamps()[name]
+        stamp = self._parsed.get(name)
+        if stamp is None:
+            stamp = self._parsed[name] = FieldStamp.from_wire(self._stored()[name])
+        return stamp
 
     def __iter__(self) -> Iterator[str]:
-        return iter(self._stamps())
+        return iter(self._stored())
 
     def __len__(self) -> int:
-        return len(self._stamps())
+        return len(self._stored())
 
     def to_wire(self) -> dict[str, list[Any]]:
         """Return the stored form."""
-        wire = json.loads(self._wire) if isinstance(self._wire, str) else self._wire
-        return dict(wire)
+        return dict(self._stored())
+
+    def restamped(self, names: Iterable[str], stamp: FieldStamp) -> WireStamps:
+        """Return these stamps with ``names`` stamped ``stamp``, the others still stored."""
+        changed = dict.fromkeys(names, stamp)
+        updated = WireStamps({**self._stored(), **dict.fromkeys(changed, stamp.to_wire())})
+        updated._parsed = {**self._parsed, **changed}
+        return updated
+
+
+def restamped(
+    stamps: Mapping[str, FieldStamp], names: Iterable[str], stamp: FieldStamp
+) -> Mapping[str, FieldStamp]:
+    """Return ``stamps`` with each of ``names`` stamped ``stamp`` (a write's new stamps)."""
+    if isinstance(stamps, WireStamps):
+        return stamps.restamped(names, stamp)
+    return {**stamps, **dict.fromkeys(names, stamp)}
 
 
 def _json_fields(fields: Mapping[str, object]) -> dict[str, object]:

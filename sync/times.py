@@ -47,5 +47,9 @@ def to_utc_ms(moment: datetime) -> datetime:
 
 def format_datetime(moment: datetime) -> str:
     """Format ``moment`` as the wire form, ``YYYY-MM-DDTHH:MM:SS.mmmZ``."""
-    # isoformat pads the year to four digits; strftime's %Y does not below 1000.
-    return to_utc_ms(moment).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # A time already in UTC (every parsed one) skips the conversion; isoformat
+    # truncates to milliseconds itself, and pads the year to four digits
+    # (strftime's %Y does not below 1000).
+    if moment.tzinfo is not UTC:
+        moment = to_utc_ms(moment)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")

@@ -38,6 +38,9 @@ TEXT_RULE = "text must be valid Unicode (no unpaired surrogate) without U+0000"
 # An unpaired surrogate (JSON may write one as "\ud83d"; Python decodes it
 # into a str that no UTF-8 encoder accepts) or NUL (PostgreSQL text holds none).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# Where in a JSON text such a character can come from: an escape of NUL or of
+# a surrogate, or a surrogate's UTF-8 bytes (JSON decoders pass them through).
+_UNSTORABLE_SOURCE = re.compile(rb"\\u(?:0000|[dD][89a-fA-F])|\xed[\xa0-\xbf]")
 
 
 # A value met in a walk: (its parent's entry, its key or index, the value).
@@ -83,8 +86,24 @@ def unstorable_text(value: object, where: str = "") -> str | None:
     return None
 
 
-def push_from_wire(body: object) -> Push:
+def storable_source(raw: bytes) -> bool:
+    """Tell whether the JSON text ``raw`` can decode to no unstorable string.
+
+    True when it holds no NUL byte (so it is not UTF-16 or UTF-32, whose
+    characters the search below would not see), no ``\\u0000`` or surrogate
+    escape and no surrogate's UTF-8 bytes: then no text decoded from it needs
+    :func:`unstorable_text`'s walk. False means "maybe" (a surrogate pair's
+    escapes, say), never "no".
+    """
+    return b"\x00" not in raw and _UNSTORABLE_SOURCE.search(raw) is None
+
+
+def push_from_wire(body: object, *, storable: bool = False) -> Push:
     """Load a decoded JSON push body.
+
+    :param storable: the body's JSON text passed :func:`storable_source`, so
+        no string of it needs checking (the walk costs more than the rest of
+        loading a large push).
 
     :raises MalformedPush: if ``body`` is not an object with a
         ``changesets`` list, its ``client_id`` (when present) is not text of
@@ -99,14 +118,16 @@ def push_from_wire(body: object) -> Push:
     if not isinstance(changesets, list):
         raise MalformedPush("'changesets' must be a list")
     client_id = _client_id(body)
-    outside = unstorable_text({key: value for key, value in body.items() if key != "changesets"})
-    if outside is not None:
-        raise MalformedPush(f"{outside}: {TEXT_RULE}")
+    if not storable:
+        rest = {key: value for key, value in body.items() if key != "changesets"}
+        outside = unstorable_text(rest)
+        if outside is not None:
+            raise MalformedPush(f"{outside}: {TEXT_RULE}")
     if len(changesets) > MAX_CHANGESETS:
         raise PushTooLarge(
             f"a push holds at most {MAX_CHANGESETS} changesets; send the rest in another push"
         )
-    return Push(client_id, tuple(changeset_from_wire(item) for item in changesets))
+    return Push(client_id, tuple(changeset_from_wire(item, storable) for item in changesets))
 
 
 def _client_id(body: Mapping[str, Any]) -> str:
@@ -125,15 +146,18 @@ def _client_id(body: Mapping[str, Any]) -> str:
     return client_id
 
 
-def changeset_from_wire(item: object) -> Changeset:
-    """Load one changeset, recording rather than raising what is wrong with it."""
+def changeset_from_wire(item: object, storable: bool = False) -> Changeset:
+    """Load one changeset, recording rather than raising what is wrong with it.
+
+    :param storable: its text is known to be storable (see :func:`push_from_wire`).
+    """
     if not isinstance(item, Mapping):
         return Changeset("", None, (), problem="a changeset must be an object")
     changeset_id = _changeset_id(item.get("id"))
     raw_changes = item.get("changes")
     if not isinstance(raw_changes, list):
         return Changeset(changeset_id, None, (), problem="'changes' must be a list")
-    bad_text = unstorable_text(item)
+    bad_text = None if storable else unstorable_text(item)
     if bad_text is not None:
         # Nothing of it is loaded: only its storable ids are echoed in the result.
         stubs = tuple(_stub(raw) for raw in raw_changes)

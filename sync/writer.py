@@ -32,7 +32,7 @@ from sync.changes import Change, ChangeResult, ChangeStatus, Op
 from sync.conflicts import Author, conflict_id, conflict_record, merge
 from sync.errors import Code, SyncError
 from sync.fields import Ref, is_uuid
-from sync.records import FieldStamp, Record, Scope
+from sync.records import FieldStamp, Record, Scope, restamped
 from sync.registry import (
     ChangeContext,
     RecordType,
@@ -333,10 +333,9 @@ def _write(
     """Stage a new version of a record with ``fields`` set and stamped."""
     version = run.next_version()
     stamp = FieldStamp(version, run.made_at, run.actor.user_id, run.client_id)
-    stamps = dict.fromkeys(fields, stamp)
+    stamps = restamped({} if current is None else current.stamps, fields, stamp)
     if current is not None:
         fields = {**current.fields, **fields}
-        stamps = {**current.stamps, **stamps}
     record = Record(type_name, record_id, version, deleted, dict(fields), stamps, scope)
     moved = current is not None and current.scope != scope
     run.workspace.stage(record, current.scope if moved and current is not None else None)

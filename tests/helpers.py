@@ -54,15 +54,17 @@ def a_clinician_of(compound_id: str, username: str = "medic-a") -> dict[str, Any
     }
 
 
-def a_coordinator_of(client: FlaskClient, compound_ids: list[str], username: str) -> str:
-    """Create (as the demo's ``coord``) a coordinator of ``compound_ids``; return their token."""
+def a_user_of(
+    client: FlaskClient, compound_ids: list[str], username: str, role: str = "coordinator"
+) -> str:
+    """Create (as ``coord``) a user of ``role`` in ``compound_ids``; return their token."""
     reply = client.post(
         "/api/v1/users",
         json={
             "username": username,
             "display_name": username,
             "password": DEMO_PASSWORD + "-" + username,
-            "role": "coordinator",
+            "role": role,
             "scope_kind": "compounds",
             "scope_ids": compound_ids,
         },
@@ -70,3 +72,8 @@ def a_coordinator_of(client: FlaskClient, compound_ids: list[str], username: str
     )
     assert reply.status_code == 201, reply.get_json()
     return sign_in(client, username, DEMO_PASSWORD + "-" + username)
+
+
+def a_coordinator_of(client: FlaskClient, compound_ids: list[str], username: str) -> str:
+    """Create (as the demo's ``coord``) a coordinator of ``compound_ids``; return their token."""
+    return a_user_of(client, compound_ids, username)

@@ -1,6 +1,7 @@
 """The SQLAlchemy models; importing this package registers them all."""
 
 from server.models.accounts import (
+    AuthState,
     DeviceToken,
     LoginFailure,
     SocketSession,
@@ -16,6 +17,7 @@ from server.models.records import ChangesetLog, RecordRow, RecordScope, ScopeExi
 __all__ = [
     "AttachmentRow",
     "AuditEntry",
+    "AuthState",
     "ChangesetLog",
     "DeviceToken",
     "LoginFailure",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
+from sqlalchemy import BigInteger, DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from server.extensions import db
@@ -96,3 +96,20 @@ class SocketSession(db.Model):
     process_id: Mapped[str] = mapped_column(String(32), index=True)
     opened_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class AuthState(db.Model):
+    """The one row whose ``generation`` moves whenever a signed-in identity may change.
+
+    Every server process caches what a bearer token stands for
+    (:mod:`server.sign_ins`) and reads this one counter per request: a
+    logout, a change of a user's role, scope or standing, a break-the-glass
+    grant or a new compound, in any process, moves it and so ends every
+    process's cached identities. The first change makes the row (before it:
+    generation 0).
+    """
+
+    __tablename__ = "auth_state"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    generation: Mapped[int] = mapped_column(BigInteger, default=0)

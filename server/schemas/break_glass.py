@@ -33,10 +33,18 @@ class GrantSchema(Schema):
     expires_at = fields.DateTime()
 
 
+class CompoundSchema(Schema):
+    """A compound the caller may open: its id and name."""
+
+    id = fields.String()
+    name = fields.String()
+
+
 class GrantListSchema(Schema):
-    """The grants in force the caller may see."""
+    """The grants in force the caller may see, and the compounds they may open."""
 
     grants = fields.List(fields.Nested(GrantSchema))
+    compounds = fields.List(fields.Nested(CompoundSchema))
 
 
 BREAK_GLASS = BreakGlassSchema()

@@ -1,7 +1,8 @@
 """Break the glass in Chromium: the grant's compound comes onto the device and leaves it.
 
 A clinician of compound A opens compound B (``POST /api/v1/break-glass``);
-the app pulls B's records, older than its cursor. At the grant's expiry the
+the server disconnects the app's live socket, so the app syncs at once and
+pulls B's records, older than its cursor. At the grant's expiry the
 device, offline, drops them by its own clock (the browser's clock is moved
 forward instead of waiting); back online, with the grant ended on the
 server too (its time moved back in the server's database, as if the hour
@@ -60,10 +61,18 @@ def wait_until_held(page: Page, record_type: str, record_id: str, held: bool) ->
         page.wait_for_timeout(250)  # a poll of the device's store, not a wait for the app
 
 
-def a_clinician_of_compound_a(base_url: str) -> None:
+def a_clinician_of_compound_a(base_url: str) -> str:
+    """Create the clinician ``medic-a``; return the coordinator's token."""
     login = {"username": "coord", "password": DEMO_PASSWORD, "device_name": "pytest"}
-    coord = api(base_url, "POST", "/auth/login", "", login)["token"]
+    coord = str(api(base_url, "POST", "/auth/login", "", login)["token"])
     api(base_url, "POST", "/users", coord, a_clinician_of(COMPOUND_A))
+    return coord
+
+
+def break_glass(base_url: str, page: Page) -> dict[str, Any]:
+    """Open compound B with the device's token, for an hour; return the grant."""
+    body = {"compound_id": COMPOUND_B, "reason": REASON, "minutes": 60}
+    return dict(api(base_url, "POST", "/break-glass", stored_token(page), body))
 
 
 def end_on_the_server(db_path: str, grant_id: int) -> None:
@@ -89,15 +98,8 @@ def test_a_grant_brings_compound_b_onto_the_device_and_its_end_takes_it_off(
     assert holds(page, "task", TASK_A)
     assert records_of_b(page) == 0
 
-    grant = api(
-        served.url,
-        "POST",
-        "/break-glass",
-        stored_token(page),
-        {"compound_id": COMPOUND_B, "reason": REASON, "minutes": 60},
-    )
-    page.reload()  # the app opened again: its next sync names the grant
-    expect_synced(page)
+    grant = break_glass(served.url, page)
+    # The server disconnects the app's live socket: the app syncs, and the pull names the grant.
     wait_until_held(page, "task", TASK_B, True)
     open_task(page, TASK_B)  # shown
     assert records_of_b(page) > 1
@@ -119,3 +121,71 @@ def test_a_grant_brings_compound_b_onto_the_device_and_its_end_takes_it_off(
     go(page, "/attention")
     expect(page.get_by_text("Temporary access to")).to_be_visible()
     expect(page.get_by_text("has ended")).to_be_visible()
+
+
+def test_a_grant_a_coordinator_ends_early_leaves_the_online_device_at_once(
+    device: Any, served: Any
+) -> None:
+    coord = a_clinician_of_compound_a(served.url)
+    page = device("clinician")
+    sign_in(page, "medic-a")
+    grant = break_glass(served.url, page)
+    wait_until_held(page, "task", TASK_B, True)
+    api(served.url, "POST", f"/break-glass/{grant['id']}/end", coord)
+    # The server disconnects the app's live socket again: it syncs, B leaves, A is pulled again.
+    wait_until_held(page, "task", TASK_B, False)
+    wait_until_held(page, "task", TASK_A, True)
+    expect_synced(page)
+    assert records_of_b(page) == 0
+
+
+def test_in_the_app_a_clinician_breaks_the_glass_and_a_coordinator_sees_it_live_and_ends_it(
+    device: Any, served: Any
+) -> None:
+    a_clinician_of_compound_a(served.url)
+    coord = device("coordinator")
+    coord.clock.install()  # the coordinator's clock, moved forward at the end
+    coord.reload()
+    sign_in(coord, "coord")
+    go(coord, "/glass")
+    expect(coord.get_by_text("No temporary access is in force.")).to_be_visible()
+
+    medic = device("clinician")
+    sign_in(medic, "medic-a")
+    # Offline, the screen says plainly that it needs a connection.
+    medic.context.set_offline(True)
+    go(medic, "/glass")
+    expect(medic.get_by_role("alert")).to_contain_text("You are offline")
+    medic.context.set_offline(False)
+    medic.reload()
+    expect_synced(medic)
+    form = medic.locator("form.glass-open")
+    form.get_by_label("Compound").select_option(COMPOUND_B)
+    form.get_by_label("Reason").fill(REASON)
+    form.get_by_label("For how long").select_option("60")
+    form.get_by_role("button", name="Break the glass").click()
+    wait_until_held(medic, "task", TASK_B, True)
+    expect(medic.locator(".glass-grant")).to_contain_text("You in 陇南二村")
+
+    # The coordinator's screen shows it live, without a reload: who, where, why, until when.
+    grant = coord.locator(".glass-grant")
+    expect(grant).to_contain_text("medic-a in 陇南二村")
+    expect(grant).to_contain_text(REASON)
+    expect(grant).to_contain_text("Until ")
+    grant.get_by_role("button", name="End this access").click()
+    expect(coord.get_by_text("No temporary access is in force.")).to_be_visible()
+    expect(coord.locator(".glass-grant")).to_have_count(0)
+
+    # The medic's device drops compound B.
+    wait_until_held(medic, "task", TASK_B, False)
+    expect_synced(medic)
+    assert records_of_b(medic) == 0
+
+    # A grant that runs out sends no event: the coordinator's screen drops it at its expiry.
+    form.get_by_label("Compound").select_option(COMPOUND_B)
+    form.get_by_label("Reason").fill(REASON)
+    form.get_by_label("For how long").select_option("30")
+    form.get_by_role("button", name="Break the glass").click()
+    expect(coord.locator(".glass-grant")).to_contain_text("medic-a in 陇南二村")
+    coord.clock.fast_forward("00:31:00")
+    expect(coord.get_by_text("No temporary access is in force.")).to_be_visible()

@@ -63,6 +63,23 @@ def test_reload_offline_starts_from_service_worker(device: Any, served: Any, db_
     assert page.evaluate("navigator.serviceWorker.controller !== null")
 
 
+def test_switching_language_offline_loads_a_cached_catalogue(device: Any, served: Any) -> None:
+    """Only the shown language's catalogue loads at start; the others come from the cache."""
+    page = device("vol-a")
+    wait_for_service_worker(page)
+
+    page.context.set_offline(True)
+    served.stop()
+    page.reload()
+    go(page, "/settings")
+    for code, language, settings in [("ja", "言語", "設定"), ("ko", "언어", "설정")]:
+        page.locator("#settings-language").select_option(code)
+        expect(page.get_by_label(language, exact=True)).to_have_value(code)
+        expect(page.get_by_role("navigation").get_by_role("link", name=settings)).to_be_visible()
+        expect(page.locator("html")).to_have_attribute("lang", code)
+    expect(page.locator("#settings-language-problem")).to_be_hidden()
+
+
 def edit_offline(page: Page) -> str:
     """As a signed-in coordinator, offline: create a task, note it, note and cancel others.
 

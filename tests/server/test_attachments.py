@@ -15,11 +15,15 @@ from dataclasses import dataclass, field
 
 import pytest
 from PIL import Image
+from sqlalchemy import select
 
 from server import seed
-from sync.attachments import MAX_PHOTO_BYTES
+from server.attachments import DOWNLOAD_ACTION
+from server.extensions import db
+from server.models import AuditEntry, User
+from sync.attachments import KINDS, MAX_PHOTO_BYTES
 from sync.medicine import medicine_task_id
-from tests.helpers import DEMO_PASSWORD, bearer, sign_in
+from tests.helpers import a_user_of, bearer, sign_in
 from tests.server.test_sync_api import (
     COMPOUND_A,
     a_changeset,
@@ -65,25 +69,6 @@ class Place:
     records: dict[str, str] = field(default_factory=dict)
 
 
-def a_volunteer_of_compound_a(client, username: str) -> str:
-    """Create a volunteer of compound A (as coord); return their token."""
-    password = DEMO_PASSWORD + "-" + username
-    reply = client.post(
-        "/api/v1/users",
-        json={
-            "username": username,
-            "display_name": username,
-            "password": password,
-            "role": "volunteer",
-            "scope_kind": "compounds",
-            "scope_ids": [COMPOUND_A],
-        },
-        headers=bearer(sign_in(client, "coord")),
-    )
-    assert reply.status_code == 201, reply.get_json()
-    return sign_in(client, username, password)
-
-
 def applied(reply) -> int:
     result = reply["results"][0]
     assert result["status"] == "applied", result
@@ -106,7 +91,7 @@ def claimed_task(client, coord: str, volunteer: str, task_id: str | None = None)
 @pytest.fixture
 def place(client) -> Place:
     tokens = {name: sign_in(client, name) for name in USERS if name != "vol-c"}
-    tokens["vol-c"] = a_volunteer_of_compound_a(client, "vol-c")
+    tokens["vol-c"] = a_user_of(client, [COMPOUND_A], "vol-c", "volunteer")
     out = Place(tokens)
     out.records["task_proof"] = claimed_task(client, tokens["coord"], tokens["vol-a"])
     request = create(
@@ -241,3 +226,34 @@ def test_a_photo_of_the_wrong_kind_for_its_record_is_not_found(client, place):
         client, place.tokens["coord"], place.records["task_proof"], "prescription", a_photo()
     )
     assert reply.status_code == 404
+
+
+@pytest.mark.parametrize("kind", sorted(MAY))
+def test_every_download_of_a_personal_photo_is_audited_and_no_refused_one(
+    app, client, place, kind
+):
+    record_id = place.records[kind]
+    sent = put_photo(client, place.tokens["coord"], record_id, kind, a_photo())
+    photo_id = sent.get_json()["id"]
+    for name in USERS:
+        client.get(f"{URL}/{photo_id}", headers=bearer(place.tokens[name]))
+    client.get(f"{URL}?record_id={record_id}", headers=bearer(place.tokens["coord"]))
+    with app.app_context():
+        entries = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == DOWNLOAD_ACTION).order_by(AuditEntry.id)
+        ).all()
+        audited = [
+            (db.session.get(User, e.user_id).username, e.record_type, e.record_id, e.detail)
+            for e in entries
+        ]
+        assert all(e.device_token_id is not None for e in entries)
+    expected = [
+        (name, KINDS[kind].record_type, record_id, {"attachment_id": photo_id, "kind": kind})
+        for name in USERS
+        if name in MAY[kind] and KINDS[kind].personal()
+    ]
+    assert audited == expected
+
+
+def test_a_prescription_photo_is_personal_so_its_downloads_are_audited():
+    assert KINDS["prescription"].personal()

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from server import clock, seed
 from server.extensions import db, socketio
 from server.models import AuditEntry
-from tests.helpers import a_clinician_of, bearer, sign_in
+from tests.helpers import a_clinician_of, a_coordinator_of, bearer, sign_in
 from tests.server.test_sync_api import a_changeset, pull_all, push, update
 
 BREAK_GLASS = "/api/v1/break-glass"
@@ -149,3 +149,78 @@ def test_a_grant_opens_the_compound_is_audited_told_live_and_ends_by_itself(
     clinician_socket.disconnect()
     assert client.get(BREAK_GLASS, headers=bearer(coord)).get_json()["grants"] == []
     coordinator_socket.disconnect()
+
+
+def open_b(client, token, minutes=60):
+    reply = client.post(
+        BREAK_GLASS,
+        json={"compound_id": COMPOUND_B, "reason": REASON, "minutes": minutes},
+        headers=bearer(token),
+    )
+    assert reply.status_code == 201, reply.get_json()
+    return reply.get_json()
+
+
+def test_a_grant_ended_early_closes_the_compound_at_once_audited_and_told_live(
+    app, client, clinician
+):
+    coord = sign_in(client, "coord")
+    coordinator_socket = socketio.test_client(app, flask_test_client=client, auth={"token": coord})
+    grant = open_b(client, clinician)
+    assert records_of(client, clinician, COMPOUND_B)
+    coordinator_socket.get_received()
+
+    # Nobody else may end it; whether it exists is not revealed.
+    volunteer = sign_in(client, "vol-b")
+    for token, status in ((volunteer, 403), (None, 401)):
+        headers = bearer(token) if token else {}
+        reply = client.post(f"{BREAK_GLASS}/{grant['id']}/end", headers=headers)
+        assert reply.status_code == status, reply.get_json()
+    other = a_coordinator_of(client, [COMPOUND_A], "coord-a")
+    for token, grant_id in ((other, grant["id"]), (coord, grant["id"] + 1000)):
+        reply = client.post(f"{BREAK_GLASS}/{grant_id}/end", headers=bearer(token))
+        assert reply.status_code == 404, reply.get_json()
+        assert reply.content_type == "application/problem+json"
+    assert records_of(client, clinician, COMPOUND_B)
+
+    # A coordinator who sees compound B ends it: closed at once, in pulls and the list.
+    reply = client.post(f"{BREAK_GLASS}/{grant['id']}/end", headers=bearer(coord))
+    assert reply.status_code == 200, reply.get_json()
+    assert not records_of(client, clinician, COMPOUND_B)
+    assert grants_pulled(client, clinician) == []
+    assert client.get(BREAK_GLASS, headers=bearer(coord)).get_json()["grants"] == []
+    told = [e for e in coordinator_socket.get_received() if e["name"] == "break_glass_ended"]
+    assert [e["args"][0]["id"] for e in told] == [grant["id"]]
+    with app.app_context():
+        ends = db.session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "break-glass-end")
+        ).all()
+        assert [(e.record_id, e.detail["grant_id"]) for e in ends] == [(COMPOUND_B, grant["id"])]
+    again = client.post(f"{BREAK_GLASS}/{grant['id']}/end", headers=bearer(coord))
+    assert again.status_code == 404
+    coordinator_socket.disconnect()
+
+    # The clinician may end their own grant when done.
+    own = open_b(client, clinician)
+    reply = client.post(f"{BREAK_GLASS}/{own['id']}/end", headers=bearer(clinician))
+    assert reply.status_code == 200, reply.get_json()
+    assert not records_of(client, clinician, COMPOUND_B)
+
+
+def test_the_listing_names_the_compounds_a_clinician_may_open_and_no_others(client, clinician):
+    """A clinician's device holds only their own compounds: the listing names the others."""
+    coord = sign_in(client, "coord")
+    before = client.get(BREAK_GLASS, headers=bearer(clinician)).get_json()["compounds"]
+    ids = {compound["id"] for compound in before}
+    assert COMPOUND_B in ids and COMPOUND_A not in ids
+    assert all(compound["name"] for compound in before)
+    reply = client.post(
+        BREAK_GLASS,
+        json={"compound_id": COMPOUND_B, "reason": REASON, "minutes": 60},
+        headers=bearer(clinician),
+    )
+    assert reply.status_code == 201, reply.get_json()
+    # Opened, it is in the clinician's scope: no longer one to open.
+    after = client.get(BREAK_GLASS, headers=bearer(clinician)).get_json()["compounds"]
+    assert {compound["id"] for compound in after} == ids - {COMPOUND_B}
+    assert client.get(BREAK_GLASS, headers=bearer(coord)).get_json()["compounds"] == []

@@ -132,3 +132,11 @@ def test_the_scan_finds_what_the_policy_blocks(snippet):
 )
 def test_the_scan_passes_what_the_policy_allows(snippet):
     assert not HTML_BLOCKED.search(snippet) and not JS_BLOCKED.search(snippet)
+
+
+def test_the_policy_lets_the_app_show_a_photo_it_fetched_and_no_other_image():
+    """A record's photo is fetched with the token and shown from a blob URL (web/app/app.js)."""
+    assert directives(f"img-src {CONTENT_SECURITY_POLICY['img-src']}")["img-src"] == [
+        "'self'",
+        "blob:",
+    ]

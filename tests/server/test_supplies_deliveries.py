@@ -102,6 +102,37 @@ def test_the_job_makes_unit_tasks_at_the_cutoff_and_their_proof_delivers(app, cl
     ] == ["delivered"] * 3
 
 
+def test_a_turn_reads_the_round_again_only_when_its_orders_or_given_back_tasks_moved(
+    app, client, monkeypatch
+):
+    place_and_confirm(client, {"101": True, "602": False})
+    reads: list[str] = []
+    decide = supplies._delivery_changes
+
+    def counted(round_, scope, looked=None):
+        reads.append(round_.id)
+        return decide(round_, scope, looked)
+
+    monkeypatch.setattr(supplies, "_delivery_changes", counted)
+    after = parse_datetime(AFTER_CUTOFF)
+    with app.app_context():
+        turns = [supplies.make_due_deliveries(after) for _ in range(5)]
+    # Made, then two full turns find nothing and settle, then turns are skipped.
+    assert turns == [1, 0, 0, 0, 0]
+    settled = len(reads)
+    with app.app_context():
+        assert supplies.make_due_deliveries(after) == 0
+    assert len(reads) == settled
+    leader = sign_in(client, "leader-a")
+    late = order_id(ROUND, household(9, "602"))
+    version = by_id(pull_all(client, leader)[0])[late]["version"]
+    confirm = update("order", late, version, status="confirmed", phoned=True)
+    push(client, leader, a_changeset(confirm, made_at=AFTER_CUTOFF))
+    with app.app_context():
+        assert supplies.make_due_deliveries(after) == 1
+    assert len(reads) > settled
+
+
 def test_round_deliveries_is_the_same_step_for_cron(app, client, monkeypatch):
     place_and_confirm(client, {"101": True})
     runner = app.test_cli_runner()

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sync.times import format_datetime, parse_datetime
+from sync.times import format_datetime, parse_datetime, to_utc_ms
 
 ZONES = st.builds(
     timezone, st.integers(-(24 * 60 - 1), 24 * 60 - 1).map(lambda m: timedelta(minutes=m))
@@ -68,3 +68,16 @@ def test_a_year_before_1000_keeps_four_digits_and_reads_back() -> None:
     moment = datetime(999, 3, 23, 10, tzinfo=UTC)
     assert format_datetime(moment) == "0999-03-23T10:00:00.000Z"
     assert parse_datetime(format_datetime(moment)) == moment
+
+
+@given(moment=st.datetimes(timezones=st.none() | st.just(UTC) | ZONES))
+def test_a_time_is_formatted_in_utc_to_the_millisecond_truncated(moment: datetime) -> None:
+    try:
+        utc = to_utc_ms(moment)
+    except OverflowError:
+        return  # outside the years 1 to 9999 once in UTC
+    wire = (
+        f"{utc.year:04d}-{utc.month:02d}-{utc.day:02d}T{utc.hour:02d}:{utc.minute:02d}:"
+        f"{utc.second:02d}.{utc.microsecond // 1000:03d}Z"
+    )
+    assert format_datetime(moment) == wire

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from sync import (
     ChangeResult,
@@ -17,7 +20,7 @@ from sync import (
     MemoryStore,
     push_from_wire,
 )
-from sync.records import stamps_from_wire
+from sync.records import Record, Scope, WireStamps, restamped, stamps_from_wire
 from tests.sync.builders import (
     COORD,
     TASK_A,
@@ -156,3 +159,39 @@ def test_stamps_read_with_or_without_their_install(
     stamp = FieldStamp.from_wire(wire)
     assert (stamp.version, stamp.by, stamp.client_id) == (3, 2, client_id)
     assert FieldStamp.from_wire(stamp.to_wire()) == stamp
+
+
+STAMPS = st.dictionaries(
+    st.sampled_from(["title", "notes", "status", "priority", "due_at"]),
+    st.builds(
+        FieldStamp,
+        st.integers(1, 2**53),
+        st.datetimes(timezones=st.just(UTC)).map(lambda at: at.replace(microsecond=0)),
+        st.integers(0, 10**6),
+        st.none() | st.text(max_size=5),
+    ),
+)
+
+
+@given(
+    stored=STAMPS,
+    names=st.sets(st.sampled_from(["title", "notes", "status", "owner"])),
+    stamp=STAMPS.filter(bool).map(lambda stamps: next(iter(stamps.values()))),
+    read_first=st.sets(st.sampled_from(["title", "notes", "status"])),
+)
+def test_restamping_stored_stamps_is_restamping_parsed_ones(
+    stored: dict[str, FieldStamp],
+    names: set[str],
+    stamp: FieldStamp,
+    read_first: set[str],
+) -> None:
+    """A write keeps the untouched stamps in stored form (issue #16), with the same meaning."""
+    wire = Record("task", TASK_A, 1, False, {}, stored, Scope(frozenset())).stamps_to_wire()
+    lazy = WireStamps(json.dumps(wire))
+    for name in read_first & stored.keys():  # parsed before the write or not: the same
+        assert lazy[name] == stored[name]
+    expected = restamped(stored, names, stamp)
+    written = restamped(lazy, names, stamp)
+    assert dict(written) == expected and len(written) == len(expected)
+    again = Record("task", TASK_A, 2, False, {}, written, Scope(frozenset()))
+    assert stamps_from_wire(json.loads(json.dumps(again.stamps_to_wire()))) == expected

@@ -23,6 +23,7 @@ from sync.wire import (
     MAX_VERSION,
     TEXT_RULE,
     PushTooLarge,
+    storable_source,
     unstorable_text,
 )
 from tests.sync.builders import RECEIVED, TASK_A, VOL_A, new_id
@@ -172,3 +173,50 @@ def test_base_version_must_fit_a_bigint(base: object, malformed: bool) -> None:
     changeset["changes"][0]["base_version"] = base
     (loaded,) = push_from_wire({"changesets": [changeset]}).changesets
     assert (loaded.changes[0].problem is not None) == malformed
+
+
+def encodings(body: object) -> list[bytes]:
+    """Return JSON texts of ``body`` as clients may send them."""
+    escaped = json.dumps(body)  # \u escapes for everything past ASCII, surrogates too
+    plain = json.dumps(body, ensure_ascii=False)
+    return [
+        escaped.encode(),
+        plain.encode("utf-8", "surrogatepass"),  # a lone surrogate as its UTF-8 bytes
+        plain.encode("utf-16", "surrogatepass"),
+        plain.encode("utf-32-le", "surrogatepass"),
+    ]
+
+
+def loaded(body: object, storable: bool) -> object:
+    try:
+        return push_from_wire(body, storable=storable)
+    except (MalformedPush, PushTooLarge) as error:
+        return repr(error)
+
+
+@given(
+    client_id=ANY_TEXT,
+    top=st.dictionaries(ANY_TEXT, JSON_VALUES, max_size=2),
+    texts=st.lists(ANY_TEXT, min_size=1, max_size=4),
+    extra=JSON_VALUES,
+)
+def test_a_body_whose_text_passes_the_source_check_loads_as_with_every_string_checked(
+    client_id: str, top: dict[str, Any], texts: list[str], extra: object
+) -> None:
+    """The check of the raw text (issue #16) never lets an unstorable string through."""
+    changesets = [a_wire_changeset(), a_wire_changeset()]
+    changesets[0]["changes"][0]["fields"]["notes"] = texts[0]
+    changesets[1]["changes"][0]["fields"] = {text: extra for text in texts}
+    body = {**top, "client_id": client_id, "changesets": changesets}
+    for raw in encodings(body):
+        decoded = json.loads(raw)
+        if storable_source(raw):
+            assert unstorable_text(decoded) is None
+        assert loaded(decoded, storable_source(raw)) == loaded(decoded, False)
+
+
+@pytest.mark.parametrize("bad", ["\ud83d", "\udfff", "\x00"])
+def test_the_source_check_sends_every_unstorable_string_to_the_walk(bad: str) -> None:
+    body = {"changesets": [a_wire_changeset(id=bad)]}
+    assert not any(storable_source(raw) for raw in encodings(body))
+    assert storable_source(json.dumps({"changesets": [a_wire_changeset()]}).encode())

@@ -4,11 +4,14 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
 
-import { CATALOGUES, DEFAULT_LANGUAGE, format, pluralForm, translate } from '../../web/app/i18n.js';
+import {
+  DEFAULT_LANGUAGE, LANGUAGE_NAMES, format, language, loadCatalogue, pluralForm, setLanguage, t, translate,
+} from '../../web/app/i18n.js';
 import { DECLARATIONS } from './helpers.js';
 
 const APP_DIR = fileURLToPath(new URL('../../web/app/', import.meta.url));
-const LANGUAGES = Object.keys(CATALOGUES);
+const LANGUAGES = Object.keys(LANGUAGE_NAMES);
+const CATALOGUES = Object.fromEntries(await Promise.all(LANGUAGES.map(async (code) => [code, await loadCatalogue(code)])));
 const forms = (message) => (typeof message === 'string' ? [message] : Object.values(message));
 const placeholders = (message) => [...new Set(forms(message).flatMap((m) => [...m.matchAll(/\{(\w+)\}/g)].map((x) => x[1])))].sort();
 
@@ -109,4 +112,14 @@ test('translate falls back to English, then to the key', () => {
 
 test('format leaves unknown placeholders visible', () => {
   assert.equal(format('{a} and {b}', { a: 1 }), '1 and {b}');
+});
+
+test('choosing a language loads its catalogue first; an unknown one changes nothing', async () => {
+  await assert.rejects(setLanguage('xx'), RangeError);
+  assert.equal(language(), DEFAULT_LANGUAGE);
+  for (const code of LANGUAGES) {
+    await setLanguage(code);
+    assert.equal(t('settings.language'), CATALOGUES[code]['settings.language'], code);
+  }
+  await setLanguage(DEFAULT_LANGUAGE);
 });

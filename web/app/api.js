@@ -54,8 +54,8 @@ async function readProblem(response) {
 }
 
 export function createApi({ fetch = globalThis.fetch.bind(globalThis), baseUrl = '', getToken = async () => null, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
-  /** `raw`: bytes sent as they are (with `headers` naming their type) instead of a JSON `body`. */
-  async function request(method, path, { body, raw, headers = {}, auth = true } = {}) {
+  /** `raw`: bytes sent as they are (with `headers` naming their type) instead of a JSON `body`; `blob`: the reply's bytes. */
+  async function request(method, path, { body, raw, blob, headers = {}, auth = true } = {}) {
     const allHeaders = { Accept: 'application/json', ...headers };
     if (body !== undefined) allHeaders['Content-Type'] = 'application/json';
     if (auth) {
@@ -83,6 +83,7 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), baseUrl =
       throw new ApiError(response.status, await readProblem(response), wait);
     }
     if (response.status === 204) return null;
+    if (blob) return response.blob();
     try {
       return await response.json();
     } catch (error) {
@@ -114,5 +115,8 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), baseUrl =
     putPhoto: (photo) => request('PUT', `/attachments/${photo.id}?${new URLSearchParams({ kind: photo.kind, record_id: photo.record_id })}`, {
       raw: photo.data, headers: { 'Content-Type': photo.type },
     }),
+    /** The photos of a record the user may see ({attachments: [{id, kind, ...}]}), and one photo's bytes. */
+    photosOf: (recordId) => request('GET', `/attachments?${new URLSearchParams({ record_id: recordId })}`),
+    photo: (id) => request('GET', `/attachments/${encodeURIComponent(id)}`, { blob: true }),
   };
 }

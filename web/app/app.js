@@ -9,7 +9,7 @@
  *   overlay(type, serverRecords): the server's state with the outbox
  *   re-applied on top (merge.js).
  * - `watch(listener)`: call `listener(keys)` whenever records change, with the
- *   `{type, id}` of each (or `null`: anything may have changed); returns an
+ *   `{type, id, version?}` of each (or `null`: anything may have changed); returns an
  *   unsubscribe. For screens that repaint one record at a time (the board)
  *   rather than redraw on a topic. A live event's records come first as
  *   `{type, id, record}`, before they are stored: `records.overlay()` turns
@@ -23,9 +23,11 @@
  * - `syncedAt()`: when the last clean sync ended (ISO) or null.
  * - `files.save(path, {method, body, filename})`: fetch a file from the API and save it.
  * - `audit.search(query)`: a page of the audit trail (coordinators, online).
- * - `photos.add(kind, recordId, file)` / `photos.ofRecord(recordId)`: keep a
- *   photo of a record (scaled down) and send it apart from the outbox
- *   (photos.js); their states change under the topic `photos`.
+ * - `glass.list()` / `open(compoundId, reason, minutes)` / `end(id)`: break the glass
+ *   (server/break_glass.py, online; topic `grants` when a live event tells of one).
+ * - `photos.add(kind, recordId, file)`, `photos.ofRecord(recordId)` (photos.js;
+ *   topic `photos`); `photos.shown(recordId)`: the server's, as blob URLs
+ *   (null offline), revoked when the screen changes.
  *
  * Changes are announced as topics (`record:<type>`, `outbox`, `people`,
  * `declarations`) so only the screens showing them redraw.
@@ -99,11 +101,12 @@ export async function createApp({ db, statusBar, toastRegion }) {
     lastSyncAt: await getMeta(db, 'lastSyncAt', null),
   });
   const toaster = createToaster(toastRegion);
-  const photoQueue = createPhotoQueue(db);
+  const photoQueue = createPhotoQueue(db, { owner: () => user?.id ?? null });
   const photoSender = createPhotoSender({
     photos: photoQueue, outbox, upload: api.putPhoto, onChange: () => refresh('photos'),
   });
   const sendPhotos = () => photoSender.send().catch(() => {}); // failures are in each photo's state
+  const shownPhotos = new Map(); // attachment id → blob URL, while the screen showing it is open
   const status = createStatusBar(statusBar, {
     onSignIn: () => navigate('/login'),
     onAttention: () => navigate('/attention'),
@@ -120,10 +123,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
     for (const listener of watchers) listener(keys);
   }
 
-  // A new history entry and the router told, rather than `location.hash = path`:
-  // a fragment navigation lays out the old screen to scroll to the fragment
-  // just before it is replaced (bench section "field": a save's next door).
-  // Back and forward still fire hashchange themselves.
+  // Not `location.hash = path`: that lays out the old screen to scroll (bench "field").
   const navigate = (path) => {
     if (currentPath() === path) return;
     globalThis.history.pushState(null, '', `#${path}`);
@@ -162,7 +162,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
   async function connect() {
     live?.close();
     const token = await session.token();
-    live = token ? connectLive({ token, engine }) : null;
+    live = token ? connectLive({ token, engine, onGrants: () => refresh('grants') }) : null;
   }
 
   // Status refreshes run one after another: two overlapping ones could read
@@ -205,8 +205,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
   }
 
   const records = {
-    // The store's records and the outbox are read at once: a read of the
-    // outbox issued after a queued write waits for it (bench section "field").
+    // Both read at once: an outbox read issued after a queued write waits for it.
     async views(type, where = {}) {
       const views = mergePending(...await Promise.all([recordsOfType(db, type, where), outbox.all()]));
       return viewsOfType(views, type).filter((view) => Object.entries(where).every(([field, value]) => view.fields[field] === value));
@@ -358,6 +357,22 @@ export async function createApp({ db, statusBar, toastRegion }) {
     search: (query) => api.audit(Object.fromEntries(Object.entries(query).filter(([, value]) => value !== '' && value != null))),
   };
 
+  const glass = {
+    /** Return {grants, compounds}: the grants in force the user sees, the compounds they may open. */
+    list: () => api.request('GET', '/break-glass'),
+    /** Open a compound; the server reconnects the live socket, a sync brings its records. */
+    async open(compoundId, reason, minutes) {
+      const grant = await api.request('POST', '/break-glass', { body: { compound_id: compoundId, reason, minutes } });
+      syncSoon();
+      return grant;
+    },
+    async end(id) {
+      const grant = await api.request('POST', `/break-glass/${encodeURIComponent(id)}/end`, { body: {} });
+      syncSoon();
+      return grant;
+    },
+  };
+
   const files = {
     /** Ask the API for a file (a printed pass sheet) with the user's token and save it. */
     async save(path, { method = 'GET', body = null, filename }) {
@@ -425,14 +440,25 @@ export async function createApp({ db, statusBar, toastRegion }) {
     /** When the last clean sync round ended (ISO), or null: how fresh the gate's policy is. */
     syncedAt: () => engine.state.lastSyncAt ?? null,
     audit,
+    glass,
     photos: {
-      /** Keep a photo the user picked (scaled down on the device) and send it when its record is sent. */
       async add(kind, recordId, file) {
         await photoQueue.add({ kind, recordId, blob: await downscale(file) });
         await refresh('photos');
         sendPhotos();
       },
       ofRecord: (recordId) => photoQueue.ofRecord(recordId),
+      async shown(recordId) {
+        try {
+          const { attachments } = await api.photosOf(recordId);
+          return await Promise.all(attachments.map(async ({ id }) => {
+            if (!shownPhotos.has(id)) shownPhotos.set(id, URL.createObjectURL(await api.photo(id)));
+            return shownPhotos.get(id);
+          }));
+        } catch (error) {
+          return error instanceof ApiError ? [] : null;
+        }
+      },
     },
   };
 
@@ -455,7 +481,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
           return;
         }
         if (what === 'records') {
-          notifyWatchers(touched.map(({ type, id }) => ({ type, id })));
+          notifyWatchers(touched.map(({ type, id, version }) => ({ type, id, version })));
           refresh(...types.map((type) => `record:${type}`));
           // A new conflict may name a device the kept directory does not know yet.
           if (types.includes('conflict')) refreshDirectory();
@@ -476,6 +502,10 @@ export async function createApp({ db, statusBar, toastRegion }) {
         }
         if (what === 'state' && engine.state.phase === PHASE.SIGNED_OUT) toaster.show(t('status.signed_out_toast'), { urgent: true });
         refreshStatus();
+      });
+      globalThis.addEventListener('hashchange', () => {
+        for (const url of shownPhotos.values()) URL.revokeObjectURL(url);
+        shownPhotos.clear();
       });
       globalThis.addEventListener('online', () => {
         engine.setOnline(true);

@@ -14,6 +14,7 @@ import audit from './audit/index.js';
 import board from './board/index.js';
 import conflicts from './conflicts/index.js';
 import exportsFeature from './exports/index.js';
+import glass from './glass/index.js';
 import medRequests from './med_requests/index.js';
 import gate, { log as gateLog, visitors } from './gate/index.js';
 import notices from './notices/index.js';
@@ -26,7 +27,7 @@ import volunteers from './volunteers/index.js';
 
 export const FEATURES = Object.freeze([
   tasks, exportsFeature, board, progress, screening, testing, volunteers, gate, visitors, gateLog,
-  supplies, ordersFeature, pickingFeature, medRequests, conflicts, notices, audit,
+  supplies, ordersFeature, pickingFeature, medRequests, conflicts, notices, audit, glass,
 ]);
 
 /** Return every feature's routes. */

@@ -1,10 +1,13 @@
 /**
  * Translate user-visible strings through one message catalogue.
  *
- * Simplified Chinese is the default; every language has every key (a test
- * fails on any key missing in any language). The chosen language is kept in
- * localStorage (read synchronously at start, so the first paint is already in
- * the right language).
+ * Simplified Chinese is the default and the fallback, and its catalogue is
+ * the only one imported with this module; another language's catalogue is
+ * loaded (dynamic `import()`) when it is chosen, so a device fetches and
+ * parses only the one it shows (the service worker precaches all four, so
+ * switching works offline). Every language has every key (a test fails on
+ * any key missing in any language). The chosen language is kept in
+ * localStorage and its catalogue loaded before the first paint.
  *
  * Messages use `{name}` placeholders: t('status.pending', {count: 3}). A
  * message that depends on a count is an object keyed by the language's
@@ -13,15 +16,26 @@
  * built from the published declarations: `field.<type>.<field>`,
  * `value.<type>.<field>.<value>`, `action.<type>.<action>`.
  */
-import en from './i18n/en.js';
-import ja from './i18n/ja.js';
-import ko from './i18n/ko.js';
 import zhCN from './i18n/zh-CN.js';
 
-export const CATALOGUES = Object.freeze({ 'zh-CN': zhCN, en, ja, ko });
 export const DEFAULT_LANGUAGE = 'zh-CN';
 export const LANGUAGE_NAMES = Object.freeze({ 'zh-CN': '简体中文', en: 'English', ja: '日本語', ko: '한국어' });
 const STORAGE_KEY = 'weiguang.language';
+
+/** The catalogues loaded so far, by language code. */
+const catalogues = new Map([[DEFAULT_LANGUAGE, zhCN]]);
+
+/**
+ * Load the catalogue of `code` (`web/app/i18n/<code>.js`) once; resolve to it.
+ *
+ * @throws {RangeError} for a language the app does not offer.
+ * Rejects if the file cannot be fetched (offline before the shell was cached).
+ */
+export async function loadCatalogue(code) {
+  if (!Object.hasOwn(LANGUAGE_NAMES, code)) throw new RangeError(`unsupported language ${code}`);
+  if (!catalogues.has(code)) catalogues.set(code, (await import(`./i18n/${code}.js`)).default);
+  return catalogues.get(code);
+}
 
 let current = DEFAULT_LANGUAGE;
 const listeners = new Set();
@@ -38,9 +52,12 @@ export function pluralForm(language, message, count) {
   return message[category] ?? message.other;
 }
 
-/** Return the message for `key` in `language` (falling back to English, then the key). */
+/**
+ * Return the message for `key` in `language` (falling back to zh-CN, then the
+ * key); a language whose catalogue is not loaded yet reads as zh-CN.
+ */
 export function translate(language, key, params = {}) {
-  const message = CATALOGUES[language]?.[key] ?? en[key] ?? key;
+  const message = catalogues.get(language)?.[key] ?? zhCN[key] ?? key;
   const count = typeof params.count === 'number' ? formatNumberIn(language, params.count) : params.count;
   return format(pluralForm(language, message, params.count), { ...params, ...(count === undefined ? {} : { count }) });
 }
@@ -69,19 +86,28 @@ function storage() {
   }
 }
 
-/** Switch language, remember it and tell listeners. */
-export function setLanguage(code) {
-  if (!(code in CATALOGUES)) throw new RangeError(`unsupported language ${code}`);
+/**
+ * Load the catalogue of `code`, then switch to it, remember it and tell listeners.
+ *
+ * Rejects as `loadCatalogue` does; the language is then unchanged.
+ */
+export async function setLanguage(code) {
+  await loadCatalogue(code);
   current = code;
   storage()?.setItem(STORAGE_KEY, code);
   if (globalThis.document) document.documentElement.lang = code;
   for (const listener of listeners) listener(code);
 }
 
-/** Restore the remembered language (or the default). */
-export function initLanguage() {
+/**
+ * Restore the remembered language, loading its catalogue; resolve to its code.
+ *
+ * The default stands in when none is remembered, or when the remembered
+ * one's catalogue cannot be loaded.
+ */
+export async function initLanguage() {
   const saved = storage()?.getItem(STORAGE_KEY);
-  current = saved && saved in CATALOGUES ? saved : DEFAULT_LANGUAGE;
+  current = saved && (await loadCatalogue(saved).then(() => true, () => false)) ? saved : DEFAULT_LANGUAGE;
   if (globalThis.document) document.documentElement.lang = current;
   return current;
 }
@@ -91,9 +117,9 @@ export function onLanguageChange(listener) {
   return () => listeners.delete(listener);
 }
 
-/** Tell whether the current language (or English) has a message for `key`. */
+/** Tell whether the current language (or zh-CN) has a message for `key`. */
 export function hasMessage(key) {
-  return key in (CATALOGUES[current] ?? {}) || key in en;
+  return key in (catalogues.get(current) ?? {}) || key in zhCN;
 }
 
 /** Name a field of a record type (`field.<type>.<field>`). */

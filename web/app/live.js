@@ -13,7 +13,8 @@ import { io } from '../vendor/socket.io/socket.io.esm.min.js';
 /** The performance mark made when a `changes` event arrives. */
 const LIVE_MARK = 'live:changes';
 
-export function connectLive({ token, engine, url = undefined, onStatus = () => {} }) {
+/** `onGrants()`: a break-the-glass grant in the user's compounds opened or ended (coordinators). */
+export function connectLive({ token, engine, url = undefined, onStatus = () => {}, onGrants = () => {} }) {
   const socket = io(url, {
     auth: { token },
     // Long-polling first works through the proxies guards' phones meet;
@@ -25,11 +26,16 @@ export function connectLive({ token, engine, url = undefined, onStatus = () => {
     onStatus(true);
     engine.requestSync().catch(() => {});
   });
-  socket.on('disconnect', () => onStatus(false));
+  socket.on('disconnect', (reason) => {
+    onStatus(false);
+    // The server's doing: the user's scope changed (break the glass). Sync, then rejoin.
+    if (reason === 'io server disconnect') engine.requestSync().catch(() => {});
+  });
   socket.on('connect_error', () => {
     onStatus(false);
     if (!socket.active) engine.requestSync().catch(() => {}); // refused: let HTTP find out why
   });
+  for (const event of ['break_glass', 'break_glass_ended']) socket.on(event, () => onGrants());
   socket.on('changes', (event) => {
     // When the event arrived, for update-to-paint timing (board/screen.js, bench/board.py);
     // only the latest is kept (observers see each as it is made), a phone runs for days.

@@ -41,7 +41,7 @@ async function offerUpdate(app, registration) {
 }
 
 async function main() {
-  initLanguage();
+  await initLanguage();
   translateShell();
   const db = await openStore();
   const app = await createApp({

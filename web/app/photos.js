@@ -4,12 +4,12 @@
  *
  * 1. A photo waits while the outbox holds a change of its record; the
  *    outbox never waits for a photo.
- * 2. No answer, a 5xx, 429 or 404 (record not there yet): tried again after
- *    a backoff and at every clean sync round. 409, 413, 415, 422: kept with
- *    the server's reason, never dropped.
+ * 2. No answer, 5xx, 429: retried (backoff, and each clean sync round).
+ *    404 (record gone or not the user's), 409, 413, 415, 422: kept, refused.
  * 3. A sent photo's bytes leave the device; its entry stays, to say "sent".
- *
- * Bytes are an ArrayBuffer, which every IndexedDB clones.
+ * 4. A photo keeps its maker's user id (`owner()` when kept): only the
+ *    signed-in user's photos are listed and sent; another's wait for them.
+ * Bytes are kept as an ArrayBuffer (every IndexedDB clones one).
  */
 import { ApiError } from './api.js';
 import { createBackoff, MAX_BACKOFF_MS } from './backoff.js';
@@ -26,7 +26,15 @@ export const PHOTO_STATE = Object.freeze({
   SENT: 'sent',
   REFUSED: 'refused',
 });
-const FINAL_REFUSALS = new Set([409, 413, 415, 422]);
+const FINAL_REFUSALS = new Set([404, 409, 413, 415, 422]);
+/** Kind → [roles, the record's holder field] that may see its photos (sync/attachments.py KINDS). */
+const VIEWERS = Object.freeze({ task_proof: [['coordinator'], 'assignee_id'], prescription: [['coordinator', 'clinician'], 'requested_by'] });
+
+/** Whether `user` may see `kind` photos of `record` (the server answers 404 to the rest). */
+export function mayViewPhotos(kind, record, user) {
+  const [roles, holder] = VIEWERS[kind];
+  return roles.includes(user.role) || (record.fields[holder] != null && String(record.fields[holder]) === String(user.id));
+}
 
 /** Return the size that fits `width` × `height` within `maxSide` a side, never larger. */
 export function scaledSize(width, height, maxSide = MAX_PHOTO_SIDE_PX) {
@@ -48,7 +56,8 @@ export async function downscale(file, { maxSide = MAX_PHOTO_SIDE_PX, quality = J
   });
 }
 
-export function createPhotoQueue(db, { now = () => new Date(), uuid = () => crypto.randomUUID() } = {}) {
+export function createPhotoQueue(db, { now = () => new Date(), uuid = () => crypto.randomUUID(), owner = () => null } = {}) {
+  const mine = (photos) => photos.filter((p) => p.owner_id === owner());
   async function update(id, changes) {
     const photo = await db.get('photos', id);
     if (photo) await db.put('photos', { ...photo, ...changes });
@@ -57,7 +66,7 @@ export function createPhotoQueue(db, { now = () => new Date(), uuid = () => cryp
     async add({ kind, recordId, blob }) {
       const data = await blob.arrayBuffer();
       const photo = {
-        id: uuid(), kind, record_type: PHOTO_KINDS[kind], record_id: recordId, type: blob.type || 'image/jpeg',
+        id: uuid(), owner_id: owner(), kind, record_type: PHOTO_KINDS[kind], record_id: recordId, type: blob.type || 'image/jpeg',
         data, bytes: data.byteLength, state: PHOTO_STATE.WAITING, detail: null, created_at: now().toISOString(),
       };
       await db.put('photos', photo);
@@ -65,16 +74,15 @@ export function createPhotoQueue(db, { now = () => new Date(), uuid = () => cryp
     },
     all: () => db.getAll('photos'),
     async ofRecord(recordId) {
-      const found = await db.getAllFromIndex('photos', 'record', recordId);
+      const found = mine(await db.getAllFromIndex('photos', 'record', recordId));
       return found.sort((a, b) => a.created_at.localeCompare(b.created_at));
     },
     async unsent() {
-      const all = await db.getAll('photos');
+      const all = mine(await db.getAll('photos'));
       return all.filter((p) => p.state !== PHOTO_STATE.SENT && p.state !== PHOTO_STATE.REFUSED)
         .sort((a, b) => a.created_at.localeCompare(b.created_at));
     },
     update,
-    /** Rule 3: the bytes go, the entry stays. */
     sent: (id) => update(id, { state: PHOTO_STATE.SENT, data: null, detail: null }),
   };
 }
@@ -96,7 +104,7 @@ export function createPhotoSender({
     onChange(photo);
   }
 
-  /** Try each unsent photo once; return whether one should be tried again later. */
+  /** Try each unsent photo once; return a wait (ms) to retry after, or null. */
   async function round() {
     const held = await recordsInOutbox();
     for (const photo of await photos.unsent()) {
@@ -109,7 +117,7 @@ export function createPhotoSender({
         await upload(photo);
       } catch (error) {
         if (error instanceof ApiError && FINAL_REFUSALS.has(error.status)) {
-          await setState(photo, PHOTO_STATE.REFUSED, error.message);
+          await setState(photo, PHOTO_STATE.REFUSED, error.status);
           continue;
         }
         await setState(photo, PHOTO_STATE.RETRYING, error.message);

@@ -7,6 +7,11 @@
  *
  *     {render(deps, params) → Promise<Node>, uses: [...], follows?: [...], public?}
  *
+ * A route may name, instead of a screen, a function that loads its module
+ * (`() => import('./list.js')`, the screen its default export): a feature's
+ * screens are then fetched when first opened, not at start (the service
+ * worker precaches them, so they open offline too).
+ *
  * `deps` holds only the services the screen names in `uses` (see app.js), so
  * a screen takes what it uses and nothing else. `follows` names the topics
  * that redraw it (`record:<type>`, `outbox`, `people`, `declarations`): a
@@ -36,6 +41,11 @@ export function matchRoute(routes, path) {
 
 export function currentPath() {
   return globalThis.location.hash.replace(/^#/, '') || '/';
+}
+
+/** Return the screen a route names: itself, or the default export of the module its loader loads. */
+export async function resolveScreen(screen) {
+  return typeof screen === 'function' ? (await screen()).default : screen;
 }
 
 /** Remember typed values and focus so a live redraw does not eat them. */
@@ -76,16 +86,17 @@ export function createRouter({ outlet, routes, services, notFound, isSignedIn })
   async function draw({ keepState }) {
     const path = currentPath();
     const match = matchRoute(routes, path) ?? { screen: notFound, params: {} };
-    if (!match.screen.public && !isSignedIn()) {
+    const screen = await resolveScreen(match.screen);
+    if (!screen.public && !isSignedIn()) {
       globalThis.location.hash = '/login';
       return;
     }
-    const node = await match.screen.render(pick(services, match.screen.uses), match.params);
+    const node = await screen.render(pick(services, screen.uses), match.params);
     if (currentPath() !== path) return; // the user moved on while we drew
     // Read what the user typed just before the swap: typing goes on while a screen renders.
     const saved = keepState ? snapshot(outlet) : null;
     mount(outlet, node);
-    active = match.screen;
+    active = screen;
     if (saved) restore(outlet, saved);
     else outlet.querySelector('h1')?.focus();
   }

@@ -42,17 +42,10 @@
  *    the device synced from — a backup was restored, which rewinds the
  *    versions below the device's cursor — the device forgets its synced
  *    records and cursor (never the outbox) and pulls everything again.
- * 9. A pull names the user's break-the-glass grants in force (`grants`: a
- *    compound outside their scope, until when; docs/security.md). A grant the
- *    device held that has ended — gone from a pull (expired or revoked on the
- *    server) or past its `expires_at` by the device's clock, checked at every
- *    round, online or not, and by a timer at the earliest expiry — makes the
- *    device forget its synced records and cursor and pull again what its
- *    scope holds now: the other compound's records leave the device. The
- *    outbox is never touched (edits of that compound's records are pushed and
- *    come back `not_found`, set aside for the user); an attention item says
- *    which grant ended and how many changesets were still queued. A new grant
- *    moves the cursor back to 0: that compound's records are older than it.
+ * 9. A break-the-glass grant a pull named that ends (gone from a pull, or
+ *    expired by this device's clock: each round, and a timer) makes the
+ *    device forget its synced records and cursor, never the outbox; a new
+ *    one pulls from 0 (docs/security.md, "break the glass").
  */
 import { ApiError, NetworkError } from './api.js';
 import { createBackoff, MAX_BACKOFF_MS } from './backoff.js';
@@ -281,11 +274,8 @@ export function createSyncEngine({
   const grantKey = (grant) => `${grant.compound_id} ${grant.expires_at}`;
 
   /**
-   * Compare the grants a pull named with those held (rule 9); return whether the
-   * records must be pulled again from 0. An older server names none: nothing changes.
-   * A held grant already swept by the device's clock stays held while the server
-   * still names it (their clocks differ), so that it neither counts as new nor
-   * makes the device forget again and again.
+   * Compare a pull's grants with those held (rule 9); return whether to pull again
+   * from 0. One swept by our clock stays held while the server's clock still names it.
    */
   async function regranted(grants) {
     if (!Array.isArray(grants)) return false;
@@ -301,7 +291,7 @@ export function createSyncEngine({
     return ended.length > 0 || added;
   }
 
-  /** Forget the synced records, keep the outbox, and note each grant that ended for the user. */
+  /** Forget the synced records (not the outbox); note each ended grant for the user. */
   async function endGrants(ended) {
     const queued = await outbox.count();
     for (const grant of ended) {
@@ -318,7 +308,7 @@ export function createSyncEngine({
     emit('forgotten');
   }
 
-  /** End the held grants past their expiry by the device's clock, online or not (rule 9). */
+  /** End the held grants expired by our clock, online or not. */
   async function sweepGrants() {
     const held = await getMeta(db, GRANTS_META, []);
     const due = held.filter((grant) => !grant.swept && expired(grant));
@@ -330,7 +320,7 @@ export function createSyncEngine({
     scheduleGrantSweep(held);
   }
 
-  /** Sweep again when the earliest held grant not yet swept expires. */
+  /** Sweep again at the earliest expiry not yet swept. */
   function scheduleGrantSweep(held) {
     if (grantTimer !== null) timers.clearTimeout(grantTimer);
     grantTimer = null;

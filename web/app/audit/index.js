@@ -1,5 +1,5 @@
 /** The audit trail: who changed what and when, for coordinators. */
-import search from './search.js';
+const search = () => import('./search.js');
 
 export default {
   section: 'audit',

@@ -1,5 +1,5 @@
 /** The coordinator's live board: tasks in columns by state, updated as they change. */
-import boardScreen from './screen.js';
+const boardScreen = () => import('./screen.js');
 
 export default {
   section: 'board',

@@ -163,13 +163,35 @@ function createView(deps, board, names, buildingsOf) {
 
   const columns = board.columns.map(column);
 
+  function markPainted(ids) {
+    // Only the latest mark is kept: a wall screen runs for days.
+    performance.clearMarks(PAINT_MARK);
+    performance.mark(PAINT_MARK, { detail: { ids } });
+  }
+
   /** Draw the columns named in `only` (all by default); mark the next frame with the task ids. */
   function paint(only = null, ids = []) {
     for (const view of columns) if (!only || only.has(view.name)) paintColumn(view);
+    requestAnimationFrame(() => markPainted(ids));
+  }
+
+  // Changes are drawn together at the next frame: a column once a frame at most.
+  const dirty = { columns: new Set(), ids: new Set(), queued: false };
+
+  function paintSoon(touched, ids) {
+    for (const name of touched) dirty.columns.add(name);
+    for (const id of ids) dirty.ids.add(id);
+    if (dirty.queued) return;
+    dirty.queued = true;
     requestAnimationFrame(() => {
-      // Only the latest mark is kept: a wall screen runs for days.
-      performance.clearMarks(PAINT_MARK);
-      performance.mark(PAINT_MARK, { detail: { ids } });
+      dirty.queued = false;
+      const only = new Set(dirty.columns);
+      const painted = [...dirty.ids];
+      dirty.columns.clear();
+      dirty.ids.clear();
+      if (!root.isConnected) return;
+      for (const view of columns) if (only.has(view.name)) paintColumn(view);
+      markPainted(painted);
     });
   }
 
@@ -285,7 +307,7 @@ function createView(deps, board, names, buildingsOf) {
       if (view && current && view.version < current.version) return; // a later one is already shown
       for (const name of board.put(view ?? { id: ids[i], deleted: true, fields: {} })) touched.add(name);
     });
-    paint(touched, ids);
+    paintSoon(touched, ids);
     if (ids.includes(kept.selected) && !panel.contains(document.activeElement)) drawPanel();
   }
 
@@ -326,13 +348,20 @@ function createView(deps, board, names, buildingsOf) {
     }
   }
 
+  /** Whether the board shows the stored version `key` names already (painted on arrival). */
+  function shown(key) {
+    const task = board.get(key.id);
+    return Number.isInteger(key.version) && task !== null && task.version >= key.version
+      && task.sync === 'synced' && !task.changesetIds?.length;
+  }
+
   function onChange(keys) {
     if (keys === null) reloadAll = true;
     else {
       for (const key of keys) {
         if (key.type !== TYPE) continue;
         if (key.record) incoming.push(key.record);
-        else pending.add(key.id);
+        else if (!shown(key)) pending.add(key.id);
       }
     }
     if (!busy && (pending.size || incoming.length || reloadAll)) applyChanges();

@@ -1,6 +1,7 @@
 /** The conflict inbox: losers of concurrent edits, restored or settled by a coordinator. */
-import inbox from './inbox.js';
 import { TYPE, waitingCount } from './rules.js';
+
+const inbox = () => import('./inbox.js');
 
 export default {
   section: 'conflicts',

@@ -1,5 +1,5 @@
 /** Exports: a dataset as CSV or XLSX, with a progress bar for large ones. */
-import exportScreen from './screen.js';
+const exportScreen = () => import('./screen.js');
 
 export default {
   section: 'exports',

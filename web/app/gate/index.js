@@ -1,9 +1,9 @@
 /** The gate: scanning and deciding at the post, and visitor registration. */
-import gateLog from './log.js';
-import policy from './policy.js';
-import printSheets from './print.js';
-import scan from './scan.js';
-import visitorScreen from './visitors.js';
+const gateLog = () => import('./log.js');
+const policy = () => import('./policy.js');
+const printSheets = () => import('./print.js');
+const scan = () => import('./scan.js');
+const visitorScreen = () => import('./visitors.js');
 
 export default {
   section: 'gate',

@@ -9,7 +9,8 @@ import { allowedMoves, enumValues, machineOf, mayUpdateField } from '../declarat
 import { actionLabel, fieldLabel, t, valueLabel } from '../i18n.js';
 import { syncBadge } from '../ui/badge.js';
 import { h } from '../ui/dom.js';
-import { photoInput, photoStates, pickedPhoto } from '../ui/photo.js';
+import { mayViewPhotos } from '../photos.js';
+import { photoInput, photoStates, photoView, pickedPhoto } from '../ui/photo.js';
 import { field, screen } from '../ui/screen.js';
 import { decisionChange, placeOf, TYPE, urgencyChange } from './rules.js';
 
@@ -54,6 +55,7 @@ async function render(deps, { id }) {
     deps.photos.ofRecord(id),
   ]);
   if (!request || request.deleted) return screen(t('med.missing'), { back: '/med' }, h('p', {}, t('med.missing')));
+  const seen = mayViewPhotos('prescription', request, user) ? await deps.photos.shown(id) : undefined;
   const machine = machineOf(declarations, TYPE);
   const moves = allowedMoves(declarations, TYPE, request, user).map((move) => ({ ...move, field: machine.field }));
   const note = h('textarea', { id: 'med-note', name: 'notes', rows: 2 });
@@ -65,6 +67,7 @@ async function render(deps, { id }) {
   return screen(request.fields.medicine, { back: '/med' },
     request.sync === 'synced' ? null : h('p', {}, syncBadge(request.sync)),
     facts(request, placeOf(residents, households, buildings)(request), people),
+    seen === undefined ? null : photoView(seen, t('photo.input.prescription')),
     photoStates(photos),
     mayUpdateField(declarations, TYPE, user.role, 'prescription') ? prescriptionForm(deps, request) : null,
     request.fields.task_id ? h('p', {}, h('a', { href: `#/tasks/${encodeURIComponent(request.fields.task_id)}` }, t('med.open_task'))) : null,

@@ -1,7 +1,8 @@
 /** Medicine requests: the clinician's triage queue, one request's decisions, the urgent alert. */
 import card from './card.js';
-import detail from './detail.js';
-import queue from './queue.js';
+
+const detail = () => import('./detail.js');
+const queue = () => import('./queue.js');
 
 export default {
   section: 'med_requests',

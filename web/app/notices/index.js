@@ -1,7 +1,7 @@
 /** Notices: read in one's language (offline), written and printed by coordinators. */
-import edit from './edit.js';
-import list from './list.js';
-import print from './print.js';
+const edit = () => import('./edit.js');
+const list = () => import('./list.js');
+const print = () => import('./print.js');
 
 export default {
   section: 'notices',

@@ -1,5 +1,5 @@
 /** Progress per compound and building: coverage bars, counts and the day's chart. */
-import progressScreen from './screen.js';
+const progressScreen = () => import('./screen.js');
 
 export default {
   section: 'progress',

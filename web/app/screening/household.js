@@ -120,9 +120,7 @@ async function render(deps, { id }) {
     // The next door opens while the visit is being queued: the volunteer is
     // already on the landing (the queue's own redraws leave that screen alone).
     deps.navigate(next ? `/screening/households/${encodeURIComponent(next.id)}` : back);
-    // Let the router start drawing it first (its reads are issued in the
-    // microtask queued by navigate): a read of the outbox issued after the
-    // queue's write would wait for that write (bench section "field").
+    // Its reads go first (in navigate's microtask), not behind the queue's write.
     await null;
     await deps.queue([change], next
       ? t('screening.saved_next', { room: household.fields.room, next: next.fields.room })

@@ -1,7 +1,7 @@
 /** Door-to-door screening: buildings, a building's stairwells, one household. */
-import building from './building.js';
-import buildings from './buildings.js';
-import household from './household.js';
+const building = () => import('./building.js');
+const buildings = () => import('./buildings.js');
+const household = () => import('./household.js');
 
 export default {
   section: 'screening',

@@ -3,12 +3,13 @@
  * confirm, hotline orders, chain-list import, picking lists, delivery tasks)
  * and everyone's order screen (a volunteer ordering for a household).
  */
-import chain from './chain.js';
-import order from './order.js';
-import orders from './orders.js';
-import picking from './picking.js';
-import round from './round.js';
-import rounds, { newRound } from './rounds.js';
+const chain = () => import('./chain.js');
+const order = () => import('./order.js');
+const orders = () => import('./orders.js');
+const picking = () => import('./picking.js');
+const round = () => import('./round.js');
+const rounds = () => import('./rounds.js');
+const newRound = () => import('./rounds.js').then((module) => ({ default: module.newRound }));
 
 /** The leader's rounds. */
 export default {

@@ -3,7 +3,8 @@ import { actionLabel, formatTime, t } from '../i18n.js';
 import { fieldSchema, machineOf } from '../declarations.js';
 import { syncBadge } from '../ui/badge.js';
 import { h } from '../ui/dom.js';
-import { photoInput, photoStates, pickedPhoto } from '../ui/photo.js';
+import { mayViewPhotos } from '../photos.js';
+import { photoInput, photoStates, photoView, pickedPhoto } from '../ui/photo.js';
 import { field, screen } from '../ui/screen.js';
 import { holderLabel, kindLabel, priorityLabel, statusLabel, taskFieldLabel, taskTitle } from './format.js';
 import { availableActions, changeFor, InputError, TYPE } from './rules.js';
@@ -129,10 +130,12 @@ async function render(deps, { id }) {
     return screen(t('task.missing'), { back: '/tasks' }, h('p', {}, t('task.missing_detail')));
   }
   const actions = declarations ? availableActions(declarations, task, deps.user) : [];
+  const proof = task.fields.status === 'done' && mayViewPhotos('task_proof', task, deps.user) ? await deps.photos.shown(id) : undefined;
   return screen(taskTitle(task), { back: '/tasks' },
     task.sync === 'synced' ? null : h('p', {}, syncBadge(task.sync),
       task.sync === 'rejected' ? [' ', h('a', { href: '#/attention' }, t('task.see_why'))] : null),
     facts(task, deps, { compounds, buildings, people }),
+    proof === undefined ? null : photoView(proof, t('photo.input.task_proof')),
     photoStates(photos),
     task.fields.notes
       ? h('section', { class: 'notes' }, h('h2', {}, taskFieldLabel('notes')), h('p', { class: 'prewrap' }, task.fields.notes))

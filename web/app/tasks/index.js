@@ -1,7 +1,7 @@
 /** The task board: list, detail and the coordinator's new-task form. */
-import detail from './detail.js';
-import list from './list.js';
-import newTask from './new.js';
+const detail = () => import('./detail.js');
+const list = () => import('./list.js');
+const newTask = () => import('./new.js');
 
 export default {
   section: 'tasks',

@@ -1,7 +1,8 @@
 /** Testing rounds: the open rounds with coverage, and marking a building's residents. */
-import building from './building.js';
 import card from './card.js';
-import rounds from './rounds.js';
+
+const building = () => import('./building.js');
+const rounds = () => import('./rounds.js');
 
 export default {
   section: 'testing',

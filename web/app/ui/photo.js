@@ -1,9 +1,4 @@
-/**
- * Taking a photo of a record and saying where it is, in plain words.
- *
- * The camera opens from a file input (`accept="image/*" capture`): no
- * permission prompt, and a gallery pick works where there is no camera.
- */
+/** Taking a photo of a record (a file input opens the camera) and saying where it is. */
 import { t } from '../i18n.js';
 import { h } from './dom.js';
 import { field } from './screen.js';
@@ -14,16 +9,23 @@ export function photoInput(id, label) {
   return field(id, t('common.optional', { label }), control, t('photo.hint'));
 }
 
-/** Return the picked file of a form's photo input, or null. */
 export function pickedPhoto(form) {
   const file = form.querySelector('input[name="photo"]')?.files?.[0];
   return file && file.size > 0 ? file : null;
 }
+
+/** The record's photos from the server: `urls` blob URLs, [] none, null not reachable (offline). */
+export function photoView(urls, label) {
+  if (!urls?.length) return h('p', { class: 'hint', 'data-photo': 'none' }, t(urls ? 'photo.none' : 'photo.offline'));
+  return h('div', { class: 'photos' }, ...urls.map((src) => h('img', { src, alt: label })));
+}
+
+const REFUSALS = Object.freeze({ 404: 'gone', 413: 'too_large', 415: 'not_photo' });
 
 /** A list saying, for each photo of a record, whether it is on its way, sent or refused. */
 export function photoStates(photos) {
   if (!photos.length) return null;
   return h('ul', { class: 'photo-states', 'aria-live': 'polite' },
     ...photos.map((photo) => h('li', { class: `photo-${photo.state}`, 'data-photo-state': photo.state },
-      t(`photo.state.${photo.state}`, { detail: photo.detail ?? '' }))));
+      t(`photo.state.${photo.state}`, { reason: t(`photo.refused.${REFUSALS[photo.detail] ?? 'other'}`) }))));
 }

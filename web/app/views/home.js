@@ -15,8 +15,8 @@ export const ROLE_SECTIONS = Object.freeze({
   volunteer: ['tasks', 'screening', 'testing', 'orders', 'shifts', 'notices'],
   guard: ['gate', 'visitors', 'tasks', 'notices'],
   team_leader: ['supply_rounds', 'orders', 'picking', 'tasks', 'notices'],
-  clinician: ['med_requests', 'tasks', 'notices'],
-  coordinator: ['tasks', 'board', 'progress', 'gate_log', 'conflicts', 'notices', 'exports', 'testing', 'screening', 'shifts', 'audit'],
+  clinician: ['med_requests', 'tasks', 'notices', 'break_glass'],
+  coordinator: ['tasks', 'board', 'progress', 'gate_log', 'conflicts', 'notices', 'exports', 'testing', 'screening', 'shifts', 'audit', 'break_glass'],
 });
 
 async function tile(section, records) {

@@ -4,8 +4,21 @@ import { h } from '../ui/dom.js';
 import { field } from '../ui/screen.js';
 
 export function languagePicker(id = 'language') {
-  const select = h('select', { id, onchange: (event) => setLanguage(event.target.value) },
+  const problem = h('p', { class: 'hint', id: `${id}-problem`, role: 'alert', hidden: true });
+  const choose = async (event) => {
+    try {
+      await setLanguage(event.target.value);
+    } catch {
+      // Its catalogue could not be loaded (offline before the shell was cached).
+      event.target.value = language();
+      problem.textContent = t('settings.language_unavailable');
+      problem.hidden = false;
+    }
+  };
+  const select = h('select', { id, onchange: choose, 'aria-describedby': `${id}-problem` },
     ...Object.entries(LANGUAGE_NAMES).map(([code, name]) =>
       h('option', { value: code, lang: code, selected: code === language() }, name)));
-  return field(id, t('settings.language'), select);
+  const picker = field(id, t('settings.language'), select);
+  picker.append(problem);
+  return picker;
 }

@@ -1,6 +1,7 @@
 /** Volunteers and shifts: sign-up, own shifts, the coordinator's duty roster; a home card. */
 import card from './card.js';
-import shifts from './shifts.js';
+
+const shifts = () => import('./shifts.js');
 
 export default {
   section: 'shifts',
