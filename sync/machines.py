@@ -120,6 +120,10 @@ class StateMachine:
                 return each
         return None
 
+    def leads(self, source: object, target: object) -> bool:
+        """Tell whether a transition leads ``source -> target`` (for a rule's side write)."""
+        return any((each.source, each.target) == (source, target) for each in self.transitions)
+
     def permission_problem(
         self, actor: Actor, fields: Mapping[str, object], may_create: bool
     ) -> str | None:

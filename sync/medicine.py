@@ -6,10 +6,11 @@ through the shared state machine::
 
                  approve                 deliver
      requested ───────────▶ approved ─────────────▶ delivered
-       │   │                   │
-       │   │ call            cancel
-       │   ▼                   ▼
-       │ needs_call ──▶ approved | referred | rejected
+       │   │                   │    │
+       │   │ call        again │    │ cancel
+       │   ▼                   ▼    ▼
+       │ needs_call ◀──────────┘  cancelled
+       │     └──▶ approved | referred | rejected
        │
        ├─ refer ─▶ referred      ├─ reject ─▶ rejected      └─ cancel ─▶ cancelled
 
@@ -17,7 +18,12 @@ Approval makes a ``medicine`` task for the resident's household (a side
 write): the task carries only what the trip needs — the drop point and a
 priority from the urgency — never the medicine or the resident's health
 (contract, Privacy: a volunteer receives only the ``med_request``s they
-made; team leaders and guards none).
+made; team leaders and guards none). The task names its request
+(``med_request_id``, rule-made) and the run's end moves the request through
+this machine (:func:`medicine_run_ended`, a task rule): ``done`` (with the
+recipient's code or a note in ``proof``) delivers it; ``failed`` or
+``cancelled`` sends it back to ``needs_call``, where the clinicians see it
+needs a new run, and approving it again makes the next task.
 """
 
 from __future__ import annotations
@@ -80,6 +86,7 @@ MED_MACHINE = StateMachine(
         Transition("call", "requested", "needs_call", CLINICIANS),
         *_triage("needs_call"),
         Transition("deliver", "approved", "delivered", _DELIVERERS),
+        Transition("again", "approved", "needs_call", _OVERSEERS),
         Transition("cancel", "requested", "cancelled", REQUESTERS),
         Transition("cancel", "needs_call", "cancelled", REQUESTERS),
         Transition("cancel", "approved", "cancelled", _OVERSEERS),
@@ -87,9 +94,18 @@ MED_MACHINE = StateMachine(
 )
 
 
-def medicine_task_id(med_request_id: str) -> str:
-    """Return the id of the task an approved request makes (UUID version 5)."""
-    return str(uuid.uuid5(uuid.UUID(med_request_id), "medicine-task"))
+#: What a medicine run's end (the task's new status) makes of its request.
+RUN_ENDS = {"done": "delivered", "failed": "needs_call", "cancelled": "needs_call"}
+
+
+def medicine_task_id(med_request_id: str, n: int = 0) -> str:
+    """Return the id of the ``n``-th task an approved request makes (UUID version 5).
+
+    :param n: 0 for the first approval; 1, 2 … for the runs approved again
+        after one failed or was cancelled.
+    """
+    name = "medicine-task" + (f"/{n}" if n else "")
+    return str(uuid.uuid5(uuid.UUID(med_request_id), name))
 
 
 def med_request_rules(ctx: ChangeContext) -> Ruling | None:
@@ -138,8 +154,34 @@ def _medicine_task(ctx: ChangeContext, request: dict[str, object]) -> SideWrite:
         "building_id": building.id,
         "household_id": household.id,
         "priority": PRIORITY[str(request["urgency"])],
+        "med_request_id": ctx.record_id,
     }
-    return SideWrite(medicine_task_id(ctx.record_id), fields, create="task")
+    n = 0
+    while ctx.lookup(medicine_task_id(ctx.record_id, n)) is not None:
+        n += 1
+    return SideWrite(medicine_task_id(ctx.record_id, n), fields, create="task")
+
+
+def medicine_run_ended(ctx: ChangeContext) -> Ruling | None:
+    """Move a medicine task's request when the run ends (:data:`RUN_ENDS`); a task rule.
+
+    Only the request's current run moves it (its ``task_id`` is this task),
+    and only by a move of :data:`MED_MACHINE` (a request cancelled
+    meanwhile stays cancelled).
+    """
+    if ctx.op is Op.DELETE or ctx.current is None:
+        return None
+    target = ctx.fields.get("status")
+    if target not in RUN_ENDS or target == ctx.current.fields.get("status"):
+        return None
+    request_id = ctx.current.fields.get("med_request_id")
+    request = ctx.lookup(request_id) if isinstance(request_id, str) else None
+    if request is None or request.deleted or request.fields.get("task_id") != ctx.record_id:
+        return None
+    moved = RUN_ENDS[str(target)]
+    if not MED_MACHINE.leads(request.fields.get("status"), moved):
+        return None
+    return Ruling(ctx.fields, (SideWrite(request.id, {"status": moved}),))
 
 
 def _live(ctx: ChangeContext, record_id: object) -> Record:

@@ -29,8 +29,9 @@ from __future__ import annotations
 from sync import fields as f
 from sync.actors import Role
 from sync.machines import StateMachine, Transition
+from sync.medicine import medicine_run_ended
 from sync.policy import Matching
-from sync.registry import Permissions, RecordType, Visibility
+from sync.registry import ChangeContext, Permissions, RecordType, Ruling, Visibility
 from sync.scoping import compound_field
 from sync.supplies import MAX_TASK_ORDERS, deliver_orders
 
@@ -64,6 +65,15 @@ TASK_MACHINE = StateMachine(
     holder_roles=frozenset({Role.VOLUNTEER}),
 )
 
+
+def task_rules(ctx: ChangeContext) -> Ruling | None:
+    """Carry a run's end to what it served: a delivery's orders, a medicine request."""
+    rulings = [r for r in (deliver_orders(ctx), medicine_run_ended(ctx)) if r is not None]
+    if not rulings:
+        return None
+    return Ruling(ctx.fields, tuple(w for ruling in rulings for w in ruling.side_writes))
+
+
 TASK = RecordType(
     name="task",
     fields={
@@ -80,6 +90,8 @@ TASK = RecordType(
         "proof": f.Nullable(f.Text(1, 200)),
         # A group-buying delivery's orders: done marks them delivered (sync.supplies).
         "order_ids": f.Nullable(f.ListOf(f.Uuid(), MAX_TASK_ORDERS)),
+        # A medicine run's request: its end moves the request (sync.medicine).
+        "med_request_id": f.Nullable(f.Uuid()),
     },
     required=frozenset({"kind", "title", "status", "compound_id", "priority"}),
     defaults={"status": "open"},
@@ -92,7 +104,8 @@ TASK = RecordType(
     scope=compound_field,
     scope_fields=frozenset({"compound_id", "building_id"}),
     state_machine=TASK_MACHINE,
-    kind_rules=deliver_orders,
+    kind_rules=task_rules,
+    rule_owned=frozenset({"med_request_id"}),
     personal=frozenset({"notes", "proof"}),
     visibility=Visibility(
         roles=frozenset(Role),

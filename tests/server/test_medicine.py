@@ -8,6 +8,8 @@ only (contract, Privacy).
 
 from __future__ import annotations
 
+import pytest
+
 from server import seed
 from server.extensions import socketio
 from sync.medicine import medicine_task_id
@@ -93,3 +95,27 @@ def test_a_guard_receives_only_gate_trips_without_title_or_household(client):
         fields = pulled[tasks[kind]["id"]]["fields"]
         assert not {"title", "household_id", "notes", "proof"} & set(fields), kind
         assert fields["kind"] == kind and fields["status"] == "open"
+
+
+@pytest.mark.parametrize(("end", "status"), [("done", "delivered"), ("failed", "needs_call")])
+def test_the_runs_end_moves_the_request_the_volunteer_does_not_see(client, end, status):
+    tokens = {user: sign_in(client, user) for user in ("coord", "medic", "vol-a")}
+    fields = {"resident_id": RESIDENT, "medicine": "胰岛素笔芯", "urgency": "today"}
+    request = create("med_request", fields)
+    reply = push(client, tokens["coord"], a_changeset(request))
+    version = reply["results"][0]["changes"][0]["version"]
+    approve = update("med_request", request["id"], version, status="approved")
+    assert push(client, tokens["medic"], a_changeset(approve))["results"][0]["status"] == "applied"
+    task_id = medicine_task_id(request["id"])
+    ending = {"proof": "门口签收"} if end == "done" else {"notes": "无人应门"}
+    for fields in ({"status": "claimed"}, {"status": "in_progress"}, {"status": end, **ending}):
+        pulled = {r["id"]: r for r in pull_all(client, tokens["vol-a"])[0]}
+        assert request["id"] not in pulled
+        move = update("task", task_id, pulled[task_id]["version"], **fields)
+        assert (
+            push(client, tokens["vol-a"], a_changeset(move))["results"][0]["status"] == "applied"
+        )
+    assert request["id"] not in {r["id"] for r in pull_all(client, tokens["vol-a"])[0]}
+    for user in ("coord", "medic"):
+        pulled = {r["id"]: r for r in pull_all(client, tokens[user])[0]}
+        assert pulled[request["id"]]["fields"]["status"] == status, user

@@ -114,6 +114,61 @@ def test_approval_makes_a_medicine_task_with_only_the_drop_point(world: MemorySt
     assert code_of(delivered) is None
 
 
+def run(world: MemoryStore, task_id: str, end: str) -> None:
+    """Have vol-a claim and start the task, then end it ``end`` (a coordinator cancels)."""
+    if end == "cancelled":
+        moves = [(COORD, {"status": "cancelled"})]
+    else:
+        moves = [(VOL_A, {"status": "claimed"}), (VOL_A, {"status": "in_progress"})]
+        ending = {"proof": "门口签收"} if end == "done" else {"notes": "无人应门"}
+        moves.append((VOL_A, {"status": end, **ending}))
+    for actor, fields in moves:
+        assert code_of(push(world, actor, a_changeset(an_update(task_id, **fields)))) is None
+
+
+@pytest.mark.parametrize(
+    ("end", "status"),
+    [("done", "delivered"), ("failed", "needs_call"), ("cancelled", "needs_call")],
+)
+def test_a_medicine_runs_end_moves_its_request(world: MemoryStore, end: str, status: str) -> None:
+    record_id = requested(world, by=VOL_A2)
+    push(world, MEDIC, a_changeset(triage(record_id, status="approved")))
+    first = medicine_task_id(record_id)
+    assert stored(world, first).fields["med_request_id"] == record_id
+    run(world, first, end)
+    assert stored(world, record_id).fields["status"] == status
+    if status == "delivered":
+        return
+    # Back with the clinicians: approving again makes the request's next run.
+    assert code_of(push(world, MEDIC, a_changeset(triage(record_id, status="approved")))) is None
+    second = medicine_task_id(record_id, 1)
+    assert stored(world, record_id).fields["task_id"] == second
+    assert stored(world, second).fields["status"] == "open"
+    run(world, second, "done")
+    assert stored(world, record_id).fields["status"] == "delivered"
+
+
+def test_a_run_ending_after_its_request_was_cancelled_leaves_it_cancelled(
+    world: MemoryStore,
+) -> None:
+    record_id = requested(world)
+    push(world, MEDIC, a_changeset(triage(record_id, status="approved")))
+    task_id = medicine_task_id(record_id)
+    push(world, VOL_A, a_changeset(an_update(task_id, status="claimed")))
+    push(world, VOL_A, a_changeset(an_update(task_id, status="in_progress")))
+    assert code_of(push(world, COORD, a_changeset(triage(record_id, status="cancelled")))) is None
+    run_done = an_update(task_id, status="done", proof="门口签收")
+    assert code_of(push(world, VOL_A, a_changeset(run_done))) is None
+    assert stored(world, record_id).fields["status"] == "cancelled"
+
+
+def test_nobody_links_a_task_to_a_request_by_hand(world: MemoryStore) -> None:
+    record_id = requested(world)
+    push(world, MEDIC, a_changeset(triage(record_id, status="approved")))
+    forged = an_update(medicine_task_id(record_id), med_request_id=record_id)
+    assert code_of(push(world, COORD, a_changeset(forged))) == "forbidden"
+
+
 def test_only_clinicians_coordinators_and_the_asker_receive_a_request(world: MemoryStore) -> None:
     record = stored(world, requested(world))
     seen = {
