@@ -22,7 +22,7 @@ test('a clinician triages by the declared machine; a volunteer only cancels thei
   const moves = (r, user) => allowedMoves(DECLARATIONS, 'med_request', r, user).map((m) => m.action).sort();
   assert.deepEqual(moves(request('a', 'requested', 'urgent', 1), medic), ['approve', 'call', 'cancel', 'refer', 'reject']);
   assert.deepEqual(moves(request('a', 'needs_call', 'urgent', 1), medic), ['approve', 'cancel', 'refer', 'reject']);
-  assert.deepEqual(moves(request('a', 'approved', 'urgent', 1), medic), ['cancel', 'deliver']);
+  assert.deepEqual(moves(request('a', 'approved', 'urgent', 1), medic), ['again', 'cancel', 'deliver']);
   assert.deepEqual(moves(request('a', 'requested', 'urgent', 1), volA), ['cancel']);
   assert.deepEqual(moves(request('a', 'referred', 'urgent', 1), medic), []);
 });
