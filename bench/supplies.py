@@ -21,7 +21,8 @@ push). Then, timed:
   orders, paged by 1,000).
 - **delivery tasks at the cut-off**: the round's cut-off is moved to now and
   ``POST /api/v1/supplies/rounds/{id}/deliveries`` makes one task per unit
-  (1,000 of 30 orders each), the step the serving process's job runs
+  (1,000 of 30 orders each, pushed a few units a transaction), the step the
+  serving process's job runs
   (``server.supplies.bring_deliveries_up``; its own turn is put off in
   ``bench.servers.BENCH_ENV``); floor: the same task rows through
   ``/bench/floor/upsert``. Then the same request again, which finds nothing
@@ -384,7 +385,10 @@ def delivery_figures(
             "s",
             made_s,
             floor=floor_s,
-            note=f"{made:,} tasks made in one push; floor: the same {len(rows):,} rows upserted",
+            note=(
+                f"{made:,} tasks made, server.supplies.BATCH_UNITS units a push and"
+                f" transaction; floor: the same {len(rows):,} rows upserted"
+            ),
         ),
         Figure(
             "supplies",
