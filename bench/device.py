@@ -30,7 +30,7 @@ from typing import Any
 from bench import harness
 from bench.harness import Figure
 from bench.servers import DEMO_PASSWORD
-from bench.web import CHROME_FLAGS, CHROMIUM
+from bench.web import launch
 
 SECTION = "device"
 THROTTLING = 4
@@ -176,18 +176,6 @@ def run(base_url: str, quick: bool) -> list[Figure]:
     ]
 
 
-def browser(pw: Any, profile: str, base_url: str) -> Any:
-    """Launch Chromium on a fresh profile (an empty device)."""
-    return pw.chromium.launch_persistent_context(
-        profile,
-        executable_path=CHROMIUM,
-        headless=True,
-        args=CHROME_FLAGS.split()[1:],
-        base_url=base_url,
-        locale="en-GB",
-    )
-
-
 def throttled_page(context: Any) -> Any:
     """Open the sign-in screen in English and throttle the CPU."""
     page = context.new_page()
@@ -202,7 +190,7 @@ def throttled_page(context: Any) -> Any:
 def app_trial(pw: Any, base_url: str) -> tuple[dict[str, float], int]:
     """Sign in on an empty device; return the times to the marks and the records stored."""
     with tempfile.TemporaryDirectory(prefix="weiguang-device-") as profile:
-        context = browser(pw, profile, base_url)
+        context = launch(pw, profile, base_url, locale="en-GB")
         try:
             page = throttled_page(context)
             times = page.evaluate(APP_TRIAL, [USER, DEMO_PASSWORD, TIMEOUT_MS])
@@ -214,7 +202,7 @@ def app_trial(pw: Any, base_url: str) -> tuple[dict[str, float], int]:
 def floor_trial(pw: Any, base_url: str, trial: int) -> tuple[float, int]:
     """Run the bare script on an empty device; return its milliseconds and records."""
     with tempfile.TemporaryDirectory(prefix="weiguang-device-floor-") as profile:
-        context = browser(pw, profile, base_url)
+        context = launch(pw, profile, base_url, locale="en-GB")
         try:
             page = throttled_page(context)
             result = page.evaluate(

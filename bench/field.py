@@ -26,7 +26,7 @@ from typing import Any
 from bench import harness
 from bench.harness import Figure
 from bench.servers import DEMO_PASSWORD
-from bench.web import CHROME_FLAGS, CHROMIUM
+from bench.web import launch
 from server.seed import stable_id
 
 SECTION = "field"
@@ -65,14 +65,7 @@ def run(base_url: str, quick: bool) -> list[Figure]:
 
     samples = 5 if quick else 20
     with tempfile.TemporaryDirectory(prefix="weiguang-field-") as profile, sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile,
-            executable_path=CHROMIUM,
-            headless=True,
-            args=CHROME_FLAGS.split()[1:],
-            base_url=base_url,
-            locale="en-GB",
-        )
+        context = launch(pw, profile, base_url, locale="en-GB")
         try:
             page = context.new_page()
             page.add_init_script("localStorage.setItem('weiguang.language', 'en')")

@@ -19,6 +19,7 @@ import subprocess
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 from bench import harness
 from bench.harness import Figure
@@ -38,6 +39,20 @@ TOTAL_BUDGET_BYTES = 300 * 1024
 PERFORMANCE_TARGET = 90
 ACCESSIBILITY_TARGET = 95
 LIGHTHOUSE_TIMEOUT_S = 240
+
+
+def launch(pw: Any, profile: str, base_url: str | None = None, locale: str | None = None) -> Any:
+    """Launch Debian's Chromium headless on a persistent ``profile`` (an empty device)."""
+    options: dict[str, Any] = {"base_url": base_url, "locale": locale}
+    return pw.chromium.launch_persistent_context(
+        profile,
+        executable_path=CHROMIUM,
+        headless=True,
+        args=CHROME_FLAGS.split()[1:],
+        **{key: value for key, value in options.items() if value is not None},
+    )
+
+
 INSTALLABILITY_WAIT_S = 15
 
 
@@ -151,9 +166,7 @@ def installability_errors(url: str) -> list[str]:
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory(prefix="weiguang-pw-") as profile, sync_playwright() as pw:
-        context = pw.chromium.launch_persistent_context(
-            profile, executable_path=CHROMIUM, headless=True, args=CHROME_FLAGS.split()[1:]
-        )
+        context = launch(pw, profile)
         try:
             page = context.new_page()
             page.goto(url, wait_until="load")

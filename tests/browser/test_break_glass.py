@@ -76,12 +76,21 @@ def break_glass(base_url: str, page: Page) -> dict[str, Any]:
 
 
 def end_on_the_server(db_path: str, grant_id: int) -> None:
-    """Move the grant two hours back in the server's database: it has ended there too."""
+    """Move the grant two hours back in the server's database: it has ended there too.
+
+    A write behind the server's back moves the sign-in generation as the
+    server's own writes do (``server/sign_ins.py``), so the server process
+    does not answer from the identity it cached with the grant in force.
+    """
     connection = sqlite3.connect(db_path, timeout=10)
     try:
         with connection:
             connection.execute(
                 "UPDATE audit_entry SET at = datetime(at, '-2 hours') WHERE id = ?", (grant_id,)
+            )
+            connection.execute(
+                "INSERT INTO auth_state (id, generation) VALUES (1, 1)"
+                " ON CONFLICT (id) DO UPDATE SET generation = generation + 1"
             )
     finally:
         connection.close()

@@ -210,6 +210,23 @@ def test_a_break_the_glass_grant_opens_and_ends_at_once_in_every_process(servers
     assert COMPOUND_B not in compounds_seen(servers.serving, token)
 
 
+def test_a_grant_that_runs_out_closes_its_compound_in_a_process_that_cached_the_sign_in(
+    servers, monkeypatch
+):
+    """No process writes anything when a grant runs out: time alone must end it everywhere."""
+    token = a_user_of(servers.other.test_client(), [COMPOUND_A], "medic-a", "clinician")
+    break_glass(servers.other, token)  # 30 minutes
+    start = clock.utcnow()
+    # Answered just before the end (the first pull stamps last_seen, the second is cached).
+    for minutes in (28, 29):
+        monkeypatch.setattr(
+            clock, "utcnow", lambda minutes=minutes: start + timedelta(minutes=minutes)
+        )
+        assert COMPOUND_B in compounds_seen(servers.serving, token)
+    monkeypatch.setattr(clock, "utcnow", lambda: start + timedelta(minutes=31))
+    assert COMPOUND_B not in compounds_seen(servers.serving, token)
+
+
 def test_a_new_compound_joins_a_neighbourhood_users_scope_at_once(servers):
     token = sign_in(servers.other.test_client(), "coord")
     assert compounds_seen(servers.serving, token) >= {COMPOUND_A, COMPOUND_B}
