@@ -371,7 +371,9 @@ async def push_loop(base: str, device: Device, stats: Stats, until: float) -> No
             stats.push_ms.append((time.perf_counter() - started) * 1000)
         elif status:
             stats.error(f"push answered {status}" if status != 200 else "changeset rejected")
-        await asyncio.sleep(PUSH_EVERY_S * rng.uniform(0.8, 1.2))
+        # Never past the window: a pusher that slept on after it would stretch the
+        # phase's wall time and so understate the rate answered.
+        await asyncio.sleep(min(PUSH_EVERY_S * rng.uniform(0.8, 1.2), until - time.perf_counter()))
 
 
 @dataclass
