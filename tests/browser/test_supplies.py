@@ -8,6 +8,7 @@ import json
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -191,6 +192,17 @@ def test_the_picking_list_prints_one_building_a_page_without_the_app_around_it(
     expect(buildings).to_have_count(2, timeout=UI_TIMEOUT_MS)
     expect(buildings.first).to_contain_text("302", timeout=UI_TIMEOUT_MS)
     expect(page.locator("#picking-totals")).to_contain_text("蔬菜包", timeout=UI_TIMEOUT_MS)
+    # The same list as a file: this round's picking_list export.
+    with (
+        page.expect_request(lambda r: "/exports/picking_list.csv" in r.url) as asked,
+        page.expect_download() as waiting,
+    ):
+        page.get_by_role("button", name="CSV (plain text)").click()
+    assert f"supply_round_id={ROUND}" in asked.value.url
+    rows = Path(waiting.value.path()).read_text(encoding="utf-8-sig").splitlines()[1:]
+    seeded = {household(1, 1, "101"), household(1, 1, "302"), household(2, 3, "602")}
+    assert {row.split(",")[0] for row in rows} == seeded
+    expect(page.locator("#picking-status")).to_have_text("Done: the file is in your downloads.")
     page.emulate_media(media="print")
     expect(page.locator(".topbar")).to_be_hidden()
     expect(page.get_by_role("button", name="Print")).to_be_hidden()

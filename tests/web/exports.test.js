@@ -34,7 +34,8 @@ test('an XLSX export or one without a record count reports bytes only', () => {
 
 test('the path names the dataset, the format and the compound', () => {
   assert.equal(exportPath('tasks', 'csv'), '/api/v1/exports/tasks.csv');
-  assert.equal(exportPath('picking_list', 'xlsx', 'a b'), '/api/v1/exports/picking_list.xlsx?compound_id=a+b');
+  assert.equal(exportPath('picking_list', 'xlsx', { compound_id: 'a b' }), '/api/v1/exports/picking_list.xlsx?compound_id=a+b');
+  assert.equal(exportPath('picking_list', 'csv', { compound_id: '', supply_round_id: 'r1' }), '/api/v1/exports/picking_list.csv?supply_round_id=r1');
 });
 
 test('the file name comes from the server, else from the dataset', () => {

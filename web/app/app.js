@@ -18,7 +18,7 @@
  * - `queue(changes, message, {undoable})`: put a changeset in the outbox and
  *   wake the sync loop; `undo(id)` takes it back while it is still queued.
  * - `toast`, `navigate`, `redraw`, `attention`, `account`, `transfer`.
- * - `exports.save(dataset, format, compoundId, onProgress)`: fetch and save an export.
+ * - `exports.save(dataset, format, filters, onProgress)`: fetch and save an export.
  * - `progress.load(userId, since)`: the server's progress counts, or the last kept offline.
  * - `syncedAt()`: when the last clean sync ended (ISO) or null.
  * - `files.save(path, {method, body, filename})`: fetch a file from the API and save it.
@@ -329,9 +329,9 @@ export async function createApp({ db, statusBar, toastRegion }) {
 
   const exports = {
     /** Fetch an export with its progress and save it (no timeout: a district's file takes a while). */
-    async save(dataset, format, compoundId, onProgress) {
+    async save(dataset, format, filters, onProgress) {
       const token = await session.token();
-      const response = await fetch(exportPath(dataset, format, compoundId), {
+      const response = await fetch(exportPath(dataset, format, filters), {
         headers: { Authorization: `Bearer ${token}` },
         cache: 'no-store',
       });

@@ -23,9 +23,13 @@ const MEDIA = Object.freeze({
 const NEWLINE = 0x0a;
 const MOST_BEFORE_END = 0.99;
 
-/** Return the export's path: `/api/v1/exports/{dataset}.{format}?compound_id=`. */
-export function exportPath(dataset, format, compoundId = '') {
-  const query = compoundId ? `?${new URLSearchParams({ compound_id: compoundId })}` : '';
+/**
+ * Return the export's path: `/api/v1/exports/{dataset}.{format}?{filters}`,
+ * the filters (`compound_id`, `supply_round_id`, `test_round_id`) given a value.
+ */
+export function exportPath(dataset, format, filters = {}) {
+  const given = Object.entries(filters).filter(([, value]) => value);
+  const query = given.length ? `?${new URLSearchParams(given)}` : '';
   return `/api/v1/exports/${encodeURIComponent(dataset)}.${format}${query}`;
 }
 

@@ -42,7 +42,7 @@ async function render({ user, names, exports }) {
     start.disabled = true;
     status.textContent = t('exports.preparing');
     try {
-      await exports.save(dataset.value, format.value, compound.value, onProgress);
+      await exports.save(dataset.value, format.value, { compound_id: compound.value }, onProgress);
       status.textContent = t('exports.done');
     } catch (error) {
       bar.hidden = true;
