@@ -51,7 +51,7 @@ PUSHER_SHARE = 10  # one device in ten pushes
 # cursors lag: they hear only their building's events). Chosen for two shared
 # cores that also run the 1,000 client sockets (docs/benchmarks.md, load);
 # WEIGUANG_LOAD_PUSH_EVERY_S offers another rate on a bigger machine.
-PUSH_EVERY_S = float(os.environ.get("WEIGUANG_LOAD_PUSH_EVERY_S", "30"))
+PUSH_EVERY_S = float(os.environ.get("WEIGUANG_LOAD_PUSH_EVERY_S", "10"))
 CONNECT_CONCURRENCY = 25
 START_TIMEOUT_S = 90
 SCRIPT = Path(servers.REPO_ROOT) / "scripts" / "district"
