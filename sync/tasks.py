@@ -55,7 +55,7 @@ TASK_MACHINE = StateMachine(
     transitions=(
         Transition("claim", "open", "claimed", _BOTH, claim=True),
         Transition("start", "claimed", "in_progress", _BOTH),
-        Transition("done", "in_progress", "done", _BOTH),
+        Transition("done", "in_progress", "done", _BOTH, requires=("proof",)),
         Transition("fail", "in_progress", "failed", _BOTH, requires=("notes",)),
         Transition("cancel", "open", "cancelled", _COORDINATOR),
         Transition("cancel", "claimed", "cancelled", _COORDINATOR),

@@ -40,7 +40,7 @@ pytestmark = pytest.mark.browser
 
 TASK = seeded_task_id("A", 4)
 HOUSEHOLD = stable_id("household", "A", 7, 1, "201")
-PROOF = "Proof: the recipient’s code or a short note (optional)"
+PROOF = "Proof: the recipient’s code or a short note"
 
 
 def a_camera_photo() -> bytes:

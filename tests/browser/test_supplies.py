@@ -288,7 +288,7 @@ def test_a_volunteer_carries_a_delivery_and_its_proof_delivers_the_order(
     for action in ("Claim this task", "Start"):
         act(page, action)
         expect_synced(page)
-    proof = "Proof: the recipient’s code or a short note (optional)"
+    proof = "Proof: the recipient’s code or a short note"
     act(page, "Mark done", "门口签收", label=proof)
     landed(page, db_path, order_id(round_id, home), status="delivered")
 

@@ -119,7 +119,7 @@ def test_finished_tasks_lose_the_urgent_bar_and_synced_cards_carry_no_pill(devic
         act(page, action)
         expect(task_fact(page, "Status")).to_have_text(status)
         expect_synced(page)
-    act(page, "Mark done", "A7", label="Proof: the recipient’s code or a short note (optional)")
+    act(page, "Mark done", "A7", label="Proof: the recipient’s code or a short note")
     expect(task_fact(page, "Status")).to_have_text("Done")
     expect(task_fact(page, "Proof")).to_have_text("A7")
     expect_synced(page)

@@ -91,6 +91,17 @@ def test_rule_14_failed_needs_a_reason_in_notes(world: MemoryStore) -> None:
     assert move(world, VOL_A, status="failed", notes="nobody home") is None
 
 
+@pytest.mark.parametrize("proof", [None, "", "  "])
+def test_rule_14_done_needs_proof(world: MemoryStore, proof: str | None) -> None:
+    """Product, task flow: done with proof, the recipient's code or a note."""
+    move(world, VOL_A, status="claimed")
+    move(world, VOL_A, status="in_progress")
+    given = {} if proof is None else {"proof": proof}
+    assert move(world, VOL_A, status="done", **given) == "invalid"
+    assert status(world) == "in_progress"
+    assert move(world, VOL_A, status="done", proof="4821") is None
+
+
 @pytest.mark.parametrize(
     ("path", "target", "code"),
     [
@@ -107,7 +118,8 @@ def test_state_machine_edges_for_the_holder(
 ) -> None:
     for step in path:
         assert move(world, VOL_A, status=step) is None
-    assert move(world, VOL_A, status=target) == code
+    proof = {"proof": "4821"} if target == "done" else {}
+    assert move(world, VOL_A, status=target, **proof) == code
 
 
 @pytest.mark.parametrize(

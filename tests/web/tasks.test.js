@@ -35,9 +35,11 @@ test('failing needs a reason, appended to the notes under the author’s usernam
   });
 });
 
-test('proof is taken when given, and held to its declared length', () => {
+test('done needs proof, taken as given and held to its declared length', () => {
   const task = aTask({ fields: { status: 'in_progress', assignee_id: 2 } });
   const done = action(task, volA, 'done');
+  assert.deepEqual(done.inputs, [{ field: 'proof', required: true }]);
+  assert.throws(() => changeFor(DECLARATIONS, done, task, volA, { proof: '  ' }), (error) => error.field === 'proof');
   assert.deepEqual(changeFor(DECLARATIONS, done, task, volA, { proof: 'A7' }).fields, { status: 'done', proof: 'A7' });
   const max = DECLARATIONS.types.task.fields.proof.maxLength;
   assert.throws(() => changeFor(DECLARATIONS, done, task, volA, { proof: 'x'.repeat(max + 1) }), /too_long/);

@@ -10,8 +10,6 @@ import { allowedMoves, checkValue, machineOf, mayAssign, mayUpdateField, typeOf 
 
 export const TYPE = 'task';
 
-/** Inputs a move takes besides what it `requires` (screen choices, not rules). */
-const OPTIONAL_INPUTS = Object.freeze({ done: ['proof'] });
 /** Fields whose input is added to what is there, one line per author. */
 const APPENDED = new Set(['notes']);
 
@@ -46,11 +44,7 @@ export function availableActions(declarations, task, user) {
   const actions = allowedMoves(declarations, TYPE, task, user).map((move) => ({
     action: move.claim && assigner ? 'assign' : move.action,
     to: move.to,
-    inputs: [
-      ...move.requires.map((field) => ({ field, required: true })),
-      ...(OPTIONAL_INPUTS[move.action] ?? []).filter((field) => !move.requires.includes(field))
-        .map((field) => ({ field, required: false })),
-    ],
+    inputs: move.requires.map((field) => ({ field, required: true })),
   }));
   if (assigner && held && !isFinal(declarations, task)) actions.push({ action: 'reassign', inputs: [] });
   if (mayNote(declarations, task, user)) actions.push({ action: 'note', inputs: [{ field: 'notes', required: true }] });
