@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from sync.field import NEIGHBOURHOOD_ZONE
 from tests.browser.helpers import CHROMIUM, CHROMIUM_ARGS, UI_TIMEOUT_MS, db_path_of
 from tests.servers import ServedApp
 
@@ -83,6 +84,10 @@ def device(browser: Any, served: ServedApp) -> Iterator[Callable[..., Any]]:
     logs: list[str] = []
 
     def open_device(name: str = "device", **options: Any) -> Any:
+        # A phone in the neighbourhood keeps its time: "today" on the device is the
+        # neighbourhood's day the server seeds and judges by (sync.field.day_of),
+        # also in the hours when it is already tomorrow there and still today in UTC.
+        options.setdefault("timezone_id", NEIGHBOURHOOD_ZONE.tzname(None))
         context = browser.new_context(base_url=served.url, **options)
         context.set_default_timeout(UI_TIMEOUT_MS)
         context.add_init_script(ENGLISH)
