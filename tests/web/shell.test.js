@@ -8,7 +8,7 @@ import { test } from 'node:test';
 
 import { CATALOGUE, WEB, startFiles, startSizes } from '../../scripts/shell-start.js';
 import { featureRoutes, sectionRoute } from '../../web/app/features.js';
-import { concerns, matchRoute, pick, resolveScreen } from '../../web/app/router.js';
+import { concerns, matchRoute, pick, preloadScreens, resolveScreen } from '../../web/app/router.js';
 import { serverAccepts, supportedSchemas } from '../../web/app/schema.js';
 import { describeStatus, statusParts } from '../../web/app/status.js';
 import { PHASE } from '../../web/app/sync.js';
@@ -102,6 +102,17 @@ test('screens get only the services they name, and redraw only for topics they f
   assert.equal(concerns(['record:task', 'outbox'], ['record:building']), false);
   assert.equal(concerns(['record:task'], ['record:building', 'record:task']), true);
   assert.equal(concerns(undefined, ['outbox']), false);
+});
+
+test('started, the app loads every lazy screen once in the background; a failed load is no failure', async () => {
+  const loaded = [];
+  const screen = { render() {}, uses: [] };
+  const list = async () => { loaded.push('list'); return { default: screen }; };
+  const broken = async () => { loaded.push('broken'); throw new TypeError('Failed to fetch'); };
+  const routes = [['/a', list], ['/a/:id', list], ['/b', broken], ['/c', screen]];
+  const outcomes = await preloadScreens(routes);
+  assert.deepEqual(loaded.sort(), ['broken', 'list']);
+  assert.deepEqual(outcomes.map((o) => o.status).sort(), ['fulfilled', 'rejected']);
 });
 
 test('every screen names what it uses, and the shell learns features from the registry', async () => {

@@ -5,7 +5,7 @@ import { createApp } from './app.js';
 import { openStore } from './db.js';
 import { featureRoutes } from './features.js';
 import { initLanguage, onLanguageChange, t } from './i18n.js';
-import { createRouter } from './router.js';
+import { createRouter, preloadScreens } from './router.js';
 import { activateWaiting, mayActivateUpdate, registerServiceWorker } from './update.js';
 import attention from './views/attention.js';
 import home from './views/home.js';
@@ -60,6 +60,7 @@ async function main() {
   });
   await router.start();
   await app.start();
+  preloadScreens(ROUTES);
   try {
     await registerServiceWorker({ onUpdateReady: (registration) => offerUpdate(app, registration) });
   } catch {

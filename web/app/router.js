@@ -43,6 +43,17 @@ export function currentPath() {
   return globalThis.location.hash.replace(/^#/, '') || '/';
 }
 
+/**
+ * Load every screen module the routes name by a loader, in the background,
+ * once the app has started: opened later offline, before the service worker
+ * has cached them (a first visit on a slow link), they are already loaded.
+ * A module that fails to load now is loaded again when opened.
+ */
+export function preloadScreens(routes) {
+  const loaders = new Set(routes.map(([, screen]) => screen).filter((screen) => typeof screen === 'function'));
+  return Promise.allSettled([...loaders].map((load) => load()));
+}
+
 /** Return the screen a route names: itself, or the default export of the module its loader loads. */
 export async function resolveScreen(screen) {
   return typeof screen === 'function' ? (await screen()).default : screen;
