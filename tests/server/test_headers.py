@@ -71,7 +71,8 @@ HTML_BLOCKED = re.compile(
 )
 JS_BLOCKED = re.compile(
     r"innerHTML|outerHTML|insertAdjacentHTML|document\.write|\beval\(|new Function"
-    r"|setAttribute\(\s*['\"](?:style|on)|\bon[a-z]+:\s*['\"`]|javascript:"
+    # A handler given as a string ({onclick: '...'}), but not the plural category `one`.
+    r"|setAttribute\(\s*['\"](?:style|on)|\bon(?!e:)[a-z]+:\s*['\"`]|javascript:"
     # An element's style attribute, but not Intl's formatting option of the same name.
     r"|\bstyle:(?!\s*['\"](?:unit|currency|percent|decimal)['\"])"
 )
