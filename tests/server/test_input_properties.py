@@ -175,7 +175,7 @@ def test_no_pull_answers_a_server_error(served, query, schema, authorization):
         headers["Weiguang-Schema"] = schema
     answer = assert_answer(client.get(PULL, query_string=raw_query(query), headers=headers))
     if answer is not None:
-        assert set(answer) == {"changes", "cursor", "more", "epoch"}
+        assert set(answer) == {"changes", "cursor", "more", "epoch", "grants"}
 
 
 @EXAMPLES
