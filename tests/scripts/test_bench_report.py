@@ -21,7 +21,7 @@ def write_section(path: str, section: str) -> None:
 
 def test_parallel_only_runs_keep_every_section(tmp_path: Path) -> None:
     report = tmp_path / "benchmarks.md"
-    context = multiprocessing.get_context("fork")
+    context = multiprocessing.get_context("spawn")
     writers = [
         context.Process(target=write_section, args=(str(report), section)) for section in SECTIONS
     ]
