@@ -76,7 +76,9 @@ def upsert_scopes() -> Any:
     statement = dialect_insert(table)
     return statement.on_conflict_do_update(
         index_elements=["record_id", "compound_id"],
-        set_={"building_id": statement.excluded.building_id},
+        set_={
+            name: statement.excluded[name] for name in ("building_id", "record_type", "version")
+        },
     ).returning(table.c.record_id)
 
 
@@ -105,8 +107,10 @@ def upsert() -> Any:
             "record_id": row["id"],
             "compound_id": row["compound_id"],
             "building_id": row.get("building_id"),
+            "record_type": row["type"],
+            "version": version,
         }
-        for row in rows
+        for version, row in zip(versions, rows, strict=True)
     ]
     if rows:
         db.session.execute(upsert_records(), records).all()

@@ -44,6 +44,7 @@ from sqlalchemy import (
     literal,
     or_,
     select,
+    union_all,
     update,
 )
 from sqlalchemy.dialects import postgresql, sqlite
@@ -234,7 +235,7 @@ class SqlStore:
         filters = PageFilters(bool(exclude_types), only_types is not None, not scope.everything)
         params = page_params(scope, cursor, self._high_water, limit, exclude_types, only_types)
         dialect = db.session.get_bind().dialect.name
-        rows = db.session.execute(page_query(filters, dialect), params)
+        rows = db.session.execute(page_query(filters, dialect, page_places(scope)), params)
         # A row that cannot be read keeps its place (and so the cursor's
         # arithmetic) as ``None``, and is left out of the page.
         found: list[tuple[int, Record | None]] = [
@@ -419,19 +420,33 @@ class SqlStore:
         return settle(value, self._base - PROVISIONAL)
 
     def _write_scopes(self, records: Iterable[Record]) -> None:
-        """Rewrite the scope rows of records that are new or moved."""
-        changed = [r for r in records if self._loaded_scopes.get(r.id) != r.scope]
-        if not changed:
-            return
-        for chunk in chunks([r.id for r in changed if r.id in self._loaded_scopes]):
+        """Write the scope rows of every written record: its places, type and new version.
+
+        Rows of places a moved record left are deleted; the others are
+        upserted, so that the change index (``RecordScope``) always holds each
+        record at its latest version.
+        """
+        records = list(records)
+        moved = [
+            r.id
+            for r in records
+            if r.id in self._loaded_scopes and self._loaded_scopes[r.id] != r.scope
+        ]
+        for chunk in chunks(moved):
             db.session.execute(delete(RecordScope).where(RecordScope.record_id.in_(chunk)))
         rows = [
-            {"record_id": r.id, "compound_id": compound, "building_id": r.scope.building_id}
-            for r in changed
+            {
+                "record_id": r.id,
+                "compound_id": compound,
+                "building_id": r.scope.building_id,
+                "record_type": r.type,
+                "version": r.version,
+            }
+            for r in records
             for compound in r.scope.compound_ids
         ]
         for chunk in chunks(rows):
-            db.session.execute(insert(RecordScope.__table__), chunk)
+            db.session.execute(upsert_scopes(), chunk)
             cooperate()
 
 
@@ -628,6 +643,28 @@ def _upsert_for(dialect: str) -> Any:
     ).returning(RecordRow.__table__.c.id)
 
 
+def upsert_scopes() -> Any:
+    """Return an INSERT ... ON CONFLICT (record_id, compound_id) DO UPDATE into ``record_scope``.
+
+    ``RETURNING`` for the same reason as :func:`upsert_records`.
+    """
+    return _upsert_scopes_for(db.session.get_bind().dialect.name)
+
+
+@functools.cache
+def _upsert_scopes_for(dialect: str) -> Any:
+    """Build :func:`upsert_scopes`'s statement once a dialect."""
+    module = postgresql if dialect == "postgresql" else sqlite
+    table = RecordScope.__table__
+    statement = module.insert(table)
+    return statement.on_conflict_do_update(
+        index_elements=[table.c.record_id, table.c.compound_id],
+        set_={
+            name: statement.excluded[name] for name in ("building_id", "record_type", "version")
+        },
+    ).returning(table.c.record_id)
+
+
 def unindexed(column: Any) -> Any:
     """Return ``column`` as an expression no index serves (``column || ''``).
 
@@ -684,13 +721,16 @@ def page_params(
     only_types: frozenset[str] | None,
 ) -> dict[str, Any]:
     """Return the parameters of :func:`page_query` and :func:`tombstone_query` (limit + 1 rows)."""
+    compound_ids, building_ids = sorted(scope.compound_ids), sorted(scope.building_ids)
     return {
         "cursor": cursor,
         "high_water": high_water,
         "exclude_types": sorted(exclude_types),
         "only_types": sorted(only_types or ()),
-        "compound_ids": sorted(scope.compound_ids),
-        "building_ids": sorted(scope.building_ids),
+        "compound_ids": compound_ids,
+        "building_ids": building_ids,
+        **{f"compound_{n}": place for n, place in enumerate(compound_ids)},
+        **{f"building_{n}": place for n, place in enumerate(building_ids)},
         "limit": limit + 1,
     }
 
@@ -705,13 +745,40 @@ def type_conditions(column: Any, filters: PageFilters) -> list[Any]:
     return conditions
 
 
+#: The most places (compounds and buildings) a scoped page reads one by one
+#: from the change index; a scope of more walks every record's version
+#: instead (and SQLite allows at most 500 terms in a UNION).
+MOST_PLACES = 64
+
+
+def page_places(scope: UserScope) -> tuple[int, int]:
+    """Return how many compounds and buildings :func:`page_query` reads one by one.
+
+    ``(0, 0)`` when the page walks every record's version instead: for a
+    user who sees everything, or a scope of more than :data:`MOST_PLACES`.
+    """
+    compounds, buildings = len(scope.compound_ids), len(scope.building_ids)
+    if scope.everything or compounds + buildings > MOST_PLACES:
+        return 0, 0
+    return compounds, buildings
+
+
 @functools.cache
-def page_query(filters: PageFilters, dialect: str) -> Any:
+def page_query(filters: PageFilters, dialect: str, places: tuple[int, int] = (0, 0)) -> Any:
     """Return the statement of a pull page's records, built once per shape and database kind.
 
     Built once, it skips SQLAlchemy's per-call construction and reuses its
     compiled form: on a small pull that was most of the request's time.
+
+    :param places: :func:`page_places`: for a scope of a few places, the
+        page reads each place's changes from the change index
+        (``record_scope`` by place and version, at most a page each) and
+        keeps the first page of them, so that its cost follows the page and
+        the number of places, not the records in the scope or the database
+        (issue #16); else it walks every record's version.
     """
+    if filters.scoped and places != (0, 0):
+        return _places_page_query(filters, *places)
     # On SQLite the type is tested as an expression, not the column: its
     # planner, without statistics, drove the page from ``ix_record_type``
     # (every record of the role's types, then a sort) instead of the
@@ -731,6 +798,44 @@ def page_query(filters: PageFilters, dialect: str) -> Any:
         .where(*conditions)
         .order_by(RecordRow.version)
         .limit(bindparam("limit"))
+    )
+
+
+def _places_page_query(filters: PageFilters, compounds: int, buildings: int) -> Any:
+    """Return :func:`page_query`'s statement for a scope of ``compounds`` and ``buildings``.
+
+    The places are bound one by one as ``compound_0``, ... and
+    ``building_0``, ... (:func:`page_params`). A record of several places
+    the caller sees is kept once (its rows all carry its version).
+    """
+    scope = RecordScope.__table__.c
+    keyed = [(scope.compound_id, f"compound_{n}") for n in range(compounds)]
+    keyed += [(scope.building_id, f"building_{n}") for n in range(buildings)]
+    each = [
+        select(scope.version, scope.record_id)
+        .where(
+            column == bindparam(name),
+            scope.version > bindparam("cursor"),
+            scope.version <= bindparam("high_water"),
+            *type_conditions(scope.record_type, filters),
+        )
+        .order_by(scope.version)
+        .limit(bindparam("limit"))
+        .subquery()
+        for column, name in keyed
+    ]
+    union = union_all(*(select(place.c.version, place.c.record_id) for place in each)).subquery()
+    changed = (
+        select(union.c.version, union.c.record_id)
+        .distinct()
+        .order_by(union.c.version)
+        .limit(bindparam("limit"))
+        .subquery()
+    )
+    return (
+        select(*RECORD_COLUMNS)
+        .join_from(changed, RecordRow, RecordRow.id == changed.c.record_id)
+        .order_by(changed.c.version)
     )
 
 

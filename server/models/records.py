@@ -65,12 +65,25 @@ QUERY_INDEXES = (
 
 
 class RecordScope(db.Model):
-    """A compound (and maybe building) that a record belongs to."""
+    """A compound (and maybe building) that a record belongs to, with the record's version.
+
+    Also the per-scope change index of pulls (``docs/sync.md``): every write
+    of a record rewrites its rows' ``version`` and ``record_type``, so that a
+    pull reads one compound's (or building's) changes in version order,
+    ``record_type`` and ``record_id`` from the index itself, without walking
+    other places' records.
+    """
 
     __tablename__ = "record_scope"
     __table_args__ = (
         Index("ix_record_scope_compound", "compound_id", "record_id"),
         Index("ix_record_scope_building", "building_id", "record_id"),
+        Index(
+            "ix_record_scope_compound_version", "compound_id", "version", "record_type", "record_id"
+        ),
+        Index(
+            "ix_record_scope_building_version", "building_id", "version", "record_type", "record_id"
+        ),
     )
 
     record_id: Mapped[str] = mapped_column(
@@ -78,6 +91,9 @@ class RecordScope(db.Model):
     )
     compound_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     building_id: Mapped[str | None] = mapped_column(String(36))
+    # The record's, as in ``record`` (the same transaction writes both).
+    record_type: Mapped[str] = mapped_column(String(40))
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class ScopeExit(db.Model):
