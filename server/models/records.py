@@ -79,10 +79,18 @@ class RecordScope(db.Model):
         Index("ix_record_scope_compound", "compound_id", "record_id"),
         Index("ix_record_scope_building", "building_id", "record_id"),
         Index(
-            "ix_record_scope_compound_version", "compound_id", "version", "record_type", "record_id"
+            "ix_record_scope_compound_version",
+            "compound_id",
+            "version",
+            "record_type",
+            "record_id",
         ),
         Index(
-            "ix_record_scope_building_version", "building_id", "version", "record_type", "record_id"
+            "ix_record_scope_building_version",
+            "building_id",
+            "version",
+            "record_type",
+            "record_id",
         ),
     )
 

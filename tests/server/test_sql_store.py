@@ -117,7 +117,9 @@ def test_a_pull_page_of_everything_is_read_along_the_version_range(store):
     reader = SqlStore.for_reading()
     only = frozenset({"task", "notice"})
     plan = database.plan_of(
-        lambda: reader.page(UserScope(everything=True), reader.high_water() - 5, 10, frozenset(), only),
+        lambda: reader.page(
+            UserScope(everything=True), reader.high_water() - 5, 10, frozenset(), only
+        ),
         avoid_seq_scans=True,
     )
     assert "ix_record_type" not in plan, plan
@@ -238,7 +240,9 @@ def test_a_scoped_pull_page_costs_the_same_however_many_records_lie_outside_the_
     reader._tombstones = lambda *args: []  # type: ignore[method-assign]
 
     def first_page(compound: str):
-        return lambda: reader.page(UserScope(compound_ids=frozenset({compound})), 0, 30, frozenset())
+        return lambda: reader.page(
+            UserScope(compound_ids=frozenset({compound})), 0, 30, frozenset()
+        )
 
     small_gap, large_gap = rows_touched(first_page(A)), rows_touched(first_page(C))
     assert large_gap < 1.5 * small_gap, (small_gap, large_gap)
