@@ -602,7 +602,7 @@ def _places_page_query(filters: PageFilters, compounds: int, buildings: int) -> 
     keyed = [(scope.compound_id, f"compound_{n}") for n in range(compounds)]
     keyed += [(scope.building_id, f"building_{n}") for n in range(buildings)]
     each = [
-        select(scope.version, scope.record_id)
+        select(scope.version)
         .where(
             column == bindparam(name),
             scope.version > bindparam("cursor"),
@@ -614,18 +614,15 @@ def _places_page_query(filters: PageFilters, compounds: int, buildings: int) -> 
         .subquery()
         for column, name in keyed
     ]
-    union = union_all(*(select(place.c.version, place.c.record_id) for place in each)).subquery()
-    changed = (
-        select(union.c.version, union.c.record_id)
-        .distinct()
-        .order_by(union.c.version)
-        .limit(bindparam("limit"))
-        .subquery()
-    )
+    union = union_all(*(select(place.c.version) for place in each)).subquery()
+    # The page's versions, then its records by their unique version: SQLite
+    # reads them in the IN list's order, with no sort of the records (a join
+    # on the id read the same rows a third slower, for the sort after it).
+    versions = select(union.c.version).distinct().order_by(union.c.version)
     return (
         select(*RECORD_COLUMNS)
-        .join_from(changed, RecordRow, RecordRow.id == changed.c.record_id)
-        .order_by(changed.c.version)
+        .where(RecordRow.version.in_(versions.limit(bindparam("limit")).scalar_subquery()))
+        .order_by(RecordRow.version)
     )
 
 

@@ -69,29 +69,16 @@ class RecordScope(db.Model):
 
     Also the per-scope change index of pulls (``docs/sync.md``): every write
     of a record rewrites its rows' ``version`` and ``record_type``, so that a
-    pull reads one compound's (or building's) changes in version order,
-    ``record_type`` and ``record_id`` from the index itself, without walking
-    other places' records.
+    pull reads one compound's (or building's) changes in version order, and
+    their types, from the index alone, without walking other places' records.
     """
 
     __tablename__ = "record_scope"
     __table_args__ = (
         Index("ix_record_scope_compound", "compound_id", "record_id"),
         Index("ix_record_scope_building", "building_id", "record_id"),
-        Index(
-            "ix_record_scope_compound_version",
-            "compound_id",
-            "version",
-            "record_type",
-            "record_id",
-        ),
-        Index(
-            "ix_record_scope_building_version",
-            "building_id",
-            "version",
-            "record_type",
-            "record_id",
-        ),
+        Index("ix_record_scope_compound_version", "compound_id", "version", "record_type"),
+        Index("ix_record_scope_building_version", "building_id", "version", "record_type"),
     )
 
     record_id: Mapped[str] = mapped_column(

@@ -5,8 +5,8 @@ Revises: c3d9e1f4a7b2
 Create Date: 2026-11-30 18:50:00
 
 A pull reads one compound's (or building's) changes in version order from
-(compound_id, version, record_type, record_id) and (building_id, version,
-record_type, record_id) instead of walking every record's version and
+(compound_id, version, record_type) and (building_id, version, record_type)
+instead of walking every record's version and
 testing its scope (issue #16). The existing rows are filled from ``record``.
 """
 from alembic import op
@@ -43,13 +43,13 @@ def upgrade():
     op.create_index(
         'ix_record_scope_compound_version',
         'record_scope',
-        ['compound_id', 'version', 'record_type', 'record_id'],
+        ['compound_id', 'version', 'record_type'],
         unique=False,
     )
     op.create_index(
         'ix_record_scope_building_version',
         'record_scope',
-        ['building_id', 'version', 'record_type', 'record_id'],
+        ['building_id', 'version', 'record_type'],
         unique=False,
     )
 
