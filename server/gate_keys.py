@@ -12,7 +12,7 @@ passes").
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from datetime import datetime
 
@@ -38,11 +38,9 @@ class KeyringSigner:
     instance: a seeding push signs thousands of passes.
     """
 
-    def __init__(self, secret: str, before_reading: Callable[[], object] = lambda: None) -> None:
-        """:param before_reading: called before each read of the database (keys, passes)."""
+    def __init__(self, secret: str) -> None:
         self._secret = secret
         self._keys: dict[str, list[PassKeyRow]] = {}
-        self._before_reading = before_reading
 
     def sign(self, compound_id: str, claims: Mapping[str, object]) -> str:
         """Return the token of ``claims`` signed with the compound's newest key."""
@@ -60,7 +58,6 @@ class KeyringSigner:
 
     def live_passes(self, resident_id: str, kind: str) -> Sequence[str]:
         """Return the ids of the resident's committed, unrevoked passes of ``kind``."""
-        self._before_reading()
         found = queries.records_naming("gate_pass", "resident_id", resident_id, EVERYWHERE)
         return [
             record.id
@@ -71,18 +68,14 @@ class KeyringSigner:
     def _rows(self, compound_id: str) -> list[PassKeyRow]:
         rows = self._keys.get(compound_id)
         if rows is None:
-            self._before_reading()
             rows = keys_of(compound_id) or [add_key(compound_id, self._secret)]
             self._keys[compound_id] = rows
         return rows
 
 
-def signer(before_reading: Callable[[], object] = lambda: None) -> KeyringSigner:
-    """Return a signer for this request or command, with the app's secret.
-
-    :param before_reading: see :class:`KeyringSigner`.
-    """
-    return KeyringSigner(current_app.config["SECRET_KEY"], before_reading)
+def signer() -> KeyringSigner:
+    """Return a signer for this request or command, with the app's secret."""
+    return KeyringSigner(current_app.config["SECRET_KEY"])
 
 
 def keys_of(compound_id: str) -> list[PassKeyRow]:

@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import logging
 import queue
+import threading
 import time
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, current_app, request
+from flask import Flask, Response, after_this_request, current_app, has_request_context, request
 from flask_socketio import ConnectionRefusedError, join_room
 
 from server import accounts, metrics, scopes, socket_sessions
@@ -29,8 +30,12 @@ from sync.pull import event_for
 POKE_AFTER = 200
 log = logging.getLogger(__name__)
 # This process's jobs (announcements, gate alerts) waiting for its announcer
-# green thread (``after_response``), in commit order; made when the first comes.
-_waiting: queue.Queue[tuple[Callable[[], None], str]] | None = None
+# green thread (``after_response``), in commit order, each with the event set
+# once its request's response is sent; made when the first comes.
+_waiting: queue.Queue[tuple[Callable[[], None], str, threading.Event]] | None = None
+# How long the announcer waits for a job's response to be sent before running
+# the job anyway (a request that failed after queuing it sends no response of its own).
+RESPONSE_SENT_WAIT_S = 2.0
 
 
 @socketio.on("connect")
@@ -104,12 +109,17 @@ def after_response(job: Callable[[], None], failure: str) -> None:
     """Run ``job`` for a committed request without keeping its author waiting (issue #16).
 
     Under eventlet (``weiguang serve``) the job is queued for this process's
-    announcer green thread, which runs once the request's green thread waits
-    on the network, after it has written the response; one thread, so jobs
-    run in the order queued (announcements leave in commit order). Other
-    async modes (tests, debugging) run it at once, in the request. Either
-    way a job that raises is rolled back and logged with ``failure``, never
-    raised: what it follows has committed, and its author must hear so.
+    announcer green thread, which runs it once the request's response has
+    been sent (the WSGI server closes it after writing it:
+    :meth:`~flask.Response.call_on_close`), or after
+    :data:`RESPONSE_SENT_WAIT_S` if none is. Before, the job could start
+    while the request gave way on its last round trip to the database (the
+    pool's rollback as the request ends), and the author's answer waited
+    for it. One thread, so jobs run in the order queued (announcements
+    leave in commit order). Other async modes (tests, debugging) run it at
+    once, in the request. Either way a job that raises is rolled back and
+    logged with ``failure``, never raised: what it follows has committed,
+    and its author must hear so.
     """
     global _waiting
     if socketio.server.eio.async_mode != "eventlet":
@@ -118,13 +128,26 @@ def after_response(job: Callable[[], None], failure: str) -> None:
     if _waiting is None:
         _waiting = queue.Queue()
         socketio.start_background_task(_announcer, current_app._get_current_object(), _waiting)
-    _waiting.put((job, failure))
+    sent = threading.Event()  # a green event under eventlet's monkey-patching
+    if has_request_context():
+
+        @after_this_request
+        def on_sent(response: Response) -> Response:
+            response.call_on_close(sent.set)
+            return response
+
+    else:
+        sent.set()
+    _waiting.put((job, failure, sent))
 
 
-def _announcer(app: Flask, waiting: queue.Queue[tuple[Callable[[], None], str]]) -> None:
-    """Run queued jobs one after another, for as long as the process lives."""
+def _announcer(
+    app: Flask, waiting: queue.Queue[tuple[Callable[[], None], str, threading.Event]]
+) -> None:
+    """Run queued jobs in order, each once its response is sent, while the process lives."""
     while True:
-        job, failure = waiting.get()
+        job, failure, sent = waiting.get()
+        sent.wait(RESPONSE_SENT_WAIT_S)
         with app.app_context():
             try:
                 _run(job, failure)

@@ -60,7 +60,6 @@ class Metrics:
 
     registry: CollectorRegistry
     pushes: Counter
-    pushes_again: Counter
     changesets: Counter
     changes: Counter
     conflicts: Counter
@@ -81,11 +80,6 @@ def new_metrics() -> Metrics:
     return Metrics(
         registry=registry,
         pushes=Counter("weiguang_pushes", "Push requests applied.", registry=registry),
-        pushes_again=Counter(
-            "weiguang_pushes_locked_again",
-            "Pushes applied a second time under the version lock (a read went stale).",
-            registry=registry,
-        ),
         changesets=Counter(
             "weiguang_changesets", "Changesets by result.", ["result"], registry=registry
         ),
@@ -165,11 +159,6 @@ def observe_push(outcome: PushOutcome) -> None:
     for label, count in changes.items():
         metrics.changes.labels(label).inc(count)
     metrics.conflicts.inc(sum(1 for record in outcome.written if is_new_conflict(record)))
-
-
-def observe_push_again() -> None:
-    """Count a push applied again with the version lock taken first (``server/store.py``)."""
-    current().pushes_again.inc()
 
 
 def observe_pull(page: Page) -> None:

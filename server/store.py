@@ -8,15 +8,6 @@ reading up to the committed high-water mark never skips a change
 them all with a few multi-row statements and moves the sequence, in the
 caller's transaction.
 
-When the lock is taken is the opener's choice. :meth:`SqlStore.for_writing`
-takes it first. ``for_writing(lock_late=True)`` (a device's push) reads,
-judges and stamps without it, handing out :class:`Provisional` versions,
-and takes it only in :meth:`SqlStore.flush`: there it checks that nothing it
-read has changed since (else :class:`LockFirst`: the caller applies the
-push again under the lock), renumbers the provisional versions after the
-high-water mark it locked, and writes. The lock is then held for the writes
-and the commit only, not for the push's reads and rules.
-
 Because writes are buffered, :meth:`atomic` needs no database savepoint: it
 undoes the buffered writes of a failed block, and a failure of the flush
 fails the whole transaction.
@@ -27,9 +18,9 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import fields, is_dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
@@ -54,7 +45,6 @@ from server.extensions import db
 from server.green import COOPERATE_EVERY, cooperate, cooperatively
 from server.models import ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
 from sync.actors import UserScope
-from sync.changes import ChangesetStatus, ChangeStatus
 from sync.records import Record, Scope, WireStamps
 from sync.store import Page, RecordedResult
 from sync.undo import UndoLog
@@ -76,29 +66,6 @@ log = logging.getLogger(__name__)
 # rows per INSERT, so that a large push lets other requests run between them.
 CHUNK = 500
 T = TypeVar("T")
-# Provisional versions count up from here: above every real version (so that
-# the engine's comparisons of versions come out as they will after
-# renumbering), and never written (see :meth:`SqlStore.settled`).
-PROVISIONAL = 1 << 62
-
-
-class Provisional(int):
-    """A version handed out before the lock: ``PROVISIONAL + n`` for the push's n-th version.
-
-    Its own type, so that :meth:`SqlStore.settled` finds exactly the
-    versions to renumber, never a number a device wrote in a field.
-    """
-
-    __slots__ = ()
-
-
-class LockFirst(Exception):
-    """A late-locking push cannot go on without the lock: apply it again with the lock taken first.
-
-    Raised when a record or changeset it read has changed by the time it
-    locks, or when it reads outside the store (:meth:`SqlStore.demand_lock`).
-    Nothing was written: roll back first.
-    """
 
 
 class SqlStore:
@@ -109,21 +76,13 @@ class SqlStore:
         high_water: int,
         *,
         writing: bool,
-        locked: bool = True,
         audit: Mapping[str, Any] | None = None,
     ):
         self._high_water = high_water
         self._started_at = high_water
         self._writing = writing
-        self._locked = locked
         self._audit = dict(audit or {})
         self._next = high_water
-        self._provisional = 0
-        self._base = high_water
-        # What was read before the lock, checked under it: record id → its
-        # version (``None``: absent), and the changeset ids not yet recorded.
-        self._read_versions: dict[str, int | None] = {}
-        self._unrecorded: set[str] = set()
         self._loaded_scopes: dict[str, Scope] = {}
         self._records: dict[str, Record] = {}
         self._exits: list[tuple[Record, Scope]] = []
@@ -143,31 +102,22 @@ class SqlStore:
         device_token_id: int | None = None,
         client_id: str | None = None,
         received_at: datetime | None = None,
-        lock_late: bool = False,
     ) -> SqlStore:
-        """Open a store for one push; lock the sequence now or, ``lock_late``, at the flush.
+        """Open a store for one push: lock the version sequence until the transaction ends.
 
         The device, install and receipt time go into the log row of every
         changeset recorded: with the field stamps, the audit trail of records.
-        A late-locking store's :meth:`flush` may raise :class:`LockFirst`,
-        and what the push hands out must go through :meth:`settled`.
         """
         audit = {
             "device_token_id": device_token_id,
             "client_id": client_id,
             "received_at": received_at or utcnow(),
         }
-        if lock_late:
-            high_water = db.session.scalar(select(SyncState.high_water).where(SyncState.id == 1))
-            return cls(int(high_water or 0), writing=True, locked=False, audit=audit)
         return cls(lock_sequence(), writing=True, audit=audit)
 
     @property
     def started_at_version(self) -> int:
-        """Return the high-water mark under which this store's versions follow (``prev``).
-
-        The mark it locked; before a late lock, the one it read when opened.
-        """
+        """Return the high-water mark under which this store's versions follow (``prev``)."""
         return self._started_at
 
     # -- reads ---------------------------------------------------------------
@@ -182,30 +132,17 @@ class SqlStore:
         wanted = [rid for rid in record_ids if rid not in found]
         for chunk in chunks(wanted):
             rows = db.session.execute(records_query(), {"ids": chunk})
-            versions: dict[str, int | None] = dict.fromkeys(chunk)
             for row in rows:
-                versions[row.id] = row.version
                 # Kept for an unreadable row too: a create that repairs it
                 # then rewrites its scope rows rather than adding them again.
                 self._loaded_scopes[row.id] = scope_from_text(row.scope)
                 record = read_record(row)
                 if record is not None:
                     found[record.id] = record
-            if not self._locked:
-                self._note_reads(versions)
         return found
 
-    def _note_reads(self, versions: Mapping[str, int | None]) -> None:
-        """Remember the versions read before the lock (``None``: absent), each id's first."""
-        for rid, version in versions.items():
-            if self._read_versions.setdefault(rid, version) != version:
-                # Read twice, differently: the push judged on two states.
-                self._read_versions[rid] = -1
-
     def high_water(self) -> int:
-        """Return the highest version taken so far (:class:`Provisional` before a late lock)."""
-        if self._provisional and not self._locked:
-            return Provisional(PROVISIONAL + self._provisional)
+        """Return the highest version taken so far."""
         return self._next
 
     def recorded_results(self, changeset_ids: Collection[str]) -> dict[str, RecordedResult]:
@@ -214,8 +151,6 @@ class SqlStore:
         for chunk in chunks([cid for cid in changeset_ids if cid not in found]):
             rows = db.session.execute(results_query(), {"ids": chunk})
             found.update({row.id: RecordedResult(row.user_id, row.result) for row in rows})
-        if not self._locked:
-            self._unrecorded.update(cid for cid in changeset_ids if cid not in found)
         return found
 
     def page(
@@ -270,12 +205,9 @@ class SqlStore:
     # -- writes --------------------------------------------------------------
 
     def next_version(self) -> int:
-        """Take the next version: real under the lock, else :class:`Provisional`."""
+        """Take the next version, above the high-water mark locked."""
         if not self._writing:
             raise RuntimeError("a reading store hands out no versions")
-        if not self._locked:
-            self._provisional += 1
-            return Provisional(PROVISIONAL + self._provisional)
         self._next += 1
         return self._next
 
@@ -311,16 +243,9 @@ class SqlStore:
             self._records[record_id] = before
 
     def flush(self) -> None:
-        """Write every buffered record, scope change, exit and result; move the sequence.
-
-        A late-locking store takes the lock here if it has anything to write.
-
-        :raises LockFirst: (late locking) something read before the lock had changed.
-        """
+        """Write every buffered record, scope change, exit and result; move the sequence."""
         if not self._writing:
             return
-        if not self._locked and (self._records or self._exits or self._results):
-            self._lock()
         records = list(self._records.values())
         if records:
             for chunk in chunks(records):
@@ -366,58 +291,6 @@ class SqlStore:
         self._records, self._exits, self._results = {}, [], {}
         self._high_water = self._next
 
-    def _lock(self) -> None:
-        """Lock the sequence, check the reads made without it, renumber the buffered writes.
-
-        :raises LockFirst: a record read has another version now (or was
-            created or read twice differently), or a changeset seen as new
-            has been recorded since.
-        """
-        # The provisional versions are taken with the lock: one round trip less under it.
-        high_water = lock_sequence(taking=self._provisional)
-        read = list(self._read_versions)
-        for chunk in chunks(read):
-            now: dict[str, int | None] = dict.fromkeys(chunk)
-            rows = db.session.execute(
-                select(RecordRow.id, RecordRow.version).where(RecordRow.id.in_(chunk))
-            )
-            now.update({row.id: row.version for row in rows})
-            if any(self._read_versions[rid] != version for rid, version in now.items()):
-                raise LockFirst("a record the push read has changed")
-        for chunk in chunks(list(self._unrecorded)):
-            recorded = select(ChangesetLog.id).where(ChangesetLog.id.in_(chunk)).limit(1)
-            if db.session.scalar(recorded) is not None:
-                raise LockFirst("a changeset of the push has been recorded meanwhile")
-        self._locked = True
-        self._started_at = self._base = high_water
-        self._high_water = self._next = high_water + self._provisional
-        self._records = {rid: self.settled(record) for rid, record in self._records.items()}
-        self._exits = [(self.settled(record), left) for record, left in self._exits]
-        self._results = {
-            cid: RecordedResult(entry.user_id, self.settled(entry.result))
-            for cid, entry in self._results.items()
-        }
-
-    def demand_lock(self) -> None:
-        """Refuse, before the lock, a read or write the store does not see (a gate pass's keys).
-
-        :raises LockFirst: if this store has not locked the sequence yet.
-        """
-        if not self._locked:
-            raise LockFirst("the push reads outside the store")
-
-    def settled(self, value: T) -> T:
-        """Return ``value`` with every :class:`Provisional` version replaced by its real one.
-
-        Walks dicts, lists, tuples and dataclasses (records, stamps, results,
-        a :class:`~sync.protocol.PushOutcome`). Call it after :meth:`flush`
-        on what the push hands out (its outcome); before the lock, or when
-        no version was provisional, ``value`` comes back as it is.
-        """
-        if self._provisional == 0 or not self._locked:
-            return value
-        return settle(value, self._base - PROVISIONAL)
-
     def _write_scopes(self, records: Iterable[Record]) -> None:
         """Rewrite the scope rows of records that are new or moved."""
         changed = [r for r in records if self._loaded_scopes.get(r.id) != r.scope]
@@ -435,98 +308,15 @@ class SqlStore:
             cooperate()
 
 
-def apply_late(
-    apply: Callable[[SqlStore], T],
-    *,
-    on_again: Callable[[], object] = lambda: None,
-    **opening: Any,
-) -> tuple[T, SqlStore]:
-    """Run ``apply`` on a late-locking store and flush it; return its result and the store.
-
-    On :class:`LockFirst` the transaction is rolled back, ``on_again`` is
-    called, and ``apply`` runs again on a store that locks first, which
-    always finishes. The caller commits, then passes what ``apply``
-    returned through :meth:`SqlStore.settled`.
-
-    :param opening: the keywords of :meth:`SqlStore.for_writing`.
-    """
-    try:
-        store = SqlStore.for_writing(lock_late=True, **opening)
-        result = apply(store)
-        store.flush()
-    except LockFirst:
-        db.session.rollback()
-        on_again()
-        store = SqlStore.for_writing(**opening)
-        result = apply(store)
-        store.flush()
-    return result, store
-
-
-def lock_sequence(taking: int = 0) -> int:
-    """Lock the version sequence's row until the transaction ends; return the high-water mark.
-
-    :param taking: versions to take at once, in the same statement: the mark
-        is moved up by as many, and the mark before them returned.
-    """
+def lock_sequence() -> int:
+    """Lock the version sequence's row until the transaction ends; return the high-water mark."""
     high_water = db.session.execute(
         update(SyncState)
         .where(SyncState.id == 1)
-        .values(high_water=SyncState.high_water + taking)
+        .values(high_water=SyncState.high_water)
         .returning(SyncState.high_water)
     ).scalar_one()
-    return int(high_water) - taking
-
-
-# Kinds of value that hold no version to settle, or that the walk never enters
-# (a Provisional is an int, but tested first).
-_SETTLED = frozenset(
-    {str, int, float, bool, type(None), datetime, frozenset, Scope, ChangeStatus, ChangesetStatus}
-)
-
-
-def settle(value: Any, offset: int) -> Any:
-    """Return ``value`` with ``offset`` added to each :class:`Provisional` in it (``settled``).
-
-    What holds none comes back as it is (it ran for half a large push's time
-    when every value was rebuilt: issue #16); stored stamps stay unparsed.
-    """
-    kind = type(value)
-    if kind is Provisional:
-        return int(value) + offset
-    if kind in _SETTLED:
-        return value
-    if kind is WireStamps:  # in their stored form: nothing parsed
-        wire = value.to_wire()
-        settled = settle(wire, offset)
-        return value if settled is wire else WireStamps(settled)
-    # Leaves are tested inline: a call for each would cost most of the walk.
-    if isinstance(value, Mapping):
-        items = {
-            key: item if type(item) in _SETTLED else settle(item, offset)
-            for key, item in value.items()
-        }
-        return value if all(items[key] is item for key, item in value.items()) else items
-    if isinstance(value, list | tuple):
-        each = [item if type(item) in _SETTLED else settle(item, offset) for item in value]
-        return value if all(a is b for a, b in zip(each, value, strict=True)) else kind(each)
-    if is_dataclass(value) and not isinstance(value, type):
-        names = _init_fields(kind)
-        changes = {
-            name: item if type(item) in _SETTLED else settle(item, offset)
-            for name in names
-            for item in (getattr(value, name),)
-        }
-        if all(changes[name] is getattr(value, name) for name in names):
-            return value
-        return replace(value, **changes)
-    return value
-
-
-@functools.cache
-def _init_fields(kind: type) -> tuple[str, ...]:
-    """Return the names of a dataclass's fields that its constructor takes."""
-    return tuple(f.name for f in fields(kind) if f.init)
+    return int(high_water)
 
 
 def to_record(row: Any) -> Record:

@@ -12,7 +12,7 @@ from server.errors import ApiError
 from server.extensions import db, limiter
 from server.payloads import json_body
 from server.schemas.sync import PULL_ARGS
-from server.store import SqlStore, apply_late
+from server.store import SqlStore
 from sync.actors import Actor
 from sync.changes import Push
 from sync.protocol import PushOutcome, apply_push
@@ -72,11 +72,8 @@ def pull() -> Any:
 def apply_and_commit(incoming: Push, actor: Actor | None = None) -> tuple[PushOutcome, int]:
     """Apply a push in one transaction; return the outcome and the high water before it.
 
-    The push reads, judges and stamps without the lock on the version
-    sequence and takes it to write (``SqlStore.for_writing(lock_late=True)``);
-    if something it read changed meanwhile, or it needs the database beyond
-    the store (a gate pass's keys), it is applied again with the lock taken
-    first, so that it always finishes.
+    The push takes the lock on the version sequence first and holds it to
+    its commit (``docs/sync.md``, "Why no pull skips a change").
 
     :param actor: who the engine judges the push as; the signed-in user by default.
     """
@@ -86,16 +83,10 @@ def apply_and_commit(incoming: Push, actor: Actor | None = None) -> tuple[PushOu
     # End the sign-in's read transaction: the push reads afresh.
     db.session.commit()
 
-    def apply(store: SqlStore) -> PushOutcome:
-        signer = gate_keys.signer(before_reading=store.demand_lock)
-        return apply_push(store, actor, incoming, received_at, signer=signer)
-
-    outcome, store = apply_late(
-        apply,
-        on_again=metrics.observe_push_again,
-        device_token_id=device_id,
-        client_id=incoming.client_id,
-        received_at=received_at,
+    store = SqlStore.for_writing(
+        device_token_id=device_id, client_id=incoming.client_id, received_at=received_at
     )
+    outcome = apply_push(store, actor, incoming, received_at, signer=gate_keys.signer())
+    store.flush()
     db.session.commit()
-    return store.settled(outcome), store.started_at_version
+    return outcome, store.started_at_version

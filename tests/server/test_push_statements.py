@@ -1,0 +1,129 @@
+"""What a push and a sign-in cost the database: statements counted, not timed (issue #16).
+
+A push's path from request to answer is a fixed handful of statements,
+whatever its size: the sign-in's generation read, the version lock, one read
+of its records and one of its changesets' recorded results, one multi-row
+write per table and the move of the high-water mark. The live announcement
+comes after the answer and is not counted. On SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from flask import Flask
+from sqlalchemy import event, select
+
+import server.live
+from server import seed
+from server.extensions import db
+from server.models import DeviceToken
+from tests.conftest import make_app
+from tests.helpers import bearer, sign_in
+
+COMPOUND_A = seed.stable_id("compound", "A")
+PUSH = "/api/v1/sync/push"
+PULL = "/api/v1/sync/pull"
+# The sign-in's generation read, the lock, the records read, the results read,
+# the writes of records, scope rows and results, and the high-water mark.
+PUSH_STATEMENTS = 8
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    made = make_app(database_url)
+    yield made
+    with made.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def statements(app: Flask) -> Iterator[list[str]]:
+    """Collect the SQL statements the app sends (transaction control left out)."""
+    sent: list[str] = []
+    with app.app_context():
+        engine = db.engine
+
+    def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.strip().upper() not in {"BEGIN", "COMMIT", "ROLLBACK"}:
+            sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", note)
+    yield sent
+    event.remove(engine, "before_cursor_execute", note)
+
+
+@pytest.fixture
+def after_response(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Hold back what runs after the response (the live announcement), as eventlet does."""
+    held: list[Any] = []
+    monkeypatch.setattr(server.live, "after_response", lambda job, failure: held.append(job))
+    return held
+
+
+def task_changesets(count: int) -> list[dict[str, Any]]:
+    """Return ``count`` changesets, each creating one task in compound A."""
+    return [
+        {
+            "id": str(uuid.uuid4()),
+            "made_at": "2022-04-02T10:00:00.000Z",
+            "changes": [
+                {
+                    "type": "task",
+                    "id": str(uuid.uuid4()),
+                    "op": "create",
+                    "base_version": 0,
+                    "fields": {
+                        "kind": "delivery",
+                        "title": "送菜",
+                        "status": "open",
+                        "compound_id": COMPOUND_A,
+                        "priority": 2,
+                    },
+                }
+            ],
+        }
+        for _ in range(count)
+    ]
+
+
+def writes(sent: list[str]) -> list[str]:
+    """Return the statements among ``sent`` that write."""
+    return [
+        s for s in sent if s.lstrip().split(None, 1)[0].upper() in {"INSERT", "UPDATE", "DELETE"}
+    ]
+
+
+@pytest.mark.parametrize("count", [1, 250])
+def test_a_push_is_a_few_statements_whatever_its_size(app, statements, after_response, count):
+    client = app.test_client()
+    token = sign_in(client, "coord")
+    client.get(f"{PULL}?cursor=0&limit=1", headers=bearer(token))  # the sign-in is cached
+    statements.clear()
+    reply = client.post(
+        PUSH,
+        json={"client_id": "statements", "changesets": task_changesets(count)},
+        headers=bearer(token),
+    )
+    assert reply.status_code == 200, reply.get_json()
+    assert {r["status"] for r in reply.get_json()["results"]} == {"applied"}
+    assert len(statements) <= PUSH_STATEMENTS, statements
+    assert after_response, "the announcement waits for the response"
+
+
+def test_a_sign_in_check_writes_nothing_within_a_minute(app, statements):
+    client = app.test_client()
+    token = sign_in(client, "coord")
+    with app.app_context():
+        device = db.session.scalar(select(DeviceToken).order_by(DeviceToken.id.desc()))
+        device.last_seen_at = device.last_seen_at - timedelta(minutes=1)
+        db.session.commit()
+    statements.clear()
+    for _ in range(3):
+        reply = client.get(f"{PULL}?cursor=0&limit=1", headers=bearer(token))
+        assert reply.status_code == 200
+    assert writes(statements) == []
