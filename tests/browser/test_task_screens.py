@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import time
 from typing import Any
 
 import pytest
@@ -37,6 +38,23 @@ SHOWN_IN_PAGE_LANGUAGE = """element => {
   }
   return copy.textContent;
 }"""
+
+# How long a screen may take to finish drawing in its language (cards fill in as they load).
+SETTLE_S = 10
+
+
+def english_left(page: Page, region: str) -> str:
+    """Return ``region``'s text once it shows no Latin word, or at the deadline.
+
+    A screen draws its cards as their records load, so the text is read
+    until it settles; one that keeps an English word fails at the deadline.
+    """
+    deadline = time.monotonic() + SETTLE_S
+    while True:
+        text = page.locator(region).evaluate(SHOWN_IN_PAGE_LANGUAGE)
+        if not LATIN_WORD.findall(text) or time.monotonic() > deadline:
+            return text
+        page.wait_for_timeout(200)
 
 
 def actions_offered(page: Page) -> list[str]:
@@ -171,8 +189,7 @@ def test_japanese_and_korean_task_screens_have_no_english(device: Any, language:
     for path in ["/", "/tasks", f"/tasks/{task}", "/attention", "/settings"]:
         go(page, path)
         expect(page.locator("h1")).to_be_visible()
-        page.wait_for_timeout(200)
         for region in ("main", "#status", "header"):
-            text = page.locator(region).evaluate(SHOWN_IN_PAGE_LANGUAGE)
+            text = english_left(page, region)
             assert not LATIN_WORD.findall(text), f"{path} {region}: {text}"
     expect(status_bar(page)).not_to_contain_text("Online")

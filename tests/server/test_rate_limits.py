@@ -7,9 +7,13 @@ import urllib.error
 import urllib.request
 import uuid
 
+import limits
+import limits.storage.memory
+import limits.strategies
 import pytest
 
-from server import seed
+from server import rate_limits, seed
+from server.extensions import limiter
 from tests.conftest import make_app
 from tests.helpers import a_task_create, bearer, sign_in
 from tests.servers import ServedApp, login
@@ -102,3 +106,29 @@ def test_processes_count_a_device_together_through_redis_apart_without(sqlite_ur
     finally:
         first.stop()
         second.stop()
+
+
+def test_counting_in_memory_starts_no_thread(sqlite_url, monkeypatch):
+    """A push's count once started a timer thread each time (issue #16): the sweep is in line."""
+    app = make_app(sqlite_url)
+    with app.app_context():
+        storage = limiter.storage
+    assert isinstance(storage, rate_limits.SweptMemoryStorage)
+    storage.timer.join()  # the one its constructor starts
+    started: list[object] = []
+    monkeypatch.setattr(limits.storage.memory.threading, "Timer", lambda *a: started.append(a))
+    limit = limits.parse("100/minute")
+    counter = limits.strategies.FixedWindowRateLimiter(storage)
+    assert all(counter.hit(limit, "device:1") for _ in range(5))
+    assert storage.get(limit.key_for("device:1")) == 5
+    assert started == []
+
+
+def test_the_in_memory_sweep_drops_expired_counts_only():
+    storage = rate_limits.SweptMemoryStorage()
+    storage.incr("gone", expiry=0)
+    storage.incr("kept", expiry=60)
+    storage._next_sweep = 0.0  # due
+    storage.incr("new", expiry=60)
+    assert "gone" not in storage.storage
+    assert {"kept", "new"} <= set(storage.storage)
