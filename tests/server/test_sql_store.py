@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import insert, select, update
+from sqlalchemy import event, insert, select, update
 
 from server import database
 from server.extensions import db
@@ -177,8 +177,9 @@ def rows_touched(action) -> int:
     Deterministic for the same data, unlike a time.
     """
     seen = []
-    listen = lambda conn, cursor, statement, params, *rest: seen.append((statement, params))  # noqa: E731
-    from sqlalchemy import event
+
+    def listen(conn, cursor, statement, params, *rest) -> None:
+        seen.append((statement, params))
 
     event.listen(db.engine, "before_cursor_execute", listen)
     try:
