@@ -36,7 +36,7 @@ SECTION = "device"
 THROTTLING = 4
 BUDGET_MS = 3000
 USER = "coord"
-PAGE_LIMIT = 500  # web/app/sync.js PULL_PAGE_LIMIT
+PAGE_LIMIT = 1000  # web/app/sync.js PULL_PAGE_LIMIT
 TIMEOUT_MS = 180_000
 
 #: Clicks "Sign in" and resolves with the milliseconds to the two marks.

@@ -64,7 +64,8 @@ export const PHASE = Object.freeze({
   UPDATE_REQUIRED: 'update_required',
 });
 
-export const PULL_PAGE_LIMIT = 500;
+/** The largest page the server gives (sync-contract.md, Pull): fewer round trips in a first sync. */
+export const PULL_PAGE_LIMIT = 1000;
 export const PUSH_BATCH_SIZE = 50;
 /** What a first sync fetches before everything else (rule 6). */
 export const FIRST_SYNC_TYPES = Object.freeze(['task', 'building', 'compound']);
