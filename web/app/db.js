@@ -102,14 +102,14 @@ export async function recordsOfType(db, type, where = {}) {
   return all.filter((record) => !record.deleted);
 }
 
-/** Return the stored form of a record from the wire. */
+/** Return the stored form of a record from the wire (put copies it: its fields are not copied here). */
 function storedForm(record) {
   return {
     type: record.type,
     id: record.id,
     version: record.version,
     deleted: Boolean(record.deleted),
-    fields: record.deleted ? {} : { ...record.fields },
+    fields: record.deleted ? {} : record.fields,
   };
 }
 
