@@ -74,6 +74,40 @@ test('rule 1: a pull that fails mid-way resumes from the last stored page', asyn
   assert.deepEqual(mainPulls(server).map((c) => c.cursor), [0, 2, 2, 4]);
 });
 
+test('rules 8 and 9: a page naming the database and grants the page before named costs no more reads or writes of them', async () => {
+  // Issue 16: on a throttled phone each check's transactions stood between two pages' writes.
+  const { db, server, engine } = await setup({ pageLimit: 2 });
+  for (let i = 0; i < 7; i += 1) server.seed('resident', `r${i}`, { name: `resident ${i}` });
+  server.grant('B', '2022-04-02T08:00:00.000Z');
+  const { get, put } = IDBObjectStore.prototype;
+  const touched = { epoch: 0, grants: 0 };
+  const count = (key) => {
+    if (key in touched) touched[key] += 1;
+  };
+  IDBObjectStore.prototype.get = function countedGet(key) {
+    if (this.name === 'meta') count(key);
+    return get.call(this, key);
+  };
+  IDBObjectStore.prototype.put = function countedPut(value, key) {
+    if (this.name === 'meta') count(key);
+    return put.call(this, value, key);
+  };
+  try {
+    await engine.requestSync();
+  } finally {
+    Object.assign(IDBObjectStore.prototype, { get, put });
+  }
+  // The first round pulls the first types, then from 0 again (the new grant, rule 9), then all.
+  const runs = server.calls.pull.filter((c) => c.cursor === 0).length;
+  assert.ok(mainPulls(server).length >= 4, 'several pages a run');
+  // A run reads the epoch (written the first time only) and reads and writes the grants, once;
+  // the round's sweep reads the grants once more.
+  assert.deepEqual(touched, { epoch: runs + 1, grants: 2 * runs + 1 });
+  assert.equal(await getCursor(db), 7);
+  assert.equal(await getMeta(db, 'epoch'), 'db-1');
+  assert.equal((await getMeta(db, 'grants')).length, 1);
+});
+
 test('rule 6: a first sync fetches tasks, buildings and compounds before the rest', async () => {
   const { db, server, engine } = await setup({ pageLimit: 2 });
   server.seed('resident', 'r1', { name: 'first written' });

@@ -237,6 +237,7 @@ export function createSyncEngine({
    */
   async function pullPages(cursor, types) {
     let coming = transport.pull(cursor, pageLimit, types);
+    let checked = null; // the database and grants the last page named, once checked (rules 8, 9)
     for (;;) {
       const page = await coming;
       const next = Number.isInteger(page?.cursor) ? page.cursor : cursor;
@@ -245,8 +246,13 @@ export function createSyncEngine({
       // its failure, if any, is thrown when it is awaited.
       coming = more ? transport.pull(next, pageLimit, types) : null;
       coming?.catch(() => {});
-      if (await rewound(page?.epoch)) return REWOUND;
-      if (await regranted(page?.grants)) return REWOUND;
+      // Each check reads and writes the store: a page naming what the page before named is not checked again.
+      const named = JSON.stringify([page?.epoch, page?.grants]);
+      if (named !== checked) {
+        if (await rewound(page?.epoch)) return REWOUND;
+        if (await regranted(page?.grants)) return REWOUND;
+        checked = named;
+      }
       const changes = page?.changes ?? [];
       await storeRecords(db, changes, types ? undefined : page?.cursor);
       if (state.firstSync) {
