@@ -203,9 +203,12 @@ export async function forgetRecords(db) {
 export async function forgetSomeRecords(db, choose) {
   const tx = db.transaction(['records', 'meta'], 'readwrite');
   const records = tx.objectStore('records');
-  for (const record of choose(await records.getAll())) records.delete([record.type, record.id]);
-  tx.objectStore('meta').delete('cursor');
-  await tx.done;
+  const chosen = choose(await records.getAll());
+  await Promise.all([
+    ...chosen.map((record) => records.delete([record.type, record.id])),
+    tx.objectStore('meta').delete('cursor'),
+    tx.done,
+  ]);
 }
 
 /** Forget synced data (on sign-out of another user), keeping the outbox. */
