@@ -8,7 +8,7 @@ The delivery tasks are made by the server itself from the cut-off on and
 kept up with late confirmations while the round is delivering
 (:func:`keep_delivering`, a background task of every ``weiguang serve``
 process; ``weiguang round-deliveries`` does one turn, for cron); a leader
-may also ask at once. :func:`sync.supplies.delivery_tasks` decides them and
+may also ask at once. :func:`sync.supplies.delivery_tasks_by_unit` decides them and
 the engine writes them as pushes of a few units each, outside the lock in
 between (:func:`bring_deliveries_up`), so the rules, the audit stamps and
 the live events are those of any push.
@@ -41,7 +41,7 @@ from sync.actors import Actor, Role, UserScope
 from sync.changes import Change, Changeset, ChangesetStatus, Push
 from sync.protocol import PushOutcome, apply_push
 from sync.records import Record
-from sync.supplies import Unit, delivering, delivery_tasks, delivery_tasks_by_unit, order_id
+from sync.supplies import Unit, delivering, delivery_tasks_by_unit, order_id
 from sync.times import parse_datetime
 
 bp = Blueprint("supplies", __name__, url_prefix="/api/v1/supplies")
@@ -144,15 +144,15 @@ def bring_deliveries_up(
     Decided without a lock (:func:`sync.supplies.delivery_tasks_by_unit`),
     then pushed :data:`BATCH_UNITS` units at a time, each batch its own
     transaction: under the push lock (:meth:`SqlStore.for_writing`) only
-    the batch's units are decided again, from the orders read before and
-    the tasks as stored now, and pushed as ``actor`` (a coordinator: tasks
+    the batch's units are decided again, from their orders and tasks as
+    stored now, and pushed as ``actor`` (a coordinator: tasks
     are made by coordinators, contract "Records"), so the rules, audit
     stamps and live events are those of any push. Between batches the lock
     is free. Two processes doing it at once (the serve job of each process,
     cron, a leader) are serialised batch by batch and the second finds the
     first's tasks: the task ids are derived
     (:func:`sync.supplies.delivery_task_id`), nothing is made twice. An
-    order that moves while this runs is caught up by the next turn.
+    order first written while this runs is caught up by the next turn.
 
     :param looked: gets the ids of the delivery tasks looked up, if given.
     :returns: the changes pushed (none: nothing to do) and each batch's
@@ -186,13 +186,22 @@ def _push_units(
     actor: Actor,
     device_token_id: int | None,
 ) -> tuple[tuple[Change, ...], PushOutcome | None]:
-    """Decide ``units``' delivery tasks again under the push lock and push them; commit."""
+    """Decide ``units``' delivery tasks again under the push lock and push them; commit.
+
+    The units' orders are read again under the lock: one cancelled since
+    the turn read them has already left its open task (the order's rule,
+    :func:`sync.supplies.order_rules`) and must not be put back on it.
+    """
     now = utcnow()
     store = SqlStore.for_writing(device_token_id=device_token_id, received_at=now)
     current = store.get(round_id)
     changes: tuple[Change, ...] = ()
     if current is not None and not current.deleted:
-        changes = tuple(delivery_tasks(current, *_goods_args(goods), store.get, units))
+        orders = _orders_now(store, goods, units)
+        by_unit = delivery_tasks_by_unit(
+            current, orders, goods.households, goods.buildings, goods.packages, store.get, units
+        )
+        changes = tuple(change for unit in by_unit.values() for change in unit)
     if not changes:
         db.session.commit()
         return (), None
@@ -344,8 +353,22 @@ def _round_goods(round_: Record, scope: UserScope) -> RoundGoods:
 def _goods_args(
     goods: RoundGoods,
 ) -> tuple[list[Record], dict[str, Record], dict[str, Record], dict[str, Record]]:
-    """Return ``goods`` as :func:`sync.supplies.delivery_tasks` takes them."""
+    """Return ``goods`` as :func:`sync.supplies.delivery_tasks_by_unit` takes them."""
     return goods.orders, goods.households, goods.buildings, goods.packages
+
+
+def _orders_now(store: SqlStore, goods: RoundGoods, units: frozenset[Unit]) -> list[Record]:
+    """Return the orders of ``units`` as stored now (one read by primary keys)."""
+    ids = []
+    for order in goods.orders:
+        home = goods.households.get(str(order.fields["household_id"]))
+        unit = (
+            None if home is None else (str(home.fields["building_id"]), str(home.fields["unit"]))
+        )
+        if unit in units:
+            ids.append(order.id)
+    now = store.get_many(ids)
+    return [now[order_id_] for order_id_ in ids if order_id_ in now]
 
 
 def _household(record: Record, buildings: dict[str, Record]) -> Household:

@@ -124,6 +124,26 @@ class StateMachine:
         """Tell whether a transition leads ``source -> target`` (for a rule's side write)."""
         return any((each.source, each.target) == (source, target) for each in self.transitions)
 
+    def check_rule_move(
+        self, type_name: str, current: Mapping[str, object], fields: Mapping[str, object]
+    ) -> None:
+        """Refuse a rule's move of a record (a side write) that no transition leads.
+
+        A rule acts for the server, so any role's transition will do; a
+        record held by someone (a started task) is ``already_claimed``
+        with its holder, any other move ``stale_transition``.
+
+        :param current: the record's fields now; ``fields``: the side write's.
+        """
+        if self.field not in fields:
+            return
+        state, target = current.get(self.field), fields[self.field]
+        if target == state or self.leads(state, target):
+            return
+        if state in self.held and self.holder is not None:
+            raise _already_claimed(type_name, current.get(self.holder), self.field)
+        raise _stale(type_name, state, target, self.field)
+
     def permission_problem(
         self, actor: Actor, fields: Mapping[str, object], may_create: bool
     ) -> str | None:

@@ -20,10 +20,22 @@ priority from the urgency — never the medicine or the resident's health
 (contract, Privacy: a volunteer receives only the ``med_request``s they
 made; team leaders and guards none). The task names its request
 (``med_request_id``, rule-made) and the run's end moves the request through
-this machine (:func:`medicine_run_ended`, a task rule): ``done`` (with the
-recipient's code or a note in ``proof``) delivers it; ``failed`` or
-``cancelled`` sends it back to ``needs_call``, where the clinicians see it
-needs a new run, and approving it again makes the next task.
+this machine (:func:`medicine_run_rules`, a task rule): ``done`` (with the
+recipient's code or a note in ``proof``) delivers it; ``failed``,
+``cancelled`` or a deleted task sends it back to ``needs_call``, where the
+clinicians see it needs a new run, and approving it again makes the next task.
+
+A request has at most one live run (a task not yet done, failed or
+cancelled): every move of the request's status cancels the runs still live
+(:func:`_end_runs`) — ``again``, a delivery by other means, a cancellation,
+and an approval before it makes the next run. The cancel is a side write
+through the task's machine, so devices receive it by sync and a late claim
+of the cancelled task is ``stale_transition``; a run a volunteer has
+started cannot be cancelled, so such a move of its request is refused
+``already_claimed``, naming them (the run ends with their ``done`` or
+``failed``). Only these rules link a task and a request: a device's
+create naming a ``med_request_id`` (or a request's ``task_id``) is
+``forbidden`` (``rule_made``).
 """
 
 from __future__ import annotations
@@ -131,15 +143,36 @@ def med_request_rules(ctx: ChangeContext) -> Ruling | None:
         "needs_call",
     }:
         out["triaged_by"] = ctx.actor.user_id
+    taken = _task_ids_taken(ctx)
+    ended = _end_runs(ctx.record_id, taken)
     if target != "approved":
-        return Ruling(out)
-    task = _medicine_task(ctx, {**ctx.current.fields, **out})
+        return Ruling(out, ended)
+    task = _medicine_task(ctx, {**ctx.current.fields, **out}, len(taken))
     out["task_id"] = task.record_id
-    return Ruling(out, (task,))
+    return Ruling(out, (*ended, task))
 
 
-def _medicine_task(ctx: ChangeContext, request: dict[str, object]) -> SideWrite:
-    """Return the create of the delivery task for an approved request: the drop point only."""
+def _task_ids_taken(ctx: ChangeContext) -> list[Record]:
+    """Return the records under the request's task ids so far (:func:`medicine_task_id`)."""
+    taken: list[Record] = []
+    while (task := ctx.lookup(medicine_task_id(ctx.record_id, len(taken)))) is not None:
+        taken.append(task)
+    return taken
+
+
+def _end_runs(request_id: str, taken: list[Record]) -> tuple[SideWrite, ...]:
+    """Return the cancels of the request's live runs (see the module's docstring)."""
+    return tuple(
+        SideWrite(task.id, {"status": "cancelled"})
+        for task in taken
+        if task.fields.get("med_request_id") == request_id
+        and not task.deleted
+        and task.fields.get("status") not in RUN_ENDS
+    )
+
+
+def _medicine_task(ctx: ChangeContext, request: dict[str, object], n: int) -> SideWrite:
+    """Return the create of the ``n``-th run for an approved request: the drop point only."""
     resident = ctx.lookup(str(request["resident_id"]))
     assert resident is not None
     household = _live(ctx, resident.fields.get("household_id"))
@@ -156,23 +189,25 @@ def _medicine_task(ctx: ChangeContext, request: dict[str, object]) -> SideWrite:
         "priority": PRIORITY[str(request["urgency"])],
         "med_request_id": ctx.record_id,
     }
-    n = 0
-    while ctx.lookup(medicine_task_id(ctx.record_id, n)) is not None:
-        n += 1
     return SideWrite(medicine_task_id(ctx.record_id, n), fields, create="task")
 
 
-def medicine_run_ended(ctx: ChangeContext) -> Ruling | None:
-    """Move a medicine task's request when the run ends (:data:`RUN_ENDS`); a task rule.
+def medicine_run_rules(ctx: ChangeContext) -> Ruling | None:
+    """Move a medicine task's request when the run ends; a task rule.
 
-    Only the request's current run moves it (its ``task_id`` is this task),
-    and only by a move of :data:`MED_MACHINE` (a request cancelled
-    meanwhile stays cancelled).
+    A run ends by :data:`RUN_ENDS` or by its task's deletion (as if
+    cancelled). Only the request's current run moves it (its ``task_id``
+    is this task), and only by a move of :data:`MED_MACHINE` (a request
+    delivered meanwhile stays delivered).
+
+    A device's task never names a ``med_request_id`` (``rule_made``): runs
+    are made by a request's approval.
     """
-    if ctx.op is Op.DELETE or ctx.current is None:
+    if ctx.current is None:
         return None
-    target = ctx.fields.get("status")
-    if target not in RUN_ENDS or target == ctx.current.fields.get("status"):
+    before = ctx.current.fields.get("status")
+    target = "cancelled" if ctx.op is Op.DELETE else ctx.fields.get("status")
+    if target not in RUN_ENDS or target == before or before in RUN_ENDS:
         return None
     request_id = ctx.current.fields.get("med_request_id")
     request = ctx.lookup(request_id) if isinstance(request_id, str) else None
@@ -221,6 +256,7 @@ MED_REQUEST = RecordType(
     parent=RESIDENT,
     state_machine=MED_MACHINE,
     rule_owned=frozenset({"requested_by", "triaged_by", "task_id"}),
+    rule_made=frozenset({"triaged_by", "task_id"}),
     personal=frozenset({"medicine", "dose", "prescription", "notes"}),
     kind_rules=med_request_rules,
     # Contract, Privacy: no team leader or guard; a volunteer only their own.

@@ -4,7 +4,7 @@ A :class:`RecordType` is a constant table entry. The engine
 (:mod:`sync.writer`) reads it in the contract's check order:
 
 1. scope and role  — :class:`Permissions`, ``scope``, ``rule_owned``,
-   the roles of ``state_machine``'s transitions
+   ``rule_made``, the roles of ``state_machine``'s transitions
 2. existence, deleted
 3. immutable       — ``immutable``, ``append_only``
 4. validation      — ``fields`` (with the records their ``Ref`` fields
@@ -174,6 +174,9 @@ class RecordType:
     :param rule_owned: fields only rules change (a package's ``stock``): a
         create may set them, a device's update of them is ``forbidden``;
         kind rules and side writes set them, never later-edit-wins.
+    :param rule_made: rule-owned fields that only rules set, on create too
+        (the links between a medicine request and its runs): a device's
+        create naming one is ``forbidden``.
     :param rule_decided: fields a device may set but whose effect kind rules
         account for (an order's ``lines`` take stock): they reach the record
         as the rules return them, never by later-edit-wins.
@@ -199,6 +202,7 @@ class RecordType:
     sync_policy: Mapping[str, Policy] = field(default_factory=dict)
     state_machine: StateMachine | None = None
     rule_owned: frozenset[str] = frozenset()
+    rule_made: frozenset[str] = frozenset()
     rule_decided: frozenset[str] = frozenset()
     kind_rules: KindRules | None = None
     personal: frozenset[str] = frozenset()
@@ -209,6 +213,8 @@ class RecordType:
     readable: Mapping[str, frozenset[str]] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
+        if not self.rule_made <= self.rule_owned:
+            raise ValueError(f"{self.name}: rule_made fields must be rule_owned")
         restricted = self.visibility.fields
         readable = {
             role: frozenset(

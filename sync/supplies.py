@@ -28,7 +28,7 @@ later-edit-wins: ``status`` is the state machine's, ``lines`` are
 rule-decided and ``stock`` rule-owned.
 
 After the cut-off the confirmed orders go out as ``delivery`` tasks, by
-building unit (:func:`delivery_tasks`), each under an id derived from the
+building unit (:func:`delivery_tasks_by_unit`), each under an id derived from the
 round, the unit and its place in the unit's sequence
 (:func:`delivery_task_id`). The server makes them by itself at the cut-off
 and keeps them up with late confirmations, cancellations and failed trips
@@ -166,7 +166,9 @@ def order_rules(ctx: ChangeContext) -> Ruling | None:
     """Judge an order: its identity, round, window, limits and stock.
 
     :returns: the fields to write (``ordered_by`` and ``confirmed_by`` filled
-        by the server) and the side writes to the packages' ``stock``.
+        by the server) and the side writes to the packages' ``stock`` and,
+        for an order no longer confirmed, to the open delivery task that
+        listed it (:func:`_leave_open_tasks`).
     :raises SyncError: ``invalid`` (a line naming no package of the round, a
         package twice, more than the household limit, a wrong id, a household
         outside the round), ``immutable`` (lines of an order no longer
@@ -192,7 +194,10 @@ def order_rules(ctx: ChangeContext) -> Ruling | None:
         out["confirmed_by"] = ctx.actor.user_id
     held = _quantities(before.get("lines")) if before.get("status") in TAKING else Counter()
     wanted = _quantities(lines) if after["status"] in TAKING else Counter()
-    return Ruling(out, _take(ctx, held, wanted))
+    writes = _take(ctx, held, wanted)
+    if before.get("status") == "confirmed" and after["status"] != "confirmed":
+        writes += _leave_open_tasks(ctx, round_, after)
+    return Ruling(out, writes)
 
 
 def _lookup(ctx: ChangeContext, record_id: object, type_name: str, field: str) -> Record:
@@ -382,25 +387,6 @@ def delivery_task_id(supply_round_id: str, building_id: str, unit: str, n: int =
     return str(uuid.uuid5(uuid.UUID(supply_round_id), name))
 
 
-def delivery_tasks(
-    round_: Record,
-    orders: Iterable[Record],
-    households: Mapping[str, Record],
-    buildings: Mapping[str, Record],
-    packages: Mapping[str, Record],
-    existing: Lookup,
-    units: Collection[Unit] | None = None,
-) -> list[Change]:
-    """Return the changes that bring the round's delivery tasks up to its confirmed orders.
-
-    Those of :func:`delivery_tasks_by_unit` (same parameters), in its order.
-    """
-    by_unit = delivery_tasks_by_unit(
-        round_, orders, households, buildings, packages, existing, units
-    )
-    return [change for changes in by_unit.values() for change in changes]
-
-
 def delivery_tasks_by_unit(
     round_: Record,
     orders: Iterable[Record],
@@ -531,6 +517,55 @@ def _delivery_fields(
 def _name(package: Record | None) -> object:
     """Return a package's name, or "?" for one no longer known."""
     return "?" if package is None else package.fields["name"]
+
+
+def _leave_open_tasks(
+    ctx: ChangeContext, round_: Record, order: Mapping[str, object]
+) -> tuple[SideWrite, ...]:
+    """Return the writes taking an order no longer confirmed off its unit's open tasks.
+
+    In the same changeset as the order's move, so that no volunteer claims
+    a trip for a cancelled order before the delivery job's next turn: the
+    open task carries its other orders still confirmed, with the fields
+    :func:`delivery_tasks_by_unit` gives them, or is cancelled when none is
+    left. A task already claimed or started is the volunteer's and is left
+    as it is (its ``done`` delivers only the orders still confirmed).
+    """
+    home = ctx.lookup(str(order["household_id"]))
+    building = None if home is None else ctx.lookup(str(home.fields["building_id"]))
+    if home is None or building is None:
+        return ()
+    unit = str(home.fields["unit"])
+    writes = []
+    for task in _unit_tasks(round_.id, building.id, unit, ctx.lookup):
+        listed = _listed(task)
+        if task.deleted or task.fields.get("status") != "open" or ctx.record_id not in listed:
+            continue
+        kept: list[Record] = []
+        found: dict[str, Record] = {}  # the kept orders' households and packages, by id
+        for each in listed:
+            other = ctx.lookup(str(each)) if each != ctx.record_id else None
+            if other is None or other.fields.get("status") != "confirmed":
+                continue
+            for record_id in (other.fields["household_id"], *_package_ids(other)):
+                record = ctx.lookup(str(record_id))
+                if record is not None:
+                    found[record.id] = record
+            if str(other.fields["household_id"]) in found:
+                kept.append(other)
+        if kept:
+            fields = _delivery_fields(round_, kept, found, building, unit, found)
+        else:
+            fields = {"status": "cancelled"}
+        writes.append(SideWrite(task.id, fields))
+    return tuple(writes)
+
+
+def _package_ids(order: Record) -> list[object]:
+    """Return the package ids an order's lines name."""
+    lines = order.fields["lines"]
+    assert isinstance(lines, list)
+    return [line["package_id"] for line in lines]
 
 
 def deliver_orders(ctx: ChangeContext) -> Ruling | None:

@@ -29,7 +29,7 @@ from __future__ import annotations
 from sync import fields as f
 from sync.actors import Role
 from sync.machines import StateMachine, Transition
-from sync.medicine import medicine_run_ended
+from sync.medicine import medicine_run_rules
 from sync.policy import Matching
 from sync.registry import ChangeContext, Permissions, RecordType, Ruling, Visibility
 from sync.scoping import compound_field
@@ -68,7 +68,7 @@ TASK_MACHINE = StateMachine(
 
 def task_rules(ctx: ChangeContext) -> Ruling | None:
     """Carry a run's end to what it served: a delivery's orders, a medicine request."""
-    rulings = [r for r in (deliver_orders(ctx), medicine_run_ended(ctx)) if r is not None]
+    rulings = [r for r in (deliver_orders(ctx), medicine_run_rules(ctx)) if r is not None]
     if not rulings:
         return None
     return Ruling(ctx.fields, tuple(w for ruling in rulings for w in ruling.side_writes))
@@ -106,6 +106,7 @@ TASK = RecordType(
     state_machine=TASK_MACHINE,
     kind_rules=task_rules,
     rule_owned=frozenset({"med_request_id"}),
+    rule_made=frozenset({"med_request_id"}),
     personal=frozenset({"notes", "proof"}),
     visibility=Visibility(
         roles=frozenset(Role),

@@ -3,7 +3,8 @@
 Check order (the first failing check gives the code):
 
 1. scope and role — ``forbidden`` (a create outside scope, a role or field
-   the permission table refuses, a rule-owned field in an update, a state
+   the permission table refuses, a rule-owned field in an update or a
+   rule-made one in a create, a state
    the role can never ask for), ``not_found`` (an update or delete of a
    record outside scope: its existence is not revealed);
 2. existence — ``not_found``;
@@ -201,6 +202,11 @@ def _check_role(actor: Actor, rtype: RecordType, op: Op, fields: Mapping[str, ob
     allowed = {Op.CREATE: rules.create, Op.UPDATE: rules.update, Op.DELETE: rules.delete}[op]
     if actor.role not in allowed:
         raise SyncError(Code.FORBIDDEN, f"a {actor.role} may not {op} a {rtype.name}")
+    made = sorted(
+        name for name in rtype.rule_made.intersection(fields) if fields[name] is not None
+    )
+    if op is Op.CREATE and made:
+        raise SyncError(Code.FORBIDDEN, f"{made[0]}: set only by rules", made[0])
     if op is not Op.UPDATE:
         return
     only = rules.update_fields.get(actor.role)
@@ -343,7 +349,12 @@ def _write(
 
 
 def _side_writes(run: Run, side_writes: tuple[SideWrite, ...]) -> None:
-    """Apply the server-made updates a kind rule asked for."""
+    """Apply the server-made updates a kind rule asked for.
+
+    A side write that moves a record's state follows that record's machine
+    (:meth:`~sync.machines.StateMachine.check_rule_move`): a rule cannot
+    cancel a started task, say, any more than a coordinator can.
+    """
     for side in side_writes:
         if side.create is not None:
             _side_create(run, side.create, side)
@@ -351,6 +362,9 @@ def _side_writes(run: Run, side_writes: tuple[SideWrite, ...]) -> None:
         target = run.workspace.lookup(side.record_id)
         if target is None or target.deleted:
             raise SyncError(Code.INVALID, f"no record {side.record_id} to update")
+        machine = run.registry[target.type].state_machine
+        if machine is not None:
+            machine.check_rule_move(target.type, target.fields, side.fields)
         _write(run, target.type, target.id, target, side.fields, target.scope)
 
 

@@ -107,7 +107,8 @@ def test_each_write_is_allowed_or_denied_as_declared(ledger, type_name, role):
     permissions = rtype.permissions
     store, world, compounds = a_world()
     record = held_by(store, world[type_name], role)
-    create = Change(type_name, str(uuid.uuid4()), "create", 0, dict(record.fields))
+    made = {k: v for k, v in record.fields.items() if k not in rtype.rule_made}
+    create = Change(type_name, str(uuid.uuid4()), "create", 0, made)
     inside = Actor(USERS[role], role, UserScope(compound_ids=frozenset({compounds["A"]})))
     created = rtype.scope(create.id, create.fields, store.get)
     if created is None or not inside.sees(created):

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from sync import Actor, Change, MemoryStore, Record, UserScope
-from sync.supplies import delivery_task_id, delivery_tasks, order_id
+from sync.supplies import delivery_task_id, delivery_tasks_by_unit, order_id
 from sync.times import format_datetime
 from tests.sync.builders import (
     BUILDING_A,
@@ -422,7 +422,7 @@ def deliveries(world: MemoryStore) -> list[Change]:
     by_type: dict[str, dict[str, Record]] = {}
     for record in page.records:
         by_type.setdefault(record.type, {})[record.id] = record
-    return delivery_tasks(
+    by_unit = delivery_tasks_by_unit(
         stored(world, ROUND),
         by_type["order"].values(),
         by_type["household"],
@@ -430,6 +430,7 @@ def deliveries(world: MemoryStore) -> list[Change]:
         by_type["package"],
         world.get,
     )
+    return [change for changes in by_unit.values() for change in changes]
 
 
 def confirm(world: MemoryStore, household: str) -> None:
@@ -517,10 +518,12 @@ def test_a_late_confirmation_joins_an_open_task_or_follows_a_claimed_one(
 def test_an_open_task_drops_cancelled_orders_and_is_cancelled_when_empty(
     ordered: MemoryStore,
 ) -> None:
-    push(ordered, COORD, a_changeset(*deliveries(ordered)))
+    # A job turn decided before the orders were cancelled, and wrote after.
+    decided = deliveries(ordered)
     for household in (HOUSEHOLDS[1], UNIT_2):
         cancel = order_update(household, status="cancelled")
         assert code_of(push(ordered, LEADER_A, a_changeset(cancel))) is None
+    push(ordered, COORD, a_changeset(*decided))
     unit_1, unit_2 = deliveries(ordered)
     assert (unit_1.id, unit_1.fields["order_ids"]) == (
         task_of("1"),
@@ -529,6 +532,41 @@ def test_an_open_task_drops_cancelled_orders_and_is_cancelled_when_empty(
     assert (unit_2.id, unit_2.fields) == (task_of("2"), {"status": "cancelled"})
     assert code_of(push(ordered, COORD, a_changeset(unit_1, unit_2))) is None
     assert deliveries(ordered) == []
+
+
+@pytest.mark.parametrize(
+    ("actor", "status"), [(LEADER_A, "cancelled"), (COORD, "cancelled"), (LEADER_A, "delivered")]
+)
+def test_an_order_leaving_confirmed_leaves_its_open_task_at_once(
+    ordered: MemoryStore, actor: object, status: str
+) -> None:
+    push(ordered, COORD, a_changeset(*deliveries(ordered)))
+    outcome = push(ordered, actor, a_changeset(order_update(HOUSEHOLDS[1], status=status)))  # type: ignore[arg-type]
+    assert code_of(outcome) is None
+    # In the same changeset, before any job turn: what the job would make of it.
+    unit_1 = stored(ordered, task_of("1")).fields
+    assert unit_1["order_ids"] == [order_id(ROUND, HOUSEHOLDS[0])]
+    assert (unit_1["notes"], unit_1["title"]) == (
+        "101室：蔬菜包×2、肉蛋包×1",
+        "团购送货：3号楼 1单元（1 户）",
+    )
+    assert deliveries(ordered) == []
+    # The last order of a unit: its open task is cancelled.
+    push(ordered, actor, a_changeset(order_update(UNIT_2, status=status)))  # type: ignore[arg-type]
+    assert stored(ordered, task_of("2")).fields["status"] == "cancelled"
+    assert deliveries(ordered) == []
+
+
+def test_an_order_cancelled_on_a_claimed_trip_stays_listed_and_is_not_delivered(
+    ordered: MemoryStore,
+) -> None:
+    push(ordered, COORD, a_changeset(*deliveries(ordered)))
+    claim = an_update(task_of("1"), version_of(ordered, task_of("1")), status="claimed")
+    assert code_of(push(ordered, VOL_A, a_changeset(claim))) is None
+    listed = stored(ordered, task_of("1")).fields["order_ids"]
+    cancel = order_update(HOUSEHOLDS[1], status="cancelled")
+    assert code_of(push(ordered, LEADER_A, a_changeset(cancel))) is None
+    assert stored(ordered, task_of("1")).fields["order_ids"] == listed
 
 
 def test_the_orders_of_a_failed_trip_get_a_new_task(ordered: MemoryStore) -> None:
@@ -570,10 +608,10 @@ def test_an_order_whose_household_is_gone_gets_no_unit_task(ordered: MemoryStore
     del of["household"][UNIT_2]
     orders = [r for r in page.records if r.type == "order"]
     packages = {r.id: r for r in page.records if r.type == "package"}
-    changes = delivery_tasks(
+    by_unit = delivery_tasks_by_unit(
         stored(ordered, ROUND), orders, of["household"], of["building"], packages, ordered.get
     )
-    assert [c.id for c in changes] == [task_of("1")]
+    assert [c.id for changes in by_unit.values() for c in changes] == [task_of("1")]
 
 
 # -- the property: every confirmed order reaches exactly one trip -------------
@@ -587,7 +625,9 @@ NEXT = {"open": "claimed", "claimed": "in_progress", "in_progress": "done"}
 
 steps = st.lists(
     st.tuples(
-        st.sampled_from(("confirm", "cancel", "place", "job", "advance", "fail", "drop")),
+        st.sampled_from(
+            ("confirm", "cancel", "place", "deliver", "job", "advance", "fail", "drop")
+        ),
         st.integers(0, 7),
     ),
     max_size=30,
@@ -616,8 +656,13 @@ def take_step(world: MemoryStore, kind: str, which: int) -> None:
     if kind == "job":
         run_job(world)
         return
-    if kind in {"confirm", "cancel", "place"}:
-        status = {"confirm": "confirmed", "cancel": "cancelled", "place": "placed"}[kind]
+    if kind in {"confirm", "cancel", "place", "deliver"}:
+        status = {
+            "confirm": "confirmed",
+            "cancel": "cancelled",
+            "place": "placed",
+            "deliver": "delivered",  # by hand: the household fetched it
+        }[kind]
         # Refused moves (say, confirming a cancelled order) are answered and change nothing.
         push(world, LEADER_A, a_changeset(order_update(ORDERING[which % 4], status=status)))
         return
@@ -649,6 +694,12 @@ def test_every_confirmed_order_is_on_exactly_one_live_trip(todo: list[Step]) -> 
     assert only(push(world, VOL_A, a_changeset(home, *orders))).status == "applied"
     for kind, which in todo:
         take_step(world, kind, which)
+        # At every moment, not only after the job: an open trip lists only
+        # orders still to carry, so nobody claims one for a cancelled order.
+        for task in delivery_records(world):
+            if task.fields["status"] == "open":
+                listed = [stored(world, o).fields["status"] for o in task.fields["order_ids"]]
+                assert listed and set(listed) == {"confirmed"}, (kind, which, listed)
     run_job(world)
     tasks = delivery_records(world)
     live = [t for t in tasks if t.fields["status"] in {"open", "claimed", "in_progress"}]
@@ -657,7 +708,8 @@ def test_every_confirmed_order_is_on_exactly_one_live_trip(todo: list[Step]) -> 
         carrying = [t.id for t in live if order.id in t.fields["order_ids"]]
         if order.fields["status"] == "confirmed":
             assert len(carrying) == 1, (household, carrying)
-        elif order.fields["status"] == "delivered":
+        elif order.fields["status"] == "delivered" and order.stamps["status"].by == VOL_A.user_id:
+            # Delivered by a trip (the leader's own "deliver" is by hand).
             done = [t for t in tasks if t.fields["status"] == "done"]
             assert any(order.id in t.fields["order_ids"] for t in done)
     for task in tasks:

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { openDB } from '../../web/vendor/idb/index.js';
-import { openStore, recordsOfType, storeRecords } from '../../web/app/db.js';
+import { forgetRecords, openStore, recordsOfType, storeRecords } from '../../web/app/db.js';
 import { freshDb } from './helpers.js';
 
 const record = (type, id, fields, extra = {}) => ({ type, id, version: 1, deleted: false, fields, ...extra });
@@ -16,6 +16,7 @@ test('records of a type are read by compound or building through their indexes',
     record('task', 't3', { compound_id: 'B' }),
     record('resident', 'r1', { compound_id: 'A', building_id: 'A1' }),
     record('task', 't4', {}, { deleted: true }),
+    record('tasks', 't5', { compound_id: 'A' }), // a type whose name starts with another's
   ]);
   const ids = (records) => records.map((r) => r.id).sort();
   assert.deepEqual(ids(await recordsOfType(db, 'task')), ['t1', 't2', 't3']);
@@ -35,12 +36,59 @@ test('a store of the first version is upgraded in place: its records stay and ge
       db.createObjectStore('meta');
     },
   });
-  await old.put('records', record('task', 't1', { compound_id: 'A', building_id: 'A1' }));
+  await old.put('records', record('task', 't1', { compound_id: 'A', building_id: 'A1' }, { version: 7 }));
   await old.put('meta', 7, 'cursor');
   old.close();
   const db = await openStore(name);
   assert.deepEqual((await recordsOfType(db, 'task', { building_id: 'A1' })).map((r) => r.id), ['t1']);
+  assert.deepEqual((await recordsOfType(db, 'task')).map((r) => r.id), ['t1']);
   assert.equal(await db.get('meta', 'cursor'), 7);
+  assert.equal(db.transaction('records').store.indexNames.contains('type'), false, 'the key answers by type');
+  await storeRecords(db, [record('task', 't1', { title: 'older' }, { version: 6 })]);
+  assert.equal((await db.get('records', ['task', 't1'])).version, 7, 'a record kept before the upgrade is not put over by an older copy');
+});
+
+/** Count the reads of the records store while `work` runs. */
+async function recordReads(work) {
+  const { get } = IDBObjectStore.prototype;
+  let reads = 0;
+  IDBObjectStore.prototype.get = function countedGet(...args) {
+    if (this.name === 'records') reads += 1;
+    return get.apply(this, args);
+  };
+  try {
+    await work();
+  } finally {
+    IDBObjectStore.prototype.get = get;
+  }
+  return reads;
+}
+
+test('a record newer than every stored one of its type is written without a read; the others are read first', async () => {
+  // Issue 16: a first sync's pages come in version order, so a phone stores
+  // them without reading each record before writing it; a copy that may be
+  // older than the stored one is still read, so it never replaces it.
+  const db = await freshDb();
+  const page = (type, from, count) => Array.from({ length: count }, (_, i) => record(type, `${type}${from + i}`, {}, { version: from + i }));
+  assert.equal(await recordReads(() => storeRecords(db, page('resident', 1, 50), 50)), 0, 'a first page');
+  assert.equal(await recordReads(() => storeRecords(db, page('resident', 51, 50), 100)), 0, 'the next page');
+  assert.equal(await recordReads(() => storeRecords(db, page('task', 10, 5))), 0, 'a type not stored yet');
+  const older = [record('task', 'task12', { title: 'older' }, { version: 3 }), record('resident', 'resident60', {}, { version: 2 })];
+  assert.equal(await recordReads(() => storeRecords(db, older)), 2, 'copies not newer than their type');
+  assert.equal((await db.get('records', ['task', 'task12'])).version, 12);
+  assert.equal((await db.get('records', ['resident', 'resident60'])).version, 60);
+  await forgetRecords(db);
+  assert.equal(await recordReads(() => storeRecords(db, page('task', 1, 5))), 0, 'after the records are forgotten');
+});
+
+test('another tab storing a newer copy first is never overwritten by an older page', async () => {
+  const name = `tabs-${crypto.randomUUID()}`;
+  const [tabA, tabB] = [await openStore(name), await openStore(name)];
+  await storeRecords(tabB, [record('resident', 'r1', {}, { version: 4 })], 4);
+  await storeRecords(tabA, [record('resident', 'r2', { note: 'live event' }, { version: 10 })], 10);
+  await storeRecords(tabB, [record('resident', 'r2', { note: 'older page' }, { version: 6 }), record('resident', 'r3', {}, { version: 11 })], 11);
+  assert.deepEqual((await tabB.get('records', ['resident', 'r2'])).fields, { note: 'live event' });
+  assert.equal((await tabA.get('records', ['resident', 'r3'])).version, 11);
 });
 
 test('stored records are the newest of every copy, whatever the batches and their order', async () => {
