@@ -196,6 +196,18 @@ export async function forgetRecords(db) {
   await tx.done;
 }
 
+/**
+ * Forget the synced records `choose` picks from all those held ({type, id, fields}),
+ * and the cursor, so that the next pull starts from 0; the outbox is kept.
+ */
+export async function forgetSomeRecords(db, choose) {
+  const tx = db.transaction(['records', 'meta'], 'readwrite');
+  const records = tx.objectStore('records');
+  for (const record of choose(await records.getAll())) records.delete([record.type, record.id]);
+  tx.objectStore('meta').delete('cursor');
+  await tx.done;
+}
+
 /** Forget synced data (on sign-out of another user), keeping the outbox. */
 export async function clearSyncedData(db) {
   const tx = db.transaction(['records', 'attention', 'meta'], 'readwrite');
