@@ -196,6 +196,21 @@ export async function forgetRecords(db) {
   await tx.done;
 }
 
+/**
+ * Forget the synced records `choose` picks from all those held ({type, id, fields}),
+ * and the cursor, so that the next pull starts from 0; the outbox is kept.
+ */
+export async function forgetSomeRecords(db, choose) {
+  const tx = db.transaction(['records', 'meta'], 'readwrite');
+  const records = tx.objectStore('records');
+  const chosen = choose(await records.getAll());
+  await Promise.all([
+    ...chosen.map((record) => records.delete([record.type, record.id])),
+    tx.objectStore('meta').delete('cursor'),
+    tx.done,
+  ]);
+}
+
 /** Forget synced data (on sign-out of another user), keeping the outbox. */
 export async function clearSyncedData(db) {
   const tx = db.transaction(['records', 'attention', 'meta'], 'readwrite');
