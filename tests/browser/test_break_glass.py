@@ -4,16 +4,18 @@ A clinician of compound A opens compound B (``POST /api/v1/break-glass``);
 the server disconnects the app's live socket, so the app syncs at once and
 pulls B's records, older than its cursor. At the grant's expiry the
 device, offline, drops them by its own clock (the browser's clock is moved
-forward instead of waiting); back online, with the grant ended on the
-server too (its time moved back in the server's database, as if the hour
-had passed there), it holds compound A's records again and none of B's, and
-the attention screen says whose access ended.
+forward instead of waiting) and keeps every record of compound A, its
+user's own, and a visit to a household of A queued offline; back online, with the
+grant ended on the server too (its time moved back in the server's
+database, as if the hour had passed there), the visit lands, it holds compound A's
+records and none of B's, and the attention screen says whose access ended.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import time
+import uuid
 from typing import Any
 
 import pytest
@@ -40,6 +42,18 @@ COMPOUND_B = stable_id("compound", "B")
 TASK_A = stable_id("task", "A", 0)
 TASK_B = stable_id("task", "B", 0)
 REASON = "夜间急诊：B区3号楼老人胸痛"
+HOUSEHOLD_A = stable_id("household", "A", 1, 1, "101")
+#: Queue a visit to a household through the app's own outbox, as its visit form does;
+#: return the changeset's place in the outbox.
+QUEUE_VISIT = """async ([id, householdId]) => {
+  const { openStore } = await import('/app/db.js');
+  const { createOutbox } = await import('/app/outbox.js');
+  const db = await openStore();
+  const fields = { household_id: householdId, outcome: 'answered', present: 1, needs: [] };
+  const changeset = await createOutbox(db).add([{ type: 'visit', id, op: 'create', fields }]);
+  db.close();
+  return changeset.seq;
+}"""
 
 
 def holds(page: Page, record_type: str, record_id: str) -> bool:
@@ -47,10 +61,15 @@ def holds(page: Page, record_type: str, record_id: str) -> bool:
     return page.evaluate(READ_STORE, ["records", [record_type, record_id]]) is not None
 
 
-def records_of_b(page: Page) -> int:
-    """Return how many of compound B's records (by their compound) the device holds."""
+def records_of(page: Page, compound_id: str) -> int:
+    """Return how many of a compound's records (by their compound) the device holds."""
     records = page.evaluate(READ_STORE, ["records", None])
-    return sum(1 for r in records if COMPOUND_B in (r["id"], r["fields"].get("compound_id")))
+    return sum(1 for r in records if compound_id in (r["id"], r["fields"].get("compound_id")))
+
+
+def records_of_b(page: Page) -> int:
+    """Return how many of compound B's records the device holds."""
+    return records_of(page, COMPOUND_B)
 
 
 def wait_until_held(page: Page, record_type: str, record_id: str, held: bool) -> None:
@@ -113,18 +132,27 @@ def test_a_grant_brings_compound_b_onto_the_device_and_its_end_takes_it_off(
     open_task(page, TASK_B)  # shown
     assert records_of_b(page) > 1
 
-    # Offline at the expiry: the device drops B's records by its own clock.
+    # Offline at the expiry: the device drops B's records by its own clock, and only those.
     page.context.set_offline(True)
+    own = records_of(page, COMPOUND_A)
+    assert own > 1
+    visit = str(uuid.uuid4())
+    queued = page.evaluate(QUEUE_VISIT, [visit, HOUSEHOLD_A])
     page.clock.fast_forward("01:01:00")
     wait_until_held(page, "task", TASK_B, False)
     assert records_of_b(page) == 0
     expect(page.locator("h1")).to_have_text("Task not found")
+    assert records_of(page, COMPOUND_A) == own, "the user's own compound stays on the device"
+    open_task(page, TASK_A)  # usable offline
+    assert page.evaluate(READ_STORE, ["outbox", queued]) is not None, "the offline visit is kept"
 
     # Online again, the grant ended on the server too: A's records come back, B's do not.
     end_on_the_server(db_path_of(sqlite_url), grant["id"])
     page.context.set_offline(False)
     wait_until_held(page, "task", TASK_A, True)
     expect_synced(page)
+    assert page.evaluate(READ_STORE, ["outbox", queued]) is None, "the offline visit was sent"
+    wait_until_held(page, "visit", visit, True)
     assert records_of_b(page) == 0
     assert not holds(page, "task", TASK_B)
     go(page, "/attention")
@@ -141,9 +169,9 @@ def test_a_grant_a_coordinator_ends_early_leaves_the_online_device_at_once(
     grant = break_glass(served.url, page)
     wait_until_held(page, "task", TASK_B, True)
     api(served.url, "POST", f"/break-glass/{grant['id']}/end", coord)
-    # The server disconnects the app's live socket again: it syncs, B leaves, A is pulled again.
+    # The server disconnects the app's live socket again: it syncs, B leaves, A stays.
     wait_until_held(page, "task", TASK_B, False)
-    wait_until_held(page, "task", TASK_A, True)
+    assert holds(page, "task", TASK_A)
     expect_synced(page)
     assert records_of_b(page) == 0
 

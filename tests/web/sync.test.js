@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { getCursor, getMeta, getRecord, listAttention, storeRecords } from '../../web/app/db.js';
+import { getCursor, getMeta, getRecord, listAttention, setMeta, storeRecords } from '../../web/app/db.js';
 import { createBackoff, MAX_BACKOFF_MS } from '../../web/app/backoff.js';
 import { createSyncEngine, PHASE } from '../../web/app/sync.js';
 import { createFakeServer } from './fake-server.js';
@@ -72,6 +72,40 @@ test('rule 1: a pull that fails mid-way resumes from the last stored page', asyn
   await timers.fireAll();
   assert.equal(await getCursor(db), 5);
   assert.deepEqual(mainPulls(server).map((c) => c.cursor), [0, 2, 2, 4]);
+});
+
+test('rules 8 and 9: a page naming the database and grants the page before named costs no more reads or writes of them', async () => {
+  // Issue 16: on a throttled phone each check's transactions stood between two pages' writes.
+  const { db, server, engine } = await setup({ pageLimit: 2 });
+  for (let i = 0; i < 7; i += 1) server.seed('resident', `r${i}`, { name: `resident ${i}` });
+  server.grant('B', '2022-04-02T08:00:00.000Z');
+  const { get, put } = IDBObjectStore.prototype;
+  const touched = { epoch: 0, grants: 0 };
+  const count = (key) => {
+    if (key in touched) touched[key] += 1;
+  };
+  IDBObjectStore.prototype.get = function countedGet(key) {
+    if (this.name === 'meta') count(key);
+    return get.call(this, key);
+  };
+  IDBObjectStore.prototype.put = function countedPut(value, key) {
+    if (this.name === 'meta') count(key);
+    return put.call(this, value, key);
+  };
+  try {
+    await engine.requestSync();
+  } finally {
+    Object.assign(IDBObjectStore.prototype, { get, put });
+  }
+  // The first round pulls the first types, then from 0 again (the new grant, rule 9), then all.
+  const runs = server.calls.pull.filter((c) => c.cursor === 0).length;
+  assert.ok(mainPulls(server).length >= 4, 'several pages a run');
+  // A run reads the epoch (written the first time only) and reads and writes the grants, once;
+  // the round's sweep reads the grants once more.
+  assert.deepEqual(touched, { epoch: runs + 1, grants: 2 * runs + 1 });
+  assert.equal(await getCursor(db), 7);
+  assert.equal(await getMeta(db, 'epoch'), 'db-1');
+  assert.equal((await getMeta(db, 'grants')).length, 1);
 });
 
 test('rule 6: a first sync fetches tasks, buildings and compounds before the rest', async () => {
@@ -384,6 +418,7 @@ async function grantSetup({ online = true } = {}) {
   const engine = createSyncEngine({
     db, outbox, transport: server.transport, clientId: 'client-1', timers, online, now: () => new Date(clock.at),
   });
+  await setMeta(db, 'user', { id: 7, username: 'medic-a', scope_kind: 'compounds', scope_ids: ['A'] });
   server.outsideScope('B');
   server.seed('compound', 'B', { name: 'B区' });
   server.seed('task', 'a1', { status: 'open', title: 'A task', compound_id: 'A' });
@@ -423,19 +458,23 @@ test('rule 9: a new grant pulls the compound\'s older records; one that ends on 
   assert.deepEqual(await getMeta(db, 'grants'), []);
 });
 
-test('rule 9: offline, past the expiry by the device clock, the timer takes the records off; online again, A comes back', async () => {
-  const { db, server, timers, engine, clock } = await grantSetup();
+test('rule 9: offline, past the expiry by the device clock, the timer takes B\'s records off and keeps A\'s and the outbox', async () => {
+  const { db, outbox, server, timers, engine, clock } = await grantSetup();
   const expiresAt = clock.at + HOUR;
   server.grant('B', at(expiresAt));
   await engine.requestSync();
   assert.deepEqual(await held(db), { a1: true, b1: true, 'b-res': true });
   assert.deepEqual(timers.scheduled, [HOUR], 'a sweep waits for the expiry');
   await engine.setOnline(false);
+  await outbox.add([aClaim({ id: 'a1', base_version: 1 })]); // work on A, made offline
   const forgotten = [];
   engine.subscribe((what) => what === 'forgotten' && forgotten.push(what));
   clock.at = expiresAt;
   await timers.fireAll();
-  assert.deepEqual(await held(db), { a1: false, b1: false, 'b-res': false }, 'nothing of B is held offline');
+  assert.deepEqual(await held(db), { a1: true, b1: false, 'b-res': false }, 'nothing of B is held offline, all of A is');
+  assert.equal((await getRecord(db, 'compound', 'B')), undefined);
+  assert.equal((await outbox.all()).length, 1, 'the outbox is kept');
+  assert.equal(await getCursor(db), 0, 'the next pull starts from 0');
   assert.equal(forgotten.length, 1);
   assert.equal(engine.state.phase, PHASE.OFFLINE);
   // The server's clock is behind: it still names the grant. No new sweep, no loop of pulls.
@@ -459,7 +498,7 @@ test('rule 9: an app started offline after the expiry sweeps at its first round'
     timers: manualTimers(), now: () => new Date(clock.at),
   });
   await reopened.requestSync();
-  assert.deepEqual(await held(db), { a1: false, b1: false, 'b-res': false });
+  assert.deepEqual(await held(db), { a1: true, b1: false, 'b-res': false });
 });
 
 test('rule 4: live events queued behind a write are stored together, up to one that does not chain', async () => {

@@ -102,14 +102,14 @@ export async function recordsOfType(db, type, where = {}) {
   return all.filter((record) => !record.deleted);
 }
 
-/** Return the stored form of a record from the wire. */
+/** Return the stored form of a record from the wire (put copies it: its fields are not copied here). */
 function storedForm(record) {
   return {
     type: record.type,
     id: record.id,
     version: record.version,
     deleted: Boolean(record.deleted),
-    fields: record.deleted ? {} : { ...record.fields },
+    fields: record.deleted ? {} : record.fields,
   };
 }
 
@@ -194,6 +194,21 @@ export async function forgetRecords(db) {
   await tx.objectStore('meta').delete('cursor');
   await tx.objectStore('meta').put({}, NEWEST);
   await tx.done;
+}
+
+/**
+ * Forget the synced records `choose` picks from all those held ({type, id, fields}),
+ * and the cursor, so that the next pull starts from 0; the outbox is kept.
+ */
+export async function forgetSomeRecords(db, choose) {
+  const tx = db.transaction(['records', 'meta'], 'readwrite');
+  const records = tx.objectStore('records');
+  const chosen = choose(await records.getAll());
+  await Promise.all([
+    ...chosen.map((record) => records.delete([record.type, record.id])),
+    tx.objectStore('meta').delete('cursor'),
+    tx.done,
+  ]);
 }
 
 /** Forget synced data (on sign-out of another user), keeping the outbox. */

@@ -44,14 +44,17 @@
  *    records and cursor (never the outbox) and pulls everything again.
  * 9. A break-the-glass grant a pull named that ends (gone from a pull, or
  *    expired by this device's clock: each round, and a timer) makes the
- *    device forget its synced records and cursor, never the outbox; a new
- *    one pulls from 0 (docs/security.md, "break the glass").
+ *    device forget what the grant alone gave — the records of its compound
+ *    outside the user's own scope and the grants still in force
+ *    (glass/granted.js) — and its cursor, never the user's own records or
+ *    the outbox; a new one pulls from 0 (docs/security.md, "break the glass").
  */
 import { ApiError, NetworkError } from './api.js';
 import { createBackoff, MAX_BACKOFF_MS } from './backoff.js';
 import {
-  addAttention, forgetRecords, getCursor, getMeta, getRecord, setMeta, storeRecords,
+  addAttention, forgetRecords, forgetSomeRecords, getCursor, getMeta, getRecord, setMeta, storeRecords,
 } from './db.js';
+import { grantedOnly } from './glass/granted.js';
 import { applyChange } from './merge.js';
 
 export const PHASE = Object.freeze({
@@ -64,7 +67,8 @@ export const PHASE = Object.freeze({
   UPDATE_REQUIRED: 'update_required',
 });
 
-export const PULL_PAGE_LIMIT = 500;
+/** The largest page the server gives (sync-contract.md, Pull): fewer round trips in a first sync. */
+export const PULL_PAGE_LIMIT = 1000;
 export const PUSH_BATCH_SIZE = 50;
 /** What a first sync fetches before everything else (rule 6). */
 export const FIRST_SYNC_TYPES = Object.freeze(['task', 'building', 'compound']);
@@ -236,6 +240,7 @@ export function createSyncEngine({
    */
   async function pullPages(cursor, types) {
     let coming = transport.pull(cursor, pageLimit, types);
+    let checked = null; // the database and grants the last page named, once checked (rules 8, 9)
     for (;;) {
       const page = await coming;
       const next = Number.isInteger(page?.cursor) ? page.cursor : cursor;
@@ -244,8 +249,13 @@ export function createSyncEngine({
       // its failure, if any, is thrown when it is awaited.
       coming = more ? transport.pull(next, pageLimit, types) : null;
       coming?.catch(() => {});
-      if (await rewound(page?.epoch)) return REWOUND;
-      if (await regranted(page?.grants)) return REWOUND;
+      // Each check reads and writes the store: a page naming what the page before named is not checked again.
+      const named = JSON.stringify([page?.epoch, page?.grants]);
+      if (named !== checked) {
+        if (await rewound(page?.epoch)) return REWOUND;
+        if (await regranted(page?.grants)) return REWOUND;
+        checked = named;
+      }
       const changes = page?.changes ?? [];
       await storeRecords(db, changes, types ? undefined : page?.cursor);
       if (state.firstSync) {
@@ -285,16 +295,19 @@ export function createSyncEngine({
     const added = grants.some((grant) => !held.has(grantKey(grant)));
     const kept = grants.map((grant) => ({ ...grant, swept: held.get(grantKey(grant))?.swept ?? false }));
     await setMeta(db, GRANTS_META, kept);
-    if (ended.length) await endGrants(ended.filter((grant) => !grant.swept));
+    if (ended.length) await endGrants(ended, kept);
     else if (added) await setMeta(db, 'cursor', 0);
     scheduleGrantSweep(kept);
     return ended.length > 0 || added;
   }
 
-  /** Forget the synced records (not the outbox); note each ended grant for the user. */
-  async function endGrants(ended) {
+  /**
+   * Forget what the `ended` grants alone gave (not the outbox, not the user's own
+   * records); note each one not already noted (swept by our clock) for the user.
+   */
+  async function endGrants(ended, inForce) {
     const queued = await outbox.count();
-    for (const grant of ended) {
+    for (const grant of ended.filter((each) => !each.swept)) {
       const compound = await getRecord(db, 'compound', grant.compound_id);
       await addAttention(db, {
         kind: 'grant_ended',
@@ -304,7 +317,10 @@ export function createSyncEngine({
         queued,
       });
     }
-    await forgetRecords(db);
+    const user = await getMeta(db, 'user', null);
+    const closed = ended.map((grant) => grant.compound_id);
+    const open = inForce.filter((grant) => !expired(grant)).map((grant) => grant.compound_id);
+    await forgetSomeRecords(db, (records) => grantedOnly(records, user, closed, open));
     emit('forgotten');
   }
 
@@ -315,7 +331,7 @@ export function createSyncEngine({
     if (due.length) {
       const swept = new Set(due.map(grantKey));
       await setMeta(db, GRANTS_META, held.map((grant) => (swept.has(grantKey(grant)) ? { ...grant, swept: true } : grant)));
-      await endGrants(due);
+      await endGrants(due, held.filter((grant) => !grant.swept && !swept.has(grantKey(grant))));
     }
     scheduleGrantSweep(held);
   }
