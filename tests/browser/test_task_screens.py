@@ -10,6 +10,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import (
+    SYNC_TIMEOUT_MS,
     act,
     cancel_task,
     expect_pending,
@@ -18,6 +19,7 @@ from tests.browser.helpers import (
     on_task,
     open_task,
     outbox,
+    push_as,
     seeded_task_id,
     sign_in,
     status_bar,
@@ -83,6 +85,33 @@ def test_a_claimed_task_offers_only_the_moves_the_server_takes(device: Any) -> N
     expect(task_fact(page, "Status")).to_have_text("Failed")
     expect_synced(page)
     assert actions_offered(page) == []
+
+
+def test_an_error_shown_stays_through_a_live_redraw_until_the_form_is_sent_again(
+    device: Any, served: Any
+) -> None:
+    task = seeded_task_id("A", 4)
+    page = on_task(device, "vol-a", task)
+    act(page, "Claim this task")
+    expect_synced(page)
+    act(page, "Start")
+    expect(task_fact(page, "Status")).to_have_text("In progress")
+    expect_synced(page)
+    act(page, "Mark failed")
+    error = page.locator("#task-fail-error")
+    expect(error).to_have_text("Please fill in “Why did it fail?”.")
+    # Another device's edit redraws the screen while the error is shown.
+    change = {"type": "task", "id": task, "op": "update", "fields": {"title": "楼道消杀（改）"}}
+    assert push_as(served.url, "coord", change)["status"] == "applied"
+    expect(page.locator("h1")).to_have_text("楼道消杀（改）", timeout=SYNC_TIMEOUT_MS)
+    expect(error).to_have_text("Please fill in “Why did it fail?”.")
+    expect(page.get_by_label("Why did it fail?", exact=True)).to_have_attribute(
+        "aria-invalid", "true"
+    )
+    act(page, "Mark failed", "Nobody home", label="Why did it fail?")
+    expect(task_fact(page, "Status")).to_have_text("Failed")
+    expect(page.locator("#task-fail-error")).to_have_count(0)
+    expect_synced(page)
 
 
 def test_holders_are_named_and_coordinators_assign_and_reassign(device: Any) -> None:

@@ -59,22 +59,56 @@ export async function resolveScreen(screen) {
   return typeof screen === 'function' ? (await screen()).default : screen;
 }
 
-/** Remember typed values and focus so a live redraw does not eat them. */
+/**
+ * Remember typed values, focus and the errors shown so a live redraw does not eat them:
+ * an error said next to a form (`[role=alert]` with an id) and the boxes it marks
+ * (`aria-invalid`) stay until the form is sent again (see clearErrors).
+ */
 function snapshot(outlet) {
   const values = new Map();
   for (const field of outlet.querySelectorAll('input[id], textarea[id], select[id]')) {
     // A file input's value can only be cleared by script, never set back.
     if (field.type !== 'password' && field.type !== 'file') values.set(field.id, field.value);
   }
-  return { values, focusId: document.activeElement?.id || null };
+  const errors = new Map();
+  for (const alert of outlet.querySelectorAll('[role=alert][id]')) {
+    if (alert.textContent) errors.set(alert.id, alert.textContent);
+  }
+  const invalid = new Map();
+  for (const field of outlet.querySelectorAll('[aria-invalid=true][id]')) {
+    invalid.set(field.id, field.getAttribute('aria-errormessage'));
+  }
+  return { values, errors, invalid, focusId: document.activeElement?.id || null };
 }
 
-function restore(outlet, { values, focusId }) {
+function restore(outlet, { values, errors, invalid, focusId }) {
+  const byId = (id) => outlet.querySelector(`#${CSS.escape(id)}`);
   for (const [id, value] of values) {
-    const field = outlet.querySelector(`#${CSS.escape(id)}`);
+    const field = byId(id);
     if (field) field.value = value;
   }
-  if (focusId) outlet.querySelector(`#${CSS.escape(focusId)}`)?.focus();
+  for (const [id, text] of errors) {
+    const alert = byId(id);
+    // A screen that draws an error of its own says what is true now.
+    if (alert && !alert.textContent) alert.textContent = text;
+  }
+  for (const [id, message] of invalid) {
+    const field = byId(id);
+    if (!field) continue;
+    field.setAttribute('aria-invalid', 'true');
+    if (message) field.setAttribute('aria-errormessage', message);
+  }
+  if (focusId) byId(focusId)?.focus();
+}
+
+/** A form sent again starts without the errors of its last sending (its handler says any anew). */
+function clearErrors(event) {
+  const form = event.target;
+  for (const alert of form.querySelectorAll('[role=alert][id]')) alert.textContent = '';
+  for (const field of form.querySelectorAll('[aria-invalid=true]')) {
+    field.removeAttribute('aria-invalid');
+    field.removeAttribute('aria-errormessage');
+  }
 }
 
 /** Return an object with only the `uses` services, read now. */
@@ -135,6 +169,8 @@ export function createRouter({ outlet, routes, services, notFound, isSignedIn })
   return {
     start() {
       globalThis.addEventListener('hashchange', () => queue({ keepState: false }));
+      // Capturing: it runs before the form's own submit handler.
+      outlet.addEventListener('submit', clearErrors, true);
       return queue({ keepState: false });
     },
     /** Redraw the current screen if it follows one of `topics`. */
