@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 
 from server import seed
 from server.extensions import db
-from server.models import ChangesetLog, RecordRow, SyncState
+from server.models import ChangesetLog, RecordRow, RecordScope, SyncState
 from sync.wire import MAX_CHANGES, MAX_CHANGESETS, MAX_VERSION
 from tests.helpers import bearer, sign_in
 from tests.server.test_errors import assert_problem
@@ -79,6 +79,10 @@ def rewrite_stored(client, record_id, fields):
             update(RecordRow)
             .where(RecordRow.id == record_id)
             .values(fields=fields, version=version)
+        )
+        # The change index carries each record's version, as every write keeps it.
+        db.session.execute(
+            update(RecordScope).where(RecordScope.record_id == record_id).values(version=version)
         )
         db.session.execute(update(SyncState).values(high_water=version))
         db.session.commit()
