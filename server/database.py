@@ -174,6 +174,25 @@ def upgrade_schema() -> None:
     upgrade()
 
 
+def last_statement(action: Callable[[], object]) -> tuple[str, Any]:
+    """Run ``action``; return the last SQL statement it sent and its parameters (DB-API form).
+
+    For the tests and the bench, which look at how the database runs a query.
+    Needs an app context.
+    """
+    seen: list[tuple[str, Any]] = []
+
+    def note(conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> None:
+        seen.append((statement, params))
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        action()
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    return seen[-1]
+
+
 def plan_of(
     action: Callable[[], object], *, avoid_seq_scans: bool = False, avoid_sorts: bool = False
 ) -> str:
@@ -186,17 +205,7 @@ def plan_of(
     its ORDER BY (a sort of a test-sized table costs nothing). Needs an app
     context; ends the session's transaction.
     """
-    seen: list[tuple[str, Any]] = []
-
-    def note(conn: Any, cursor: Any, statement: str, params: Any, *rest: Any) -> None:
-        seen.append((statement, params))
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
-        action()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
-    statement, params = seen[-1]
+    statement, params = last_statement(action)
     connection = db.session.connection()
     if connection.dialect.name == "sqlite":
         explain = "EXPLAIN QUERY PLAN "

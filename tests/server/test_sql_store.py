@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import insert, select, update
 
 from server import database
 from server.extensions import db
@@ -176,17 +176,7 @@ def rows_touched(action) -> int:
     step); PostgreSQL: the rows every node of ``EXPLAIN ANALYZE`` handled.
     Deterministic for the same data, unlike a time.
     """
-    seen = []
-
-    def listen(conn, cursor, statement, params, *rest) -> None:
-        seen.append((statement, params))
-
-    event.listen(db.engine, "before_cursor_execute", listen)
-    try:
-        action()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", listen)
-    statement, params = seen[-1]
+    statement, params = database.last_statement(action)
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         (plan,) = connection.exec_driver_sql(
