@@ -4,7 +4,11 @@
 which record, from which device, when the server received it) and the field
 stamps of the records (which fields a change wrote that still hold its value,
 and the device time it was made). One entry per applied or merged change,
-newest first; a change the server refused changed nothing and is not listed.
+newest first. A change that wrote nothing is not listed: one the server
+refused, and one it applied as a no-op (the same content again, a delete of
+a tombstone: the log marks it ``wrote: false``), which answers with the
+version somebody else wrote and must not be credited with it. A merged change
+whose every field lost is listed, with no fields and its ``lost_fields``.
 The log keeps no field values, so an entry names the fields its change wrote
 that nobody has overwritten since, with their values now.
 
@@ -208,6 +212,7 @@ def entries_of(
         for row in rows
         for change in row.result.get("changes", ())
         if change.get("status") in WROTE
+        and (change.get("wrote", True) or change.get("lost_fields"))
         and (ids is None or change.get("id") in ids)
         and (record_type is None or change.get("type") == record_type)
     ]
@@ -226,7 +231,10 @@ def entries_of(
 def entry(row: Any, change: dict[str, Any], record: Record) -> dict[str, Any]:
     """Build one entry: the change, who, when, and the fields it wrote that still hold."""
     version = change.get("version")
-    written = sorted(name for name, stamp in record.stamps.items() if stamp.version == version)
+    wrote = change.get("wrote", True)
+    written = sorted(
+        name for name, stamp in record.stamps.items() if wrote and stamp.version == version
+    )
     made = [record.stamps[name].made_at for name in written]
     return {
         "changeset_id": row.id,
@@ -238,7 +246,7 @@ def entry(row: Any, change: dict[str, Any], record: Record) -> dict[str, Any]:
         "record_id": record.id,
         "version": version,
         "status": change["status"],
-        "deleted": record.deleted and record.version == version,
+        "deleted": wrote and record.deleted and record.version == version,
         "household_id": record.id
         if record.type == "household"
         else record.fields.get("household_id"),

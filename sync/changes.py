@@ -126,6 +126,10 @@ class ChangeResult:
 
     ``version`` is the record's version after the change (the current one
     when the change wrote nothing), ``None`` when it was rejected.
+    ``wrote`` is false for a change that wrote no version of its record (the
+    same content again, a delete of a tombstone, every field lost): it is not
+    on the wire, only in the changeset log, so that the audit trail never
+    credits such a change with the version someone else wrote.
     """
 
     type: str
@@ -134,6 +138,7 @@ class ChangeResult:
     version: int | None = None
     lost_fields: tuple[str, ...] = ()
     conflict: Conflict | None = None
+    wrote: bool = True
 
     def to_wire(self) -> dict[str, object]:
         """Return the contract's per-change result (every key always present)."""
@@ -146,9 +151,16 @@ class ChangeResult:
             "conflict": None if self.conflict is None else self.conflict.to_wire(),
         }
 
+    def to_log(self) -> dict[str, object]:
+        """Return :meth:`to_wire` plus ``"wrote": false`` when the change wrote nothing."""
+        wire = self.to_wire()
+        if not self.wrote and self.status is not ChangeStatus.REJECTED:
+            wire["wrote"] = False
+        return wire
+
     @classmethod
     def from_wire(cls, wire: Mapping[str, Any]) -> ChangeResult:
-        """Read a result written by :meth:`to_wire`."""
+        """Read a result written by :meth:`to_wire` or :meth:`to_log`."""
         conflict = wire.get("conflict")
         return cls(
             wire["type"],
@@ -157,6 +169,7 @@ class ChangeResult:
             wire.get("version"),
             tuple(wire.get("lost_fields") or ()),
             None if conflict is None else Conflict.from_wire(conflict),
+            bool(wire.get("wrote", True)),
         )
 
 
@@ -176,9 +189,13 @@ class ChangesetResult:
             "changes": [change.to_wire() for change in self.changes],
         }
 
+    def to_log(self) -> dict[str, object]:
+        """Return the result as the changeset log keeps it (see :meth:`ChangeResult.to_log`)."""
+        return {**self.to_wire(), "changes": [change.to_log() for change in self.changes]}
+
     @classmethod
     def from_wire(cls, wire: Mapping[str, Any]) -> ChangesetResult:
-        """Read a result written by :meth:`to_wire`."""
+        """Read a result written by :meth:`to_wire` or :meth:`to_log`."""
         return cls(
             wire["id"],
             ChangesetStatus(wire["status"]),

@@ -168,7 +168,7 @@ def _apply_changeset(
         problem = "this changeset id is already used by another user"
         return _rejected(changeset, 0, SyncError(Code.INVALID, problem), None), []
     result, writes = _run(session, changeset)
-    entry = RecordedResult(actor.user_id, result.to_wire())
+    entry = RecordedResult(actor.user_id, result.to_log())
     with store.atomic():
         for record, previous_scope in writes:
             store.put(record, previous_scope)

@@ -132,7 +132,9 @@ def _create_existing(
         raise SyncError(Code.DELETED, "the record was deleted")
     fields = _own_fields(rtype, validate_fields(rtype, change.fields, creating=False))
     if all(name in current.fields and current.fields[name] == v for name, v in fields.items()):
-        return ChangeResult(rtype.name, current.id, ChangeStatus.APPLIED, current.version)
+        return ChangeResult(
+            rtype.name, current.id, ChangeStatus.APPLIED, current.version, wrote=False
+        )
     if rtype.append_only:
         raise SyncError(Code.IMMUTABLE, f"a {rtype.name} is never changed once made")
     return _update(run, index, rtype, change, 0)
@@ -177,7 +179,14 @@ def _update(
         )
     _side_writes(run, side_writes)
     status = ChangeStatus.MERGED if merged.lost_fields else ChangeStatus.APPLIED
-    return ChangeResult(rtype.name, current.id, status, record.version, merged.lost_fields)
+    return ChangeResult(
+        rtype.name,
+        current.id,
+        status,
+        record.version,
+        merged.lost_fields,
+        wrote=record is not current,
+    )
 
 
 def _delete(run: Run, rtype: RecordType, change: Change) -> ChangeResult:
@@ -186,7 +195,9 @@ def _delete(run: Run, rtype: RecordType, change: Change) -> ChangeResult:
         _check_role(run.actor, rtype, Op.DELETE, {})
     current = _find(run, rtype, change.id)
     if current.deleted:
-        return ChangeResult(rtype.name, current.id, ChangeStatus.APPLIED, current.version)
+        return ChangeResult(
+            rtype.name, current.id, ChangeStatus.APPLIED, current.version, wrote=False
+        )
     if rtype.append_only:
         raise SyncError(Code.IMMUTABLE, f"a {rtype.name} is never deleted")
     context = _context(run, Op.DELETE, current.id, {}, current)

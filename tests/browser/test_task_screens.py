@@ -114,6 +114,30 @@ def test_an_error_shown_stays_through_a_live_redraw_until_the_form_is_sent_again
     expect_synced(page)
 
 
+def test_typing_survives_hash_changes_queued_behind_one_another(device: Any) -> None:
+    """Quick taps queue several navigations: the later ones must not wipe the screen drawn."""
+    page = device("coord")
+    sign_in(page, "coord")
+    typed = page.evaluate(
+        """async () => {
+          const pause = () => new Promise((resolve) => setTimeout(resolve, 0));
+          location.hash = '/tasks';
+          location.hash = '/';
+          location.hash = '/tasks/new';
+          // Type into the first new-task screen drawn, while the other changes wait.
+          while (!document.querySelector('#new-title')) await pause();
+          const title = document.querySelector('#new-title');
+          title.value = '楼道消杀';
+          title.dispatchEvent(new Event('input', { bubbles: true }));
+          return title.value;
+        }"""
+    )
+    assert typed == "楼道消杀"
+    # Let every queued draw run: the typed title is still there.
+    page.wait_for_timeout(1_000)  # no app event marks "no more draws queued"
+    expect(page.locator("#new-title")).to_have_value("楼道消杀")
+
+
 def test_holders_are_named_and_coordinators_assign_and_reassign(device: Any) -> None:
     task = seeded_task_id("A", 5)
     coordinator = device("coord")

@@ -244,3 +244,117 @@ def test_each_read_of_the_changeset_log_is_served_by_its_index(app, history):
     # Newest first by walking the index backwards, not by sorting the log.
     for text in plans["ix_changeset_log_received"] + plans["ix_changeset_log_user_received"]:
         assert "TEMP B-TREE" not in text and "Sort Key" not in text, text
+
+
+def version_of(app, record_id: str) -> int:
+    with app.app_context():
+        return db.session.get(RecordRow, record_id).version
+
+
+def entries_for(client, token: str, record_id: str) -> list[dict]:
+    return every_entry(client, token, record_id=record_id)
+
+
+def _same_values(app, client, history, tokens):
+    """Somebody else sends the values the record already holds."""
+    resident = history["resident"]
+    same = {"phone": "13800001111", "needs": ["elderly_alone"]}
+    change = {"type": "resident", "id": resident, "op": "update", "fields": same}
+    push(client, tokens["coord"], {**change, "base_version": version_of(app, resident)})
+    return resident, "vol-a", same
+
+
+def _create_again(app, client, history, tokens):
+    """A device queues a create again (its first push's answer was lost)."""
+    visit = a_visit(HOUSEHOLD)
+    push(client, tokens["vol-a"], visit)
+    push(client, tokens["vol-a"], visit, made_at="2022-04-02T11:00:00.000Z")
+    return visit["id"], "vol-a", {name: visit["fields"][name] for name in ("notes",)}
+
+
+def _delete_again(app, client, history, tokens):
+    """Deleting a tombstone again: a second coordinator device catches up late."""
+    task = history["task"]
+    gone = {"type": "task", "id": task, "op": "delete", "base_version": version_of(app, task)}
+    push(client, tokens["coord"], gone)
+    push(client, sign_in(client, "coord", device_name="第二台"), gone)
+    return task, "coord", None
+
+
+def _claim_again(app, client, history, tokens):
+    """The claimant claims again (a re-queued claim): the task machine's no-op."""
+    task = history["task"]
+    claim = {"status": "claimed", "assignee_id": user_id(app, "vol-a")}
+    change = {"type": "task", "id": task, "op": "update", "fields": claim}
+    push(client, tokens["vol-a"], {**change, "base_version": version_of(app, task)})
+    push(client, tokens["vol-a"], {**change, "base_version": version_of(app, task) - 1})
+    return task, "vol-a", claim
+
+
+@pytest.mark.parametrize(
+    "no_op", [_same_values, _create_again, _delete_again, _claim_again], ids=lambda f: f.__name__
+)
+def test_a_change_that_wrote_nothing_is_not_credited_with_the_write_before_it(
+    app, client, token_for, history, no_op
+):
+    """A no-op answers with the record's current version, which someone else wrote."""
+    tokens = {"vol-a": token_for("vol-a"), "coord": token_for("coord")}
+    record_id, writer, fields = no_op(app, client, history, tokens)
+    entries = entries_for(client, tokens["coord"], record_id)
+    if fields is None:  # the delete: one entry says the record was deleted, by its deleter
+        [deleted] = [e for e in entries if e["deleted"]]
+        assert deleted["user"]["username"] == writer
+    else:
+        [holder] = [e for e in entries if e["fields"].keys() >= fields.keys()]
+        assert holder["user"]["username"] == writer
+        assert holder["fields"] == {**holder["fields"], **fields}
+    # Every listed change wrote the version it names: none repeats another's.
+    versions = [e["version"] for e in entries]
+    assert len(versions) == len(set(versions)), entries
+
+
+def test_a_change_whose_every_field_lost_is_listed_with_what_it_lost(
+    app, client, token_for, history
+):
+    resident = history["resident"]
+    coord = token_for("coord")
+    older = {"phone": "13900002222"}
+    change = {"type": "resident", "id": resident, "op": "update", "fields": older}
+    reply = push(client, coord, {**change, "base_version": 1}, made_at="2022-04-02T08:00:00.000Z")
+    assert reply["results"][0]["changes"][0]["lost_fields"] == ["phone"]
+    entries = entries_for(client, coord, resident)
+    [lost] = [e for e in entries if e["user"]["username"] == "coord"]
+    assert lost["status"] == "merged"
+    assert lost["fields"] == {}
+    assert lost["lost_fields"] == ["phone"]
+    [held] = [e for e in entries if "phone" in e["fields"]]
+    assert held["user"]["username"] == "vol-a"
+
+
+def test_a_replayed_push_answers_exactly_what_the_first_did(app, client, token_for, history):
+    """The log keeps ``wrote: false`` for the audit; the wire never shows it."""
+    vol_a = token_for("vol-a")
+    resident = history["resident"]
+    same = {"phone": "13800001111"}
+    body = {
+        "client_id": "test-install",
+        "changesets": [
+            {
+                "id": str(uuid.uuid4()),
+                "made_at": "2022-04-02T10:00:00.000Z",
+                "changes": [
+                    {
+                        "type": "resident",
+                        "id": resident,
+                        "op": "update",
+                        "base_version": version_of(app, resident),
+                        "fields": same,
+                    }
+                ],
+            }
+        ],
+    }
+    first = client.post("/api/v1/sync/push", json=body, headers=bearer(vol_a)).get_json()
+    again = client.post("/api/v1/sync/push", json=body, headers=bearer(vol_a)).get_json()
+    assert "wrote" not in first["results"][0]["changes"][0]
+    assert again["results"] == first["results"]

@@ -126,10 +126,15 @@ export function concerns(follows = [], topics = []) {
 
 export function createRouter({ outlet, routes, services, notFound, isSignedIn }) {
   let active = null;
+  let shown = null; // the path on screen
   let drawing = Promise.resolve();
 
   async function draw({ keepState }) {
     const path = currentPath();
+    // Navigation draws read the path when they start, so hash changes queued
+    // behind one another (a quick tap on Back, then on a tile) can draw the
+    // screen already shown: that is a redraw, and keeps what the user typed.
+    const keep = keepState || path === shown;
     const match = matchRoute(routes, path) ?? { screen: notFound, params: {} };
     const screen = await resolveScreen(match.screen);
     if (!screen.public && !isSignedIn()) {
@@ -139,23 +144,28 @@ export function createRouter({ outlet, routes, services, notFound, isSignedIn })
     const node = await screen.render(pick(services, screen.uses), match.params);
     if (currentPath() !== path) return; // the user moved on while we drew
     // Read what the user typed just before the swap: typing goes on while a screen renders.
-    const saved = keepState ? snapshot(outlet) : null;
+    const saved = keep ? snapshot(outlet) : null;
     mount(outlet, node);
     active = screen;
+    shown = path;
     if (saved) restore(outlet, saved);
     else outlet.querySelector('h1')?.focus();
   }
 
   // A redraw queued and not yet started: a refresh asked for meanwhile is that one,
   // as it reads the state when it starts (a first sync's pages want one redraw, not one each).
+  // Likewise a navigation queued and not yet started stands for the hash changes after it.
   let waiting = null;
+  let navigating = null;
 
   // Draws run one after another so two redraws never interleave.
   function queue(options) {
     drawing = drawing.then(() => {
       if (options.keepState) waiting = null;
+      else navigating = null;
       return draw(options);
     }).catch((error) => {
+      shown = null;
       mount(outlet, h('p', { class: 'error', role: 'alert' }, String(error?.message ?? error)));
     });
     return drawing;
@@ -166,12 +176,17 @@ export function createRouter({ outlet, routes, services, notFound, isSignedIn })
     return waiting;
   }
 
+  function navigateSoon() {
+    navigating ??= queue({ keepState: false });
+    return navigating;
+  }
+
   return {
     start() {
-      globalThis.addEventListener('hashchange', () => queue({ keepState: false }));
+      globalThis.addEventListener('hashchange', navigateSoon);
       // Capturing: it runs before the form's own submit handler.
       outlet.addEventListener('submit', clearErrors, true);
-      return queue({ keepState: false });
+      return navigateSoon();
     },
     /** Redraw the current screen if it follows one of `topics`. */
     refresh(topics) {

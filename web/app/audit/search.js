@@ -7,12 +7,15 @@
 import { NetworkError } from '../api.js';
 import { fieldLabel, formatList, formatTime, naturalCompare, t, typeLabel } from '../i18n.js';
 import { readable, recordName } from '../readable.js';
-import { h, mount } from '../ui/dom.js';
+import { h } from '../ui/dom.js';
 import { field, screen } from '../ui/screen.js';
 import { sortedChoices } from '../tasks/format.js';
 
-// Kept while the app is open, so coming back shows the same search.
+// Kept while the app is open, so coming back, or a live redraw of the screen,
+// shows the same search and what it found. `generation` tells a page that
+// arrives after a newer search was sent to stay out of it.
 const chosen = { q: '', user_id: '', record_type: '', building: '', household_id: '' };
+const found = { generation: 0, entries: [], cursor: null, more: false, state: 'idle', problem: '' };
 
 function select(id, label, pairs, value, onchange = null) {
   return field(id, label, h('select', { id, name: id, onchange },
@@ -61,7 +64,6 @@ async function render(deps) {
     return [household.id, `${place} ${household.fields.unit}-${household.fields.room}`.trim()];
   }));
   const names = { places: new Map([...compounds, ...buildings]), people, households };
-  const results = h('div', { id: 'audit-results', 'aria-live': 'polite' });
   const buildingChoices = [...buildingOf.values()]
     .map((b) => [b.id, `${compounds.get(b.fields.compound_id) ?? ''} ${b.fields.name}`.trim()])
     .sort(([, a], [, b]) => naturalCompare(a, b));
@@ -76,25 +78,24 @@ async function render(deps) {
       .map(([value, text]) => h('option', { value }, text)));
   }
 
-  async function load(cursor, list) {
-    const status = h('p', { class: 'hint', role: 'status' }, t('audit.searching'));
-    list.after(status);
+  const queryOf = () => ({ q: chosen.q.trim(), user_id: chosen.user_id, record_type: chosen.record_type, household_id: chosen.household_id });
+
+  /** Fetch the page after `cursor` into `found`, then redraw the screen from it. */
+  async function load(cursor) {
+    const generation = found.generation;
+    Object.assign(found, { state: 'searching', more: false });
+    await deps.redraw();
+    let update;
     try {
       const page = await audit.search({ ...queryOf(), limit: 50, cursor });
-      const known = await Promise.all(page.entries.map((entry) => records.view(entry.record_type, entry.record_id)));
-      list.append(...page.entries.map((entry, i) => entryCard(deps, names, entry, known[i])));
-      status.remove();
-      if (!list.children.length) list.after(h('p', { class: 'empty' }, t('audit.empty')));
-      if (page.more) {
-        const more = h('button', { type: 'button', onclick: async () => { more.remove(); await load(page.cursor, list); } }, t('audit.more'));
-        list.after(more);
-      }
+      update = { entries: [...found.entries, ...page.entries], cursor: page.cursor, more: page.more, state: 'done' };
     } catch (error) {
-      status.textContent = error instanceof NetworkError ? t('audit.offline') : t('audit.failed', { detail: error.message });
+      update = { state: 'failed', problem: error instanceof NetworkError ? t('audit.offline') : t('audit.failed', { detail: error.message }) };
     }
+    if (generation !== found.generation) return;
+    Object.assign(found, update);
+    await deps.redraw();
   }
-
-  const queryOf = () => ({ q: chosen.q.trim(), user_id: chosen.user_id, record_type: chosen.record_type, household_id: chosen.household_id });
 
   async function onSubmit(event) {
     event.preventDefault();
@@ -104,10 +105,17 @@ async function render(deps) {
       record_type: String(form.get('audit-type') ?? ''), building: String(form.get('audit-building') ?? ''),
       household_id: String(form.get('audit-household') ?? ''),
     });
-    const list = h('ul', { class: 'cards' });
-    mount(results, list);
-    await load(undefined, list);
+    Object.assign(found, { generation: found.generation + 1, entries: [], cursor: null, more: false, problem: '' });
+    await load(undefined);
   }
+
+  const known = await Promise.all(found.entries.map((entry) => records.view(entry.record_type, entry.record_id)));
+  const results = h('div', { id: 'audit-results', 'aria-live': 'polite' },
+    found.entries.length ? h('ul', { class: 'cards' }, ...found.entries.map((entry, i) => entryCard(deps, names, entry, known[i]))) : null,
+    found.state === 'searching' ? h('p', { class: 'hint', role: 'status' }, t('audit.searching')) : null,
+    found.state === 'failed' ? h('p', { class: 'hint', role: 'status' }, found.problem) : null,
+    found.state === 'done' && !found.entries.length ? h('p', { class: 'empty' }, t('audit.empty')) : null,
+    found.state === 'done' && found.more ? h('button', { type: 'button', onclick: () => load(found.cursor) }, t('audit.more')) : null);
 
   const typeChoices = Object.keys(declarations?.types ?? {}).map((type) => [type, typeLabel(type)]).sort(([, a], [, b]) => naturalCompare(a, b));
   const peopleChoices = sortedChoices(new Map([...people].map(([id, person]) => [id, person.name])));
@@ -123,4 +131,4 @@ async function render(deps) {
     results);
 }
 
-export default { render, uses: ['user', 'declarations', 'records', 'names', 'audit'], follows: ['people', 'declarations'] };
+export default { render, uses: ['user', 'declarations', 'records', 'names', 'audit', 'redraw'], follows: ['people', 'declarations'] };

@@ -77,7 +77,8 @@ function rulesTable(policy, choices) {
 }
 
 function policyForm(policy, compound, deps) {
-  const problem = h('p', { class: 'error', role: 'alert', hidden: true });
+  // With an id, a live redraw keeps the problem shown (router.js).
+  const problem = h('p', { class: 'error', role: 'alert', id: `policy-${policy.id}-error` });
   const form = h('form', {
     class: 'policy', 'aria-label': compound?.fields.name ?? '',
     onsubmit: async (event) => {
@@ -86,7 +87,6 @@ function policyForm(policy, compound, deps) {
       const values = Object.fromEntries(SCALARS.map((name) => [name, String(data.get(name) ?? '')]));
       values.rules = Object.fromEntries([...form.querySelectorAll('select[data-rule]')].map((select) => [select.dataset.rule, select.value]));
       const { change, problem: found } = policyChange(deps.declarations, policy, values);
-      problem.hidden = !found;
       if (found) {
         problem.textContent = t(`gate.${found.key}`, { ...found.params, field: fieldLabel(TYPE, found.field) });
         return;
