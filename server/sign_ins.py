@@ -4,8 +4,9 @@ Resolving a token afresh (its row, its user, the user's scope items, the
 neighbourhood's compounds, the grants in force) took several queries and
 most of a small pull's time (issue #16). Each server process keeps what a
 token stands for as an :class:`Identity` and checks it with one read per
-request, of :class:`~server.models.AuthState`'s generation, which moves in
-the transaction of everything that may change an identity, in any process:
+request (:data:`MARKS`), of :class:`~server.models.AuthState`'s generation,
+which moves in the transaction of everything that may change an identity, in
+any process:
 
 - a device token revoked (logout), otherwise changed (but for a later
   ``last_seen`` stamp) or deleted; a user changed in any way
@@ -20,6 +21,10 @@ An identity also ends by time, at the earliest of: its device's next
 stamp is written at most that often), its token's idle expiry, and the end
 of the earliest break-the-glass grant in force it holds. A miss or an ended
 identity is resolved as before (:func:`server.accounts.token_in_force`).
+
+The same read takes the committed high-water mark of the version sequence
+(:func:`committed_high_water`): a pull bounds its page by it, and so needs no
+statement of its own for it (issue #16).
 """
 
 from __future__ import annotations
@@ -28,20 +33,24 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from flask import Flask, current_app
+from flask import Flask, current_app, g
 from sqlalchemy import event, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from server import accounts, clock, scopes
 from server.extensions import db
-from server.models import AuditEntry, AuthState, DeviceToken, User, UserScopeItem
+from server.models import HIGH_WATER, AuditEntry, AuthState, DeviceToken, User, UserScopeItem
 from sync.actors import Actor
 
 EXTENSION = "weiguang_sign_ins"
 #: Tokens cached per process; past this the cache starts afresh.
 MAX_CACHED = 10_000
 GENERATION = select(AuthState.generation).where(AuthState.id == 1)
+#: The one read of a signed-in request: the generation and the committed high-water mark.
+MARKS = select(GENERATION.scalar_subquery(), HIGH_WATER.scalar_subquery())
+#: Where a request keeps the high-water mark read with its sign-in check.
+HIGH_WATER_KEY = "sign_in_high_water"
 #: Audit entries that start or end a break-the-glass grant.
 GRANT_ACTIONS = frozenset({scopes.BREAK_GLASS_ACTION, scopes.END_GRANT_ACTION})
 
@@ -60,12 +69,18 @@ class Identity:
 
 
 def identify(token: str) -> Identity | None:
-    """Return the identity of a bearer token in force, or ``None`` (unknown, revoked, idle)."""
+    """Return the identity of a bearer token in force, or ``None`` (unknown, revoked, idle).
+
+    Keeps the committed high-water mark read with it for the request
+    (:func:`committed_high_water`).
+    """
     known: dict[str, Identity] = current_app.extensions[EXTENSION]
     digest = accounts.token_digest(token)
     # Read first: a change committed after this read moves the generation
     # past the one the identity resolved below is kept under.
-    generation = db.session.scalar(GENERATION) or 0
+    generation, high_water = db.session.execute(MARKS).one()
+    generation = generation or 0
+    setattr(g, HIGH_WATER_KEY, int(high_water or 0))
     cached = known.get(digest)
     if (
         cached is not None
@@ -87,6 +102,19 @@ def identify(token: str) -> Identity | None:
         known.clear()
     known[digest] = identity
     return identity
+
+
+def committed_high_water() -> int:
+    """Return the committed high-water mark read with this request's sign-in check.
+
+    Read before anything else of the request, in its transaction: every
+    version up to it is committed, so a pull may bound its page by it
+    (``docs/sync.md``, "Why no pull skips a change", step 3). Only in a
+    request guarded by :func:`server.auth.require_auth` that has not
+    committed since.
+    """
+    high_water: int = getattr(g, HIGH_WATER_KEY)
+    return high_water
 
 
 def valid_until(device: DeviceToken, ends: list[datetime]) -> datetime:

@@ -20,7 +20,6 @@ import json
 import logging
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
-from dataclasses import replace
 from datetime import datetime
 from typing import Any, NamedTuple, TypeVar
 
@@ -30,11 +29,13 @@ from sqlalchemy import (
     cast,
     delete,
     exists,
+    false,
     func,
     insert,
     literal,
     or_,
     select,
+    true,
     union_all,
     update,
 )
@@ -44,7 +45,7 @@ from server import sign_ins
 from server.clock import utcnow
 from server.extensions import db
 from server.green import COOPERATE_EVERY, cooperate, cooperatively
-from server.models import ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
+from server.models import HIGH_WATER, ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
 from sync.actors import UserScope
 from sync.records import Record, Scope, WireStamps
 from sync.store import Page, RecordedResult
@@ -61,7 +62,6 @@ RECORD_COLUMNS = (
     cast(RecordRow.stamps, Text).label("stamps"),
     RecordRow.scope,
 )
-HIGH_WATER = select(SyncState.high_water).where(SyncState.id == 1)
 # A push's fixed statements, built once on the tables (not the ORM classes):
 # building them cost about half a millisecond a push (issue #16).
 _SEQUENCE = SyncState.__table__
@@ -106,9 +106,16 @@ class SqlStore:
         self._puts = 0
 
     @classmethod
-    def for_reading(cls) -> SqlStore:
-        """Open a store for pulls: no lock, the committed high-water mark."""
-        return cls(int(db.session.scalar(HIGH_WATER) or 0), writing=False)
+    def for_reading(cls, high_water: int | None = None) -> SqlStore:
+        """Open a store for pulls: no lock, the committed high-water mark.
+
+        :param high_water: the committed high-water mark if already read in
+            this transaction (:func:`server.sign_ins.committed_high_water`);
+            else it is read here.
+        """
+        if high_water is None:
+            high_water = int(db.session.scalar(HIGH_WATER) or 0)
+        return cls(high_water, writing=False)
 
     @classmethod
     def for_writing(
@@ -184,38 +191,20 @@ class SqlStore:
         filters = PageFilters(bool(exclude_types), only_types is not None, not scope.everything)
         params = page_params(scope, cursor, self._high_water, limit, exclude_types, only_types)
         dialect = db.session.get_bind().dialect.name
-        rows = db.session.execute(page_query(filters, dialect, page_places(scope)), params)
-        # A row that cannot be read keeps its place (and so the cursor's
-        # arithmetic) as ``None``, and is left out of the page.
-        found: list[tuple[int, Record | None]] = [
-            (row.version, read_record(row)) for row in cooperatively(rows)
-        ]
-        if not scope.everything:
-            # Each statement of a READ COMMITTED transaction sees its own
-            # snapshot: a record moved out and back in between the two reads
-            # could come as itself and as a tombstone. The record is the later
-            # state (rule 21: once per page, latest).
-            live = {record.id for _, record in found if record is not None}
-            tombstones = self._tombstones(filters, params)
-            found.extend((t.version, t) for t in tombstones if t.id not in live)
+        places = page_places(scope)
+        if not filters.scoped:
+            rows = db.session.execute(page_query(filters, dialect, places), params)
+            # A row that cannot be read keeps its place (and so the cursor's
+            # arithmetic) as ``None``, and is left out of the page.
+            found = [(row.version, read_record(row)) for row in cooperatively(rows)]
+        else:
+            rows = db.session.execute(scoped_page_query(filters, dialect, places), params)
+            found = [(row.version, read_page_row(row)) for row in cooperatively(rows)]
             found.sort(key=lambda entry: entry[0])
         more = len(found) > limit
         found = found[:limit]
         next_cursor = found[-1][0] if more else self._high_water
         return Page(tuple(record for _, record in found if record is not None), next_cursor, more)
-
-    def _tombstones(self, filters: PageFilters, params: Mapping[str, Any]) -> list[Record]:
-        """Return tombstones, at their latest exit's version, of records that left the scope.
-
-        ``filters`` and ``params`` are the page's (:func:`page_params`).
-        """
-        exits = db.session.execute(tombstone_query(filters), params).all()
-        records = self.get_many([row.record_id for row in exits])
-        return [
-            replace(records[row.record_id].tombstone(), version=row.version)
-            for row in exits
-            if row.record_id in records  # else unreadable, and logged
-        ]
 
     # -- writes --------------------------------------------------------------
 
@@ -373,6 +362,18 @@ def read_record(row: Any) -> Record | None:
             "record %s (version %s) cannot be read, left out: %s", row.id, row.version, error
         )
         return None
+
+
+def read_page_row(row: Any) -> Record | None:
+    """Return the record of a row of :func:`scoped_page_query`: a tombstone if it ``left``.
+
+    A tombstone comes at its exit's version (the row's); a record that
+    cannot be read is ``None`` (:func:`read_record`), its tombstone too.
+    """
+    record = read_record(row)
+    if record is None or not row.left:
+        return record
+    return record.tombstone()
 
 
 # Scopes are few and immutable: each is read and written once a process.
@@ -630,6 +631,31 @@ def _places_page_query(filters: PageFilters, compounds: int, buildings: int) -> 
         .where(RecordRow.version.in_(versions.limit(bindparam("limit")).scalar_subquery()))
         .order_by(RecordRow.version)
     )
+
+
+@functools.cache
+def scoped_page_query(filters: PageFilters, dialect: str, places: tuple[int, int]) -> Any:
+    """Return one statement for a scoped pull page: its records and its exits' tombstones.
+
+    The rows of :func:`page_query` (``left`` false), then, with ``left``
+    true, the records of :func:`tombstone_query`'s exits at their exit's
+    version, each part at most a page, in no order. One statement is one
+    round trip and one snapshot: a record is either in the scope (a page
+    row) or not (an exit row), never both (rule 21), also on PostgreSQL,
+    where each statement of a ``READ COMMITTED`` transaction sees its own.
+    Built once per shape and database kind.
+    """
+    page = page_query(filters, dialect, places).subquery()
+    exits = tombstone_query(filters).subquery()
+    left = select(
+        RecordRow.id,
+        RecordRow.type,
+        exits.c.version,
+        RecordRow.deleted,
+        *RECORD_COLUMNS[4:],
+        true().label("left"),
+    ).join_from(exits, RecordRow, RecordRow.id == exits.c.record_id)
+    return union_all(select(*page.c, false().label("left")), left)
 
 
 @functools.cache

@@ -6,7 +6,17 @@ from typing import Any
 
 from flask import Blueprint, request
 
-from server import backup, clock, gate_alerts, gate_keys, live, logs, metrics, rate_limits
+from server import (
+    backup,
+    clock,
+    gate_alerts,
+    gate_keys,
+    live,
+    logs,
+    metrics,
+    rate_limits,
+    sign_ins,
+)
 from server.auth import current_actor, current_identity, require_auth
 from server.errors import ApiError
 from server.extensions import db, limiter
@@ -60,7 +70,8 @@ def pull() -> Any:
     """
     args = PULL_ARGS.load(request.args)
     identity = current_identity()
-    page = changes_since(SqlStore.for_reading(), identity.actor, now=clock.utcnow(), **args)
+    store = SqlStore.for_reading(sign_ins.committed_high_water())
+    page = changes_since(store, identity.actor, now=clock.utcnow(), **args)
     metrics.observe_pull(page)
     grants = [
         {"compound_id": compound_id, "expires_at": expires_at.isoformat()}

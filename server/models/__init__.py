@@ -12,9 +12,17 @@ from server.models.attachments import AttachmentRow
 from server.models.audit import AuditEntry
 from server.models.gate import PassKeyRow
 from server.models.neighbourhood import Neighbourhood
-from server.models.records import ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
+from server.models.records import (
+    HIGH_WATER,
+    ChangesetLog,
+    RecordRow,
+    RecordScope,
+    ScopeExit,
+    SyncState,
+)
 
 __all__ = [
+    "HIGH_WATER",
     "AttachmentRow",
     "AuditEntry",
     "AuthState",

@@ -10,7 +10,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, DateTime, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    select,
+)
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -112,6 +122,10 @@ class SyncState(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     high_water: Mapped[int] = mapped_column(BigInteger, default=0)
+
+
+#: The committed high-water mark: below it every version is committed (``docs/sync.md``).
+HIGH_WATER = select(SyncState.high_water).where(SyncState.id == 1)
 
 
 class ChangesetLog(db.Model):

@@ -1,10 +1,12 @@
-"""What a push and a sign-in cost the database: statements counted, not timed (issue #16).
+"""What a push, a pull and a sign-in cost the database: statements counted, not timed (issue #16).
 
 A push's path from request to answer is a fixed handful of statements,
 whatever its size: the sign-in's generation read, the version lock, one read
 of its records and one of its changesets' recorded results, one multi-row
 write per table and the move of the high-water mark. The live announcement
-comes after the answer and is not counted. On SQLite and PostgreSQL.
+comes after the answer and is not counted. A scoped pull is two: the
+sign-in's read (with the high-water mark) and its page (records and
+tombstones). On SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from server import seed
 from server.extensions import db
 from server.models import DeviceToken
 from tests.conftest import make_app
-from tests.helpers import bearer, sign_in
+from tests.helpers import a_coordinator_of, bearer, sign_in
 
 COMPOUND_A = seed.stable_id("compound", "A")
 PUSH = "/api/v1/sync/push"
@@ -31,6 +33,8 @@ PULL = "/api/v1/sync/pull"
 # The sign-in's generation read, the lock, the records read, the results read,
 # the writes of records, scope rows and results, and the high-water mark.
 PUSH_STATEMENTS = 8
+# The sign-in's read of the generation and the high-water mark, and the page.
+PULL_STATEMENTS = 2
 
 
 @pytest.fixture
@@ -127,3 +131,40 @@ def test_a_sign_in_check_writes_nothing_within_a_minute(app, statements):
         reply = client.get(f"{PULL}?cursor=0&limit=1", headers=bearer(token))
         assert reply.status_code == 200
     assert writes(statements) == []
+
+
+def test_a_small_pull_is_two_statements_tombstones_included(app, statements, after_response):
+    client = app.test_client()
+    token = sign_in(client, "coord")
+    reader = bearer(a_coordinator_of(client, [COMPOUND_A], "coord-a"))
+    changesets = task_changesets(1)
+    task = changesets[0]["changes"][0]
+    assert (
+        client.post(PUSH, json={"changesets": changesets}, headers=bearer(token)).status_code
+        == 200
+    )
+    end = client.get(f"{PULL}?cursor=1000000000", headers=reader).get_json()["cursor"]
+    # The task leaves compound A: the next page of A's coordinator holds its tombstone.
+    moved = {
+        "id": str(uuid.uuid4()),
+        "made_at": "2022-04-02T10:01:00.000Z",
+        "changes": [
+            {
+                "type": "task",
+                "id": task["id"],
+                "op": "update",
+                "base_version": end,
+                "fields": {"compound_id": seed.stable_id("compound", "B")},
+            }
+        ],
+    }
+    reply = client.post(PUSH, json={"changesets": [moved]}, headers=bearer(token)).get_json()
+    assert reply["results"][0]["status"] == "applied", reply
+    statements.clear()
+    page = client.get(f"{PULL}?cursor={end}", headers=reader).get_json()
+    assert len(statements) == PULL_STATEMENTS, statements
+    statements.clear()
+    empty = client.get(f"{PULL}?cursor={page['cursor']}", headers=reader).get_json()
+    assert len(statements) == PULL_STATEMENTS, statements
+    assert empty["changes"] == []
+    assert [(c["id"], c["deleted"]) for c in page["changes"]] == [(task["id"], True)]
