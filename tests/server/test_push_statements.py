@@ -21,9 +21,9 @@ from flask import Flask
 from sqlalchemy import event, select
 
 import server.live
-from server import seed
+from server import scopes, seed
 from server.extensions import db
-from server.models import DeviceToken
+from server.models import DeviceToken, User
 from tests.conftest import make_app
 from tests.helpers import a_coordinator_of, bearer, sign_in
 
@@ -168,3 +168,28 @@ def test_a_small_pull_is_two_statements_tombstones_included(app, statements, aft
     assert len(statements) == PULL_STATEMENTS, statements
     assert empty["changes"] == []
     assert [(c["id"], c["deleted"]) for c in page["changes"]] == [(task["id"], True)]
+
+
+def test_an_announcement_reads_who_is_connected_and_their_grants_in_few_statements(
+    app, statements, after_response
+):
+    client = app.test_client()
+    token = sign_in(client, "coord")
+    reply = client.post(
+        PUSH,
+        json={"client_id": "statements", "changesets": task_changesets(1)},
+        headers=bearer(token),
+    )
+    assert reply.status_code == 200, reply.get_json()
+    with app.app_context():
+        users = {u.username: u.id for u in db.session.scalars(select(User))}
+        # Nobody connected: who is, and no grants to read for nobody.
+        statements.clear()
+        for job in after_response:
+            job()
+        assert len(statements) == 1, statements
+        # The grants in force of some users: the grants and their early ends in one read.
+        statements.clear()
+        assert scopes.granted_compounds([users["vol-a"], users["vol-b"]]) == {}
+        assert len(statements) == 1, statements
+        db.session.remove()
