@@ -43,6 +43,7 @@ def type_document(rtype: RecordType) -> dict[str, Any]:
         "immutable": sorted(rtype.immutable),
         "append_only": rtype.append_only,
         "rule_owned": sorted(rtype.rule_owned),
+        "rule_made": sorted(rtype.rule_made),
         "permissions": rtype.permissions.to_json(),
         "visibility": rtype.visibility.to_json(),
         "sync_policy": {

@@ -51,6 +51,7 @@ from sync import fields as f
 from sync.actors import Role
 from sync.changes import Change, Op
 from sync.errors import Code, SyncError
+from sync.field import live_record
 from sync.machines import StateMachine, Transition
 from sync.records import Record
 from sync.registry import (
@@ -178,7 +179,7 @@ def order_rules(ctx: ChangeContext) -> Ruling | None:
         return None
     before = {} if ctx.current is None else dict(ctx.current.fields)
     after = {**before, **ctx.fields}
-    round_ = _lookup(ctx, after["supply_round_id"], "supply_round", "supply_round_id")
+    round_ = live_record(ctx, after["supply_round_id"], "supply_round", "supply_round_id")
     out = dict(ctx.fields)
     if ctx.current is None:
         _check_identity(ctx, round_, after)
@@ -200,17 +201,9 @@ def order_rules(ctx: ChangeContext) -> Ruling | None:
     return Ruling(out, writes)
 
 
-def _lookup(ctx: ChangeContext, record_id: object, type_name: str, field: str) -> Record:
-    """Return the live record ``record_id`` of ``type_name``, else ``invalid``."""
-    found = ctx.lookup(record_id) if isinstance(record_id, str) else None
-    if found is None or found.deleted or found.type != type_name:
-        raise SyncError(Code.INVALID, f"{field}: refers to no {type_name}", field)
-    return found
-
-
 def _check_identity(ctx: ChangeContext, round_: Record, after: Mapping[str, object]) -> None:
     """Refuse a new order under another id than its household's, or outside the round."""
-    household = _lookup(ctx, after["household_id"], "household", "household_id")
+    household = live_record(ctx, after["household_id"], "household", "household_id")
     if ctx.record_id != order_id(round_.id, household.id):
         raise SyncError(Code.INVALID, "id: an order's id is its household's in the round")
     compounds = round_.fields["compound_ids"]
@@ -227,7 +220,7 @@ def _check_lines(ctx: ChangeContext, round_: Record, lines: object) -> list[Mapp
     limit = round_.fields.get("household_limit")
     seen: set[object] = set()
     for line in lines:
-        package = _lookup(ctx, line["package_id"], "package", "lines")
+        package = live_record(ctx, line["package_id"], "package", "lines")
         if package.fields["supply_round_id"] != round_.id:
             raise SyncError(Code.INVALID, "lines: a package of another round", "lines")
         if package.id in seen:
@@ -279,7 +272,7 @@ def _take(ctx: ChangeContext, held: Counter[str], wanted: Counter[str]) -> tuple
         delta = wanted[package_id] - held[package_id]
         if delta == 0:
             continue
-        package = _lookup(ctx, package_id, "package", "lines")
+        package = live_record(ctx, package_id, "package", "lines")
         stock = package.fields["stock"]
         assert isinstance(stock, int)
         if delta > stock:
@@ -322,7 +315,7 @@ ORDER = RecordType(
 
 def restock_rules(ctx: ChangeContext) -> Ruling | None:
     """Add a restock's quantity to its package's stock."""
-    package = _lookup(ctx, ctx.fields["package_id"], "package", "package_id")
+    package = live_record(ctx, ctx.fields["package_id"], "package", "package_id")
     stock = package.fields["stock"]
     qty = ctx.fields["qty"]
     assert isinstance(stock, int) and isinstance(qty, int)

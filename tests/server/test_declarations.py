@@ -68,6 +68,9 @@ def test_every_declared_type_and_no_other_is_published():
         for schema in published["fields"].values():
             Draft202012Validator.check_schema(schema)
         assert published["visibility"]["roles"] == sorted(rtype.visibility.roles)
+        assert published["rule_owned"] == sorted(rtype.rule_owned)
+        assert published["rule_made"] == sorted(rtype.rule_made)
+        assert set(published["rule_made"]) <= set(published["rule_owned"])
         assert set(published) == {
             "fields",
             "required",
@@ -75,6 +78,7 @@ def test_every_declared_type_and_no_other_is_published():
             "immutable",
             "append_only",
             "rule_owned",
+            "rule_made",
             "permissions",
             "visibility",
             "sync_policy",
@@ -89,4 +93,5 @@ def test_the_task_machine_is_published_as_the_engine_runs_it():
         "volunteer": ["assignee_id", "notes", "proof", "status"]
     }
     assert declarations.document()["types"]["package"]["rule_owned"] == ["stock"]
+    assert task["rule_made"] == ["med_request_id"]
     assert declarations.document()["types"]["compound"]["state_machine"] is None
