@@ -64,14 +64,20 @@ def envelope_text(record: Record) -> str:
     return str(current_app.json.dumps(record.envelope()))
 
 
-def pull_body(records: Iterable[Record], rest: Mapping[str, Any]) -> str:
-    """Return the JSON text of a pull answer: ``{"changes": [envelope, ...], **rest}``.
+def pull_body(records: Iterable[Record], rest: Mapping[str, Any]) -> bytes:
+    """Return a pull answer in UTF-8: ``{"changes": [envelope, ...], **rest}`` and a newline.
 
     ``records`` are those the caller may receive, as :func:`sync.pull.changes_since`
     gives them; ``rest`` (``cursor``, ``more``, ...) is encoded as any answer.
+    A surrogate that reached the text unreplaced becomes U+FFFD, as in
+    :class:`JSONProvider`; the text is searched for one only if it fails
+    to encode (a search cost about 5 % of a first sync's page).
     """
     changes = ",".join(envelope_text(record) for record in records)
     tail = current_app.json.dumps(rest)
     # ``tail`` is an object: "{...}", or "{}" when ``rest`` is empty.
-    body = f'{{"changes":[{changes}]' + ("," + tail[1:] if len(tail) > 2 else "}")
-    return _SURROGATE.sub("\ufffd", body)
+    body = f'{{"changes":[{changes}]' + ("," + tail[1:] if len(tail) > 2 else "}") + "\n"
+    try:
+        return body.encode()
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", body).encode()

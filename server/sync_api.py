@@ -79,7 +79,7 @@ def pull() -> Any:
     rest = {"cursor": page.cursor, "more": page.more, "epoch": backup.epoch(), "grants": grants}
     # As ``{**page.to_wire(), **rest}`` would be encoded, records' stored text spliced in.
     return current_app.response_class(
-        jsontext.pull_body(page.records, rest) + "\n", mimetype="application/json"
+        jsontext.pull_body(page.records, rest), mimetype="application/json"
     )
 
 
