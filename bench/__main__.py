@@ -172,7 +172,7 @@ METHOD = """
   `scripts/district` (nginx, `ip_hash`): 1,000 simulated devices (100 with `--quick`),
   building-scoped volunteers, each with its own sign-in, aiohttp session from its own
   loopback /24 and python-socketio `AsyncClient` (websocket), in one event loop; one in
-  ten pushes a one-visit changeset every 30 s (±20 %; `WEIGUANG_LOAD_PUSH_EVERY_S`),
+  ten pushes a one-visit changeset every 10 s (±20 %; `WEIGUANG_LOAD_PUSH_EVERY_S`),
   every device applies `changes` events or pulls from its cursor when behind, per the
   contract (about 25 devices a building: each push sends them to pull). 120 s (15 s
   quick) with one process, then with two, on the same database. Pushes answered must

@@ -260,3 +260,55 @@ def token_of(base_url: str, username: str) -> str:
     """Sign a demo user in from Python; return the bearer token."""
     login = {"username": username, "password": DEMO_PASSWORD, "device_name": "pytest"}
     return str(api(base_url, "POST", "/auth/login", "", login)["token"])
+
+
+# -- languages -----------------------------------------------------------
+
+# A run of three or more Latin letters with a small letter in it is English left
+# on screen; the brand name and acronyms (PCR, CSV: the same in every language)
+# are not. Not \b: next to CJK text or a digit ("シフトMy shifts1号楼") there is
+# no word boundary, so a run is bounded by any character that is not a Latin letter.
+LATIN_WORD = re.compile(
+    r"(?<![A-Za-z])(?!Weiguang(?![A-Za-z]))(?![A-Z]++(?![a-z]))[A-Za-z]{3,}(?![A-Za-z])"
+)
+
+# The text of an element, leaving out what is marked as another language (the language picker).
+SHOWN_IN_PAGE_LANGUAGE = """element => {
+  const copy = element.cloneNode(true);
+  for (const other of copy.querySelectorAll('[lang]')) {
+    if (other.lang !== document.documentElement.lang) other.remove();
+  }
+  return copy.textContent;
+}"""
+
+# How long a screen may take to finish drawing in its language (cards fill in as they load).
+SETTLE_S = 10
+
+
+def english_left(page: Page, region: str) -> str:
+    """Return ``region``'s text once it shows no Latin word, or at the deadline.
+
+    A screen draws its cards as their records load, so the text is read
+    until it settles; one that keeps an English word fails at the deadline.
+    """
+    deadline = time.monotonic() + SETTLE_S
+    while True:
+        text = page.locator(region).evaluate(SHOWN_IN_PAGE_LANGUAGE)
+        if not LATIN_WORD.findall(text) or time.monotonic() > deadline:
+            return text
+        page.wait_for_timeout(200)
+
+
+def open_screen(page: Page, path: str) -> None:
+    """Go to ``path`` and wait until its screen has replaced the one shown."""
+    shown = page.locator("main h1").element_handle()
+    go(page, path)
+    page.wait_for_function("heading => !heading.isConnected", arg=shown, timeout=UI_TIMEOUT_MS)
+    expect(page.locator("main h1")).to_be_visible()
+
+
+def use_language(page: Page, language: str) -> None:
+    """Switch the app's language on the settings screen."""
+    go(page, "/settings")
+    page.get_by_label("Language").select_option(language)
+    expect(page.locator("html")).to_have_attribute("lang", language)

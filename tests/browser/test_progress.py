@@ -15,14 +15,17 @@ from playwright.sync_api import expect
 from sync.field import NEIGHBOURHOOD_ZONE, day_of
 from tests.browser.helpers import (
     COMPOUND_A,
+    LATIN_WORD,
     api,
+    english_left,
     go,
+    open_screen,
     query,
     sign_in,
     stored_token,
+    use_language,
     wait_for_service_worker,
 )
-from tests.browser.test_task_screens import LATIN_WORD, SHOWN_IN_PAGE_LANGUAGE
 
 pytestmark = pytest.mark.browser
 
@@ -106,15 +109,13 @@ def test_the_wall_screens_have_no_english_in_japanese_and_korean(
 ) -> None:
     page = device("coord")
     sign_in(page, "coord")
-    go(page, "/settings")
-    page.get_by_label("Language").select_option(language)
+    use_language(page, language)
     go(page, "/board")
     expect(page.locator(".board-card").first).to_be_visible()
     go(page, "/progress")
     # The chart's legend and hour axis too (the library's own words are English).
     expect(page.locator(".progress-chart .u-legend")).to_be_visible()
     for path in ["/board", "/progress"]:
-        go(page, path)
-        expect(page.locator("h1")).to_be_visible()
-        text = page.locator("main").evaluate(SHOWN_IN_PAGE_LANGUAGE)
+        open_screen(page, path)
+        text = english_left(page, "main")
         assert not LATIN_WORD.findall(text), f"{path}: {text}"

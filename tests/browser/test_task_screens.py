@@ -3,20 +3,22 @@
 from __future__ import annotations
 
 import re
-import time
 from typing import Any
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import (
+    LATIN_WORD,
     SYNC_TIMEOUT_MS,
     act,
     cancel_task,
+    english_left,
     expect_pending,
     expect_synced,
     go,
     on_task,
+    open_screen,
     open_task,
     outbox,
     push_as,
@@ -24,39 +26,10 @@ from tests.browser.helpers import (
     sign_in,
     status_bar,
     task_fact,
+    use_language,
 )
 
 pytestmark = pytest.mark.browser
-
-# A word of three or more Latin letters (the brand name aside) is English left on screen.
-LATIN_WORD = re.compile(r"\b(?!Weiguang\b)[A-Za-z]{3,}\b")
-
-
-# The text of an element, leaving out what is marked as another language (the language picker).
-SHOWN_IN_PAGE_LANGUAGE = """element => {
-  const copy = element.cloneNode(true);
-  for (const other of copy.querySelectorAll('[lang]')) {
-    if (other.lang !== document.documentElement.lang) other.remove();
-  }
-  return copy.textContent;
-}"""
-
-# How long a screen may take to finish drawing in its language (cards fill in as they load).
-SETTLE_S = 10
-
-
-def english_left(page: Page, region: str) -> str:
-    """Return ``region``'s text once it shows no Latin word, or at the deadline.
-
-    A screen draws its cards as their records load, so the text is read
-    until it settles; one that keeps an English word fails at the deadline.
-    """
-    deadline = time.monotonic() + SETTLE_S
-    while True:
-        text = page.locator(region).evaluate(SHOWN_IN_PAGE_LANGUAGE)
-        if not LATIN_WORD.findall(text) or time.monotonic() > deadline:
-            return text
-        page.wait_for_timeout(200)
 
 
 def actions_offered(page: Page) -> list[str]:
@@ -237,11 +210,9 @@ def test_japanese_and_korean_task_screens_have_no_english(device: Any, language:
     open_task(page, task)
     act(page, "Claim this task")
     expect_synced(page)
-    go(page, "/settings")
-    page.get_by_label("Language").select_option(language)
+    use_language(page, language)
     for path in ["/", "/tasks", f"/tasks/{task}", "/attention", "/settings"]:
-        go(page, path)
-        expect(page.locator("h1")).to_be_visible()
+        open_screen(page, path)
         for region in ("main", "#status", "header"):
             text = english_left(page, region)
             assert not LATIN_WORD.findall(text), f"{path} {region}: {text}"

@@ -6,11 +6,14 @@ without losing any of it.
 
 from __future__ import annotations
 
+import gzip
 import json
 import re
+import sqlite3
 import uuid
 import warnings
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import flask_migrate
 import pytest
@@ -35,6 +38,7 @@ from tests.conftest import (
     require_postgres,
 )
 from tests.filled import assert_survived, copy_rows, fill, rows_of
+from tests.helpers import bearer
 
 INITIAL = "a40e8fb87a3f"
 #: The migration that makes record.fields jsonb on PostgreSQL.
@@ -309,3 +313,78 @@ def test_fields_migration_repairs_the_text_jsonb_refuses(request, tmp_path):
             COMPOUND: {"notes": "smile \ufffd end", "nul": "a\ufffdb", "pair": "\U0001f600"}
         }
         db.engine.dispose()
+
+
+FIRST_REVISION = Path(__file__).parent.parent / "fixtures"
+
+
+def test_what_the_first_revisions_own_api_stored_is_served_after_the_upgrade(tmp_path):
+    """A database the first revision's code filled through its own API, upgraded by today's.
+
+    ``scripts/first-revision`` made it with the code of the commit that added
+    the first migration (its demo seed, two sign-ins, ``vol-a``'s whole first
+    sync, a visit, a claim and a new task pushed): the data is in the shapes
+    that code wrote, not today's. After the upgrade, today's API serves it:
+    the tokens still sign in, ``vol-a``'s cursor still names the same place,
+    the pushes replay their recorded answers, and every record is pulled with
+    the version and fields it had.
+    """
+    facts = json.loads((FIRST_REVISION / "first-revision.json").read_text())
+    path = tmp_path / "first.db"
+    dump = gzip.decompress((FIRST_REVISION / "first-revision.sql.gz").read_bytes()).decode()
+    with sqlite3.connect(path) as connection:
+        connection.executescript(dump)
+        stored = {
+            row[0]: (row[1], json.loads(row[2]))
+            for row in connection.execute("SELECT id, version, fields FROM record")
+        }
+        [(revision,)] = connection.execute("SELECT version_num FROM alembic_version")
+    assert revision == INITIAL
+    app = make_app(f"sqlite:///{path}")
+    with app.app_context():
+        database.upgrade_schema()
+        db.engine.dispose()
+    client = app.test_client()
+    vol_a, coord = facts["tokens"]["vol-a"], facts["tokens"]["coord"]
+
+    pushed = {
+        change["id"]
+        for push in facts["pushes"]
+        for result in push["answer"]["results"]
+        for change in result["changes"]
+    }
+    # The old token signs the pull in (every_change checks each answer is 200).
+    after_cursor = every_change(client, vol_a, facts["vol_a_cursor"])
+    assert {change["id"] for change in after_cursor} == pushed
+
+    for push in facts["pushes"]:
+        token = facts["tokens"][push["username"]]
+        reply = client.post("/api/v1/sync/push", json=push["body"], headers=bearer(token))
+        assert reply.get_json()["results"] == push["answer"]["results"]
+
+    everything = {change["id"]: change for change in every_change(client, coord, 0)}
+    assert everything.keys() == stored.keys()
+    for record_id, (version, fields) in stored.items():
+        assert (everything[record_id]["version"], everything[record_id]["fields"]) == (
+            version,
+            fields,
+        ), record_id
+    with app.app_context():
+        db.engine.dispose()
+
+
+def every_change(client, token: str, cursor: int) -> list[dict]:
+    """Pull every page after ``cursor``; return the changes in order."""
+    changes: list[dict] = []
+    while True:
+        reply = client.get(
+            "/api/v1/sync/pull",
+            query_string={"cursor": cursor, "limit": 1000},
+            headers=bearer(token),
+        )
+        assert reply.status_code == 200, reply.get_json()
+        page = reply.get_json()
+        changes += page["changes"]
+        cursor = page["cursor"]
+        if not page["more"]:
+            return changes
