@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Collection, Iterable
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 from server import clock
 from server.extensions import db
@@ -56,20 +56,28 @@ def grants_in_force(now: datetime, user_ids: Collection[int] | None = None) -> l
     """Return the break-the-glass grants in force at ``now`` (of some users, if given).
 
     In force: not expired, and not ended early (an ``END_GRANT_ACTION`` entry names it).
+    One statement reads the grants and the ends of the last :data:`LONGEST_GRANT`
+    together (an announcement asks at every push); none when ``user_ids`` is empty.
     """
+    if user_ids is not None and not user_ids:
+        return []
     query = select(AuditEntry).where(
-        AuditEntry.action == BREAK_GLASS_ACTION, AuditEntry.at > now - LONGEST_GRANT
+        AuditEntry.action.in_([BREAK_GLASS_ACTION, END_GRANT_ACTION]),
+        AuditEntry.at > now - LONGEST_GRANT,
     )
     if user_ids is not None:
-        query = query.where(AuditEntry.user_id.in_(list(user_ids)))
-    ends = select(AuditEntry.detail).where(
-        AuditEntry.action == END_GRANT_ACTION, AuditEntry.at > now - LONGEST_GRANT
-    )
-    ended = {detail.get("grant_id") for detail in db.session.scalars(ends)}
+        # An end is another user's entry as often as not (a coordinator ends a volunteer's grant).
+        query = query.where(
+            or_(AuditEntry.action == END_GRANT_ACTION, AuditEntry.user_id.in_(list(user_ids)))
+        )
+    entries = list(db.session.scalars(query))
+    ended = {e.detail.get("grant_id") for e in entries if e.action == END_GRANT_ACTION}
     return [
         entry
-        for entry in db.session.scalars(query)
-        if grant_expiry(entry) > now and entry.id not in ended
+        for entry in entries
+        if entry.action == BREAK_GLASS_ACTION
+        and grant_expiry(entry) > now
+        and entry.id not in ended
     ]
 
 

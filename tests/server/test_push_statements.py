@@ -19,9 +19,9 @@ from flask import Flask
 from sqlalchemy import event, select
 
 import server.live
-from server import seed
+from server import scopes, seed
 from server.extensions import db
-from server.models import DeviceToken
+from server.models import DeviceToken, User
 from tests.conftest import make_app
 from tests.helpers import bearer, sign_in
 
@@ -127,3 +127,28 @@ def test_a_sign_in_check_writes_nothing_within_a_minute(app, statements):
         reply = client.get(f"{PULL}?cursor=0&limit=1", headers=bearer(token))
         assert reply.status_code == 200
     assert writes(statements) == []
+
+
+def test_an_announcement_reads_who_is_connected_and_their_grants_in_few_statements(
+    app, statements, after_response
+):
+    client = app.test_client()
+    token = sign_in(client, "coord")
+    reply = client.post(
+        PUSH,
+        json={"client_id": "statements", "changesets": task_changesets(1)},
+        headers=bearer(token),
+    )
+    assert reply.status_code == 200, reply.get_json()
+    with app.app_context():
+        users = {u.username: u.id for u in db.session.scalars(select(User))}
+        # Nobody connected: who is, and no grants to read for nobody.
+        statements.clear()
+        for job in after_response:
+            job()
+        assert len(statements) == 1, statements
+        # The grants in force of some users: the grants and their early ends in one read.
+        statements.clear()
+        assert scopes.granted_compounds([users["vol-a"], users["vol-b"]]) == {}
+        assert len(statements) == 1, statements
+        db.session.remove()
