@@ -47,7 +47,7 @@ from server.extensions import db
 from server.green import COOPERATE_EVERY, cooperate, cooperatively
 from server.models import HIGH_WATER, ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
 from sync.actors import UserScope
-from sync.records import Record, Scope, WireStamps
+from sync.records import Record, Scope, StoredFields, WireStamps
 from sync.store import Page, RecordedResult
 from sync.undo import UndoLog
 
@@ -342,7 +342,7 @@ def to_record(row: Any) -> Record:
         row.id,
         row.version,
         row.deleted,
-        fields,
+        StoredFields(fields, row.fields),
         WireStamps(row.stamps),
         scope_from_text(row.scope),
     )

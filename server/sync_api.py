@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, request
+from flask import Blueprint, current_app, request
 
 from server import (
     backup,
     clock,
     gate_alerts,
     gate_keys,
+    jsontext,
     live,
     logs,
     metrics,
@@ -77,7 +78,11 @@ def pull() -> Any:
         {"compound_id": compound_id, "expires_at": expires_at.isoformat()}
         for compound_id, expires_at in identity.grants
     ]
-    return {**page.to_wire(), "epoch": backup.epoch(), "grants": grants}
+    rest = {"cursor": page.cursor, "more": page.more, "epoch": backup.epoch(), "grants": grants}
+    # As ``{**page.to_wire(), **rest}`` would be encoded, records' stored text spliced in.
+    return current_app.response_class(
+        jsontext.pull_body(page.records, rest), mimetype="application/json"
+    )
 
 
 def apply_and_commit(incoming: Push, actor: Actor | None = None) -> tuple[PushOutcome, int]:

@@ -159,6 +159,23 @@ class WireStamps(Mapping[str, FieldStamp]):
         return updated
 
 
+class StoredFields(dict[str, object]):
+    """A record's fields as a store read them, with the JSON ``text`` they were parsed from.
+
+    ``text`` parses to exactly these fields, so a pull page may send it as
+    stored instead of encoding the fields again (``server/jsontext.py``).
+    Every other way of making fields (a redaction, an edit, a tombstone)
+    makes a plain dict, so the text never stands for fields it does not
+    hold; like every record's fields, these are never changed in place.
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, fields: Mapping[str, object], text: str) -> None:
+        super().__init__(fields)
+        self.text = text
+
+
 def restamped(
     stamps: Mapping[str, FieldStamp], names: Iterable[str], stamp: FieldStamp
 ) -> Mapping[str, FieldStamp]:

@@ -24,12 +24,14 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 import pytest
 from flask import Flask
 
-from server import live, scopes, seed
+from server import backup, clock, live, scopes, seed
 from server.clock import utcnow
 from server.extensions import db, socketio
 from server.models import AttachmentRow, User
@@ -39,8 +41,10 @@ from sync.attachments import KINDS
 from sync.catalog import REGISTRY
 from sync.exports import DATASETS
 from sync.protocol import PushOutcome
-from sync.records import Record
+from sync.pull import changes_since
+from sync.records import Record, StoredFields
 from tests import reliability
+from tests.conftest import make_app
 from tests.helpers import bearer, sign_in
 from tests.matrix import build_world, declared_view, forbidden_markers
 from tests.server.test_sync_api import pull_all
@@ -130,6 +134,85 @@ class Matrix:
 @pytest.fixture
 def matrix(app, client) -> Matrix:
     return Matrix(app, client)
+
+
+@pytest.fixture
+def matrix_on_both(database_url: str) -> Iterator[Matrix]:
+    """A :class:`Matrix` on the seeded demo, once on SQLite and once on PostgreSQL."""
+    app = make_app(database_url)
+    yield Matrix(app, app.test_client())
+    with app.app_context():
+        db.engine.dispose()
+
+
+def write_strays(matrix: Matrix) -> None:
+    """Write records beside compound A's world that a pull must not send as stored.
+
+    A task holding a field its type does not declare, a resident whose name
+    holds a surrogate (on SQLite an unpaired one, stored before the push
+    boundary refused them; PostgreSQL's jsonb takes only pairs), a deleted
+    task, and a task moved from compound A to B (a tombstone for A's users).
+    """
+    task, resident = matrix.worlds["A"]["task"], matrix.worlds["A"]["resident"]
+    with matrix.app.app_context():
+        store = SqlStore.for_writing()
+        sqlite = db.session.get_bind().dialect.name == "sqlite"
+
+        def new(record: Record, **changes: Any) -> Record:
+            return replace(record, id=str(uuid.uuid4()), version=store.next_version(), **changes)
+
+        store.put(new(task, fields={**task.fields, "secret": "stray-secret"}), None)
+        store.put(
+            new(resident, fields={**resident.fields, "name": "王\udc80" if sqlite else "王😀"}),
+            None,
+        )
+        store.put(new(task, deleted=True), None)
+        moved = new(task)
+        store.put(moved, None)
+        store.flush()
+        store.put(
+            replace(moved, version=store.next_version(), scope=matrix.worlds["B"]["task"].scope),
+            moved.scope,
+        )
+        store.flush()
+        db.session.commit()
+        db.session.remove()
+
+
+def test_a_pull_answers_every_role_the_records_parsed_and_viewed(matrix_on_both, monkeypatch):
+    """A pull answers, stored text spliced in, the contract's envelope of every record viewed.
+
+    Every role × every declared type (the worlds), and the records that must
+    not go out as stored (:func:`write_strays`), page by page: the answer
+    equals ``Page.to_wire()`` of :func:`sync.pull.changes_since` (each
+    record parsed, viewed and encoded again) as the app's JSON provider
+    encodes it, keys in the same order.
+    """
+    matrix = matrix_on_both
+    matrix.write_worlds()
+    write_strays(matrix)
+    monkeypatch.setattr(clock, "utcnow", lambda: matrix.now)  # the same time-window policies
+    spliced = 0
+    for name in USERNAMES:
+        cursor, more = 0, True
+        while more:
+            reply = matrix.client.get(
+                f"/api/v1/sync/pull?cursor={cursor}&limit=40", headers=bearer(matrix.tokens[name])
+            )
+            assert reply.status_code == 200 and reply.mimetype == "application/json"
+            got = json.loads(reply.get_data(as_text=True))
+            with matrix.app.app_context():
+                page = changes_since(
+                    SqlStore.for_reading(), matrix.actors[name], cursor, 40, now=matrix.now
+                )
+                wire = {**page.to_wire(), "epoch": backup.epoch(), "grants": []}
+                expected = json.loads(matrix.app.json.dumps(wire))  # as the app encodes it
+                db.session.remove()
+            assert json.dumps(got) == json.dumps(expected), f"{name} from {cursor}"
+            assert "stray-secret" not in reply.get_data(as_text=True)
+            spliced += sum(type(record.fields) is StoredFields for record in page.records)
+            cursor, more = got["cursor"], got["more"]
+    assert spliced  # the spliced path was taken, not only the encoded one
 
 
 def leaks(text: str, forbidden: set[str]) -> list[str]:

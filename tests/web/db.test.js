@@ -26,17 +26,16 @@ test('records of a type are read by compound or building through their indexes',
   assert.deepEqual(db.transaction('records').store.indexNames.contains('type_building'), true);
 });
 
-/** Create the stores of the device database's first version. */
-function firstVersion(db) {
-  db.createObjectStore('records', { keyPath: ['type', 'id'] }).createIndex('type', 'type');
-  db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true }).createIndex('id', 'id', { unique: true });
-  db.createObjectStore('attention', { keyPath: 'seq', autoIncrement: true });
-  db.createObjectStore('meta');
-}
-
 test('a store of the first version is upgraded in place: its records stay and get indexed', async () => {
   const name = `upgrade-${crypto.randomUUID()}`;
-  const old = await openDB(name, 1, { upgrade: firstVersion });
+  const old = await openDB(name, 1, {
+    upgrade(db) {
+      db.createObjectStore('records', { keyPath: ['type', 'id'] }).createIndex('type', 'type');
+      db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true }).createIndex('id', 'id', { unique: true });
+      db.createObjectStore('attention', { keyPath: 'seq', autoIncrement: true });
+      db.createObjectStore('meta');
+    },
+  });
   await old.put('records', record('task', 't1', { compound_id: 'A', building_id: 'A1' }, { version: 7 }));
   await old.put('meta', 7, 'cursor');
   old.close();
@@ -129,42 +128,4 @@ test('stored records are the newest of every copy, whatever the batches and thei
     );
     assert.equal((await db.get('meta', 'cursor')) ?? 0, cursor);
   }
-});
-
-/** Resolve with what `request` ends in: 'blocked', 'opened' (closing it) or 'failed'. */
-function firstOutcome(request) {
-  return new Promise((resolve) => {
-    request.onblocked = () => resolve('blocked');
-    request.onsuccess = () => {
-      request.result.close();
-      resolve('opened');
-    };
-    request.onerror = () => resolve('failed');
-  });
-}
-
-test('a newer app in another tab is not kept waiting: this tab closes its store and is told', async () => {
-  const name = `versionchange-${crypto.randomUUID()}`;
-  let told = 0;
-  const db = await openStore(name, { onClosed: () => { told += 1; } });
-  await storeRecords(db, [record('task', 't1', {})], 3);
-  assert.equal(await firstOutcome(indexedDB.open(name, 99)), 'opened', 'the newer version opens without waiting');
-  assert.equal(told, 1);
-  assert.throws(() => db.transaction('records'), { name: 'InvalidStateError' }, 'this tab no longer writes');
-  const newer = await openDB(name, 99);
-  assert.equal(await newer.get('meta', 'cursor'), 3, 'what this tab stored is kept');
-  newer.close();
-});
-
-test('a tab that does not close for the upgrade is named: the open waits and goes on once it closes', async () => {
-  const name = `blocked-${crypto.randomUUID()}`;
-  const old = await openDB(name, 1, { upgrade: firstVersion }); // an app from before the handler: it never closes
-  let told = 0;
-  const opening = openStore(name, { onBlocked: () => { told += 1; } });
-  await new Promise((resolve) => { setTimeout(resolve, 50); });
-  assert.equal(told, 1);
-  old.close();
-  const db = await opening;
-  assert.equal(db.version, 4);
-  db.close();
 });

@@ -131,13 +131,6 @@ export async function createApp({ db, statusBar, toastRegion }) {
   };
   const refresh = (...topics) => router?.refresh(topics);
 
-  /** Close the live connection and stop retrying (sign-out; this tab's store closed). */
-  function stopSyncing() {
-    live?.close();
-    live = null;
-    engine.stop();
-  }
-
   /** Start the loop in the background; its failures land in the status bar. */
   function syncSoon() {
     engine.requestSync().catch((error) => toaster.show(t('sync.error', { detail: error.message }), { urgent: true }));
@@ -307,7 +300,9 @@ export async function createApp({ db, statusBar, toastRegion }) {
     },
     async signOut() {
       await session.signOut();
-      stopSyncing();
+      live?.close();
+      live = null;
+      engine.stop();
       user = null;
       navigate('/login');
       await refreshStatus();
@@ -477,8 +472,6 @@ export async function createApp({ db, statusBar, toastRegion }) {
       router = value;
     },
     refreshStatus,
-    /** Stop syncing for good: another tab upgrades the device store (db.js openStore). */
-    stop: stopSyncing,
 
     /** Start syncing for a user who was already signed in. */
     async start() {

@@ -31,22 +31,9 @@ const PLACE_INDEXES = Object.freeze({ compound_id: 'type_compound', building_id:
 /** The meta key of the newest version stored of each record type. */
 const NEWEST = 'newest';
 
-/**
- * Open (and create or upgrade) the device database.
- *
- * Another tab of a newer app asking for a newer version (or deleting the
- * database) waits until every open connection closes: this one closes at
- * once and calls `onClosed` (the tab must stop and say so; nothing it stored
- * is lost, the outbox included). `onBlocked` is called while this open waits
- * for another tab that does not close (an app from before this handler).
- */
-export async function openStore(name = DB_NAME, { onClosed = () => {}, onBlocked = () => {} } = {}) {
+/** Open (and create or upgrade) the device database. */
+export async function openStore(name = DB_NAME) {
   return openDB(name, DB_VERSION, {
-    blocking(_currentVersion, _blockedVersion, event) {
-      event.target.close();
-      onClosed();
-    },
-    blocked: () => onBlocked(),
     upgrade(db, oldVersion, _newVersion, transaction) {
       if (oldVersion < 1) {
         db.createObjectStore('records', { keyPath: ['type', 'id'] });
@@ -145,13 +132,6 @@ function storedForm(record) {
  * transaction, all issued at once: no promise and no event listener per
  * request (through the idb wrapper those cost as much as the writes); the
  * transaction's end is the one thing awaited.
- *
- * Durability: the transaction takes the browser's default, "relaxed" in
- * Chromium since 121 as in Firefox and Safari (asking for it explicitly
- * measured no different on Chromium 156, issue 16): `complete` may come
- * before the disk holds the page, and a crash of the machine may lose the
- * last pages stored — but each with its cursor, so they are pulled again
- * and nothing is skipped (rule 1 of sync.js).
  */
 export async function storeRecords(db, records, cursor) {
   const copies = new Map();

@@ -2,11 +2,10 @@
  * Start the app: language, device store, screens, sync, service worker.
  */
 import { createApp } from './app.js';
-import { DB_NAME, openStore } from './db.js';
+import { openStore } from './db.js';
 import { featureRoutes } from './features.js';
 import { initLanguage, onLanguageChange, t } from './i18n.js';
 import { createRouter, preloadScreens } from './router.js';
-import { h } from './ui/dom.js';
 import { activateWaiting, mayActivateUpdate, registerServiceWorker } from './update.js';
 import attention from './views/attention.js';
 import home from './views/home.js';
@@ -41,27 +40,11 @@ async function offerUpdate(app, registration) {
   });
 }
 
-/** Replace the page with `message` and a Reload button: this tab can no longer use its store. */
-function stopTab(message) {
-  document.body.replaceChildren(h('main', { id: 'main' },
-    h('p', { role: 'alert' }, message),
-    h('button', { type: 'button', onclick: () => globalThis.location.reload() }, t('update.reload'))));
-}
-
 async function main() {
   await initLanguage();
   translateShell();
-  let app = null;
-  const db = await openStore(DB_NAME, {
-    onClosed: () => {
-      app?.stop();
-      stopTab(t('app.closed_for_upgrade'));
-    },
-    onBlocked: () => {
-      document.getElementById('main').textContent = t('app.upgrade_blocked');
-    },
-  });
-  app = await createApp({
+  const db = await openStore();
+  const app = await createApp({
     db,
     statusBar: document.getElementById('status'),
     toastRegion: document.getElementById('toasts'),

@@ -4,8 +4,6 @@ export default {
   'app.tagline': 'Tasks, screening and supplies for our neighbourhood. Works without signal; syncs when it can.',
   'app.skip': 'Skip to main content',
   'app.start_failed': 'Weiguang could not start:',
-  'app.closed_for_upgrade': 'Weiguang was updated in another tab, so this tab stopped. Reload it to go on: what you saved is kept.',
-  'app.upgrade_blocked': 'Weiguang is open in another tab in an older version. Close that tab to go on.',
   'nav.attention': 'Needs attention',
   'nav.label': 'Weiguang menu',
   'common.back': 'Back',

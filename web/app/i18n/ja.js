@@ -4,8 +4,6 @@ export default {
   'app.tagline': '地域のタスク・訪問調査・物資。電波がなくても使え、つながると同期します。',
   'app.skip': '本文へ移動',
   'app.start_failed': '起動できませんでした：',
-  'app.closed_for_upgrade': '別のタブで更新されたため、このタブは止まりました。再読み込みして続けてください。保存した内容は残っています。',
-  'app.upgrade_blocked': '別のタブで古いバージョンが開いています。そのタブを閉じると続けられます。',
   'nav.attention': '要確認',
   'nav.label': '微光メニュー',
   'common.back': '戻る',

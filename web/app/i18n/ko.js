@@ -4,8 +4,6 @@ export default {
   'app.tagline': '우리 동네의 할 일, 방문 조사, 물자. 신호가 없어도 쓰고, 연결되면 동기화합니다.',
   'app.skip': '본문으로 건너뛰기',
   'app.start_failed': '시작하지 못했습니다:',
-  'app.closed_for_upgrade': '다른 탭에서 업데이트되어 이 탭은 멈췄습니다. 새로고침하여 계속하세요. 저장한 내용은 그대로 있습니다.',
-  'app.upgrade_blocked': '다른 탭에 이전 버전이 열려 있습니다. 그 탭을 닫으면 계속됩니다.',
   'nav.attention': '확인 필요',
   'nav.label': '微光 메뉴',
   'common.back': '뒤로',

@@ -4,8 +4,6 @@ export default {
   'app.tagline': '小区的任务、排查和物资。没有信号也能用，有信号时自动同步。',
   'app.skip': '跳到主要内容',
   'app.start_failed': '微光无法启动：',
-  'app.closed_for_upgrade': '微光已在另一个标签页中更新，本标签页已停止。请重新加载以继续：已保存的内容都在。',
-  'app.upgrade_blocked': '另一个标签页中开着旧版本的微光。关闭那个标签页即可继续。',
   'nav.attention': '需要处理',
   'nav.label': '微光菜单',
   'common.back': '返回',
