@@ -67,7 +67,10 @@ def test_a_coordinator_finds_a_volunteers_note_in_the_audit_trail(
 def test_what_a_search_found_stays_on_screen_when_the_screen_redraws(
     device: Any, served: Any, db_path: str
 ) -> None:
-    """A live redraw (here: a new colleague in the directory) keeps the search and its results."""
+    """A live redraw (here: a new colleague in the directory) keeps the search and its results.
+
+    They are kept for the user who searched: signed out, the device shows them to nobody else.
+    """
     task_id = seeded_task_id("A", 5)
     before = server_record(db_path, task_id)["version"]
     note = {"notes": "Gate code 4711"}
@@ -96,3 +99,11 @@ def test_what_a_search_found_stays_on_screen_when_the_screen_redraws(
     expect(entry).to_have_count(1)
     expect(entry.locator("dt:text-is('Notes') + dd")).to_have_text("Gate code 4711")
     expect(coordinator.get_by_label("Text")).to_have_value("gate code 4711")
+
+    # Kept for the coordinator only: whoever signs in next on this device sees none of it.
+    go(coordinator, "/settings")
+    coordinator.get_by_role("button", name="Sign out").click()
+    sign_in(coordinator, "vol-a")
+    go(coordinator, "/audit")
+    expect(coordinator.get_by_label("Text")).to_have_value("")
+    expect(entry).to_have_count(0)

@@ -12,10 +12,19 @@ import { field, screen } from '../ui/screen.js';
 import { sortedChoices } from '../tasks/format.js';
 
 // Kept while the app is open, so coming back, or a live redraw of the screen,
-// shows the same search and what it found. `generation` tells a page that
-// arrives after a newer search was sent to stay out of it.
-const chosen = { q: '', user_id: '', record_type: '', building: '', household_id: '' };
-const found = { generation: 0, entries: [], cursor: null, more: false, state: 'idle', problem: '' };
+// shows the same search and what it found — to the user who searched only
+// (`user`: whoever signs in next on this device starts afresh). `generation`
+// tells a page that arrives after a newer search was sent to stay out of it.
+const NO_FILTERS = { q: '', user_id: '', record_type: '', building: '', household_id: '' };
+const chosen = { ...NO_FILTERS };
+const found = { user: null, generation: 0, entries: [], cursor: null, more: false, state: 'idle', problem: '' };
+
+/** Forget the last user's search when another user opens the screen. */
+function keptFor(userId) {
+  if (found.user === userId) return;
+  Object.assign(chosen, NO_FILTERS);
+  Object.assign(found, { user: userId, generation: found.generation + 1, entries: [], cursor: null, more: false, state: 'idle', problem: '' });
+}
 
 function select(id, label, pairs, value, onchange = null) {
   return field(id, label, h('select', { id, name: id, onchange },
@@ -54,6 +63,7 @@ async function householdChoices(records, buildingId) {
 
 async function render(deps) {
   const { declarations, names: lookup, records, audit } = deps;
+  keptFor(deps.user.id);
   const [compounds, buildings, people, buildingRecords, householdRecords] = await Promise.all([
     lookup.compounds(), lookup.buildings(), lookup.people(), records.views('building'), records.views('household'),
   ]);
