@@ -36,6 +36,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         cli,
         compression,
         config,
+        cookie_sessions,
         database,
         declarations,
         errors,
@@ -96,6 +97,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     request_context.init_app(app)  # first: every request is timed and gets its id
     errors.init_app(app)
+    cookie_sessions.init_app(app)
     sign_ins.init_app(app)
     headers.init_app(app)
     rate_limits.init_app(app)

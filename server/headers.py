@@ -10,12 +10,21 @@ on the same host, CSP level 3); no inline script or style, no plugin, no
 Also ``X-Content-Type-Options: nosniff``, ``Referrer-Policy: no-referrer``
 and HSTS on HTTPS requests. Redirecting to HTTPS is left to the proxy that
 terminates TLS: the server itself often runs on a laptop over plain HTTP.
+
+flask-talisman rebuilds the same header values (the policy joined into one
+string, and so on) for every answer, about a twentieth of an empty pull's
+time (issue #16); :class:`SecurityHeaders` works them out once per endpoint
+and scheme instead.
 """
 
 from __future__ import annotations
 
-from flask import Flask
+from types import SimpleNamespace
+from typing import Any
+
+from flask import Flask, Response, request
 from flask_talisman import Talisman
+from werkzeug.datastructures import Headers
 
 SELF = "'self'"
 CONTENT_SECURITY_POLICY = {
@@ -33,14 +42,47 @@ CONTENT_SECURITY_POLICY = {
     "frame-ancestors": "'none'",
 }
 
+#: What :class:`SecurityHeaders` is given (flask-talisman's options).
+TALISMAN_OPTIONS: dict[str, Any] = {
+    "force_https": False,
+    "content_security_policy": CONTENT_SECURITY_POLICY,
+    "frame_options": "DENY",
+    "referrer_policy": "no-referrer",
+    "x_content_type_options": True,
+}
+EXTENSION = "weiguang_security_headers"
+
+
+class SecurityHeaders(Talisman):
+    """flask-talisman, with each kind of answer's headers worked out once and then copied.
+
+    What Talisman sets depends only on the view's own Talisman options (so,
+    on the endpoint) and on whether the request came over HTTPS (HSTS): the
+    first answer of each endpoint and scheme records Talisman's headers,
+    later ones get a copy. A per-request CSP nonce would defeat this, so an
+    instance configured with one sets every answer's headers afresh.
+    """
+
+    def init_app(self, app: Flask, **options: Any) -> None:
+        """Bind to ``app`` as :class:`~flask_talisman.Talisman` does; no headers recorded yet."""
+        self.recorded: dict[tuple[str | None, bool], list[tuple[str, str]]] = {}
+        super().init_app(app, **options)
+
+    def _set_response_headers(self, response: Response) -> Response:
+        if self.content_security_policy_nonce_in:
+            return super()._set_response_headers(response)  # type: ignore[no-any-return]
+        https = request.is_secure or request.headers.get("X-Forwarded-Proto") == "https"
+        key = (request.endpoint, https)
+        headers = self.recorded.get(key)
+        if headers is None:
+            blank = SimpleNamespace(headers=Headers())
+            super()._set_response_headers(blank)
+            headers = self.recorded[key] = list(blank.headers.items())
+        for name, value in headers:
+            response.headers[name] = value
+        return response
+
 
 def init_app(app: Flask) -> None:
     """Send the security headers on every response of ``app``."""
-    Talisman(
-        app,
-        force_https=False,
-        content_security_policy=CONTENT_SECURITY_POLICY,
-        frame_options="DENY",
-        referrer_policy="no-referrer",
-        x_content_type_options=True,
-    )
+    app.extensions[EXTENSION] = SecurityHeaders(app, **TALISMAN_OPTIONS)

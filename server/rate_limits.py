@@ -64,6 +64,12 @@ def init_app(app: Flask) -> None:
         RATELIMIT_SWALLOW_ERRORS=True,
     )
     limiter.init_app(app)
+    if not (limiter.limit_manager.default_limits or limiter.limit_manager.application_limits):
+        # Every limit here is a view's own (``@limiter.limit``), checked as
+        # the view is called. Flask-Limiter's check before every request
+        # looks for default, application and blueprint limits, none of which
+        # Weiguang sets, at ~6% of an empty pull's time (issue #16).
+        app.before_request_funcs[None].remove(limiter._check_request_limit)
     app.register_error_handler(RateLimitExceeded, too_many_requests)
 
 

@@ -78,7 +78,8 @@ def identify(token: str) -> Identity | None:
     digest = accounts.token_digest(token)
     # Read first: a change committed after this read moves the generation
     # past the one the identity resolved below is kept under.
-    generation, high_water = db.session.execute(MARKS).one()
+    # On the session's connection: a Core statement needs no ORM execution.
+    generation, high_water = db.session.connection().execute(MARKS).one()
     generation = generation or 0
     setattr(g, HIGH_WATER_KEY, int(high_water or 0))
     cached = known.get(digest)

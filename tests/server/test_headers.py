@@ -6,8 +6,10 @@ import re
 from pathlib import Path
 
 import pytest
+from flask import Flask, Response
+from flask_talisman import Talisman
 
-from server.headers import CONTENT_SECURITY_POLICY
+from server.headers import CONTENT_SECURITY_POLICY, EXTENSION, TALISMAN_OPTIONS
 from server.web import WEB_ROOT
 from tests.conftest import make_app
 from tests.helpers import bearer, sign_in
@@ -141,3 +143,30 @@ def test_the_policy_lets_the_app_show_a_photo_it_fetched_and_no_other_image():
         "'self'",
         "blob:",
     ]
+
+
+def test_recorded_headers_are_the_ones_talisman_sets_for_each_scheme(app):
+    """Headers are worked out once per endpoint and scheme, and never carried to the other."""
+    talisman = Talisman(Flask("reference"), **TALISMAN_OPTIONS)
+    client = app.test_client()
+    for https in (False, True, False, True):
+        scheme = {"X-Forwarded-Proto": "https"} if https else {}
+        reply = client.get("/api/v1/health", headers=scheme)
+        with app.test_request_context("/api/v1/health", headers=scheme):
+            expected = talisman._set_response_headers(Response()).headers
+        for name in (*EXPECTED, "Content-Security-Policy", "Strict-Transport-Security"):
+            assert reply.headers.get(name) == expected.get(name), (name, https)
+        assert ("Strict-Transport-Security" in reply.headers) is https
+
+
+def test_each_app_records_its_own_headers(sqlite_url):
+    """Recorded headers belong to the app that recorded them, not to the process."""
+    first, second = make_app(sqlite_url), make_app(sqlite_url)
+    first.extensions[EXTENSION].content_security_policy = {"default-src": "'none'"}
+    assert first.test_client().get("/api/v1/health").headers["Content-Security-Policy"] == (
+        "default-src 'none'"
+    )
+    policy = directives(
+        second.test_client().get("/api/v1/health").headers["Content-Security-Policy"]
+    )
+    assert policy["default-src"] == ["'self'"] and policy["frame-ancestors"] == ["'none'"]

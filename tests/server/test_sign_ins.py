@@ -15,10 +15,10 @@ from datetime import timedelta
 
 import pytest
 from flask import Flask
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from server import clock, seed
-from server.accounts import token_digest
+from server.accounts import LAST_SEEN_RESOLUTION, token_digest
 from server.extensions import db
 from server.models import DeviceToken, User, UserScopeItem
 from server.store import SqlStore
@@ -243,3 +243,36 @@ def test_an_unchanged_sign_in_is_answered_from_the_cache(servers):
     answers(servers.serving, token)
     with servers.serving.app_context():
         assert servers.serving.extensions["weiguang_sign_ins"][token_digest(token)] is cached
+
+
+def test_a_signed_in_request_writes_last_seen_at_most_once_a_minute(servers, monkeypatch):
+    """Issue #16, point 4: the sign-in check of a request writes nothing, bar a rare stamp."""
+    app = servers.serving
+    token = sign_in(app.test_client(), "coord")
+    start = clock.utcnow()
+    writes: list[str] = []
+
+    def note(conn, cursor, statement, *rest):
+        if statement.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")):
+            writes.append(statement)
+
+    with app.app_context():
+        event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        for seconds in range(0, int(LAST_SEEN_RESOLUTION.total_seconds()), 20):
+            monkeypatch.setattr(clock, "utcnow", lambda s=seconds: start + timedelta(seconds=s))
+            answers(app, token)
+        assert writes == []
+        later = start + LAST_SEEN_RESOLUTION + timedelta(seconds=1)
+        monkeypatch.setattr(clock, "utcnow", lambda: later)
+        answers(app, token)
+        answers(app, token)
+        assert len(writes) == 1 and "device_token" in writes[0]
+    finally:
+        with app.app_context():
+            event.remove(db.engine, "before_cursor_execute", note)
+    with app.app_context():
+        device = db.session.scalar(
+            select(DeviceToken).where(DeviceToken.token_hash == token_digest(token))
+        )
+        assert clock.aware(device.last_seen_at) == later

@@ -6,11 +6,12 @@ import re
 
 import pytest
 from sqlalchemy import event, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from server import database
 from server.extensions import db
 from server.models import RecordRow, RecordScope, ScopeExit
-from server.store import SqlStore
+from server.store import PageFilters, SqlStore, scoped_page_query
 from sync import UserScope
 from tests.conftest import make_app
 from tests.server.test_sql_convergence import add_users
@@ -247,3 +248,20 @@ def test_a_scoped_pull_page_costs_the_same_however_many_records_lie_outside_the_
     assert large_gap < 1.5 * small_gap, (small_gap, large_gap)
     page = first_page(C)()
     assert len(page.records) == 30 and page.more
+
+
+@pytest.mark.parametrize("dialect", [sqlite.dialect(), postgresql.dialect()], ids=lambda d: d.name)
+def test_a_scoped_page_of_a_few_places_is_rendered_once(dialect):
+    """No list is bound whole: SQLAlchemy would render the statement afresh at each pull (#16)."""
+    for only_types, places in ((None, (2, 1)), (0, (1, 0)), (3, (0, 2))):
+        filters = PageFilters(exclude_types=2, only_types=only_types, scoped=True)
+        statement = scoped_page_query(filters, dialect.name, places)
+        assert not statement.compile(dialect=dialect).post_compile_params
+
+
+@pytest.mark.parametrize("wanted", [frozenset(), frozenset({"task"}), None])
+def test_a_page_keeps_to_the_types_wanted_even_none(store, wanted):
+    put_record(store, rid(1), type_="task")
+    put_record(store, rid(2), type_="building")
+    page = store.page(UserScope(frozenset({A}), frozenset()), 0, 10, frozenset(), wanted)
+    assert {r.type for r in page.records} == ({"task", "building"} if wanted is None else wanted)
