@@ -194,15 +194,17 @@ class SqlStore:
             not scope.everything,
         )
         params = page_params(scope, cursor, self._high_water, limit, exclude_types, only_types)
-        dialect = db.session.get_bind().dialect.name
+        # On the session's connection: a Core statement needs no ORM execution.
+        connection = db.session.connection()
+        dialect = connection.dialect.name
         places = page_places(scope)
         if not filters.scoped:
-            rows = db.session.execute(page_query(filters, dialect, places), params)
+            rows = connection.execute(page_query(filters, dialect, places), params)
             # A row that cannot be read keeps its place (and so the cursor's
             # arithmetic) as ``None``, and is left out of the page.
             found = [(row.version, read_record(row)) for row in cooperatively(rows)]
         else:
-            rows = db.session.execute(scoped_page_query(filters, dialect, places), params)
+            rows = connection.execute(scoped_page_query(filters, dialect, places), params)
             found = [(row.version, read_page_row(row)) for row in cooperatively(rows)]
             found.sort(key=lambda entry: entry[0])
         more = len(found) > limit

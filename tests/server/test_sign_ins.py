@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, select
 
-from server import clock, seed
+from server import accounts, clock, seed
 from server.accounts import LAST_SEEN_RESOLUTION, token_digest
 from server.extensions import db
 from server.models import DeviceToken, User, UserScopeItem
@@ -252,6 +252,10 @@ def test_a_signed_in_request_writes_last_seen_at_most_once_a_minute(servers, mon
     start = clock.utcnow()
     writes: list[str] = []
 
+    def at(moment):
+        for module in (clock, accounts):
+            monkeypatch.setattr(module, "utcnow", lambda: moment)
+
     def note(conn, cursor, statement, *rest):
         if statement.lstrip().upper().startswith(("UPDATE", "INSERT", "DELETE")):
             writes.append(statement)
@@ -260,11 +264,11 @@ def test_a_signed_in_request_writes_last_seen_at_most_once_a_minute(servers, mon
         event.listen(db.engine, "before_cursor_execute", note)
     try:
         for seconds in range(0, int(LAST_SEEN_RESOLUTION.total_seconds()), 20):
-            monkeypatch.setattr(clock, "utcnow", lambda s=seconds: start + timedelta(seconds=s))
+            at(start + timedelta(seconds=seconds))
             answers(app, token)
         assert writes == []
         later = start + LAST_SEEN_RESOLUTION + timedelta(seconds=1)
-        monkeypatch.setattr(clock, "utcnow", lambda: later)
+        at(later)
         answers(app, token)
         answers(app, token)
         assert len(writes) == 1 and "device_token" in writes[0]
