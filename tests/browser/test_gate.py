@@ -120,6 +120,42 @@ def test_a_forged_pass_is_denied_and_a_damaged_one_found_by_address(
     expect(decision).to_contain_text("ALLOW")
 
 
+def test_the_last_decision_and_the_passes_found_are_gone_after_signing_out(
+    device: Any, db_path: str
+) -> None:
+    """A gate device changes hands: the next user sees nothing of the last one's scans."""
+    demo = a_demo_pass(db_path)
+    page = device("guard-a")
+    sign_in(page, "guard-a")
+    expect_synced(page)
+    page.get_by_role("link", name="Gate").click()
+    page.get_by_role("button", name="In", exact=True).click()
+    page.get_by_label("Pass code").fill(demo["token"])
+    page.get_by_role("button", name="Check").click()
+    decision = page.locator("#gate-decision")
+    expect(decision).to_contain_text(demo["address"], timeout=SYNC_TIMEOUT_MS)
+    expect_synced(page, timeout=SYNC_TIMEOUT_MS)  # nothing queued: signing out asks nothing
+
+    go(page, "/settings")
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "guard-a")
+    go(page, "/gate")
+    expect(page.get_by_label("Pass code")).to_be_visible()
+    expect(decision).to_have_count(0)
+
+    # What "Find by address" found is forgotten the same way.
+    page.get_by_label("Find by address").fill(demo["address"])
+    page.get_by_role("button", name="Find").click()
+    found = page.locator("#gate-found button")
+    expect(found.first).to_be_visible()
+    go(page, "/settings")
+    page.get_by_role("button", name="Sign out").click()
+    sign_in(page, "guard-a")
+    go(page, "/gate")
+    expect(page.get_by_label("Find by address")).to_have_value("")
+    expect(found).to_have_count(0)
+
+
 def test_the_gate_screens_run_under_the_policy_with_targets_a_thumb_can_hit(
     device: Any,
 ) -> None:
