@@ -265,9 +265,10 @@ def validate_fields(
     if creating:
         for name, value in rtype.defaults.items():
             out.setdefault(name, value)
-        missing = sorted(rtype.required - out.keys())
+        missing = rtype.required - out.keys()
         if missing:
-            raise SyncError(Code.INVALID, f"{missing[0]}: is required", missing[0])
+            first = min(missing)
+            raise SyncError(Code.INVALID, f"{first}: is required", first)
     return out
 
 

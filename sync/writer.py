@@ -211,7 +211,7 @@ def _check_role(actor: Actor, rtype: RecordType, op: Op, fields: Mapping[str, ob
     rules = rtype.permissions
     if actor.role not in rules.roles(op):
         raise SyncError(Code.FORBIDDEN, f"a {actor.role} may not {op} a {rtype.name}")
-    if op is Op.CREATE:
+    if op is Op.CREATE and not rtype.rule_made.isdisjoint(fields):
         made = sorted(
             name for name in rtype.rule_made.intersection(fields) if fields[name] is not None
         )
@@ -359,11 +359,14 @@ def _write(
     """Stage a new version of a record with ``fields`` set and stamped."""
     version = run.next_version()
     stamp = FieldStamp(version, run.made_at, run.actor.user_id, run.client_id)
-    stamps = restamped({} if current is None else current.stamps, fields, stamp)
-    after = dict(fields) if current is None else {**current.fields, **fields}
+    if current is None:
+        after, stamps, left = dict(fields), dict.fromkeys(fields, stamp), None
+    else:
+        after = {**current.fields, **fields}
+        stamps = restamped(current.stamps, fields, stamp)
+        left = current.scope if current.scope != scope else None
     record = Record(type_name, record_id, version, deleted, after, stamps, scope)
-    moved = current is not None and current.scope != scope
-    run.workspace.stage(record, current.scope if moved and current is not None else None)
+    run.workspace.stage(record, left)
     return record
 
 
