@@ -49,7 +49,10 @@ from sync.workspace import Workspace
 _OPS = {op.value: op for op in Op}
 
 
-@dataclass(frozen=True, slots=True)
+# Not frozen, unlike the engine's other dataclasses: a push makes one per
+# changeset, a frozen one costs several times as much to make, and nothing
+# assigns to it once made.
+@dataclass(slots=True)
 class Run:
     """What applying the changes of one changeset needs.
 
