@@ -288,7 +288,9 @@ def _check_refs(
         if name not in fields and fields.keys().isdisjoint(ref.same):
             continue
         value = after.get(name)
-        for each in value if isinstance(value, list) else [value]:
+        if value is None:
+            continue
+        for each in value if isinstance(value, list) else (value,):
             if each is not None:
                 _check_ref(run, name, ref, each, after)
 
