@@ -162,10 +162,12 @@ class StateMachine:
         self, actor: Actor, fields: Mapping[str, object], may_create: bool
     ) -> str | None:
         """Return why ``actor`` may not make this update, or ``None`` (step 1)."""
-        if self.field in fields and fields[self.field] not in self.settable(
-            actor.role, may_create
-        ):
-            return f"a {actor.role} may not set {self.field} to {fields[self.field]}"
+        if self.field in fields:
+            # Not validated yet (step 5): a device may send any JSON, and a
+            # list or an object is no state (nor can it be looked up in a set).
+            target = fields[self.field]
+            if not isinstance(target, str) or target not in self.settable(actor.role, may_create):
+                return f"a {actor.role} may not set {self.field} to {target}"
         holding = self.holder is not None and self.holder in fields
         if holding and actor.role in self.holder_roles:
             assert self.holder is not None
