@@ -364,6 +364,8 @@ def _write(
     """Stage a new version of a record with ``fields`` set and stamped."""
     version = run.next_version()
     stamp = FieldStamp(version, run.made_at, run.actor.user_id, run.client_id)
+    stamps: Mapping[str, FieldStamp]
+    left: Scope | None
     if current is None:
         after, stamps, left = dict(fields), dict.fromkeys(fields, stamp), None
     else:
