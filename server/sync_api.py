@@ -46,8 +46,9 @@ def push() -> Any:
     except PushTooLarge as error:
         raise ApiError(413, "push-too-large", str(error)) from None
     outcome, prev = apply_and_commit(incoming)
-    metrics.observe_push(outcome)
-    logs.log_push(outcome)
+    counts = metrics.result_counts(outcome)  # once for both
+    metrics.observe_push(outcome, counts)
+    logs.log_push(outcome, counts)
     live.announce_soon(outcome, prev)
     if gate_alerts.may_raise(outcome):
         # After the response: the device must hear its results at once, and
