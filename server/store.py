@@ -196,11 +196,9 @@ class SqlStore:
         connection = db.session.connection()
         dialect = connection.dialect.name
         places = page_places(scope)
-        if not filters.scoped:
-            found = read_page_rows(connection.execute(page_query(filters, dialect, places), params))
-        else:
-            query = scoped_page_query(filters, dialect, places)
-            found = read_page_rows(connection.execute(query, params))
+        query = (scoped_page_query if filters.scoped else page_query)(filters, dialect, places)
+        found = read_page_rows(connection.execute(query, params))
+        if filters.scoped:
             found.sort(key=itemgetter(0))
         more = len(found) > limit
         found = found[:limit]
@@ -359,9 +357,7 @@ def read_record(row: Any) -> Record | None:
     try:
         return to_record(row)
     except ValueError as error:
-        log.error(
-            "record %s (version %s) cannot be read, left out: %s", row[0], row[2], error
-        )
+        log.error("record %s (version %s) cannot be read, left out: %s", row[0], row[2], error)
         return None
 
 

@@ -6,12 +6,14 @@ import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
+from json.scanner import make_scanner
 from typing import Any
 
 from sync.times import format_datetime, parse_datetime
 
 #: The C scanner :func:`json.loads` wraps: ``(value, end)`` of the JSON at an index.
-_scan_json = json.JSONDecoder().scan_once
+#: (typeshed types its argument as a scanner; CPython takes the decoder, as json does.)
+_scan_json = make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
 #: ``FieldStamp.by`` of values written by the server itself (conflict records).
 SERVER_USER_ID = 0
 #: The longest install id (a push's ``client_id``) the server keeps.
