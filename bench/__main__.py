@@ -107,11 +107,11 @@ METHOD = """
   topped up to as many rows; median of 3), the last 100 changes and an empty pull
   (median of 21). No gzip asked of either.
 - **Scale**: on the same servers after `ceiling`, bulk loaders top both databases up to
-  10,000, 100,000 and 250,000 records of tasks of compound A, in the coordinator's
-  scope (1,000,000 too with `--scale-sizes 10000,100000,250000,1000000`, opt-in for
-  its time): Weiguang through `POST /bench/floor/upsert` in batches of 5,000
-  (writes `record` and `record_scope` directly, versions from `sync_state`, no push
-  path), the ceiling through its `POST /fill`; PostgreSQL is `ANALYZE`d after each load.
+  10,000, 100,000, 250,000 and 1,000,000 records of tasks of compound A, in the
+  coordinator's scope (`--scale-sizes` picks others): the database makes the rows in
+  SQL, 50,000 a transaction — Weiguang's through `POST /bench/floor/generate` (the rows
+  of `record` and `record_scope` a push would write, versions from `sync_state`, no push
+  path), the ceiling's through its `POST /fill`; PostgreSQL is `ANALYZE`d after each load.
   At each size: last 100 changes, empty pull, single-change push, a 250-changeset
   push, and `vol-b`'s first sync (compound B, which the loads leave alone: its cost
   should stay flat) against the ceiling paging as many rows from 0, each against the

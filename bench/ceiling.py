@@ -19,9 +19,9 @@ Section ``ceiling`` (on the demo data, after the other sections' pushes):
 - the coordinator's last 100 changes and an empty pull from the high water (ms).
 
 Section ``scale``: the Weiguang database and the ceiling's table are topped
-up by bulk loaders (``POST /bench/floor/upsert`` in batches, which writes
-``record`` and ``record_scope`` directly, versions from ``sync_state``; the
-ceiling's ``POST /fill``) to each size of :data:`SCALE_SIZES` records, all
+up by bulk loaders that make the rows in SQL (``POST /bench/floor/generate``,
+which writes ``record`` and ``record_scope`` directly, versions from
+``sync_state``; the ceiling's ``POST /fill``) to each size of :data:`SCALE_SIZES` records, all
 in compound A and so in the coordinator's scope, PostgreSQL ``ANALYZE``d
 after each load as autovacuum would; at each size it measures the empty
 pull, the last 100 changes, a single-change push, a 250-changeset push and
@@ -48,10 +48,8 @@ BATCH = 250
 CLIENTS = (1, 4)
 PAGE = 1000
 LAST = 100
-FILL_BATCH = 5000
-# A million records takes the two bulk loads most of an hour on the shared 2-core machine:
-# opt in with ``--scale-sizes 10000,100000,250000,1000000``.
-SCALE_SIZES = (10_000, 100_000, 250_000)
+FILL_BATCH = 50_000
+SCALE_SIZES = (10_000, 100_000, 250_000, 1_000_000)
 QUICK_SCALE_SIZES = (2_000, 10_000)
 TARGET_SIZE = 250_000
 # A cursor past any high water (the contract's cursors stay below 2**53).
@@ -299,20 +297,18 @@ def small_pulls(pair: Pair, times: int) -> tuple[Versus, Versus]:
 
 
 def fill_weiguang(http: client.Http, compound_id: str, count: int) -> None:
-    """Write ``count`` tasks in ``compound_id`` through the bench's bulk loader."""
+    """Add ``count`` tasks in ``compound_id`` through the bench's bulk loader, made in SQL."""
     for start in range(0, count, FILL_BATCH):
-        rows = [
-            {
-                "type": "task",
-                "id": str(uuid.uuid4()),
-                "fields": {**FILL_BODY, "compound_id": compound_id},
-                "compound_id": compound_id,
-            }
-            for _ in range(min(FILL_BATCH, count - start))
-        ]
-        reply = http.request("POST", "/bench/floor/upsert", {"rows": rows})
+        body = {
+            "count": min(FILL_BATCH, count - start),
+            "type": "task",
+            "compound_id": compound_id,
+            "fields": {**FILL_BODY, "compound_id": compound_id},
+        }
+        reply = http.request("POST", "/bench/floor/generate", body)
         if reply.status != 200:
             raise RuntimeError(f"bulk load answered {reply.status}: {reply.body[:200]!r}")
+        progress(start + body["count"], count)
 
 
 def fill_ceiling(http: client.Http, compound_id: str, count: int) -> None:
@@ -323,6 +319,12 @@ def fill_ceiling(http: client.Http, compound_id: str, count: int) -> None:
         reply = http.request("POST", "/fill", body)
         if reply.status != 200:
             raise RuntimeError(f"ceiling fill answered {reply.status}")
+
+
+def progress(done: int, total: int) -> None:
+    """Tell the terminal how far a long bulk load has come."""
+    if total >= 10 * FILL_BATCH:
+        print(f"  loaded {done:,} of {total:,} records", file=sys.stderr, flush=True)
 
 
 def analyze(database_url: str) -> None:

@@ -13,8 +13,9 @@ conflict rules:
   ``{"cursor"}``.
 - ``GET /pull?since=&limit=``: rows with ``seq > since`` in sequence order,
   bodies parsed, ``{"rows", "cursor", "more"}``.
-- ``POST /fill`` ``{"count", "body"}``: appends ``count`` rows with that body
-  (the bench's bulk loader for the scale curve).
+- ``POST /fill`` ``{"count", "body"}``: appends ``count`` rows with that body,
+  made by the database in one statement (the bench's bulk loader for the
+  scale curve).
 - Live: every Socket.IO client joins one room on connect (no sign-in), and a
   push, once committed, emits one ``changes`` event ``{"prev", "cursor",
   "changes"}`` with its rows to that room before answering: the thinnest live
@@ -31,7 +32,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -54,6 +54,14 @@ UPSERT = (
     " SET seq = excluded.seq, client = excluded.client, body = excluded.body"
 )
 ROOM = "everyone"
+FILL = {
+    "sqlite": "INSERT INTO item (id, seq, client, body)"
+    " WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)"
+    " SELECT lower(hex(randomblob(16))), ? + i, 'fill', ? FROM n",
+    "postgresql": "INSERT INTO item (id, seq, client, body)"
+    " SELECT md5(random()::text || i::text), %s + i, 'fill', %s"
+    " FROM generate_series(0, %s - 1) AS i",
+}
 PULL = "SELECT id, seq, client, body FROM item WHERE seq > {p} ORDER BY seq LIMIT {p}"
 MAX_LIMIT = 1000
 
@@ -118,6 +126,19 @@ class Database:
                 self._insert(cursor, values)
         return last
 
+    def fill(self, count: int, body: dict[str, Any]) -> int:
+        """Append ``count`` rows of ``body``, random ids, made in SQL; return the high water."""
+        text = json.dumps(body, ensure_ascii=False)
+        with self.transaction() as cursor:
+            cursor.execute(TAKE.format(p=self.mark), (count,))
+            last = int(cursor.fetchone()[0])
+            first = last - count + 1
+            if self.sqlite:
+                cursor.execute(FILL["sqlite"], (count, first, text))
+            else:
+                cursor.execute(FILL["postgresql"], (first, text, count))
+        return last
+
     def _insert(self, cursor: Any, values: list[tuple[Any, ...]]) -> None:
         """Send the batch as multi-row statements (as SQLAlchemy's insertmanyvalues does)."""
         if self.sqlite:
@@ -179,8 +200,7 @@ def create_app(database: Database) -> Any:
     @app.post("/fill")
     def fill() -> Any:
         body = request.get_json()
-        rows = [{"id": str(uuid.uuid4()), "body": body["body"]} for _ in range(body["count"])]
-        return {"cursor": database.upsert("fill", rows)}
+        return {"cursor": database.fill(int(body["count"]), body["body"])}
 
     @app.get("/health")
     def health() -> Any:

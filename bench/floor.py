@@ -7,8 +7,10 @@ so that a real figure can be given as a ratio of it:
   ``record_scope``, versions from ``sync_state``) in one transaction, with
   no auth, validation, conflict rules or changeset log;
 - ``GET /bench/floor/query`` runs the one query a pull of one compound needs;
-- ``GET /bench/floor/records`` and ``POST /bench/floor/analyze`` serve the scale
-  curve's bulk loads (``bench/ceiling.py``);
+- ``POST /bench/floor/generate``, ``GET /bench/floor/records`` and
+  ``POST /bench/floor/analyze`` serve the scale curve's bulk loads
+  (``bench/ceiling.py``): the database itself makes the rows, so that a
+  million records load in minutes;
 - ``POST /bench/floor/emit`` emits a given payload to a Socket.IO room.
 
 ``GET /bench/floor/demo`` tells the bench the demo compounds' ids and the
@@ -20,11 +22,12 @@ Registered only by ``bench/serve.py``; never part of the app.
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, request
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server import scopes, seed
@@ -117,6 +120,71 @@ def upsert() -> Any:
         db.session.execute(upsert_scopes(), scopes).all()
     db.session.commit()
     return {"rows": len(rows), "cursor": versions[-1] if rows else None}
+
+
+#: Records a transaction of ``/generate``: other requests get the writer lock between them.
+GENERATE_BATCH = 50_000
+#: A random version 4 UUID, lowercase, made by SQLite (PostgreSQL has ``gen_random_uuid``).
+SQLITE_UUID = (
+    "lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4'"
+    " || substr(lower(hex(randomblob(2))), 2) || '-'"
+    " || substr('89ab', 1 + abs(random()) % 4, 1) || substr(lower(hex(randomblob(2))), 2)"
+    " || '-' || lower(hex(randomblob(6)))"
+)
+#: Stands for each record's version in the stamps text ``/generate`` is given.
+VERSION_MARK = '"@version"'
+GENERATE = {
+    "sqlite": text(
+        "INSERT INTO record (id, type, version, deleted, fields, stamps, scope)"
+        " WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < :count)"
+        f" SELECT {SQLITE_UUID}, :type, :first + i, 0, :fields,"
+        f" replace(:stamps, '{VERSION_MARK}', CAST(:first + i AS TEXT)), :scope FROM n"
+    ),
+    "postgresql": text(
+        "INSERT INTO record (id, type, version, deleted, fields, stamps, scope)"
+        " SELECT gen_random_uuid()::text, :type, :first + i, false, CAST(:fields AS jsonb),"
+        f" CAST(replace(:stamps, '{VERSION_MARK}', (:first + i)::text) AS json), :scope"
+        " FROM generate_series(0, :count - 1) AS i"
+    ),
+}
+GENERATE_SCOPES = text(
+    "INSERT INTO record_scope (record_id, compound_id, building_id, record_type, version)"
+    " SELECT id, :compound_id, NULL, type, version FROM record WHERE version >= :first"
+)
+
+
+@bp.post("/generate")
+def generate() -> Any:
+    """Append ``{"count", "type", "compound_id", "fields"}``: that many new records, made in SQL.
+
+    Each record is what ``/upsert`` writes for a row with those fields (a
+    stamp a field at the record's version, the compound's scope row), with a
+    random UUID, versions taken from the sequence; :data:`GENERATE_BATCH`
+    records a transaction. Answers ``{"rows", "cursor"}``.
+    """
+    body = request.get_json()
+    count, compound_id = int(body["count"]), str(body["compound_id"])
+    # As the engine encodes the JSON columns of the rows a push writes.
+    serialize = db.engine.dialect._json_serializer or json.dumps
+    made_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    stamps = serialize({name: ["@version", made_at, BENCH_USER_ID] for name in body["fields"]})
+    params = {
+        "type": str(body["type"]),
+        "fields": serialize(body["fields"]),
+        "stamps": stamps,
+        "scope": scope_to_text(Scope(frozenset({compound_id}), None)),
+        "compound_id": compound_id,
+    }
+    statement = GENERATE[db.engine.dialect.name]
+    cursor = None
+    for start in range(0, count, GENERATE_BATCH):
+        size = min(GENERATE_BATCH, count - start)
+        first = take_versions(size)[0]
+        db.session.execute(statement, {**params, "count": size, "first": first})
+        db.session.execute(GENERATE_SCOPES, {"compound_id": compound_id, "first": first})
+        db.session.commit()
+        cursor = first + size - 1
+    return {"rows": count, "cursor": cursor}
 
 
 @bp.get("/query")

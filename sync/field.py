@@ -32,15 +32,31 @@ def day_of(moment: datetime) -> date:
     return moment.astimezone(NEIGHBOURHOOD_ZONE).date()
 
 
-def live_record(ctx: ChangeContext, record_id: object, type_name: str, field: str) -> Record:
+def live_record(
+    ctx: ChangeContext, record_id: object, type_name: str, field: str, problem: str = ""
+) -> Record:
     """Return the live record ``record_id`` of ``type_name`` as the change sees it.
 
-    :raises SyncError: ``invalid`` naming ``field`` when there is none.
+    :raises SyncError: ``invalid`` naming ``field`` when there is none; its
+        detail is ``problem``, by default "refers to no <type_name>".
     """
     found = ctx.lookup(record_id) if isinstance(record_id, str) else None
     if found is None or found.deleted or found.type != type_name:
-        raise SyncError(Code.INVALID, f"{field}: refers to no {type_name}", field)
+        raise SyncError(Code.INVALID, f"{field}: {problem or f'refers to no {type_name}'}", field)
     return found
+
+
+def home_of(ctx: ChangeContext, resident: Record) -> tuple[Record, Record]:
+    """Return the live household and building ``resident`` lives in.
+
+    :raises SyncError: ``invalid`` naming ``resident_id`` when either is gone
+        (a gate pass or a medicine run needs the drop point).
+    """
+    unknown = "the resident's home is unknown"
+    household_id = resident.fields.get("household_id")
+    household = live_record(ctx, household_id, "household", "resident_id", unknown)
+    building_id = household.fields.get("building_id")
+    return household, live_record(ctx, building_id, "building", "resident_id", unknown)
 
 
 def place_of(ctx: ChangeContext, household: Record) -> str:

@@ -37,6 +37,7 @@ from sync import fields as f
 from sync.actors import Role
 from sync.changes import Op
 from sync.errors import Code, SyncError
+from sync.field import home_of, live_record
 from sync.policy import Own, Recent
 from sync.records import SERVER_USER_ID, Record
 from sync.registry import (
@@ -108,9 +109,8 @@ def gate_pass_rules(ctx: ChangeContext) -> Ruling | None:
     valid_until = parse_datetime(ctx.fields["valid_until"])
     if valid_until <= ctx.made_at:
         raise SyncError(Code.INVALID, "valid_until: must be after now", "valid_until")
-    resident = _live(ctx, ctx.fields["resident_id"], "resident_id")
-    household = _live(ctx, resident.fields.get("household_id"), "resident_id")
-    building = _live(ctx, household.fields.get("building_id"), "resident_id")
+    resident = live_record(ctx, ctx.fields["resident_id"], "resident", "resident_id")
+    household, building = home_of(ctx, resident)
     compound_id = str(household.fields["compound_id"])
     out = dict(ctx.fields)
     out.update(
@@ -138,18 +138,10 @@ def gate_pass_rules(ctx: ChangeContext) -> Ruling | None:
         if previous != ctx.record_id
     ]
     keys = [dict(jwk) for jwk in ctx.signer.public_keys(compound_id)]
-    compound = _live(ctx, compound_id, "resident_id")
+    compound = live_record(ctx, compound_id, "compound", "resident_id", "the compound is gone")
     if compound.fields.get("pass_keys") != keys:
         writes.append(SideWrite(compound_id, {"pass_keys": keys}))
     return Ruling(out, tuple(writes))
-
-
-def _live(ctx: ChangeContext, record_id: object, field: str) -> Record:
-    """Return a live record a pass needs, else ``invalid`` naming ``field``."""
-    found = ctx.lookup(record_id) if isinstance(record_id, str) else None
-    if found is None or found.deleted:
-        raise SyncError(Code.INVALID, f"{field}: the resident's home is unknown", field)
-    return found
 
 
 RESIDENT = Parent("resident_id", "resident", ("compound_id", "building_id"))

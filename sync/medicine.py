@@ -46,7 +46,7 @@ from sync import fields as f
 from sync.actors import Role
 from sync.changes import Op
 from sync.errors import Code, SyncError
-from sync.field import place_of
+from sync.field import home_of, place_of
 from sync.machines import StateMachine, Transition
 from sync.policy import Own
 from sync.records import Record
@@ -175,8 +175,7 @@ def _medicine_task(ctx: ChangeContext, request: dict[str, object], n: int) -> Si
     """Return the create of the ``n``-th run for an approved request: the drop point only."""
     resident = ctx.lookup(str(request["resident_id"]))
     assert resident is not None
-    household = _live(ctx, resident.fields.get("household_id"))
-    building = _live(ctx, household.fields.get("building_id"))
+    household, building = home_of(ctx, resident)
     place = place_of(ctx, household)
     fields = {
         "kind": "medicine",
@@ -217,14 +216,6 @@ def medicine_run_rules(ctx: ChangeContext) -> Ruling | None:
     if not MED_MACHINE.leads(request.fields.get("status"), moved):
         return None
     return Ruling(ctx.fields, (SideWrite(request.id, {"status": moved}),))
-
-
-def _live(ctx: ChangeContext, record_id: object) -> Record:
-    """Return a live record the request's place needs, else ``invalid``."""
-    found = ctx.lookup(record_id) if isinstance(record_id, str) else None
-    if found is None or found.deleted:
-        raise SyncError(Code.INVALID, "resident_id: the resident's home is unknown", "resident_id")
-    return found
 
 
 RESIDENT = Parent("resident_id", "resident", ("compound_id", "building_id"))

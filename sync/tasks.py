@@ -88,8 +88,9 @@ TASK = RecordType(
         "due_at": f.Nullable(f.DateTime()),
         "notes": f.Nullable(f.Text(0, 2000, multiline=True)),
         "proof": f.Nullable(f.Text(1, 200)),
-        # A group-buying delivery's orders: done marks them delivered (sync.supplies).
-        "order_ids": f.Nullable(f.ListOf(f.Uuid(), MAX_TASK_ORDERS)),
+        # A group-buying delivery's orders: done marks them delivered (sync.supplies),
+        # so only live orders of the task's own compound.
+        "order_ids": f.Nullable(f.ListOf(f.Ref("order", same=("compound_id",)), MAX_TASK_ORDERS)),
         # A medicine run's request: its end moves the request (sync.medicine).
         "med_request_id": f.Nullable(f.Uuid()),
     },

@@ -54,6 +54,13 @@ def sign_in(page: Page, username: str, password: str = DEMO_PASSWORD) -> None:
     expect_synced(page)
 
 
+def sign_out(page: Page) -> None:
+    """Sign out from the settings screen (nothing queued: it asks nothing)."""
+    go(page, "/settings")
+    page.get_by_role("button", name="Sign out").click()
+    expect(page.get_by_label("Username")).to_be_visible()
+
+
 def status_bar(page: Page) -> Any:
     return page.get_by_role("status")
 

@@ -21,6 +21,7 @@ from tests.browser.helpers import (
     seeded_task_id,
     server_record,
     sign_in,
+    sign_out,
     token_of,
 )
 from tests.helpers import a_clinician_of
@@ -101,8 +102,7 @@ def test_what_a_search_found_stays_on_screen_when_the_screen_redraws(
     expect(coordinator.get_by_label("Text")).to_have_value("gate code 4711")
 
     # Kept for the coordinator only: whoever signs in next on this device sees none of it.
-    go(coordinator, "/settings")
-    coordinator.get_by_role("button", name="Sign out").click()
+    sign_out(coordinator)
     sign_in(coordinator, "vol-a")
     go(coordinator, "/audit")
     expect(coordinator.get_by_label("Text")).to_have_value("")

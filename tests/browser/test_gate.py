@@ -24,6 +24,7 @@ from tests.browser.helpers import (
     query,
     records_of_type,
     sign_in,
+    sign_out,
     wait_for_service_worker,
 )
 from tests.browser.test_csp import RECORD_VIOLATIONS, violations
@@ -48,10 +49,8 @@ def policy_version(db_path: str) -> int:
     )
 
 
-def test_a_guard_scans_a_printed_pass_offline_and_the_event_syncs_later(
-    device: Any, db_path: str
-) -> None:
-    demo = a_demo_pass(db_path)
+def a_guard_at_the_gate(device: Any) -> Any:
+    """Return guard-a's page on the gate screen, the first sync done."""
     page = device("guard-a")
     sign_in(page, "guard-a")
     wait_for_service_worker(page)
@@ -59,6 +58,14 @@ def test_a_guard_scans_a_printed_pass_offline_and_the_event_syncs_later(
     expect_synced(page)
     page.get_by_role("link", name="Gate").click()
     expect(page.get_by_role("heading", name="Gate")).to_be_visible()
+    return page
+
+
+def test_a_guard_scans_a_printed_pass_offline_and_the_event_syncs_later(
+    device: Any, db_path: str
+) -> None:
+    demo = a_demo_pass(db_path)
+    page = a_guard_at_the_gate(device)
 
     page.context.set_offline(True)
     page.get_by_role("button", name="Out", exact=True).click()
@@ -102,10 +109,7 @@ def test_a_forged_pass_is_denied_and_a_damaged_one_found_by_address(
     demo = a_demo_pass(db_path)
     header, payload, signature = demo["token"].split(".")
     forged = f"{header}.{payload}.{signature[:-4]}AAAA"
-    page = device("guard-a")
-    sign_in(page, "guard-a")
-    expect_synced(page)
-    page.get_by_role("link", name="Gate").click()
+    page = a_guard_at_the_gate(device)
     page.context.set_offline(True)
     page.get_by_role("button", name="In", exact=True).click()
     page.get_by_label("Pass code").fill(forged)
@@ -118,6 +122,37 @@ def test_a_forged_pass_is_denied_and_a_damaged_one_found_by_address(
     page.get_by_role("button", name="Find").click()
     page.locator("#gate-found button").first.click()
     expect(decision).to_contain_text("ALLOW")
+
+
+def test_the_last_decision_and_the_passes_found_are_gone_after_signing_out(
+    device: Any, db_path: str
+) -> None:
+    """A gate device changes hands: the next user sees nothing of the last one's scans."""
+    demo = a_demo_pass(db_path)
+    page = a_guard_at_the_gate(device)
+    page.get_by_role("button", name="In", exact=True).click()
+    page.get_by_label("Pass code").fill(demo["token"])
+    page.get_by_role("button", name="Check").click()
+    decision = page.locator("#gate-decision")
+    expect(decision).to_contain_text(demo["address"], timeout=SYNC_TIMEOUT_MS)
+    expect_synced(page, timeout=SYNC_TIMEOUT_MS)  # nothing queued: signing out asks nothing
+
+    sign_out(page)
+    sign_in(page, "guard-a")
+    go(page, "/gate")
+    expect(page.get_by_label("Pass code")).to_be_visible()
+    expect(decision).to_have_count(0)
+
+    # What "Find by address" found is forgotten the same way.
+    page.get_by_label("Find by address").fill(demo["address"])
+    page.get_by_role("button", name="Find").click()
+    found = page.locator("#gate-found button")
+    expect(found.first).to_be_visible()
+    sign_out(page)
+    sign_in(page, "guard-a")
+    go(page, "/gate")
+    expect(page.get_by_label("Find by address")).to_have_value("")
+    expect(found).to_have_count(0)
 
 
 def test_the_gate_screens_run_under_the_policy_with_targets_a_thumb_can_hit(

@@ -17,6 +17,7 @@ from tests.browser.helpers import (
     query,
     seeded_task_id,
     sign_in,
+    sign_out,
     status_bar,
     task_fact,
 )
@@ -154,7 +155,6 @@ def test_signed_out_the_status_bar_claims_nothing_and_hides_attention(device: An
     expect(page.get_by_role("link", name="Needs attention")).to_be_hidden()
     sign_in(page, "vol-a")
     expect(page.get_by_role("link", name="Needs attention")).to_be_visible()
-    go(page, "/settings")
-    page.get_by_role("button", name="Sign out").click()
+    sign_out(page)
     expect(status_bar(page)).to_have_text("Not signed in")
     expect(page.get_by_role("link", name="Needs attention")).to_be_hidden()

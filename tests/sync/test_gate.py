@@ -6,6 +6,7 @@ Contract, "Gate passes" and Privacy; ``sync.gate``.
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -14,6 +15,7 @@ from sync import MemoryStore, view
 from sync.gate import default_rules, policy_id
 from sync.times import format_datetime
 from tests.sync.builders import (
+    BUILDING_A,
     COMPOUND_A,
     COMPOUND_B,
     COORD,
@@ -131,6 +133,19 @@ def test_a_pass_must_end_after_it_is_issued(world: MemoryStore, signer: MemorySi
     past = format_datetime(T0 - timedelta(minutes=1))
     create = a_create("gate_pass", resident_id=RESIDENT_A, kind="resident", valid_until=past)
     assert code_of(push(world, COORD, a_changeset(create), signer=signer)) == "invalid"
+
+
+@pytest.mark.parametrize("gone", ["household", "building"])
+def test_no_pass_is_issued_to_a_resident_whose_home_is_gone(
+    world: MemoryStore, signer: MemorySigner, gone: str
+) -> None:
+    home = stored(world, HOUSEHOLD_A if gone == "household" else BUILDING_A)
+    world.put(replace(home, deleted=True, fields={}), None)
+    create = a_create("gate_pass", resident_id=RESIDENT_A, kind="resident", valid_until=UNTIL)
+    conflict = only(push(world, COORD, a_changeset(create), signer=signer)).changes[0].conflict
+    assert conflict is not None and conflict.code == "invalid"
+    assert conflict.field == "resident_id" and "home is unknown" in conflict.detail
+    assert world.get(create.id) is None
 
 
 @pytest.mark.parametrize("actor", [GUARD_A, VOL_A])

@@ -8,6 +8,8 @@ views and ``conflict.record``.
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -118,6 +120,19 @@ def test_approval_makes_a_medicine_task_with_only_the_drop_point(world: MemorySt
     assert "硝苯地平" not in carried and "20mg" not in carried
     delivered = push(world, COORD, a_changeset(triage(record_id, status="delivered")))
     assert code_of(delivered) is None
+
+
+@pytest.mark.parametrize("gone", ["household", "building"])
+def test_no_run_is_made_for_a_resident_whose_home_is_gone(world: MemoryStore, gone: str) -> None:
+    record_id = requested(world)
+    home = stored(world, HOUSEHOLD_A if gone == "household" else BUILDING_A)
+    world.put(replace(home, deleted=True, fields={}), None)
+    outcome = push(world, MEDIC, a_changeset(triage(record_id, status="approved")))
+    conflict = only(outcome).changes[0].conflict
+    assert conflict is not None and conflict.code == "invalid"
+    assert conflict.field == "resident_id" and "home is unknown" in conflict.detail
+    assert world.get(medicine_task_id(record_id)) is None
+    assert stored(world, record_id).fields["status"] == "requested"
 
 
 def run(world: MemoryStore, task_id: str, end: str) -> None:

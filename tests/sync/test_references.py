@@ -9,6 +9,7 @@ another compound, a deleted record.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -50,6 +51,7 @@ RESIDENT_B = stable_id("resident", "B")
 VISITOR_A, VISITOR_B = stable_id("visitor", "A"), stable_id("visitor", "B")
 TEST_ROUND_A, TEST_ROUND_B = stable_id("test_round", "A"), stable_id("test_round", "B")
 VOLUNTEER_A, VOLUNTEER_B = stable_id("volunteer", "A"), stable_id("volunteer", "B")
+ORDER_A, ORDER_B = order_id(ROUND_A, HOUSEHOLD_A), order_id(ROUND_B, HOUSEHOLD_B)
 GONE = {
     "visitor": stable_id("visitor", "gone"),
     "resident": stable_id("resident", "gone"),
@@ -60,17 +62,20 @@ GONE = {
     "supply_round": stable_id("round", "gone"),
     "test_round": stable_id("test_round", "gone"),
     "volunteer": stable_id("volunteer", "gone"),
+    "order": order_id(ROUND_A, stable_id("household", "A", 2)),
 }
+# Open when the pushes are made (T0), so that the orders of the matrix are taken.
 TIMES = {
-    "opens_at": "2022-04-03T00:00:00Z",
-    "cutoff_at": "2022-04-03T04:00:00Z",
-    "delivers_at": "2022-04-03T09:00:00Z",
+    "opens_at": "2022-03-23T00:00:00Z",
+    "cutoff_at": "2022-03-23T20:00:00Z",
+    "delivers_at": "2022-03-24T09:00:00Z",
 }
 
 
 @pytest.fixture
 def places(world: MemoryStore) -> MemoryStore:
-    """The world plus supply rounds in A and B, and one deleted record of each kind."""
+    """The world plus supply rounds in A and B with an order each, and one deleted record
+    of each kind."""
     gone_changes = [
         a_create("compound", GONE["compound"], **compound_fields("G")),
         a_create("building", GONE["building"], compound_id=COMPOUND_A, name="9号楼", number=9),
@@ -102,6 +107,22 @@ def places(world: MemoryStore) -> MemoryStore:
         a_create("test_round", TEST_ROUND_B, **round_fields(COMPOUND_B)),
         a_create("volunteer", VOLUNTEER_A, compound_id=COMPOUND_A, name="赵敏"),
         a_create("volunteer", VOLUNTEER_B, compound_id=COMPOUND_B, name="钱多"),
+        a_create("order", ORDER_A, **order_fields(ROUND_A, HOUSEHOLD_A, PACKAGE_A)),
+        a_create("order", ORDER_B, **order_fields(ROUND_B, HOUSEHOLD_B, PACKAGE_B)),
+        a_create(
+            "household",
+            stable_id("household", "A", 2),
+            compound_id=COMPOUND_A,
+            building_id=BUILDING_A,
+            unit="1",
+            floor=2,
+            room="201",
+        ),
+        a_create(
+            "order",
+            GONE["order"],
+            **order_fields(ROUND_A, stable_id("household", "A", 2), PACKAGE_A),
+        ),
     ]
     deletes = [
         a_delete(GONE[kind], type_=kind)
@@ -119,6 +140,10 @@ def places(world: MemoryStore) -> MemoryStore:
     ]
     for changes in (gone_changes + rounds, deletes):
         assert only(push(world, COORD, a_changeset(*changes))).status == "applied"
+    # No one deletes an order by a push: the store holds it as a tombstone here.
+    order = world.get(GONE["order"])
+    assert order is not None
+    world.put(replace(order, deleted=True, fields={}), None)
     return world
 
 
@@ -136,6 +161,16 @@ def visitor_fields(compound_id: str, household_id: str) -> dict[str, Any]:
 def round_fields(compound_id: str) -> dict[str, Any]:
     """Return the fields of an open testing round of a compound."""
     return {"compound_id": compound_id, "date": "2022-03-23", "kind": "pcr"}
+
+
+def order_fields(round_id: str, household_id: str, package_id: str) -> dict[str, Any]:
+    """Return the fields of a household's order of one package in a round."""
+    return {
+        "supply_round_id": round_id,
+        "household_id": household_id,
+        "channel": "hotline",
+        "lines": [{"package_id": package_id, "qty": 1}],
+    }
 
 
 def package_fields(round_id: str) -> dict[str, Any]:
@@ -156,14 +191,11 @@ def valid_create(type_name: str) -> dict[str, Any]:
         },
         "resident": {"household_id": HOUSEHOLD_A, "name": "李娜"},
         "visit": {"household_id": HOUSEHOLD_A, "outcome": "answered", "present": 2},
-        "task": task_fields(COMPOUND_A, building_id=BUILDING_A, household_id=HOUSEHOLD_A),
+        "task": task_fields(
+            COMPOUND_A, building_id=BUILDING_A, household_id=HOUSEHOLD_A, order_ids=[ORDER_A]
+        ),
         "package": package_fields(ROUND_A),
-        "order": {
-            "supply_round_id": ROUND_A,
-            "household_id": HOUSEHOLD_A,
-            "channel": "hotline",
-            "lines": [{"package_id": PACKAGE_A, "qty": 1}],
-        },
+        "order": order_fields(ROUND_A, HOUSEHOLD_A, PACKAGE_A),
         "restock": {"package_id": PACKAGE_A, "qty": 3},
         "med_request": {"resident_id": RESIDENT_A, "medicine": "阿司匹林", "urgency": "today"},
         "supply_round": {"compound_ids": [COMPOUND_A], **TIMES},
@@ -227,6 +259,7 @@ OTHER_COMPOUND = {
     "visitor": VISITOR_B,
     "test_round": TEST_ROUND_B,
     "volunteer": VOLUNTEER_B,
+    "order": ORDER_B,
 }
 # Fields checked against each other by a type's kind rules: an order's
 # household must lie in one of its round's compounds; a mark's resident in

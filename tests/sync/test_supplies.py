@@ -24,6 +24,7 @@ from sync.times import format_datetime
 from tests.sync.builders import (
     BUILDING_A,
     COMPOUND_A,
+    COMPOUND_B,
     COORD,
     HOUSEHOLD_A,
     HOUSEHOLD_B,
@@ -34,13 +35,16 @@ from tests.sync.builders import (
     VOL_A2,
     a_changeset,
     a_create,
+    an_actor,
     an_update,
     code_of,
+    new_id,
     only,
     push,
     seed_world,
     stable_id,
     stored,
+    task_fields,
     version_of,
 )
 
@@ -600,6 +604,39 @@ def test_a_done_delivery_marks_its_confirmed_orders_delivered(ordered: MemorySto
     assert statuses == ["delivered", "cancelled", "confirmed"]
     assert (stock(ordered, VEG), stock(ordered, MEAT)) == before
     assert stored(ordered, task).fields["proof"] == "取货码 4821"
+
+
+COORD_B = an_actor("coordinator", 9, (COMPOUND_B,))
+
+
+@pytest.mark.parametrize(
+    ("actor", "compound", "listed", "code"),
+    [
+        (COORD, COMPOUND_A, "order of the task's compound", None),
+        (COORD_B, COMPOUND_B, "order of another compound", "invalid"),
+        (COORD, COMPOUND_B, "order of another compound", "invalid"),
+        (COORD, COMPOUND_A, "household, not an order", "invalid"),
+        (COORD, COMPOUND_A, "unknown id", "invalid"),
+    ],
+    ids=["own", "another coordinator's", "another compound", "not an order", "unknown"],
+)
+def test_a_task_lists_only_orders_of_its_own_compound(
+    ordered: MemoryStore, actor: Actor, compound: str, listed: str, code: str | None
+) -> None:
+    """A done delivery marks its listed orders delivered: no hand-made task may list others'."""
+    order = order_id(ROUND, HOUSEHOLDS[0])
+    named = {
+        "order of the task's compound": order,
+        "order of another compound": order,
+        "household, not an order": HOUSEHOLDS[0],
+        "unknown id": new_id(),
+    }[listed]
+    task = a_create("task", **task_fields(compound, order_ids=[named]))
+    outcome = push(ordered, actor, a_changeset(task))
+    assert code_of(outcome) == code
+    if code is not None:
+        assert only(outcome).changes[0].conflict.field == "order_ids"  # type: ignore[union-attr]
+        assert ordered.get(task.id) is None  # type: ignore[attr-defined]
 
 
 def test_an_order_whose_household_is_gone_gets_no_unit_task(ordered: MemoryStore) -> None:

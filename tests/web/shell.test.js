@@ -8,7 +8,7 @@ import { test } from 'node:test';
 
 import { CATALOGUE, WEB, startFiles, startSizes } from '../../scripts/shell-start.js';
 import { featureRoutes, sectionRoute } from '../../web/app/features.js';
-import { concerns, matchRoute, pick, preloadScreens, resolveScreen } from '../../web/app/router.js';
+import { concerns, keptState, matchRoute, pick, preloadScreens, resolveScreen } from '../../web/app/router.js';
 import { serverAccepts, supportedSchemas } from '../../web/app/schema.js';
 import { describeStatus, statusParts } from '../../web/app/status.js';
 import { PHASE } from '../../web/app/sync.js';
@@ -102,6 +102,29 @@ test('screens get only the services they name, and redraw only for topics they f
   assert.equal(concerns(['record:task', 'outbox'], ['record:building']), false);
   assert.equal(concerns(['record:task'], ['record:building', 'record:task']), true);
   assert.equal(concerns(undefined, ['outbox']), false);
+});
+
+test('screens that keep state forget it when the user changes, signing out included, and only then', () => {
+  const forgotten = [];
+  const keeping = (name) => ({ render() {}, uses: [], forget: () => forgotten.push(name) });
+  const search = keeping('search');
+  const gate = keeping('gate');
+  const login = { render() {}, uses: [], public: true };
+  const kept = keptState();
+  kept.drawing(search, 1);
+  kept.drawing(gate, 1);
+  kept.drawing(search, 1);
+  assert.deepEqual(forgotten, []);
+  kept.drawing(login, null); // signed out
+  assert.deepEqual(forgotten.sort(), ['gate', 'search']);
+  forgotten.length = 0;
+  kept.drawing(search, 2); // the next user signs in
+  forgotten.length = 0;
+  kept.drawing(search, 2);
+  kept.drawing(gate, 2);
+  assert.deepEqual(forgotten, []);
+  kept.drawing(gate, 3); // another user straight away (no login screen between)
+  assert.deepEqual(forgotten.sort(), ['gate', 'search']);
 });
 
 test('started, the app loads every lazy screen once in the background; a failed load is no failure', async () => {

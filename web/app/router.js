@@ -5,7 +5,7 @@
  * cached index.html, whatever the server's fallback does. A screen module
  * exports:
  *
- *     {render(deps, params) → Promise<Node>, uses: [...], follows?: [...], public?}
+ *     {render(deps, params) → Promise<Node>, uses: [...], follows?: [...], public?, forget?}
  *
  * A route may name, instead of a screen, a function that loads its module
  * (`() => import('./list.js')`, the screen its default export): a feature's
@@ -17,6 +17,12 @@
  * that redraw it (`record:<type>`, `outbox`, `people`, `declarations`): a
  * screen is redrawn when something it shows changed, not on every event,
  * keeping what the user was typing and where the focus was.
+ *
+ * A screen that keeps state between draws while the app is open (a search
+ * and what it found, the gate's last decision) exports `forget()`, which drops
+ * it: the router calls it before drawing for another user than the one it
+ * drew for last (signed out included), so whoever signs in next on the device
+ * starts afresh and sees nothing of the last user's.
  */
 import { h, mount } from './ui/dom.js';
 
@@ -111,6 +117,25 @@ function clearErrors(event) {
   }
 }
 
+/**
+ * Track which user the screens drew for; when it changes, make every screen
+ * drawn so far that keeps state (exports `forget`) forget it.
+ */
+export function keptState() {
+  const keeping = new Set();
+  let owner = null;
+  return {
+    /** Call before drawing `screen` for the user `userId` (null: signed out). */
+    drawing(screen, userId) {
+      if (userId !== owner) {
+        for (const kept of keeping) kept.forget();
+        owner = userId;
+      }
+      if (screen.forget) keeping.add(screen);
+    },
+  };
+}
+
 /** Return an object with only the `uses` services, read now. */
 export function pick(services, uses = []) {
   return Object.fromEntries(uses.map((name) => {
@@ -128,6 +153,7 @@ export function createRouter({ outlet, routes, services, notFound, isSignedIn })
   let active = null;
   let shown = null; // the path on screen
   let drawing = Promise.resolve();
+  const kept = keptState();
 
   async function draw({ keepState }) {
     const path = currentPath();
@@ -141,6 +167,7 @@ export function createRouter({ outlet, routes, services, notFound, isSignedIn })
       globalThis.location.hash = '/login';
       return;
     }
+    kept.drawing(screen, services.user?.id ?? null);
     const node = await screen.render(pick(services, screen.uses), match.params);
     if (currentPath() !== path) return; // the user moved on while we drew
     // Read what the user typed just before the swap: typing goes on while a screen renders.

@@ -13,17 +13,17 @@ import { sortedChoices } from '../tasks/format.js';
 
 // Kept while the app is open, so coming back, or a live redraw of the screen,
 // shows the same search and what it found — to the user who searched only
-// (`user`: whoever signs in next on this device starts afresh). `generation`
-// tells a page that arrives after a newer search was sent to stay out of it.
+// (`forget`, see router.js). `generation` tells a page that arrives after a
+// newer search was sent (or after the user changed) to stay out of it.
 const NO_FILTERS = { q: '', user_id: '', record_type: '', building: '', household_id: '' };
+const NOTHING_FOUND = { entries: [], cursor: null, more: false, state: 'idle', problem: '' };
 const chosen = { ...NO_FILTERS };
-const found = { user: null, generation: 0, entries: [], cursor: null, more: false, state: 'idle', problem: '' };
+const found = { generation: 0, ...NOTHING_FOUND };
 
-/** Forget the last user's search when another user opens the screen. */
-function keptFor(userId) {
-  if (found.user === userId) return;
+/** Forget the search and what it found (the router calls it when the user changes). */
+function forget() {
   Object.assign(chosen, NO_FILTERS);
-  Object.assign(found, { user: userId, generation: found.generation + 1, entries: [], cursor: null, more: false, state: 'idle', problem: '' });
+  Object.assign(found, { generation: found.generation + 1, ...NOTHING_FOUND });
 }
 
 function select(id, label, pairs, value, onchange = null) {
@@ -63,7 +63,6 @@ async function householdChoices(records, buildingId) {
 
 async function render(deps) {
   const { declarations, names: lookup, records, audit } = deps;
-  keptFor(deps.user.id);
   const [compounds, buildings, people, buildingRecords, householdRecords] = await Promise.all([
     lookup.compounds(), lookup.buildings(), lookup.people(), records.views('building'), records.views('household'),
   ]);
@@ -141,4 +140,4 @@ async function render(deps) {
     results);
 }
 
-export default { render, uses: ['user', 'declarations', 'records', 'names', 'audit', 'redraw'], follows: ['people', 'declarations'] };
+export default { render, forget, uses: ['user', 'declarations', 'records', 'names', 'audit', 'redraw'], follows: ['people', 'declarations'] };

@@ -27,8 +27,12 @@ const PAINT_MARK = 'board:painted';
 const ROW = 88;
 const GAP = 6;
 
-// Kept while the app is open.
+// Kept while the app is open, for one user (`forget`, see router.js).
 const kept = { filter: NO_FILTER, selected: null };
+
+function forget() {
+  Object.assign(kept, { filter: NO_FILTER, selected: null });
+}
 
 /** Return a card's drawn state: a card is redrawn only when this changes. */
 function signature(task, people) {
@@ -397,6 +401,7 @@ async function render(deps) {
 }
 
 export default {
+  forget,
   render,
   uses: ['user', 'declarations', 'records', 'names', 'queue', 'redraw', 'watch'],
   follows: ['people', 'declarations'],

@@ -12,9 +12,16 @@ import { exitsOn, gateEventChange, judgeRecord, judgeToken, policyOf, warnings }
 import { decisionPanel } from './decision.js';
 import { measureClock, postName, readClockOffset, rememberPost } from './station.js';
 
-// Kept while the app is open: the guard's direction and the last decision.
-const state = { direction: 'out', result: null, compoundId: null, found: null };
+// Kept while the app is open, for one user (`forget`, see router.js): the
+// guard's direction, the compound, the last decision and the passes found.
+const FRESH = { direction: 'out', result: null, compoundId: null, found: null };
+const state = { ...FRESH };
 let stopCamera = null;
+
+/** Forget the last decision and the rest (the router calls it when the user changes). */
+function forget() {
+  Object.assign(state, FRESH);
+}
 
 async function context(deps, compound) {
   const [policyRecord] = await deps.records.views('gate_policy', { compound_id: compound.id });
@@ -166,6 +173,7 @@ globalThis.addEventListener?.('hashchange', () => {
 
 export default {
   render,
+  forget,
   uses: ['user', 'declarations', 'records', 'queue', 'redraw', 'syncedAt'],
   follows: ['declarations'],
 };

@@ -20,8 +20,13 @@ const UPLOT_CSS = '/vendor/uplot/uPlot.min.css';
 /** Series colours: the theme's, so the chart reads in dark and light alike. */
 const SERIES_COLOURS = ['--accent', '--ok', '--focus', '--danger', '--muted'];
 
-let last = null; // {userId, answer, at, fresh, loadedAt}
+let last = null; // {answer, at, fresh, loadedAt}, for one user (`forget`, see router.js)
 let refreshTimer = null;
+
+/** Drop the last answer (the router calls it when the user changes). */
+function forget() {
+  last = null;
+}
 
 function percent(fraction) {
   return new Intl.NumberFormat(language(), { style: 'percent', maximumFractionDigits: 0 }).format(fraction);
@@ -106,12 +111,12 @@ function scheduleRefresh(redraw) {
 }
 
 async function render({ user, names: lookup, progress, redraw }) {
-  const due = !last || last.userId !== user.id || Date.now() - last.loadedAt >= REFRESH_MS;
+  const due = !last || Date.now() - last.loadedAt >= REFRESH_MS;
   let failure = null;
   if (due) {
     try {
       const loaded = await progress.load(user.id, startOfDay());
-      last = loaded ? { ...loaded, userId: user.id, loadedAt: Date.now() } : null;
+      last = loaded ? { ...loaded, loadedAt: Date.now() } : null;
     } catch (error) {
       failure = error;
     }
@@ -132,6 +137,7 @@ async function render({ user, names: lookup, progress, redraw }) {
 
 export default {
   render,
+  forget,
   uses: ['user', 'names', 'progress', 'redraw'],
   follows: ['record:visit', 'record:order', 'record:med_request', 'record:test_result', 'record:gate_event'],
 };

@@ -12,8 +12,13 @@ import { field, screen } from '../ui/screen.js';
 import { byId, linesText, roundName } from './format.js';
 import { firstDecisions, ORDER, orderChange, orderIdOf, review } from './rules.js';
 
-// Kept while the app is open, per round: the pasted text and what was read.
+// Kept while the app is open, per round, for one user (`forget`, see router.js):
+// the pasted text and what was read.
 const drafts = new Map();
+
+function forget() {
+  drafts.clear();
+}
 
 function draftOf(roundId) {
   if (!drafts.has(roundId)) drafts.set(roundId, { text: '', read: null, decisions: new Map() });
@@ -105,4 +110,4 @@ async function render(deps, { id }) {
     status);
 }
 
-export default { render, uses: ['records', 'queue', 'navigate', 'redraw', 'supplies'], follows: ['record:supply_round', 'record:package'] };
+export default { render, forget, uses: ['records', 'queue', 'navigate', 'redraw', 'supplies'], follows: ['record:supply_round', 'record:package'] };

@@ -16,8 +16,14 @@ const CHANNEL = Object.freeze({ volunteer: 'proxy', team_leader: 'hotline', coor
 const sortedBy = (key) => (a, b) => naturalCompare(String(key(a)), String(key(b)));
 const options = (pairs, chosen) => pairs.map(([value, text]) => h('option', { value, selected: value === chosen }, text));
 
-// Kept while the app is open: the place being worked through, building by building.
-const chosen = { building: '', unit: '', household: '' };
+// Kept while the app is open, for one user (`forget`, see router.js): the place
+// being worked through, building by building.
+const NOWHERE = { building: '', unit: '', household: '' };
+const chosen = { ...NOWHERE };
+
+function forget() {
+  Object.assign(chosen, NOWHERE);
+}
 
 async function render(deps, { id }) {
   const { records, user } = deps;
@@ -108,4 +114,4 @@ async function render(deps, { id }) {
       h('button', { type: 'submit', class: 'primary' }, t('orders.submit'))));
 }
 
-export default { render, uses: ['user', 'records', 'queue', 'navigate'], follows: ['record:supply_round', 'record:package'] };
+export default { render, forget, uses: ['user', 'records', 'queue', 'navigate'], follows: ['record:supply_round', 'record:package'] };

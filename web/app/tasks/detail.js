@@ -18,6 +18,11 @@ const DANGER = new Set(['fail', 'cancel']);
 
 let confirming = null; // "taskId:action" whose confirmation is showing
 
+/** Drop a confirmation left showing (the router calls it when the user changes). */
+function forget() {
+  confirming = null;
+}
+
 function facts(task, deps, names) {
   const { fields } = task;
   const rows = [
@@ -146,6 +151,7 @@ async function render(deps, { id }) {
 }
 
 export default {
+  forget,
   render,
   uses: ['user', 'declarations', 'records', 'names', 'queue', 'redraw', 'photos', 'toast'],
   follows: ['record:task', 'outbox', 'people', 'declarations', 'photos'],

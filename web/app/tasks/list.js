@@ -20,8 +20,13 @@ export const FILTERS = Object.freeze({
   all: () => true,
 });
 
-// Kept while the app is open.
-const chosen = { progress: 'active', compound: '', building: '' };
+// Kept while the app is open, for one user (`forget`, see router.js).
+const EVERYWHERE = { progress: 'active', compound: '', building: '' };
+const chosen = { ...EVERYWHERE };
+
+function forget() {
+  Object.assign(chosen, EVERYWHERE);
+}
 
 function item(task, deps, names) {
   const { fields } = task;
@@ -84,6 +89,7 @@ async function render(deps) {
 }
 
 export default {
+  forget,
   render,
   uses: ['user', 'declarations', 'records', 'names', 'redraw'],
   follows: ['record:task', 'record:compound', 'record:building', 'outbox', 'people', 'declarations'],

@@ -12,8 +12,13 @@ import { doorOrder, units } from '../screening/walk.js';
 import { coverage, markChange, marksByResident, TYPE } from './marks.js';
 import { coverageBar } from './view.js';
 
-// Kept while the app is open: a volunteer who chose "only missing" keeps it unit after unit.
+// Kept while the app is open, for one user (`forget`, see router.js): a volunteer
+// who chose "only missing" keeps it unit after unit.
 const chosen = { missingOnly: false };
+
+function forget() {
+  chosen.missingOnly = false;
+}
 
 function residentRow(deps, round, resident, mark, home) {
   const mark_ = async (fields, message) => {
@@ -73,6 +78,7 @@ async function render(deps, { round: roundId, id }) {
 }
 
 export default {
+  forget,
   render,
   uses: ['records', 'declarations', 'queue', 'redraw'],
   follows: ['record:test_result', 'record:test_round', 'record:resident', 'outbox'],
