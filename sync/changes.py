@@ -191,7 +191,11 @@ class ChangesetResult:
 
     def to_log(self) -> dict[str, object]:
         """Return the result as the changeset log keeps it (see :meth:`ChangeResult.to_log`)."""
-        return {**self.to_wire(), "changes": [change.to_log() for change in self.changes]}
+        return {
+            "id": self.id,
+            "status": str(self.status),
+            "changes": [change.to_log() for change in self.changes],
+        }
 
     @classmethod
     def from_wire(cls, wire: Mapping[str, Any]) -> ChangesetResult:

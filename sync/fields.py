@@ -29,9 +29,10 @@ from sync.times import format_datetime, parse_datetime
 Schema = dict[str, Any]
 
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-# Unpaired surrogates and C0/C1 controls; newline and tab are allowed apart.
+# Unpaired surrogates and C0/C1 controls; newline and tab are allowed in
+# multiline text only.
 _NEVER = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
-_LINE_BREAKS = re.compile(r"[\t\n]")
+_NEVER_ON_ONE_LINE = re.compile(r"[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 _DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TIME_OF_DAY = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]")
 # BCP 47 tags as the app uses them: a language, then optional subtags.
@@ -68,7 +69,7 @@ def check_text(value: str, multiline: bool) -> None:
 
     :raises ValueError: naming the fault.
     """
-    if _NEVER.search(value) or (not multiline and _LINE_BREAKS.search(value)):
+    if (_NEVER if multiline else _NEVER_ON_ONE_LINE).search(value):
         raise ValueError("must be text without control characters or broken characters")
 
 
@@ -160,6 +161,10 @@ class TimeOfDay(Field):
         return {"type": "string", "pattern": f"^{_TIME_OF_DAY.pattern}$"}
 
 
+#: What a user id is (:class:`UserRef`).
+_USER_ID = Integer(1, MAX_USER_ID)
+
+
 @dataclass(frozen=True, slots=True)
 class UserRef(Field):
     """The id of a user (``user.id``): a positive integer.
@@ -169,7 +174,7 @@ class UserRef(Field):
     """
 
     def validate(self, value: object) -> object:
-        return Integer(1, MAX_USER_ID).validate(value)
+        return _USER_ID.validate(value)
 
     def json_schema(self) -> Schema:
         return {"type": "integer", "minimum": 1, "maximum": MAX_USER_ID, "x-ref": "user"}
@@ -249,6 +254,10 @@ class Uuid(Field):
         return {"type": "string", "format": "uuid"}
 
 
+#: What a record id is (:class:`Ref`).
+_UUID_FIELD = Uuid()
+
+
 @dataclass(frozen=True, slots=True)
 class Ref(Field):
     """The id of a record of type ``type``.
@@ -264,7 +273,7 @@ class Ref(Field):
     same: tuple[str, ...] = ()
 
     def validate(self, value: object) -> object:
-        return Uuid().validate(value)
+        return _UUID_FIELD.validate(value)
 
     def json_schema(self) -> Schema:
         schema: Schema = {"type": "string", "format": "uuid", "x-ref": self.type}

@@ -34,6 +34,7 @@ The state field and the holder are decided here, never by later-edit-wins.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -93,6 +94,14 @@ class StateMachine:
     holder: str | None = None
     held: frozenset[str] = frozenset()
     holder_roles: frozenset[str] = frozenset()
+    #: The fields this machine decides (never merged by later-edit-wins).
+    decided: frozenset[str] = dataclasses.field(init=False, repr=False, compare=False)
+    #: Role → the states its transitions lead to, worked out once (every update asks).
+    targets: Mapping[str, frozenset[str]] = dataclasses.field(
+        init=False, repr=False, compare=False
+    )
+    #: The states a claim leads to.
+    claimed: frozenset[str] = dataclasses.field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         for edge in self.transitions:
@@ -102,16 +111,21 @@ class StateMachine:
                 edge.requires
             }:
                 raise ValueError(f"transitions into {edge.target} must require the same fields")
-
-    @property
-    def decided(self) -> frozenset[str]:
-        """The fields this machine decides (never merged by later-edit-wins)."""
-        return frozenset(name for name in (self.field, self.holder) if name is not None)
+        roles = {role for edge in self.transitions for role in edge.roles}
+        targets = {
+            role: frozenset(edge.target for edge in self.transitions if role in edge.roles)
+            for role in roles
+        }
+        decided = frozenset(name for name in (self.field, self.holder) if name is not None)
+        object.__setattr__(self, "decided", decided)
+        object.__setattr__(self, "targets", targets)
+        claimed = frozenset(edge.target for edge in self.transitions if edge.claim)
+        object.__setattr__(self, "claimed", claimed)
 
     def settable(self, role: str, may_create: bool) -> frozenset[str]:
         """Return the states ``role`` may ask for."""
-        targets = {edge.target for edge in self.transitions if role in edge.roles}
-        return frozenset(targets | (self.initial if may_create else set()))
+        targets = self.targets.get(role, frozenset())
+        return targets | self.initial if may_create else targets
 
     def edge(self, source: object, target: object, role: str) -> Transition | None:
         """Return the transition ``source -> target`` that ``role`` may take, if any."""
@@ -148,10 +162,12 @@ class StateMachine:
         self, actor: Actor, fields: Mapping[str, object], may_create: bool
     ) -> str | None:
         """Return why ``actor`` may not make this update, or ``None`` (step 1)."""
-        if self.field in fields and fields[self.field] not in self.settable(
-            actor.role, may_create
-        ):
-            return f"a {actor.role} may not set {self.field} to {fields[self.field]}"
+        if self.field in fields:
+            # Not validated yet (step 5): a device may send any JSON, and a
+            # list or an object is no state (nor can it be looked up in a set).
+            target = fields[self.field]
+            if not isinstance(target, str) or target not in self.settable(actor.role, may_create):
+                return f"a {actor.role} may not set {self.field} to {target}"
         holding = self.holder is not None and self.holder in fields
         if holding and actor.role in self.holder_roles:
             assert self.holder is not None
@@ -224,7 +240,7 @@ class StateMachine:
 
     def _claims(self, target: object) -> bool:
         """Return whether asking for ``target`` is a claim."""
-        return any(edge.claim and edge.target == target for edge in self.transitions)
+        return target in self.claimed
 
     def _claim(
         self, type_name: str, actor: Actor, state: object, holder: object, out: dict[str, object]

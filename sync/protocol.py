@@ -251,9 +251,10 @@ def _touched_ids(push: Push, registry: Registry) -> set[str]:
             rtype = registry.get(change.type)
             for name in rtype.references if rtype is not None else ():
                 value = change.fields.get(name)
-                for each in value if isinstance(value, list) else [value]:
-                    if isinstance(each, str):
-                        ids.add(each)
+                if isinstance(value, str):
+                    ids.add(value)
+                elif isinstance(value, list):
+                    ids.update(each for each in value if isinstance(each, str))
     return ids
 
 

@@ -106,10 +106,11 @@ class Record:
         """Return the stamps in their stored JSON form (field → ``[v, iso, by, client]``)."""
         if isinstance(self.stamps, WireStamps):
             return self.stamps.to_wire()
-        # The fields of one write share one stamp: format each stamp once.
-        formatted: dict[FieldStamp, list[Any]] = {}
+        # The fields of one write share one stamp object: format each once
+        # (by identity, which costs less than hashing the stamp).
+        formatted: dict[int, list[Any]] = {}
         return {
-            name: formatted.get(stamp) or formatted.setdefault(stamp, stamp.to_wire())
+            name: formatted.get(id(stamp)) or formatted.setdefault(id(stamp), stamp.to_wire())
             for name, stamp in self.stamps.items()
         }
 

@@ -108,6 +108,12 @@ class Permissions:
     delete: frozenset[str] = frozenset()
     update_fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
+    def roles(self, op: Op) -> frozenset[str]:
+        """Return the roles that may ``op`` a record of the type."""
+        if op is Op.CREATE:
+            return self.create
+        return self.update if op is Op.UPDATE else self.delete
+
     def to_json(self) -> dict[str, object]:
         """Describe the permissions as in the published declarations."""
         return {
@@ -211,6 +217,9 @@ class RecordType:
     references: Mapping[str, Ref] = field(init=False, repr=False, compare=False)
     #: Role → the fields it may see, worked out once (pulls ask for every record).
     readable: Mapping[str, frozenset[str]] = field(init=False, repr=False, compare=False)
+    #: Fields decided by rules rather than by the later-edit-wins conflict
+    #: rule (the machine's, ``rule_owned``, ``rule_decided``), worked out once.
+    merge_exempt: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.rule_made <= self.rule_owned:
@@ -222,14 +231,10 @@ class RecordType:
             )
             for role in self.visibility.roles
         }
+        decided = self.state_machine.decided if self.state_machine is not None else frozenset()
         object.__setattr__(self, "references", refs(self.fields))
         object.__setattr__(self, "readable", readable)
-
-    @property
-    def merge_exempt(self) -> frozenset[str]:
-        """Fields decided by rules rather than by the later-edit-wins conflict rule."""
-        decided = self.state_machine.decided if self.state_machine is not None else frozenset()
-        return decided | self.rule_owned | self.rule_decided
+        object.__setattr__(self, "merge_exempt", decided | self.rule_owned | self.rule_decided)
 
 
 #: Record type name → declaration.
@@ -260,9 +265,10 @@ def validate_fields(
     if creating:
         for name, value in rtype.defaults.items():
             out.setdefault(name, value)
-        missing = sorted(rtype.required - out.keys())
+        missing = rtype.required - out.keys()
         if missing:
-            raise SyncError(Code.INVALID, f"{missing[0]}: is required", missing[0])
+            first = min(missing)
+            raise SyncError(Code.INVALID, f"{first}: is required", first)
     return out
 
 

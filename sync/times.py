@@ -39,10 +39,15 @@ def parse_datetime(value: object) -> datetime:
 
 def to_utc_ms(moment: datetime) -> datetime:
     """Return ``moment`` in UTC, truncated to milliseconds (naive taken as UTC)."""
+    # Every step is skipped when it would change nothing: a device's time
+    # (``toISOString``) arrives in UTC with milliseconds, and these calls
+    # cost more than parsing it.
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    moment = moment.astimezone(UTC)
-    return moment.replace(microsecond=moment.microsecond // 1000 * 1000)
+    elif moment.tzinfo is not UTC:
+        moment = moment.astimezone(UTC)
+    extra = moment.microsecond % 1000
+    return moment if not extra else moment.replace(microsecond=moment.microsecond - extra)
 
 
 def format_datetime(moment: datetime) -> str:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
+from types import TracebackType
 
 Undo = Callable[[], object]
 
@@ -14,21 +14,40 @@ class UndoLog:
     def __init__(self) -> None:
         self._blocks: list[list[Undo]] = []
 
-    @contextmanager
-    def atomic(self) -> Iterator[None]:
-        """Undo every write noted inside the block, newest first, if it raises."""
-        self._blocks.append([])
-        try:
-            yield
-        except BaseException:
-            for undo in reversed(self._blocks.pop()):
-                undo()
-            raise
-        done = self._blocks.pop()
-        if self._blocks:  # nested: the outer block may still undo these
-            self._blocks[-1].extend(done)
+    def atomic(self) -> _Block:
+        """Return a block that undoes every write noted inside it, newest first, if it raises."""
+        return _Block(self._blocks)
 
     def note(self, undo: Undo) -> None:
         """Remember ``undo`` for the innermost open block (outside any, forget it)."""
         if self._blocks:
             self._blocks[-1].append(undo)
+
+
+class _Block:
+    """One :meth:`UndoLog.atomic` block.
+
+    A class rather than a ``contextmanager`` generator: a push opens one per
+    changeset, and the generator's machinery cost more than the block's work.
+    """
+
+    __slots__ = ("_blocks",)
+
+    def __init__(self, blocks: list[list[Undo]]) -> None:
+        self._blocks = blocks
+
+    def __enter__(self) -> None:
+        self._blocks.append([])
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        error: BaseException | None,
+        trace: TracebackType | None,
+    ) -> None:
+        done = self._blocks.pop()
+        if kind is not None:
+            for undo in reversed(done):
+                undo()
+        elif self._blocks:  # nested: the outer block may still undo these
+            self._blocks[-1].extend(done)

@@ -127,7 +127,7 @@ def push_from_wire(body: object, *, storable: bool = False) -> Push:
         raise PushTooLarge(
             f"a push holds at most {MAX_CHANGESETS} changesets; send the rest in another push"
         )
-    return Push(client_id, tuple(changeset_from_wire(item, storable) for item in changesets))
+    return Push(client_id, tuple([changeset_from_wire(item, storable) for item in changesets]))
 
 
 def _client_id(body: Mapping[str, Any]) -> str:
@@ -153,7 +153,7 @@ def changeset_from_wire(item: object, storable: bool = False) -> Changeset:
     """
     if not isinstance(item, Mapping):
         return Changeset("", None, (), problem="a changeset must be an object")
-    changeset_id = _changeset_id(item.get("id"))
+    changeset_id = _changeset_id(item.get("id"), storable)
     raw_changes = item.get("changes")
     if not isinstance(raw_changes, list):
         return Changeset(changeset_id, None, (), problem="'changes' must be a list")
@@ -162,7 +162,7 @@ def changeset_from_wire(item: object, storable: bool = False) -> Changeset:
         # Nothing of it is loaded: only its storable ids are echoed in the result.
         stubs = tuple(_stub(raw) for raw in raw_changes)
         return Changeset(changeset_id, None, stubs, problem=f"{bad_text}: {TEXT_RULE}")
-    changes = tuple(change_from_wire(raw) for raw in raw_changes)
+    changes = tuple(map(change_from_wire, raw_changes))
     if len(changes) > MAX_CHANGES:
         problem = f"a changeset holds at most {MAX_CHANGES} changes"
         return Changeset(changeset_id, None, changes, problem=problem)
@@ -180,7 +180,7 @@ def change_from_wire(raw: object) -> Change:
     """Load one change, recording rather than raising what is wrong with it."""
     if not isinstance(raw, Mapping):
         return Change("", "", "", problem="a change must be an object")
-    type_, record_id, op = (_text(raw.get(key)) for key in ("type", "id", "op"))
+    type_, record_id, op = _text(raw.get("type")), _text(raw.get("id")), _text(raw.get("op"))
     base = raw.get("base_version")
     fields = raw.get("fields")
     if fields is None:  # a delete need not send any
@@ -203,10 +203,14 @@ def _change_problem(type_: str, record_id: str, op: str, base: Any, fields: Any)
     return None
 
 
-def _changeset_id(value: object) -> str:
-    """Return a changeset's id if it is storable text that fits its column, else ``""``."""
-    text = _storable(value)
-    return text if len(text) <= MAX_CHANGESET_ID_CHARS else ""
+def _changeset_id(value: object, storable: bool) -> str:
+    """Return a changeset's id if it is storable text that fits its column, else ``""``.
+
+    :param storable: all text of the push is known to be storable.
+    """
+    if not isinstance(value, str) or len(value) > MAX_CHANGESET_ID_CHARS:
+        return ""
+    return value if storable else _storable(value)
 
 
 def _stub(raw: object) -> Change:

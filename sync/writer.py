@@ -25,7 +25,7 @@ A malformed change (unknown type or op) is ``invalid`` before all of these.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime
 
 from sync.actors import Actor
@@ -45,8 +45,14 @@ from sync.scoping import parent_record
 from sync.signing import Signer
 from sync.workspace import Workspace
 
+#: The ops by their wire name.
+_OPS = {op.value: op for op in Op}
 
-@dataclass(frozen=True, slots=True)
+
+# Not frozen, unlike the engine's other dataclasses: a push makes one per
+# changeset, a frozen one costs several times as much to make, and nothing
+# assigns to it once made.
+@dataclass(slots=True)
 class Run:
     """What applying the changes of one changeset needs.
 
@@ -82,10 +88,9 @@ def apply_change(run: Run, index: int, change: Change) -> ChangeResult:
     rtype = run.registry.get(change.type)
     if rtype is None:
         raise SyncError(Code.INVALID, f"unknown record type {change.type!r}")
-    try:
-        op = Op(change.op)
-    except ValueError:
-        raise SyncError(Code.INVALID, f"unknown op {change.op!r}") from None
+    op = _OPS.get(change.op)
+    if op is None:
+        raise SyncError(Code.INVALID, f"unknown op {change.op!r}")
     if op is Op.CREATE:
         return _create(run, index, rtype, change)
     if op is Op.UPDATE:
@@ -110,8 +115,7 @@ def _create(run: Run, index: int, rtype: RecordType, change: Change) -> ChangeRe
     fields.update(_copies(run, rtype, fields))
     if rtype.state_machine is not None:
         rtype.state_machine.check(rtype.name, fields, None)
-    context = _context(run, Op.CREATE, change.id, fields, None)
-    fields, side_writes = _rule(rtype, context)
+    fields, side_writes = _rule(run, rtype, Op.CREATE, change.id, fields, None)
     record = _write(run, rtype.name, change.id, None, fields, scope)
     _side_writes(run, side_writes)
     return ChangeResult(rtype.name, change.id, ChangeStatus.APPLIED, record.version)
@@ -159,8 +163,7 @@ def _update(
         _scope_of(run, rtype, current.id, {**current.fields, **fields})
     if rtype.state_machine is not None:
         rtype.state_machine.check(rtype.name, fields, current.fields)
-    context = _context(run, Op.UPDATE, current.id, fields, current)
-    fields, side_writes = _rule(rtype, context)
+    fields, side_writes = _rule(run, rtype, Op.UPDATE, current.id, fields, current)
     merged = merge(current, fields, base_version, run.author, rtype.merge_exempt)
     record = current
     if merged.winners:
@@ -200,8 +203,7 @@ def _delete(run: Run, rtype: RecordType, change: Change) -> ChangeResult:
         )
     if rtype.append_only:
         raise SyncError(Code.IMMUTABLE, f"a {rtype.name} is never deleted")
-    context = _context(run, Op.DELETE, current.id, {}, current)
-    _, side_writes = _rule(rtype, context)
+    _, side_writes = _rule(run, rtype, Op.DELETE, current.id, {}, current)
     record = _write(run, rtype.name, current.id, current, {}, current.scope, deleted=True)
     _side_writes(run, side_writes)
     return ChangeResult(rtype.name, current.id, ChangeStatus.APPLIED, record.version)
@@ -210,14 +212,14 @@ def _delete(run: Run, rtype: RecordType, change: Change) -> ChangeResult:
 def _check_role(actor: Actor, rtype: RecordType, op: Op, fields: Mapping[str, object]) -> None:
     """Refuse, ``forbidden``, what the permission table does not allow."""
     rules = rtype.permissions
-    allowed = {Op.CREATE: rules.create, Op.UPDATE: rules.update, Op.DELETE: rules.delete}[op]
-    if actor.role not in allowed:
+    if actor.role not in rules.roles(op):
         raise SyncError(Code.FORBIDDEN, f"a {actor.role} may not {op} a {rtype.name}")
-    made = sorted(
-        name for name in rtype.rule_made.intersection(fields) if fields[name] is not None
-    )
-    if op is Op.CREATE and made:
-        raise SyncError(Code.FORBIDDEN, f"{made[0]}: set only by rules", made[0])
+    if op is Op.CREATE and not rtype.rule_made.isdisjoint(fields):
+        made = sorted(
+            name for name in rtype.rule_made.intersection(fields) if fields[name] is not None
+        )
+        if made:
+            raise SyncError(Code.FORBIDDEN, f"{made[0]}: set only by rules", made[0])
     if op is not Op.UPDATE:
         return
     only = rules.update_fields.get(actor.role)
@@ -286,7 +288,9 @@ def _check_refs(
         if name not in fields and fields.keys().isdisjoint(ref.same):
             continue
         value = after.get(name)
-        for each in value if isinstance(value, list) else [value]:
+        if value is None:
+            continue
+        for each in value if isinstance(value, list) else (value,):
             if each is not None:
                 _check_ref(run, name, ref, each, after)
 
@@ -324,17 +328,27 @@ def _context(
 
 
 def _rule(
-    rtype: RecordType, context: ChangeContext
+    run: Run,
+    rtype: RecordType,
+    op: Op,
+    record_id: str,
+    fields: dict[str, object],
+    current: Record | None,
 ) -> tuple[dict[str, object], tuple[SideWrite, ...]]:
-    """Run the state machine and the kind rules; return the fields and the side writes."""
+    """Run the state machine and the kind rules; return the fields and the side writes.
+
+    :param fields: the change's validated fields, the caller's own dict (it
+        may be returned as is).
+    """
     machine = rtype.state_machine
-    if machine is not None and context.op is not Op.DELETE:
-        current = None if context.current is None else context.current.fields
-        decided = machine.rule(rtype.name, context.actor, context.fields, current)
-        context = replace(context, fields=decided)
-    ruling = rtype.kind_rules(context) if rtype.kind_rules is not None else None
+    if machine is not None and op is not Op.DELETE:
+        before = None if current is None else current.fields
+        fields = machine.rule(rtype.name, run.actor, fields, before)
+    if rtype.kind_rules is None:
+        return fields, ()
+    ruling = rtype.kind_rules(_context(run, op, record_id, fields, current))
     if ruling is None:
-        return dict(context.fields), ()
+        return fields, ()
     return dict(ruling.fields), ruling.side_writes
 
 
@@ -350,12 +364,16 @@ def _write(
     """Stage a new version of a record with ``fields`` set and stamped."""
     version = run.next_version()
     stamp = FieldStamp(version, run.made_at, run.actor.user_id, run.client_id)
-    stamps = restamped({} if current is None else current.stamps, fields, stamp)
-    if current is not None:
-        fields = {**current.fields, **fields}
-    record = Record(type_name, record_id, version, deleted, dict(fields), stamps, scope)
-    moved = current is not None and current.scope != scope
-    run.workspace.stage(record, current.scope if moved and current is not None else None)
+    stamps: Mapping[str, FieldStamp]
+    left: Scope | None
+    if current is None:
+        after, stamps, left = dict(fields), dict.fromkeys(fields, stamp), None
+    else:
+        after = {**current.fields, **fields}
+        stamps = restamped(current.stamps, fields, stamp)
+        left = current.scope if current.scope != scope else None
+    record = Record(type_name, record_id, version, deleted, after, stamps, scope)
+    run.workspace.stage(record, left)
     return record
 
 

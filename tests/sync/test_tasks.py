@@ -35,6 +35,15 @@ def status(world: MemoryStore) -> object:
     return stored(world, TASK_A).fields["status"]
 
 
+@pytest.mark.parametrize("asked", [["claimed"], {"state": "claimed"}, 3, None])
+def test_a_status_that_is_no_state_is_forbidden_at_step_one(
+    world: MemoryStore, asked: object
+) -> None:
+    assert move(world, VOL_A, status=asked) == "forbidden"
+    assert move(world, COORD, status=asked) == "forbidden"
+    assert status(world) == "open"
+
+
 def test_rule_14_claim_fills_assignee_with_caller(world: MemoryStore) -> None:
     assert move(world, VOL_A, status="claimed") is None
     fields = stored(world, TASK_A).fields
