@@ -16,11 +16,11 @@ fails the whole transaction.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
+from operator import itemgetter
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
@@ -38,6 +38,7 @@ from sqlalchemy import (
     union_all,
     update,
 )
+from sqlalchemy.engine import Result
 
 from server import sign_ins
 from server.clock import utcnow
@@ -277,17 +278,15 @@ class SqlStore:
         self.flush()
         filters = PageFilters(bool(exclude_types), only_types is not None, not scope.everything)
         params = page_params(scope, cursor, self._high_water, limit, exclude_types, only_types)
-        dialect = db.session.get_bind().dialect.name
+        # On the session's connection: the ORM's handling of the result
+        # cost a first sync's page more than the database's (issue #16).
+        connection = db.session.connection()
+        dialect = connection.dialect.name
         places = page_places(scope)
-        if not filters.scoped:
-            rows = db.session.execute(page_query(filters, dialect, places), params)
-            # A row that cannot be read keeps its place (and so the cursor's
-            # arithmetic) as ``None``, and is left out of the page.
-            found = [(row.version, read_record(row)) for row in cooperatively(rows)]
-        else:
-            rows = db.session.execute(scoped_page_query(filters, dialect, places), params)
-            found = [(row.version, read_page_row(row)) for row in cooperatively(rows)]
-            found.sort(key=lambda entry: entry[0])
+        query = (scoped_page_query if filters.scoped else page_query)(filters, dialect, places)
+        found = read_page_rows(connection.execute(query, params))
+        if filters.scoped:
+            found.sort(key=itemgetter(0))
         more = len(found) > limit
         found = found[:limit]
         next_cursor = found[-1][0] if more else self._high_water
@@ -403,21 +402,21 @@ def lock_sequence() -> int:
 
 
 def to_record(row: Any) -> Record:
-    """Build an engine record from a row of :data:`RECORD_COLUMNS`.
+    """Build an engine record from a row whose first columns are :data:`RECORD_COLUMNS`.
+
+    Read by position: a row's columns by name cost a first sync a sixth of
+    its time (issue #16).
 
     :raises ValueError: if the row's fields are not a JSON object.
     """
-    fields = json.loads(row.fields)
-    if not isinstance(fields, dict):
-        raise ValueError("its fields are not a JSON object")
     return Record(
-        row.type,
-        row.id,
-        row.version,
-        row.deleted,
-        StoredFields(fields, row.fields),
-        WireStamps(row.stamps),
-        scope_from_text(row.scope),
+        row[1],
+        row[0],
+        row[2],
+        row[3],
+        StoredFields.parse(row[4]),
+        WireStamps(row[5]),
+        scope_from_text(row[6]),
     )
 
 
@@ -431,22 +430,27 @@ def read_record(row: Any) -> Record | None:
     try:
         return to_record(row)
     except ValueError as error:
-        log.error(
-            "record %s (version %s) cannot be read, left out: %s", row.id, row.version, error
-        )
+        log.error("record %s (version %s) cannot be read, left out: %s", row[0], row[2], error)
         return None
 
 
-def read_page_row(row: Any) -> Record | None:
-    """Return the record of a row of :func:`scoped_page_query`: a tombstone if it ``left``.
+def read_page_rows(rows: Result[Any]) -> list[tuple[int, Record | None]]:
+    """Return ``(version, record)`` of each row of :func:`page_query` or :func:`scoped_page_query`.
 
-    A tombstone comes at its exit's version (the row's); a record that
-    cannot be read is ``None`` (:func:`read_record`), its tombstone too.
+    A row of :func:`scoped_page_query` that ``left`` (its eighth column) is
+    the record's tombstone, at its exit's version (the row's). A row that
+    cannot be read (:func:`read_record`) keeps its place, and so the
+    cursor's arithmetic, as ``None``, and is left out of the page.
     """
-    record = read_record(row)
-    if record is None or not row.left:
-        return record
-    return record.tombstone()
+    found: list[tuple[int, Record | None]] = []
+    # Fetched at once (a page is at most a thousand rows and one more):
+    # row by row, the driver and SQLAlchemy cost a tenth of a page's time.
+    for row in cooperatively(rows.all()):
+        record = read_record(row)
+        if record is not None and len(row) > 7 and row[7]:
+            record = record.tombstone()
+        found.append((row[2], record))
+    return found
 
 
 # Scopes are few and immutable: each is read and written once a process.
