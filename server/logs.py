@@ -25,7 +25,7 @@ from typing import IO, Any
 from flask import Flask, Response, g, request
 from pythonjsonlogger.json import JsonFormatter
 
-from server.metrics import result_counts
+from server.metrics import ResultCounts
 from server.request_context import elapsed_seconds, endpoint_label, request_id
 from sync.protocol import PushOutcome
 
@@ -105,9 +105,12 @@ def log_request(response: Response) -> Response:
     return response
 
 
-def log_push(outcome: PushOutcome) -> None:
-    """Write a committed push's line: counts and result codes, never contents."""
-    changesets, changes = result_counts(outcome)
+def log_push(outcome: PushOutcome, counts: ResultCounts) -> None:
+    """Write a committed push's line: counts and result codes, never contents.
+
+    :param counts: :func:`server.metrics.result_counts` of ``outcome``.
+    """
+    changesets, changes = counts
     PUSH_LOGGER.info(
         "push",
         extra={

@@ -139,21 +139,26 @@ def is_new_conflict(record: Record) -> bool:
     return record.type == "conflict" and made is not None and made.version == record.version
 
 
-def result_counts(
-    outcome: PushOutcome,
-) -> tuple[collections.Counter[str], collections.Counter[str]]:
+#: :func:`result_counts`' answer: changesets by result, changes by result.
+ResultCounts = tuple[collections.Counter[str], collections.Counter[str]]
+
+
+def result_counts(outcome: PushOutcome) -> ResultCounts:
     """Return how many of a push's changesets, and of its changes, had each result."""
     changesets = collections.Counter(map(changeset_result, outcome.results))
     changes = collections.Counter(change_result(c) for cs in outcome.results for c in cs.changes)
     return changesets, changes
 
 
-def observe_push(outcome: PushOutcome) -> None:
-    """Count a committed push's changesets, changes and conflicts by result."""
+def observe_push(outcome: PushOutcome, counts: ResultCounts) -> None:
+    """Count a committed push's changesets, changes and conflicts by result.
+
+    :param counts: :func:`result_counts` of ``outcome`` (the push's log line uses it too).
+    """
     metrics = current()
     metrics.pushes.inc()
     # One increment a result, not one a changeset: a push holds hundreds.
-    changesets, changes = result_counts(outcome)
+    changesets, changes = counts
     for label, count in changesets.items():
         metrics.changesets.labels(label).inc(count)
     for label, count in changes.items():

@@ -133,6 +133,18 @@ def audience_room(
     return f"{room}+{','.join(extra)}" if extra and scope_kind != "neighbourhood" else room
 
 
+#: The users with an open socket, a row per scope item (``ref_id``, ``None`` for none).
+#: Built once: building it cost most of an announcement with nobody connected (issue #16).
+CONNECTED_USERS = (
+    select(User.id, User.role, User.scope_kind, User.neighbourhood_id, UserScopeItem.ref_id)
+    .join(DeviceToken, DeviceToken.user_id == User.id)
+    .join(SocketSession, SocketSession.device_token_id == DeviceToken.id)
+    .outerjoin(UserScopeItem, UserScopeItem.user_id == User.id)
+    .where(User.active.is_(True), DeviceToken.revoked_at.is_(None))
+    .distinct()
+)
+
+
 def connected_audiences() -> dict[str, Actor]:
     """Return the audience room of every user with an open socket, and who it stands for.
 
@@ -140,14 +152,7 @@ def connected_audiences() -> dict[str, Actor]:
     counted. The actor of a room has the room's role and scope (user id 0:
     it stands for all the room's users).
     """
-    rows = db.session.execute(
-        select(User.id, User.role, User.scope_kind, User.neighbourhood_id, UserScopeItem.ref_id)
-        .join(DeviceToken, DeviceToken.user_id == User.id)
-        .join(SocketSession, SocketSession.device_token_id == DeviceToken.id)
-        .outerjoin(UserScopeItem, UserScopeItem.user_id == User.id)
-        .where(User.active.is_(True), DeviceToken.revoked_at.is_(None))
-        .distinct()
-    )
+    rows = db.session.execute(CONNECTED_USERS)
     users: dict[int, tuple[str, str, str, set[str]]] = {}
     for row in rows:
         _, _, _, refs = users.setdefault(

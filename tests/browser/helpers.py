@@ -142,6 +142,19 @@ READ_STORE = """([store, key]) => new Promise((resolve, reject) => {
 })"""
 
 
+#: What the device's store holds of the synced records, read through the app's db.js:
+#: the record of [type, id] (a tombstone too; null when none), or with key null every one.
+READ_RECORDS = """async (key) => {
+  const { allRecords, getRecord, openStore } = await import('/app/db.js');
+  const db = await openStore();
+  try {
+    return key === null ? await allRecords(db) : (await getRecord(db, key[0], key[1])) ?? null;
+  } finally {
+    db.close();
+  }
+}"""
+
+
 def outbox(page: Page) -> list[dict[str, Any]]:
     """Return the device's queued changesets, in order."""
     return list(page.evaluate(READ_STORE, ["outbox", None]))

@@ -24,6 +24,7 @@ from playwright.sync_api import Page, expect
 from server.seed import stable_id
 from tests.browser.helpers import (
     COMPOUND_A,
+    READ_RECORDS,
     READ_STORE,
     SYNC_TIMEOUT_MS,
     api,
@@ -58,12 +59,12 @@ QUEUE_VISIT = """async ([id, householdId]) => {
 
 def holds(page: Page, record_type: str, record_id: str) -> bool:
     """Return whether the device's store holds a record."""
-    return page.evaluate(READ_STORE, ["records", [record_type, record_id]]) is not None
+    return page.evaluate(READ_RECORDS, [record_type, record_id]) is not None
 
 
 def records_of(page: Page, compound_id: str) -> int:
     """Return how many of a compound's records (by their compound) the device holds."""
-    records = page.evaluate(READ_STORE, ["records", None])
+    records = page.evaluate(READ_RECORDS, None)
     return sum(1 for r in records if compound_id in (r["id"], r["fields"].get("compound_id")))
 
 

@@ -23,6 +23,7 @@ from server.seed import stable_id
 from sync.medicine import medicine_task_id
 from sync.testing import mark_id
 from tests.browser.helpers import (
+    READ_RECORDS,
     SYNC_TIMEOUT_MS,
     act,
     api,
@@ -174,16 +175,5 @@ def test_a_medicine_run_shows_a_delivery_volunteer_the_drop_point_only(
     expect(main).not_to_contain_text("胰岛素")
     expect(main).not_to_contain_text("3支")
     # The volunteer's device holds no medicine request made by someone else.
-    held = page.evaluate(
-        """async () => {
-          const db = await new Promise((ok) => {
-            const opening = indexedDB.open('weiguang');
-            opening.onsuccess = () => ok(opening.result);
-          });
-          return new Promise((ok) => {
-            const all = db.transaction('records').objectStore('records').getAll();
-            all.onsuccess = () => ok(all.result.filter((r) => r.type === 'med_request').length);
-          });
-        }"""
-    )
-    assert held == 0
+    held = [r for r in page.evaluate(READ_RECORDS, None) if r["type"] == "med_request"]
+    assert held == []

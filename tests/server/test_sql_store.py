@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import re
+from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import event, insert, select, update
+from sqlalchemy import Text, cast, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server import database
 from server.extensions import db
-from server.models import RecordRow, RecordScope, ScopeExit
-from server.store import PageFilters, SqlStore, scoped_page_query
+from server.models import ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
+from server.store import CHUNK, PageFilters, SqlStore, scoped_page_query
 from sync import UserScope
+from sync.store import RecordedResult
 from tests.conftest import make_app
 from tests.server.test_sql_convergence import add_users
 from tests.sync.builders import (
@@ -265,3 +268,50 @@ def test_a_page_keeps_to_the_types_wanted_even_none(store, wanted):
     put_record(store, rid(2), type_="building")
     page = store.page(UserScope(frozenset({A}), frozenset()), 0, 10, frozenset(), wanted)
     assert {r.type for r in page.records} == ({"task", "building"} if wanted is None else wanted)
+
+
+def test_a_flush_of_more_rows_than_one_statement_takes_writes_every_row(store):
+    # Issue 16: a push's rows go out a chunk (CHUNK rows) a statement, the
+    # last chunk shorter; each record's two compounds make twice the scope rows.
+    count = CHUNK + 3
+    written = [put_record(store, rid(n), (A, B)) for n in range(count)]
+    moved = [put_record(store, rid(n), (B,), previous=written[n].scope) for n in range(2)]
+    store.flush()
+    versions = dict(db.session.execute(select(RecordRow.id, RecordRow.version)).all())
+    assert versions == {r.id: r.version for r in [*written[2:], *moved]}
+    scope_rows = db.session.execute(
+        select(RecordScope.record_id, RecordScope.compound_id, RecordScope.version)
+    ).all()
+    assert len(scope_rows) == 2 * count - 2
+    assert all(version == versions[record_id] for record_id, _, version in scope_rows)
+    exits = db.session.execute(select(ScopeExit.record_id, ScopeExit.compound_id)).all()
+    # An exit row per compound of the scope left, as ever.
+    assert sorted(exits) == sorted((rid(n), c) for n in range(2) for c in (A, B))
+    assert store.high_water() == db.session.scalar(select(SyncState.high_water))
+
+
+def test_a_push_stores_fields_stamps_and_results_as_sqlalchemys_json_types_would(store):
+    # The push's own multi-row statements (server.store.RowsWrite) send each
+    # column through its type's bind processor: the stored JSON text is
+    # json.dumps's (ASCII, ", " and ": "), which replays and pulls read.
+    add_users((COORD,))
+    received_at = datetime(2022, 4, 2, 10, 0, 0, 123456, tzinfo=UTC)
+    store = SqlStore.for_writing(client_id="install-1", received_at=received_at)
+    record = put_record(store, rid(1), title="送菜 \u00e9", priority=2)
+    result = {"changeset_id": "c-1", "status": "applied", "changes": [{"id": rid(1)}]}
+    store.record_result("c-1", RecordedResult(COORD.user_id, result))
+    store.flush()
+    stored = db.session.execute(
+        select(cast(RecordRow.stamps, Text), RecordRow.fields, RecordRow.deleted)
+    ).one()
+    assert stored == (json.dumps(record.stamps_to_wire()), dict(record.fields), False)
+    if db.engine.dialect.name == "sqlite":  # PostgreSQL keeps fields as jsonb, its own form
+        fields_text = db.session.scalar(select(cast(RecordRow.fields, Text)))
+        assert fields_text == json.dumps(dict(record.fields))
+    logged = db.session.execute(
+        select(cast(ChangesetLog.result, Text), ChangesetLog.received_at, ChangesetLog.client_id)
+    ).one()
+    assert logged[0] == json.dumps(result)
+    assert logged[1].replace(tzinfo=UTC) == received_at
+    assert logged[2] == "install-1"
+    assert store.recorded_results(["c-1"]) == {"c-1": RecordedResult(COORD.user_id, result)}

@@ -20,7 +20,7 @@ from sync import (
     MemoryStore,
     push_from_wire,
 )
-from sync.records import Record, Scope, WireStamps, restamped, stamps_from_wire
+from sync.records import Record, Scope, StoredFields, WireStamps, restamped, stamps_from_wire
 from tests.sync.builders import (
     COORD,
     TASK_A,
@@ -195,3 +195,41 @@ def test_restamping_stored_stamps_is_restamping_parsed_ones(
     assert dict(written) == expected and len(written) == len(expected)
     again = Record("task", TASK_A, 2, False, {}, written, Scope(frozenset()))
     assert stamps_from_wire(json.loads(json.dumps(again.stamps_to_wire()))) == expected
+
+
+STORED_JSON = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=8,
+)
+
+
+@given(
+    value=STORED_JSON,
+    ensure_ascii=st.booleans(),
+    separators=st.sampled_from([(",", ":"), (", ", ": ")]),
+    before=st.sampled_from(["", " ", "\n\t"]),
+    after=st.sampled_from(["", " ", "\n", "x", "}", "{}"]),
+    cut=st.integers(min_value=0, max_value=3),
+)
+def test_stored_fields_are_read_as_json_loads_reads_them(
+    value: object,
+    ensure_ascii: bool,
+    separators: tuple[str, str],
+    before: str,
+    after: str,
+    cut: int,
+) -> None:
+    """``StoredFields.parse`` (the C scanner first, issue #16) reads text as json.loads does."""
+    text = before + json.dumps(value, ensure_ascii=ensure_ascii, separators=separators) + after
+    text = text[: len(text) - cut]
+    try:
+        expected = json.loads(text)
+    except ValueError:
+        expected = None
+    if isinstance(expected, dict):
+        fields = StoredFields.parse(text)
+        assert fields == expected and list(fields) == list(expected) and fields.text == text
+    else:
+        with pytest.raises(ValueError):
+            StoredFields.parse(text)

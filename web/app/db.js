@@ -3,74 +3,80 @@
  *
  * Object stores:
  *
- * - `records`   the server's state of every synced record in scope, keyed by
- *               [type, id] (so the records of one type are one key range);
- *               tombstones are kept (deleted: true) so a late live event can
- *               never bring a deleted record back. Indexed by type with
- *               compound or building, so a screen of one building reads only
- *               that building's records.
+ * - `bundles`   the server's state of every synced record in scope, a bundle
+ *               of records a value: {seq, type, compound_id, building_id,
+ *               records: [record, ...]}, the records of one type and one place
+ *               (building and compound; null where a record has none) that one
+ *               write brought. A write of a page is a few hundred bundles, not a
+ *               thousand records: on a throttled phone each IndexedDB request
+ *               costs about as much as its value, so a record a request made a
+ *               coordinator's first sync three times the budget (issue 16).
+ *               Indexed by type, and by type with compound or building, so a
+ *               screen of one building reads only that building's bundles.
+ *               Tombstones are kept (deleted: true, fields {}, no place) so a
+ *               late live event can never bring a deleted record back. Each
+ *               record is in at most one bundle.
+ * - `placed`    where each record is: key [type, shard] (SHARDS shards of a
+ *               type, by a hash of the id), value Map id → bundle seq. Read
+ *               before a write to find the copy a record replaces; a hint,
+ *               checked against the bundle (a forgotten record may still be
+ *               named).
  * - `outbox`    changesets not yet accepted by the server, in the order they
  *               were made (autoIncrement `seq`); see outbox.js.
  * - `attention` things the user must see: merges that lost fields, etc.
- * - `meta`      small key/value facts: cursor, client id, token, user, and
- *               `newest`, the newest version stored of each record type
- *               ({type: version}; see storeRecords).
+ * - `meta`      small key/value facts: cursor, client id, token, user.
  * - `photos`    photos of records waiting to be sent, apart from the outbox,
  *               keyed by id, indexed by record (`record`); see photos.js.
  *
- * Pending local edits are never written into `records`: the screens show the
+ * Pending local edits are never written into `bundles`: the screens show the
  * server's state with the outbox re-applied on top (merge.js), so a pull can
- * overwrite `records` freely without losing anything the user typed.
+ * overwrite the records freely without losing anything the user typed.
  */
 import { openDB, unwrap } from '../vendor/idb/index.js';
 
 export const DB_NAME = 'weiguang';
-const DB_VERSION = 4;
+const DB_VERSION = 5;
 /** Where-clauses recordsOfType() answers from an index: field → index name. */
 const PLACE_INDEXES = Object.freeze({ compound_id: 'type_compound', building_id: 'type_building' });
-/** The meta key of the newest version stored of each record type. */
-const NEWEST = 'newest';
+/** Shards of `placed` a type: a write reads and writes at most these many values a type. */
+const SHARDS = 16;
+/** The most records a bundle holds: bounds what reading one record deserializes. */
+const BUNDLE_LIMIT = 250;
 
 /** Open (and create or upgrade) the device database. */
 export async function openStore(name = DB_NAME) {
   return openDB(name, DB_VERSION, {
     upgrade(db, oldVersion, _newVersion, transaction) {
       if (oldVersion < 1) {
-        db.createObjectStore('records', { keyPath: ['type', 'id'] });
         const outbox = db.createObjectStore('outbox', { keyPath: 'seq', autoIncrement: true });
         outbox.createIndex('id', 'id', { unique: true });
         db.createObjectStore('attention', { keyPath: 'seq', autoIncrement: true });
         db.createObjectStore('meta');
       }
-      if (oldVersion < 2) {
-        const records = transaction.objectStore('records');
-        for (const [field, index] of Object.entries(PLACE_INDEXES)) records.createIndex(index, ['type', `fields.${field}`]);
-      }
       if (oldVersion < 3) db.createObjectStore('photos', { keyPath: 'id' }).createIndex('record', 'record_id');
-      if (oldVersion < 4) {
-        // The key [type, id] answers by type; an index by type was one more write a record.
-        const records = transaction.objectStore('records');
-        if (records.indexNames.contains('type')) records.deleteIndex('type');
-        noteNewest(transaction);
+      if (oldVersion < 5) {
+        const bundles = db.createObjectStore('bundles', { keyPath: 'seq', autoIncrement: true });
+        bundles.createIndex('type', 'type');
+        for (const [field, index] of Object.entries(PLACE_INDEXES)) bundles.createIndex(index, ['type', field]);
+        db.createObjectStore('placed');
+        if (oldVersion >= 1) moveRecords(unwrap(db), unwrap(transaction));
       }
     },
   });
 }
 
-/** Write down the newest version of each record type in the store (once, when upgrading). */
-function noteNewest(transaction) {
-  const newest = {};
-  const scan = unwrap(transaction.objectStore('records')).openCursor();
-  scan.onsuccess = () => {
-    const at = scan.result;
-    if (!at) {
-      unwrap(transaction.objectStore('meta')).put(newest, NEWEST);
-      return;
-    }
-    const { type, version } = at.value;
-    newest[type] = Math.max(newest[type] ?? version, version);
-    at.continue();
+/**
+ * Move the records of a store before version 5 (`records`, a record a value,
+ * keyed by [type, id]) into bundles, then drop it, in the upgrade's transaction:
+ * an upgrade that fails leaves the device as it was (outbox, records and all).
+ */
+function moveRecords(db, transaction) {
+  const all = transaction.objectStore('records').getAll();
+  all.onsuccess = () => {
+    db.deleteObjectStore('records');
+    placeRecords(transaction, all.result);
   };
+  transaction.objectStore('meta').delete('newest'); // version 4's newest versions by type: unused since
 }
 
 export async function getMeta(db, key, fallback = undefined) {
@@ -86,8 +92,20 @@ export async function deleteMeta(db, key) {
   await db.delete('meta', key);
 }
 
+/** Return the shard of `placed` that says where a record of `id` is. */
+function shardOf(id) {
+  let hash = 0;
+  for (const char of String(id)) hash = (hash * 31 + char.charCodeAt(0)) % 65521;
+  return hash % SHARDS;
+}
+
+/** Return a record (a tombstone too), or undefined when none is stored. */
 export async function getRecord(db, type, id) {
-  return db.get('records', [type, id]);
+  const tx = db.transaction(['bundles', 'placed']);
+  const placed = await tx.objectStore('placed').get([type, shardOf(id)]);
+  const seq = placed?.get(id);
+  const bundle = seq === undefined ? undefined : await tx.objectStore('bundles').get(seq);
+  return bundle?.records.find((record) => record.id === id);
 }
 
 /**
@@ -96,10 +114,15 @@ export async function getRecord(db, type, id) {
  */
 export async function recordsOfType(db, type, where = {}) {
   const field = Object.keys(PLACE_INDEXES).findLast((name) => where[name]);
-  const all = field
-    ? await db.getAllFromIndex('records', PLACE_INDEXES[field], [type, where[field]])
-    : await db.getAll('records', IDBKeyRange.bound([type], [type, []])); // [] sorts after every id
-  return all.filter((record) => !record.deleted);
+  const bundles = field
+    ? await db.getAllFromIndex('bundles', PLACE_INDEXES[field], [type, where[field]])
+    : await db.getAllFromIndex('bundles', 'type', type);
+  return bundles.flatMap((bundle) => bundle.records).filter((record) => !record.deleted);
+}
+
+/** Return every stored record, tombstones included ({type, id, version, deleted, fields}). */
+export async function allRecords(db) {
+  return (await db.getAll('bundles')).flatMap((bundle) => bundle.records);
 }
 
 /** Return the stored form of a record from the wire (put copies it: its fields are not copied here). */
@@ -113,6 +136,11 @@ function storedForm(record) {
   };
 }
 
+/** Return the place a stored record is bundled by: its compound and building, null where none. */
+function placeOf(record) {
+  return { compound_id: record.fields?.compound_id ?? null, building_id: record.fields?.building_id ?? null };
+}
+
 /**
  * Store records and, in the same transaction, move the cursor.
  *
@@ -120,18 +148,9 @@ function storedForm(record) {
  * covers, or a crash between the two would skip them for good. The cursor
  * never moves backwards. Pass cursor `undefined` to store records only.
  *
- * A record is put unless the store already holds a newer version of it (of
+ * A record is stored unless the store already holds a newer version of it (of
  * several copies of one record, the newest counts; another tab may have
- * stored a newer one). The meta entry `newest` ({type: version}, written in
- * the same transaction as the records) says which records need no look: one
- * newer than every stored record of its type is simply put — in a first
- * sync nearly all of them, the pages coming in version order — and only the
- * others are read first (on a throttled phone the read before each write
- * doubled the cost of storing a neighbourhood, issue 16). The reads and
- * writes are plain IndexedDB requests chained by callbacks in one
- * transaction, all issued at once: no promise and no event listener per
- * request (through the idb wrapper those cost as much as the writes); the
- * transaction's end is the one thing awaited.
+ * stored a newer one). See placeRecords for the requests a write costs.
  */
 export async function storeRecords(db, records, cursor) {
   const copies = new Map();
@@ -140,21 +159,10 @@ export async function storeRecords(db, records, cursor) {
     const seen = copies.get(key);
     if (!seen || record.version >= seen.version) copies.set(key, record);
   }
-  const tx = db.transaction(['records', 'meta'], 'readwrite');
-  const store = unwrap(tx.objectStore('records'));
-  const meta = unwrap(tx.objectStore('meta'));
-  const marks = meta.get(NEWEST);
-  marks.onsuccess = () => {
-    const newest = marks.result; // absent (never after the upgrade to version 4): every record is read
-    for (const record of copies.values()) {
-      if (newest && !(record.type in newest && record.version <= newest[record.type])) store.put(storedForm(record));
-      else putUnlessOlder(store, record);
-    }
-    if (!newest || copies.size === 0) return;
-    for (const record of copies.values()) newest[record.type] = Math.max(newest[record.type] ?? record.version, record.version);
-    meta.put(newest, NEWEST);
-  };
+  const tx = db.transaction(['bundles', 'placed', 'meta'], 'readwrite');
+  placeRecords(unwrap(tx), [...copies.values()]);
   if (cursor !== undefined && cursor !== null) {
+    const meta = unwrap(tx.objectStore('meta'));
     const stored = meta.get('cursor');
     stored.onsuccess = () => {
       if (cursor > (stored.result ?? 0)) meta.put(cursor, 'cursor');
@@ -163,12 +171,96 @@ export async function storeRecords(db, records, cursor) {
   await tx.done;
 }
 
-/** Put `record` unless the store holds a newer version of it (read, then write, by callback). */
-function putUnlessOlder(store, record) {
-  const current = store.get([record.type, record.id]);
-  current.onsuccess = () => {
-    if (!(current.result && current.result.version > record.version)) store.put(storedForm(record));
-  };
+/**
+ * Write `records` (one copy of each) into the bundles of the IndexedDB
+ * transaction `tx` (unwrapped), each unless a newer copy is stored.
+ *
+ * Plain requests chained by callbacks, no promise or listener per request
+ * (through the idb wrapper those cost as much as the writes): read the shards
+ * of `placed` the records fall in (at most SHARDS a type), then the bundles
+ * holding copies of them (none in most of a first sync), then put the bundles
+ * changed, one new bundle for each type and place of the records left (of at
+ * most BUNDLE_LIMIT records), and the shards that name them. A copy in a
+ * bundle of the same place is replaced there; one of another place (the
+ * record moved, or was deleted) leaves its bundle.
+ */
+function placeRecords(tx, records) {
+  const bundles = tx.objectStore('bundles');
+  const placed = tx.objectStore('placed');
+  const shardKey = (record) => `${record.type}\u0000${shardOf(record.id)}`;
+  const shards = new Map(records.map((record) => [shardKey(record), [record.type, shardOf(record.id)]]));
+  const held = new Map(); // shard key → Map id → seq
+  const dirty = new Set();
+  let waiting = shards.size;
+  for (const [key, shard] of shards) {
+    const read = placed.get(shard);
+    read.onsuccess = () => {
+      held.set(key, read.result ?? new Map());
+      if (--waiting === 0) readBundles();
+    };
+  }
+
+  function readBundles() {
+    const seqs = new Set(records.map((record) => held.get(shardKey(record)).get(record.id)).filter((seq) => seq !== undefined));
+    const found = new Map();
+    let left = seqs.size;
+    if (left === 0) write(found);
+    for (const seq of seqs) {
+      const read = bundles.get(seq);
+      read.onsuccess = () => {
+        if (read.result) found.set(seq, read.result);
+        if (--left === 0) write(found);
+      };
+    }
+  }
+
+  function write(found) {
+    const changed = new Set();
+    const fresh = new Map(); // type and place → records for new bundles
+    for (const record of records) {
+      const stored = storedForm(record);
+      const place = placeOf(stored);
+      const seq = held.get(shardKey(record)).get(record.id);
+      const bundle = found.get(seq);
+      const at = bundle ? bundle.records.findIndex((copy) => copy.id === record.id) : -1;
+      if (at >= 0) {
+        if (bundle.records[at].version > record.version) continue;
+        changed.add(bundle);
+        if (bundle.compound_id === place.compound_id && bundle.building_id === place.building_id) {
+          bundle.records[at] = stored;
+          continue;
+        }
+        bundle.records.splice(at, 1);
+      }
+      const key = JSON.stringify([stored.type, place.compound_id, place.building_id]);
+      if (!fresh.has(key)) fresh.set(key, { type: stored.type, ...place, records: [] });
+      fresh.get(key).records.push(stored);
+    }
+    for (const bundle of changed) {
+      if (bundle.records.length) bundles.put(bundle);
+      else bundles.delete(bundle.seq);
+    }
+    const made = [...fresh.values()].flatMap(({ records: all, ...place }) => Array.from(
+      { length: Math.ceil(all.length / BUNDLE_LIMIT) },
+      (_, i) => ({ ...place, records: all.slice(i * BUNDLE_LIMIT, (i + 1) * BUNDLE_LIMIT) }),
+    ));
+    let left = made.length;
+    if (left === 0) writeShards();
+    for (const bundle of made) {
+      const put = bundles.put(bundle);
+      put.onsuccess = () => {
+        for (const record of bundle.records) {
+          held.get(shardKey(record)).set(record.id, put.result);
+          dirty.add(shardKey(record));
+        }
+        if (--left === 0) writeShards();
+      };
+    }
+  }
+
+  function writeShards() {
+    for (const key of dirty) placed.put(held.get(key), shards.get(key));
+  }
 }
 
 export async function getCursor(db) {
@@ -189,10 +281,10 @@ export async function dismissAttention(db, seq) {
 
 /** Forget the synced records and the cursor, keeping the outbox and what needs attention. */
 export async function forgetRecords(db) {
-  const tx = db.transaction(['records', 'meta'], 'readwrite');
-  await tx.objectStore('records').clear();
+  const tx = db.transaction(['bundles', 'placed', 'meta'], 'readwrite');
+  await tx.objectStore('bundles').clear();
+  await tx.objectStore('placed').clear();
   await tx.objectStore('meta').delete('cursor');
-  await tx.objectStore('meta').put({}, NEWEST);
   await tx.done;
 }
 
@@ -201,11 +293,16 @@ export async function forgetRecords(db) {
  * and the cursor, so that the next pull starts from 0; the outbox is kept.
  */
 export async function forgetSomeRecords(db, choose) {
-  const tx = db.transaction(['records', 'meta'], 'readwrite');
-  const records = tx.objectStore('records');
-  const chosen = choose(await records.getAll());
+  const tx = db.transaction(['bundles', 'meta'], 'readwrite');
+  const bundles = tx.objectStore('bundles');
+  const held = await bundles.getAll();
+  const chosen = new Set(choose(held.flatMap((bundle) => bundle.records)));
+  const changed = held.filter((bundle) => bundle.records.some((record) => chosen.has(record)));
   await Promise.all([
-    ...chosen.map((record) => records.delete([record.type, record.id])),
+    ...changed.map((bundle) => {
+      bundle.records = bundle.records.filter((record) => !chosen.has(record));
+      return bundle.records.length ? bundles.put(bundle) : bundles.delete(bundle.seq);
+    }),
     tx.objectStore('meta').delete('cursor'),
     tx.done,
   ]);
@@ -213,11 +310,11 @@ export async function forgetSomeRecords(db, choose) {
 
 /** Forget synced data (on sign-out of another user), keeping the outbox. */
 export async function clearSyncedData(db) {
-  const tx = db.transaction(['records', 'attention', 'meta'], 'readwrite');
-  await tx.objectStore('records').clear();
+  const tx = db.transaction(['bundles', 'placed', 'attention', 'meta'], 'readwrite');
+  await tx.objectStore('bundles').clear();
+  await tx.objectStore('placed').clear();
   await tx.objectStore('attention').clear();
   await tx.objectStore('meta').delete('cursor');
-  await tx.objectStore('meta').put({}, NEWEST);
   await tx.objectStore('meta').delete('devices'); // a coordinator's device names are theirs alone
   await tx.objectStore('meta').delete('grants'); // their break-the-glass grants (sync.js, rule 9)
   await tx.done;
