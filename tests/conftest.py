@@ -24,6 +24,7 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
+from hypothesis import HealthCheck, settings
 
 from server import create_app, database
 from tests.helpers import DEMO_PASSWORD, sign_in
@@ -32,6 +33,10 @@ from tests.servers import TEST_SECRET_KEY
 PG_ADMIN_URL = os.environ.get("WEIGUANG_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_URL = os.environ.get("WEIGUANG_TEST_REDIS", "redis://127.0.0.1:6379/0")
 FAST_ARGON2 = {"ARGON2_TIME_COST": 1, "ARGON2_MEMORY_KIB": 1024}
+# Tests never assert a time: no property test fails for an example that ran slowly, or
+# was slow to make, on a loaded machine (hypothesis's default deadline is 200 ms an example).
+settings.register_profile("weiguang", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("weiguang")
 # The suite pushes far faster than a device does; the tests of the limit set their own.
 UNLIMITED_PUSHES = {"PUSH_RATE_LIMIT": "1000000 per minute"}
 

@@ -96,7 +96,6 @@ def test_no_operation_answers_a_server_error(
 ):
     @settings(
         max_examples=MAX_EXAMPLES,
-        deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
     @given(case=api_schema[path][method].as_strategy(generation_mode=mode))

@@ -356,7 +356,7 @@ order_records = st.lists(
 )
 
 
-@settings(max_examples=80, deadline=None)
+@settings(max_examples=80)
 @given(order_records)
 def test_picking_list_totals_equal_the_confirmed_orders(specs) -> None:
     """Per household and package, and in all: what is picked is what was confirmed."""

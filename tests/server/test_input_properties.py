@@ -26,7 +26,6 @@ from tests.server.test_sync_api import PULL, PUSH, a_changeset
 
 EXAMPLES = settings(
     max_examples=40,
-    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 PROBLEM = "application/problem+json"

@@ -128,7 +128,7 @@ moves = st.lists(
 def test_each_socket_gets_one_event_per_commit_with_each_record_once_and_latest(client, watched):
     coord, tasks, sockets = watched
 
-    @settings(max_examples=8, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=8, suppress_health_check=list(HealthCheck))
     @given(pushes=moves, split=st.booleans())
     def check(pushes: list[list[tuple[int, int, bool]]], split: bool) -> None:
         for wanted in pushes:

@@ -161,7 +161,6 @@ def test_a_concurrent_edit_counts_one_conflict_and_one_merged_change(client):
 
 @settings(
     max_examples=15,
-    deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(kinds=st.lists(st.sampled_from(sorted(KINDS)), min_size=1, max_size=6))

@@ -147,7 +147,6 @@ def expected_progress(
 
 @settings(
     max_examples=30,
-    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(
@@ -190,7 +189,6 @@ def write_gate_events(events: list[tuple[int, int, int]]) -> Neighbourhood:
 
 @settings(
     max_examples=30,
-    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(events=st.lists(an_event, max_size=30), window=a_window, both=st.booleans())
@@ -230,7 +228,6 @@ def test_gate_log_window_includes_its_start_and_excludes_its_end(sql_app):
 
 @settings(
     max_examples=20,
-    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(orders=st.lists(st.tuples(st.integers(0, 2), st.integers(0, 1), st.booleans())))

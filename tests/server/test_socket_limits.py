@@ -15,7 +15,7 @@ import warnings
 import pytest
 import socketio
 from engineio import packet as eio_packet
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from server import socket_limits
@@ -76,7 +76,6 @@ def test_closing_waits_a_bounded_time_for_a_reader_that_never_comes(monkeypatch)
     assert time.monotonic() - started < 60  # it returned at all: the old join never did
 
 
-@settings(deadline=None)  # timings on a shared machine are not the point
 @given(
     st.lists(
         st.one_of(st.integers(min_value=0, max_value=3 * MAX_BYTES), st.just("get")),
@@ -147,7 +146,6 @@ with warnings.catch_warnings():
     from server.websocket import BoundedWebSocket
 
 
-@settings(deadline=None)
 @given(
     st.binary(max_size=300),
     st.tuples(*[st.integers(min_value=0, max_value=255)] * 4),

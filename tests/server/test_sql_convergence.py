@@ -119,7 +119,6 @@ def sql_app(request, tmp_path_factory):
 
 @settings(
     max_examples=25,
-    deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
 )
 @given(steps=convergence.steps, skew_seconds=convergence.skews)

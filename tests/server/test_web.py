@@ -50,9 +50,7 @@ def test_the_app_and_its_routes_are_still_served(client):
     assert b'<script type="module" src="/app/main.js">' in body
 
 
-@settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
-)
+@settings(max_examples=150, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(
     climb=st.lists(st.sampled_from(("..", "..", "..", ".", "app")), min_size=1, max_size=12),
     tail=st.sampled_from(TAILS),

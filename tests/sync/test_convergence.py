@@ -268,7 +268,6 @@ def run(
 
 @settings(
     max_examples=150,
-    deadline=None,
     suppress_health_check=[HealthCheck.too_slow],
 )
 @given(steps=steps, skew_seconds=skews)
@@ -290,7 +289,7 @@ same_user_steps = st.lists(
 )
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(
     steps=same_user_steps,
     skew_seconds=st.lists(st.integers(-900, 900), min_size=4, max_size=4),

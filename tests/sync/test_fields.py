@@ -57,7 +57,7 @@ def test_json_schema_is_valid(declared: f.Field) -> None:
 
 
 @pytest.mark.parametrize("declared", DECLARED)
-@settings(max_examples=25, deadline=None)
+@settings(max_examples=25)
 @given(value=NEAR)
 def test_what_a_field_stores_its_schema_accepts(declared: f.Field, value: object) -> None:
     try:

@@ -294,7 +294,7 @@ def take(world: MemoryStore, record_id: str, step: Step) -> None:
     push(world, actor, a_changeset(an_update(task_id, **fields)))
 
 
-@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=150, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(st.one_of(request_steps, task_steps), max_size=25))
 def test_a_request_has_at_most_one_live_run_and_only_while_approved(todo: list[Step]) -> None:
     world = MemoryStore()

@@ -154,7 +154,7 @@ ACTORS = (COORD, VOL_A, VOL_A2, GUARD_A)
 STATUSES = ("open", "claimed", "in_progress", "done", "failed", "cancelled")
 
 
-@settings(max_examples=60, deadline=None)
+@settings(max_examples=60)
 @given(steps=st.lists(st.tuples(st.sampled_from(ACTORS), st.sampled_from(STATUSES)), max_size=12))
 def test_any_sequence_of_moves_follows_the_machine(steps: list[tuple[Actor, str]]) -> None:
     machine = REGISTRY["task"].state_machine

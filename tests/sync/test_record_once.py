@@ -179,7 +179,6 @@ def property_test(make_world: Callable[[], World], examples: int) -> Callable[..
 
     @settings(
         max_examples=examples,
-        deadline=None,
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture],
     )
     @given(steps=pushes)

@@ -349,7 +349,7 @@ def queued(kind: str, household: int, veg: int, meat: int) -> Change | None:
     return an_order(target, **lines)
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 @given(actions)
 # A create queued twice, the second time before the window: a no-op, not a placement.
 @example([(0, "order", 1, 0, 1, 60), (0, "order", 1, 0, 1, 0)])
@@ -718,7 +718,7 @@ def take_step(world: MemoryStore, kind: str, which: int) -> None:
         assert code_of(push(world, VOL_A, a_changeset(move))) is None
 
 
-@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(max_examples=60, suppress_health_check=[HealthCheck.too_slow])
 @given(steps)
 # Claimed, then an order cancelled and confirmed again, then the trip is done.
 @example([("job", 0), ("advance", 0), ("cancel", 0), ("place", 0), ("confirm", 0)])
