@@ -8,6 +8,7 @@ connection of the process waiting: eventlet switches only when a green
 thread waits on IO or sleeps.
 """
 
+import functools
 import os
 import signal
 import time
@@ -41,6 +42,32 @@ def cooperatively(items: Iterable[T], every: int = COOPERATE_EVERY) -> Iterator[
         if index and index % every == 0:
             cooperate()
         yield item
+
+
+def readable_now(fd: int) -> bool:
+    """Tell whether ``fd`` has bytes to read or was closed by its peer, without waiting.
+
+    Asks the kernel through the standard library's ``select.poll``: eventlet's
+    patch removes it from ``select``, and the green ``select.select`` would
+    switch to the hub for a question the kernel answers at once.
+    """
+    import select
+
+    poller = _poll()()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+@functools.cache
+def _poll() -> Callable[[], Any]:
+    """Return ``select.poll``, the original one if eventlet has patched ``select``."""
+    import select
+
+    if hasattr(select, "poll"):
+        return select.poll
+    from eventlet.patcher import original
+
+    return original("select").poll  # type: ignore[no-any-return]
 
 
 def patch() -> None:
