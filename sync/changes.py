@@ -14,6 +14,7 @@ from enum import StrEnum
 from typing import Any
 
 from sync.errors import Code
+from sync.values import value_class
 
 
 class Op(StrEnum):
@@ -24,7 +25,7 @@ class Op(StrEnum):
     DELETE = "delete"
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Change:
     """One change to one record, as the device sent it.
 
@@ -42,7 +43,7 @@ class Change:
     problem: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Changeset:
     """Changes made together on one device, applied all or none.
 
@@ -120,7 +121,7 @@ class Conflict:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class ChangeResult:
     """The outcome of one change, as listed in the push response.
 
@@ -173,7 +174,7 @@ class ChangeResult:
         )
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class ChangesetResult:
     """The outcome of one changeset and each of its changes."""
 

@@ -36,6 +36,7 @@ from sync.records import MAX_CLIENT_ID_CHARS, SERVER_USER_ID, FieldStamp, Record
 from sync.registry import Permissions, RecordType, Visibility
 from sync.scoping import referenced_compounds
 from sync.times import format_datetime
+from sync.values import value_class
 
 #: Namespace of conflict record ids: ``uuid5(ns, "changeset/index/field")``.
 CONFLICT_NAMESPACE = uuid.UUID("6f1c0a52-5b5e-4d8e-9a63-2f0f8f3c9b7d")
@@ -58,7 +59,7 @@ CONFLICT_FIELDS = (
 )
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Author:
     """Who wrote a value and when.
 
@@ -83,7 +84,7 @@ class Loss:
     lost: Author
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Merge:
     """The outcome of merging one update into its record.
 

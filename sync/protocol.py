@@ -251,6 +251,8 @@ def _touched_ids(push: Push, registry: Registry) -> set[str]:
             rtype = registry.get(change.type)
             for name in rtype.references if rtype is not None else ():
                 value = change.fields.get(name)
+                if value is None:  # most references a change leaves out
+                    continue
                 if isinstance(value, str):
                     ids.add(value)
                 elif isinstance(value, list):

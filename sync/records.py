@@ -10,6 +10,7 @@ from json.scanner import make_scanner
 from typing import Any
 
 from sync.times import format_datetime, parse_datetime
+from sync.values import value_class
 
 #: The C scanner :func:`json.loads` wraps: ``(value, end)`` of the JSON at an index.
 #: (typeshed types its argument as a scanner; CPython takes the decoder, as json does.)
@@ -20,7 +21,7 @@ SERVER_USER_ID = 0
 MAX_CLIENT_ID_CHARS = 64
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class FieldStamp:
     """The write that set a field's current value.
 
@@ -74,7 +75,7 @@ class Scope:
     building_id: str | None = None
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class Record:
     """One synced record, in its latest state.
 
@@ -141,9 +142,23 @@ class WireStamps(Mapping[str, FieldStamp]):
         return self._wire
 
     def __getitem__(self, name: str) -> FieldStamp:
+        stamp = self.get(name)
+        if stamp is None:
+            raise KeyError(name)
+        return stamp
+
+    def get(self, name: str, default: FieldStamp | None = None) -> FieldStamp | None:  # type: ignore[override]
+        """Return the stamp of field ``name``, or ``default`` if it has none.
+
+        Without the mixin's ``get`` (``self[name]`` in a ``try``): a push
+        asks for the stamp of every field it sets, often one never set yet.
+        """
         stamp = self._parsed.get(name)
         if stamp is None:
-            stamp = self._parsed[name] = FieldStamp.from_wire(self._stored()[name])
+            stored = self._stored()
+            if name not in stored:
+                return default
+            stamp = self._parsed[name] = FieldStamp.from_wire(stored[name])
         return stamp
 
     def __iter__(self) -> Iterator[str]:

@@ -35,6 +35,7 @@ from sync.machines import StateMachine
 from sync.policy import Policy
 from sync.records import Record, Scope
 from sync.signing import Signer
+from sync.values import value_class
 
 #: Finds a record by id as the push sees it so far (``None`` if unknown).
 Lookup = Callable[[str], Record | None]
@@ -43,7 +44,7 @@ Lookup = Callable[[str], Record | None]
 ScopeRule = Callable[[str, Mapping[str, object], Lookup], Scope | None]
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class ChangeContext:
     """What a type's ``kind_rules`` hook gets to judge a change.
 

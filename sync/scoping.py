@@ -7,6 +7,7 @@ reference); the engine then lets validation name the fault.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 
 from sync import fields as f
@@ -23,9 +24,17 @@ PLACE_FIELDS = {
 }
 
 
+# Scopes are immutable and few (one a compound and building): a push makes
+# one or two a change, and sharing them costs less than making them.
+@functools.lru_cache(maxsize=4096)
+def place(compound_id: str, building_id: str | None = None) -> Scope:
+    """Return the scope of one compound, and maybe one of its buildings."""
+    return Scope(frozenset((compound_id,)), building_id)
+
+
 def own_compound(record_id: str, fields: Mapping[str, object], lookup: Lookup) -> Scope | None:
     """Scope a compound to itself."""
-    return Scope(frozenset((record_id,)))
+    return place(record_id)
 
 
 def compound_field(record_id: str, fields: Mapping[str, object], lookup: Lookup) -> Scope | None:
@@ -34,7 +43,7 @@ def compound_field(record_id: str, fields: Mapping[str, object], lookup: Lookup)
     building_id = fields.get("building_id")
     if not isinstance(compound_id, str):
         return None
-    return Scope(frozenset((compound_id,)), building_id if isinstance(building_id, str) else None)
+    return place(compound_id, building_id if isinstance(building_id, str) else None)
 
 
 def building_itself(record_id: str, fields: Mapping[str, object], lookup: Lookup) -> Scope | None:
@@ -42,7 +51,7 @@ def building_itself(record_id: str, fields: Mapping[str, object], lookup: Lookup
     compound_id = fields.get("compound_id")
     if not isinstance(compound_id, str):
         return None
-    return Scope(frozenset((compound_id,)), record_id)
+    return place(compound_id, record_id)
 
 
 def parent_record(parent: Parent, fields: Mapping[str, object], lookup: Lookup) -> Record | None:

@@ -24,9 +24,10 @@ from typing import Any, Protocol
 
 from sync.actors import UserScope
 from sync.records import Record, Scope
+from sync.values import value_class
 
 
-@dataclass(frozen=True, slots=True)
+@value_class
 class RecordedResult:
     """The recorded outcome of a changeset: who pushed it and the wire result.
 

@@ -151,7 +151,9 @@ def changeset_from_wire(item: object, storable: bool = False) -> Changeset:
 
     :param storable: its text is known to be storable (see :func:`push_from_wire`).
     """
-    if not isinstance(item, Mapping):
+    # ``type(...) is dict`` first: decoded JSON is always a dict, and an ABC's
+    # isinstance check costs a push of 250 changesets about half a millisecond.
+    if type(item) is not dict and not isinstance(item, Mapping):
         return Changeset("", None, (), problem="a changeset must be an object")
     changeset_id = _changeset_id(item.get("id"), storable)
     raw_changes = item.get("changes")
@@ -178,7 +180,7 @@ def changeset_from_wire(item: object, storable: bool = False) -> Changeset:
 
 def change_from_wire(raw: object) -> Change:
     """Load one change, recording rather than raising what is wrong with it."""
-    if not isinstance(raw, Mapping):
+    if type(raw) is not dict and not isinstance(raw, Mapping):  # dict first, as above
         return Change("", "", "", problem="a change must be an object")
     type_, record_id, op = _text(raw.get("type")), _text(raw.get("id")), _text(raw.get("op"))
     base = raw.get("base_version")

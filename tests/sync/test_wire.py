@@ -197,6 +197,22 @@ def test_restamping_stored_stamps_is_restamping_parsed_ones(
     assert stamps_from_wire(json.loads(json.dumps(again.stamps_to_wire()))) == expected
 
 
+@given(stored=STAMPS, asked=st.lists(st.sampled_from(["title", "notes", "status", "owner"])))
+def test_stored_stamps_are_looked_up_as_parsed_ones(
+    stored: dict[str, FieldStamp], asked: list[str]
+) -> None:
+    """``get``, ``in`` and ``[]`` of stored stamps answer as a dict's, fields never stamped too."""
+    wire = Record("task", TASK_A, 1, False, {}, stored, Scope(frozenset())).stamps_to_wire()
+    lazy = WireStamps(json.dumps(wire))
+    for name in asked:
+        assert lazy.get(name) == stored.get(name) and (name in lazy) == (name in stored)
+        if name in stored:
+            assert lazy[name] == stored[name]
+        else:
+            with pytest.raises(KeyError):
+                lazy[name]
+
+
 STORED_JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
