@@ -9,6 +9,7 @@ thread waits on IO or sleeps. A block that makes many short-lived objects
 runs with the cyclic collector paused (:func:`collector_paused`).
 """
 
+import functools
 import gc
 import os
 import signal
@@ -53,9 +54,9 @@ def collector_paused() -> Iterator[None]:
     For a block that makes thousands of objects that hold no cycle and die
     with it (a first sync's page of records): the collector, which runs
     every 700 new objects, went over them again and again while they
-    lived, a seventh of a page's time (issue #16); reference counting
-    frees them all the same. Another thread's or green thread's pause may
-    overlap this one; the collector runs again once the last one ends.
+    lived, about a tenth of a page's time (issue #16); reference counting
+    frees them all the same. Pauses of other threads or green threads may
+    overlap; the collector runs again when the one that paused it ends.
     """
     if not gc.isenabled():
         yield
@@ -65,6 +66,32 @@ def collector_paused() -> Iterator[None]:
         yield
     finally:
         gc.enable()
+
+
+def readable_now(fd: int) -> bool:
+    """Tell whether ``fd`` has bytes to read or was closed by its peer, without waiting.
+
+    Asks the kernel through the standard library's ``select.poll``: eventlet's
+    patch removes it from ``select``, and the green ``select.select`` would
+    switch to the hub for a question the kernel answers at once.
+    """
+    import select
+
+    poller = _poll()()
+    poller.register(fd, select.POLLIN)
+    return bool(poller.poll(0))
+
+
+@functools.cache
+def _poll() -> Callable[[], Any]:
+    """Return ``select.poll``, the original one if eventlet has patched ``select``."""
+    import select
+
+    if hasattr(select, "poll"):
+        return select.poll
+    from eventlet.patcher import original
+
+    return original("select").poll  # type: ignore[no-any-return]
 
 
 def patch() -> None:

@@ -276,6 +276,12 @@ class SqlStore:
         Buffered writes are flushed first, so a writing store reads its own writes.
         """
         self.flush()
+        if cursor >= self._high_water:
+            # Every row the statements could return has cursor < version <=
+            # high water: none. A device that is up to date (most pulls, and
+            # every pull a live event does not answer) costs no statement
+            # (issue #16).
+            return Page((), self._high_water, False)
         filters = PageFilters(
             len(exclude_types),
             None if only_types is None else len(only_types),

@@ -8,9 +8,13 @@ import pytest
 
 from server.extensions import db
 from tests.conftest import make_app, pg_execute, pg_url_for, require_service
+from tests.helpers import DEMO_PASSWORD, bearer, sign_in
 from tests.servers import free_port
 
 HEALTH = "/api/v1/health"
+PULL = "/api/v1/sync/pull"
+LOGIN = "/api/v1/auth/login"
+LOGIN_BODY = {"username": "vol-a", "password": DEMO_PASSWORD, "device_name": "pytest"}
 
 
 def health_of(app):
@@ -95,4 +99,28 @@ def test_health_follows_the_database_going_away_and_coming_back(pg_url):
         pg_execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS true")
     status, body = health_of(app)
     assert status == 200 and body["checks"]["database"] == "ok"
+    dispose(app)
+
+
+@pytest.mark.postgres
+def test_the_first_requests_after_the_database_ended_its_connections_are_answered(pg_url):
+    # As after a database restart: every pooled connection is closed by the server.
+    name = pg_url.rsplit("/", 1)[1]
+    app = make_app(pg_url)
+    client = app.test_client()
+    token = sign_in(client, "coord")
+    with app.app_context():
+        held = [db.engine.connect() for _ in range(3)]
+        for connection in held:
+            connection.exec_driver_sql("SELECT 1")
+            connection.close()
+        assert db.engine.pool.checkedin() >= 3
+    pg_execute(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    )
+    for _ in range(4):
+        assert client.get(PULL, headers=bearer(token)).status_code == 200
+        assert health_of(app)[0] == 200
+    assert client.post(LOGIN, json=LOGIN_BODY).status_code == 200
     dispose(app)

@@ -6,7 +6,8 @@ of its records and one of its changesets' recorded results, one multi-row
 write per table and the move of the high-water mark. The live announcement
 comes after the answer and is not counted. A scoped pull is two: the
 sign-in's read (with the high-water mark) and its page (records and
-tombstones). On SQLite and PostgreSQL.
+tombstones); a pull from the high-water mark is the sign-in's read alone.
+On SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -35,6 +36,8 @@ PULL = "/api/v1/sync/pull"
 PUSH_STATEMENTS = 8
 # The sign-in's read of the generation and the high-water mark, and the page.
 PULL_STATEMENTS = 2
+# An up-to-date device's pull: the sign-in's read, whose high-water mark shows nothing is newer.
+EMPTY_PULL_STATEMENTS = 1
 
 
 @pytest.fixture
@@ -133,7 +136,7 @@ def test_a_sign_in_check_writes_nothing_within_a_minute(app, statements):
     assert writes(statements) == []
 
 
-def test_a_small_pull_is_two_statements_tombstones_included(app, statements, after_response):
+def test_a_small_pull_is_two_statements_an_up_to_date_one_one(app, statements, after_response):
     client = app.test_client()
     token = sign_in(client, "coord")
     reader = bearer(a_coordinator_of(client, [COMPOUND_A], "coord-a"))
@@ -165,8 +168,12 @@ def test_a_small_pull_is_two_statements_tombstones_included(app, statements, aft
     assert len(statements) == PULL_STATEMENTS, statements
     statements.clear()
     empty = client.get(f"{PULL}?cursor={page['cursor']}", headers=reader).get_json()
-    assert len(statements) == PULL_STATEMENTS, statements
-    assert empty["changes"] == []
+    assert len(statements) == EMPTY_PULL_STATEMENTS, statements
+    assert empty["changes"] == [] and empty["cursor"] == page["cursor"]
+    statements.clear()
+    beyond = client.get(f"{PULL}?cursor={page['cursor'] + 5}", headers=reader).get_json()
+    assert len(statements) == EMPTY_PULL_STATEMENTS, statements
+    assert (beyond["changes"], beyond["cursor"], beyond["more"]) == ([], page["cursor"], False)
     assert [(c["id"], c["deleted"]) for c in page["changes"]] == [(task["id"], True)]
 
 
