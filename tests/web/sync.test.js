@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { getCursor, getMeta, getRecord, listAttention, setMeta, storeRecords } from '../../web/app/db.js';
+import { allRecords, getCursor, getMeta, getRecord, listAttention, setMeta, storeRecords } from '../../web/app/db.js';
 import { createBackoff, MAX_BACKOFF_MS } from '../../web/app/backoff.js';
 import { createSyncEngine, PHASE } from '../../web/app/sync.js';
 import { createFakeServer } from './fake-server.js';
@@ -72,6 +72,36 @@ test('rule 1: a pull that fails mid-way resumes from the last stored page', asyn
   await timers.fireAll();
   assert.equal(await getCursor(db), 5);
   assert.deepEqual(mainPulls(server).map((c) => c.cursor), [0, 2, 2, 4]);
+});
+
+test('rule 1: a tab that dies with the next page asked for keeps its cursor at what it stored; the next tab stores every record once', async () => {
+  const { db, outbox, server, engine } = await setup({ pageLimit: 2 });
+  for (let i = 0; i < 5; i += 1) server.seed('resident', `r${i}`, { name: `r${i}` });
+  const realPull = server.transport.pull;
+  let died;
+  const dead = new Promise((resolve) => { died = resolve; });
+  server.transport.pull = (...args) => {
+    if (args[2] || args[0] < 4) return realPull(...args);
+    died();
+    return new Promise(() => {}); // the tab is closed: this page never comes
+  };
+  let pages = 0;
+  const twoStored = new Promise((resolve) => {
+    engine.subscribe((what) => what === 'records' && (pages += 1) === 2 && resolve());
+  });
+  engine.requestSync();
+  await Promise.all([dead, twoStored]); // the third page was asked for while the second was stored
+  const cursor = await getCursor(db);
+  assert.equal(cursor, 4, 'the cursor covers the pages stored, not the one in flight');
+  const held = await allRecords(db);
+  assert.deepEqual(held.map((r) => r.id).sort(), ['r0', 'r1', 'r2', 'r3'], 'every record up to the cursor, none past it');
+
+  server.transport.pull = realPull;
+  const next = createSyncEngine({ db, outbox, transport: server.transport, clientId: 'client-1', timers: manualTimers(), pageLimit: 2 });
+  await next.requestSync();
+  assert.deepEqual(server.calls.pull.at(-1).cursor, 4, 'the next tab goes on from the stored cursor');
+  assert.deepEqual((await allRecords(db)).map((r) => r.id).sort(), ['r0', 'r1', 'r2', 'r3', 'r4'], 'each record once');
+  assert.equal(await getCursor(db), 5);
 });
 
 test('rules 8 and 9: a page naming the database and grants the page before named costs no more reads or writes of them', async () => {

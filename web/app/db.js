@@ -187,8 +187,16 @@ export async function storeRecords(db, records, cursor) {
 function placeRecords(tx, records) {
   const bundles = tx.objectStore('bundles');
   const placed = tx.objectStore('placed');
-  const shardKey = (record) => `${record.type}\u0000${shardOf(record.id)}`;
-  const shards = new Map(records.map((record) => [shardKey(record), [record.type, shardOf(record.id)]]));
+  // Each record's shard is hashed once here and looked up after: a write needs it four times.
+  const shardKeys = new Map(); // record (and its stored form) → the key of its shard
+  const shards = new Map(); // shard key → the shard's key in `placed`
+  for (const record of records) {
+    const shard = shardOf(record.id);
+    const key = `${record.type}\u0000${shard}`;
+    shardKeys.set(record, key);
+    if (!shards.has(key)) shards.set(key, [record.type, shard]);
+  }
+  const shardKey = (record) => shardKeys.get(record);
   const held = new Map(); // shard key → Map id → seq
   const dirty = new Set();
   let waiting = shards.size;
@@ -219,6 +227,7 @@ function placeRecords(tx, records) {
     const fresh = new Map(); // type and place → records for new bundles
     for (const record of records) {
       const stored = storedForm(record);
+      shardKeys.set(stored, shardKey(record)); // what a new bundle holds: its put names them
       const place = placeOf(stored);
       const seq = held.get(shardKey(record)).get(record.id);
       const bundle = found.get(seq);

@@ -45,10 +45,14 @@ export function format(message, params = {}) {
   return message.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
 }
 
+/** One plural rule set a language: like a number formatter, making one costs more than using it. */
+const pluralRules = new Map();
+
 /** Pick the plural form of `message` for `count` in `language`. */
 export function pluralForm(language, message, count) {
   if (typeof message === 'string') return message;
-  const category = new Intl.PluralRules(language).select(Number(count ?? 0));
+  if (!pluralRules.has(language)) pluralRules.set(language, new Intl.PluralRules(language));
+  const category = pluralRules.get(language).select(Number(count ?? 0));
   return message[category] ?? message.other;
 }
 
@@ -160,10 +164,14 @@ function collator() {
   return collatorFor;
 }
 
+/** One time formatter a language, as for numbers (the status bar says the last sync's time on every redraw). */
+const timeFormats = new Map();
+
 /** Format an ISO time for people, in the current language. */
 export function formatTime(iso) {
   if (!iso) return '';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  return new Intl.DateTimeFormat(current, { dateStyle: 'short', timeStyle: 'short' }).format(date);
+  if (!timeFormats.has(current)) timeFormats.set(current, new Intl.DateTimeFormat(current, { dateStyle: 'short', timeStyle: 'short' }));
+  return timeFormats.get(current).format(date);
 }
