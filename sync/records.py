@@ -187,13 +187,11 @@ class StoredFields(dict[str, object]):
     Every other way of making fields (a redaction, an edit, a tombstone)
     makes a plain dict, so the text never stands for fields it does not
     hold; like every record's fields, these are never changed in place.
+    Only :meth:`parse` makes them.
     """
 
     __slots__ = ("text",)
-
-    def __init__(self, fields: Mapping[str, object], text: str) -> None:
-        super().__init__(fields)
-        self.text = text
+    text: str
 
     @classmethod
     def parse(cls, text: str) -> StoredFields:
@@ -214,7 +212,11 @@ class StoredFields(dict[str, object]):
             fields = json.loads(text)
         if not isinstance(fields, dict):
             raise ValueError("its fields are not a JSON object")
-        return cls(fields, text)
+        # Made by dict's own constructor, the text set after: a Python
+        # ``__init__`` cost a first sync a fifth of its parsing (issue #16).
+        stored = cls(fields)
+        stored.text = text
+        return stored
 
 
 def restamped(
