@@ -84,9 +84,10 @@ class RecordScope(db.Model):
     """
 
     __tablename__ = "record_scope"
+    # No (place, record_id) indexes: a record's rows are found by the primary
+    # key, a place's by the change indexes below; keyed on random ids, they
+    # made every push rewrite scattered pages (issue #16).
     __table_args__ = (
-        Index("ix_record_scope_compound", "compound_id", "record_id"),
-        Index("ix_record_scope_building", "building_id", "record_id"),
         Index("ix_record_scope_compound_version", "compound_id", "version", "record_type"),
         Index("ix_record_scope_building_version", "building_id", "version", "record_type"),
     )
