@@ -598,7 +598,6 @@ def in_scope(
     scope: UserScope | None,
     *,
     row_by_row: bool = False,
-    places: tuple[int, int] = (0, 0),
 ) -> Any:
     """Return the SQL condition that the record ``record_id`` lies in ``scope`` (:func:`covers`).
 
@@ -607,18 +606,7 @@ def in_scope(
         ``OFFSET 0`` keeps PostgreSQL from turning the test into a semi-join,
         which hashed every scope row of a coordinator's neighbourhood for a
         pull of a few changes (issue #16); SQLite tests row by row anyway.
-    :param places: :func:`page_places`: the places bound one by one (:func:`covers`).
     """
-    if places != (0, 0):
-        # A record has a scope row or two: read them by the primary key, the
-        # places only filtering them. Indexed, a place's test had SQLite's
-        # planner (no statistics) read a building's every row from its change
-        # index for each exit of a pull page.
-        rows = SimpleNamespace(
-            compound_id=unindexed(RecordScope.compound_id),
-            building_id=unindexed(RecordScope.building_id),
-        )
-        return exists().where(RecordScope.record_id == record_id, covers(rows, scope, places))
     if not row_by_row:
         return exists().where(RecordScope.record_id == record_id, covers(RecordScope, scope))
     found = select(literal(1)).where(
@@ -790,7 +778,7 @@ def scoped_page_query(filters: PageFilters, dialect: str, places: tuple[int, int
     Built once per shape and database kind.
     """
     page = page_query(filters, dialect, places).subquery()
-    exits = tombstone_query(filters, places).subquery()
+    exits = tombstone_query(filters, dialect, places).subquery()
     left = select(
         RecordRow.id,
         RecordRow.type,
@@ -803,17 +791,30 @@ def scoped_page_query(filters: PageFilters, dialect: str, places: tuple[int, int
 
 
 @functools.cache
-def tombstone_query(filters: PageFilters, places: tuple[int, int] = (0, 0)) -> Any:
+def tombstone_query(filters: PageFilters, dialect: str, places: tuple[int, int] = (0, 0)) -> Any:
     """Return the statement of a page's exits: records that left the bound scope, latest exit.
 
     :param places: :func:`page_places`: the scope's places are bound one by one.
     """
+    # Whether an exit's record is back in the scope is a look at its own
+    # scope row or two, by the primary key. SQLite's planner (no statistics)
+    # read a building's every row from its change index for each exit
+    # instead, so there the places only filter the rows the key found.
+    places_of: Any = RecordScope
+    if dialect == "sqlite":
+        places_of = SimpleNamespace(
+            compound_id=unindexed(RecordScope.compound_id),
+            building_id=unindexed(RecordScope.building_id),
+        )
+    back = exists().where(
+        RecordScope.record_id == ScopeExit.record_id, covers(places_of, None, places)
+    )
     latest = func.max(ScopeExit.version)
     conditions = [
         ScopeExit.version > bindparam("cursor"),
         ScopeExit.version <= bindparam("high_water"),
         covers(ScopeExit, None, places),
-        ~in_scope(ScopeExit.record_id, None, places=places),
+        ~back,
         *type_conditions(ScopeExit.record_type, filters),
     ]
     return (
