@@ -46,6 +46,7 @@ from server.extensions import db
 from server.green import COOPERATE_EVERY, cooperate, cooperatively
 from server.models import HIGH_WATER, ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
 from sync.actors import UserScope
+from sync.catalog import REGISTRY
 from sync.records import Record, Scope, StoredFields, WireStamps
 from sync.store import Page, RecordedResult
 from sync.undo import UndoLog
@@ -171,6 +172,10 @@ WRITE_RESULTS = RowsWrite(
 )
 
 
+#: Every type a record can have (pushes of other types are invalid).
+REGISTERED_TYPES = frozenset(REGISTRY)
+
+
 class SqlStore:
     """Records, versions and recorded results in the SQL database."""
 
@@ -276,6 +281,13 @@ class SqlStore:
         Buffered writes are flushed first, so a writing store reads its own writes.
         """
         self.flush()
+        if only_types is not None and only_types >= REGISTERED_TYPES:
+            # A role that receives every type (a coordinator: 22) wants the
+            # same rows with no type list, which a push cannot write outside
+            # (an unknown type is invalid). Left out, PostgreSQL plans the
+            # page a tenth to a quarter faster: the list stood in each
+            # place's branch and the exits' (issue #16).
+            only_types = None
         if cursor >= self._high_water:
             # Every row the statements could return has cursor < version <=
             # high water: none. A device that is up to date (most pulls, and
