@@ -7,13 +7,13 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import Text, cast, event, insert, select, update
+from sqlalchemy import JSON, Text, cast, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server import database
 from server.extensions import db
 from server.models import ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
-from server.store import CHUNK, PageFilters, SqlStore, scoped_page_query
+from server.store import CHUNK, PageFilters, SqlStore, scoped_page_query, stored_json
 from sync import UserScope
 from sync.store import RecordedResult
 from tests.conftest import make_app
@@ -315,3 +315,36 @@ def test_a_push_stores_fields_stamps_and_results_as_sqlalchemys_json_types_would
     assert logged[1].replace(tzinfo=UTC) == received_at
     assert logged[2] == "install-1"
     assert store.recorded_results(["c-1"]) == {"c-1": RecordedResult(COORD.user_id, result)}
+
+
+def test_a_push_reads_its_records_deleted_or_not_as_booleans(store):
+    # Issue 16: a push reads its records as the driver's own SQL
+    # (server.store.ReadByIds), without SQLAlchemy's result types: SQLite's
+    # 0 and 1 must still reach the engine, and the wire, as false and true.
+    put_record(store, rid(1))
+    put_record(store, rid(2), deleted=True)
+    store.flush()
+    db.session.commit()
+    found = SqlStore.for_writing().get_many([rid(1), rid(2), rid(3)])
+    assert [found[rid(n)].deleted for n in (1, 2)] == [False, True]
+    assert all(type(record.deleted) is bool for record in found.values())
+    assert found[rid(2)].envelope()["deleted"] is True
+    assert rid(3) not in found
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {},
+        {"title": "送菜 \u00e9", "priority": 2, "done": True, "notes": None},
+        {"weight": 0.1, "big": 1e300, "odd": [float("nan"), float("inf"), -0.0]},
+        {"nested": {"list": [1, "two", {"three": [3]}]}, "lone": "\ud800", "quote": '"\\'},
+    ],
+)
+def test_stored_json_is_the_text_sqlalchemys_json_type_would_store(value):
+    # Issue 16: RowsWrite encodes JSON columns with one C encoder made once
+    # (server.store.stored_json) instead of json.dumps per value, which is
+    # what SQLAlchemy's JSON bind processor calls on SQLite and PostgreSQL.
+    assert stored_json(value) == json.dumps(value)
+    for dialect in (sqlite.dialect(), postgresql.psycopg2.dialect()):
+        assert stored_json(value) == JSON().bind_processor(dialect)(value)
