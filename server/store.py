@@ -115,7 +115,8 @@ class RowsWrite:
     def send(self, rows: list[tuple[Any, ...]]) -> None:
         """Write ``rows`` (tuples of :attr:`columns`' values), a :data:`CHUNK` a statement.
 
-        Between statements the push lets the process's other requests run.
+        After a statement of at least :data:`~server.green.COOPERATE_EVERY`
+        rows the push lets the process's other requests run.
         """
         connection = db.session.connection()
         dialect = connection.dialect
@@ -139,7 +140,11 @@ class RowsWrite:
             else:
                 flat = tuple(value for row in values for value in row)
                 connection.exec_driver_sql(self.statement(dialect.name, len(values)), flat)
-            cooperate()
+            if len(chunk) >= COOPERATE_EVERY:
+                # After a statement that took a while only: a give-way is a
+                # round of the hub (an epoll call), three of them on every
+                # push of one edit, each under SQLite's writer lock (issue #16).
+                cooperate()
 
     def statement(self, dialect: str, rows: int) -> str:
         """Return the SQL writing ``rows`` rows on ``dialect`` (``?`` or ``%s`` placeholders)."""

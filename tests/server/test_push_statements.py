@@ -23,6 +23,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 import server.live
+import server.store
 from server import scopes, seed
 from server.extensions import db
 from server.models import DeviceToken, User
@@ -231,3 +232,22 @@ def test_a_push_and_its_announcement_send_nothing_through_the_orm(app, after_res
         event.remove(Session, "do_orm_execute", note)
     assert after_response, "the announcement waits for the response"
     assert through_orm == []
+
+
+@pytest.mark.parametrize(("count", "gives_way"), [(1, False), (250, True)])
+def test_only_a_large_push_gives_way_between_its_writes(
+    app, after_response, monkeypatch, count, gives_way
+):
+    # A give-way is a round of eventlet's hub under SQLite's writer lock:
+    # worth it between the statements of a large push, not on every edit.
+    client = app.test_client()
+    token = sign_in(client, "coord")
+    ways: list[None] = []
+    monkeypatch.setattr(server.store, "cooperate", lambda: ways.append(None))
+    reply = client.post(
+        PUSH,
+        json={"client_id": "statements", "changesets": task_changesets(count)},
+        headers=bearer(token),
+    )
+    assert reply.status_code == 200, reply.get_json()
+    assert bool(ways) is gives_way
