@@ -20,8 +20,10 @@ from typing import Any
 import pytest
 from flask import Flask
 from sqlalchemy import event, select
+from sqlalchemy.orm import Session
 
 import server.live
+import server.store
 from server import scopes, seed
 from server.extensions import db
 from server.models import DeviceToken, User
@@ -200,3 +202,52 @@ def test_an_announcement_reads_who_is_connected_and_their_grants_in_few_statemen
         assert scopes.granted_compounds([users["vol-a"], users["vol-b"]]) == {}
         assert len(statements) == 1, statements
         db.session.remove()
+
+
+def test_a_push_and_its_announcement_send_nothing_through_the_orm(app, after_response):
+    # Every statement of a push is Core or the driver's own SQL, on the
+    # session's connection: the ORM session's execution of a statement cost
+    # more CPU than SQLite's, on every push however small (issue #16).
+    client = app.test_client()
+    token = sign_in(client, "coord")
+    client.get(f"{PULL}?cursor=0&limit=1", headers=bearer(token))  # the sign-in is cached
+    through_orm: list[str] = []
+
+    def note(state: Any) -> None:
+        through_orm.append(str(state.statement))
+
+    event.listen(Session, "do_orm_execute", note)
+    try:
+        reply = client.post(
+            PUSH,
+            json={"client_id": "statements", "changesets": task_changesets(1)},
+            headers=bearer(token),
+        )
+        assert reply.status_code == 200, reply.get_json()
+        with app.app_context():
+            for job in after_response:
+                job()
+            db.session.remove()
+    finally:
+        event.remove(Session, "do_orm_execute", note)
+    assert after_response, "the announcement waits for the response"
+    assert through_orm == []
+
+
+@pytest.mark.parametrize(("count", "gives_way"), [(1, False), (250, True)])
+def test_only_a_large_push_gives_way_between_its_writes(
+    app, after_response, monkeypatch, count, gives_way
+):
+    # A give-way is a round of eventlet's hub under SQLite's writer lock:
+    # worth it between the statements of a large push, not on every edit.
+    client = app.test_client()
+    token = sign_in(client, "coord")
+    ways: list[None] = []
+    monkeypatch.setattr(server.store, "cooperate", lambda: ways.append(None))
+    reply = client.post(
+        PUSH,
+        json={"client_id": "statements", "changesets": task_changesets(count)},
+        headers=bearer(token),
+    )
+    assert reply.status_code == 200, reply.get_json()
+    assert bool(ways) is gives_way

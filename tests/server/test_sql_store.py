@@ -13,7 +13,14 @@ from sqlalchemy.dialects import postgresql, sqlite
 from server import database
 from server.extensions import db
 from server.models import ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
-from server.store import CHUNK, PageFilters, SqlStore, scoped_page_query, stored_json
+from server.store import (
+    CHUNK,
+    REGISTERED_TYPES,
+    PageFilters,
+    SqlStore,
+    scoped_page_query,
+    stored_json,
+)
 from sync import UserScope
 from sync.records import Scope
 from sync.store import RecordedResult
@@ -292,6 +299,33 @@ def test_a_page_keeps_to_the_types_wanted_even_none(store, wanted):
     put_record(store, rid(2), type_="building")
     page = store.page(UserScope(frozenset({A}), frozenset()), 0, 10, frozenset(), wanted)
     assert {r.type for r in page.records} == ({"task", "building"} if wanted is None else wanted)
+
+
+@pytest.mark.parametrize("missing", [None, "building"])
+def test_a_page_filters_by_type_unless_every_registered_type_is_wanted(store, missing):
+    """A role that receives every type reads its page with no type list (#16), else with one.
+
+    A role missing a type (here ``building``) must not get it from the store.
+    """
+    put_record(store, rid(1), type_="task")
+    put_record(store, rid(2), type_="building")
+    store.flush()
+    sent: list[str] = []
+
+    def note(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        wanted = REGISTERED_TYPES - {missing}
+        scope = UserScope(compound_ids=frozenset({A}))
+        page = store.page(scope, 0, 10, frozenset(), wanted)
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert {r.type for r in page.records} == {"task", "building"} - {missing}
+    assert len(sent) == 1
+    # ``record_scope.record_type IN (...)``, ``(record.type || '') IN (...)``, ...
+    assert bool(re.search(r"type( \|\| \S+\))? IN \(", sent[0])) == (missing is not None)
 
 
 def test_a_flush_of_more_rows_than_one_statement_takes_writes_every_row(store):
