@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
@@ -100,6 +101,17 @@ def task_changesets(count: int) -> list[dict[str, Any]]:
     ]
 
 
+def push_tasks(client: FlaskClient, token: str, count: int) -> dict[str, Any]:
+    """Push :func:`task_changesets` as ``token``'s user; return the answer, which must be a 200."""
+    reply = client.post(
+        PUSH,
+        json={"client_id": "statements", "changesets": task_changesets(count)},
+        headers=bearer(token),
+    )
+    assert reply.status_code == 200, reply.get_json()
+    return reply.get_json()  # type: ignore[no-any-return]
+
+
 def writes(sent: list[str]) -> list[str]:
     """Return the statements among ``sent`` that write."""
     return [
@@ -113,13 +125,8 @@ def test_a_push_is_a_few_statements_whatever_its_size(app, statements, after_res
     token = sign_in(client, "coord")
     client.get(f"{PULL}?cursor=0&limit=1", headers=bearer(token))  # the sign-in is cached
     statements.clear()
-    reply = client.post(
-        PUSH,
-        json={"client_id": "statements", "changesets": task_changesets(count)},
-        headers=bearer(token),
-    )
-    assert reply.status_code == 200, reply.get_json()
-    assert {r["status"] for r in reply.get_json()["results"]} == {"applied"}
+    answer = push_tasks(client, token, count)
+    assert {r["status"] for r in answer["results"]} == {"applied"}
     assert len(statements) <= PUSH_STATEMENTS, statements
     assert after_response, "the announcement waits for the response"
 
@@ -184,12 +191,7 @@ def test_an_announcement_reads_who_is_connected_and_their_grants_in_few_statemen
 ):
     client = app.test_client()
     token = sign_in(client, "coord")
-    reply = client.post(
-        PUSH,
-        json={"client_id": "statements", "changesets": task_changesets(1)},
-        headers=bearer(token),
-    )
-    assert reply.status_code == 200, reply.get_json()
+    push_tasks(client, token, 1)
     with app.app_context():
         users = {u.username: u.id for u in db.session.scalars(select(User))}
         # Nobody connected: who is, and no grants to read for nobody.
@@ -218,12 +220,7 @@ def test_a_push_and_its_announcement_send_nothing_through_the_orm(app, after_res
 
     event.listen(Session, "do_orm_execute", note)
     try:
-        reply = client.post(
-            PUSH,
-            json={"client_id": "statements", "changesets": task_changesets(1)},
-            headers=bearer(token),
-        )
-        assert reply.status_code == 200, reply.get_json()
+        push_tasks(client, token, 1)
         with app.app_context():
             for job in after_response:
                 job()
@@ -244,10 +241,5 @@ def test_only_a_large_push_gives_way_between_its_writes(
     token = sign_in(client, "coord")
     ways: list[None] = []
     monkeypatch.setattr(server.store, "cooperate", lambda: ways.append(None))
-    reply = client.post(
-        PUSH,
-        json={"client_id": "statements", "changesets": task_changesets(count)},
-        headers=bearer(token),
-    )
-    assert reply.status_code == 200, reply.get_json()
+    push_tasks(client, token, count)
     assert bool(ways) is gives_way
