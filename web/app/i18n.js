@@ -45,14 +45,23 @@ export function format(message, params = {}) {
   return message.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
 }
 
-/** One plural rule set a language: like a number formatter, making one costs more than using it. */
-const pluralRules = new Map();
+/** `Intl` objects made so far, by kind and language. */
+const intlObjects = new Map();
+
+/**
+ * Return the `Intl` object of `kind` for `language`, made by `make` the first time:
+ * making one costs more than using it, and the status bar formats on every redraw.
+ */
+function intl(kind, language, make) {
+  const key = `${kind}\u0000${language}`;
+  if (!intlObjects.has(key)) intlObjects.set(key, make());
+  return intlObjects.get(key);
+}
 
 /** Pick the plural form of `message` for `count` in `language`. */
 export function pluralForm(language, message, count) {
   if (typeof message === 'string') return message;
-  if (!pluralRules.has(language)) pluralRules.set(language, new Intl.PluralRules(language));
-  const category = pluralRules.get(language).select(Number(count ?? 0));
+  const category = intl('plural', language, () => new Intl.PluralRules(language)).select(Number(count ?? 0));
   return message[category] ?? message.other;
 }
 
@@ -66,12 +75,8 @@ export function translate(language, key, params = {}) {
   return format(pluralForm(language, message, params.count), { ...params, ...(count === undefined ? {} : { count }) });
 }
 
-/** One number formatter a language: making one costs more than formatting (status redraws). */
-const numberFormats = new Map();
-
 function formatNumberIn(language, number) {
-  if (!numberFormats.has(language)) numberFormats.set(language, new Intl.NumberFormat(language));
-  return numberFormats.get(language).format(number);
+  return intl('number', language, () => new Intl.NumberFormat(language)).format(number);
 }
 
 export function t(key, params) {
@@ -148,30 +153,19 @@ export function actionLabel(type, action) {
 
 /** Join items as a list in the current language ("a, b and c"). */
 export function formatList(items) {
-  return new Intl.ListFormat(current, { type: 'conjunction' }).format(items.map(String));
+  return intl('list', current, () => new Intl.ListFormat(current, { type: 'conjunction' })).format(items.map(String));
 }
 
 /** Compare names the way people sort them: "2号楼" before "10号楼". */
 export function naturalCompare(a, b) {
-  return collator().compare(String(a), String(b));
+  const collator = intl('collator', current, () => new Intl.Collator(current, { numeric: true, sensitivity: 'base' }));
+  return collator.compare(String(a), String(b));
 }
-
-let collatorFor = null;
-function collator() {
-  if (collatorFor?.language !== current) {
-    collatorFor = { language: current, compare: new Intl.Collator(current, { numeric: true, sensitivity: 'base' }).compare };
-  }
-  return collatorFor;
-}
-
-/** One time formatter a language, as for numbers (the status bar says the last sync's time on every redraw). */
-const timeFormats = new Map();
 
 /** Format an ISO time for people, in the current language. */
 export function formatTime(iso) {
   if (!iso) return '';
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  if (!timeFormats.has(current)) timeFormats.set(current, new Intl.DateTimeFormat(current, { dateStyle: 'short', timeStyle: 'short' }));
-  return timeFormats.get(current).format(date);
+  return intl('time', current, () => new Intl.DateTimeFormat(current, { dateStyle: 'short', timeStyle: 'short' })).format(date);
 }
