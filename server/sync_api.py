@@ -23,7 +23,7 @@ from server.auth import current_actor, current_identity, require_auth
 from server.errors import ApiError
 from server.extensions import db, limiter
 from server.payloads import json_body
-from server.schemas.sync import PULL_ARGS
+from server.schemas.sync import load_pull_args
 from server.store import SqlStore
 from sync.actors import Actor
 from sync.changes import Push
@@ -71,7 +71,7 @@ def pull() -> Any:
     break-the-glass grants in force, so that a device drops what a grant gave
     it once the grant ends (``web/app/sync.js``, rule 9).
     """
-    args = PULL_ARGS.load(request.args)
+    args = load_pull_args(request.args)
     # A page's records are made and freed inside, none in a cycle.
     with green.collector_paused():
         body = pull_answer(current_identity(), args)
