@@ -75,6 +75,7 @@ class SecurityHeaders(Talisman):
     def init_app(self, app: Flask, **options: Any) -> None:
         """Bind to ``app`` as :class:`~flask_talisman.Talisman` does; no headers recorded yet."""
         self.recorded: dict[tuple[str | None, bool], list[tuple[str, str]]] = {}
+        self.recorded_names: dict[tuple[str | None, bool], frozenset[str]] = {}
         super().init_app(app, **options)
         if self.force_https or self.content_security_policy_nonce_in:
             return
@@ -86,13 +87,19 @@ class SecurityHeaders(Talisman):
     def _set_response_headers(self, response: Response) -> Response:
         if self.content_security_policy_nonce_in:
             return super()._set_response_headers(response)  # type: ignore[no-any-return]
-        https = request.is_secure or request.headers.get("X-Forwarded-Proto") == "https"
+        # The header from the WSGI environment (``server/request_context.py``).
+        https = request.is_secure or request.environ.get("HTTP_X_FORWARDED_PROTO") == "https"
         key = (request.endpoint, https)
         headers = self.recorded.get(key)
         if headers is None:
             blank = SimpleNamespace(headers=Headers())
             super()._set_response_headers(blank)
             headers = self.recorded[key] = list(blank.headers.items())
+            self.recorded_names[key] = frozenset(name.lower() for name, _ in headers)
+        if self.recorded_names[key].isdisjoint([name.lower() for name, _ in response.headers]):
+            # None there to replace: added at once, not each looked for (half the time).
+            response.headers.extend(headers)
+            return response
         for name, value in headers:
             response.headers[name] = value
         return response

@@ -191,3 +191,14 @@ def test_talisman_keeps_its_hooks_when_it_forces_https_or_makes_a_nonce(options)
     app = Flask("options")
     talisman = SecurityHeaders(app, **{**TALISMAN_OPTIONS, **options})
     assert app.before_request_funcs[None] == [talisman._force_https, talisman._make_nonce]
+
+
+def test_a_security_header_the_answer_already_has_is_replaced_not_doubled(app):
+    @app.get("/test/framed")
+    def framed() -> Response:
+        return Response("x", headers={"X-Frame-Options": "SAMEORIGIN", "X-Other": "kept"})
+
+    reply = app.test_client().get("/test/framed")
+    assert reply.headers.getlist("X-Frame-Options") == ["DENY"]
+    assert reply.headers["X-Other"] == "kept"
+    assert reply.headers["Referrer-Policy"] == "no-referrer"
