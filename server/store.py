@@ -21,7 +21,6 @@ import logging
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
-from json.encoder import JSONEncoder, c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any, NamedTuple, TypeVar
@@ -48,6 +47,7 @@ from server import sign_ins
 from server.clock import utcnow
 from server.extensions import db
 from server.green import COOPERATE_EVERY, cooperate, cooperatively
+from server.jsontext import stored_json
 from server.models import HIGH_WATER, ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
 from sync.actors import UserScope
 from sync.catalog import REGISTRY
@@ -103,12 +103,20 @@ class RowsWrite:
     :param columns: the names of the columns of each row's tuple, in order.
     :param conflict: the key columns of an upsert; the other columns are
         overwritten on a conflict. Empty: a plain insert.
+    :param encoded: JSON columns whose values come as their stored text, sent as is.
     """
 
-    def __init__(self, table: Any, columns: tuple[str, ...], conflict: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        table: Any,
+        columns: tuple[str, ...],
+        conflict: tuple[str, ...] = (),
+        encoded: tuple[str, ...] = (),
+    ):
         self.table = table
         self.columns = tuple(table.c[name] for name in columns)
         self.conflict = conflict
+        self.encoded = encoded
         # Made on first use: per database kind, each column's bind processor
         # (``None``: sent as is); per kind and number of rows, the statement.
         self._processors: dict[str, tuple[Any, ...]] = {}
@@ -125,7 +133,9 @@ class RowsWrite:
         processors = self._processors.get(dialect.name)
         if processors is None:
             processors = self._processors[dialect.name] = tuple(
-                stored_json
+                None
+                if c.name in self.encoded
+                else stored_json
                 if isinstance(c.type, JSON)
                 else c.type.dialect_impl(dialect).bind_processor(dialect)
                 for c in self.columns
@@ -164,22 +174,6 @@ class RowsWrite:
         return self._statements[key]
 
 
-# ``json.dumps``'s C encoder with its default settings, made once. SQLAlchemy's
-# JSON bind processor calls ``json.dumps``, which makes a new one for every
-# value: a third of the time of encoding a record's fields or stamps, and a
-# push of 250 records encodes 750 values (issue #16). The same text, byte for
-# byte; no check for circular values (``None``), which JSON read or built
-# from JSON cannot have.
-_encode_json = c_make_encoder(
-    None, JSONEncoder().default, encode_basestring_ascii, None, ": ", ", ", False, False, True
-)
-
-
-def stored_json(value: Any) -> str:
-    """Return ``value`` as SQLAlchemy's JSON bind processor stores it (``json.dumps``)."""
-    return "".join(_encode_json(value, 0))
-
-
 #: A push's writes: records, their scope rows (the change index), exits, results.
 WRITE_RECORDS = RowsWrite(
     RecordRow.__table__,
@@ -197,6 +191,7 @@ WRITE_EXITS = RowsWrite(
 WRITE_RESULTS = RowsWrite(
     ChangesetLog.__table__,
     ("id", "user_id", "result", "device_token_id", "client_id", "received_at"),
+    encoded=("result",),
 )
 
 
@@ -273,6 +268,8 @@ class SqlStore:
         self._records: dict[str, Record] = {}
         self._exits: list[tuple[Record, Scope]] = []
         self._results: dict[str, RecordedResult] = {}
+        #: Changeset id → the JSON text its result was recorded as (flushed results).
+        self.recorded_texts: dict[str, str] = {}
         self._undo = UndoLog()
         self._puts = 0
 
@@ -450,25 +447,30 @@ class SqlStore:
                 ]
             )
         if self._results:
-            audit = self._audit
-            WRITE_RESULTS.send(
-                [
-                    (
-                        cid,
-                        entry.user_id,
-                        dict(entry.result),
-                        audit.get("device_token_id"),
-                        audit.get("client_id"),
-                        audit.get("received_at"),
-                    )
-                    for cid, entry in self._results.items()
-                ]
-            )
+            self._write_results()
         if self._next != self._high_water:
             db.session.connection().execute(MOVE_HIGH_WATER, {"high_water": self._next})
         self._loaded_scopes.update({r.id: r.scope for r in records})
         self._records, self._exits, self._results = {}, [], {}
         self._high_water = self._next
+
+    def _write_results(self) -> None:
+        """Write the buffered results; keep their text in :attr:`recorded_texts`.
+
+        The push's answer splices in that text (:func:`server.jsontext.push_body`):
+        each result is built and encoded once for the log and the answer (issue #16).
+        """
+        texts = {cid: stored_json(entry.result) for cid, entry in self._results.items()}
+        self.recorded_texts.update(texts)
+        audit = self._audit
+        device, client = audit.get("device_token_id"), audit.get("client_id")
+        received = audit.get("received_at")
+        WRITE_RESULTS.send(
+            [
+                (cid, self._results[cid].user_id, text, device, client, received)
+                for cid, text in texts.items()
+            ]
+        )
 
     def _write_scopes(self, records: Iterable[Record]) -> None:
         """Write the scope rows of every written record: its places, type and new version.
