@@ -162,7 +162,7 @@ class RowsWrite:
             )
         # Column by column (map, zip): a tenth less time than a loop over each value.
         columns = [
-            column if process is None else map(process, column)
+            column if process is None else _processed_column(process, column)
             for process, column in zip(processors, zip(*rows, strict=True), strict=True)
         ]
         return list(zip(*columns, strict=True))
@@ -200,6 +200,19 @@ class RowsWrite:
     def _as_json(self, column: Any) -> bool:
         """Tell whether ``column``'s value is its row element's JSON text, not its string."""
         return isinstance(column.type, JSON) and column.name not in self.encoded
+
+
+def _processed_column(process: Any, values: tuple[Any, ...]) -> Iterable[Any]:
+    """Return each of a column's ``values`` through the bind processor ``process``.
+
+    A value the whole column shares (one object: a push's receipt time, in
+    every result's row) is processed once: SQLite's formatting of a time
+    250 times was a fortieth of a push's CPU (issue #16).
+    """
+    first = values[0]
+    if all(value is first for value in values):
+        return (process(first),) * len(values)
+    return map(process, values)
 
 
 def _row_value(value: Any) -> str:
