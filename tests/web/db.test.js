@@ -142,8 +142,11 @@ test('a connection reads no shard it wrote itself last, and reads them again onc
     'resident', `r${from + i}`, { building_id: building }, { version: from + i },
   ));
   const shardReads = (work) => requests(work, ['get']);
-  assert.ok(await shardReads(() => storeRecords(tabA, page(0, 'A1'), 99)) >= 16, 'nothing kept yet: the shards are read');
+  assert.equal(await shardReads(() => storeRecords(tabA, page(0, 'A1'), 99)), 1, 'an empty store: the cursor only');
   assert.equal(await shardReads(() => storeRecords(tabA, page(100, 'A1'), 199)), 2, 'the cursor and the mark only');
+  assert.ok(await shardReads(() => storeRecords(tabB, page(200, 'A1'), 299)) >= 16, 'nothing kept by tab B: the shards are read');
+  assert.ok(await shardReads(() => storeRecords(tabA, page(300, 'A1'), 399)) >= 16, 'tab B wrote last: tab A reads them again');
+  assert.equal(await shardReads(() => storeRecords(tabA, page(400, 'A1'), 499)), 2);
   // Tab B moves r5 to another building; tab A's kept shards no longer say where r5 is.
   await storeRecords(tabB, [record('resident', 'r5', { building_id: 'A2' }, { version: 300 })]);
   assert.ok(await shardReads(() => storeRecords(tabA, [record('resident', 'r5', { building_id: 'A3' }, { version: 301 })])) > 1);
@@ -153,6 +156,7 @@ test('a connection reads no shard it wrote itself last, and reads them again onc
   await forgetRecords(tabA);
   await storeRecords(tabA, page(0, 'A1'), 99);
   assert.equal((await allRecords(tabB)).length, 100, 'forgotten, then stored once again');
+  assert.equal((await recordsOfType(tabB, 'resident', { building_id: 'A1' })).length, 100);
 });
 
 test('another tab storing a newer copy first is never overwritten by an older page', async () => {

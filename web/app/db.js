@@ -48,8 +48,10 @@ const BUNDLE_LIMIT = 250;
 const WRITTEN = 'written';
 /**
  * The shards of `placed` each connection (the idb-wrapped database) wrote last, with
- * that write's mark: {mark, shards: Map shard key → Map id → seq}. Taken out while a
- * write runs, put back when it has committed.
+ * that write's mark: {mark, shards: Map shard key → Map id → seq, complete}, where
+ * `complete` says they are all the shards stored (the store held none when this
+ * connection began keeping them). Taken out while a write runs, put back when it has
+ * committed.
  */
 const keptShards = new WeakMap();
 
@@ -165,7 +167,8 @@ function placeOf(record) {
  * The connection keeps the shards of `placed` it wrote, in memory: while the
  * mark stored under WRITTEN is still that of its last write (no other tab
  * wrote since, nothing cleared the store), the next write reads none of them
- * again — each page of a first sync read every shard of its types, about a
+ * again, nor any shard at all when the store held none as it began (a first
+ * sync) — each page of a first sync read every shard of its types, about a
  * tenth of the device's time (issue 16). A write that does not commit keeps
  * nothing.
  */
@@ -195,15 +198,16 @@ export async function storeRecords(db, records, cursor) {
  * Write `records` (one copy of each) into the bundles of the IndexedDB
  * transaction `tx` (unwrapped), each unless a newer copy is stored.
  *
- * Returns what the connection may keep once `tx` commits ({mark, shards}, see
- * keptShards), or null when there is nothing to write. `kept` is what it kept
- * from its last write, if anything: when the stored mark is still its mark,
- * its shards are used as they are, not read.
+ * Returns what the connection may keep once `tx` commits ({mark, shards,
+ * complete}, see keptShards), or null when there is nothing to write. `kept` is
+ * what it kept from its last write, if anything: when the stored mark is still
+ * its mark, its shards are used as they are, not read.
  *
  * Plain requests chained by callbacks, no promise or listener per request
  * (through the idb wrapper those cost as much as the writes): read the mark
- * (when something is kept), the shards of `placed` the records fall in that
- * are not kept (at most SHARDS a type), then the bundles
+ * (when something is kept; else, or when it is another's, count the shards
+ * stored), the shards of `placed` the records fall in that are neither kept
+ * nor known absent (at most SHARDS a type), then the bundles
  * holding copies of them (none in most of a first sync), then put the bundles
  * changed, one new bundle for each type and place of the records left (of at
  * most BUNDLE_LIMIT records), the shards that name them and a new mark. A copy
@@ -224,18 +228,25 @@ function placeRecords(tx, records, kept = undefined) {
     if (!shards.has(key)) shards.set(key, [record.type, shard]);
   }
   const shardKey = (record) => shardKeys.get(record);
-  const written = { mark: crypto.randomUUID(), shards: new Map() }; // shard key → Map id → seq
+  const written = { mark: crypto.randomUUID(), shards: new Map(), complete: false }; // shard key → Map id → seq
   const held = written.shards;
   const dirty = new Set();
   if (kept) {
     const mark = placed.get(WRITTEN);
-    mark.onsuccess = () => readShards(mark.result === kept.mark ? kept.shards : new Map());
+    mark.onsuccess = () => (mark.result === kept.mark ? readShards(kept) : countShards());
   } else {
-    readShards(new Map());
+    countShards();
+  }
+
+  function countShards() {
+    const count = placed.count();
+    count.onsuccess = () => readShards({ shards: new Map(), complete: count.result === 0 });
   }
 
   function readShards(known) {
-    for (const [key, shard] of known) held.set(key, shard);
+    for (const [key, shard] of known.shards) held.set(key, shard);
+    written.complete = known.complete;
+    if (known.complete) for (const key of shards.keys()) if (!held.has(key)) held.set(key, new Map());
     const unknown = [...shards].filter(([key]) => !held.has(key));
     let waiting = unknown.length;
     if (waiting === 0) readBundles();
