@@ -94,7 +94,14 @@ async function requestPersistence() {
 export async function createApp({ db, statusBar, toastRegion }) {
   const clientId = await ensureClientId(db);
   const outbox = createOutbox(db);
-  const api = createApi({ getToken: () => getMeta(db, 'token', null) });
+  const sentListeners = new Set(); // called as each request to the server goes out (untilAsked)
+  const api = createApi({
+    getToken: () => getMeta(db, 'token', null),
+    fetch: (...args) => {
+      for (const listener of sentListeners) listener();
+      return globalThis.fetch(...args);
+    },
+  });
   const session = createSession({ db, api, outbox, storage: localStore() });
   const engine = createSyncEngine({
     db, outbox, clientId, transport: { push: api.push, pull: api.pull }, online: navigator.onLine,
@@ -132,8 +139,8 @@ export async function createApp({ db, statusBar, toastRegion }) {
   const refresh = (...topics) => router?.refresh(topics);
 
   /**
-   * Resolve once the sync round has asked the server for something (it pushes or pulls),
-   * or `synced` (the round) settles first.
+   * Resolve once the sync round has asked the server for something (a request sent while
+   * it pushes or pulls), or `synced` (the round) settles first.
    *
    * Sign-in waits for this before it draws the home screen and fetches the rules
    * (the socket waits for the round's end): the round's few reads of the store before its first request
@@ -142,12 +149,12 @@ export async function createApp({ db, statusBar, toastRegion }) {
    */
   function untilAsked(synced) {
     const asking = () => engine.state.phase === PHASE.PUSHING || engine.state.phase === PHASE.PULLING;
-    let stop = null;
+    let sent = null;
     return new Promise((resolve) => {
-      stop = engine.subscribe(() => asking() && resolve());
-      if (asking()) resolve();
+      sent = () => asking() && resolve();
+      sentListeners.add(sent);
       synced.finally(resolve);
-    }).finally(() => stop());
+    }).finally(() => sentListeners.delete(sent));
   }
 
   /** Start the loop in the background; its failures land in the status bar. */
