@@ -94,14 +94,7 @@ async function requestPersistence() {
 export async function createApp({ db, statusBar, toastRegion }) {
   const clientId = await ensureClientId(db);
   const outbox = createOutbox(db);
-  const sentListeners = new Set(); // called as each request to the server goes out (untilAsked)
-  const api = createApi({
-    getToken: () => getMeta(db, 'token', null),
-    fetch: (...args) => {
-      for (const listener of sentListeners) listener();
-      return globalThis.fetch(...args);
-    },
-  });
+  const api = createApi({ getToken: () => getMeta(db, 'token', null) });
   const session = createSession({ db, api, outbox, storage: localStore() });
   const engine = createSyncEngine({
     db, outbox, clientId, transport: { push: api.push, pull: api.pull }, online: navigator.onLine,
@@ -139,22 +132,22 @@ export async function createApp({ db, statusBar, toastRegion }) {
   const refresh = (...topics) => router?.refresh(topics);
 
   /**
-   * Resolve once the sync round has asked the server for something (a request sent while
-   * it pushes or pulls), or `synced` (the round) settles first.
+   * Resolve once the sync round has asked the server for something (it pushes or pulls),
+   * or `synced` (the round) settles first.
    *
-   * Sign-in waits for this before it draws the home screen and fetches the rules
-   * (the socket waits for the round's end): the round's few reads of the store before its first request
+   * Sign-in waits for this before it draws the home screen, connects the socket and
+   * fetches the rules: the round's few reads of the store before its first request
    * then run on an idle main thread, and the rest is done while the server answers
    * (a phone's first sync asked for its first page 0.5 s sooner, issue 16).
    */
   function untilAsked(synced) {
     const asking = () => engine.state.phase === PHASE.PUSHING || engine.state.phase === PHASE.PULLING;
-    let sent = null;
+    let stop = null;
     return new Promise((resolve) => {
-      sent = () => asking() && resolve();
-      sentListeners.add(sent);
+      stop = engine.subscribe(() => asking() && resolve());
+      if (asking()) resolve();
       synced.finally(resolve);
-    }).finally(() => sentListeners.delete(sent));
+    }).finally(() => stop());
   }
 
   /** Start the loop in the background; its failures land in the status bar. */
@@ -321,11 +314,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
       const synced = engine.resumeAfterSignIn().catch((error) => toaster.show(t('sync.error', { detail: error.message }), { urgent: true }));
       await untilAsked(synced);
       await requestPersistence();
-      // The socket connects once the round has ended: an event could not apply before the
-      // first sync's last page anyway (its `prev` is ahead of the cursor), connecting runs a
-      // round that covers what was missed, and a phone spent 0.1-0.2 s of a first sync on
-      // the connection (issue 16).
-      synced.then(() => (user === signedIn ? connect() : null));
+      await connect();
       navigate(lost ? '/attention' : '/');
       await Promise.all([refreshStatus(), refreshDeclarations(), refreshDirectory()]);
     },
