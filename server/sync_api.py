@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from flask import Blueprint, current_app, request
 
@@ -46,7 +47,7 @@ def push() -> Any:
         raise ApiError(400, "malformed-push", str(error)) from None
     except PushTooLarge as error:
         raise ApiError(413, "push-too-large", str(error)) from None
-    outcome, prev = apply_and_commit(incoming)
+    outcome, prev, recorded = apply_and_commit(incoming)
     counts = metrics.result_counts(outcome)  # once for both
     metrics.observe_push(outcome, counts)
     logs.log_push(outcome, counts)
@@ -59,7 +60,8 @@ def push() -> Any:
             lambda: gate_alerts.raise_alerts(outcome),
             "gate alerts of a committed push could not be raised",
         )
-    return outcome.to_wire()
+    body = jsontext.push_body(outcome, recorded)
+    return current_app.response_class(body, mimetype="application/json")
 
 
 @bp.get("/pull")
@@ -92,7 +94,17 @@ def pull_answer(identity: sign_ins.Identity, args: dict[str, Any]) -> bytes:
     return jsontext.pull_body(page.records, rest)
 
 
-def apply_and_commit(incoming: Push, actor: Actor | None = None) -> tuple[PushOutcome, int]:
+class Committed(NamedTuple):
+    """A committed push: what :func:`apply_and_commit` returns."""
+
+    outcome: PushOutcome
+    #: The high-water mark before the push (the live event's ``prev``).
+    prev: int
+    #: Changeset id → the JSON text its result was recorded as (:func:`jsontext.push_body`).
+    recorded: Mapping[str, str]
+
+
+def apply_and_commit(incoming: Push, actor: Actor | None = None) -> Committed:
     """Apply a push in one transaction; return the outcome and the high water before it.
 
     The push takes the lock on the version sequence first and holds it to
@@ -116,4 +128,4 @@ def apply_and_commit(incoming: Push, actor: Actor | None = None) -> tuple[PushOu
     outcome = apply_push(store, actor, incoming, received_at, signer=gate_keys.signer())
     store.flush()
     db.session.commit()
-    return outcome, store.started_at_version
+    return Committed(outcome, store.started_at_version, store.recorded_texts)
