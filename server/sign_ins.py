@@ -36,6 +36,7 @@ from typing import Any
 from flask import Flask, current_app, g
 from sqlalchemy import event, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from server import accounts, clock, scopes
@@ -49,6 +50,8 @@ MAX_CACHED = 10_000
 GENERATION = select(AuthState.generation).where(AuthState.id == 1)
 #: The one read of a signed-in request: the generation and the committed high-water mark.
 MARKS = select(GENERATION.scalar_subquery(), HIGH_WATER.scalar_subquery())
+#: :data:`MARKS` as each kind of database's SQL, its ids written in (made on first use).
+_MARKS_SQL: dict[str, str] = {}
 #: Where a request keeps the high-water mark read with its sign-in check.
 HIGH_WATER_KEY = "sign_in_high_water"
 #: Audit entries that start or end a break-the-glass grant.
@@ -79,7 +82,8 @@ def identify(token: str) -> Identity | None:
     # Read first: a change committed after this read moves the generation
     # past the one the identity resolved below is kept under.
     # On the session's connection: a Core statement needs no ORM execution.
-    generation, high_water = db.session.connection().execute(MARKS).one()
+    connection = db.session.connection()
+    generation, high_water = connection.exec_driver_sql(marks_sql(connection.dialect)).one()
     generation = generation or 0
     setattr(g, HIGH_WATER_KEY, int(high_water or 0))
     cached = known.get(digest)
@@ -103,6 +107,21 @@ def identify(token: str) -> Identity | None:
         known.clear()
     known[digest] = identity
     return identity
+
+
+def marks_sql(dialect: Dialect) -> str:
+    """Return :data:`MARKS` as ``dialect``'s SQL, with no parameters.
+
+    Sent as the driver's own SQL, the read every signed-in request makes
+    skips SQLAlchemy's compiled-statement look-up and parameter handling:
+    6 us less CPU on SQLite, 11 on PostgreSQL (issue #16). It still passes
+    the engine's events.
+    """
+    sql = _MARKS_SQL.get(dialect.name)
+    if sql is None:
+        compiled = MARKS.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+        sql = _MARKS_SQL[dialect.name] = str(compiled)
+    return sql
 
 
 def committed_high_water() -> int:

@@ -17,7 +17,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import event, select
 
-from server import accounts, clock, seed
+from server import accounts, clock, seed, sign_ins
 from server.accounts import LAST_SEEN_RESOLUTION, token_digest
 from server.extensions import db
 from server.models import DeviceToken, User, UserScopeItem
@@ -280,3 +280,19 @@ def test_a_signed_in_request_writes_last_seen_at_most_once_a_minute(servers, mon
             select(DeviceToken).where(DeviceToken.token_hash == token_digest(token))
         )
         assert clock.aware(device.last_seen_at) == later
+
+
+def test_the_sign_in_read_is_sent_as_sql_of_its_own_reading_what_the_statement_reads(
+    database_url,
+):
+    """Issue #16: the driver's SQL, no parameters; the same generation and high-water mark."""
+    app = make_app(database_url)
+    with app.app_context():
+        connection = db.session.connection()
+        sql = sign_ins.marks_sql(connection.dialect)
+        assert "?" not in sql and "%(" not in sql
+        assert tuple(connection.exec_driver_sql(sql).one()) == tuple(
+            connection.execute(sign_ins.MARKS).one()
+        )
+        db.session.remove()
+        db.engine.dispose()
