@@ -20,6 +20,8 @@ from server.schemas.accounts import HEALTH
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1", static_folder="static")
 SCHEMA_HEADER = "Weiguang-Schema"
+#: Where the WSGI environment holds it (read there: see ``server/request_context.py``).
+SCHEMA_ENVIRON = "HTTP_WEIGUANG_SCHEMA"
 SCHEMA_NUMBER = re.compile("[0-9]{1,9}")
 
 
@@ -31,7 +33,7 @@ def check_request() -> None:
     limit = current_app.config["WEIGUANG"]["MAX_BODY_BYTES"]
     if request.content_length is not None and request.content_length > limit:
         raise ApiError(413, "body-too-large", f"The body is larger than {limit} bytes.")
-    declared = request.headers.get(SCHEMA_HEADER)
+    declared = request.environ.get(SCHEMA_ENVIRON)
     if declared is None:
         return
     # ASCII digits only: str.isdigit() also takes "²", which int() refuses.

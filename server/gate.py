@@ -61,7 +61,7 @@ def sheets() -> Any:
         )
         for r in residents
     )
-    outcome, prev = sync_api.apply_and_commit(
+    outcome, prev, _ = sync_api.apply_and_commit(
         Push("", (Changeset(str(uuid.uuid4()), utcnow(), changes),))
     )
     live.announce_soon(outcome, prev)

@@ -90,7 +90,14 @@ def duration_ms() -> float:
 
 
 def log_request(response: Response) -> Response:
-    """Write the request's line (an ``after_request`` hook)."""
+    """Write the request's line (an ``after_request`` hook).
+
+    Its fields are gathered only if the line is written: where logging is
+    not set up (:func:`configure`), gathering them for nothing cost 2-3 %
+    of an empty pull's CPU (issue #16).
+    """
+    if not REQUEST_LOGGER.isEnabledFor(logging.INFO):
+        return response
     REQUEST_LOGGER.info(
         "request",
         extra={

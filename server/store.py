@@ -21,7 +21,7 @@ import logging
 from collections.abc import Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
-from json.encoder import JSONEncoder, c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
+from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any, NamedTuple, TypeVar
@@ -48,6 +48,7 @@ from server import sign_ins
 from server.clock import utcnow
 from server.extensions import db
 from server.green import COOPERATE_EVERY, cooperate, cooperatively
+from server.jsontext import stored_json
 from server.models import HIGH_WATER, ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
 from sync.actors import UserScope
 from sync.catalog import REGISTRY
@@ -88,31 +89,44 @@ T = TypeVar("T")
 class RowsWrite:
     """A push's multi-row write of one table (an upsert if ``conflict`` names its key).
 
-    Sent as the driver's own SQL with the values SQLAlchemy would send (each
-    column type's bind processor: JSON encoded as it encodes it, so the
-    stored text is the same). Through SQLAlchemy's executemany of a Core
-    upsert (insertmanyvalues, ``RETURNING``, its parameter handling) 250
-    records took 9.3 ms of CPU on SQLite and 13.6 ms on PostgreSQL; this
-    way 6.8 and 8.2 ms, JSON encoding included (issue #16). SQLite runs one
-    prepared statement for every row (``executemany``); PostgreSQL gets one
-    multi-row ``VALUES`` a :data:`CHUNK` of rows, one round trip, where
-    psycopg2's executemany would send a statement a row. Statements still
-    pass the engine's events (SQLite's writer lock, ``server/database.py``).
+    Sent as the driver's own SQL; statements still pass the engine's events
+    (SQLite's writer lock, ``server/database.py``). Through SQLAlchemy's
+    executemany of a Core upsert (insertmanyvalues, ``RETURNING``, its
+    parameter handling) 250 records took 9.3 ms of CPU on SQLite and 13.6
+    ms on PostgreSQL (issue #16).
+
+    SQLite runs one prepared statement for every row (``executemany``),
+    each value through its column type's bind processor (JSON encoded as
+    SQLAlchemy encodes it, so the stored text is the same). PostgreSQL
+    gets a :data:`CHUNK` of rows as one JSON parameter, an array of rows
+    (:func:`~server.jsontext.stored_json`), unpacked by the server
+    (``json_array_elements``): psycopg2 quoted each value of a multi-row
+    ``VALUES`` in turn, 2.6 ms of CPU for 250 records' 1,750 values, and
+    each JSON value was encoded apart. A JSON column's value is the text of
+    its element, as encoded alone (``json`` keeps it as written).
 
     :param table: the table written.
     :param columns: the names of the columns of each row's tuple, in order.
     :param conflict: the key columns of an upsert; the other columns are
         overwritten on a conflict. Empty: a plain insert.
+    :param encoded: JSON columns whose values come as their stored text.
     """
 
-    def __init__(self, table: Any, columns: tuple[str, ...], conflict: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        table: Any,
+        columns: tuple[str, ...],
+        conflict: tuple[str, ...] = (),
+        encoded: tuple[str, ...] = (),
+    ):
         self.table = table
         self.columns = tuple(table.c[name] for name in columns)
         self.conflict = conflict
-        # Made on first use: per database kind, each column's bind processor
-        # (``None``: sent as is); per kind and number of rows, the statement.
+        self.encoded = encoded
+        # Made on first use, per database kind: each column's bind processor
+        # (SQLite; ``None``: sent as is) and the statement.
         self._processors: dict[str, tuple[Any, ...]] = {}
-        self._statements: dict[tuple[str, int], str] = {}
+        self._statements: dict[str, str] = {}
 
     def send(self, rows: list[tuple[Any, ...]]) -> None:
         """Write ``rows`` (tuples of :attr:`columns`' values), a :data:`CHUNK` a statement.
@@ -122,62 +136,97 @@ class RowsWrite:
         """
         connection = db.session.connection()
         dialect = connection.dialect
-        processors = self._processors.get(dialect.name)
-        if processors is None:
-            processors = self._processors[dialect.name] = tuple(
-                stored_json
-                if isinstance(c.type, JSON)
-                else c.type.dialect_impl(dialect).bind_processor(dialect)
-                for c in self.columns
-            )
+        sql = self.statement(dialect)
         for chunk in chunks(rows):
-            # Column by column (map, zip): a tenth less time than a loop over each value.
-            columns = [
-                column if process is None else map(process, column)
-                for process, column in zip(processors, zip(*chunk, strict=True), strict=True)
-            ]
-            values = list(zip(*columns, strict=True))
             if dialect.name == "sqlite":
-                connection.exec_driver_sql(self.statement(dialect.name, 1), values)
+                connection.exec_driver_sql(sql, self._processed(dialect, chunk))
             else:
-                flat = tuple(value for row in values for value in row)
-                connection.exec_driver_sql(self.statement(dialect.name, len(values)), flat)
+                connection.exec_driver_sql(sql, ("".join(_encode_rows(chunk, 0)),))
             if len(chunk) >= COOPERATE_EVERY:
                 # After a statement that took a while only: a give-way is a
                 # round of the hub (an epoll call), three of them on every
                 # push of one edit, each under SQLite's writer lock (issue #16).
                 cooperate()
 
-    def statement(self, dialect: str, rows: int) -> str:
-        """Return the SQL writing ``rows`` rows on ``dialect`` (``?`` or ``%s`` placeholders)."""
-        key = (dialect, rows)
-        if key not in self._statements:
-            mark = "?" if dialect == "sqlite" else "%s"
-            one = "(" + ", ".join([mark] * len(self.columns)) + ")"
+    def _processed(self, dialect: Any, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
+        """Return ``rows`` with each value through its column's bind processor."""
+        processors = self._processors.get(dialect.name)
+        if processors is None:
+            processors = self._processors[dialect.name] = tuple(
+                None
+                if c.name in self.encoded
+                else stored_json
+                if isinstance(c.type, JSON)
+                else c.type.dialect_impl(dialect).bind_processor(dialect)
+                for c in self.columns
+            )
+        # Column by column (map, zip): a tenth less time than a loop over each value.
+        columns = [
+            column if process is None else _processed_column(process, column)
+            for process, column in zip(processors, zip(*rows, strict=True), strict=True)
+        ]
+        return list(zip(*columns, strict=True))
+
+    def statement(self, dialect: Any) -> str:
+        """Return the SQL writing a chunk of rows on ``dialect`` (made once per kind).
+
+        SQLite: one row's ``VALUES (?, ...)``, for ``executemany``.
+        PostgreSQL: the rows of one JSON array parameter, each an array of
+        the columns' values, cast to the columns' types.
+        """
+        sql = self._statements.get(dialect.name)
+        if sql is None:
             names = ", ".join(c.name for c in self.columns)
-            sql = f"INSERT INTO {self.table.name} ({names}) VALUES {', '.join([one] * rows)}"
+            if dialect.name == "sqlite":
+                marks = ", ".join("?" * len(self.columns))
+                sql = f"INSERT INTO {self.table.name} ({names}) VALUES ({marks})"
+            else:
+                values = ", ".join(
+                    f"(element {'->' if self._as_json(c) else '->>'} {n})"
+                    f"::{c.type.compile(dialect)}"
+                    for n, c in enumerate(self.columns)
+                )
+                sql = (
+                    f"INSERT INTO {self.table.name} ({names})"
+                    f" SELECT {values} FROM json_array_elements(%s::json) AS chunk(element)"
+                )
             if self.conflict:
                 updated = [c.name for c in self.columns if c.name not in self.conflict]
                 assignments = ", ".join(f"{name} = excluded.{name}" for name in updated)
                 sql += f" ON CONFLICT ({', '.join(self.conflict)}) DO UPDATE SET {assignments}"
-            self._statements[key] = sql
-        return self._statements[key]
+            self._statements[dialect.name] = sql
+        return sql
+
+    def _as_json(self, column: Any) -> bool:
+        """Tell whether ``column``'s value is its row element's JSON text, not its string."""
+        return isinstance(column.type, JSON) and column.name not in self.encoded
 
 
-# ``json.dumps``'s C encoder with its default settings, made once. SQLAlchemy's
-# JSON bind processor calls ``json.dumps``, which makes a new one for every
-# value: a third of the time of encoding a record's fields or stamps, and a
-# push of 250 records encodes 750 values (issue #16). The same text, byte for
-# byte; no check for circular values (``None``), which JSON read or built
-# from JSON cannot have.
-_encode_json = c_make_encoder(
-    None, JSONEncoder().default, encode_basestring_ascii, None, ": ", ", ", False, False, True
+def _processed_column(process: Any, values: tuple[Any, ...]) -> Iterable[Any]:
+    """Return each of a column's ``values`` through the bind processor ``process``.
+
+    A value the whole column shares (one object: a push's receipt time, in
+    every result's row) is processed once: SQLite's formatting of a time
+    250 times was a fortieth of a push's CPU (issue #16).
+    """
+    first = values[0]
+    if all(value is first for value in values):
+        return (process(first),) * len(values)
+    return map(process, values)
+
+
+def _row_value(value: Any) -> str:
+    """Return a row's value that JSON has no type for as text: a time, ISO 8601."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not a column value a push writes")
+
+
+# :func:`~server.jsontext.stored_json`'s encoder, times as ISO 8601 text: a
+# JSON value in a row is encoded as it is alone, byte for byte.
+_encode_rows = c_make_encoder(
+    None, _row_value, encode_basestring_ascii, None, ": ", ", ", False, False, True
 )
-
-
-def stored_json(value: Any) -> str:
-    """Return ``value`` as SQLAlchemy's JSON bind processor stores it (``json.dumps``)."""
-    return "".join(_encode_json(value, 0))
 
 
 #: A push's writes: records, their scope rows (the change index), exits, results.
@@ -197,6 +246,7 @@ WRITE_EXITS = RowsWrite(
 WRITE_RESULTS = RowsWrite(
     ChangesetLog.__table__,
     ("id", "user_id", "result", "device_token_id", "client_id", "received_at"),
+    encoded=("result",),
 )
 
 
@@ -273,6 +323,8 @@ class SqlStore:
         self._records: dict[str, Record] = {}
         self._exits: list[tuple[Record, Scope]] = []
         self._results: dict[str, RecordedResult] = {}
+        #: Changeset id → the JSON text its result was recorded as (flushed results).
+        self.recorded_texts: dict[str, str] = {}
         self._undo = UndoLog()
         self._puts = 0
 
@@ -450,25 +502,30 @@ class SqlStore:
                 ]
             )
         if self._results:
-            audit = self._audit
-            WRITE_RESULTS.send(
-                [
-                    (
-                        cid,
-                        entry.user_id,
-                        dict(entry.result),
-                        audit.get("device_token_id"),
-                        audit.get("client_id"),
-                        audit.get("received_at"),
-                    )
-                    for cid, entry in self._results.items()
-                ]
-            )
+            self._write_results()
         if self._next != self._high_water:
             db.session.connection().execute(MOVE_HIGH_WATER, {"high_water": self._next})
         self._loaded_scopes.update({r.id: r.scope for r in records})
         self._records, self._exits, self._results = {}, [], {}
         self._high_water = self._next
+
+    def _write_results(self) -> None:
+        """Write the buffered results; keep their text in :attr:`recorded_texts`.
+
+        The push's answer splices in that text (:func:`server.jsontext.push_body`):
+        each result is built and encoded once for the log and the answer (issue #16).
+        """
+        texts = {cid: stored_json(entry.result) for cid, entry in self._results.items()}
+        self.recorded_texts.update(texts)
+        audit = self._audit
+        device, client = audit.get("device_token_id"), audit.get("client_id")
+        received = audit.get("received_at")
+        WRITE_RESULTS.send(
+            [
+                (cid, self._results[cid].user_id, text, device, client, received)
+                for cid, text in texts.items()
+            ]
+        )
 
     def _write_scopes(self, records: Iterable[Record]) -> None:
         """Write the scope rows of every written record: its places, type and new version.

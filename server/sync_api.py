@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Mapping
+from typing import Any, NamedTuple
 
 from flask import Blueprint, current_app, request
 
@@ -23,7 +24,7 @@ from server.auth import current_actor, current_identity, require_auth
 from server.errors import ApiError
 from server.extensions import db, limiter
 from server.payloads import json_body
-from server.schemas.sync import PULL_ARGS
+from server.schemas.sync import load_pull_args
 from server.store import SqlStore
 from sync.actors import Actor
 from sync.changes import Push
@@ -46,7 +47,7 @@ def push() -> Any:
         raise ApiError(400, "malformed-push", str(error)) from None
     except PushTooLarge as error:
         raise ApiError(413, "push-too-large", str(error)) from None
-    outcome, prev = apply_and_commit(incoming)
+    outcome, prev, recorded = apply_and_commit(incoming)
     counts = metrics.result_counts(outcome)  # once for both
     metrics.observe_push(outcome, counts)
     logs.log_push(outcome, counts)
@@ -59,7 +60,8 @@ def push() -> Any:
             lambda: gate_alerts.raise_alerts(outcome),
             "gate alerts of a committed push could not be raised",
         )
-    return outcome.to_wire()
+    body = jsontext.push_body(outcome, recorded)
+    return current_app.response_class(body, mimetype="application/json")
 
 
 @bp.get("/pull")
@@ -71,7 +73,7 @@ def pull() -> Any:
     break-the-glass grants in force, so that a device drops what a grant gave
     it once the grant ends (``web/app/sync.js``, rule 9).
     """
-    args = PULL_ARGS.load(request.args)
+    args = load_pull_args(request.args)
     # A page's records are made and freed inside, none in a cycle.
     with green.collector_paused():
         body = pull_answer(current_identity(), args)
@@ -92,7 +94,17 @@ def pull_answer(identity: sign_ins.Identity, args: dict[str, Any]) -> bytes:
     return jsontext.pull_body(page.records, rest)
 
 
-def apply_and_commit(incoming: Push, actor: Actor | None = None) -> tuple[PushOutcome, int]:
+class Committed(NamedTuple):
+    """A committed push: what :func:`apply_and_commit` returns."""
+
+    outcome: PushOutcome
+    #: The high-water mark before the push (the live event's ``prev``).
+    prev: int
+    #: Changeset id → the JSON text its result was recorded as (:func:`jsontext.push_body`).
+    recorded: Mapping[str, str]
+
+
+def apply_and_commit(incoming: Push, actor: Actor | None = None) -> Committed:
     """Apply a push in one transaction; return the outcome and the high water before it.
 
     The push takes the lock on the version sequence first and holds it to
@@ -116,4 +128,4 @@ def apply_and_commit(incoming: Push, actor: Actor | None = None) -> tuple[PushOu
     outcome = apply_push(store, actor, incoming, received_at, signer=gate_keys.signer())
     store.flush()
     db.session.commit()
-    return outcome, store.started_at_version
+    return Committed(outcome, store.started_at_version, store.recorded_texts)

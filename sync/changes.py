@@ -152,10 +152,15 @@ class ChangeResult:
             "conflict": None if self.conflict is None else self.conflict.to_wire(),
         }
 
+    @property
+    def logged_as_sent(self) -> bool:
+        """Whether the changeset log keeps this result as sent (:meth:`to_log` adds nothing)."""
+        return self.wrote or self.status is ChangeStatus.REJECTED
+
     def to_log(self) -> dict[str, object]:
         """Return :meth:`to_wire` plus ``"wrote": false`` when the change wrote nothing."""
         wire = self.to_wire()
-        if not self.wrote and self.status is not ChangeStatus.REJECTED:
+        if not self.logged_as_sent:
             wire["wrote"] = False
         return wire
 
@@ -189,6 +194,11 @@ class ChangesetResult:
             "status": str(self.status),
             "changes": [change.to_wire() for change in self.changes],
         }
+
+    @property
+    def logged_as_sent(self) -> bool:
+        """Whether :meth:`to_log` equals :meth:`to_wire` (every change's result logged as sent)."""
+        return all(change.logged_as_sent for change in self.changes)
 
     def to_log(self) -> dict[str, object]:
         """Return the result as the changeset log keeps it (see :meth:`ChangeResult.to_log`)."""

@@ -6,9 +6,11 @@ result) rather than the request; these schemas describe the bodies in the
 API description.
 """
 
+import re
 from typing import Any
 
 from marshmallow import Schema, ValidationError, fields, validate
+from werkzeug.datastructures import MultiDict
 
 from sync.catalog import EXTENSION_TYPES, RECORD_TYPES
 from sync.pull import DEFAULT_LIMIT
@@ -156,6 +158,33 @@ class PullReplySchema(Schema):
 
 
 PULL_ARGS = PullArgsSchema()
+#: What :func:`load_pull_args` reads itself: these arguments, each once, as plain digits.
+PLAIN_PULL_ARGS = frozenset({"cursor", "limit"})
+# 18 digits stay below MAX_VERSION (2**63 - 1, 19 digits); ASCII only, as
+# ``str.isdigit`` would take "²" and ``int`` would read "٣".
+PLAIN_NUMBER = re.compile("[0-9]{1,18}")
+
+
+def load_pull_args(query: MultiDict[str, str]) -> dict[str, Any]:
+    """Load a pull's query as :data:`PULL_ARGS` does: ``{"cursor", "limit", "types"}``.
+
+    A query of :data:`PLAIN_PULL_ARGS` only, each given once as plain
+    digits (a limit of 1 or more), is read here: what nearly every pull
+    sends, loaded as the schema would load it in 3 µs instead of 37, a
+    twentieth of an empty pull's CPU (issue #16). Anything else goes to
+    the schema, which loads it or refuses it as ever.
+
+    :raises marshmallow.ValidationError: as :data:`PULL_ARGS` raises it (a 422).
+    """
+    loaded: dict[str, Any] = {"cursor": 0, "limit": DEFAULT_LIMIT, "types": None}
+    for name, values in query.lists():
+        plain = name in PLAIN_PULL_ARGS and len(values) == 1 and PLAIN_NUMBER.fullmatch(values[0])
+        if not plain:
+            return PULL_ARGS.load(query)
+        loaded[name] = int(values[0])
+    return loaded if loaded["limit"] >= 1 else PULL_ARGS.load(query)
+
+
 PUSH = PushSchema()
 PUSH_REPLY = PushReplySchema()
 PULL_REPLY = PullReplySchema()

@@ -29,3 +29,14 @@ def test_a_session_written_is_read_back_and_a_forged_one_is_not(app: Flask):
     assert client.get("/test/session/two").get_json() == {"seen": "one"}
     client.set_cookie(app.config["SESSION_COOKIE_NAME"], "forged.value.signature")
     assert client.get("/test/session/three").get_json() == {"seen": None}
+
+
+def test_a_session_read_but_left_empty_still_varies_by_cookie(app: Flask):
+    @app.get("/test/session-peek")
+    def peek() -> dict[str, str | None]:
+        return {"seen": session.get("value")}
+
+    reply = app.test_client().get("/test/session-peek")
+    assert reply.get_json() == {"seen": None}
+    assert "Cookie" in reply.headers.get("Vary", "")
+    assert "Set-Cookie" not in reply.headers

@@ -9,7 +9,7 @@ import pytest
 from flask import Flask, Response
 from flask_talisman import Talisman
 
-from server.headers import CONTENT_SECURITY_POLICY, EXTENSION, TALISMAN_OPTIONS
+from server.headers import CONTENT_SECURITY_POLICY, EXTENSION, TALISMAN_OPTIONS, SecurityHeaders
 from server.web import WEB_ROOT
 from tests.conftest import make_app
 from tests.helpers import bearer, sign_in
@@ -170,3 +170,35 @@ def test_each_app_records_its_own_headers(sqlite_url):
         second.test_client().get("/api/v1/health").headers["Content-Security-Policy"]
     )
     assert policy["default-src"] == ["'self'"] and policy["frame-ancestors"] == ["'none'"]
+
+
+def test_no_talisman_hook_runs_before_a_request_and_the_session_cookie_is_secure(sqlite_url):
+    """Neither HTTPS forcing nor a nonce: nothing to do before a request (issue #16).
+
+    The session cookie is ``Secure`` from the start, as Talisman's hook made it at each request.
+    """
+    app = make_app(sqlite_url)
+    talisman = app.extensions[EXTENSION]
+    assert app.config["SESSION_COOKIE_SECURE"] is True
+    hooks = app.before_request_funcs[None]
+    assert talisman._force_https not in hooks and talisman._make_nonce not in hooks
+
+
+@pytest.mark.parametrize(
+    "options", [{"force_https": True}, {"content_security_policy_nonce_in": ["script-src"]}]
+)
+def test_talisman_keeps_its_hooks_when_it_forces_https_or_makes_a_nonce(options):
+    app = Flask("options")
+    talisman = SecurityHeaders(app, **{**TALISMAN_OPTIONS, **options})
+    assert app.before_request_funcs[None] == [talisman._force_https, talisman._make_nonce]
+
+
+def test_a_security_header_the_answer_already_has_is_replaced_not_doubled(app):
+    @app.get("/test/framed")
+    def framed() -> Response:
+        return Response("x", headers={"X-Frame-Options": "SAMEORIGIN", "X-Other": "kept"})
+
+    reply = app.test_client().get("/test/framed")
+    assert reply.headers.getlist("X-Frame-Options") == ["DENY"]
+    assert reply.headers["X-Other"] == "kept"
+    assert reply.headers["Referrer-Policy"] == "no-referrer"

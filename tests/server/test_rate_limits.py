@@ -132,3 +132,21 @@ def test_the_in_memory_sweep_drops_expired_counts_only():
     storage.incr("new", expiry=60)
     assert "gone" not in storage.storage
     assert {"kept", "new"} <= set(storage.storage)
+
+
+def limiter_hooks(app):
+    """Return Flask-Limiter's hooks after and at the end of each of ``app``'s requests."""
+    after = [hook for hook in app.after_request_funcs[None] if rate_limits.is_header_hook(hook)]
+    ends = app.teardown_request_funcs.get(None, [])
+    return after + [hook for hook in ends if hook == limiter._Limiter__release_context]
+
+
+def test_no_limiter_hook_runs_after_a_request_while_no_limit_counts_by_the_response(sqlite_url):
+    """Issue #16: no ``deduct_when`` and no limit headers, nothing for the limiter to do after."""
+    assert not rate_limits.charged_by_response()
+    assert limiter_hooks(make_app(sqlite_url)) == []
+
+
+def test_a_limit_counted_by_the_response_keeps_the_limiters_hooks(sqlite_url, monkeypatch):
+    monkeypatch.setattr(rate_limits, "charged_by_response", lambda: True)
+    assert len(limiter_hooks(make_app(sqlite_url))) == 2

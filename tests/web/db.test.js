@@ -94,9 +94,9 @@ for (const version of [1, 4]) {
   });
 }
 
-/** Count the IndexedDB requests (get, put, delete) on object stores while `work` runs. */
-async function requests(work) {
-  const originals = ['get', 'put', 'delete'].map((name) => [name, IDBObjectStore.prototype[name]]);
+/** Count the IndexedDB requests (of `methods`: get, put, delete) on object stores while `work` runs. */
+async function requests(work, methods = ['get', 'put', 'delete']) {
+  const originals = methods.map((name) => [name, IDBObjectStore.prototype[name]]);
   let count = 0;
   for (const [name, original] of originals) {
     IDBObjectStore.prototype[name] = function counted(...args) {
@@ -132,6 +132,31 @@ test('a page of records is written in bundles: far fewer requests than records, 
   assert.equal((await allRecords(db)).length, 3000);
   await forgetRecords(db);
   assert.deepEqual(await allRecords(db), []);
+});
+
+test('a connection reads no shard it wrote itself last, and reads them again once another tab wrote', async () => {
+  // Issue 16: each page of a first sync read every shard of its types again.
+  const name = `kept-${crypto.randomUUID()}`;
+  const [tabA, tabB] = [await openStore(name), await openStore(name)];
+  const page = (from, building) => Array.from({ length: 100 }, (_, i) => record(
+    'resident', `r${from + i}`, { building_id: building }, { version: from + i },
+  ));
+  const shardReads = (work) => requests(work, ['get']);
+  assert.equal(await shardReads(() => storeRecords(tabA, page(0, 'A1'), 99)), 1, 'an empty store: the cursor only');
+  assert.equal(await shardReads(() => storeRecords(tabA, page(100, 'A1'), 199)), 2, 'the cursor and the mark only');
+  assert.ok(await shardReads(() => storeRecords(tabB, page(200, 'A1'), 299)) >= 16, 'nothing kept by tab B: the shards are read');
+  assert.ok(await shardReads(() => storeRecords(tabA, page(300, 'A1'), 399)) >= 16, 'tab B wrote last: tab A reads them again');
+  assert.equal(await shardReads(() => storeRecords(tabA, page(400, 'A1'), 499)), 2);
+  // Tab B moves r5 to another building; tab A's kept shards no longer say where r5 is.
+  await storeRecords(tabB, [record('resident', 'r5', { building_id: 'A2' }, { version: 300 })]);
+  assert.ok(await shardReads(() => storeRecords(tabA, [record('resident', 'r5', { building_id: 'A3' }, { version: 301 })])) > 1);
+  const copies = (await allRecords(tabA)).filter((r) => r.id === 'r5');
+  assert.deepEqual(copies.map((r) => [r.version, r.fields.building_id]), [[301, 'A3']], 'one copy, the newest');
+  assert.deepEqual((await recordsOfType(tabB, 'resident', { building_id: 'A2' })).map((r) => r.id), []);
+  await forgetRecords(tabA);
+  await storeRecords(tabA, page(0, 'A1'), 99);
+  assert.equal((await allRecords(tabB)).length, 100, 'forgotten, then stored once again');
+  assert.equal((await recordsOfType(tabB, 'resident', { building_id: 'A1' })).length, 100);
 });
 
 test('another tab storing a newer copy first is never overwritten by an older page', async () => {

@@ -75,7 +75,14 @@ export function translate(language, key, params = {}) {
   return format(pluralForm(language, message, params.count), { ...params, ...(count === undefined ? {} : { count }) });
 }
 
+/**
+ * Format `number` for `language`. An integer (a count) is grouped by thousands with
+ * commas, as `Intl.NumberFormat` does in every language offered (a test holds them
+ * equal): a throttled phone spends 0.1–0.3 s making the first one, in the middle of
+ * a first sync (issue 16). Other numbers go through `Intl.NumberFormat`.
+ */
 function formatNumberIn(language, number) {
+  if (Number.isSafeInteger(number) && !Object.is(number, -0)) return String(number).replace(/\B(?=(\d{3})+$)/g, ',');
   return intl('number', language, () => new Intl.NumberFormat(language)).format(number);
 }
 

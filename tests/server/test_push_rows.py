@@ -1,0 +1,64 @@
+"""A push's multi-row writes (``server.store.RowsWrite``) store each value as pushed (issue #16).
+
+SQLite's rows go through each column's bind processor, a value the whole
+column shares processed once; PostgreSQL's go as one JSON parameter,
+unpacked by the server. On SQLite and PostgreSQL.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+
+import pytest
+from flask import Flask
+
+from server.extensions import db
+from server.store import _processed_column
+from tests.conftest import make_app
+from tests.helpers import bearer, sign_in
+from tests.server.test_push_answer import PUSH, a_changeset, a_create
+
+
+@pytest.fixture
+def app(database_url: str) -> Iterator[Flask]:
+    made = make_app(database_url)
+    yield made
+    with made.app_context():
+        db.engine.dispose()
+
+
+def test_awkward_values_are_stored_as_pushed(app):
+    # On PostgreSQL a push's rows go as one JSON parameter, unpacked by the
+    # server (server.store.RowsWrite): what a pull reads back is what was pushed.
+    client = app.test_client()
+    token = sign_in(client, "coord")
+    title = '%s %(x)s 送菜 "é" \\ 😀 {"a": [1]}'
+    task_id = str(uuid.uuid4())
+    change = a_create(task_id, title)
+    change["fields"]["notes"] = "line one\nline\ttwo \\n"
+    reply = client.post(PUSH, json={"changesets": [a_changeset(change)]}, headers=bearer(token))
+    assert json.loads(reply.data)["results"][0]["status"] == "applied"
+    page = client.get("/api/v1/sync/pull?cursor=0&limit=1000", headers=bearer(token)).get_json()
+    while page["more"]:
+        cursor = page["cursor"]
+        page = client.get(f"/api/v1/sync/pull?cursor={cursor}", headers=bearer(token)).get_json()
+    (task,) = [c for c in page["changes"] if c["id"] == task_id]
+    assert task["fields"]["title"] == title
+    assert task["fields"]["notes"] == change["fields"]["notes"]
+    assert task["deleted"] is False
+
+
+def test_a_column_is_processed_value_by_value_unless_one_object_fills_it():
+    def process(moment):
+        return moment.isoformat()
+
+    now = datetime(2022, 4, 2, 10, 0, tzinfo=UTC)
+    shared = (now,) * 3
+    assert list(_processed_column(process, shared)) == [now.isoformat()] * 3
+    # Equal instants in other zones are other values: each is formatted.
+    eastern = now.astimezone(timezone(timedelta(hours=8)))
+    varied = (now, eastern, now + timedelta(seconds=1))
+    assert list(_processed_column(process, varied)) == [m.isoformat() for m in varied]
