@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 
-from server import green
+from server import checkpoints, green
 from server.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
@@ -67,7 +67,8 @@ def configure_engine(engine: Engine) -> None:
     pysqlite's own transaction handling defers ``BEGIN`` and breaks
     savepoints, so it is switched off and SQLAlchemy emits ``BEGIN`` itself
     (the recipe from SQLAlchemy's SQLite dialect documentation). Writers
-    queue on a lock of the process (:func:`queue_writers`).
+    queue on a lock of the process (:func:`queue_writers`); a thread
+    checkpoints the WAL (:func:`server.checkpoints.checkpoint_in_background`).
     """
     if getattr(engine, "_weiguang_configured", False):
         return
@@ -94,6 +95,8 @@ def configure_engine(engine: Engine) -> None:
         # statement machinery (a twentieth of an empty pull, issue #16), and
         # the writer lock's hooks let it through anyway (it only reads).
         connection.connection.dbapi_connection.execute("BEGIN")
+
+    checkpoints.checkpoint_in_background(engine)  # after on_connect: WAL first
 
 
 def refuse_closed_connection(dbapi_connection: Any, record: Any, proxy: Any) -> None:

@@ -13,10 +13,13 @@ import functools
 import gc
 import os
 import signal
+import sys
+import threading
 import time
 import warnings
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
+from types import ModuleType
 from typing import Any, TypeVar
 
 T = TypeVar("T")
@@ -92,6 +95,24 @@ def _poll() -> Callable[[], Any]:
     from eventlet.patcher import original
 
     return original("select").poll  # type: ignore[no-any-return]
+
+
+def os_threading() -> ModuleType:
+    """Return the standard library's ``threading`` as it was before eventlet's patch, if any.
+
+    For work that must run on an operating-system thread beside eventlet's
+    loop, a C call that blocks (an fsync) without stopping every green
+    thread: its ``Thread`` is a real one, and its ``Event`` and ``Lock``
+    are real ones too, which that thread can wait on (a green lock waited
+    on from another thread would switch to a hub of that thread, never to
+    be woken).
+    """
+    if "eventlet.patcher" in sys.modules:
+        from eventlet import patcher
+
+        if patcher.is_monkey_patched("thread"):
+            return patcher.original("threading")  # type: ignore[no-any-return]
+    return threading
 
 
 def patch() -> None:
