@@ -88,10 +88,7 @@ def test_health_follows_the_database_going_away_and_coming_back(pg_url):
     app = make_app(pg_url)
     assert health_of(app)[0] == 200
     pg_execute(f"ALTER DATABASE {name} ALLOW_CONNECTIONS false")
-    pg_execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-    )
+    end_connections(name)
     try:
         status, body = health_of(app)
         assert status == 503 and body["checks"]["database"].startswith("unavailable")
@@ -115,12 +112,23 @@ def test_the_first_requests_after_the_database_ended_its_connections_are_answere
             connection.exec_driver_sql("SELECT 1")
             connection.close()
         assert db.engine.pool.checkedin() >= 3
-    pg_execute(
-        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
-        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
-    )
+    end_connections(name)
     for _ in range(4):
         assert client.get(PULL, headers=bearer(token)).status_code == 200
         assert health_of(app)[0] == 200
     assert client.post(LOGIN, json=LOGIN_BODY).status_code == 200
     dispose(app)
+
+
+def end_connections(name: str) -> None:
+    """End every connection to database ``name`` and wait until each backend has exited.
+
+    ``pg_terminate_backend`` with a timeout (PostgreSQL 14+, milliseconds)
+    waits for the exit, as a restart has finished before anyone reconnects;
+    without one it returns once the signal is sent, and a pooled connection
+    checked out at once may not yet have been told it is closed.
+    """
+    pg_execute(
+        "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity "
+        f"WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+    )
