@@ -40,14 +40,11 @@ bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
 @limiter.limit(rate_limits.push_limit, key_func=rate_limits.device_key)
 def push() -> Any:
     """Apply a device's changesets in order; answer each one's result (429 past the limit)."""
-    try:
-        body = json_body()
-        incoming = push_from_wire(body, storable=storable_source(request.get_data()))
-    except MalformedPush as error:
-        raise ApiError(400, "malformed-push", str(error)) from None
-    except PushTooLarge as error:
-        raise ApiError(413, "push-too-large", str(error)) from None
-    outcome, prev, recorded = apply_and_commit(incoming)
+    # The body's changes, the records they make and the rows written are
+    # made and freed inside, none in a cycle (as a pull's page): a push of
+    # 250 changesets ran the collector 8 times (1-3 ms), 1 time paused.
+    with green.collector_paused():
+        outcome, prev, recorded = apply_and_commit(parsed_push())
     counts = metrics.result_counts(outcome)  # once for both
     metrics.observe_push(outcome, counts)
     logs.log_push(outcome, counts)
@@ -62,6 +59,21 @@ def push() -> Any:
         )
     body = jsontext.push_body(outcome, recorded)
     return current_app.response_class(body, mimetype="application/json")
+
+
+def parsed_push() -> Push:
+    """Return the request's push, parsed and checked.
+
+    :raises ApiError: 400 ``malformed-push``, 413 ``push-too-large`` (and
+        :func:`json_body`'s 415 and 400).
+    """
+    try:
+        body = json_body()
+        return push_from_wire(body, storable=storable_source(request.get_data()))
+    except MalformedPush as error:
+        raise ApiError(400, "malformed-push", str(error)) from None
+    except PushTooLarge as error:
+        raise ApiError(413, "push-too-large", str(error)) from None
 
 
 @bp.get("/pull")
