@@ -156,7 +156,6 @@ def test_a_pull_page_is_read_and_written_with_the_collector_paused(client):
     assert in_page and not any(in_page)
 
 
-
 def test_a_push_is_parsed_applied_and_written_with_the_collector_paused(client):
     # A push's thousands of short-lived objects (its changes, records and
     # rows) are never gone over by the cyclic collector while they live
@@ -185,6 +184,7 @@ def test_a_push_is_parsed_applied_and_written_with_the_collector_paused(client):
         gc.callbacks.remove(note)
     assert reply.status_code == 200 and len(reply.get_json()["results"]) == 20
     assert in_push and not any(in_push)
+
 
 def test_push_creates_a_task_seen_by_its_compound_only(client):
     coord, vol_a, vol_b = (sign_in(client, u) for u in ("coord", "vol-a", "vol-b"))
