@@ -19,6 +19,7 @@ from sqlalchemy import (
     Integer,
     String,
     Text,
+    func,
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
@@ -127,6 +128,12 @@ class SyncState(db.Model):
 
 #: The committed high-water mark: below it every version is committed (``docs/sync.md``).
 HIGH_WATER = select(SyncState.high_water).where(SyncState.id == 1)
+#: The exits' high-water mark: the highest version of a ``scope_exit`` row
+#: (``None``: none), read from the end of ``ix_scope_exit_version``. Read in
+#: the same statement as :data:`HIGH_WATER`, no exit at or below that mark
+#: is above it: a pull from a cursor at or above it has no tombstones of
+#: exits to send (``docs/sync.md``, "Why no pull skips a change").
+EXITS_HIGH_WATER = select(func.max(ScopeExit.version))
 
 
 class ChangesetLog(db.Model):
