@@ -89,6 +89,12 @@ READ_MARKS = select(HIGH_WATER.scalar_subquery(), EXITS_HIGH_WATER.scalar_subque
 MOVE_HIGH_WATER = (
     update(_SEQUENCE).where(_SEQUENCE.c.id == 1).values(high_water=bindparam("high_water"))
 )
+#: :data:`MOVE_HIGH_WATER` of a push that wrote exits: the exits' high-water mark too.
+MOVE_HIGH_WATERS = (
+    update(_SEQUENCE)
+    .where(_SEQUENCE.c.id == 1)
+    .values(high_water=bindparam("high_water"), exits_high_water=bindparam("exits_high_water"))
+)
 log = logging.getLogger(__name__)
 # Ids per IN (...) list, well under every database's limit on bound parameters;
 # rows per INSERT, so that a large push lets other requests run between them.
@@ -514,6 +520,7 @@ class SqlStore:
             if any(record.type == "compound" for record in records):
                 # A neighbourhood's compounds are its users' scope.
                 sign_ins.changed()
+        exits_high_water = None
         if self._exits:
             WRITE_EXITS.send(
                 [
@@ -522,9 +529,16 @@ class SqlStore:
                     for compound in left.compound_ids
                 ]
             )
+            # Above every earlier exit: versions only grow under the lock.
+            exits_high_water = max(record.version for record, _ in self._exits)
         if self._results:
             self._write_results()
-        if self._next != self._high_water:
+        if exits_high_water is not None:
+            db.session.connection().execute(
+                MOVE_HIGH_WATERS,
+                {"high_water": self._next, "exits_high_water": exits_high_water},
+            )
+        elif self._next != self._high_water:
             db.session.connection().execute(MOVE_HIGH_WATER, {"high_water": self._next})
         self._loaded_scopes.update({r.id: r.scope for r in records})
         self._records, self._exits, self._results = {}, [], {}
