@@ -8,11 +8,14 @@ compound (made, untimed, before the rounds start). Clients never touch each
 other's tasks, so every change should apply: any non-200 reply or rejected
 changeset is counted as an error. The floor sends the same rows, full
 fields, to ``POST /bench/floor/upsert`` with the same rounds and clients.
+Record and changeset ids are time-ordered (:func:`new_id`), as the web app
+makes them; the ceiling (``bench/ceiling.py``) gets the same ids.
 """
 
 from __future__ import annotations
 
 import random
+import secrets
 import threading
 import time
 import uuid
@@ -100,7 +103,7 @@ class Workload:
             "compound_id": compound_id,
             "priority": self.rng.randint(1, 3),
         }
-        task = Task(str(uuid.uuid4()), compound_id, fields)
+        task = Task(new_id(), compound_id, fields)
         self.tasks[task.id] = task
         change = {"type": "task", "id": task.id, "op": "create", "base_version": 0}
         return {**change, "fields": dict(fields)}, task
@@ -177,10 +180,24 @@ class Workload:
         return rejected
 
 
+def new_id() -> str:
+    """Return a new record or changeset id as the web app makes it (``web/app/ids.js``).
+
+    A UUID version 7 (RFC 9562 §5.7) in canonical lowercase text: 48 bits of
+    Unix time in ms, the version and variant bits, 74 random bits. (Python
+    3.14's ``uuid.uuid7`` makes the same; 3.11 has none.)
+    """
+    unix_ms = time.time_ns() // 1_000_000
+    octets = bytearray(unix_ms.to_bytes(6, "big") + secrets.token_bytes(10))
+    octets[6] = 0x70 | octets[6] & 0x0F
+    octets[8] = 0x80 | octets[8] & 0x3F
+    return str(uuid.UUID(bytes=bytes(octets)))
+
+
 def changeset(changes: list[dict[str, Any]]) -> dict[str, Any]:
-    """Wrap changes in a changeset with a fresh id, made now."""
+    """Wrap changes in a changeset with a fresh id (:func:`new_id`), made now."""
     made_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
-    return {"id": str(uuid.uuid4()), "made_at": made_at, "changes": changes}
+    return {"id": new_id(), "made_at": made_at, "changes": changes}
 
 
 @dataclass

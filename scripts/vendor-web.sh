@@ -24,7 +24,8 @@ version_of() {
 }
 
 # copy_lib NAME DEST FILE... : copy FILEs (paths inside the package) and the
-# package's LICENSE into web/vendor/DEST/.
+# package's licence (LICENSE, or LICENSE.md as uuid names it) into
+# web/vendor/DEST/ as LICENSE.
 copy_lib() {
   local name="$1" dest="$2"
   shift 2
@@ -34,7 +35,9 @@ copy_lib() {
   for file in "$@"; do
     cp "$modules/$name/$file" "$vendor/$dest/"
   done
-  cp "$modules/$name/LICENSE" "$vendor/$dest/LICENSE"
+  local licence="$modules/$name/LICENSE"
+  [[ -f "$licence" ]] || licence="$modules/$name/LICENSE.md"
+  cp "$licence" "$vendor/$dest/LICENSE"
 }
 
 # idb 8.0.x ships one self-contained ESM file (older releases split out
@@ -53,6 +56,9 @@ copy_lib uplot uplot dist/uPlot.esm.js dist/uPlot.min.css
 # The gate's QR decoder where the browser has no BarcodeDetector: one UMD
 # file that, loaded as a module, defines self.jsQR (web/app/gate/camera.js).
 copy_lib jsqr jsqr dist/jsQR.js
+# Time-ordered record and changeset ids (UUID version 7, web/app/ids.js): the
+# browser ESM build of v7 and the four modules it imports, no build step.
+copy_lib uuid uuid dist/v7.js dist/rng.js dist/stringify.js dist/validate.js dist/regex.js
 
 {
   echo "# Vendored browser libraries"
@@ -63,7 +69,7 @@ copy_lib jsqr jsqr dist/jsQR.js
   echo
   echo "| package | folder | files (sha256) |"
   echo "| --- | --- | --- |"
-  for pair in "idb:idb" "socket.io-client:socket.io" "uplot:uplot" "jsqr:jsqr"; do
+  for pair in "idb:idb" "socket.io-client:socket.io" "uplot:uplot" "jsqr:jsqr" "uuid:uuid"; do
     name="${pair%%:*}"
     dest="${pair##*:}"
     files=""
@@ -75,7 +81,7 @@ copy_lib jsqr jsqr dist/jsQR.js
   done
 } >"$vendor/README.md"
 
-for pair in "idb" "socket.io-client" "uplot" "jsqr"; do
+for pair in "idb" "socket.io-client" "uplot" "jsqr" "uuid"; do
   echo "$pair@$(version_of "$pair")"
 done >"$vendor/VERSIONS"
 

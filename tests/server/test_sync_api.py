@@ -169,6 +169,25 @@ def test_push_creates_a_task_seen_by_its_compound_only(client):
     assert pull_all(client, vol_b, cursor_b)[0] == []
 
 
+def test_push_takes_ids_of_any_uuid_version_random_or_time_ordered(client):
+    # Installs before the web app made UUIDv7 ids sent UUIDv4 ones (sync-contract: ids are
+    # UUIDs made by the creator); both kinds must apply, side by side in one push.
+    coord, vol_a = sign_in(client, "coord"), sign_in(client, "vol-a")
+    _, cursor = pull_all(client, vol_a)
+    random_id, time_ordered = str(uuid.uuid4()), "01a23204-c3ab-7d0b-897f-707d28d1a262"
+    body = push(
+        client,
+        coord,
+        a_changeset(create("task", a_task(), random_id), changeset_id=str(uuid.uuid4())),
+        a_changeset(
+            create("task", a_task(), time_ordered),
+            changeset_id="01a23204-c3ab-7dbe-b2df-bb70294cc2de",
+        ),
+    )
+    assert [r["status"] for r in body["results"]] == ["applied", "applied"]
+    assert {r["id"] for r in pull_all(client, vol_a, cursor)[0]} == {random_id, time_ordered}
+
+
 def test_push_is_idempotent_and_records_each_changeset_once(app, client):
     coord = sign_in(client, "coord")
     changeset = a_changeset(create("task", a_task()))

@@ -16,6 +16,16 @@ test('add queues a changeset with a uuid, an ISO made_at and the schema', async 
   assert.deepEqual(changeset.changes, [aClaim()]);
 });
 
+test('the outbox makes time-ordered changeset ids: UUID version 7, each sorting after the last', async () => {
+  const outbox = createOutbox(await freshDb());
+  const ids = [];
+  for (let i = 0; i < 50; i += 1) ids.push((await outbox.add([aClaim({ id: `t${i}` })])).id);
+  for (const id of ids) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.deepEqual([...ids].sort(), ids);
+  const ms = Number.parseInt(ids[0].replace('-', '').slice(0, 12), 16);
+  assert.ok(Math.abs(ms - Date.now()) < 60_000, 'the first 48 bits are the Unix time in ms');
+});
+
 test('the outbox survives closing and reopening the database', async () => {
   const name = `reload-${crypto.randomUUID()}`;
   const first = await openStore(name);

@@ -62,6 +62,14 @@ test('a new task is checked against the declared fields', () => {
   });
 });
 
+test('a new task gets a time-ordered id (UUID version 7) unless one is given', () => {
+  const input = { title: 'Rice', kind: 'delivery', compound_id: 'A', priority: '1' };
+  const first = newTaskChange(DECLARATIONS, input).id;
+  const second = newTaskChange(DECLARATIONS, input).id;
+  for (const id of [first, second]) assert.match(id, /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+  assert.ok(first < second);
+});
+
 test('lists show unfinished and urgent tasks first', () => {
   const tasks = [
     aTask({ id: 'done', fields: { status: 'done', priority: 1 } }),

@@ -1,4 +1,19 @@
-/** Name-based record ids the server also derives (UUID version 5). */
+/**
+ * Record and changeset ids: time-ordered ones the device makes (UUID version 7),
+ * and name-based ones the server also derives (UUID version 5).
+ */
+
+import v7 from '../vendor/uuid/v7.js';
+
+/**
+ * Return a new id for a record or changeset this device creates: a UUID version 7
+ * (RFC 9562 §5.7; canonical lowercase text), whose first 48 bits are the Unix time
+ * in ms, so ids made later sort later and the server's inserts append to its
+ * primary-key indexes instead of landing on a random page of each.
+ */
+export function newId() {
+  return v7();
+}
 
 /** Return the UUID version 5 (RFC 9562 §5.5) of `name` in the UUID `namespace` (canonical text). */
 export async function uuidV5(namespace, name) {

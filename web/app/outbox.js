@@ -14,6 +14,7 @@
  * changeset blocks only the later changesets that touch one of its records:
  * everything else keeps flowing.
  */
+import { newId } from './ids.js';
 import { SCHEMA_VERSION } from './schema.js';
 
 export const EXPORT_FORMAT = 'weiguang-outbox';
@@ -57,7 +58,7 @@ export function blockedIds(queue) {
   return ids;
 }
 
-export function createOutbox(db, { now = () => new Date(), uuid = () => crypto.randomUUID() } = {}) {
+export function createOutbox(db, { now = () => new Date(), uuid = newId } = {}) {
   async function all() {
     return db.getAll('outbox'); // keyed by seq: already in order
   }

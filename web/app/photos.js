@@ -13,6 +13,7 @@
  */
 import { ApiError } from './api.js';
 import { createBackoff, MAX_BACKOFF_MS } from './backoff.js';
+import { newId } from './ids.js';
 import { recordKeys } from './outbox.js';
 
 export const MAX_PHOTO_SIDE_PX = 1600;
@@ -56,7 +57,7 @@ export async function downscale(file, { maxSide = MAX_PHOTO_SIDE_PX, quality = J
   });
 }
 
-export function createPhotoQueue(db, { now = () => new Date(), uuid = () => crypto.randomUUID(), owner = () => null } = {}) {
+export function createPhotoQueue(db, { now = () => new Date(), uuid = newId, owner = () => null } = {}) {
   const mine = (photos) => photos.filter((p) => p.owner_id === owner());
   async function update(id, changes) {
     const photo = await db.get('photos', id);

@@ -5,6 +5,7 @@
  */
 import { enumValues, fieldSchema } from '../declarations.js';
 import { t } from '../i18n.js';
+import { newId } from '../ids.js';
 import { h } from '../ui/dom.js';
 import { field, screen } from '../ui/screen.js';
 import { decodeFile, startCamera } from './camera.js';
@@ -41,7 +42,7 @@ async function record(deps, compound, judgement, temperature) {
   const now = new Date();
   const kinds = enumValues(deps.declarations, 'gate_event', 'pass_kind');
   const change = gateEventChange({
-    id: crypto.randomUUID(), compoundId: compound.id, post: postName(), direction: state.direction,
+    id: newId(), compoundId: compound.id, post: postName(), direction: state.direction,
     judgement, temperature, now, kinds,
   });
   const threshold = judgement.policyFields?.fever_threshold_c;

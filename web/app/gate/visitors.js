@@ -6,6 +6,7 @@
  */
 import { checkValue, enumValues } from '../declarations.js';
 import { t } from '../i18n.js';
+import { newId } from '../ids.js';
 import { h } from '../ui/dom.js';
 import { field, screen } from '../ui/screen.js';
 import { postName } from './station.js';
@@ -55,7 +56,7 @@ async function render(deps) {
       return;
     }
     fields.host_household_id = home.id;
-    await deps.queue([{ type: TYPE, id: crypto.randomUUID(), op: 'create', base_version: 0, fields }], t('gate.visitor_registered'));
+    await deps.queue([{ type: TYPE, id: newId(), op: 'create', base_version: 0, fields }], t('gate.visitor_registered'));
     event.currentTarget.reset?.();
   }
 

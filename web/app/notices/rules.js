@@ -8,6 +8,7 @@
  * lengths) come from the published declaration of `notice`, never restated.
  */
 import { fieldSchema, typeOf } from '../declarations.js';
+import { newId } from '../ids.js';
 
 export const TYPE = 'notice';
 /** The language every notice has, shown when the reader's is missing. */
@@ -91,7 +92,7 @@ export function noticeFields(declarations, input, existing = null, now = new Dat
 }
 
 /** Return the change that writes a notice: a create, or an update of what changed. */
-export function noticeChange(fields, existing = null, id = crypto.randomUUID()) {
+export function noticeChange(fields, existing = null, id = newId()) {
   if (!existing) return { type: TYPE, id, op: 'create', base_version: 0, fields };
   const changed = Object.fromEntries(Object.entries(fields)
     .filter(([name, value]) => JSON.stringify(value) !== JSON.stringify(existing.fields[name] ?? null)));

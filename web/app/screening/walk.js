@@ -11,6 +11,7 @@
  */
 import { checkValue, enumValues } from '../declarations.js';
 import { naturalCompare } from '../i18n.js';
+import { newId } from '../ids.js';
 
 export const TYPE = 'visit';
 export const STATUSES = Object.freeze(['visited', 'no_answer', 'not_yet']);
@@ -97,7 +98,7 @@ export class VisitInputError extends RangeError {
  *
  * @throws {VisitInputError} naming the first field the declaration refuses.
  */
-export function visitChange(declarations, household, input, { id = crypto.randomUUID(), now = new Date() } = {}) {
+export function visitChange(declarations, household, input, { id = newId(), now = new Date() } = {}) {
   const outcome = input.outcome;
   if (!enumValues(declarations, TYPE, 'outcome').includes(outcome)) {
     throw new VisitInputError('outcome', { key: 'invalid.choice', params: {} });

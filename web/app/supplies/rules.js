@@ -6,6 +6,7 @@
  * this module only builds the changes and puts the server's answers and the
  * synced records into words a person reads.
  */
+import { newId } from '../ids.js';
 import { uuid5 } from '../uuid5.js';
 
 export const ORDER = 'order';
@@ -91,7 +92,7 @@ export async function orderChange({ round, householdId, quantities, channel, exi
  *
  * @throws {OrderInputError} no compound, a missing time, times out of order, a bad limit.
  */
-export function roundChange(input, leaderId = null, id = crypto.randomUUID()) {
+export function roundChange(input, leaderId = null, id = newId()) {
   const compounds = [...(input.compound_ids ?? [])];
   if (!compounds.length) throw new OrderInputError('compound_ids', 'supplies.input.compound_required');
   const times = {};
@@ -117,7 +118,7 @@ export function roundChange(input, leaderId = null, id = crypto.randomUUID()) {
  *
  * @throws {OrderInputError} no name, a price that is not an amount of money, a bad stock.
  */
-export function packageChange(roundId, { name, contents = '', price, stock }, id = crypto.randomUUID()) {
+export function packageChange(roundId, { name, contents = '', price, stock }, id = newId()) {
   const title = String(name ?? '').trim();
   if (!title) throw new OrderInputError('name', 'supplies.input.name_required');
   const yuan = String(price ?? '').trim();
@@ -137,7 +138,7 @@ export function packageChange(roundId, { name, contents = '', price, stock }, id
  *
  * @throws {OrderInputError} a quantity that is not a whole number from 1 up.
  */
-export function restockChange(packageId, qty, id = crypto.randomUUID()) {
+export function restockChange(packageId, qty, id = newId()) {
   const count = whole(qty, 1, 1_000_000);
   if (count === null) throw new OrderInputError(`restock-${packageId}`, 'supplies.input.whole', { min: 1, max: 1_000_000 });
   return { type: 'restock', id, op: 'create', base_version: 0, fields: { package_id: packageId, qty: count } };

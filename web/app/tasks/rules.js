@@ -7,6 +7,7 @@
  * someone (for roles that may set the holder), the inputs a move takes.
  */
 import { allowedMoves, checkValue, machineOf, mayAssign, mayUpdateField, typeOf } from '../declarations.js';
+import { newId } from '../ids.js';
 
 export const TYPE = 'task';
 
@@ -116,7 +117,7 @@ export function choices(declarations, field) {
  *
  * @throws {InputError} naming the first field the declaration refuses.
  */
-export function newTaskChange(declarations, input, id = crypto.randomUUID()) {
+export function newTaskChange(declarations, input, id = newId()) {
   const declared = typeOf(declarations, TYPE);
   const fields = { ...(declared?.defaults ?? {}) };
   const given = {

@@ -5,6 +5,7 @@
  */
 import { allowedMoves, mayCreate } from '../declarations.js';
 import { actionLabel, naturalCompare, t, valueLabel } from '../i18n.js';
+import { newId } from '../ids.js';
 import { h } from '../ui/dom.js';
 import { field, screen } from '../ui/screen.js';
 import { coverage, marksByResident, TYPE } from './marks.js';
@@ -26,7 +27,7 @@ function openForm(deps, compounds) {
   async function submit(event) {
     event.preventDefault();
     const fields = { compound_id: compound.value, date: day.value, kind: kind.value, status: 'open' };
-    await deps.queue([{ type: ROUND, id: crypto.randomUUID(), op: 'create', base_version: 0, fields }], t('testing.round_opened'));
+    await deps.queue([{ type: ROUND, id: newId(), op: 'create', base_version: 0, fields }], t('testing.round_opened'));
   }
   return h('details', { class: 'card' }, h('summary', {}, t('testing.open_round')),
     h('form', { onsubmit: submit },
