@@ -23,8 +23,9 @@ of the earliest break-the-glass grant in force it holds. A miss or an ended
 identity is resolved as before (:func:`server.accounts.token_in_force`).
 
 The same read takes the committed high-water mark of the version sequence
-(:func:`committed_high_water`): a pull bounds its page by it, and so needs no
-statement of its own for it (issue #16).
+and the exits' (:func:`committed_marks`): a pull bounds its page by the
+first, leaves out the tombstones of exits from a cursor at or above the
+second, and so needs no statement of its own for them (issue #16).
 """
 
 from __future__ import annotations
@@ -41,19 +42,32 @@ from sqlalchemy.orm import Session
 
 from server import accounts, clock, scopes
 from server.extensions import db
-from server.models import HIGH_WATER, AuditEntry, AuthState, DeviceToken, User, UserScopeItem
+from server.models import (
+    EXITS_HIGH_WATER,
+    HIGH_WATER,
+    AuditEntry,
+    AuthState,
+    DeviceToken,
+    User,
+    UserScopeItem,
+)
 from sync.actors import Actor
 
 EXTENSION = "weiguang_sign_ins"
 #: Tokens cached per process; past this the cache starts afresh.
 MAX_CACHED = 10_000
 GENERATION = select(AuthState.generation).where(AuthState.id == 1)
-#: The one read of a signed-in request: the generation and the committed high-water mark.
-MARKS = select(GENERATION.scalar_subquery(), HIGH_WATER.scalar_subquery())
+#: The one read of a signed-in request: the generation, the committed
+#: high-water mark and the exits' high-water mark, in one snapshot.
+MARKS = select(
+    GENERATION.scalar_subquery(),
+    HIGH_WATER.scalar_subquery(),
+    EXITS_HIGH_WATER.scalar_subquery(),
+)
 #: :data:`MARKS` as each kind of database's SQL, its ids written in (made on first use).
 _MARKS_SQL: dict[str, str] = {}
-#: Where a request keeps the high-water mark read with its sign-in check.
-HIGH_WATER_KEY = "sign_in_high_water"
+#: Where a request keeps the high-water marks read with its sign-in check.
+MARKS_KEY = "sign_in_marks"
 #: Audit entries that start or end a break-the-glass grant.
 GRANT_ACTIONS = frozenset({scopes.BREAK_GLASS_ACTION, scopes.END_GRANT_ACTION})
 
@@ -74,8 +88,8 @@ class Identity:
 def identify(token: str) -> Identity | None:
     """Return the identity of a bearer token in force, or ``None`` (unknown, revoked, idle).
 
-    Keeps the committed high-water mark read with it for the request
-    (:func:`committed_high_water`).
+    Keeps the high-water marks read with it for the request
+    (:func:`committed_marks`).
     """
     known: dict[str, Identity] = current_app.extensions[EXTENSION]
     digest = accounts.token_digest(token)
@@ -83,9 +97,11 @@ def identify(token: str) -> Identity | None:
     # past the one the identity resolved below is kept under.
     # On the session's connection: a Core statement needs no ORM execution.
     connection = db.session.connection()
-    generation, high_water = connection.exec_driver_sql(marks_sql(connection.dialect)).one()
+    generation, high_water, exits_high_water = connection.exec_driver_sql(
+        marks_sql(connection.dialect)
+    ).one()
     generation = generation or 0
-    setattr(g, HIGH_WATER_KEY, int(high_water or 0))
+    setattr(g, MARKS_KEY, (int(high_water or 0), int(exits_high_water or 0)))
     cached = known.get(digest)
     if (
         cached is not None
@@ -124,17 +140,19 @@ def marks_sql(dialect: Dialect) -> str:
     return sql
 
 
-def committed_high_water() -> int:
-    """Return the committed high-water mark read with this request's sign-in check.
+def committed_marks() -> tuple[int, int]:
+    """Return the high-water marks read with this request's sign-in check.
 
-    Read before anything else of the request, in its transaction: every
-    version up to it is committed, so a pull may bound its page by it
-    (``docs/sync.md``, "Why no pull skips a change", step 3). Only in a
-    request guarded by :func:`server.auth.require_auth` that has not
-    committed since.
+    ``(committed high-water mark, exits' high-water mark)``, versions (0:
+    none yet), read before anything else of the request, in its
+    transaction: every version up to the first is committed, so a pull may
+    bound its page by it (``docs/sync.md``, "Why no pull skips a change",
+    step 3), and no exit up to it lies above the second
+    (:data:`~server.models.records.EXITS_HIGH_WATER`). Only in a request
+    guarded by :func:`server.auth.require_auth` that has not committed since.
     """
-    high_water: int = getattr(g, HIGH_WATER_KEY)
-    return high_water
+    marks: tuple[int, int] = getattr(g, MARKS_KEY)
+    return marks
 
 
 def valid_until(device: DeviceToken, ends: list[datetime]) -> datetime:

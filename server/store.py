@@ -49,7 +49,15 @@ from server.clock import utcnow
 from server.extensions import db
 from server.green import COOPERATE_EVERY, cooperate, cooperatively
 from server.jsontext import stored_json
-from server.models import HIGH_WATER, ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
+from server.models import (
+    EXITS_HIGH_WATER,
+    HIGH_WATER,
+    ChangesetLog,
+    RecordRow,
+    RecordScope,
+    ScopeExit,
+    SyncState,
+)
 from sync.actors import UserScope
 from sync.catalog import REGISTRY
 from sync.records import Record, Scope, StoredFields, WireStamps
@@ -76,8 +84,16 @@ LOCK_SEQUENCE = (
     .values(high_water=_SEQUENCE.c.high_water)
     .returning(_SEQUENCE.c.high_water)
 )
+#: A reading store's marks, in one snapshot (:meth:`SqlStore.for_reading`).
+READ_MARKS = select(HIGH_WATER.scalar_subquery(), EXITS_HIGH_WATER.scalar_subquery())
 MOVE_HIGH_WATER = (
     update(_SEQUENCE).where(_SEQUENCE.c.id == 1).values(high_water=bindparam("high_water"))
+)
+#: :data:`MOVE_HIGH_WATER` of a push that wrote exits: the exits' high-water mark too.
+MOVE_HIGH_WATERS = (
+    update(_SEQUENCE)
+    .where(_SEQUENCE.c.id == 1)
+    .values(high_water=bindparam("high_water"), exits_high_water=bindparam("exits_high_water"))
 )
 log = logging.getLogger(__name__)
 # Ids per IN (...) list, well under every database's limit on bound parameters;
@@ -313,8 +329,11 @@ class SqlStore:
         *,
         writing: bool,
         audit: Mapping[str, Any] | None = None,
+        exits_high_water: int | None = None,
     ):
         self._high_water = high_water
+        # No exit up to ``high_water`` lies above it (``None``: not known).
+        self._exits_high_water = exits_high_water
         self._started_at = high_water
         self._writing = writing
         self._audit = dict(audit or {})
@@ -329,16 +348,18 @@ class SqlStore:
         self._puts = 0
 
     @classmethod
-    def for_reading(cls, high_water: int | None = None) -> SqlStore:
-        """Open a store for pulls: no lock, the committed high-water mark.
+    def for_reading(cls, marks: tuple[int, int] | None = None) -> SqlStore:
+        """Open a store for pulls: no lock, the committed high-water marks.
 
-        :param high_water: the committed high-water mark if already read in
-            this transaction (:func:`server.sign_ins.committed_high_water`);
-            else it is read here.
+        :param marks: the committed high-water mark and the exits' if
+            already read in this transaction
+            (:func:`server.sign_ins.committed_marks`); else they are read
+            here, in one statement.
         """
-        if high_water is None:
-            high_water = int(db.session.scalar(HIGH_WATER) or 0)
-        return cls(high_water, writing=False)
+        if marks is None:
+            high_water, exits_high_water = db.session.execute(READ_MARKS).one()
+            marks = int(high_water or 0), int(exits_high_water or 0)
+        return cls(marks[0], writing=False, exits_high_water=marks[1])
 
     @classmethod
     def for_writing(
@@ -433,9 +454,15 @@ class SqlStore:
         connection = db.session.connection()
         dialect = connection.dialect.name
         places = page_places(scope)
-        query = (scoped_page_query if filters.scoped else page_query)(filters, dialect, places)
+        # Above the exits' high-water mark no exit can be in the page: the
+        # statement leaves its exits' part out, which PostgreSQL took 0.15
+        # ms to plan at 250,000 records (issue #16).
+        exits = filters.scoped and (
+            self._exits_high_water is None or cursor < self._exits_high_water
+        )
+        query = (scoped_page_query if exits else page_query)(filters, dialect, places)
         found = read_page_rows(connection.execute(query, params))
-        if filters.scoped:
+        if exits:
             found.sort(key=itemgetter(0))
         more = len(found) > limit
         found = found[:limit]
@@ -493,6 +520,7 @@ class SqlStore:
             if any(record.type == "compound" for record in records):
                 # A neighbourhood's compounds are its users' scope.
                 sign_ins.changed()
+        exits_high_water = None
         if self._exits:
             WRITE_EXITS.send(
                 [
@@ -501,9 +529,16 @@ class SqlStore:
                     for compound in left.compound_ids
                 ]
             )
+            # Above every earlier exit: versions only grow under the lock.
+            exits_high_water = max(record.version for record, _ in self._exits)
         if self._results:
             self._write_results()
-        if self._next != self._high_water:
+        if exits_high_water is not None:
+            db.session.connection().execute(
+                MOVE_HIGH_WATERS,
+                {"high_water": self._next, "exits_high_water": exits_high_water},
+            )
+        elif self._next != self._high_water:
             db.session.connection().execute(MOVE_HIGH_WATER, {"high_water": self._next})
         self._loaded_scopes.update({r.id: r.scope for r in records})
         self._records, self._exits, self._results = {}, [], {}

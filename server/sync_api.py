@@ -94,7 +94,7 @@ def pull() -> Any:
 
 def pull_answer(identity: sign_ins.Identity, args: dict[str, Any]) -> bytes:
     """Return the body of :func:`pull`'s answer to ``identity`` for the loaded ``args``."""
-    store = SqlStore.for_reading(sign_ins.committed_high_water())
+    store = SqlStore.for_reading(sign_ins.committed_marks())
     page = changes_since(store, identity.actor, now=clock.utcnow(), **args)
     metrics.observe_pull(page)
     grants = [

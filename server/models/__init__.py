@@ -13,6 +13,7 @@ from server.models.audit import AuditEntry
 from server.models.gate import PassKeyRow
 from server.models.neighbourhood import Neighbourhood
 from server.models.records import (
+    EXITS_HIGH_WATER,
     HIGH_WATER,
     ChangesetLog,
     RecordRow,
@@ -22,6 +23,7 @@ from server.models.records import (
 )
 
 __all__ = [
+    "EXITS_HIGH_WATER",
     "HIGH_WATER",
     "AttachmentRow",
     "AuditEntry",

@@ -123,10 +123,18 @@ class SyncState(db.Model):
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     high_water: Mapped[int] = mapped_column(BigInteger, default=0)
+    #: The highest version of any ``scope_exit`` row (0: none), moved by the
+    #: push that writes exits, in their transaction (``server.store``).
+    exits_high_water: Mapped[int] = mapped_column(BigInteger, default=0, server_default="0")
 
 
 #: The committed high-water mark: below it every version is committed (``docs/sync.md``).
 HIGH_WATER = select(SyncState.high_water).where(SyncState.id == 1)
+#: The exits' high-water mark (:attr:`SyncState.exits_high_water`). Read in
+#: the same statement as :data:`HIGH_WATER`, no exit at or below that mark
+#: is above it: a pull from a cursor at or above it has no tombstones of
+#: exits to send (``docs/sync.md``, "Why no pull skips a change").
+EXITS_HIGH_WATER = select(SyncState.exits_high_water).where(SyncState.id == 1)
 
 
 class ChangesetLog(db.Model):

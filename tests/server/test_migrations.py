@@ -292,6 +292,43 @@ def test_data_of_the_first_revision_survives_every_migration_both_ways(kind, tmp
                     db.engine.dispose()
 
 
+#: The migration that adds the exits' high-water mark to sync_state.
+EXITS_HIGH_WATER = "b7e2d4f6a8c0"
+
+
+def sync_state_columns() -> set[str]:
+    return {column["name"] for column in inspect(db.engine).get_columns("sync_state")}
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_exits_mark_starts_at_the_highest_exit_and_goes_on_a_downgrade(
+    request, tmp_path, engine
+):
+    # Issue 16: a pull from at or above the mark reads no exits, so the
+    # upgrade of a database holding exits must start it at the latest.
+    app = make_app(empty_database(engine, tmp_path, request))
+    before = revisions()[revisions().index(EXITS_HIGH_WATER) - 1]
+    with app.app_context():
+        flask_migrate.upgrade(revision=before)
+        for record_id, version in (("r-1", 7), ("r-2", 12), ("r-1", 9)):
+            db.session.execute(
+                text(
+                    "INSERT INTO scope_exit (record_id, record_type, compound_id, version)"
+                    " VALUES (:record_id, 'task', :compound, :version)"
+                ),
+                {"record_id": record_id, "compound": COMPOUND, "version": version},
+            )
+        db.session.execute(text("UPDATE sync_state SET high_water = 20"))
+        db.session.commit()
+        flask_migrate.upgrade(revision=EXITS_HIGH_WATER)
+        state = db.session.execute(select(SyncState.high_water, SyncState.exits_high_water))
+        assert tuple(state.one()) == (20, 12)
+        db.session.commit()
+        flask_migrate.downgrade(revision=before)
+        assert "exits_high_water" not in sync_state_columns()
+        db.engine.dispose()
+
+
 @pytest.mark.postgres
 def test_fields_migration_repairs_the_text_jsonb_refuses(request, tmp_path):
     # Issue 7, item 1: the json type took a lone surrogate and NUL; jsonb does not.

@@ -212,6 +212,71 @@ def test_a_scoped_pull_page_tests_its_exits_scope_by_the_primary_key(store):
     assert not re.search(r"ix_record_scope_building_version \(building_id=\?\)$", plan, re.M), plan
 
 
+def pages_and_statements(scope: UserScope, cursors: list[int]) -> list[tuple[set[str], str]]:
+    """Pull one page from each cursor through a reading store as a pull opens it.
+
+    Returns each page's tombstoned record ids and the statement that read it.
+    """
+    found = []
+    sent: list[str] = []
+
+    def note(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        for cursor in cursors:
+            reader = SqlStore.for_reading()
+            sent.clear()
+            page = reader.page(scope, cursor, 20, frozenset())
+            assert len(sent) == 1, sent
+            found.append(({r.id for r in page.records if r.deleted}, sent[0]))
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    return found
+
+
+def test_a_pull_from_below_the_latest_exit_gets_its_tombstone_and_from_above_none(store):
+    # Issue 16: above the highest version of any exit (the exits' high-water
+    # mark) a scoped page's statement leaves its exits' part out; below it,
+    # every exit still comes as a tombstone, however many changes follow it.
+    put_record(store, rid(1), (A,))
+    put_record(store, rid(2), (A,))
+    left = put_record(store, rid(1), (B,), previous=Scope(frozenset({A}), None))
+    for n in range(3, 8):
+        put_record(store, rid(n), (A,))
+    store.flush()
+    db.session.commit()
+    scope = UserScope(compound_ids=frozenset({A}))
+    cursors = [0, left.version - 1, left.version, left.version + 2]
+    (first, below, at, above) = pages_and_statements(scope, cursors)
+    assert first[0] == below[0] == {rid(1)}
+    assert "scope_exit" in below[1]
+    assert at[0] == set() and "scope_exit" not in at[1]
+    assert above[0] == set() and "scope_exit" not in above[1]
+
+
+def test_a_pull_of_a_store_that_does_not_know_the_exits_mark_reads_the_exits(store):
+    # A writing store has not read the exits' high-water mark: its pages keep
+    # the exits' part whatever the cursor.
+    put_record(store, rid(1), (A,))
+    put_record(store, rid(1), (B,), previous=Scope(frozenset({A}), None))
+    put_record(store, rid(2), (A,))
+    store.flush()
+    sent: list[str] = []
+
+    def note(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", note)
+    try:
+        page = store.page(UserScope(compound_ids=frozenset({A})), 2, 10, frozenset())
+    finally:
+        event.remove(db.engine, "before_cursor_execute", note)
+    assert [r.id for r in page.records] == [rid(2)]
+    assert len(sent) == 1 and "scope_exit" in sent[0]
+
+
 def rows_touched(action) -> int:
     """Return how much work the database did for the last statement ``action`` runs.
 

@@ -7,7 +7,7 @@ import sys
 import uuid
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import event, func, select
 
 from server import scopes, seed
 from server.clock import utcnow
@@ -268,6 +268,38 @@ def test_task_moved_to_another_compound_is_a_tombstone_for_the_first(client):
         "deleted": True,
         "fields": {},
     }
+
+
+def test_a_pull_reads_exits_only_from_below_the_exits_mark_read_at_sign_in(seeded_client):
+    # Issue 16: the sign-in check reads the highest version of any exit with
+    # the high-water mark; a pull from at or above it leaves the exits' part
+    # out of its statement, a pull from below still gets the tombstone.
+    app, client = seeded_client
+    coord, vol_a = sign_in(client, "coord"), sign_in(client, "vol-a")
+    change = create("task", a_task())
+    version = push(client, coord, a_changeset(change))["cursor"]
+    moved = update("task", change["id"], version, compound_id=COMPOUND_B)
+    exit_version = push(client, coord, a_changeset(moved))["cursor"]
+    push(client, coord, a_changeset(create("task", a_task())))
+    sent: list[str] = []
+
+    def note(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
+        sent.append(statement)
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", note)
+    try:
+        below = pull_all(client, vol_a, exit_version - 1)[0]
+        below_sent, sent[:] = list(sent), []
+        at = pull_all(client, vol_a, exit_version)[0]
+    finally:
+        event.remove(engine, "before_cursor_execute", note)
+    assert (below[0]["id"], below[0]["deleted"]) == (change["id"], True)
+    # The exits' part reads ``scope_exit.record_id``; the sign-in check only its versions.
+    assert any("scope_exit.record_id" in statement for statement in below_sent)
+    assert change["id"] not in {r["id"] for r in at}
+    assert not any("scope_exit.record_id" in statement for statement in sent), sent
 
 
 def test_concurrent_edit_keeps_the_loser_for_coordinators_only(client):
