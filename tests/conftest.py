@@ -188,15 +188,20 @@ def database_url(request: pytest.FixtureRequest) -> str:
     return str(request.getfixturevalue(name))
 
 
-@pytest.fixture
-def app(sqlite_url: str) -> Iterator[Flask]:
-    """Return an app on a fresh seeded SQLite database."""
-    app = make_app(sqlite_url)
+def app_on(url: str) -> Iterator[Flask]:
+    """Yield an app on the database at ``url``; dispose of its engine after (a fixture's body)."""
+    app = make_app(url)
     yield app
     with app.app_context():
         from server.extensions import db
 
         db.engine.dispose()
+
+
+@pytest.fixture
+def app(sqlite_url: str) -> Iterator[Flask]:
+    """Return an app on a fresh seeded SQLite database."""
+    yield from app_on(sqlite_url)
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from server import audit, database, directory, seed
 from server.extensions import db
 from server.models import RecordRow, User
-from tests.conftest import make_app
+from tests.conftest import app_on
 from tests.helpers import a_coordinator_of, a_task_create, bearer, sign_in
 
 AUDIT = "/api/v1/audit"
@@ -26,10 +26,7 @@ HOUSEHOLD_B = seed.stable_id("household", "B", 1, 1, "101")
 @pytest.fixture
 def app(database_url):
     """Every test here runs on SQLite and on PostgreSQL (the log is searched as JSON text)."""
-    app = make_app(database_url)
-    yield app
-    with app.app_context():
-        db.engine.dispose()
+    yield from app_on(database_url)
 
 
 def push(client, token: str, *changes: dict, made_at="2022-04-02T10:00:00.000Z") -> dict:

@@ -22,7 +22,7 @@ from flask import Flask
 from server import seed
 from server.extensions import db
 from server.store import SqlStore
-from tests.conftest import make_app
+from tests.conftest import app_on
 from tests.helpers import bearer, sign_in
 
 COMPOUND_A = seed.stable_id("compound", "A")
@@ -33,10 +33,7 @@ AWKWARD = '送菜 "é" \\ </script> end'
 
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
-    made = make_app(database_url)
-    yield made
-    with made.app_context():
-        db.engine.dispose()
+    yield from app_on(database_url)
 
 
 def a_changeset(*changes: dict[str, Any], changeset_id: str | None = None) -> dict[str, Any]:

@@ -15,19 +15,15 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from flask import Flask
 
-from server.extensions import db
 from server.store import _processed_column
-from tests.conftest import make_app
+from tests.conftest import app_on
 from tests.helpers import bearer, sign_in
 from tests.server.test_push_answer import PUSH, a_changeset, a_create
 
 
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
-    made = make_app(database_url)
-    yield made
-    with made.app_context():
-        db.engine.dispose()
+    yield from app_on(database_url)
 
 
 def test_awkward_values_are_stored_as_pushed(app):

@@ -28,7 +28,7 @@ import server.store
 from server import scopes, seed
 from server.extensions import db
 from server.models import DeviceToken, User
-from tests.conftest import make_app
+from tests.conftest import app_on
 from tests.helpers import a_coordinator_of, bearer, sign_in
 
 COMPOUND_A = seed.stable_id("compound", "A")
@@ -45,10 +45,7 @@ EMPTY_PULL_STATEMENTS = 1
 
 @pytest.fixture
 def app(database_url: str) -> Iterator[Flask]:
-    made = make_app(database_url)
-    yield made
-    with made.app_context():
-        db.engine.dispose()
+    yield from app_on(database_url)
 
 
 @pytest.fixture

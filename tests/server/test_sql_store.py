@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
@@ -218,6 +220,19 @@ def pages_and_statements(scope: UserScope, cursors: list[int]) -> list[tuple[set
     Returns each page's tombstoned record ids and the statement that read it.
     """
     found = []
+    with statements_sent() as sent:
+        for cursor in cursors:
+            reader = SqlStore.for_reading()
+            sent.clear()
+            page = reader.page(scope, cursor, 20, frozenset())
+            assert len(sent) == 1, sent
+            found.append(({r.id for r in page.records if r.deleted}, sent[0]))
+    return found
+
+
+@contextmanager
+def statements_sent() -> Iterator[list[str]]:
+    """Yield the list of SQL statements sent to the database while the block runs."""
     sent: list[str] = []
 
     def note(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
@@ -225,15 +240,9 @@ def pages_and_statements(scope: UserScope, cursors: list[int]) -> list[tuple[set
 
     event.listen(db.engine, "before_cursor_execute", note)
     try:
-        for cursor in cursors:
-            reader = SqlStore.for_reading()
-            sent.clear()
-            page = reader.page(scope, cursor, 20, frozenset())
-            assert len(sent) == 1, sent
-            found.append(({r.id for r in page.records if r.deleted}, sent[0]))
+        yield sent
     finally:
         event.remove(db.engine, "before_cursor_execute", note)
-    return found
 
 
 def test_a_pull_from_below_the_latest_exit_gets_its_tombstone_and_from_above_none(store):
@@ -263,16 +272,8 @@ def test_a_pull_of_a_store_that_does_not_know_the_exits_mark_reads_the_exits(sto
     put_record(store, rid(1), (B,), previous=Scope(frozenset({A}), None))
     put_record(store, rid(2), (A,))
     store.flush()
-    sent: list[str] = []
-
-    def note(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        sent.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with statements_sent() as sent:
         page = store.page(UserScope(compound_ids=frozenset({A})), 2, 10, frozenset())
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
     assert [r.id for r in page.records] == [rid(2)]
     assert len(sent) == 1 and "scope_exit" in sent[0]
 
@@ -375,18 +376,10 @@ def test_a_page_filters_by_type_unless_every_registered_type_is_wanted(store, mi
     put_record(store, rid(1), type_="task")
     put_record(store, rid(2), type_="building")
     store.flush()
-    sent: list[str] = []
-
-    def note(conn, cursor, statement, *args):  # type: ignore[no-untyped-def]
-        sent.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", note)
-    try:
+    with statements_sent() as sent:
         wanted = REGISTERED_TYPES - {missing}
         scope = UserScope(compound_ids=frozenset({A}))
         page = store.page(scope, 0, 10, frozenset(), wanted)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", note)
     assert {r.type for r in page.records} == {"task", "building"} - {missing}
     assert len(sent) == 1
     # ``record_scope.record_type IN (...)``, ``(record.type || '') IN (...)``, ...
