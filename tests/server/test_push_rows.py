@@ -1,8 +1,8 @@
 """A push's multi-row writes (``server.store.RowsWrite``) store each value as pushed (issue #16).
 
 SQLite's rows go through each column's bind processor, a value the whole
-column shares processed once; PostgreSQL's go as one JSON parameter,
-unpacked by the server. On SQLite and PostgreSQL.
+column shares processed once; PostgreSQL's go as one JSON array parameter a
+column, unpacked side by side by the server. On SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -14,8 +14,9 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 from flask import Flask
+from sqlalchemy.dialects import postgresql
 
-from server.store import _processed_column
+from server.store import WRITE_RECORDS, WRITE_RESULTS, WRITE_SCOPES, _processed_column
 from tests.conftest import app_on
 from tests.helpers import bearer, sign_in
 from tests.server.test_push_answer import PUSH, a_changeset, a_create
@@ -27,7 +28,7 @@ def app(database_url: str) -> Iterator[Flask]:
 
 
 def test_awkward_values_are_stored_as_pushed(app):
-    # On PostgreSQL a push's rows go as one JSON parameter, unpacked by the
+    # On PostgreSQL a push's rows go as JSON parameters, unpacked by the
     # server (server.store.RowsWrite): what a pull reads back is what was pushed.
     client = app.test_client()
     token = sign_in(client, "coord")
@@ -45,6 +46,16 @@ def test_awkward_values_are_stored_as_pushed(app):
     assert task["fields"]["title"] == title
     assert task["fields"]["notes"] == change["fields"]["notes"]
     assert task["deleted"] is False
+
+
+@pytest.mark.parametrize("rows", [WRITE_RECORDS, WRITE_SCOPES, WRITE_RESULTS])
+def test_postgresql_reads_a_json_array_a_column_not_an_array_of_rows(rows):
+    # Issue 16: an array of row arrays, read with -> and ->>, cost the
+    # server 9 ms more a 250-record push than an array a column read in step.
+    statement = rows.statement(postgresql.dialect())
+    assert " FROM ROWS FROM (" in statement
+    assert statement.count("%s::json") == len(rows.columns)
+    assert "->" not in statement
 
 
 def test_a_column_is_processed_value_by_value_unless_one_object_fills_it():
