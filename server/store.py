@@ -121,13 +121,18 @@ class RowsWrite:
     each JSON value was encoded apart. One array of row arrays, read with
     ``->``/``->>``, cost the server 9 ms more a 250-record push than an
     array a column (issue #16). A JSON column's value is the text of its
-    element, as encoded alone (``json`` keeps it as written).
+    element, as encoded alone (``json`` keeps it as written); the stored
+    text of an ``encoded`` column is spliced in as the elements, not
+    encoded again as JSON strings for the server to parse twice (text,
+    then JSON), and a value the whole column shares is encoded once
+    (:func:`_encoded_column`).
 
     :param table: the table written.
     :param columns: the names of the columns of each row's tuple, in order.
     :param conflict: the key columns of an upsert; the other columns are
         overwritten on a conflict. Empty: a plain insert.
-    :param encoded: JSON columns whose values come as their stored text.
+    :param encoded: JSON columns whose values come as their stored JSON
+        text (:func:`~server.jsontext.stored_json`).
     """
 
     def __init__(
@@ -141,6 +146,7 @@ class RowsWrite:
         self.columns = tuple(table.c[name] for name in columns)
         self.conflict = conflict
         self.encoded = encoded
+        self._spliced = tuple(c.name in encoded for c in self.columns)
         # Made on first use, per database kind: each column's bind processor
         # (SQLite; ``None``: sent as is) and the statement.
         self._processors: dict[str, tuple[Any, ...]] = {}
@@ -161,7 +167,11 @@ class RowsWrite:
             else:
                 columns = zip(*chunk, strict=True)
                 connection.exec_driver_sql(
-                    sql, tuple("".join(_encode_rows(column, 0)) for column in columns)
+                    sql,
+                    tuple(
+                        "[" + ",".join(column) + "]" if spliced else _encoded_column(column)
+                        for spliced, column in zip(self._spliced, columns, strict=True)
+                    ),
                 )
             if len(chunk) >= COOPERATE_EVERY:
                 # After a statement that took a while only: a give-way is a
@@ -204,7 +214,7 @@ class RowsWrite:
                 sql = f"INSERT INTO {self.table.name} ({names}) VALUES ({marks})"
             else:
                 elements = ", ".join(
-                    f"json_array_elements{'' if self._as_json(c) else '_text'}(%s::json)"
+                    f"json_array_elements{'' if isinstance(c.type, JSON) else '_text'}(%s::json)"
                     for c in self.columns
                 )
                 values = ", ".join(
@@ -222,10 +232,6 @@ class RowsWrite:
             self._statements[dialect.name] = sql
         return sql
 
-    def _as_json(self, column: Any) -> bool:
-        """Tell whether ``column``'s value is its row element's JSON text, not its string."""
-        return isinstance(column.type, JSON) and column.name not in self.encoded
-
 
 def _processed_column(process: Any, values: tuple[Any, ...]) -> Iterable[Any]:
     """Return each of a column's ``values`` through the bind processor ``process``.
@@ -238,6 +244,21 @@ def _processed_column(process: Any, values: tuple[Any, ...]) -> Iterable[Any]:
     if all(value is first for value in values):
         return (process(first),) * len(values)
     return map(process, values)
+
+
+def _encoded_column(values: tuple[Any, ...]) -> str:
+    """Return a column's ``values`` as one JSON array (PostgreSQL's parameter of the column).
+
+    A value the whole column shares (a push's receipt time, in every
+    result's row) is encoded once, as :func:`_processed_column` processes
+    it once: each time went through :func:`_row_value`, 250 times a push
+    (issue #16). The text is the same as the array's encoded whole.
+    """
+    first = values[0]
+    if all(value is first for value in values):
+        element = "".join(_encode_rows(first, 0))
+        return "[" + ", ".join([element] * len(values)) + "]"
+    return "".join(_encode_rows(values, 0))
 
 
 def _row_value(value: Any) -> str:

@@ -52,9 +52,19 @@ def to_utc_ms(moment: datetime) -> datetime:
 
 def format_datetime(moment: datetime) -> str:
     """Format ``moment`` as the wire form, ``YYYY-MM-DDTHH:MM:SS.mmmZ``."""
-    # A time already in UTC (every parsed one) skips the conversion; isoformat
-    # truncates to milliseconds itself, and pads the year to four digits
-    # (strftime's %Y does not below 1000).
+    # A time already in UTC (every parsed one) skips the conversion; the
+    # milliseconds are truncated here, and the year padded to four digits
+    # (strftime's %Y does not below 1000). Printf-style from the fields, not
+    # isoformat then a replace of its "+00:00": half the time, paid by every
+    # record a push writes (its stamp) (issue #16).
     if moment.tzinfo is not UTC:
         moment = to_utc_ms(moment)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (  # noqa: UP031
+        moment.year,
+        moment.month,
+        moment.day,
+        moment.hour,
+        moment.minute,
+        moment.second,
+        moment.microsecond // 1000,
+    )

@@ -433,6 +433,41 @@ def test_a_push_stores_fields_stamps_and_results_as_sqlalchemys_json_types_would
     assert store.recorded_results(["c-1"]) == {"c-1": RecordedResult(COORD.user_id, result)}
 
 
+@pytest.mark.parametrize(
+    "text", ['"quoted", \\ back, slash', "\u0000 \x1f \u2028", "送菜 \U0001f600", "\udc80 lone"]
+)
+def test_results_are_stored_as_the_text_they_were_encoded_to_whatever_they_hold(store, text):
+    # Issue 16: PostgreSQL gets the results' stored text spliced into one
+    # JSON array (server.store.RowsWrite), not encoded again as JSON strings:
+    # quotes, backslashes, escapes and non-ASCII text must come back as written.
+    # The receipt time, install and user every row shares are encoded once.
+    add_users((COORD,))
+    received_at = datetime(2022, 4, 2, 10, 0, 0, 123456, tzinfo=UTC)
+    store = SqlStore.for_writing(client_id="install-1", received_at=received_at)
+    results = {f"c-{n}": {"id": f"c-{n}", "detail": text * n, "n": n} for n in range(3)}
+    for changeset_id, result in results.items():
+        store.record_result(changeset_id, RecordedResult(COORD.user_id, result))
+    store.flush()
+    logged = db.session.execute(
+        select(
+            ChangesetLog.id,
+            cast(ChangesetLog.result, Text),
+            ChangesetLog.user_id,
+            ChangesetLog.client_id,
+            ChangesetLog.received_at,
+        )
+    ).all()
+    assert {row[0]: row[1] for row in logged} == {
+        cid: json.dumps(result) for cid, result in results.items()
+    }
+    assert {(row[2], row[3], row[4].replace(tzinfo=UTC)) for row in logged} == {
+        (COORD.user_id, "install-1", received_at)
+    }
+    assert store.recorded_results(list(results)) == {
+        cid: RecordedResult(COORD.user_id, result) for cid, result in results.items()
+    }
+
+
 def test_a_push_reads_its_records_deleted_or_not_as_booleans(store):
     # Issue 16: a push reads its records as the driver's own SQL
     # (server.store.ReadByIds), without SQLAlchemy's result types: SQLite's
