@@ -26,11 +26,11 @@ import os
 import random
 import threading
 import time
-import uuid
 from typing import Any
 
 from bench import client, harness, servers
 from bench.harness import Figure
+from bench.ids import new_client_id, new_id
 from bench.push import changeset
 from bench.web import CHROME_FLAGS, CHROMIUM
 
@@ -97,7 +97,7 @@ class Writer:
         self.http = client.Http(base_url, token)
         self.tasks = tasks
         self.holder = holder
-        self.client_id = str(uuid.uuid4())
+        self.client_id = new_client_id()
         self.sent = 0
         self.errors = 0
         self.seconds = 0.0
@@ -164,7 +164,7 @@ def fill(
         while len(tasks) < target:
             changes = []
             for _ in range(min(BATCH, target - len(tasks))):
-                task_id = str(uuid.uuid4())
+                task_id = new_id()
                 claimed = rng.random() < 0.5
                 fields = {
                     "kind": rng.choice(["delivery", "medicine", "garbage", "check_in"]),
@@ -187,7 +187,7 @@ def fill(
             reply = http.request(
                 "POST",
                 "/api/v1/sync/push",
-                {"client_id": str(uuid.uuid4()), "changesets": [changeset([c]) for c in changes]},
+                {"client_id": new_client_id(), "changesets": [changeset([c]) for c in changes]},
             )
             if reply.status != 200:
                 raise RuntimeError(

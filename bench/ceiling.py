@@ -36,13 +36,13 @@ import contextlib
 import os
 import sys
 import time
-import uuid
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from bench import client, harness, push, servers
 from bench.harness import Figure
+from bench.ids import new_client_id
 
 BATCH = 250
 CLIENTS = (1, 4)
@@ -122,7 +122,7 @@ class Pair:
         token = client.log_in(weiguang, "coord", password, "bench-ceiling")
         self.weiguang = client.Http(weiguang, token)
         self.ceiling = client.Http(ceiling)
-        self.client_id = str(uuid.uuid4())
+        self.client_id = new_client_id()
         # One workload a server: each edits only the tasks that server has.
         self.workload = push.Workload(1, compounds, "A")
         self.ceiling_workload = push.Workload(1, compounds, "A")

@@ -30,6 +30,7 @@ from flask import Blueprint, request
 from sqlalchemy import func, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from bench.ids import unix_ms_of, uuid7
 from server import scopes, seed
 from server.extensions import db, socketio
 from server.models import RecordRow, RecordScope, SyncState
@@ -124,25 +125,38 @@ def upsert() -> Any:
 
 #: Records a transaction of ``/generate``: other requests get the writer lock between them.
 GENERATE_BATCH = 50_000
-#: A random version 4 UUID, lowercase, made by SQLite (PostgreSQL has ``gen_random_uuid``).
-SQLITE_UUID = (
-    "lower(hex(randomblob(4))) || '-' || lower(hex(randomblob(2))) || '-4'"
-    " || substr(lower(hex(randomblob(2))), 2) || '-'"
-    " || substr('89ab', 1 + abs(random()) % 4, 1) || substr(lower(hex(randomblob(2))), 2)"
-    " || '-' || lower(hex(randomblob(6)))"
-)
+#: Each record's id, as a device would make it (``bench/ids.py``): a UUID version 7
+#: (RFC 9562 §5.7) whose time and version, ``:id_prefix`` (``xxxxxxxx-xxxx-7``),
+#: are made once a request, and whose 32-bit counter is the record's version
+#: (``:first + i``), so ids made later sort later; 42 random bits end it.
+V7_TAIL = {
+    "sqlite": (
+        "printf('%03x-%x%03x-%02x', ((:first + i) >> 20) & 4095, 8 | (((:first + i) >> 18) & 3),"
+        " ((:first + i) >> 6) & 4095, (((:first + i) & 63) << 2) | (abs(random()) % 4))"
+        " || lower(hex(randomblob(5)))"
+    ),
+    "postgresql": (
+        "lpad(to_hex(((:first + i::bigint) >> 20) & 4095), 3, '0') || '-'"
+        " || to_hex(8 | (((:first + i::bigint) >> 18) & 3))"
+        " || lpad(to_hex(((:first + i::bigint) >> 6) & 4095), 3, '0') || '-'"
+        " || lpad(to_hex((((:first + i::bigint) & 63) << 2) | floor(random() * 4)::bigint),"
+        " 2, '0')"
+        " || left(md5(random()::text), 10)"
+    ),
+}
 #: Stands for each record's version in the stamps text ``/generate`` is given.
 VERSION_MARK = '"@version"'
 GENERATE = {
     "sqlite": text(
         "INSERT INTO record (id, type, version, deleted, fields, stamps, scope)"
         " WITH RECURSIVE n(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM n WHERE i + 1 < :count)"
-        f" SELECT {SQLITE_UUID}, :type, :first + i, 0, :fields,"
+        f" SELECT :id_prefix || {V7_TAIL['sqlite']}, :type, :first + i, 0, :fields,"
         f" replace(:stamps, '{VERSION_MARK}', CAST(:first + i AS TEXT)), :scope FROM n"
     ),
     "postgresql": text(
         "INSERT INTO record (id, type, version, deleted, fields, stamps, scope)"
-        " SELECT gen_random_uuid()::text, :type, :first + i, false, CAST(:fields AS jsonb),"
+        f" SELECT :id_prefix || {V7_TAIL['postgresql']}, :type, :first + i, false,"
+        " CAST(:fields AS jsonb),"
         f" CAST(replace(:stamps, '{VERSION_MARK}', (:first + i)::text) AS json), :scope"
         " FROM generate_series(0, :count - 1) AS i"
     ),
@@ -159,14 +173,15 @@ def generate() -> Any:
 
     Each record is what ``/upsert`` writes for a row with those fields (a
     stamp a field at the record's version, the compound's scope row), with a
-    random UUID, versions taken from the sequence; :data:`GENERATE_BATCH`
-    records a transaction. Answers ``{"rows", "cursor"}``.
+    UUID version 7 of now (:data:`V7_TAIL`), versions taken from the sequence;
+    :data:`GENERATE_BATCH` records a transaction. Answers ``{"rows", "cursor"}``.
     """
     body = request.get_json()
     count, compound_id = int(body["count"]), str(body["compound_id"])
     # As the engine encodes the JSON columns of the rows a push writes.
     serialize = db.engine.dialect._json_serializer or json.dumps
-    made_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    now = datetime.now(UTC)
+    made_at = now.isoformat().replace("+00:00", "Z")
     stamps = serialize({name: ["@version", made_at, BENCH_USER_ID] for name in body["fields"]})
     params = {
         "type": str(body["type"]),
@@ -174,6 +189,7 @@ def generate() -> Any:
         "stamps": stamps,
         "scope": scope_to_text(Scope(frozenset({compound_id}), None)),
         "compound_id": compound_id,
+        "id_prefix": uuid7(unix_ms_of(now), 0)[: len("xxxxxxxx-xxxx-7")],
     }
     statement = GENERATE[db.engine.dialect.name]
     cursor = None

@@ -24,12 +24,12 @@ from __future__ import annotations
 import gzip
 import json
 import urllib.request
-import uuid
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from bench import harness, servers
 from bench.harness import Figure
+from bench.ids import new_id
 from bench.web import CHROME_FLAGS, CHROMIUM
 
 PASSES = 20_000
@@ -77,7 +77,7 @@ def decision_figures(base_url: str, quick: bool) -> list[Figure]:
 
     from sync.gate import default_rules
 
-    compound_id, pid, revoked_pid = (str(uuid.uuid4()) for _ in range(3))
+    compound_id, pid, revoked_pid = (new_id() for _ in range(3))
     keys, token, revoked_token = signed_tokens(compound_id, pid, revoked_pid)
     passes = 2_000 if quick else PASSES
     args = {

@@ -5,27 +5,28 @@
 export const fill =
 async ({compoundId, keys, token, pid, revokedPid, passes, revoked, events, rules}) => {
   const dbModule = await import('/app/db.js');
+  const {newId} = await import('/app/ids.js'); // the ids a device gives what it makes
   indexedDB.deleteDatabase('weiguang-bench-gate');
   const db = await dbModule.openStore('weiguang-bench-gate');
   const now = new Date();
   const until = new Date(now.getTime() + 7 * 86400000).toISOString();
   const records = [
     {type: 'compound', id: compoundId, version: 1, fields: {name: 'Bench', tier: 'precaution', pass_keys: keys}},
-    {type: 'gate_policy', id: crypto.randomUUID(), version: 2, fields: {
+    {type: 'gate_policy', id: newId(), version: 2, fields: {
       compound_id: compoundId, tier: 'precaution', rules, window_opens: '00:00',
       window_closes: '23:59', exits_per_day: null, utc_offset_minutes: 480, fever_threshold_c: 37.3}},
   ];
   for (let i = 0; i < passes; i += 1) {
-    const id = i === 0 ? pid : i === 1 ? revokedPid : crypto.randomUUID();
+    const id = i === 0 ? pid : i === 1 ? revokedPid : newId();
     records.push({type: 'gate_pass', id, version: 10 + i, fields: {
-      compound_id: compoundId, resident_id: crypto.randomUUID(), kind: 'resident',
+      compound_id: compoundId, resident_id: newId(), kind: 'resident',
       valid_until: until, revoked: i === 1 || (i > 1 && i <= revoked), token,
       initials: 'Z.W.', address: `${i % 40}-${i % 3}-${i % 600}`}});
   }
   for (let i = 0; i < events; i += 1) {
-    records.push({type: 'gate_event', id: crypto.randomUUID(), version: 100000 + i, fields: {
+    records.push({type: 'gate_event', id: newId(), version: 100000 + i, fields: {
       compound_id: compoundId, post: 'West', direction: i % 2 ? 'in' : 'out', decision: 'allow',
-      pass_id: i % 10 ? crypto.randomUUID() : pid, policy_version: 2,
+      pass_id: i % 10 ? newId() : pid, policy_version: 2,
       scanned_at: new Date(now.getTime() - i * 60000).toISOString()}});
   }
   for (let start = 0; start < records.length; start += 2000) {

@@ -19,12 +19,12 @@ import asyncio
 import contextlib
 import json
 import time
-import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 from bench import ceiling, client, harness, servers
 from bench.harness import Figure
+from bench.ids import new_client_id, new_id
 from bench.push import Workload, changeset
 
 FULL_SOCKETS = 200
@@ -111,7 +111,7 @@ def same_sized(payload: dict[str, Any]) -> dict[str, Any]:
     """Return ``payload`` with its records' ids swapped for fresh ones of equal length."""
     copy = json.loads(json.dumps(payload))
     for record in copy.get("changes", []):
-        record["id"] = str(uuid.uuid4())
+        record["id"] = new_id()
     return copy
 
 
@@ -124,7 +124,7 @@ def synthetic_payload(compound_id: str) -> dict[str, Any]:
         "compound_id": compound_id,
         "priority": 2,
     }
-    record = {"type": "task", "id": str(uuid.uuid4()), "version": 1, "deleted": False}
+    record = {"type": "task", "id": new_id(), "version": 1, "deleted": False}
     return {"prev": 0, "cursor": 1, "changes": [{**record, "fields": fields}]}
 
 
@@ -153,7 +153,7 @@ async def measure(
         coord,
         "POST",
         "/api/v1/sync/push",
-        {"client_id": str(uuid.uuid4()), "changesets": []},
+        {"client_id": new_client_id(), "changesets": []},
     )
     state = Round()
     listeners = await connect_all(base_url, tokens, state)
@@ -171,7 +171,7 @@ async def measure(
     }
     payload = synthetic_payload(compounds["A"])
     headers = {"Authorization": f"Bearer {coord}"}
-    client_id = str(uuid.uuid4())
+    client_id = new_client_id()
     async with aiohttp.ClientSession(base_url) as session:
 
         async def push() -> None:

@@ -34,7 +34,6 @@ import signal
 import subprocess
 import tempfile
 import time
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -42,6 +41,7 @@ from typing import Any
 
 from bench import client, harness, servers
 from bench.harness import Figure
+from bench.ids import new_client_id, new_id
 
 FULL = {"devices": 1000, "seconds": 120.0}
 QUICK = {"devices": 100, "seconds": 15.0}
@@ -331,20 +331,20 @@ async def pull(base: str, device: Device, stats: Stats) -> None:
 async def push_loop(base: str, device: Device, stats: Stats, until: float) -> None:
     """Push one visit every ``PUSH_EVERY_S`` seconds (jittered) until ``until``."""
     rng = random.Random(device.index)
-    client_id = str(uuid.uuid4())
+    client_id = new_client_id()
     await asyncio.sleep(rng.uniform(0, PUSH_EVERY_S))
     while time.perf_counter() < until:
-        marker = f"load {device.index} {uuid.uuid4().hex[:12]}"
+        marker = f"load {device.index} {secrets.token_hex(6)}"
         body = {
             "client_id": client_id,
             "changesets": [
                 {
-                    "id": str(uuid.uuid4()),
+                    "id": new_id(),
                     "made_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                     "changes": [
                         {
                             "type": "visit",
-                            "id": str(uuid.uuid4()),
+                            "id": new_id(),
                             "op": "create",
                             "fields": {
                                 "household_id": rng.choice(device.account.households),

@@ -8,17 +8,15 @@ compound (made, untimed, before the rounds start). Clients never touch each
 other's tasks, so every change should apply: any non-200 reply or rejected
 changeset is counted as an error. The floor sends the same rows, full
 fields, to ``POST /bench/floor/upsert`` with the same rounds and clients.
-Record and changeset ids are time-ordered (:func:`new_id`), as the web app
-makes them; the ceiling (``bench/ceiling.py``) gets the same ids.
+Record and changeset ids are time-ordered (:func:`bench.ids.new_id`), as the
+web app makes them; the ceiling (``bench/ceiling.py``) gets the same ids.
 """
 
 from __future__ import annotations
 
 import random
-import secrets
 import threading
 import time
-import uuid
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -27,6 +25,7 @@ from typing import Any
 
 from bench import client, harness
 from bench.harness import Figure, Stopwatch
+from bench.ids import new_client_id, new_id
 
 SIZES = (1, 50, 500)
 CONCURRENCY = (1, 4)
@@ -180,22 +179,8 @@ class Workload:
         return rejected
 
 
-def new_id() -> str:
-    """Return a new record or changeset id as the web app makes it (``web/app/ids.js``).
-
-    A UUID version 7 (RFC 9562 §5.7) in canonical lowercase text: 48 bits of
-    Unix time in ms, the version and variant bits, 74 random bits. (Python
-    3.14's ``uuid.uuid7`` makes the same; 3.11 has none.)
-    """
-    unix_ms = time.time_ns() // 1_000_000
-    octets = bytearray(unix_ms.to_bytes(6, "big") + secrets.token_bytes(10))
-    octets[6] = 0x70 | octets[6] & 0x0F
-    octets[8] = 0x80 | octets[8] & 0x3F
-    return str(uuid.UUID(bytes=bytes(octets)))
-
-
 def changeset(changes: list[dict[str, Any]]) -> dict[str, Any]:
-    """Wrap changes in a changeset with a fresh id (:func:`new_id`), made now."""
+    """Wrap changes in a changeset with a fresh id (:func:`bench.ids.new_id`), made now."""
     made_at = datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
     return {"id": new_id(), "made_at": made_at, "changes": changes}
 
@@ -207,7 +192,7 @@ class Seat:
     workload: Workload
     coordinator: client.Http
     volunteer: client.Http
-    client_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    client_id: str = field(default_factory=new_client_id)
 
     def close(self) -> None:
         """Close both connections."""
@@ -360,7 +345,7 @@ def run(
     """Measure push throughput against the floor for every size and client count."""
     limits = QUICK if quick else FULL
     token = client.log_in(base_url, "coord", password, "bench-probe")
-    probe = {"client_id": str(uuid.uuid4()), "changesets": []}
+    probe = {"client_id": new_client_id(), "changesets": []}
     exists = client.endpoint_exists(base_url, token, "POST", "/api/v1/sync/push", probe)
     figures = []
     for clients in CONCURRENCY:

@@ -22,7 +22,6 @@ import re
 import statistics
 import sys
 import time
-import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,6 +29,7 @@ from typing import Any
 
 from sqlalchemy import Column, Index, MetaData, String, Table, insert
 
+from bench.ids import RANDOM_BITS, unix_ms_of, uuid7
 from server import create_app, database, queries
 from server.extensions import db
 from server.store import SqlStore
@@ -114,15 +114,18 @@ class Neighbourhood:
     gate_events: list[tuple[str, str, str]] = field(default_factory=list)
     records: list[Record] = field(default_factory=list)
 
-    def new_id(self) -> str:
-        """Return a random UUID (version 4) drawn from the seeded generator."""
-        return str(uuid.UUID(int=self.rng.getrandbits(128), version=4))
+    def new_id(self, made_at: datetime) -> str:
+        """Return the id a device would give a record made at ``made_at``: a UUID version 7.
+
+        Its random bits come from the seeded generator (:func:`bench.ids.uuid7`).
+        """
+        return uuid7(unix_ms_of(made_at), self.rng.getrandbits(RANDOM_BITS))
 
     def add(
         self, record_type: str, fields: dict[str, Any], made_at: datetime, scope: Scope
     ) -> str:
         """Add a record of ``record_type`` made at ``made_at``; return its id."""
-        record_id = self.new_id()
+        record_id = self.new_id(made_at)
         stamp = FieldStamp(len(self.records) + 1, made_at, BENCH_USER_ID)
         stamps = dict.fromkeys(fields, stamp)
         record = Record(record_type, record_id, stamp.version, False, fields, stamps, scope)
@@ -133,9 +136,11 @@ class Neighbourhood:
 def generate(rng: random.Random, now: datetime) -> Neighbourhood:
     """Make the neighbourhood: households, residents, today's visits, a week of gate events."""
     hood = Neighbourhood(rng, now)
-    hood.compounds = [hood.new_id() for _ in range(COMPOUNDS)]
     created = now - timedelta(days=30)
-    buildings = [(c, hood.new_id()) for c in hood.compounds for _ in range(BUILDINGS_PER_COMPOUND)]
+    hood.compounds = [hood.new_id(created) for _ in range(COMPOUNDS)]
+    buildings = [
+        (c, hood.new_id(created)) for c in hood.compounds for _ in range(BUILDINGS_PER_COMPOUND)
+    ]
     for number in range(HOUSEHOLDS):
         compound, building = buildings[number % len(buildings)]
         fields = {"compound_id": compound, "building_id": building, "unit": "1"}
@@ -162,7 +167,7 @@ def generate(rng: random.Random, now: datetime) -> Neighbourhood:
         compound = rng.choice(hood.compounds)
         made_at = to_utc_ms(made_at)
         fields = {"compound_id": compound, "post": "east", "direction": rng.choice(("in", "out"))}
-        fields |= {"decision": "allow", "pass_id": hood.new_id(), "policy_version": 3}
+        fields |= {"decision": "allow", "pass_id": hood.new_id(made_at), "policy_version": 3}
         record_id = hood.add("gate_event", fields, made_at, Scope(frozenset({compound})))
         hood.gate_events.append((record_id, compound, format_datetime(made_at)))
     return hood

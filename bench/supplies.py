@@ -44,6 +44,8 @@ from typing import Any
 
 from bench import client, harness
 from bench.harness import Figure, Target
+from bench.ids import new_client_id, new_id
+from bench.push import changeset
 
 HOUSEHOLDS = 30_000
 QUICK_HOUSEHOLDS = 3_000
@@ -64,11 +66,6 @@ def now_iso(delta: timedelta = timedelta()) -> str:
     return (datetime.now(UTC) + delta).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def changeset(changes: list[dict[str, Any]]) -> dict[str, Any]:
-    """Wrap changes in a changeset with a fresh id, made now."""
-    return {"id": str(uuid.uuid4()), "made_at": now_iso(), "changes": changes}
-
-
 def setup(
     http: client.Http, compound_a: str, count: int
 ) -> tuple[str, list[str], list[str], int, int]:
@@ -77,7 +74,7 @@ def setup(
     :returns: the round's id, the package ids, the household ids, the cursor
         after them and the round's version.
     """
-    buildings = [str(uuid.uuid4()) for _ in range(-(-count // PER_BUILDING))]
+    buildings = [new_id() for _ in range(-(-count // PER_BUILDING))]
     rows: list[dict[str, Any]] = [
         {
             "type": "building",
@@ -92,7 +89,7 @@ def setup(
         building = buildings[index // PER_BUILDING]
         place = index % PER_BUILDING
         unit, floor, flat = 1 + place // 30, 1 + place % 30 // 2, 1 + place % 2
-        home = str(uuid.uuid4())
+        home = new_id()
         homes.append(home)
         fields = {"compound_id": compound_a, "building_id": building, "unit": str(unit)}
         fields |= {"floor": floor, "room": f"{floor}{flat:02d}"}
@@ -111,8 +108,8 @@ def setup(
         )
         if reply.status != 200:
             raise RuntimeError(f"setup upsert: {reply.status} {reply.body[:200]!r}")
-    round_id = str(uuid.uuid4())
-    packages = [str(uuid.uuid4()) for _ in PACKAGES]
+    round_id = new_id()
+    packages = [new_id() for _ in PACKAGES]
     changes = [
         {
             "type": "supply_round",
@@ -144,7 +141,7 @@ def setup(
     reply = http.request(
         "POST",
         "/api/v1/sync/push",
-        {"client_id": str(uuid.uuid4()), "changesets": [changeset(changes)]},
+        {"client_id": new_client_id(), "changesets": [changeset(changes)]},
     )
     if reply.status != 200 or reply.json()["results"][0]["status"] != "applied":
         raise RuntimeError(f"setup push: {reply.status} {reply.body[:300]!r}")
@@ -169,7 +166,7 @@ class Share:
         self.homes = homes
         self.lines = {home: order_lines(rng, packages) for home in homes}
         self.versions: dict[str, int] = {}
-        self.client_id = str(uuid.uuid4())
+        self.client_id = new_client_id()
 
     def order_id(self, home: str) -> str:
         return str(uuid.uuid5(uuid.UUID(self.round_id), home))
@@ -348,7 +345,7 @@ def delivery_figures(
     reply = http.request(
         "POST",
         "/api/v1/sync/push",
-        {"client_id": str(uuid.uuid4()), "changesets": [changeset([close])]},
+        {"client_id": new_client_id(), "changesets": [changeset([close])]},
     )
     if reply.status != 200 or reply.json()["results"][0]["status"] != "applied":
         raise RuntimeError(f"closing the round: {reply.status} {reply.body[:300]!r}")
@@ -366,7 +363,7 @@ def delivery_figures(
                 "compound_id": compound,
                 "priority": 2,
                 "notes": "\n".join(f"{n}01室：蔬菜包（8种）×2、肉蛋包×1" for n in range(30)),
-                "order_ids": [str(uuid.uuid4()) for _ in range(30)],
+                "order_ids": [new_id() for _ in range(30)],
             },
         }
         for n in range(made)

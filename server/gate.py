@@ -10,6 +10,7 @@ pass is printed as it is, without reissuing.
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 from typing import Any
 
 from flask import Blueprint, Response
@@ -23,8 +24,9 @@ from server.schemas.gate import PASS_SHEET
 from server.store import SqlStore
 from sync.actors import Actor, Role
 from sync.changes import Change, Changeset, ChangesetStatus, Push
+from sync.field import day_of
 from sync.records import Record
-from sync.times import format_datetime
+from sync.times import format_datetime, parse_datetime
 
 bp = Blueprint("gate", __name__, url_prefix="/api/v1/gate")
 
@@ -82,6 +84,16 @@ def own_pass(pass_id: str) -> Any:
     return pdf_response(str(record.fields.get("address", "")), [record], f"pass-{pass_id}.pdf")
 
 
+def last_day(valid_until: str) -> str:
+    """Return the neighbourhood's day (``YYYY-MM-DD``) of a pass's last valid millisecond.
+
+    A pass is valid before ``valid_until`` (``sync.gate``); a sheet prints
+    the day of the neighbourhood (``sync.field.day_of``), not the UTC one,
+    a day behind for an end between 00:00 and 08:00 there.
+    """
+    return day_of(parse_datetime(valid_until) - timedelta(milliseconds=1)).isoformat()
+
+
 def visible(actor: Actor, record_id: str, type_: str) -> Record:
     """Return a live record of ``type_`` in the caller's scope; 404 otherwise."""
     record = SqlStore.for_reading().get(record_id)
@@ -105,7 +117,7 @@ def pdf_response(title: str, passes: list[Record], filename: str) -> Response:
             str(p.fields.get("initials") or ""),
             str(p.fields.get("address") or ""),
             KINDS[str(p.fields["kind"])],
-            str(p.fields["valid_until"])[:10],
+            last_day(str(p.fields["valid_until"])),
         )
         for p in sorted(passes, key=lambda p: str(p.fields.get("address")))
     ]

@@ -155,8 +155,11 @@ def seed_demo(password: str) -> str:
     users = {name: upsert_user(name, password, neighbourhood_id) for name, *_ in DEMO_USERS}
     records: list[NewRecord] = []
     if created:
-        records = list(demo_records(neighbourhood_id, users))
-        write_records(records, users)
+        # One reading of the clock: the demo's day (its round, shifts and
+        # visits) is one day even when seeding runs across midnight.
+        now = utcnow()
+        records = list(demo_records(neighbourhood_id, users, now))
+        write_records(records, users, now)
         accounts.audit(users["coord"].id, None, "seed_demo", detail={"records": len(records)})
     db.session.commit()
     if not created:
@@ -190,17 +193,22 @@ class NewRecord:
     then_by: str | None = None
 
 
-def write_records(records: list[NewRecord], users: dict[str, User] | None = None) -> None:
+def write_records(
+    records: list[NewRecord],
+    users: dict[str, User] | None = None,
+    now: datetime | None = None,
+) -> None:
     """Push the records as creates, in order, through the engine, then their ``then`` updates.
 
     Each record is pushed by its author (``by``, one of ``users``) or the
-    server. The changesets carry no id: nothing is recorded for a replay
+    server, made and received at ``now`` (aware UTC; default: the clock
+    now). The changesets carry no id: nothing is recorded for a replay
     (seeding is made idempotent by the neighbourhood's existence; the audit
     log keeps that it happened).
 
     :raises RuntimeError: naming the first record the engine rejected.
     """
-    now = utcnow()
+    now = now or utcnow()
     versions: dict[str, int] = {}
     creates = [(new.by, Change(new.type, new.id, "create", 0, new.fields)) for new in records]
     for author, changes in _by_author(creates):
@@ -275,8 +283,8 @@ def upsert_user(username: str, password: str, neighbourhood_id: str) -> User:
     return user
 
 
-def demo_records(neighbourhood_id: str, users: dict[str, User]) -> list[NewRecord]:
-    """Build every record of the demo neighbourhood."""
+def demo_records(neighbourhood_id: str, users: dict[str, User], now: datetime) -> list[NewRecord]:
+    """Build every record of the demo neighbourhood as seeded at ``now`` (aware UTC)."""
     rng = random.Random(RANDOM_SEED)
     records: list[NewRecord] = []
     for letter, name, tier, address in COMPOUNDS:
@@ -297,10 +305,10 @@ def demo_records(neighbourhood_id: str, users: dict[str, User]) -> list[NewRecor
             records.extend(building_records(rng, letter, compound_id, number))
         records.extend(task_records(rng, letter, compound_id, records))
         records.append(gate_policy_record(compound_id))
-    records.extend(pass_records(records, stable_id("compound", "A")))
+    records.extend(pass_records(records, stable_id("compound", "A"), now))
     records.extend(supply_records(users))
-    records.extend(field_records(rng, users, records))
-    records.extend(open_round_records(users, utcnow()))
+    records.extend(field_records(rng, users, records, now))
+    records.extend(open_round_records(users, now))
     records.extend(med_request_records())
     return records
 
@@ -320,12 +328,12 @@ def gate_policy_record(compound_id: str) -> NewRecord:
     )
 
 
-def pass_records(so_far: list[NewRecord], compound_id: str) -> list[NewRecord]:
-    """Build a resident pass, valid for 30 days, for every resident of one compound."""
+def pass_records(so_far: list[NewRecord], compound_id: str, now: datetime) -> list[NewRecord]:
+    """Build a pass, valid for 30 days from ``now``, for every resident of one compound."""
     homes = {
         r.id for r in so_far if r.type == "household" and r.fields["compound_id"] == compound_id
     }
-    valid_until = format_datetime(utcnow() + PASS_VALIDITY)
+    valid_until = format_datetime(now + PASS_VALIDITY)
     return [
         NewRecord(
             "gate_pass",
@@ -599,16 +607,15 @@ def med_request_records() -> list[NewRecord]:
 
 
 def field_records(
-    rng: random.Random, users: dict[str, User], so_far: list[NewRecord]
+    rng: random.Random, users: dict[str, User], so_far: list[NewRecord], now: datetime
 ) -> list[NewRecord]:
-    """Build today's field work: a round, volunteers' shifts, screening under way.
+    """Build the field work of ``now``'s day (the neighbourhood's): a round, shifts, screening.
 
     Today's testing round in compound A (with its first building's residents
     mostly marked), the volunteers with their skills and today's shifts at
     posts (most of those begun reported arrived), and the visits of the
     first buildings of compound A.
     """
-    now = utcnow()
     today = day_of(now)
     compound_a = stable_id("compound", "A")
     round_id = stable_id("test_round", "A", today.isoformat())

@@ -180,6 +180,18 @@ def query(db_path: str, sql: str, *params: Any) -> list[tuple[Any, ...]]:
         connection.close()
 
 
+def seeded_at(db_path: str) -> datetime:
+    """Return when the demo in ``db_path`` was seeded (aware UTC): its testing round's stamp.
+
+    The demo is seeded once a session (``tests/conftest.py``), its shifts and
+    round of that day: a device whose day they must be starts its clock then.
+    """
+    ((made_at,),) = query(
+        db_path, "SELECT json_extract(stamps, '$.date[1]') FROM record WHERE type = 'test_round'"
+    )
+    return datetime.fromisoformat(made_at.replace("Z", "+00:00"))
+
+
 def server_record(db_path: str, record_id: str) -> dict[str, Any]:
     """Return the server's row of a record: version, deleted, fields."""
     rows = query(db_path, "SELECT version, deleted, fields FROM record WHERE id = ?", record_id)

@@ -16,10 +16,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from server.clock import utcnow
 from server.seed import stable_id
 from sync.field import day_of
 from sync.screening import check_in_task_id
+from sync.times import parse_datetime
 from tests.browser.helpers import (
     SYNC_TIMEOUT_MS,
     expect_pending,
@@ -75,6 +75,15 @@ def test_a_unit_screened_offline_reaches_the_server_once(device: Any, db_path: s
     assert sorted(rows) == sorted(
         [(homes[0], "answered"), *((home, "no_answer") for home in homes[1:])]
     )
-    check_in = check_in_task_id(homes[0], day_of(utcnow()))
+    # The check-in is of the day the elderly household's visit was made (its
+    # stamp, as the server judged it), which is not "now" if the test ran
+    # across the neighbourhood's midnight.
+    ((made_at,),) = query(
+        db_path,
+        "SELECT json_extract(stamps, '$.household_id[1]') FROM record "
+        f"WHERE type = 'visit' AND {household} = ?",
+        homes[0],
+    )
+    check_in = check_in_task_id(homes[0], day_of(parse_datetime(made_at)))
     go(page, f"/tasks/{check_in}")
     expect(page.get_by_role("heading", name=re.compile("5号楼 1单元 101室"))).to_be_visible()

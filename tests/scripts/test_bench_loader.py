@@ -7,6 +7,8 @@ silently) or that sit outside the change index.
 
 from __future__ import annotations
 
+import time
+import uuid
 from typing import Any
 
 from bench import floor
@@ -29,7 +31,9 @@ def test_generated_records_are_pulled_by_their_scope_in_version_order(database_u
 
     fields = {**FIELDS, "compound_id": compound_a}
     body = {"count": 120, "type": "task", "compound_id": compound_a, "fields": fields}
+    before_ms = time.time_ns() // 1_000_000
     reply = client.post("/bench/floor/generate", json=body)
+    after_ms = time.time_ns() // 1_000_000
     assert reply.status_code == 200, reply.get_json()
     assert reply.get_json() == {"rows": 120, "cursor": high_water + 120}
 
@@ -40,7 +44,10 @@ def test_generated_records_are_pulled_by_their_scope_in_version_order(database_u
     assert {r["type"] for r in records} == {"task"}
     assert all(r["fields"] == fields and not r["deleted"] for r in records)
     assert len({r["id"] for r in records}) == 120
-    assert all(is_uuid4(r["id"]) for r in records)
+    # Ids as a device makes them (bench/ids.py): UUID version 7 of now, made later sort later.
+    ids = [r["id"] for r in records]
+    assert all(is_uuid7_made_between(i, before_ms, after_ms) for i in ids)
+    assert ids == sorted(ids)
     assert page["cursor"] == high_water + 120
 
     # Compound B's volunteer is not told of compound A's records.
@@ -56,12 +63,14 @@ def high_water_of(client: Any, headers: dict[str, str], first: dict[str, Any]) -
     return int(page["cursor"])
 
 
-def is_uuid4(text: str) -> bool:
-    """Tell whether ``text`` is a lowercase version 4 UUID."""
-    import uuid
-
+def is_uuid7_made_between(text: str, first_ms: int, last_ms: int) -> bool:
+    """Tell whether ``text`` is a lowercase UUID version 7 (RFC 9562 §5.7) of a ms in the span."""
     try:
         parsed = uuid.UUID(text)
     except ValueError:
         return False
-    return str(parsed) == text and parsed.version == 4
+    return (
+        str(parsed) == text
+        and (parsed.version, parsed.variant) == (7, uuid.RFC_4122)
+        and first_ms <= parsed.int >> 80 <= last_ms
+    )

@@ -8,6 +8,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
+from server import pass_sheets
 from server.extensions import db
 from server.models import RecordRow
 from server.seed import stable_id
@@ -85,3 +86,26 @@ def test_a_guard_prints_one_residents_own_pass(app: Flask, client: FlaskClient) 
         f"/api/v1/gate/passes/{pass_id}.pdf", headers=bearer(sign_in(client, "vol-a"))
     )
     assert other.status_code == 403
+
+
+def test_a_sheet_prints_the_neighbourhoods_last_day_of_a_pass(
+    app: Flask, client: FlaskClient, monkeypatch: Any
+) -> None:
+    printed: list[pass_sheets.PrintedPass] = []
+
+    def sheet_pdf(title: str, passes: list[pass_sheets.PrintedPass], labels: Any) -> bytes:
+        printed.extend(passes)
+        return b"%PDF-"
+
+    monkeypatch.setattr(pass_sheets, "sheet_pdf", sheet_pdf)
+    coord = sign_in(client, "coord")
+    # 01:00 on 1 January there is 17:00 on 31 December in UTC; a pass ending at
+    # the neighbourhood's midnight is valid through the day before.
+    for until, last in (
+        ("2027-01-01T01:00:00+08:00", "2027-01-01"),
+        ("2027-01-01T00:00:00+08:00", "2026-12-31"),
+        ("2026-12-31T23:59:59+08:00", "2026-12-31"),
+    ):
+        printed.clear()
+        assert print_sheet(client, coord, valid_until=until).status_code == 200
+        assert printed and {p.valid_until for p in printed} == {last}, until

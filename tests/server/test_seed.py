@@ -4,15 +4,21 @@ from __future__ import annotations
 
 import re
 from collections import Counter
+from datetime import UTC, date, datetime, timedelta
+from itertools import count
 
 from sqlalchemy import func, select
 
 from server import seed
+from server.clock import utcnow
 from server.extensions import db
 from server.models import RecordRow, RecordScope, User
 from sync.catalog import REGISTRY
+from sync.field import day_of
 from sync.records import SERVER_USER_ID, Record, Scope
 from sync.registry import validate_fields
+from sync.times import parse_datetime
+from tests.conftest import build_schema, make_app
 from tests.helpers import DEMO_PASSWORD
 
 
@@ -111,10 +117,37 @@ def test_seeding_twice_changes_nothing_but_passwords(app, client):
     assert old.status_code == 401
 
 
+def test_the_demo_is_of_one_day_however_long_seeding_takes(tmp_path, monkeypatch):
+    # Seeding run across the neighbourhood's midnight (16:00 UTC) once gave a
+    # round and shifts of one day and visits stamped the next. Here the clock
+    # moves a day at each reading: two readings are never of one day.
+    days = (datetime(2026, 12, 1, 15, 59, 59, tzinfo=UTC) + timedelta(days=n) for n in count())
+    monkeypatch.setattr(seed, "utcnow", lambda: next(days))
+    app = make_app(f"sqlite:///{tmp_path}/demo.db")
+    build_schema(app, seeded=True)
+    with app.app_context():
+        (test_round,) = records_of("test_round")
+        today = db.session.get(RecordRow, seed.stable_id("supply_round", "today"))
+        made = {
+            parse_datetime(made_at)
+            for row in db.session.scalars(select(RecordRow))
+            for _version, made_at, *_ in row.stamps.values()
+        }
+        shifts, passes = records_of("shift"), records_of("gate_pass")
+    (seeded,) = made  # every record was made at one instant
+    day = date.fromisoformat(test_round.fields["date"])
+    assert day == day_of(seeded)
+    assert {day_of(parse_datetime(s.fields["starts_at"])) for s in shifts} == {day}
+    assert parse_datetime(today.fields["opens_at"]) == seeded - timedelta(hours=1)
+    assert {parse_datetime(p.fields["valid_until"]) for p in passes} == {
+        seeded + seed.PASS_VALIDITY
+    }
+
+
 def test_seed_is_deterministic(app):
     with app.app_context():
         users = {u.username: u for u in db.session.scalars(select(User))}
-        again = seed.demo_records("n", users)
+        again = seed.demo_records("n", users, utcnow())
     with app.app_context():
         stored = {r.id: r.fields for r in db.session.scalars(select(RecordRow))}
     residents = [r for r in again if r.type == "resident"][:50]

@@ -9,6 +9,7 @@ import { exitsOn, gateEventChange, judgeRecord, judgeToken, policyOf, warnings }
 import { decide, localDay } from '../../web/app/gate/decide.js';
 import { countsByHour } from '../../web/app/gate/log.js';
 import { policyChange, ruleKey } from '../../web/app/gate/policy.js';
+import { dateInput } from '../../web/app/gate/print.js';
 import { checkPass } from '../../web/app/gate/verify.js';
 import { DECLARATIONS, fixture } from './helpers.js';
 
@@ -164,4 +165,11 @@ test('a policy edit is one update of the changed fields, checked against the dec
     assert.equal(problem?.field, name, `${name}=${raw}`);
     assert.equal(problem.key, key, `${name}=${raw}`);
   }
+});
+
+test('a printed pass ends by default 14 days after the neighbourhood\'s today, also in its first hours', () => {
+  // 00:30 on 2 December in Shanghai, still 1 December in UTC; 23:30 on 1 December there.
+  assert.equal(dateInput(14, Date.parse('2026-12-01T16:30:00Z')), '2026-12-16');
+  assert.equal(dateInput(14, Date.parse('2026-12-01T15:30:00Z')), '2026-12-15');
+  assert.equal(dateInput(14, Date.parse('2026-12-01T23:59:59Z')), '2026-12-16');
 });

@@ -6,12 +6,19 @@
 import { t } from '../i18n.js';
 import { h } from '../ui/dom.js';
 import { field, screen } from '../ui/screen.js';
+import { localDay } from './decide.js';
 
 /** How long a printed pass is valid unless the coordinator says otherwise. */
 const DEFAULT_DAYS = 14;
+/** The neighbourhood's offset from UTC (China Standard Time), in which a printed pass ends. */
+const NEIGHBOURHOOD_OFFSET_MINUTES = 480;
 
-function dateInput(days) {
-  return new Date(Date.now() + days * 86_400_000).toISOString().slice(0, 10);
+/**
+ * Return the neighbourhood's day (YYYY-MM-DD) `days` days after `now` (ms since the epoch):
+ * the form's default end. Not the UTC day, a day behind from 00:00 to 08:00 there.
+ */
+export function dateInput(days, now = Date.now()) {
+  return localDay(now + days * 86_400_000, NEIGHBOURHOOD_OFFSET_MINUTES);
 }
 
 async function render(deps) {
