@@ -14,7 +14,6 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
-    ForeignKey,
     Index,
     Integer,
     String,
@@ -92,9 +91,8 @@ class RecordScope(db.Model):
         Index("ix_record_scope_building_version", "building_id", "version", "record_type"),
     )
 
-    record_id: Mapped[str] = mapped_column(
-        ForeignKey("record.id", ondelete="CASCADE"), primary_key=True
-    )
+    # Not a foreign key: see ``docs/sync.md``, "Keys the push tables do without".
+    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     compound_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     building_id: Mapped[str | None] = mapped_column(String(36))
     # The record's, as in ``record`` (the same transaction writes both).
@@ -151,15 +149,16 @@ class ChangesetLog(db.Model):
         # (and the purge's received_at < cutoff).
         Index("ix_changeset_log_received", "received_at", "id"),
         # One user's changes newest first (audit search by user, account export);
-        # its first column also serves the foreign key.
         Index("ix_changeset_log_user_received", "user_id", "received_at", "id"),
         # The device that pushed as an install (conflict inbox device names).
         Index("ix_changeset_log_client_id", "client_id"),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
-    device_token_id: Mapped[int | None] = mapped_column(ForeignKey("device_token.id"))
+    # The signed-in user and device token; not foreign keys (``docs/sync.md``,
+    # "Keys the push tables do without").
+    user_id: Mapped[int] = mapped_column(Integer)
+    device_token_id: Mapped[int | None] = mapped_column(Integer)
     client_id: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
     result: Mapped[dict[str, Any]] = mapped_column(JSON)
