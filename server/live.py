@@ -95,8 +95,14 @@ def disconnect_device(device_id: int) -> None:
 
 
 def announce_soon(outcome: PushOutcome, prev: int) -> None:
-    """Announce a committed push without keeping its author waiting (issue #16)."""
-    if outcome.cursor is None:
+    """Announce a committed push without keeping its author waiting (issue #16).
+
+    Nothing is queued when no socket can hear this process
+    (:func:`server.socket_sessions.none_can_hear`): a socket that opens
+    later pulls from its cursor once connected (``web/app/live.js``), after
+    this push's commit.
+    """
+    if outcome.cursor is None or socket_sessions.none_can_hear():
         return
     committed_at = time.perf_counter()
     after_response(

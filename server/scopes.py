@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select
 
-from server import clock
+from server import clock, socket_sessions
 from server.extensions import db
 from server.models import AuditEntry, DeviceToken, RecordRow, SocketSession, User, UserScopeItem
 from server.models.expressions import FieldText
@@ -149,9 +149,13 @@ def connected_audiences() -> dict[str, Actor]:
     """Return the audience room of every user with an open socket, and who it stands for.
 
     Sockets are those in ``socket_session``, so every server process's are
-    counted. The actor of a room has the room's role and scope (user id 0:
-    it stands for all the room's users).
+    counted; none are read, and none returned, when no socket can hear
+    this process (:func:`server.socket_sessions.none_can_hear`). The actor
+    of a room has the room's role and scope (user id 0: it stands for all
+    the room's users).
     """
+    if socket_sessions.none_can_hear():
+        return {}
     # On the session's connection: the ORM's execution of this Core query
     # cost a quarter of an announcement to nobody (issue #16).
     rows = db.session.connection().execute(CONNECTED_USERS)

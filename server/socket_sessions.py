@@ -15,7 +15,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta
 
-from flask import Flask
+from flask import Flask, current_app
 from sqlalchemy import delete, select, update
 
 from server.clock import utcnow
@@ -44,6 +44,22 @@ def opened(sid: str, device_token_id: int) -> None:
 def closed(sid: str) -> None:
     """Forget a socket that closed."""
     db.session.execute(delete(SocketSession).where(SocketSession.sid == sid))
+
+
+def none_can_hear() -> bool:
+    """Tell whether no socket can receive what this process emits now.
+
+    Without a message queue (``WEIGUANG_MESSAGE_QUEUE``: one process) an
+    emit reaches only this process's sockets, and it has none open or
+    opening in any namespace (python-socketio registers a socket before
+    its connect handler runs). Then the rows of ``socket_session`` need
+    not be read: there is nobody to announce to (issue #16, a push's
+    announcement cost a transaction of its own). With a message queue,
+    other processes' sockets may hear it: ``False``.
+    """
+    if current_app.config["WEIGUANG"]["MESSAGE_QUEUE"]:
+        return False
+    return not socketio.server.manager.get_namespaces()
 
 
 def sids_of(device_token_id: int) -> list[str]:

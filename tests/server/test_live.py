@@ -1,14 +1,23 @@
-"""Socket.IO: token auth on connect, revocation disconnects."""
+"""Socket.IO: token auth on connect, revocation disconnects, who is announced to."""
 
 from __future__ import annotations
 
+import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 
 import server.live
-from server.extensions import socketio
-from tests.helpers import bearer, sign_in
+from server import scopes, seed, socket_sessions
+from server.clock import utcnow
+from server.extensions import db, socketio
+from server.models import DeviceToken, SocketSession
+from tests.conftest import make_app
+from tests.helpers import a_task_create, bearer, sign_in
+from tests.servers import free_port
+
+COMPOUND_A = seed.stable_id("compound", "A")
 
 
 def test_socket_without_valid_token_fails_to_connect(app, client):
@@ -78,3 +87,70 @@ def test_a_job_queued_outside_a_request_is_ready_at_once(app, green_announcer):
         server.live.after_response(lambda: None, "failed")
     [(_, waiting)] = [task[1:] for task in green_announcer.started]
     assert waiting.get_nowait()[2].is_set()
+
+
+def push_a_task(client, token: str) -> None:
+    """Push one new task in compound A as ``token``'s user."""
+    body = {
+        "client_id": "live",
+        "changesets": [
+            {
+                "id": str(uuid.uuid4()),
+                "made_at": utcnow().isoformat(),
+                "changes": [a_task_create(COMPOUND_A)],
+            }
+        ],
+    }
+    reply = client.post("/api/v1/sync/push", json=body, headers=bearer(token))
+    assert reply.status_code == 200, reply.get_json()
+    assert reply.get_json()["results"][0]["status"] == "applied"
+
+
+def test_a_push_nobody_can_hear_is_not_announced(app, client, monkeypatch):
+    """One process, no socket open: nothing announced, ``socket_session`` unread (issue #16)."""
+    held: list[Any] = []
+    monkeypatch.setattr(server.live, "after_response", lambda job, failure: held.append(job))
+    coordinator = sign_in(client, "coord")
+    push_a_task(client, coordinator)
+    assert held == []
+    listener = socketio.test_client(
+        app, flask_test_client=client, auth={"token": sign_in(client, "vol-a")}
+    )
+    listener.get_received()
+    push_a_task(client, coordinator)
+    [announcement] = held
+    with app.app_context():
+        announcement()
+    [event] = [e for e in listener.get_received() if e["name"] == "changes"]
+    assert [c["fields"]["compound_id"] for c in event["args"][0]["changes"]] == [COMPOUND_A]
+    listener.disconnect()
+
+
+@pytest.mark.parametrize("message_queue", [False, True])
+def test_a_socket_of_another_process_is_announced_to_only_through_a_message_queue(
+    sqlite_url, message_queue
+):
+    """Scaled out, ``socket_session`` tells who listens elsewhere; alone, no emit reaches them."""
+    queue = f"redis://127.0.0.1:{free_port()}/0" if message_queue else None
+    app = make_app(sqlite_url, MESSAGE_QUEUE=queue)
+    try:
+        sign_in(app.test_client(), "vol-a")
+        with app.app_context():
+            device_id = db.session.scalar(select(DeviceToken.id))
+            db.session.add(
+                SocketSession(
+                    sid="elsewhere",
+                    device_token_id=device_id,
+                    process_id="another-process",
+                    opened_at=utcnow(),
+                    seen_at=utcnow(),
+                )
+            )
+            db.session.commit()
+            assert socket_sessions.none_can_hear() is not message_queue
+            rooms = set(scopes.connected_audiences())
+        room_a = scopes.audience_room("volunteer", "compounds", "", [COMPOUND_A])
+        assert rooms == ({room_a} if message_queue else set())
+    finally:
+        with app.app_context():
+            db.engine.dispose()

@@ -24,6 +24,7 @@ from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
 import server.live
+import server.socket_sessions
 import server.store
 from server import scopes, seed
 from server.extensions import db
@@ -72,6 +73,12 @@ def after_response(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
     return held
 
 
+@pytest.fixture
+def scaled_out(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As with a message queue: sockets of other processes may hear this one, so it announces."""
+    monkeypatch.setattr(server.socket_sessions, "none_can_hear", lambda: False)
+
+
 def task_changesets(count: int) -> list[dict[str, Any]]:
     """Return ``count`` changesets, each creating one task in compound A."""
     return [
@@ -117,7 +124,9 @@ def writes(sent: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize("count", [1, 250])
-def test_a_push_is_a_few_statements_whatever_its_size(app, statements, after_response, count):
+def test_a_push_is_a_few_statements_whatever_its_size(
+    app, statements, after_response, scaled_out, count
+):
     client = app.test_client()
     token = sign_in(client, "coord")
     client.get(f"{PULL}?cursor=0&limit=1", headers=bearer(token))  # the sign-in is cached
@@ -184,14 +193,14 @@ def test_a_small_pull_is_two_statements_an_up_to_date_one_one(app, statements, a
 
 
 def test_an_announcement_reads_who_is_connected_and_their_grants_in_few_statements(
-    app, statements, after_response
+    app, statements, after_response, scaled_out
 ):
     client = app.test_client()
     token = sign_in(client, "coord")
     push_tasks(client, token, 1)
     with app.app_context():
         users = {u.username: u.id for u in db.session.scalars(select(User))}
-        # Nobody connected: who is, and no grants to read for nobody.
+        # Nobody connected in any process: who is, and no grants to read for nobody.
         statements.clear()
         for job in after_response:
             job()
@@ -203,7 +212,7 @@ def test_an_announcement_reads_who_is_connected_and_their_grants_in_few_statemen
         db.session.remove()
 
 
-def test_a_push_and_its_announcement_send_nothing_through_the_orm(app, after_response):
+def test_a_push_and_its_announcement_send_nothing_through_the_orm(app, after_response, scaled_out):
     # Every statement of a push is Core or the driver's own SQL, on the
     # session's connection: the ORM session's execution of a statement cost
     # more CPU than SQLite's, on every push however small (issue #16).
