@@ -5,7 +5,7 @@
  * Pure but for the lookups it is given, so node tests and the benchmark call
  * it as the screen does.
  */
-import { decide, localDay } from './decide.js';
+import { decide, localDay, NEIGHBOURHOOD_OFFSET_MINUTES } from './decide.js';
 import { checkPass } from './verify.js';
 
 /** A policy older than this (since the last clean sync) warns before deciding. */
@@ -20,7 +20,7 @@ export const CLOCK_SKEW_MS = 5 * 60 * 1000;
  */
 export function policyOf(compound, policyRecord) {
   if (policyRecord && !policyRecord.deleted) return { fields: policyRecord.fields, version: policyRecord.version ?? 0 };
-  return { fields: { tier: compound?.fields?.tier, rules: [], utc_offset_minutes: 480 }, version: 0 };
+  return { fields: { tier: compound?.fields?.tier, rules: [], utc_offset_minutes: NEIGHBOURHOOD_OFFSET_MINUTES }, version: 0 };
 }
 
 /**

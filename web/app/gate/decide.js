@@ -32,6 +32,9 @@ export function decide(policy, scan) {
   return { decision: 'allow', reason: 'allowed' };
 }
 
+/** The neighbourhood's offset from UTC (China Standard Time): a policy's before one has synced, a printed pass's. */
+export const NEIGHBOURHOOD_OFFSET_MINUTES = 480;
+
 /** Return the local day (YYYY-MM-DD) of a moment under the policy's offset: the quota's day. */
 export function localDay(at, offsetMinutes) {
   return new Date(new Date(at).getTime() + offsetMinutes * 60_000).toISOString().slice(0, 10);

@@ -7,7 +7,7 @@
 import { t } from '../i18n.js';
 import { h } from '../ui/dom.js';
 import { screen } from '../ui/screen.js';
-import { localDay } from './decide.js';
+import { localDay, NEIGHBOURHOOD_OFFSET_MINUTES } from './decide.js';
 
 /** How many of the latest scans the screen lists. */
 const LATEST = 50;
@@ -60,7 +60,7 @@ async function render(deps) {
   const [events, alerts, policies] = await Promise.all([
     records.views('gate_event'), records.views('gate_alert'), records.views('gate_policy'),
   ]);
-  const offset = policies[0]?.fields?.utc_offset_minutes ?? 480;
+  const offset = policies[0]?.fields?.utc_offset_minutes ?? NEIGHBOURHOOD_OFFSET_MINUTES;
   const live = events.filter((e) => !e.deleted).sort((a, b) => b.fields.scanned_at.localeCompare(a.fields.scanned_at));
   const open = alerts.filter((a) => !a.deleted).sort((a, b) => Number(a.fields.acknowledged) - Number(b.fields.acknowledged) || (b.version ?? 0) - (a.version ?? 0));
   const counts = countsByHour(live, localDay(new Date(), offset), offset);

@@ -6,12 +6,10 @@
 import { t } from '../i18n.js';
 import { h } from '../ui/dom.js';
 import { field, screen } from '../ui/screen.js';
-import { localDay } from './decide.js';
+import { localDay, NEIGHBOURHOOD_OFFSET_MINUTES } from './decide.js';
 
 /** How long a printed pass is valid unless the coordinator says otherwise. */
 const DEFAULT_DAYS = 14;
-/** The neighbourhood's offset from UTC (China Standard Time), in which a printed pass ends. */
-const NEIGHBOURHOOD_OFFSET_MINUTES = 480;
 
 /**
  * Return the neighbourhood's day (YYYY-MM-DD) `days` days after `now` (ms since the epoch):
