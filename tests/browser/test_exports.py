@@ -32,5 +32,7 @@ def test_a_team_leader_may_export_orders_and_picking_lists_only(device: Any) -> 
     page = device("leader")
     sign_in(page, "leader-a")
     go(page, "/exports")
-    options = page.locator("#export-dataset option").evaluate_all("all => all.map(o => o.value)")
-    assert options == ["orders", "picking_list"]
+    # The screen fills its list after navigation: wait for it before reading it.
+    offered = page.locator("#export-dataset option")
+    expect(offered).to_have_count(2)
+    assert offered.evaluate_all("all => all.map(o => o.value)") == ["orders", "picking_list"]
