@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { uuid5 } from '../../web/app/uuid5.js';
+import { uuid5 } from '../../web/app/ids.js';
 import {
   confirmChange, firstDecisions, isOpen, orderChange, OrderInputError, orderIdOf, packageChange, pickingList, restockChange, review, roundChange,
   whatIsLeft,

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
-import { uuidV5 } from '../../web/app/ids.js';
+import { uuid5 } from '../../web/app/ids.js';
 import { coverage, markChange, marksByResident, markId } from '../../web/app/testing/marks.js';
 import { DECLARATIONS } from './helpers.js';
 
@@ -9,9 +9,9 @@ const ROUND = { type: 'test_round', id: '6a7e4e52-0000-4000-8000-000000000003', 
 const resident = (id, extra = {}) => ({ type: 'resident', id, fields: { household_id: 'h1', compound_id: 'c', building_id: 'b', name: 'n', ...extra } });
 const mark = (residentId, outcome, extra = {}) => ({ type: 'test_result', id: `m-${residentId}`, version: 3, fields: { test_round_id: ROUND.id, resident_id: residentId, outcome, ...extra } });
 
-test('uuidV5 is RFC 9562 version 5, as Python’s uuid.uuid5 computes it', async () => {
+test('uuid5 is RFC 9562 version 5, as Python’s uuid.uuid5 computes it', async () => {
   // uuid.uuid5(uuid.NAMESPACE_DNS, 'python.org'), the RFC's DNS namespace.
-  assert.equal(await uuidV5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'python.org'), '886313e1-3b8a-5372-9b90-0c9aee199e5d');
+  assert.equal(await uuid5('6ba7b810-9dad-11d1-80b4-00c04fd430c8', 'python.org'), '886313e1-3b8a-5372-9b90-0c9aee199e5d');
   // The contract's mark id of resident …0007 in round …0003 (uuid.uuid5 in Python).
   assert.equal(await markId(ROUND.id, '6a7e4e52-0000-4000-8000-000000000007'), 'd769988e-c1ac-5c38-990d-34b547a928e8');
 });

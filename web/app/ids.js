@@ -1,6 +1,10 @@
 /**
  * Record and changeset ids: time-ordered ones the device makes (UUID version 7),
- * and name-based ones the server also derives (UUID version 5).
+ * and name-based ones the server also derives (UUID version 5, as Python's
+ * uuid.uuid5), so that devices meet instead of duplicating: a household's order
+ * in a round is uuid5(round id, household id) (sync-contract.md, "Records";
+ * sync/supplies.py order_id). WebCrypto's SHA-1 does the hashing; it needs a
+ * secure context (https or localhost).
  */
 
 import v7 from '../vendor/uuid/v7.js';
@@ -15,13 +19,19 @@ export function newId() {
   return v7();
 }
 
-/** Return the UUID version 5 (RFC 9562 §5.5) of `name` in the UUID `namespace` (canonical text). */
-export async function uuidV5(namespace, name) {
-  const space = namespace.replace(/-/g, '').match(/../g).map((pair) => Number.parseInt(pair, 16));
-  const bytes = new Uint8Array([...space, ...new TextEncoder().encode(name)]);
-  const hash = new Uint8Array(await crypto.subtle.digest('SHA-1', bytes)).slice(0, 16);
-  hash[6] = (hash[6] & 0x0f) | 0x50; // version 5
-  hash[8] = (hash[8] & 0x3f) | 0x80; // the RFC's variant
-  const hex = [...hash].map((byte) => byte.toString(16).padStart(2, '0')).join('');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+const hex = (bytes) => [...bytes].map((b) => b.toString(16).padStart(2, '0')).join('');
+
+/** Return the UUID version 5 of `name` (text, UTF-8) in the namespace UUID `namespace`. */
+export async function uuid5(namespace, name, subtle = globalThis.crypto.subtle) {
+  const space = namespace.replace(/-/g, '');
+  if (!/^[0-9a-f]{32}$/i.test(space)) throw new RangeError(`not a UUID: ${namespace}`);
+  const nameBytes = new TextEncoder().encode(name);
+  const input = new Uint8Array(16 + nameBytes.length);
+  input.set(space.match(/../g).map((pair) => parseInt(pair, 16)), 0);
+  input.set(nameBytes, 16);
+  const digest = new Uint8Array(await subtle.digest('SHA-1', input)).slice(0, 16);
+  digest[6] = (digest[6] & 0x0f) | 0x50; // version 5
+  digest[8] = (digest[8] & 0x3f) | 0x80; // the RFC's variant
+  const text = hex(digest);
+  return `${text.slice(0, 8)}-${text.slice(8, 12)}-${text.slice(12, 16)}-${text.slice(16, 20)}-${text.slice(20)}`;
 }

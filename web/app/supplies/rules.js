@@ -6,8 +6,7 @@
  * this module only builds the changes and puts the server's answers and the
  * synced records into words a person reads.
  */
-import { newId } from '../ids.js';
-import { uuid5 } from '../uuid5.js';
+import { newId, uuid5 } from '../ids.js';
 
 export const ORDER = 'order';
 /** An order that holds its packages (the server's TAKING states) and is not yet delivered. */

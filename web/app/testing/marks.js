@@ -9,14 +9,14 @@
  * rules settle concurrent marks (the later one wins, the other is kept).
  */
 import { enumValues } from '../declarations.js';
-import { uuidV5 } from '../ids.js';
+import { uuid5 } from '../ids.js';
 
 export const TYPE = 'test_result';
 /** Outcomes that count as tested. */
 const TESTED = new Set(['tested', 'antigen_negative', 'antigen_positive']);
 
 /** Return the id of a resident's mark in a round. */
-export const markId = (roundId, residentId) => uuidV5(roundId, residentId);
+export const markId = (roundId, residentId) => uuid5(roundId, residentId);
 
 /**
  * Build the change that marks `resident` in `round` with `fields`

@@ -5,7 +5,7 @@
  * arrived is on duty, begun without arriving is missing.
  */
 import { checkValue, enumValues } from '../declarations.js';
-import { uuidV5 } from '../ids.js';
+import { uuid5 } from '../ids.js';
 
 export const VOLUNTEER = 'volunteer';
 export const SHIFT = 'shift';
@@ -13,7 +13,7 @@ export const SHIFT = 'shift';
 const SIGN_UP_NAMESPACE = '3d0b8f7e-2a41-4c55-8f0a-6f4c1b7d2e90';
 
 /** Return the id of the account `userId`'s own sign-up, as the server requires it. */
-export const signUpId = (userId) => uuidV5(SIGN_UP_NAMESPACE, `volunteer/${userId}`);
+export const signUpId = (userId) => uuid5(SIGN_UP_NAMESPACE, `volunteer/${userId}`);
 
 export const DUTIES = Object.freeze(['missing', 'on_duty', 'upcoming', 'over']);
 
