@@ -21,6 +21,7 @@ import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
+from itertools import zip_longest
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import itemgetter
 from types import SimpleNamespace
@@ -342,54 +343,68 @@ class ReadByIds:
 
     :param query: the ``SELECT`` of the columns read, with no condition.
     :param key: the id column the list is matched against.
-    :param locking: on PostgreSQL, the rows' lock (``FOR UPDATE``, ``FOR
-        SHARE``), taken in id order; none if empty.
     """
 
-    def __init__(self, query: Any, key: Any, *, locking: str = ""):
+    def __init__(self, query: Any, key: Any):
         self.query = query
         self.key = key
-        self.locking = locking
-        self._statements: dict[tuple[str, int], str] = {}
+        self._statements: dict[tuple[object, ...], str] = {}
 
     def rows(self, ids: list[str]) -> list[Any]:
-        """Return the rows whose id is in ``ids``, a :data:`CHUNK` of ids a statement.
-
-        Locking: the ids in order, so that two pushes lock their common rows
-        in the same order.
-        """
+        """Return the rows whose id is in ``ids``, a :data:`CHUNK` of ids a statement."""
         connection = db.session.connection()
         found: list[Any] = []
-        for chunk in chunks(sorted(ids) if self.locking else ids):
+        for chunk in chunks(ids):
             sql = self.statement(connection.dialect, len(chunk))
             found += connection.exec_driver_sql(sql, tuple(chunk)).all()
         return found
 
-    def statement(self, dialect: Any, count: int) -> str:
-        """Return the SQL reading ``count`` ids on ``dialect``.
+    def locked_rows(self, writes: list[str], reads: list[str]) -> list[Any]:
+        """Return the rows of ``writes`` locked for writing, of ``reads`` for reading (PostgreSQL).
 
-        Locking, on PostgreSQL: ``ORDER BY`` the id ``FOR UPDATE`` (or the
-        ``locking`` clause given), the rows locked in id order until the
-        transaction ends.
+        Locked until the transaction ends (``FOR UPDATE``, ``FOR SHARE``),
+        each kind in id order, so that two pushes lock their common rows in
+        the same order; both in one statement, a :data:`CHUNK` of each.
         """
+        connection = db.session.connection()
+        found: list[Any] = []
+        pairs = zip_longest(chunks(sorted(writes)), chunks(sorted(reads)), fillvalue=[])
+        for mine, named in pairs:
+            sql = self.locked_statement(connection.dialect, len(mine), len(named))
+            found += connection.exec_driver_sql(sql, (*mine, *named)).all()
+        return found
+
+    def statement(self, dialect: Any, count: int) -> str:
+        """Return the SQL reading ``count`` ids on ``dialect``."""
         key = (dialect.name, count)
         if key not in self._statements:
-            mark = "?" if dialect.name == "sqlite" else "%s"
-            select_sql = str(self.query.compile(dialect=dialect))
-            key_sql = f"{self.key.table.name}.{self.key.name}"
-            sql = f"{select_sql} WHERE {key_sql} IN ({', '.join([mark] * count)})"
-            if self.locking and dialect.name == "postgresql":
-                sql += f" ORDER BY {key_sql} {self.locking}"
-            self._statements[key] = sql
+            self._statements[key] = self._where(dialect, count)
         return self._statements[key]
+
+    def locked_statement(self, dialect: Any, writes: int, reads: int) -> str:
+        """Return the SQL of :meth:`locked_rows` for ``writes`` and ``reads`` ids."""
+        key = ("locked", writes, reads)
+        if key not in self._statements:
+            key_sql = f"{self.key.table.name}.{self.key.name}"
+            parts = [
+                f"SELECT * FROM ({self._where(dialect, count)} ORDER BY {key_sql} FOR {lock})"
+                f" AS {lock.lower()}"
+                for count, lock in ((writes, "UPDATE"), (reads, "SHARE"))
+                if count
+            ]
+            self._statements[key] = " UNION ALL ".join(parts)
+        return self._statements[key]
+
+    def _where(self, dialect: Any, count: int) -> str:
+        """Return ``query`` for ``count`` ids on ``dialect``."""
+        mark = "?" if dialect.name == "sqlite" else "%s"
+        select_sql = str(self.query.compile(dialect=dialect))
+        key_sql = f"{self.key.table.name}.{self.key.name}"
+        return f"{select_sql} WHERE {key_sql} IN ({', '.join([mark] * count)})"
 
 
 #: A push's reads: the records it touches, and the changesets it replays.
 READ_RECORDS = ReadByIds(select(*RECORD_COLUMNS), RecordRow.id)
-#: A push's reads of its records on PostgreSQL: locked until it commits, for
-#: writing, or (the records it names) for reading.
-LOCK_RECORDS = ReadByIds(select(*RECORD_COLUMNS), RecordRow.id, locking="FOR UPDATE")
-SHARE_RECORDS = ReadByIds(select(*RECORD_COLUMNS), RecordRow.id, locking="FOR SHARE")
 READ_RESULTS = ReadByIds(
     select(ChangesetLog.id, ChangesetLog.user_id, cast(ChangesetLog.result, Text)),
     ChangesetLog.id,
@@ -514,9 +529,9 @@ class SqlStore:
         if not self._locking:
             rows = READ_RECORDS.rows(wanted)
         else:
-            shared = set(read_only)
-            rows = LOCK_RECORDS.rows([rid for rid in wanted if rid not in shared])
-            rows += SHARE_RECORDS.rows([rid for rid in wanted if rid in shared])
+            named = set(read_only)
+            mine = [rid for rid in wanted if rid not in named]
+            rows = READ_RECORDS.locked_rows(mine, [rid for rid in wanted if rid in named])
         for row in rows:
             # Kept for an unreadable row too: a create that repairs it
             # then rewrites its scope rows rather than adding them again.
