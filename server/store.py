@@ -48,7 +48,7 @@ from server import sign_ins
 from server.clock import utcnow
 from server.extensions import db
 from server.green import COOPERATE_EVERY, cooperate, cooperatively
-from server.jsontext import stored_json
+from server.jsontext import stamps_json, stored_json
 from server.models import (
     EXITS_HIGH_WATER,
     HIGH_WATER,
@@ -280,6 +280,7 @@ WRITE_RECORDS = RowsWrite(
     RecordRow.__table__,
     ("id", "type", "version", "deleted", "fields", "stamps", "scope"),
     conflict=("id",),
+    encoded=("stamps",),
 )
 WRITE_SCOPES = RowsWrite(
     RecordScope.__table__,
@@ -701,7 +702,7 @@ def row_of(record: Record) -> tuple[Any, ...]:
         record.version,
         record.deleted,
         dict(record.fields),
-        record.stamps_to_wire(),
+        stamps_json(record),
         scope_to_text(record.scope),
     )
 
