@@ -11,11 +11,16 @@ from server.errors import ApiError
 from sync.wire import TEXT_RULE, unstorable_text
 
 
-def json_body() -> Any:
+def json_body(*, cache: bool = True) -> Any:
     """Return the request's parsed JSON body, or raise 415 / 400.
 
     JSON nested deeper than the decoder's recursion limit is malformed here
     (the decoder raises ``RecursionError``, which ``silent`` does not catch).
+
+    :param cache: keep the parsed body on the request (Flask's default), for
+        another read of it; without, it lives as long as the caller keeps it,
+        and the body's bytes are not kept either unless read before
+        (``request.get_data()``).
     """
     if not request.is_json:
         raise ApiError(
@@ -24,7 +29,7 @@ def json_body() -> Any:
             "Send the body as application/json.",
         )
     try:
-        body = request.get_json(silent=True)
+        body = request.get_json(silent=True, cache=cache)
     except RecursionError:
         body = None
     if body is None:

@@ -51,7 +51,7 @@ from server.clock import utcnow
 from server.database import DatabaseBusy, allocator
 from server.extensions import db
 from server.green import COOPERATE_EVERY, cooperate, cooperatively
-from server.jsontext import stored_json
+from server.jsontext import stamps_json, stored_json
 from server.models import (
     EXITS_HIGH_WATER,
     HIGH_WATER,
@@ -307,6 +307,7 @@ WRITE_RECORDS = RowsWrite(
     RecordRow.__table__,
     ("id", "type", "version", "deleted", "fields", "stamps", "scope"),
     conflict=("id",),
+    encoded=("stamps",),
 )
 #: :data:`WRITE_RECORDS` of the records a push on PostgreSQL found absent: a
 #: plain insert, so that one created meanwhile by a concurrent push is a
@@ -890,7 +891,7 @@ def row_of(record: Record) -> tuple[Any, ...]:
         record.version,
         record.deleted,
         dict(record.fields),
-        record.stamps_to_wire(),
+        stamps_json(record),
         scope_to_text(record.scope),
     )
 
