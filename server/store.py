@@ -303,18 +303,12 @@ _encode_rows = c_make_encoder(
 
 
 #: A push's writes: records, their scope rows (the change index), exits, results.
-WRITE_RECORDS = RowsWrite(
-    RecordRow.__table__,
-    ("id", "type", "version", "deleted", "fields", "stamps", "scope"),
-    conflict=("id",),
-    encoded=("stamps",),
-)
+_RECORD_ROW = ("id", "type", "version", "deleted", "fields", "stamps", "scope")
+WRITE_RECORDS = RowsWrite(RecordRow.__table__, _RECORD_ROW, conflict=("id",), encoded=("stamps",))
 #: :data:`WRITE_RECORDS` of the records a push on PostgreSQL found absent: a
 #: plain insert, so that one created meanwhile by a concurrent push is a
 #: unique violation (a race, :data:`RACES`), not overwritten unjudged.
-WRITE_NEW_RECORDS = RowsWrite(
-    RecordRow.__table__, ("id", "type", "version", "deleted", "fields", "stamps", "scope")
-)
+WRITE_NEW_RECORDS = RowsWrite(RecordRow.__table__, _RECORD_ROW, encoded=("stamps",))
 WRITE_SCOPES = RowsWrite(
     RecordScope.__table__,
     ("record_id", "compound_id", "building_id", "record_type", "version"),
