@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import threading
+import weakref
 from collections.abc import Callable
 from typing import Any
 
 from flask_migrate import upgrade
-from sqlalchemy import event
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DisconnectionError
 
@@ -21,6 +22,10 @@ PG_CONNECT_TIMEOUT_S = 5
 # connection, in turn, up to PG_POOL_WAIT_S, and only then get a retryable
 # 503 (server/errors.py): a wait that long means the process is overloaded.
 PG_POOL_SIZE, PG_POOL_OVERFLOW, PG_POOL_WAIT_S = 10, 20, 30
+# The allocator's connections per process (``allocator``): one kept, a few
+# more when pushes take blocks at once; its wait for the sequence's row, at
+# most, before the push is run again (``server.store.RACES``).
+ALLOCATOR_POOL_SIZE, ALLOCATOR_POOL_OVERFLOW, ALLOCATOR_LOCK_TIMEOUT_MS = 1, 4, 2_000
 # Statements that never write, by their first keyword. A savepoint counts
 # as a write: the transaction must not be restarted under it (see below).
 READING_STATEMENTS = frozenset(
@@ -57,6 +62,40 @@ def engine_options(url: str) -> dict[str, Any]:
         # (and a request) in seconds instead of hanging it.
         "connect_args": {"connect_timeout": PG_CONNECT_TIMEOUT_S},
     }
+
+
+_allocators: weakref.WeakKeyDictionary[Engine, Engine] = weakref.WeakKeyDictionary()
+
+
+def allocator(engine: Engine) -> Engine:
+    """Return the engine of ``engine``'s transactions of their own (PostgreSQL; made on first use).
+
+    Autocommit: each statement commits at once (durably: the database's
+    ``synchronous_commit``). A large push takes its versions there, so
+    that the row of ``sync_state`` is locked only for that statement, not
+    to the push's commit (``docs/sync.md``, "Parallel pushes on
+    PostgreSQL"). A wait for that row longer than
+    :data:`ALLOCATOR_LOCK_TIMEOUT_MS` fails (``55P03``): the push holding
+    it may be waiting for this one's rows. Disposed of with ``engine``.
+    """
+    own = _allocators.get(engine)
+    if own is None:
+        own = create_engine(
+            engine.url,
+            isolation_level="AUTOCOMMIT",
+            pool_size=ALLOCATOR_POOL_SIZE,
+            max_overflow=ALLOCATOR_POOL_OVERFLOW,
+            pool_timeout=PG_POOL_WAIT_S,
+            hide_parameters=True,
+            connect_args={
+                "connect_timeout": PG_CONNECT_TIMEOUT_S,
+                "options": f"-c lock_timeout={ALLOCATOR_LOCK_TIMEOUT_MS}",
+            },
+        )
+        configure_engine(own)
+        event.listen(engine, "engine_disposed", lambda _engine: own.dispose())
+        _allocators[engine] = own
+    return own
 
 
 def configure_engine(engine: Engine) -> None:

@@ -15,7 +15,7 @@ from server import live, queries
 from server.clock import utcnow
 from server.extensions import db
 from server.seed import SYSTEM
-from server.store import SqlStore
+from server.store import SqlStore, rerun_races
 from sync.changes import Change, Changeset, Push
 from sync.gate import COPY_WINDOW, DENIALS_WINDOW, alert_id, alerts_for, policy_id
 from sync.protocol import PushOutcome, apply_push
@@ -51,13 +51,17 @@ def raise_alerts(outcome: PushOutcome) -> None:
         return
     now = utcnow()
     db.session.commit()
-    store = SqlStore.for_writing(received_at=now)
-    written = apply_push(
-        store, SYSTEM, Push("gate-alerts", (Changeset("", now, tuple(changes)),)), now
-    )
-    store.flush()
-    db.session.commit()
-    live.announce(written, store.started_at_version)
+
+    def run() -> tuple[PushOutcome, int]:
+        store = SqlStore.for_writing(received_at=now, expected_writes=len(changes))
+        written = apply_push(
+            store, SYSTEM, Push("gate-alerts", (Changeset("", now, tuple(changes)),)), now
+        )
+        store.flush()
+        db.session.commit()
+        return written, store.started_at_version
+
+    live.announce(*rerun_races(run))
 
 
 def _is_event(record: Record) -> bool:

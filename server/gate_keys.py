@@ -23,7 +23,7 @@ from server import live, passes, queries
 from server.clock import utcnow
 from server.extensions import db
 from server.models import PassKeyRow
-from server.store import SqlStore
+from server.store import SqlStore, rerun_races
 from sync.actors import UserScope
 from sync.protocol import PushOutcome
 from sync.records import SERVER_USER_ID, FieldStamp, Record
@@ -111,17 +111,22 @@ def rotate(compound: str) -> PassKeyRow:
     """
     received_at = utcnow()
     db.session.commit()
-    store = SqlStore.for_writing(received_at=received_at)
-    record = find_compound(compound)
-    row = add_key(record.id, current_app.config["SECRET_KEY"])
-    keys = [key.public_jwk for key in keys_of(record.id)]
-    current = store.get(record.id)
-    assert current is not None
-    updated = with_pass_keys(current, keys, store.next_version(), received_at)
-    store.put(updated, None)
-    store.flush()
-    db.session.commit()
-    live.announce(PushOutcome((), updated.version, [updated]), store.started_at_version)
+
+    def run() -> tuple[PassKeyRow, Record, int]:
+        store = SqlStore.for_writing(received_at=received_at, expected_writes=1)
+        record = find_compound(compound)
+        row = add_key(record.id, current_app.config["SECRET_KEY"])
+        keys = [key.public_jwk for key in keys_of(record.id)]
+        current = store.get(record.id)
+        assert current is not None
+        updated = with_pass_keys(current, keys, store.next_version(), received_at)
+        store.put(updated, None)
+        store.flush()
+        db.session.commit()
+        return row, updated, store.started_at_version
+
+    row, updated, prev = rerun_races(run)
+    live.announce(PushOutcome((), updated.version, [updated]), prev)
     return row
 
 

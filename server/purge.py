@@ -43,7 +43,7 @@ from server import accounts, database, scopes
 from server.clock import utcnow
 from server.extensions import db
 from server.models import AttachmentRow, AuditEntry, ChangesetLog, RecordRow
-from server.store import SqlStore, chunks
+from server.store import SqlStore, chunks, rerun_races
 from sync import fields as f
 from sync.attachments import KINDS
 from sync.catalog import REGISTRY
@@ -99,8 +99,14 @@ def purged(record: Record, rtype: RecordType) -> Record | None:
 def purge_personal_data(before: date) -> Counter[str]:
     """Purge the personal data of records made before ``before``; return counts by type.
 
-    One transaction: all of it or, on an error, none.
+    One transaction: all of it or, on an error, none; run again if it raced
+    a push (:func:`server.store.rerun_races`).
     """
+    return rerun_races(lambda: _purge(before))
+
+
+def _purge(before: date) -> Counter[str]:
+    """Purge as :func:`purge_personal_data` says, in one transaction; commit."""
     cutoff = datetime.combine(before, time(), UTC)
     now = utcnow()
     store = SqlStore.for_writing(received_at=now)

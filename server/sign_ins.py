@@ -135,8 +135,17 @@ def marks_sql(dialect: Dialect) -> str:
     """
     sql = _MARKS_SQL.get(dialect.name)
     if sql is None:
-        compiled = MARKS.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
-        sql = _MARKS_SQL[dialect.name] = str(compiled)
+        if dialect.name == "postgresql":
+            # The marks of pushes side by side (``server.store.read_marks``).
+            generation = GENERATION.scalar_subquery().compile(
+                dialect=dialect, compile_kwargs={"literal_binds": True}
+            )
+            marks = "m.high_water, m.exits_high_water FROM weiguang_marks() m"
+            sql = f"SELECT ({generation}), {marks}"
+        else:
+            compiled = MARKS.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+            sql = str(compiled)
+        _MARKS_SQL[dialect.name] = sql
     return sql
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-from collections.abc import Collection, Iterable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from contextlib import AbstractContextManager
 from datetime import datetime
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
@@ -43,9 +43,11 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.engine import Result
+from sqlalchemy.exc import DBAPIError
 
 from server import sign_ins
 from server.clock import utcnow
+from server.database import allocator
 from server.extensions import db
 from server.green import COOPERATE_EVERY, cooperate, cooperatively
 from server.jsontext import stored_json
@@ -95,6 +97,30 @@ MOVE_HIGH_WATERS = (
     .where(_SEQUENCE.c.id == 1)
     .values(high_water=bindparam("high_water"), exits_high_water=bindparam("exits_high_water"))
 )
+#: PostgreSQL's reads of the marks and hand-outs of versions, by the functions
+#: of migration ``a7c1e3f5b9d2`` (``docs/sync.md``, "Parallel pushes on PostgreSQL").
+PG_READ_MARKS = "SELECT high_water, exits_high_water FROM weiguang_marks()"
+#: A large push's claim: a shared transaction-level advisory lock in the
+#: bigint form, keyed at or below every version the push will take.
+PG_CLAIM = "SELECT pg_advisory_xact_lock_shared(high_water + 1) FROM sync_state WHERE id = 1"
+#: A block of versions handed out, in a transaction of its own; returns its last version.
+PG_TAKE_BLOCK = (
+    "UPDATE sync_state SET high_water = high_water + %s WHERE id = 1 RETURNING high_water"
+)
+#: The exits' mark moved, in a transaction of its own, before the push commits.
+PG_MOVE_EXITS = (
+    "UPDATE sync_state SET exits_high_water = greatest(exits_high_water, %s) WHERE id = 1"
+)
+#: From how many changes a push on PostgreSQL runs side by side with others
+#: (below: under the lock of the sequence, which costs it no extra commit).
+PARALLEL_WRITES = 50
+#: PostgreSQL's errors of pushes side by side that running the push again
+#: resolves: a deadlock between row locks, a serialization failure, a key
+#: (a changeset's, a new record's) written by a concurrent push, and a wait
+#: for the sequence's row that timed out (``server.database.allocator``).
+RACES = frozenset({"40P01", "40001", "23505", "55P03"})
+#: How many times a push is run in all before a race's error is raised.
+RUNS = 5
 log = logging.getLogger(__name__)
 # Ids per IN (...) list, well under every database's limit on bound parameters;
 # rows per INSERT, so that a large push lets other requests run between them.
@@ -281,6 +307,12 @@ WRITE_RECORDS = RowsWrite(
     ("id", "type", "version", "deleted", "fields", "stamps", "scope"),
     conflict=("id",),
 )
+#: :data:`WRITE_RECORDS` of the records a push on PostgreSQL found absent: a
+#: plain insert, so that one created meanwhile by a concurrent push is a
+#: unique violation (a race, :data:`RACES`), not overwritten unjudged.
+WRITE_NEW_RECORDS = RowsWrite(
+    RecordRow.__table__, ("id", "type", "version", "deleted", "fields", "stamps", "scope")
+)
 WRITE_SCOPES = RowsWrite(
     RecordScope.__table__,
     ("record_id", "compound_id", "building_id", "record_type", "version"),
@@ -312,35 +344,47 @@ class ReadByIds:
     :param key: the id column the list is matched against.
     """
 
-    def __init__(self, query: Any, key: Any):
+    def __init__(self, query: Any, key: Any, *, locking: bool = False):
         self.query = query
         self.key = key
+        self.locking = locking
         self._statements: dict[tuple[str, int], str] = {}
 
     def rows(self, ids: list[str]) -> list[Any]:
-        """Return the rows whose id is in ``ids``, a :data:`CHUNK` of ids a statement."""
+        """Return the rows whose id is in ``ids``, a :data:`CHUNK` of ids a statement.
+
+        Locking: the ids in order, so that two pushes lock their common rows
+        in the same order.
+        """
         connection = db.session.connection()
         found: list[Any] = []
-        for chunk in chunks(ids):
+        for chunk in chunks(sorted(ids) if self.locking else ids):
             sql = self.statement(connection.dialect, len(chunk))
             found += connection.exec_driver_sql(sql, tuple(chunk)).all()
         return found
 
     def statement(self, dialect: Any, count: int) -> str:
-        """Return the SQL reading ``count`` ids on ``dialect``."""
+        """Return the SQL reading ``count`` ids on ``dialect``.
+
+        Locking, on PostgreSQL: ``ORDER BY`` the id ``FOR UPDATE``, the rows
+        locked in id order until the transaction ends.
+        """
         key = (dialect.name, count)
         if key not in self._statements:
             mark = "?" if dialect.name == "sqlite" else "%s"
             select_sql = str(self.query.compile(dialect=dialect))
             key_sql = f"{self.key.table.name}.{self.key.name}"
-            self._statements[key] = (
-                f"{select_sql} WHERE {key_sql} IN ({', '.join([mark] * count)})"
-            )
+            sql = f"{select_sql} WHERE {key_sql} IN ({', '.join([mark] * count)})"
+            if self.locking and dialect.name == "postgresql":
+                sql += f" ORDER BY {key_sql} FOR UPDATE"
+            self._statements[key] = sql
         return self._statements[key]
 
 
 #: A push's reads: the records it touches, and the changesets it replays.
 READ_RECORDS = ReadByIds(select(*RECORD_COLUMNS), RecordRow.id)
+#: A push's read of its records on PostgreSQL: locked until it commits.
+LOCK_RECORDS = ReadByIds(select(*RECORD_COLUMNS), RecordRow.id, locking=True)
 READ_RESULTS = ReadByIds(
     select(ChangesetLog.id, ChangesetLog.user_id, cast(ChangesetLog.result, Text)),
     ChangesetLog.id,
@@ -360,6 +404,8 @@ class SqlStore:
         writing: bool,
         audit: Mapping[str, Any] | None = None,
         exits_high_water: int | None = None,
+        locking: bool = False,
+        block: int = 0,
     ):
         self._high_water = high_water
         # No exit up to ``high_water`` lies above it (``None``: not known).
@@ -376,6 +422,13 @@ class SqlStore:
         self.recorded_texts: dict[str, str] = {}
         self._undo = UndoLog()
         self._puts = 0
+        #: Records read locked, new ones inserted plainly (PostgreSQL).
+        self._locking = writing and (locking or block > 0)
+        #: Side by side with other pushes (PostgreSQL): versions come in
+        #: blocks of :meth:`_take_block`, the first of ``block`` versions.
+        self._parallel = writing and block > 0
+        self._block = block
+        self._block_end = high_water
 
     @classmethod
     def for_reading(cls, marks: tuple[int, int] | None = None) -> SqlStore:
@@ -387,8 +440,7 @@ class SqlStore:
             here, in one statement.
         """
         if marks is None:
-            high_water, exits_high_water = db.session.execute(READ_MARKS).one()
-            marks = int(high_water or 0), int(exits_high_water or 0)
+            marks = read_marks()
         return cls(marks[0], writing=False, exits_high_water=marks[1])
 
     @classmethod
@@ -398,22 +450,43 @@ class SqlStore:
         device_token_id: int | None = None,
         client_id: str | None = None,
         received_at: datetime | None = None,
+        expected_writes: int = 0,
     ) -> SqlStore:
-        """Open a store for one push: lock the version sequence until the transaction ends.
+        """Open a store for one push.
 
-        The device, install and receipt time go into the log row of every
-        changeset recorded: with the field stamps, the audit trail of records.
+        SQLite: lock the version sequence until the transaction ends.
+        PostgreSQL: records are read locked; a push of at least
+        :data:`PARALLEL_WRITES` changes takes no lock of the sequence but
+        claims its versions and takes them in blocks, the first right away
+        (``docs/sync.md``, "Parallel pushes on PostgreSQL"). The device,
+        install and receipt time go into the log row of every changeset
+        recorded: with the field stamps, the audit trail of records.
+
+        :param expected_writes: about how many versions the push will take
+            (its changes): on PostgreSQL, its mode and first block.
         """
         audit = {
             "device_token_id": device_token_id,
             "client_id": client_id,
             "received_at": received_at or utcnow(),
         }
-        return cls(lock_sequence(), writing=True, audit=audit)
+        postgresql = db.session.get_bind().dialect.name == "postgresql"
+        if postgresql and expected_writes >= PARALLEL_WRITES:
+            store = cls(0, writing=True, audit=audit, block=expected_writes)
+            # Before any row lock: a block taken later may wait for a push
+            # that holds the sequence and waits for this one's rows.
+            store._take_block()
+            return store
+        return cls(lock_sequence(), writing=True, audit=audit, locking=postgresql)
 
     @property
     def started_at_version(self) -> int:
-        """Return the high-water mark under which this store's versions follow (``prev``)."""
+        """Return the mark above which every version up to this store's last is its own (``prev``).
+
+        SQLite: the high-water mark locked. PostgreSQL: the version before
+        its last block (contract "Live updates": a client at it has missed
+        nothing the announcement does not carry).
+        """
         return self._started_at
 
     # -- reads ---------------------------------------------------------------
@@ -425,7 +498,8 @@ class SqlStore:
     def get_many(self, record_ids: Collection[str]) -> dict[str, Record]:
         """Return the existing records among ``record_ids``, buffered writes first."""
         found = {rid: self._records[rid] for rid in record_ids if rid in self._records}
-        for row in READ_RECORDS.rows([rid for rid in record_ids if rid not in found]):
+        read = LOCK_RECORDS if self._locking else READ_RECORDS
+        for row in read.rows([rid for rid in record_ids if rid not in found]):
             # Kept for an unreadable row too: a create that repairs it
             # then rewrites its scope rows rather than adding them again.
             self._loaded_scopes[row[0]] = scope_from_text(row[6])
@@ -460,6 +534,9 @@ class SqlStore:
         Buffered writes are flushed first, so a writing store reads its own writes.
         """
         self.flush()
+        if self._parallel and not self._next:
+            # Nothing written yet (else up to its own last write): what committed.
+            self._high_water = read_marks()[0]
         if only_types is not None and only_types >= REGISTERED_TYPES:
             # A role that receives every type (a coordinator: 22) wants the
             # same rows with no type list, which a push cannot write outside
@@ -505,8 +582,25 @@ class SqlStore:
         """Take the next version, above the high-water mark locked."""
         if not self._writing:
             raise RuntimeError("a reading store hands out no versions")
+        if self._parallel and self._next >= self._block_end:
+            self._take_block()
         self._next += 1
         return self._next
+
+    def _take_block(self) -> None:
+        """Take the next block of versions, claimed first if it is the push's first.
+
+        The claim (:data:`PG_CLAIM`) is the transaction's own; the block is
+        handed out in a transaction of its own (:func:`take_versions`), so
+        other pushes take theirs meanwhile. Each block is twice the last;
+        versions after the last one used are never used (gaps).
+        """
+        if not self._next:
+            db.session.connection().exec_driver_sql(PG_CLAIM)
+        size, self._block = self._block, self._block * 2
+        last = take_versions(size)
+        self._started_at = self._next = last - size
+        self._block_end = last
 
     def put(self, record: Record, previous_scope: Scope | None) -> None:
         """Buffer a write of ``record``; remember the scope it left.
@@ -545,7 +639,12 @@ class SqlStore:
             return
         records = list(self._records.values())
         if records:
-            WRITE_RECORDS.send([row_of(r) for r in records])
+            if self._locking:
+                new = [r for r in records if r.id not in self._loaded_scopes]
+                WRITE_NEW_RECORDS.send([row_of(r) for r in new])
+                WRITE_RECORDS.send([row_of(r) for r in records if r.id in self._loaded_scopes])
+            else:
+                WRITE_RECORDS.send([row_of(r) for r in records])
             self._write_scopes(records)
             if any(record.type == "compound" for record in records):
                 # A neighbourhood's compounds are its users' scope.
@@ -563,7 +662,11 @@ class SqlStore:
             exits_high_water = max(record.version for record, _ in self._exits)
         if self._results:
             self._write_results()
-        if exits_high_water is not None:
+        if self._parallel:
+            if exits_high_water is not None:
+                with allocator(db.engine).connect() as connection:
+                    connection.exec_driver_sql(PG_MOVE_EXITS, (exits_high_water,))
+        elif exits_high_water is not None:
             db.session.connection().execute(
                 MOVE_HIGH_WATERS,
                 {"high_water": self._next, "exits_high_water": exits_high_water},
@@ -614,6 +717,54 @@ class SqlStore:
                 for compound in r.scope.compound_ids
             ]
         )
+
+
+def read_marks() -> tuple[int, int]:
+    """Return the committed high-water mark and the exits' mark, read together.
+
+    SQLite: ``sync_state``'s row. PostgreSQL: ``weiguang_marks()``, the mark
+    below the lowest claim of a push in flight (``docs/sync.md``, "Parallel
+    pushes on PostgreSQL").
+    """
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        high_water, exits_high_water = connection.exec_driver_sql(PG_READ_MARKS).one()
+    else:
+        high_water, exits_high_water = connection.execute(READ_MARKS).one()
+    return int(high_water or 0), int(exits_high_water or 0)
+
+
+def take_versions(count: int) -> int:
+    """Hand out ``count`` versions in a transaction of their own; return the last (PostgreSQL).
+
+    Committed durably before any pull can read the mark it moved, so that
+    a version a pull has passed is never handed out again, even after a
+    crash (``docs/sync.md``, "Parallel pushes on PostgreSQL").
+    """
+    with allocator(db.engine).connect() as connection:
+        return int(connection.exec_driver_sql(PG_TAKE_BLOCK, (count,)).scalar_one())
+
+
+def rerun_races(work: Callable[[], T]) -> T:
+    """Return ``work()``, run again after a rollback if it failed on a race (:data:`RACES`).
+
+    ``work`` is a whole write transaction, commit included: on PostgreSQL
+    pushes run side by side, and one that deadlocked on another's rows, or
+    wrote a changeset or a new record a concurrent push committed first, is
+    run again and then finds what that push wrote (a replay, a conflict).
+    At most :data:`RUNS` runs; then the error is raised.
+    """
+    run = 1
+    while True:
+        try:
+            return work()
+        except DBAPIError as error:
+            code = getattr(error.orig, "pgcode", None)
+            if code not in RACES or run == RUNS:
+                raise
+        db.session.rollback()
+        run += 1
+        log.info("a push raced another (%s): run %d of %d", code, run, RUNS)
 
 
 def lock_sequence() -> int:

@@ -36,7 +36,7 @@ from server.extensions import db, socketio
 from server.payloads import load_body
 from server.schemas.supplies import CHAIN_LIST, CHAIN_LIST_REPLY, DELIVERIES_REPLY
 from server.seed import SYSTEM
-from server.store import SqlStore
+from server.store import SqlStore, rerun_races
 from sync.actors import Actor, Role, UserScope
 from sync.changes import Change, Changeset, ChangesetStatus, Push
 from sync.protocol import PushOutcome, apply_push
@@ -193,23 +193,28 @@ def _push_units(
     :func:`sync.supplies.order_rules`) and must not be put back on it.
     """
     now = utcnow()
-    store = SqlStore.for_writing(device_token_id=device_token_id, received_at=now)
-    current = store.get(round_id)
-    changes: tuple[Change, ...] = ()
-    if current is not None and not current.deleted:
-        orders = _orders_now(store, goods, units)
-        by_unit = delivery_tasks_by_unit(
-            current, orders, goods.households, goods.buildings, goods.packages, store.get, units
-        )
-        changes = tuple(change for unit in by_unit.values() for change in unit)
-    if not changes:
+
+    def run() -> tuple[tuple[Change, ...], PushOutcome | None, int]:
+        store = SqlStore.for_writing(device_token_id=device_token_id, received_at=now)
+        current = store.get(round_id)
+        changes: tuple[Change, ...] = ()
+        if current is not None and not current.deleted:
+            orders = _orders_now(store, goods, units)
+            goods_args = (goods.households, goods.buildings, goods.packages)
+            by_unit = delivery_tasks_by_unit(current, orders, *goods_args, store.get, units)
+            changes = tuple(change for unit in by_unit.values() for change in unit)
+        if not changes:
+            db.session.commit()
+            return (), None, 0
+        push = Push("", (Changeset("", now, changes),))
+        outcome = apply_push(store, actor, push, now, signer=gate_keys.signer())
+        store.flush()
         db.session.commit()
-        return (), None
-    push = Push("", (Changeset("", now, changes),))
-    outcome = apply_push(store, actor, push, now, signer=gate_keys.signer())
-    store.flush()
-    db.session.commit()
-    live.announce_soon(outcome, store.started_at_version)
+        return changes, outcome, store.started_at_version
+
+    changes, outcome, prev = rerun_races(run)
+    if outcome is not None:
+        live.announce_soon(outcome, prev)
     return changes, outcome
 
 
@@ -242,9 +247,10 @@ def make_due_deliveries(now: datetime) -> int:
         return _due_deliveries(now) if ours else 0
 
 
-#: The PostgreSQL advisory lock key of the delivery job's turn (any fixed
-#: bigint; ``'deliv'`` in ASCII).
-_TURN_LOCK = 0x64656C6976
+#: The PostgreSQL advisory lock keys of the delivery job's turn, in the
+#: two-int form (``'WG'``, 2): a bigint-form advisory lock is a push's claim
+#: (``docs/sync.md``, "Parallel pushes on PostgreSQL").
+_TURN_LOCK = {"space": 22343, "key": 2}
 
 
 @contextmanager
@@ -254,21 +260,22 @@ def _one_turn_at_a_time() -> Iterator[bool]:
     On PostgreSQL one process at a time: ``pg_try_advisory_lock`` on a
     connection of its own, held for the turn; the others skip theirs (the
     one running does the same work). On SQLite always: turns are serialised
-    batch by batch by the push lock, which is enough for correctness.
+    batch by batch by the push lock (on PostgreSQL by the locks of the rows
+    a batch reads), which is enough for correctness.
     """
     if db.engine.dialect.name != "postgresql":
         yield True
         return
     with db.engine.connect() as connection:
         ours = bool(
-            connection.scalar(text("SELECT pg_try_advisory_lock(:key)"), {"key": _TURN_LOCK})
+            connection.scalar(text("SELECT pg_try_advisory_lock(:space, :key)"), _TURN_LOCK)
         )
         connection.commit()  # the lock is the session's: no transaction left open
         try:
             yield ours
         finally:
             if ours:
-                connection.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": _TURN_LOCK})
+                connection.execute(text("SELECT pg_advisory_unlock(:space, :key)"), _TURN_LOCK)
                 connection.commit()
 
 

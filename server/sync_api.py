@@ -25,7 +25,7 @@ from server.errors import ApiError
 from server.extensions import db, limiter
 from server.payloads import json_body
 from server.schemas.sync import load_pull_args
-from server.store import SqlStore
+from server.store import SqlStore, rerun_races
 from sync.actors import Actor
 from sync.changes import Push
 from sync.protocol import PushOutcome, apply_push
@@ -119,8 +119,11 @@ class Committed(NamedTuple):
 def apply_and_commit(incoming: Push, actor: Actor | None = None) -> Committed:
     """Apply a push in one transaction; return the outcome and the high water before it.
 
-    The push takes the lock on the version sequence first and holds it to
-    its commit (``docs/sync.md``, "Why no pull skips a change"). It joins
+    On SQLite the push takes the lock on the version sequence first and
+    holds it to its commit (``docs/sync.md``, "Why no pull skips a
+    change"); on PostgreSQL it runs beside other pushes, and one that
+    raced another is run again (:func:`server.store.rerun_races`; "Parallel
+    pushes on PostgreSQL"), the request's earlier writes rolled back. It joins
     the request's transaction rather than committing what came before:
     its first statement, that lock, is a write, and a write reads afresh
     (on SQLite the transaction restarts at its first write,
@@ -134,10 +137,18 @@ def apply_and_commit(incoming: Push, actor: Actor | None = None) -> Committed:
     actor = actor or current_actor()
     received_at = clock.utcnow()
     device_id = current_identity().device_id
-    store = SqlStore.for_writing(
-        device_token_id=device_id, client_id=incoming.client_id, received_at=received_at
-    )
-    outcome = apply_push(store, actor, incoming, received_at, signer=gate_keys.signer())
-    store.flush()
-    db.session.commit()
-    return Committed(outcome, store.started_at_version, store.recorded_texts)
+    changes = sum(len(changeset.changes) for changeset in incoming.changesets)
+
+    def run() -> Committed:
+        store = SqlStore.for_writing(
+            device_token_id=device_id,
+            client_id=incoming.client_id,
+            received_at=received_at,
+            expected_writes=changes,
+        )
+        outcome = apply_push(store, actor, incoming, received_at, signer=gate_keys.signer())
+        store.flush()
+        db.session.commit()
+        return Committed(outcome, store.started_at_version, store.recorded_texts)
+
+    return rerun_races(run)
