@@ -42,7 +42,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from server import live
+from server import live, seed
 from server import store as sql_store
 from server.clock import utcnow
 from server.extensions import db
@@ -344,6 +344,25 @@ class Neighbourhood:
             if not page["more"]:
                 return records, cursor
 
+    def activity(self) -> str:
+        """Return what this database's backends are doing (PostgreSQL), for a failure's message."""
+        with self.app.app_context():
+            url = db.engine.url
+        if url.get_backend_name() != "postgresql":
+            return ""
+        connection = psycopg2.connect(url.set(drivername="postgresql").render_as_string(False))
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT pid, state, wait_event_type, wait_event, left(query, 160)"
+                    " FROM pg_stat_activity WHERE datname = current_database()"
+                    " AND pid <> pg_backend_pid() AND state <> 'idle'"
+                )
+                rows = cursor.fetchall()
+        finally:
+            connection.close()
+        return "".join(f"\n  backend {row}" for row in rows)
+
     def high_water(self) -> int:
         """Return ``sync_state.high_water`` (the highest version handed out, on PostgreSQL)."""
         with self.app.app_context():
@@ -409,9 +428,9 @@ def ids_of(records: list[dict[str, Any]]) -> Counter[str]:
     return Counter(record["id"] for record in records)
 
 
-def a_new_task(**fields: Any) -> dict[str, Any]:
-    """Return a changeset creating a task (the only change)."""
-    return a_changeset(create("task", a_task(**fields)))
+def a_new_task(compound: str = "A", **fields: Any) -> dict[str, Any]:
+    """Return a changeset creating a task in ``compound`` (its letter; the only change)."""
+    return a_changeset(create("task", a_task(seed.stable_id("compound", compound), **fields)))
 
 
 def created_id(changeset: dict[str, Any]) -> str:
@@ -452,14 +471,16 @@ def assert_waits_past_the_sequence(pg_url: str, holds: Holds, thread: str) -> No
     )
 
 
-def side_by_side(*changesets: dict[str, Any]) -> list[dict[str, Any]]:
+def side_by_side(*changesets: dict[str, Any], compound: str = "A") -> list[dict[str, Any]]:
     """Return ``changesets`` and after them enough task creations for a push to run side by side.
 
     On PostgreSQL only a push of :data:`SIDE_BY_SIDE` changes or more runs
-    beside others; a smaller one still takes the sequence's lock.
+    beside others; a smaller one still takes the sequence's lock. The
+    tasks are made in ``compound``.
     """
     count = sum(len(changeset["changes"]) for changeset in changesets)
-    return [*changesets, *(a_new_task(title="filler") for _ in range(SIDE_BY_SIDE - count))]
+    fillers = (a_new_task(compound, title="filler") for _ in range(SIDE_BY_SIDE - count))
+    return [*changesets, *fillers]
 
 
 def created_ids(changesets: list[dict[str, Any]]) -> list[str]:
@@ -494,12 +515,15 @@ def once(ids: list[str]) -> dict[str, int]:
 @pytest.mark.postgres
 def test_a_pull_while_a_push_of_earlier_versions_is_open_stops_below_them(hood, holds):
     start = hood.pull(ABOVE_ALL)["cursor"]
-    by_p, by_q = side_by_side(a_new_task(title="P")), side_by_side(a_new_task(title="Q"))
+    by_p = side_by_side(a_new_task("A", title="P"), compound="A")
+    by_q = side_by_side(a_new_task("B", title="Q"), compound="B")
     p_held = holds.hold("P", "after writes")
     p = hood.push_on("P", *by_p)
     p_held.wait_reached("P")
     q = hood.push_on("Q", *by_q)
-    assert q.wait(), "Q could not commit while P, holding earlier versions, was open"
+    assert q.wait(), (
+        "Q could not commit while P, holding earlier versions, was open" + hood.activity()
+    )
     q_versions = versions_in(q.result().ok())
     during = hood.pull_within(start)
     p_held.go.set()
@@ -514,6 +538,24 @@ def test_a_pull_while_a_push_of_earlier_versions_is_open_stops_below_them(hood, 
     assert end >= max(q_versions)
 
 
+@pytest.mark.postgres
+def test_pushes_making_records_of_one_compound_run_side_by_side(hood, holds):
+    # Nearly every record names its compound (and often a building and a
+    # household): pushes that only read the same compound must not queue on it.
+    by_p = side_by_side(a_new_task("A", title="P"), compound="A")
+    by_q = side_by_side(a_new_task("A", title="Q"), compound="A")
+    held = holds.hold("P", "after writes")
+    p = hood.push_on("P", *by_p)
+    held.wait_reached("P")
+    q = hood.push_on("Q", *by_q)
+    assert q.wait(), "Q could not commit while P, of the same compound, was open" + (
+        hood.activity()
+    )
+    held.go.set()
+    p.result().ok()
+    q.result().ok()
+
+
 @dataclass
 class SideBySide:
     """What :func:`push_side_by_side` saw."""
@@ -526,7 +568,10 @@ class SideBySide:
     most_open: int
 
 
-PUSHERS, PUSHES_EACH = 4, 4
+#: The seeded demo's compounds: a pusher each (pushes in one compound are
+#: :func:`test_pushes_making_records_of_one_compound_run_side_by_side`).
+COMPOUNDS = ("A", "B", "C")
+PUSHERS, PUSHES_EACH = len(COMPOUNDS), 4
 
 
 def push_side_by_side(hood: Neighbourhood, holds: Holds, seed: int) -> SideBySide:
@@ -539,6 +584,7 @@ def push_side_by_side(hood: Neighbourhood, holds: Holds, seed: int) -> SideBySid
     changes a page.
     """
     names = [f"pusher-{n}" for n in range(PUSHERS)]
+    compound_of = dict(zip(names, COMPOUNDS, strict=True))
     everyone_open = threading.Barrier(PUSHERS, timeout=WAIT_S)
     state = {"open": 0, "most": 0}
     lock = threading.Lock()
@@ -574,7 +620,7 @@ def push_side_by_side(hood: Neighbourhood, holds: Holds, seed: int) -> SideBySid
 
     def pusher(name: str) -> None:
         for _ in range(PUSHES_EACH):
-            changesets = side_by_side(a_new_task(title=name))
+            changesets = side_by_side(a_new_task(compound_of[name]), compound=compound_of[name])
             reply = hood.post(clients[name], name, changesets)
             if reply.status != 200 or any(r["status"] != "applied" for r in reply.body["results"]):
                 failed.append(reply)
@@ -636,7 +682,7 @@ def test_one_changeset_pushed_twice_at_once_is_applied_once_and_answered_alike(
     q = hood.push_on("Q", *side_by_side(changeset))
     if point == "before writes":
         # P has read and judged, taken its versions, written nothing: Q commits first.
-        assert q.wait(), "Q could not commit while P was open"
+        assert q.wait(), "Q could not commit while P was open" + hood.activity()
     else:
         # Q waits on P's uncommitted rows of the same ids, past its own claim.
         assert_waits_past_the_sequence(pg_url, holds, "Q")
@@ -752,7 +798,7 @@ def test_two_pushes_creating_one_id_at_once_judge_the_second_against_the_first(
     held.wait_reached("P")
     q = hood.push_on("Q", *by_q)
     if point == "before writes":
-        assert q.wait(), "Q could not commit while P was open"
+        assert q.wait(), "Q could not commit while P was open" + hood.activity()
         order = [("Q", by_q), ("P", by_p)]
     else:
         assert_waits_past_the_sequence(pg_url, holds, "Q")
@@ -792,13 +838,14 @@ def kill_backend(pg_url: str, pid: int) -> None:
 @pytest.mark.parametrize("ending", ["raises", "connection killed"])
 def test_a_push_that_fails_after_taking_versions_holds_no_pull_back(hood, holds, pg_url, ending):
     start = hood.pull(ABOVE_ALL)["cursor"]
-    doomed, other = side_by_side(a_new_task(title="P")), side_by_side(a_new_task(title="Q"))
+    doomed = side_by_side(a_new_task("A", title="P"), compound="A")
+    other = side_by_side(a_new_task("B", title="Q"), compound="B")
     fail = RuntimeError("the push fails after its writes") if ending == "raises" else None
     held = holds.hold("P", "after writes", fail=fail)
     p = hood.push_on("P", *doomed)
     held.wait_reached("P")
     q = hood.push_on("Q", *other)
-    assert q.wait(), "Q could not commit while P was open"
+    assert q.wait(), "Q could not commit while P was open" + hood.activity()
     q_versions = versions_in(q.result().ok())
     if ending == "connection killed":
         assert held.pid is not None
@@ -814,7 +861,8 @@ def test_a_push_that_fails_after_taking_versions_holds_no_pull_back(hood, holds,
     assert each_once(seen, created_ids(other)) == once(created_ids(other))
     assert not seen.keys() & set(created_ids(doomed))
     assert all(hood.record(rid) is None for rid in created_ids(doomed))
-    after = max(versions_in(hood.push("R", *side_by_side(a_new_task(title="R"))).ok()))
+    pushed_after = side_by_side(a_new_task("C", title="R"), compound="C")
+    after = max(versions_in(hood.push("R", *pushed_after).ok()))
     assert hood.pull(cursor)["cursor"] == after == hood.high_water()
 
 
@@ -848,7 +896,9 @@ def test_a_purge_during_a_push_both_complete_and_lose_nothing(hood, holds, held_
         pushing = hood.push_on("P", *pushed)
         held.wait_reached("P")
         purging = purge_on(hood.app)
-        assert purging.wait(), "the purge could not complete while the push was open"
+        assert purging.wait(), (
+            "the purge could not complete while the push was open" + hood.activity()
+        )
     else:
         # The purge may hold the sequence: the push must wait for it, not fail.
         held = holds.hold("purge", "after writes")
@@ -895,10 +945,10 @@ def test_a_live_events_prev_leaves_out_a_push_committed_inside_its_versions(
     hood, holds, announced
 ):
     held = holds.hold("P", "after writes")
-    p = hood.push_on("P", *side_by_side(a_new_task(title="P"), a_new_task(title="P")))
+    p = hood.push_on("P", *side_by_side(a_new_task("A"), a_new_task("A"), compound="A"))
     held.wait_reached("P")
-    q = hood.push_on("Q", *side_by_side(a_new_task(title="Q")))
-    assert q.wait(), "Q could not commit while P was open"
+    q = hood.push_on("Q", *side_by_side(a_new_task("B"), compound="B"))
+    assert q.wait(), "Q could not commit while P was open" + hood.activity()
     held.go.set()
     p.result().ok()
     q.result().ok()
@@ -920,8 +970,8 @@ def test_a_live_events_prev_starts_at_the_pushs_last_block_of_versions(hood, hol
     held = holds.hold("P", f"version {SIDE_BY_SIDE + 1}")
     p = hood.push_on("P", *late)
     held.wait_reached("P")
-    q = hood.push_on("Q", *side_by_side(a_new_task(title="Q")))
-    assert q.wait(), "Q could not commit while P was open"
+    q = hood.push_on("Q", *side_by_side(a_new_task("B"), compound="B"))
+    assert q.wait(), "Q could not commit while P was open" + hood.activity()
     held.go.set()
     p_reply = p.result().ok()
     q.result().ok()
