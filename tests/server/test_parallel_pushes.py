@@ -42,7 +42,7 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
-from server import live, seed
+from server import database, live, seed
 from server import store as sql_store
 from server.clock import utcnow
 from server.extensions import db
@@ -319,26 +319,30 @@ class Neighbourhood:
         )
         return Reply(reply.status_code, reply.get_json())
 
-    def pull(self, cursor: int, limit: int = 1000, client: Any = None) -> dict[str, Any]:
-        """Return one pull page from ``cursor``, as the reader."""
+    def pull(
+        self, cursor: int, limit: int = 1000, client: Any = None, token: str | None = None
+    ) -> dict[str, Any]:
+        """Return one pull page from ``cursor``, as the reader (or the holder of ``token``)."""
         page = (client or self.client).get(
-            f"{PULL}?cursor={cursor}&limit={limit}", headers=bearer(self.reader)
+            f"{PULL}?cursor={cursor}&limit={limit}", headers=bearer(token or self.reader)
         )
         assert page.status_code == 200, page.get_json()
         body: dict[str, Any] = page.get_json()
         return body
 
-    def pull_within(self, cursor: int) -> dict[str, Any]:
+    def pull_within(self, cursor: int, token: str | None = None) -> dict[str, Any]:
         """Return :meth:`pull`, made on a thread: fail if it takes over :data:`WAIT_S`."""
         client = self.app.test_client()
-        answer: dict[str, Any] = Call("puller", lambda: self.pull(cursor, client=client)).result()
+        answer: dict[str, Any] = Call(
+            "puller", lambda: self.pull(cursor, client=client, token=token)
+        ).result()
         return answer
 
-    def pull_all(self, cursor: int) -> tuple[list[dict[str, Any]], int]:
+    def pull_all(self, cursor: int, token: str | None = None) -> tuple[list[dict[str, Any]], int]:
         """Return every change after ``cursor`` and the cursor at the end."""
         records: list[dict[str, Any]] = []
         while True:
-            page = self.pull(cursor)
+            page = self.pull(cursor, token=token)
             records += page["changes"]
             cursor = page["cursor"]
             if not page["more"]:
@@ -536,6 +540,36 @@ def test_a_pull_while_a_push_of_earlier_versions_is_open_stops_below_them(hood, 
     rest, end = hood.pull_all(during["cursor"])
     assert each_once(ids_of(during["changes"]) + ids_of(rest), pushed) == once(pushed)
     assert end >= max(q_versions)
+
+
+@pytest.mark.postgres
+def test_a_record_moved_out_by_a_push_committed_out_of_order_reaches_its_old_compound(hood, holds):
+    # The exits' mark: a pull from at or above it reads no exits, so a push
+    # that moves a record out must have moved the mark before a pull can pass
+    # its versions, though it commits after a push of later versions.
+    volunteer = sign_in(hood.client, "vol-a")  # sees compound A only
+    moving = create("task", a_task(seed.stable_id("compound", "A")))
+    base = hood.push("maker", a_changeset(moving)).ok()["cursor"]
+    _, start = hood.pull_all(0, token=volunteer)
+    moved = update("task", moving["id"], base, compound_id=seed.stable_id("compound", "B"))
+    held = holds.hold("P", "after writes")
+    p = hood.push_on("P", *side_by_side(a_changeset(moved), compound="B"))
+    held.wait_reached("P")
+    q = hood.push_on("Q", *side_by_side(compound="C"))
+    assert q.wait(), "Q could not commit while P was open" + hood.activity()
+    q.result().ok()
+    during = hood.pull_within(start, token=volunteer)
+    held.go.set()
+    exit_version = p.result().ok()["results"][0]["changes"][0]["version"]
+
+    assert start <= during["cursor"] < exit_version
+    assert moving["id"] not in ids_of(during["changes"])
+    rest, end = hood.pull_all(during["cursor"], token=volunteer)
+    tombstones = [r for r in rest if r["id"] == moving["id"]]
+    assert [(r["deleted"], r["version"]) for r in tombstones] == [(True, exit_version)], (
+        "the old compound did not get the tombstone once"
+    )
+    assert moving["id"] not in ids_of(hood.pull_all(end, token=volunteer)[0])
 
 
 @pytest.mark.postgres
@@ -1020,3 +1054,58 @@ def test_on_sqlite_a_second_push_still_waits_for_the_first_and_versions_stay_con
         ).all()
         db.session.rollback()
     assert versions == list(range(start + 1, hood.high_water() + 1))
+
+
+# -- pushes of both kinds, and pushes that wait on the sequence -----------------
+
+
+@pytest.mark.postgres
+def test_a_push_of_a_few_changes_and_a_large_one_on_one_record_both_complete(hood, holds):
+    # A push of a few changes holds the sequence to its commit (on ``pgpar``)
+    # and waits for the large push's lock of the record; the large push then
+    # needs another block of versions, behind the small one's hold of the
+    # sequence. Neither may wait for ever, nor fail.
+    task_id = str(uuid.uuid4())
+    base = hood.push("maker", a_changeset(create("task", a_task(), record_id=task_id))).ok()
+    first_edit = edit(task_id, base["cursor"], {"notes": "first"}, "11:00", str(uuid.uuid4()))
+    hood.push("maker", first_edit).ok()
+    fields = {"notes": "late", "priority": 1}  # loses the notes: one version more
+    large = side_by_side(edit(task_id, base["cursor"], fields, "10:00", str(uuid.uuid4())))
+    small = edit(task_id, base["cursor"], {"title": "small"}, "10:30", str(uuid.uuid4()))
+    held = holds.hold("P", f"version {SIDE_BY_SIDE + 1}")
+    p = hood.push_on("P", *large)
+    held.wait_reached("P")
+    s = hood.push_on("Q", small)
+    assert not s.wait(0.5), "the small push did not wait for the record the large one holds"
+    held.go.set()
+    by_p, by_s = p.result(WAIT_S * 2).ok(), s.result(WAIT_S * 2).ok()
+
+    assert by_p["results"][0]["changes"][0]["lost_fields"] == ["notes"]
+    assert by_s["results"][0]["changes"][0]["status"] == "applied"
+    stored = hood.outcome_of(task_id)
+    assert {"notes": "first", "priority": 1, "title": "small"}.items() <= stored["fields"].items()
+    assert [c["lost_value"] for c in stored["conflicts"].values()] == ["late"]
+
+
+@pytest.mark.postgres
+def test_a_push_that_runs_out_of_reruns_behind_the_sequence_is_retryable(hood, holds, monkeypatch):
+    # A push kept waiting for the sequence's row (a purge holds it) and run
+    # again until it gives up must be answered as a busy database (503 and
+    # Retry-After, nothing written), as SQLite's writer lock is, not 500;
+    # or wait and succeed. The waits and runs are made short (``pgpar``'s).
+    monkeypatch.setattr(database, "ALLOCATOR_LOCK_TIMEOUT_MS", 200, raising=False)
+    monkeypatch.setattr(sql_store, "RUNS", 2, raising=False)
+    held = holds.hold("purge", "after writes")
+    purging = purge_on(hood.app)
+    held.wait_reached("the purge")
+    pushed = side_by_side(a_new_task("A"))
+    pushing = hood.push_on("P", *pushed)
+    pushing.wait(PURGE_OPEN_S)
+    held.go.set()
+    purging.result()
+    reply = pushing.result(WAIT_S * 3)
+
+    assert reply.status in (200, 503), (reply.status, reply.body)
+    if reply.status == 503:
+        assert reply.body["type"].endswith("/database-busy"), reply.body
+        assert all(hood.record(rid) is None for rid in created_ids(pushed))
