@@ -342,9 +342,11 @@ class ReadByIds:
 
     :param query: the ``SELECT`` of the columns read, with no condition.
     :param key: the id column the list is matched against.
+    :param locking: on PostgreSQL, the rows' lock (``FOR UPDATE``, ``FOR
+        SHARE``), taken in id order; none if empty.
     """
 
-    def __init__(self, query: Any, key: Any, *, locking: bool = False):
+    def __init__(self, query: Any, key: Any, *, locking: str = ""):
         self.query = query
         self.key = key
         self.locking = locking
@@ -366,8 +368,9 @@ class ReadByIds:
     def statement(self, dialect: Any, count: int) -> str:
         """Return the SQL reading ``count`` ids on ``dialect``.
 
-        Locking, on PostgreSQL: ``ORDER BY`` the id ``FOR UPDATE``, the rows
-        locked in id order until the transaction ends.
+        Locking, on PostgreSQL: ``ORDER BY`` the id ``FOR UPDATE`` (or the
+        ``locking`` clause given), the rows locked in id order until the
+        transaction ends.
         """
         key = (dialect.name, count)
         if key not in self._statements:
@@ -376,15 +379,17 @@ class ReadByIds:
             key_sql = f"{self.key.table.name}.{self.key.name}"
             sql = f"{select_sql} WHERE {key_sql} IN ({', '.join([mark] * count)})"
             if self.locking and dialect.name == "postgresql":
-                sql += f" ORDER BY {key_sql} FOR UPDATE"
+                sql += f" ORDER BY {key_sql} {self.locking}"
             self._statements[key] = sql
         return self._statements[key]
 
 
 #: A push's reads: the records it touches, and the changesets it replays.
 READ_RECORDS = ReadByIds(select(*RECORD_COLUMNS), RecordRow.id)
-#: A push's read of its records on PostgreSQL: locked until it commits.
-LOCK_RECORDS = ReadByIds(select(*RECORD_COLUMNS), RecordRow.id, locking=True)
+#: A push's reads of its records on PostgreSQL: locked until it commits, for
+#: writing, or (the records it names) for reading.
+LOCK_RECORDS = ReadByIds(select(*RECORD_COLUMNS), RecordRow.id, locking="FOR UPDATE")
+SHARE_RECORDS = ReadByIds(select(*RECORD_COLUMNS), RecordRow.id, locking="FOR SHARE")
 READ_RESULTS = ReadByIds(
     select(ChangesetLog.id, ChangesetLog.user_id, cast(ChangesetLog.result, Text)),
     ChangesetLog.id,
@@ -495,11 +500,24 @@ class SqlStore:
         """Return the record with ``record_id`` (deleted ones too), or ``None``."""
         return self.get_many([record_id]).get(record_id)
 
-    def get_many(self, record_ids: Collection[str]) -> dict[str, Record]:
-        """Return the existing records among ``record_ids``, buffered writes first."""
+    def get_many(
+        self, record_ids: Collection[str], read_only: Collection[str] = ()
+    ) -> dict[str, Record]:
+        """Return the existing records among ``record_ids``, buffered writes first.
+
+        On PostgreSQL a writing store locks them until it commits: those in
+        ``read_only`` for reading (``FOR SHARE``: pushes that only check a
+        compound all go on), the others for writing (``FOR UPDATE``).
+        """
         found = {rid: self._records[rid] for rid in record_ids if rid in self._records}
-        read = LOCK_RECORDS if self._locking else READ_RECORDS
-        for row in read.rows([rid for rid in record_ids if rid not in found]):
+        wanted = [rid for rid in record_ids if rid not in found]
+        if not self._locking:
+            rows = READ_RECORDS.rows(wanted)
+        else:
+            shared = set(read_only)
+            rows = LOCK_RECORDS.rows([rid for rid in wanted if rid not in shared])
+            rows += SHARE_RECORDS.rows([rid for rid in wanted if rid in shared])
+        for row in rows:
             # Kept for an unreadable row too: a create that repairs it
             # then rewrites its scope rows rather than adding them again.
             self._loaded_scopes[row[0]] = scope_from_text(row[6])

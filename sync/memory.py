@@ -38,8 +38,10 @@ class MemoryStore:
         """Return the record with ``record_id``, or ``None``."""
         return self._records.get(record_id)
 
-    def get_many(self, record_ids: Collection[str]) -> dict[str, Record]:
-        """Return the existing records among ``record_ids``."""
+    def get_many(
+        self, record_ids: Collection[str], read_only: Collection[str] = ()
+    ) -> dict[str, Record]:
+        """Return the existing records among ``record_ids`` (one push at a time: no locks)."""
         records = self._records
         return {rid: records[rid] for rid in record_ids if rid in records}
 

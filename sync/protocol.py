@@ -118,7 +118,7 @@ def apply_push(
     ids = [cs.id for cs in push.changesets if cs.id]
     session = _Session(
         store,
-        Workspace(store, _touched_ids(push, registry)),
+        Workspace(store, *_touched_ids(push, registry)),
         actor,
         push.client_id or None,
         to_utc_ms(received_at),
@@ -241,9 +241,15 @@ def _server_record(
     return None if seen is None else seen.envelope()
 
 
-def _touched_ids(push: Push, registry: Registry) -> set[str]:
-    """Return the ids of every record the push may read: its records and those they name."""
+def _touched_ids(push: Push, registry: Registry) -> tuple[set[str], set[str]]:
+    """Return the ids of the records the push may read: its records, and those they name.
+
+    The named ones it reads to check them (``Store.get_many``'s
+    ``read_only``); a rule that writes one after all (a compound's new
+    ``pass_keys``) is still right, only locked later.
+    """
     ids: set[str] = set()
+    named: set[str] = set()
     for changeset in push.changesets:
         for change in changeset.changes:
             if change.id:
@@ -254,10 +260,10 @@ def _touched_ids(push: Push, registry: Registry) -> set[str]:
                 if value is None:  # most references a change leaves out
                     continue
                 if isinstance(value, str):
-                    ids.add(value)
+                    named.add(value)
                 elif isinstance(value, list):
-                    ids.update(each for each in value if isinstance(each, str))
-    return ids
+                    named.update(each for each in value if isinstance(each, str))
+    return ids, named
 
 
 def _note_writes(writes: list[Write], written: dict[str, Record], moved: dict[str, Scope]) -> None:

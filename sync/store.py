@@ -62,11 +62,19 @@ class Store(Protocol):
         """Return the record with ``record_id`` (deleted ones too), or ``None``."""
         ...
 
-    def get_many(self, record_ids: Collection[str]) -> dict[str, Record]:
+    def get_many(
+        self, record_ids: Collection[str], read_only: Collection[str] = ()
+    ) -> dict[str, Record]:
         """Return the records among ``record_ids`` that exist (deleted ones too).
 
         One query for a whole push: the engine prefetches every record it
         will touch.
+
+        :param read_only: those of ``record_ids`` the push only reads (the
+            records its changes name); the others it may write. A store
+            whose pushes run side by side locks the first for reading only,
+            the others for writing (``docs/sync.md``, "Parallel pushes on
+            PostgreSQL").
         """
         ...
 

@@ -19,11 +19,15 @@ Write = tuple[Record, Scope | None]
 class Workspace:
     """Serve lookups from the prefetch, the staged writes, then the store."""
 
-    def __init__(self, store: Store, record_ids: Iterable[str]) -> None:
+    def __init__(
+        self, store: Store, record_ids: Iterable[str], read_only: Iterable[str] = ()
+    ) -> None:
+        """Prefetch ``record_ids``, and ``read_only``: those only read (:meth:`Store.get_many`)."""
         ids = set(record_ids)
+        only_read = set(read_only) - ids
         self._store = store
-        self._known: dict[str, Record | None] = dict.fromkeys(ids)
-        self._known.update(store.get_many(ids))
+        self._known: dict[str, Record | None] = dict.fromkeys(ids | only_read)
+        self._known.update(store.get_many(ids | only_read, only_read))
         self._staged: dict[str, Record] = {}
         self._writes: list[Write] = []
 
