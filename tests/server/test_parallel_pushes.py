@@ -815,6 +815,32 @@ def test_two_pushes_updating_one_record_at_once_lose_no_update(
 
 @pytest.mark.postgres
 @pytest.mark.parametrize("point", ["before writes", "after writes"])
+def test_two_restocks_of_one_package_at_once_add_up(hood, holds, pg_url, point):
+    # A restock names its package (read, not written, by the push's own
+    # changes) and its rule writes the package's stock: no lost update.
+    package = seed.stable_id("package", 0)
+    stored = hood.record(package)
+    assert stored is not None
+    before = stored["fields"]["stock"]
+
+    def restock(qty: int) -> dict[str, Any]:
+        return a_changeset(create("restock", {"package_id": package, "qty": qty}))
+
+    held = holds.hold("P", point)
+    p = hood.push_on("P", *side_by_side(restock(3)))
+    held.wait_reached("P")
+    q = hood.push_on("Q", *side_by_side(restock(5)))
+    assert_waits_past_the_sequence(pg_url, holds, "Q")
+    held.go.set()
+    replies = [p.result(WAIT_S * 2).ok(), q.result(WAIT_S * 2).ok()]
+
+    assert [r["results"][0]["status"] for r in replies] == ["applied", "applied"]
+    after = hood.record(package)
+    assert after is not None and after["fields"]["stock"] == before + 3 + 5
+
+
+@pytest.mark.postgres
+@pytest.mark.parametrize("point", ["before writes", "after writes"])
 def test_two_pushes_creating_one_id_at_once_judge_the_second_against_the_first(
     hood, holds, pg_url, sqlite_app, point
 ):
