@@ -608,7 +608,9 @@ COMPOUNDS = ("A", "B", "C")
 PUSHERS, PUSHES_EACH = len(COMPOUNDS), 4
 
 
-def push_side_by_side(hood: Neighbourhood, holds: Holds, seed: int) -> SideBySide:
+def push_side_by_side(
+    hood: Neighbourhood, holds: Holds, seed: int, small_too: bool = False
+) -> SideBySide:
     """Have :data:`PUSHERS` push tasks, held open after their writes side by side, while one pulls.
 
     Each pusher's first push waits (up to :data:`WAIT_S`) after its writes
@@ -616,6 +618,9 @@ def push_side_by_side(hood: Neighbourhood, holds: Holds, seed: int) -> SideBySid
     milliseconds between its writes and its commit, so that pushes commit
     in shuffled order. A puller walks its cursor all the while, a few
     changes a page.
+
+    :param small_too: every other push after the first is of one change
+        (below :data:`SIDE_BY_SIDE`: one that holds the sequence).
     """
     names = [f"pusher-{n}" for n in range(PUSHERS)]
     compound_of = dict(zip(names, COMPOUNDS, strict=True))
@@ -653,8 +658,10 @@ def push_side_by_side(hood: Neighbourhood, holds: Holds, seed: int) -> SideBySid
         hood.token(name)
 
     def pusher(name: str) -> None:
-        for _ in range(PUSHES_EACH):
+        for n in range(PUSHES_EACH):
             changesets = side_by_side(a_new_task(compound_of[name]), compound=compound_of[name])
+            if small_too and n % 2:
+                changesets = changesets[:1]
             reply = hood.post(clients[name], name, changesets)
             if reply.status != 200 or any(r["status"] != "applied" for r in reply.body["results"]):
                 failed.append(reply)
@@ -690,13 +697,17 @@ def push_side_by_side(hood: Neighbourhood, holds: Holds, seed: int) -> SideBySid
 
 
 @pytest.mark.postgres
-@pytest.mark.parametrize("seed", [1, 2])
-def test_a_puller_among_pushes_open_side_by_side_sees_every_change_once(hood, holds, seed):
-    run = push_side_by_side(hood, holds, seed)
+@pytest.mark.parametrize(("seed", "small_too"), [(1, False), (2, False), (3, True), (4, True)])
+def test_a_puller_among_pushes_open_side_by_side_sees_every_change_once(
+    hood, holds, seed, small_too
+):
+    run = push_side_by_side(hood, holds, seed, small_too)
     assert run.most_open == PUSHERS, f"at most {run.most_open} pushes were ever open at once"
     assert not run.failed, run.failed[:3]
     assert not run.puller_problems, run.puller_problems[:5]
-    assert len(run.created) == PUSHERS * PUSHES_EACH * SIDE_BY_SIDE
+    pushes_large = PUSHES_EACH // 2 if small_too else PUSHES_EACH
+    pushes_small = PUSHES_EACH - pushes_large  # of one change each
+    assert len(run.created) == PUSHERS * (pushes_large * SIDE_BY_SIDE + pushes_small)
     assert each_once(run.seen, run.created) == once(run.created)
 
 
@@ -1042,8 +1053,11 @@ def test_a_live_events_prev_starts_at_the_pushs_last_block_of_versions(hood, hol
 
 
 @pytest.mark.postgres
-def test_every_live_events_span_among_pushes_open_side_by_side_is_its_own(hood, holds, announced):
-    run = push_side_by_side(hood, holds, seed=3)
+@pytest.mark.parametrize("small_too", [False, True])
+def test_every_live_events_span_among_pushes_open_side_by_side_is_its_own(
+    hood, holds, announced, small_too
+):
+    run = push_side_by_side(hood, holds, seed=5, small_too=small_too)
     assert run.most_open == PUSHERS, f"at most {run.most_open} pushes were ever open at once"
     assert not run.failed, run.failed[:3]
     assert len(announced) == PUSHERS * PUSHES_EACH
