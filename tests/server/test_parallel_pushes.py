@@ -2,25 +2,29 @@
 
 Every case is real concurrency: each push runs on a thread of its own, with
 its own test client and so its own app context and database session, and is
-held where the test says (before or after its writes, before its second
+held where the test says (before or after its writes, before its n-th
 version) by a hook on :class:`~server.store.SqlStore` that waits on an
 event. Every wait is bounded (:data:`WAIT_S`): where pushes queue on one
 lock (SQLite, and PostgreSQL before parallel pushes) a test fails in seconds
-instead of hanging.
+instead of hanging. On PostgreSQL pushes are made large enough to run side
+by side (:data:`SIDE_BY_SIDE`).
 
 - a pull while a push holding earlier versions is open stops below them,
-  and gets the later push's changes once it commits; a puller among pushers
-  held open side by side sees every change once, its cursor never going
-  back;
+  and gets the later push's changes once it commits (a record it moved out
+  too, as a tombstone); a puller among pushers held open side by side sees
+  every change once, its cursor never going back;
+- pushes of one compound (which every record names) run side by side;
 - a changeset pushed twice at once is applied once and answered alike;
 - two pushes writing one record lose no update, and one field's conflict is
   judged as if they came one after the other (``docs/sync.md``, "Conflict
   records"; the reference is the same pushes, one after the other, on
-  SQLite);
+  SQLite); two restocks of one package (written by a rule) add up;
 - two creations of one id at once: the second is judged against the first;
 - a push that fails after taking versions holds no pull back;
 - a purge during a push: both complete, nothing lost;
 - a live event's ``prev``: every version in ``(prev, cursor]`` is the push's own;
+- a small push and a large one on one record both complete; a push that
+  runs out of reruns behind the sequence is a retryable 503;
 - SQLite: a second push still waits for the first, versions contiguous.
 """
 
