@@ -47,7 +47,7 @@ from sqlalchemy.exc import DBAPIError
 
 from server import sign_ins
 from server.clock import utcnow
-from server.database import allocator
+from server.database import DatabaseBusy, allocator
 from server.extensions import db
 from server.green import COOPERATE_EVERY, cooperate, cooperatively
 from server.jsontext import stored_json
@@ -770,7 +770,9 @@ def rerun_races(work: Callable[[], T]) -> T:
     pushes run side by side, and one that deadlocked on another's rows, or
     wrote a changeset or a new record a concurrent push committed first, is
     run again and then finds what that push wrote (a replay, a conflict).
-    At most :data:`RUNS` runs; then the error is raised.
+
+    :raises DatabaseBusy: the last of :data:`RUNS` runs raced too (a
+        retryable 503, as SQLite's writer lock held too long).
     """
     run = 1
     while True:
@@ -778,8 +780,11 @@ def rerun_races(work: Callable[[], T]) -> T:
             return work()
         except DBAPIError as error:
             code = getattr(error.orig, "pgcode", None)
-            if code not in RACES or run == RUNS:
+            if code not in RACES:
                 raise
+            if run == RUNS:
+                db.session.rollback()
+                raise DatabaseBusy(f"{RUNS} runs of a write raced others ({code})") from error
         db.session.rollback()
         run += 1
         log.info("a push raced another (%s): run %d of %d", code, run, RUNS)
