@@ -517,6 +517,25 @@ def once(ids: list[str]) -> dict[str, int]:
     return dict.fromkeys(ids, 1)
 
 
+def q_while_p_is_open(
+    hood: Neighbourhood,
+    holds: Holds,
+    by_p: list[dict[str, Any]],
+    by_q: list[dict[str, Any]],
+    why: str,
+) -> tuple[Call, Call, Hold]:
+    """Push ``by_p`` and hold it open after its writes; push ``by_q`` and wait for its commit.
+
+    :returns: P's push (held: set the hold's ``go``), Q's, and the hold.
+    """
+    held = holds.hold("P", "after writes")
+    p = hood.push_on("P", *by_p)
+    held.wait_reached("P")
+    q = hood.push_on("Q", *by_q)
+    assert q.wait(), f"Q could not commit while P, {why}, was open" + hood.activity()
+    return p, q, held
+
+
 # -- 1. a pull while pushes commit against their versions' order ---------------
 
 
@@ -525,13 +544,7 @@ def test_a_pull_while_a_push_of_earlier_versions_is_open_stops_below_them(hood, 
     start = hood.pull(ABOVE_ALL)["cursor"]
     by_p = side_by_side(a_new_task("A", title="P"), compound="A")
     by_q = side_by_side(a_new_task("B", title="Q"), compound="B")
-    p_held = holds.hold("P", "after writes")
-    p = hood.push_on("P", *by_p)
-    p_held.wait_reached("P")
-    q = hood.push_on("Q", *by_q)
-    assert q.wait(), (
-        "Q could not commit while P, holding earlier versions, was open" + hood.activity()
-    )
+    p, q, p_held = q_while_p_is_open(hood, holds, by_p, by_q, "holding earlier versions")
     q_versions = versions_in(q.result().ok())
     during = hood.pull_within(start)
     p_held.go.set()
@@ -582,13 +595,7 @@ def test_pushes_making_records_of_one_compound_run_side_by_side(hood, holds):
     # household): pushes that only read the same compound must not queue on it.
     by_p = side_by_side(a_new_task("A", title="P"), compound="A")
     by_q = side_by_side(a_new_task("A", title="Q"), compound="A")
-    held = holds.hold("P", "after writes")
-    p = hood.push_on("P", *by_p)
-    held.wait_reached("P")
-    q = hood.push_on("Q", *by_q)
-    assert q.wait(), "Q could not commit while P, of the same compound, was open" + (
-        hood.activity()
-    )
+    p, q, held = q_while_p_is_open(hood, holds, by_p, by_q, "of the same compound")
     held.go.set()
     p.result().ok()
     q.result().ok()
