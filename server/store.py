@@ -562,9 +562,6 @@ class SqlStore:
         Buffered writes are flushed first, so a writing store reads its own writes.
         """
         self.flush()
-        if self._parallel and not self._next:
-            # Nothing written yet (else up to its own last write): what committed.
-            self._high_water = read_marks()[0]
         if only_types is not None and only_types >= REGISTERED_TYPES:
             # A role that receives every type (a coordinator: 22) wants the
             # same rows with no type list, which a push cannot write outside
@@ -607,7 +604,7 @@ class SqlStore:
     # -- writes --------------------------------------------------------------
 
     def next_version(self) -> int:
-        """Take the next version, above the high-water mark locked."""
+        """Take the next version: above the high-water mark locked, or from the push's blocks."""
         if not self._writing:
             raise RuntimeError("a reading store hands out no versions")
         if self._parallel and self._next >= self._block_end:
@@ -623,7 +620,7 @@ class SqlStore:
         other pushes take theirs meanwhile. Each block is twice the last;
         versions after the last one used are never used (gaps).
         """
-        if not self._next:
+        if not self._block_end:  # the first block: the claim before it
             db.session.connection().exec_driver_sql(PG_CLAIM)
         size, self._block = self._block, self._block * 2
         last = take_versions(size)
