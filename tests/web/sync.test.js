@@ -600,3 +600,21 @@ test('rule 6: a first sync marks when the first types are stored, then when the 
   await engine.requestSync();
   assert.equal(performance.getEntriesByName('sync:first-sync').length, 1, 'a later sync is no first sync');
 });
+
+test('a round the device went offline during ends offline, not synced nor waiting', async () => {
+  // The browser says "offline" while a request is out; the answer may still
+  // come (Chromium lets it through) or fail. Either way the bar says Offline.
+  for (const answer of ['answered', 'failed']) {
+    const { server, timers, engine } = await setup();
+    server.seed('resident', 'r1', { name: 'resident 1' });
+    const realPull = server.transport.pull;
+    server.transport.pull = async (...args) => {
+      await engine.setOnline(false);
+      if (answer === 'failed') throw new (await import('../../web/app/api.js')).NetworkError(new Error('offline'));
+      return realPull(...args);
+    };
+    await engine.requestSync();
+    assert.equal(engine.state.phase, PHASE.OFFLINE, answer);
+    assert.deepEqual(timers.scheduled, [], `${answer}: no retry is due while offline`);
+  }
+});

@@ -357,6 +357,9 @@ export function createSyncEngine({
     } else if (error instanceof ApiError && error.status === 426) {
       clearRetry();
       setPhase(PHASE.UPDATE_REQUIRED);
+    } else if (error instanceof NetworkError && !state.online) {
+      clearRetry(); // the browser went offline meanwhile: 'online' brings the next round
+      setPhase(PHASE.OFFLINE);
     } else if (error instanceof NetworkError || error instanceof ApiError) {
       setPhase(PHASE.WAITING);
       scheduleRetry(error.retryAfterMs);
@@ -381,7 +384,8 @@ export function createSyncEngine({
       state.lastSyncAt = now().toISOString();
       await setMeta(db, 'lastSyncAt', state.lastSyncAt);
       state.lastError = null;
-      setPhase(PHASE.IDLE);
+      // Offline since the round began (its answers still came): say so.
+      setPhase(state.online ? PHASE.IDLE : PHASE.OFFLINE);
       emit('synced');
     } catch (error) {
       handleError(error);
