@@ -113,7 +113,7 @@ def rotate(compound: str) -> PassKeyRow:
     db.session.commit()
 
     def run() -> tuple[PassKeyRow, Record, int]:
-        store = SqlStore.for_writing(received_at=received_at, expected_writes=1)
+        store = SqlStore.for_writing(received_at=received_at)
         record = find_compound(compound)
         row = add_key(record.id, current_app.config["SECRET_KEY"])
         keys = [key.public_jwk for key in keys_of(record.id)]

@@ -45,6 +45,7 @@ from server.extensions import db
 from server.models import (
     EXITS_HIGH_WATER,
     HIGH_WATER,
+    PG_MARKS,
     AuditEntry,
     AuthState,
     DeviceToken,
@@ -140,8 +141,7 @@ def marks_sql(dialect: Dialect) -> str:
             generation = GENERATION.scalar_subquery().compile(
                 dialect=dialect, compile_kwargs={"literal_binds": True}
             )
-            marks = "m.high_water, m.exits_high_water FROM weiguang_marks() m"
-            sql = f"SELECT ({generation}), {marks}"
+            sql = f"SELECT ({generation}), {PG_MARKS}"
         else:
             compiled = MARKS.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
             sql = str(compiled)

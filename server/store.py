@@ -55,6 +55,7 @@ from server.jsontext import stamps_json, stored_json
 from server.models import (
     EXITS_HIGH_WATER,
     HIGH_WATER,
+    PG_MARKS,
     ChangesetLog,
     RecordRow,
     RecordScope,
@@ -98,9 +99,8 @@ MOVE_HIGH_WATERS = (
     .where(_SEQUENCE.c.id == 1)
     .values(high_water=bindparam("high_water"), exits_high_water=bindparam("exits_high_water"))
 )
-#: PostgreSQL's reads of the marks and hand-outs of versions, by the functions
-#: of migration ``a7c1e3f5b9d2`` (``docs/sync.md``, "Parallel pushes on PostgreSQL").
-PG_READ_MARKS = "SELECT high_water, exits_high_water FROM weiguang_marks()"
+#: A pull's marks on PostgreSQL (:data:`~server.models.records.PG_MARKS`).
+PG_READ_MARKS = f"SELECT {PG_MARKS}"
 #: A large push's claim: a shared transaction-level advisory lock in the
 #: bigint form, keyed at or below every version the push will take.
 PG_CLAIM = "SELECT pg_advisory_xact_lock_shared(high_water + 1) FROM sync_state WHERE id = 1"
@@ -689,8 +689,7 @@ class SqlStore:
             self._write_results()
         if self._parallel:
             if exits_high_water is not None:
-                with allocator(db.engine).connect() as connection:
-                    connection.exec_driver_sql(PG_MOVE_EXITS, (exits_high_water,))
+                in_own_transaction(PG_MOVE_EXITS, exits_high_water)
         elif exits_high_water is not None:
             db.session.connection().execute(
                 MOVE_HIGH_WATERS,
@@ -766,8 +765,19 @@ def take_versions(count: int) -> int:
     a version a pull has passed is never handed out again, even after a
     crash (``docs/sync.md``, "Parallel pushes on PostgreSQL").
     """
+    return int(in_own_transaction(PG_TAKE_BLOCK, count))
+
+
+def in_own_transaction(sql: str, value: int) -> Any:
+    """Run ``sql`` with ``value`` in a transaction of its own, committed at once (PostgreSQL).
+
+    On the allocator's engine (:func:`server.database.allocator`).
+
+    :returns: the one value it returns (``RETURNING``), else ``None``.
+    """
     with allocator(db.engine).connect() as connection:
-        return int(connection.exec_driver_sql(PG_TAKE_BLOCK, (count,)).scalar_one())
+        result = connection.exec_driver_sql(sql, (value,))
+        return result.scalar_one() if result.returns_rows else None
 
 
 def rerun_races(work: Callable[[], T]) -> T:

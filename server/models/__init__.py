@@ -15,6 +15,7 @@ from server.models.neighbourhood import Neighbourhood
 from server.models.records import (
     EXITS_HIGH_WATER,
     HIGH_WATER,
+    PG_MARKS,
     ChangesetLog,
     RecordRow,
     RecordScope,
@@ -25,6 +26,7 @@ from server.models.records import (
 __all__ = [
     "EXITS_HIGH_WATER",
     "HIGH_WATER",
+    "PG_MARKS",
     "AttachmentRow",
     "AuditEntry",
     "AuthState",

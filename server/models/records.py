@@ -128,6 +128,10 @@ class SyncState(db.Model):
 
 #: The committed high-water mark: below it every version is committed (``docs/sync.md``).
 HIGH_WATER = select(SyncState.high_water).where(SyncState.id == 1)
+#: PostgreSQL's marks for pulls: the committed high-water mark below the claims
+#: of pushes in flight, and the exits' (migration ``a7c1e3f5b9d2``;
+#: ``docs/sync.md``, "Parallel pushes on PostgreSQL"). Its columns, in order.
+PG_MARKS = "m.high_water, m.exits_high_water FROM weiguang_marks() m"
 #: The exits' high-water mark (:attr:`SyncState.exits_high_water`). Read in
 #: the same statement as :data:`HIGH_WATER`, no exit at or below that mark
 #: is above it: a pull from a cursor at or above it has no tombstones of
