@@ -99,6 +99,10 @@ MOVE_HIGH_WATERS = (
     .where(_SEQUENCE.c.id == 1)
     .values(high_water=bindparam("high_water"), exits_high_water=bindparam("exits_high_water"))
 )
+#: :data:`MOVE_HIGH_WATER` and :data:`MOVE_HIGH_WATERS` as PostgreSQL's part
+#: of a push's one statement of writes (:func:`send_together`).
+PG_MOVE_HIGH_WATER = "UPDATE sync_state SET high_water = %s WHERE id = 1"
+PG_MOVE_HIGH_WATERS = "UPDATE sync_state SET high_water = %s, exits_high_water = %s WHERE id = 1"
 #: A pull's marks on PostgreSQL (:data:`~server.models.records.PG_MARKS`).
 PG_READ_MARKS = f"SELECT {PG_MARKS}"
 #: A large push's claim: a shared transaction-level advisory lock in the
@@ -187,24 +191,25 @@ class RowsWrite:
         """
         connection = db.session.connection()
         dialect = connection.dialect
+        if dialect.name != "sqlite":
+            send_together([(self, rows)])
+            return
         sql = self.statement(dialect)
         for chunk in chunks(rows):
-            if dialect.name == "sqlite":
-                connection.exec_driver_sql(sql, self._processed(dialect, chunk))
-            else:
-                columns = zip(*chunk, strict=True)
-                connection.exec_driver_sql(
-                    sql,
-                    tuple(
-                        "[" + ",".join(column) + "]" if spliced else _encoded_column(column)
-                        for spliced, column in zip(self._spliced, columns, strict=True)
-                    ),
-                )
+            connection.exec_driver_sql(sql, self._processed(dialect, chunk))
             if len(chunk) >= COOPERATE_EVERY:
                 # After a statement that took a while only: a give-way is a
                 # round of the hub (an epoll call), three of them on every
                 # push of one edit, each under SQLite's writer lock (issue #16).
                 cooperate()
+
+    def parameters(self, chunk: list[tuple[Any, ...]]) -> tuple[str, ...]:
+        """Return PostgreSQL's parameters of a chunk of rows: one JSON array a column."""
+        columns = zip(*chunk, strict=True)
+        return tuple(
+            "[" + ",".join(column) + "]" if spliced else _encoded_column(column)
+            for spliced, column in zip(self._spliced, columns, strict=True)
+        )
 
     def _processed(self, dialect: Any, rows: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """Return ``rows`` with each value through its column's bind processor."""
@@ -300,6 +305,48 @@ def _row_value(value: Any) -> str:
 _encode_rows = c_make_encoder(
     None, _row_value, encode_basestring_ascii, None, ": ", ", ", False, False, True
 )
+
+
+def send_together(
+    writes: list[tuple[RowsWrite, list[tuple[Any, ...]]]], move: tuple[Any, ...] = ()
+) -> None:
+    """Write each table's rows, and move the sequence, in one statement a chunk (PostgreSQL).
+
+    The writes of a push's flush go out together, as the data-modifying
+    parts of one statement (``WITH w0 AS (INSERT ...), ... INSERT ...``),
+    and ``move`` (:data:`PG_MOVE_HIGH_WATER`'s or :data:`PG_MOVE_HIGH_WATERS`'
+    parameters, empty: none) with their first chunk: each statement was a
+    round trip and an execution of its own, four of them on every push,
+    however small (issue #16). The parts run in one snapshot: no two of
+    them write the same row (new records and rewritten ones are apart, a
+    moved record's old scope rows are deleted before), so their order
+    does not matter; an error in any part fails the statement, as it
+    failed the transaction before.
+    """
+    connection = db.session.connection()
+    dialect = connection.dialect
+    chunked = [(write, list(chunks(rows))) for write, rows in writes if rows]
+    steps = max((len(parts) for _, parts in chunked), default=0)
+    for step in range(max(steps, 1 if move else 0)):
+        sent = [(write, parts[step]) for write, parts in chunked if step < len(parts)]
+        sqls = [write.statement(dialect) for write, _ in sent]
+        params = [value for write, chunk in sent for value in write.parameters(chunk)]
+        if move and step == 0:
+            sqls.append(PG_MOVE_HIGH_WATERS if len(move) > 1 else PG_MOVE_HIGH_WATER)
+            params += move
+        connection.exec_driver_sql(_together(tuple(sqls)), tuple(params))
+        if sum(len(chunk) for _, chunk in sent) >= COOPERATE_EVERY:
+            # After a statement that took a while only (see RowsWrite.send).
+            cooperate()
+
+
+@functools.lru_cache(maxsize=64)
+def _together(sqls: tuple[str, ...]) -> str:
+    """Return one statement running each of ``sqls`` (parameters in their order)."""
+    if len(sqls) == 1:
+        return sqls[0]
+    parts = ", ".join(f"w{n} AS ({sql})" for n, sql in enumerate(sqls[:-1]))
+    return f"WITH {parts} {sqls[-1]}"
 
 
 #: A push's writes: records, their scope rows (the change index), exits, results.
@@ -659,50 +706,67 @@ class SqlStore:
             self._records[record_id] = before
 
     def flush(self) -> None:
-        """Write every buffered record, scope change, exit and result; move the sequence."""
+        """Write every buffered record, scope change, exit and result; move the sequence.
+
+        On PostgreSQL in one statement (:func:`send_together`), but for the
+        rare deletes of a moved record's scope rows and a parallel push's
+        move of the exits' mark; on SQLite a statement a table.
+        """
         if not self._writing:
             return
         records = list(self._records.values())
+        writes: list[tuple[RowsWrite, list[tuple[Any, ...]]]] = []
         if records:
             if self._locking:
-                new = [r for r in records if r.id not in self._loaded_scopes]
-                WRITE_NEW_RECORDS.send([row_of(r) for r in new])
-                WRITE_RECORDS.send([row_of(r) for r in records if r.id in self._loaded_scopes])
+                new = [row_of(r) for r in records if r.id not in self._loaded_scopes]
+                writes.append((WRITE_NEW_RECORDS, new))
+                old = [row_of(r) for r in records if r.id in self._loaded_scopes]
+                writes.append((WRITE_RECORDS, old))
             else:
-                WRITE_RECORDS.send([row_of(r) for r in records])
-            self._write_scopes(records)
+                writes.append((WRITE_RECORDS, [row_of(r) for r in records]))
+            writes.append((WRITE_SCOPES, self._scope_rows(records)))
             if any(record.type == "compound" for record in records):
                 # A neighbourhood's compounds are its users' scope.
                 sign_ins.changed()
         exits_high_water = None
         if self._exits:
-            WRITE_EXITS.send(
-                [
-                    (record.id, record.type, compound, left.building_id, record.version)
-                    for record, left in self._exits
-                    for compound in left.compound_ids
-                ]
-            )
+            exits = [
+                (record.id, record.type, compound, left.building_id, record.version)
+                for record, left in self._exits
+                for compound in left.compound_ids
+            ]
+            writes.append((WRITE_EXITS, exits))
             # Above every earlier exit: versions only grow under the lock.
             exits_high_water = max(record.version for record, _ in self._exits)
         if self._results:
-            self._write_results()
-        if self._parallel:
-            if exits_high_water is not None:
-                in_own_transaction(PG_MOVE_EXITS, exits_high_water)
-        elif exits_high_water is not None:
-            db.session.connection().execute(
-                MOVE_HIGH_WATERS,
-                {"high_water": self._next, "exits_high_water": exits_high_water},
-            )
-        elif self._next != self._high_water:
-            db.session.connection().execute(MOVE_HIGH_WATER, {"high_water": self._next})
+            writes.append((WRITE_RESULTS, self._result_rows()))
+        # The move of the sequence (a parallel push's versions are handed out
+        # moved): the high-water mark, and the exits' if it wrote exits.
+        move: tuple[int, ...] = ()
+        if not self._parallel and exits_high_water is not None:
+            move = (self._next, exits_high_water)
+        elif not self._parallel and self._next != self._high_water:
+            move = (self._next,)
+        connection = db.session.connection()
+        if connection.dialect.name == "postgresql":
+            send_together(writes, move)
+        else:
+            for write, rows in writes:
+                write.send(rows)
+            if len(move) > 1:
+                connection.execute(
+                    MOVE_HIGH_WATERS, {"high_water": move[0], "exits_high_water": move[1]}
+                )
+            elif move:
+                connection.execute(MOVE_HIGH_WATER, {"high_water": move[0]})
+        if self._parallel and exits_high_water is not None:
+            in_own_transaction(PG_MOVE_EXITS, exits_high_water)
         self._loaded_scopes.update({r.id: r.scope for r in records})
         self._records, self._exits, self._results = {}, [], {}
         self._high_water = self._next
 
-    def _write_results(self) -> None:
-        """Write the buffered results; keep their text in :attr:`recorded_texts`.
+    def _result_rows(self) -> list[tuple[Any, ...]]:
+        """Return the rows of the buffered results; keep their text in :attr:`recorded_texts`.
 
         The push's answer splices in that text (:func:`server.jsontext.push_body`):
         each result is built and encoded once for the log and the answer (issue #16).
@@ -712,21 +776,18 @@ class SqlStore:
         audit = self._audit
         device, client = audit.get("device_token_id"), audit.get("client_id")
         received = audit.get("received_at")
-        WRITE_RESULTS.send(
-            [
-                (cid, self._results[cid].user_id, text, device, client, received)
-                for cid, text in texts.items()
-            ]
-        )
+        return [
+            (cid, self._results[cid].user_id, text, device, client, received)
+            for cid, text in texts.items()
+        ]
 
-    def _write_scopes(self, records: Iterable[Record]) -> None:
-        """Write the scope rows of every written record: its places, type and new version.
+    def _scope_rows(self, records: list[Record]) -> list[tuple[Any, ...]]:
+        """Return the scope rows of every written record: its places, type and new version.
 
-        Rows of places a moved record left are deleted; the others are
-        upserted, so that the change index (``RecordScope``) always holds each
-        record at its latest version.
+        Rows of places a moved record left are deleted here, before the
+        others are upserted, so that the change index (``RecordScope``)
+        always holds each record at its latest version.
         """
-        records = list(records)
         moved = [
             r.id
             for r in records
@@ -734,13 +795,11 @@ class SqlStore:
         ]
         for chunk in chunks(moved):
             db.session.execute(delete(RecordScope).where(RecordScope.record_id.in_(chunk)))
-        WRITE_SCOPES.send(
-            [
-                (r.id, compound, r.scope.building_id, r.type, r.version)
-                for r in records
-                for compound in r.scope.compound_ids
-            ]
-        )
+        return [
+            (r.id, compound, r.scope.building_id, r.type, r.version)
+            for r in records
+            for compound in r.scope.compound_ids
+        ]
 
 
 def read_marks() -> tuple[int, int]:
