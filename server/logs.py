@@ -116,7 +116,13 @@ def log_push(outcome: PushOutcome, counts: ResultCounts) -> None:
     """Write a committed push's line: counts and result codes, never contents.
 
     :param counts: :func:`server.metrics.result_counts` of ``outcome``.
+
+    Its fields are gathered only if the line is written, as the request's
+    (:func:`log_request`): 15 us of a single-change push where logging is
+    not set up (issue #16).
     """
+    if not PUSH_LOGGER.isEnabledFor(logging.INFO):
+        return
     changesets, changes = counts
     PUSH_LOGGER.info(
         "push",

@@ -135,8 +135,10 @@ def is_new_conflict(record: Record) -> bool:
     A conflict record is written whole when made (every field stamped with
     its first version); marking it resolved later restamps ``resolved`` only.
     """
+    if record.type != "conflict":
+        return False  # before its stamps: a record's are parsed on first use (issue #16)
     made = record.stamps.get("record_id")
-    return record.type == "conflict" and made is not None and made.version == record.version
+    return made is not None and made.version == record.version
 
 
 #: :func:`result_counts`' answer: changesets by result, changes by result.
