@@ -123,10 +123,11 @@ def device_key() -> str:
 class PushLimitReached(Exception):
     """A device pushed past :func:`push_limit` (answered by :func:`push_limit_reached`)."""
 
-    def __init__(self, limit: RateLimitItem, reset_at: float) -> None:
-        super().__init__(str(limit))
-        self.limit = limit
-        self.reset_at = reset_at
+    def __init__(self, first: RateLimitItem, last: RateLimitItem, keys: list[str]) -> None:
+        super().__init__(str(first))
+        #: The shortest limit passed (the answer's ``at most``), and the
+        #: last one (when to come back), as Flask-Limiter chose them.
+        self.first, self.last, self.keys = first, last, keys
 
 
 def per_device(view: View) -> View:
@@ -154,21 +155,23 @@ def parsed_limits(text: str) -> tuple[RateLimitItem, ...]:
 
 
 def check_push_limit() -> None:
-    """Count this push against each of the device's limits; raise at the first one it passes.
+    """Count this push against each of the device's limits; raise if it passed one.
 
     As Flask-Limiter counted a view's own limit: keyed by the key prefix,
-    the device and the endpoint; the limits hit shortest window first,
-    stopping at the first breached (its default ``fail_on_first_breach``);
-    and a storage (or limit string) that fails lets the push through, logged
-    (``RATELIMIT_SWALLOW_ERRORS``).
+    the device and the endpoint; the limits hit shortest window first, up
+    to the first breached unless ``RATELIMIT_FAIL_ON_FIRST_BREACH`` is off;
+    none counted while the limiter is disabled or a request filter exempts
+    the request; and a storage (or limit string) that fails lets the push
+    through, logged (``RATELIMIT_SWALLOW_ERRORS``).
 
     :raises PushLimitReached: past a limit.
     """
-    if not limiter.enabled:
+    if not limiter.enabled or any(exempt() for exempt in limiter._request_filters):
         return
     args = [device_key(), request.endpoint or ""]
     if limiter._key_prefix:
         args.insert(0, limiter._key_prefix)
+    breached: list[RateLimitItem] = []
     try:
         strategy = limiter.limiter
         for limit in parsed_limits(push_limit()):
@@ -176,19 +179,22 @@ def check_push_limit() -> None:
                 limiter.logger.info(
                     "ratelimit %s (%s) exceeded at endpoint: %s", limit, args[-2], args[-1]
                 )
-                reset_at = int(strategy.get_window_stats(limit, *args)[0] + 1)
-                raise PushLimitReached(limit, reset_at)
-    except PushLimitReached:
-        raise
+                breached.append(limit)
+                if limiter._fail_on_first_breach:
+                    break
     except Exception:
         if not limiter._swallow_errors:
             raise
         limiter.logger.exception("Failed to rate limit. Swallowing error")
+        return
+    if breached:
+        raise PushLimitReached(breached[0], breached[-1], args)
 
 
 def push_limit_reached(error: PushLimitReached) -> Response:
     """Answer a push past its device's limit (:func:`too_many_requests`)."""
-    return limited_response(error.limit, error.reset_at)
+    window = limiter.limiter.get_window_stats(error.last, *error.keys)
+    return limited_response(error.first, int(window[0] + 1))
 
 
 def too_many_requests(error: RateLimitExceeded) -> Response:

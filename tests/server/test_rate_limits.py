@@ -150,3 +150,17 @@ def test_no_limiter_hook_runs_after_a_request_while_no_limit_counts_by_the_respo
 def test_a_limit_counted_by_the_response_keeps_the_limiters_hooks(sqlite_url, monkeypatch):
     monkeypatch.setattr(rate_limits, "charged_by_response", lambda: True)
     assert len(limiter_hooks(make_app(sqlite_url))) == 2
+
+
+def test_a_failing_count_lets_the_push_through(sqlite_url, monkeypatch):
+    """``RATELIMIT_SWALLOW_ERRORS``: a storage that is down must not stop sync."""
+    client = limited_client(sqlite_url, "1 per minute")
+    token = sign_in(client, "vol-a")
+    assert push(client, token).status_code == 200
+    assert push(client, token).status_code == 429
+
+    def storage_down(*args, **kwargs):
+        raise ConnectionError("the rate limit storage is down")
+
+    monkeypatch.setattr(type(limiter.limiter), "hit", storage_down)
+    assert push(client, token).status_code == 200
