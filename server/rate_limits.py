@@ -13,24 +13,17 @@ resets. The PWA waits at least that long (``web/app/sync.js``, rule 7).
 
 from __future__ import annotations
 
-import functools
 import hashlib
 import math
 import time
-from collections.abc import Callable
 from functools import partial
-from typing import Any, TypeVar
 
-from flask import Flask, Response, current_app, g, request
+from flask import Flask, Response, current_app, g
 from flask_limiter import Limiter, RateLimitExceeded
-from limits import RateLimitItem
 from limits.storage import MemoryStorage
-from limits.util import parse_many
 
 from server.errors import problem_response
 from server.extensions import limiter
-
-View = TypeVar("View", bound=Callable[..., Any])
 
 REDIS_SCHEMES = ("redis://", "rediss://")
 # How often the in-memory counts drop their expired keys, at most.
@@ -89,7 +82,6 @@ def init_app(app: Flask) -> None:
         ]
         app.teardown_request_funcs[None].remove(limiter._Limiter__release_context)  # type: ignore[attr-defined]
     app.register_error_handler(RateLimitExceeded, too_many_requests)
-    app.register_error_handler(PushLimitReached, push_limit_reached)
 
 
 def charged_by_response() -> bool:
@@ -120,96 +112,15 @@ def device_key() -> str:
     return f"device:{g.identity.device_id}"
 
 
-class PushLimitReached(Exception):
-    """A device pushed past :func:`push_limit` (answered by :func:`push_limit_reached`)."""
-
-    def __init__(self, first: RateLimitItem, last: RateLimitItem, keys: list[str]) -> None:
-        super().__init__(str(first))
-        #: The shortest limit passed (the answer's ``at most``), and the
-        #: last one (when to come back), as Flask-Limiter chose them.
-        self.first, self.last, self.keys = first, last, keys
-
-
-def per_device(view: View) -> View:
-    """Limit ``view`` to :func:`push_limit` per device (:func:`device_key`); 429 past it.
-
-    What ``@limiter.limit(push_limit, key_func=device_key)`` did, counted
-    under the same keys in the same storage with the same strategy, but
-    without Flask-Limiter's per-request look-up of which limits apply
-    (exemptions, blueprint and default limits, meta limits, the limit string
-    parsed again): about 60 us of every push's CPU (issue #16).
-    """
-
-    @functools.wraps(view)
-    def limited(*args: Any, **kwargs: Any) -> Any:
-        check_push_limit()
-        return view(*args, **kwargs)
-
-    return limited  # type: ignore[return-value]
-
-
-@functools.lru_cache(maxsize=16)
-def parsed_limits(text: str) -> tuple[RateLimitItem, ...]:
-    """Return the limits of ``text`` (``"2/minute;4/hour"``), shortest window first."""
-    return tuple(sorted(parse_many(text))) if text else ()
-
-
-def check_push_limit() -> None:
-    """Count this push against each of the device's limits; raise if it passed one.
-
-    As Flask-Limiter counted a view's own limit: keyed by the key prefix,
-    the device and the endpoint; the limits hit shortest window first, up
-    to the first breached unless ``RATELIMIT_FAIL_ON_FIRST_BREACH`` is off;
-    none counted while the limiter is disabled or a request filter exempts
-    the request; and a storage (or limit string) that fails lets the push
-    through, logged (``RATELIMIT_SWALLOW_ERRORS``).
-
-    :raises PushLimitReached: past a limit.
-    """
-    if not limiter.enabled or any(exempt() for exempt in limiter._request_filters):
-        return
-    args = [device_key(), request.endpoint or ""]
-    if limiter._key_prefix:
-        args.insert(0, limiter._key_prefix)
-    breached: list[RateLimitItem] = []
-    try:
-        strategy = limiter.limiter
-        for limit in parsed_limits(push_limit()):
-            if not strategy.hit(limit, *args):
-                limiter.logger.info(
-                    "ratelimit %s (%s) exceeded at endpoint: %s", limit, args[-2], args[-1]
-                )
-                breached.append(limit)
-                if limiter._fail_on_first_breach:
-                    break
-    except Exception:
-        if not limiter._swallow_errors:
-            raise
-        limiter.logger.exception("Failed to rate limit. Swallowing error")
-        return
-    if breached:
-        raise PushLimitReached(breached[0], breached[-1], args)
-
-
-def push_limit_reached(error: PushLimitReached) -> Response:
-    """Answer a push past its device's limit (:func:`too_many_requests`)."""
-    window = limiter.limiter.get_window_stats(error.last, *error.keys)
-    return limited_response(error.first, int(window[0] + 1))
-
-
 def too_many_requests(error: RateLimitExceeded) -> Response:
     """Answer a request past its limit: 429 problem+json, with when to come back."""
     reset_at = limiter.current_limit.reset_at if limiter.current_limit else time.time() + 1
-    return limited_response(error.limit.limit, reset_at)
-
-
-def limited_response(limit: RateLimitItem, reset_at: float) -> Response:
-    """Return the 429 problem+json past ``limit``, whose window ends at ``reset_at``."""
     retry_after = max(1, math.ceil(reset_at - time.time()))
     return problem_response(
         429,
         "rate-limited",
         "Too Many Requests",
-        f"This device sends too often (at most {limit}); try again in {retry_after} s.",
+        f"This device sends too often (at most {error.limit.limit}); "
+        f"try again in {retry_after} s.",
         headers={"Retry-After": str(retry_after)},
     )

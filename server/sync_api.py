@@ -22,7 +22,7 @@ from server import (
 )
 from server.auth import current_actor, current_identity, require_auth
 from server.errors import ApiError
-from server.extensions import db
+from server.extensions import db, limiter
 from server.payloads import json_body
 from server.schemas.sync import load_pull_args
 from server.store import SqlStore, rerun_races
@@ -37,7 +37,7 @@ bp = Blueprint("sync", __name__, url_prefix="/api/v1/sync")
 
 @bp.post("/push")
 @require_auth()
-@rate_limits.per_device
+@limiter.limit(rate_limits.push_limit, key_func=rate_limits.device_key)
 def push() -> Any:
     """Apply a device's changesets in order; answer each one's result (429 past the limit)."""
     # The body's changes, the records they make and the rows written are
