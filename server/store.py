@@ -108,6 +108,17 @@ PG_READ_MARKS = f"SELECT {PG_MARKS}"
 #: A large push's claim: a shared transaction-level advisory lock in the
 #: bigint form, keyed at or below every version the push will take.
 PG_CLAIM = "SELECT pg_advisory_xact_lock_shared(high_water + 1) FROM sync_state WHERE id = 1"
+#: A push's first statement on PostgreSQL, as a row to put before its read of
+#: its changesets' recorded results (:func:`open_push`), by whether it runs
+#: side by side: :data:`PG_CLAIM`, or the lock of the sequence (as
+#: :data:`LOCK_SEQUENCE`) with the high-water mark it locked. The row's id
+#: is null, which no changeset's is.
+PG_OPENINGS = {
+    True: "SELECT NULL, NULL, CAST(pg_advisory_xact_lock_shared(high_water + 1) AS text)"
+    " FROM sync_state WHERE id = 1",
+    False: "WITH locked AS (UPDATE sync_state SET high_water = high_water WHERE id = 1"
+    " RETURNING high_water) SELECT NULL, high_water, NULL FROM locked",
+}
 #: A block of versions handed out, in a transaction of its own; returns its last version.
 PG_TAKE_BLOCK = (
     "UPDATE sync_state SET high_water = high_water + %s WHERE id = 1 RETURNING high_water"
@@ -491,6 +502,10 @@ class SqlStore:
         self._parallel = writing and block > 0
         self._block = block
         self._block_end = high_water
+        self._claimed = False
+        #: The ids whose recorded results :meth:`for_writing` read, and those
+        #: it found (``None``: none read, or written since).
+        self._prefetched: tuple[set[str], dict[str, RecordedResult]] | None = None
 
     @classmethod
     def for_reading(cls, marks: tuple[int, int] | None = None) -> SqlStore:
@@ -513,6 +528,7 @@ class SqlStore:
         client_id: str | None = None,
         received_at: datetime | None = None,
         expected_writes: int = 0,
+        changeset_ids: Collection[str] = (),
     ) -> SqlStore:
         """Open a store for one push.
 
@@ -526,6 +542,9 @@ class SqlStore:
 
         :param expected_writes: about how many versions the push will take
             (its changes): on PostgreSQL, its mode and first block.
+        :param changeset_ids: the push's changesets: on PostgreSQL their
+            recorded results are read with the lock or the claim, in one
+            statement (:func:`open_push`), for :meth:`recorded_results`.
         """
         audit = {
             "device_token_id": device_token_id,
@@ -533,13 +552,24 @@ class SqlStore:
             "received_at": received_at or utcnow(),
         }
         postgresql = db.session.get_bind().dialect.name == "postgresql"
-        if postgresql and expected_writes >= PARALLEL_WRITES:
+        parallel = postgresql and expected_writes >= PARALLEL_WRITES
+        ids = list(dict.fromkeys(changeset_ids))
+        high_water, prefetched = 0, None
+        if postgresql and 0 < len(ids) <= CHUNK:
+            high_water, recorded = open_push(parallel, ids)
+            prefetched = (set(ids), recorded)
+        elif not parallel:
+            high_water = lock_sequence()
+        if parallel:
             store = cls(0, writing=True, audit=audit, block=expected_writes)
+            store._claimed = prefetched is not None
             # Before any row lock: a block taken later may wait for a push
             # that holds the sequence and waits for this one's rows.
             store._take_block()
-            return store
-        return cls(lock_sequence(), writing=True, audit=audit, locking=postgresql)
+        else:
+            store = cls(high_water, writing=True, audit=audit, locking=postgresql)
+        store._prefetched = prefetched
+        return store
 
     @property
     def started_at_version(self) -> int:
@@ -590,9 +620,12 @@ class SqlStore:
     def recorded_results(self, changeset_ids: Collection[str]) -> dict[str, RecordedResult]:
         """Return the recorded results of those of ``changeset_ids`` seen before."""
         found = {cid: self._results[cid] for cid in changeset_ids if cid in self._results}
-        for cid, user_id, result in READ_RESULTS.rows(
-            [cid for cid in changeset_ids if cid not in found]
-        ):
+        wanted = [cid for cid in changeset_ids if cid not in found]
+        if self._prefetched is not None:
+            asked, recorded = self._prefetched
+            found.update({cid: recorded[cid] for cid in wanted if cid in recorded})
+            wanted = [cid for cid in wanted if cid not in asked]
+        for cid, user_id, result in READ_RESULTS.rows(wanted):
             found[cid] = RecordedResult(user_id, json.loads(result))
         return found
 
@@ -667,8 +700,9 @@ class SqlStore:
         other pushes take theirs meanwhile. Each block is twice the last;
         versions after the last one used are never used (gaps).
         """
-        if not self._block_end:  # the first block: the claim before it
+        if not self._claimed:  # the first block: the claim before it
             db.session.connection().exec_driver_sql(PG_CLAIM)
+            self._claimed = True
         size, self._block = self._block, self._block * 2
         last = take_versions(size)
         self._started_at = self._next = last - size
@@ -763,6 +797,7 @@ class SqlStore:
             in_own_transaction(PG_MOVE_EXITS, exits_high_water)
         self._loaded_scopes.update({r.id: r.scope for r in records})
         self._records, self._exits, self._results = {}, [], {}
+        self._prefetched = None  # the results written are read from the table now
         self._high_water = self._next
 
     def _result_rows(self) -> list[tuple[Any, ...]]:
@@ -800,6 +835,32 @@ class SqlStore:
             for r in records
             for compound in r.scope.compound_ids
         ]
+
+
+def open_push(parallel: bool, changeset_ids: list[str]) -> tuple[int, dict[str, RecordedResult]]:
+    """Send a push's first statement on PostgreSQL; return the mark locked and the results found.
+
+    The claim (``parallel``) or the lock of the sequence, and the read of
+    the recorded results of ``changeset_ids`` (at most a :data:`CHUNK`),
+    in one statement (:data:`PG_OPENINGS`): each was a round trip of every
+    push (issue #16). A lock that waited for another push reads results
+    as they were before it waited (the statement's snapshot), so a
+    changeset that push recorded meanwhile is applied again and its log
+    row is a unique violation, run again (:func:`rerun_races`): then found.
+
+    :returns: the high-water mark locked (0 for a claim), and the recorded
+        results found by changeset id.
+    """
+    connection = db.session.connection()
+    results = READ_RESULTS.statement(connection.dialect, len(changeset_ids))
+    sql = f"{PG_OPENINGS[parallel]} UNION ALL {results}"
+    high_water, recorded = 0, {}
+    for cid, user_id, result in connection.exec_driver_sql(sql, tuple(changeset_ids)).all():
+        if cid is None:
+            high_water = int(user_id or 0)
+        else:
+            recorded[cid] = RecordedResult(user_id, json.loads(result))
+    return high_water, recorded
 
 
 def read_marks() -> tuple[int, int]:

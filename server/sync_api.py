@@ -159,6 +159,7 @@ def apply_and_commit(incoming: Push, actor: Actor | None = None) -> Committed:
             client_id=incoming.client_id,
             received_at=received_at,
             expected_writes=changes,
+            changeset_ids=[changeset.id for changeset in incoming.changesets if changeset.id],
         )
         outcome = apply_push(store, actor, incoming, received_at, signer=gate_keys.signer())
         store.flush()

@@ -40,10 +40,10 @@ PULL = "/api/v1/sync/pull"
 # The sign-in's generation read, the lock, the records read, the results read,
 # the writes of records, scope rows and results, and the high-water mark.
 PUSH_STATEMENTS = 8
-# On PostgreSQL the writes and the move of the mark are one statement, and a
-# large push's claim stands for the lock (its block of versions is taken on
-# a connection of its own, not counted).
-PG_PUSH_STATEMENTS = 5
+# On PostgreSQL the lock (a large push's claim) and the results read are one
+# statement, the writes and the move of the mark another (a large push's
+# block of versions is taken on a connection of its own, not counted).
+PG_PUSH_STATEMENTS = 4
 WRITE = re.compile(r"\b(INSERT INTO|UPDATE \w+ SET|DELETE FROM)\b", re.IGNORECASE)
 # The sign-in's read of the generation and the high-water mark, and the page.
 PULL_STATEMENTS = 2

@@ -468,6 +468,35 @@ def test_results_are_stored_as_the_text_they_were_encoded_to_whatever_they_hold(
     }
 
 
+@pytest.mark.parametrize("expected_writes", [1, 250])
+def test_a_push_reads_its_changesets_results_as_it_opens_and_its_own_once_written(
+    store, expected_writes
+):
+    # Issue 16: on PostgreSQL a push's claim or lock and the read of its
+    # changesets' recorded results are one statement (server.store.open_push).
+    # What it found answers the engine; what the push records after answers
+    # too, before and after it is written (its flush drops what it read).
+    add_users((COORD,))
+    earlier = {"id": "c-1", "status": "applied", "changes": []}
+    store.record_result("c-1", RecordedResult(COORD.user_id, earlier))
+    store.flush()
+    db.session.commit()
+    ids = ["c-1", "c-2", "c-3"]
+    pushed = SqlStore.for_writing(changeset_ids=ids, expected_writes=expected_writes)
+    assert pushed.recorded_results(ids) == {"c-1": RecordedResult(COORD.user_id, earlier)}
+    now = {"id": "c-2", "status": "applied", "changes": []}
+    pushed.record_result("c-2", RecordedResult(COORD.user_id, now))
+    assert pushed.recorded_results(["c-2"]) == {"c-2": RecordedResult(COORD.user_id, now)}
+    pushed.next_version()
+    pushed.flush()
+    assert pushed.recorded_results(ids) == {
+        "c-1": RecordedResult(COORD.user_id, earlier),
+        "c-2": RecordedResult(COORD.user_id, now),
+    }
+    db.session.commit()
+    assert db.session.scalar(select(SyncState.high_water)) >= 1
+
+
 def test_a_push_reads_its_records_deleted_or_not_as_booleans(store):
     # Issue 16: a push reads its records as the driver's own SQL
     # (server.store.ReadByIds), without SQLAlchemy's result types: SQLite's
