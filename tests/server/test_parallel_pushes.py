@@ -757,6 +757,40 @@ def test_one_changeset_pushed_twice_at_once_is_applied_once_and_answered_alike(
     assert ids_of(records)[created_id(changeset)] == 1
 
 
+@pytest.mark.postgres
+@pytest.mark.parametrize("change", ["a create", "an update"])
+def test_one_small_changeset_pushed_twice_at_once_is_applied_once_and_answered_alike(
+    hood, holds, pg_url, change
+):
+    # A push of a few changes reads its changesets' recorded results in its
+    # first statement, with its lock of the sequence (server.store.open_push).
+    # Q waits there for P's commit and reads them as they were before: it
+    # applies the changeset again (an update: judged against P's write), its
+    # log row is a unique violation, and its rerun replays P's result.
+    start = hood.pull(ABOVE_ALL)["cursor"]
+    changeset = a_new_task(title="twice")
+    if change == "an update":
+        made = hood.push("maker", changeset).ok()
+        base = made["results"][0]["changes"][0]["version"]
+        changeset = a_changeset(update("task", created_id(changeset), base, notes="twice"))
+    held = holds.hold("P", "after writes")
+    p = hood.push_on("P", changeset)
+    held.wait_reached("P")
+    q = hood.push_on("Q", changeset)
+    assert "sync_state" in waiting_statement(pg_url, holds.pid_of("Q"))
+    held.go.set()
+    by_p, by_q = p.result().ok(), q.result().ok()
+
+    assert by_p["results"][0] == by_q["results"][0]
+    assert by_p["results"][0]["changes"][0]["status"] == "applied"
+    assert hood.logged(changeset["id"]) == 1
+    stored = hood.record(created_id(changeset))
+    assert stored is not None
+    assert stored["version"] == by_p["results"][0]["changes"][0]["version"]
+    records, _ = hood.pull_all(start)
+    assert ids_of(records)[created_id(changeset)] == 1
+
+
 # -- 3 and 4. two pushes writing one record ------------------------------------
 
 

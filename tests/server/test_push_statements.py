@@ -4,7 +4,8 @@ A push's path from request to answer is a fixed handful of statements,
 whatever its size: the sign-in's generation read, the version lock, one read
 of its records and one of its changesets' recorded results, one multi-row
 write per table and the move of the high-water mark (on PostgreSQL the
-writes and the move are one statement). The live announcement
+lock and the results read are one statement, the writes and the move
+another). The live announcement
 comes after the answer and is not counted. A scoped pull is two: the
 sign-in's read (with the high-water mark) and its page (records and
 tombstones); a pull from the high-water mark is the sign-in's read alone.
