@@ -17,8 +17,11 @@ from server.extensions import db
 from server.models import ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
 from server.store import (
     CHUNK,
+    MOST_STATEMENTS,
+    READ_RECORDS,
     REGISTERED_TYPES,
     PageFilters,
+    ReadByIds,
     SqlStore,
     scoped_page_query,
     stored_json,
@@ -495,6 +498,29 @@ def test_a_push_reads_its_changesets_results_as_it_opens_and_its_own_once_writte
     }
     db.session.commit()
     assert db.session.scalar(select(SyncState.high_water)) >= 1
+
+
+def test_a_read_of_a_new_count_of_ids_compiles_its_query_once_and_keeps_few():
+    # Issue 16: a push's count of records it reads locked varies, and a
+    # statement per count compiled the query again each time (0.4 ms).
+    compiled: list[object] = []
+
+    class Counted:
+        def compile(self, dialect: object) -> object:
+            compiled.append(dialect)
+            return READ_RECORDS.query.compile(dialect=dialect)
+
+    reads = ReadByIds(Counted(), RecordRow.id)
+    dialect = postgresql.psycopg2.dialect()
+    for count in range(1, 40):
+        expected = f"{READ_RECORDS.query.compile(dialect=dialect)} WHERE record.id IN ("
+        assert reads.statement(dialect, count).startswith(expected)
+        assert reads.locked_statement(dialect, count, 3).count(expected) == 2
+    reads.statement(sqlite.dialect(), 2)
+    assert len(compiled) == 2
+    for count in range(MOST_STATEMENTS + 10):
+        reads.locked_statement(dialect, count, 1)
+    assert len(reads._statements) <= MOST_STATEMENTS
 
 
 def test_a_push_reads_its_records_deleted_or_not_as_booleans(store):
