@@ -177,6 +177,9 @@ class RowsWrite:
         overwritten on a conflict. Empty: a plain insert.
     :param encoded: JSON columns whose values come as their stored JSON
         text (:func:`~server.jsontext.stored_json`).
+    :param fixed: columns an upsert writes on insert only: their value never
+        changes (a record's type), and SQLite rewrites the entries of every
+        index on a column an ``UPDATE`` sets, same value or not.
     """
 
     def __init__(
@@ -185,10 +188,12 @@ class RowsWrite:
         columns: tuple[str, ...],
         conflict: tuple[str, ...] = (),
         encoded: tuple[str, ...] = (),
+        fixed: tuple[str, ...] = (),
     ):
         self.table = table
         self.columns = tuple(table.c[name] for name in columns)
         self.conflict = conflict
+        self.fixed = fixed
         self.encoded = encoded
         self._spliced = tuple(c.name in encoded for c in self.columns)
         # Made on first use, per database kind: each column's bind processor
@@ -271,7 +276,8 @@ class RowsWrite:
                     f" FROM ROWS FROM ({elements}) AS chunk({aliases})"
                 )
             if self.conflict:
-                updated = [c.name for c in self.columns if c.name not in self.conflict]
+                kept = self.conflict + self.fixed
+                updated = [c.name for c in self.columns if c.name not in kept]
                 assignments = ", ".join(f"{name} = excluded.{name}" for name in updated)
                 sql += f" ON CONFLICT ({', '.join(self.conflict)}) DO UPDATE SET {assignments}"
             self._statements[dialect.name] = sql
@@ -364,7 +370,12 @@ def _together(sqls: tuple[str, ...]) -> str:
 
 #: A push's writes: records, their scope rows (the change index), exits, results.
 _RECORD_ROW = ("id", "type", "version", "deleted", "fields", "stamps", "scope")
-WRITE_RECORDS = RowsWrite(RecordRow.__table__, _RECORD_ROW, conflict=("id",), encoded=("stamps",))
+#: A record's type never changes (``sync.writer``), so an edit leaves the
+#: type index alone: on SQLite setting it again rewrote that index's entry of
+#: every edited record, 8.4 against 5.1 ms for 250 edits of 60,000 records.
+WRITE_RECORDS = RowsWrite(
+    RecordRow.__table__, _RECORD_ROW, conflict=("id",), encoded=("stamps",), fixed=("type",)
+)
 #: :data:`WRITE_RECORDS` of the records a push on PostgreSQL found absent: a
 #: plain insert, so that one created meanwhile by a concurrent push is a
 #: unique violation (a race, :data:`RACES`), not overwritten unjudged.

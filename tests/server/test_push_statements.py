@@ -262,3 +262,36 @@ def test_only_a_large_push_gives_way_between_its_writes(
     monkeypatch.setattr(server.store, "cooperate", lambda: ways.append(None))
     push_tasks(client, token, count)
     assert bool(ways) is gives_way
+
+
+def test_an_edit_leaves_the_record_type_and_its_index_alone(app, statements, after_response):
+    """SQLite rewrites an index's entry whenever an UPDATE sets its column, same value or not."""
+    client = app.test_client()
+    token = sign_in(client, "coord")
+    created = push_tasks(client, token, 1)["results"][0]["changes"][0]
+    statements.clear()
+    edit = {
+        "id": str(uuid.uuid4()),
+        "made_at": "2022-04-02T10:05:00.000Z",
+        "changes": [
+            {
+                "type": "task",
+                "id": created["id"],
+                "op": "update",
+                "base_version": created["version"],
+                "fields": {"notes": "门口"},
+            }
+        ],
+    }
+    reply = client.post(
+        PUSH, json={"client_id": "statements", "changesets": [edit]}, headers=bearer(token)
+    )
+    assert reply.get_json()["results"][0]["changes"][0]["status"] == "applied"
+    upserts = [s for s in statements if re.search(r"INSERT INTO record\b", s)]
+    assert upserts and all("version = excluded.version" in s for s in upserts), upserts
+    assert not [s for s in upserts if re.search(r"\btype = excluded\.type\b", s)], upserts
+    with app.app_context():
+        kind = db.session.execute(
+            select(server.store.RecordRow.type).where(server.store.RecordRow.id == created["id"])
+        ).scalar_one()
+    assert kind == "task"
