@@ -745,16 +745,9 @@ def test_one_changeset_pushed_twice_at_once_is_applied_once_and_answered_alike(
     held.go.set()
     by_p, by_q = p.result().ok(), q.result().ok()
 
-    assert by_p["results"][0] == by_q["results"][0]
-    assert by_p["results"][0]["status"] == "applied"
     assert all(r["status"] == "applied" for r in by_p["results"] + by_q["results"])
     applied = by_p if point == "after writes" else by_q
-    assert hood.logged(changeset["id"]) == 1
-    stored = hood.record(created_id(changeset))
-    assert stored is not None
-    assert stored["version"] == applied["results"][0]["changes"][0]["version"]
-    records, _ = hood.pull_all(start)
-    assert ids_of(records)[created_id(changeset)] == 1
+    assert_applied_once(hood, changeset, start, (by_p, by_q), applied)
 
 
 @pytest.mark.postgres
@@ -781,12 +774,24 @@ def test_one_small_changeset_pushed_twice_at_once_is_applied_once_and_answered_a
     held.go.set()
     by_p, by_q = p.result().ok(), q.result().ok()
 
-    assert by_p["results"][0] == by_q["results"][0]
-    assert by_p["results"][0]["changes"][0]["status"] == "applied"
+    assert_applied_once(hood, changeset, start, (by_p, by_q), by_p)
+
+
+def assert_applied_once(
+    hood: Neighbourhood,
+    changeset: dict[str, Any],
+    start: int,
+    answers: tuple[dict[str, Any], dict[str, Any]],
+    applied: dict[str, Any],
+) -> None:
+    """Assert both pushes of ``changeset`` were answered alike, ``applied``'s write stored once."""
+    first, second = answers
+    assert first["results"][0] == second["results"][0]
+    assert first["results"][0]["changes"][0]["status"] == "applied"
     assert hood.logged(changeset["id"]) == 1
     stored = hood.record(created_id(changeset))
     assert stored is not None
-    assert stored["version"] == by_p["results"][0]["changes"][0]["version"]
+    assert stored["version"] == applied["results"][0]["changes"][0]["version"]
     records, _ = hood.pull_all(start)
     assert ids_of(records)[created_id(changeset)] == 1
 

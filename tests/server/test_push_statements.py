@@ -113,6 +113,16 @@ def task_changesets(count: int) -> list[dict[str, Any]]:
     ]
 
 
+def task_update(task_id: str, base_version: int, fields: dict[str, Any]) -> dict[str, Any]:
+    """Return a changeset updating ``fields`` of the task ``task_id`` from ``base_version``."""
+    change = {"type": "task", "id": task_id, "op": "update", "base_version": base_version}
+    return {
+        "id": str(uuid.uuid4()),
+        "made_at": "2022-04-02T10:01:00.000Z",
+        "changes": [{**change, "fields": fields}],
+    }
+
+
 def push_tasks(client: FlaskClient, token: str, count: int) -> dict[str, Any]:
     """Push :func:`task_changesets` as ``token``'s user; return the answer, which must be a 200."""
     reply = client.post(
@@ -176,19 +186,7 @@ def test_a_small_pull_is_two_statements_an_up_to_date_one_one(app, statements, a
     )
     end = client.get(f"{PULL}?cursor=1000000000", headers=reader).get_json()["cursor"]
     # The task leaves compound A: the next page of A's coordinator holds its tombstone.
-    moved = {
-        "id": str(uuid.uuid4()),
-        "made_at": "2022-04-02T10:01:00.000Z",
-        "changes": [
-            {
-                "type": "task",
-                "id": task["id"],
-                "op": "update",
-                "base_version": end,
-                "fields": {"compound_id": seed.stable_id("compound", "B")},
-            }
-        ],
-    }
+    moved = task_update(task["id"], end, {"compound_id": seed.stable_id("compound", "B")})
     reply = client.post(PUSH, json={"changesets": [moved]}, headers=bearer(token)).get_json()
     assert reply["results"][0]["status"] == "applied", reply
     statements.clear()
@@ -270,19 +268,7 @@ def test_an_edit_leaves_the_record_type_and_its_index_alone(app, statements, aft
     token = sign_in(client, "coord")
     created = push_tasks(client, token, 1)["results"][0]["changes"][0]
     statements.clear()
-    edit = {
-        "id": str(uuid.uuid4()),
-        "made_at": "2022-04-02T10:05:00.000Z",
-        "changes": [
-            {
-                "type": "task",
-                "id": created["id"],
-                "op": "update",
-                "base_version": created["version"],
-                "fields": {"notes": "门口"},
-            }
-        ],
-    }
+    edit = task_update(created["id"], created["version"], {"notes": "门口"})
     reply = client.post(
         PUSH, json={"client_id": "statements", "changesets": [edit]}, headers=bearer(token)
     )
