@@ -202,16 +202,14 @@ class RowsWrite:
         self._statements: dict[str, str] = {}
 
     def send(self, rows: list[tuple[Any, ...]]) -> None:
-        """Write ``rows`` (tuples of :attr:`columns`' values), a :data:`CHUNK` a statement.
+        """Write ``rows`` (tuples of :attr:`columns`' values) on SQLite, a :data:`CHUNK` a time.
 
-        After a statement of at least :data:`~server.green.COOPERATE_EVERY`
-        rows the push lets the process's other requests run.
+        PostgreSQL's writes go out together (:func:`send_together`). After a
+        statement of at least :data:`~server.green.COOPERATE_EVERY` rows the
+        push lets the process's other requests run.
         """
         connection = db.session.connection()
         dialect = connection.dialect
-        if dialect.name != "sqlite":
-            send_together([(self, rows)])
-            return
         sql = self.statement(dialect)
         for chunk in chunks(rows):
             connection.exec_driver_sql(sql, self._processed(dialect, chunk))
