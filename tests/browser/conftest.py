@@ -83,7 +83,8 @@ def device(browser: Any, served: ServedApp) -> Iterator[Callable[..., Any]]:
     contexts = []
     logs: list[str] = []
 
-    def open_device(name: str = "device", **options: Any) -> Any:
+    def open_device(name: str = "device", init_script: str | None = None, **options: Any) -> Any:
+        """Open a device; ``init_script`` runs in every page before the app's own scripts."""
         # A phone in the neighbourhood keeps its time: "today" on the device is the
         # neighbourhood's day the server seeds and judges by (sync.field.day_of),
         # also in the hours when it is already tomorrow there and still today in UTC.
@@ -91,6 +92,8 @@ def device(browser: Any, served: ServedApp) -> Iterator[Callable[..., Any]]:
         context = browser.new_context(base_url=served.url, **options)
         context.set_default_timeout(UI_TIMEOUT_MS)
         context.add_init_script(ENGLISH)
+        if init_script is not None:
+            context.add_init_script(init_script)
         contexts.append(context)
         context.on(
             "console", lambda message: logs.append(f"[{name}] {message.type}: {message.text}")

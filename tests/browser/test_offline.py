@@ -59,7 +59,7 @@ def test_reload_offline_starts_from_service_worker(device: Any, served: Any, db_
     expect(status_bar(page)).to_contain_text("Last sync")
     expect(status_bar(page)).not_to_contain_text("Not synced yet")
     expect(page.get_by_text(f"{in_scope} tasks")).to_be_visible()
-    assert page.locator(".task-title").all_inner_texts() == titles
+    expect(page.locator(".task-title")).to_have_text(titles)
     assert page.evaluate("navigator.serviceWorker.controller !== null")
 
 

@@ -32,19 +32,26 @@ from tests.browser.helpers import (
 pytestmark = pytest.mark.browser
 
 
-def actions_offered(page: Page) -> list[str]:
-    """Return the names of the action buttons on a task screen."""
-    return page.locator("section.actions button[type=submit]").all_inner_texts()
+def expect_actions(page: Page, names: list[str]) -> None:
+    """Wait until a task screen offers exactly the action buttons ``names``, in order.
+
+    The screen draws before the task rules (declarations) reach a newly signed-in device and
+    draws again when they land, so the check retries; no actions must be said in words.
+    """
+    expect(page.locator("section.actions button[type=submit]")).to_have_text(names)
+    if not names:
+        nothing = "There is nothing you can do on this task right now."
+        expect(page.get_by_text(nothing)).to_be_visible()
 
 
 def test_a_claimed_task_offers_only_the_moves_the_server_takes(device: Any) -> None:
     page = on_task(device, "vol-a", seeded_task_id("A", 4))
-    assert actions_offered(page) == ["Claim this task"]
+    expect_actions(page, ["Claim this task"])
     act(page, "Claim this task")
     expect(task_fact(page, "Status")).to_have_text("Claimed")
     # The server fails only a task in progress: "Mark failed" is not offered on a claimed one.
     expect(page.get_by_role("button", name="Start", exact=True)).to_be_visible()
-    assert actions_offered(page) == ["Start", "Add note"]
+    expect_actions(page, ["Start", "Add note"])
     expect_synced(page)
     act(page, "Start")
     expect(task_fact(page, "Status")).to_have_text("In progress")
@@ -57,7 +64,26 @@ def test_a_claimed_task_offers_only_the_moves_the_server_takes(device: Any) -> N
     act(page, "Mark failed", "Nobody home", label="Why did it fail?")
     expect(task_fact(page, "Status")).to_have_text("Failed")
     expect_synced(page)
-    assert actions_offered(page) == []
+    expect_actions(page, [])
+
+
+def test_a_screen_drawn_before_the_rules_land_says_they_are_on_their_way(device: Any) -> None:
+    # Hold the rules' request until the test lets it go, as a slow network would.
+    hold_rules = """{
+        const fetchNow = globalThis.fetch;
+        let release;
+        const released = new Promise((resolve) => { release = resolve; });
+        globalThis.releaseRules = release;
+        globalThis.fetch = (url, options) => String(url).endsWith('/declarations')
+          ? released.then(() => fetchNow(url, options)) : fetchNow(url, options);
+        }"""
+    page = device("vol-a", init_script=hold_rules)
+    sign_in(page, "vol-a")
+    open_task(page, seeded_task_id("A", 4))
+    expect(page.get_by_text("The task rules are on their way to this device…")).to_be_visible()
+    expect(page.get_by_text("Connect once")).to_have_count(0)
+    page.evaluate("() => globalThis.releaseRules()")
+    expect_actions(page, ["Claim this task"])
 
 
 def test_an_error_shown_stays_through_a_live_redraw_until_the_form_is_sent_again(
@@ -132,7 +158,7 @@ def test_holders_are_named_and_coordinators_assign_and_reassign(device: Any) -> 
     expect_synced(coordinator)
     # The volunteer now sees who holds it, by name, not "someone else".
     expect(task_fact(volunteer, "Assignee")).to_have_text("居委会协调员", timeout=30_000)
-    assert actions_offered(volunteer) == []
+    expect_actions(volunteer, [])
 
 
 def test_cancelling_asks_first_and_can_be_undone_while_queued(device: Any) -> None:

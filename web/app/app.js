@@ -115,6 +115,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
   let live = null;
   let user = (await session.token()) ? await session.user() : null;
   let declarations = await getMeta(db, 'declarations', null);
+  let declarationsLoading = false;
   let directoryAt = 0;
   const watchers = new Set();
 
@@ -155,9 +156,16 @@ export async function createApp({ db, statusBar, toastRegion }) {
     engine.requestSync().catch((error) => toaster.show(t('sync.error', { detail: error.message }), { urgent: true }));
   }
 
+  /**
+   * Fetch the rules; while a device that has none waits for them, its screens say they are
+   * on their way rather than asking it to connect.
+   */
   async function refreshDeclarations() {
+    declarationsLoading = true;
+    if (!declarations) await refresh('declarations');
     const fresh = await loadDeclarations({ db, api });
-    if (fresh?.digest !== declarations?.digest) {
+    declarationsLoading = false;
+    if (!fresh || fresh.digest !== declarations?.digest) {
       declarations = fresh;
       await refresh('declarations');
     }
@@ -313,10 +321,11 @@ export async function createApp({ db, statusBar, toastRegion }) {
       // The first sync starts at once: it needs neither the declarations nor the directory.
       const synced = engine.resumeAfterSignIn().catch((error) => toaster.show(t('sync.error', { detail: error.message }), { urgent: true }));
       await untilAsked(synced);
+      const rules = refreshDeclarations();
       await requestPersistence();
       await connect();
       navigate(lost ? '/attention' : '/');
-      await Promise.all([refreshStatus(), refreshDeclarations(), refreshDirectory()]);
+      await Promise.all([refreshStatus(), rules, refreshDirectory()]);
     },
     async signOut() {
       await session.signOut();
@@ -439,6 +448,10 @@ export async function createApp({ db, statusBar, toastRegion }) {
     },
     get declarations() {
       return declarations;
+    },
+    /** True while the rules are being fetched for a device that has none yet. */
+    get declarationsLoading() {
+      return declarationsLoading && !declarations;
     },
     records,
     watch(listener) {

@@ -43,6 +43,14 @@ export async function loadDeclarations({ db, api }) {
   return getMeta(db, META_KEY, null);
 }
 
+/**
+ * Return the message key for a screen drawn before the device has the rules: they are on
+ * their way (`declarationsLoading`), or the device must connect once to get them.
+ */
+export function rulesAbsent({ declarationsLoading }) {
+  return declarationsLoading ? 'task.rules_loading' : 'task.rules_missing';
+}
+
 /** Return the declaration of `type`, or null if the document lacks it. */
 export function typeOf(declarations, type) {
   return declarations?.types?.[type] ?? null;

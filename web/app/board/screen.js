@@ -10,7 +10,7 @@
  * update queued in the outbox, offered only when the declarations allow it
  * (model.js dropAction, tasks/rules.js availableActions).
  */
-import { enumValues } from '../declarations.js';
+import { enumValues, rulesAbsent } from '../declarations.js';
 import { t } from '../i18n.js';
 import { syncedView } from '../merge.js';
 import { actionForm, CONFIRMED } from '../tasks/detail.js';
@@ -389,7 +389,7 @@ function createView(deps, board, names, buildingsOf) {
 
 async function render(deps) {
   const { declarations, names: lookup, records } = deps;
-  if (!declarations) return screen(t('section.board'), { back: '/' }, h('p', {}, t('task.rules_missing')));
+  if (!declarations) return screen(t('section.board'), { back: '/' }, h('p', {}, t(rulesAbsent(deps))));
   const [compounds, buildings, people, buildingRecords, tasks] = await Promise.all([
     lookup.compounds(), lookup.buildings(), lookup.people(), records.views('building'), records.views(TYPE),
   ]);
@@ -403,6 +403,6 @@ async function render(deps) {
 export default {
   forget,
   render,
-  uses: ['user', 'declarations', 'records', 'names', 'queue', 'redraw', 'watch'],
+  uses: ['user', 'declarations', 'declarationsLoading', 'records', 'names', 'queue', 'redraw', 'watch'],
   follows: ['people', 'declarations'],
 };

@@ -130,6 +130,7 @@ export default {
   'task.due': 'Due {time}',
   'task.actions': 'What you can do',
   'task.no_actions': 'There is nothing you can do on this task right now.',
+  'task.rules_loading': 'The task rules are on their way to this device…',
   'task.rules_missing': 'The task rules have not reached this device yet. Connect once, then try again.',
   'task.see_why': 'See why',
   'task.missing': 'Task not found',

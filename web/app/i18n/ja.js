@@ -124,6 +124,7 @@ export default {
   'task.due': '期限 {time}',
   'task.actions': 'できること',
   'task.no_actions': 'このタスクに今できることはありません。',
+  'task.rules_loading': 'タスクのルールをこの端末に読み込んでいます…',
   'task.rules_missing': 'タスクのルールがまだこの端末に届いていません。一度接続してから再試行してください。',
   'task.see_why': '理由を見る',
   'task.missing': 'タスクが見つかりません',

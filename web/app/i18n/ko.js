@@ -124,6 +124,7 @@ export default {
   'task.due': '기한 {time}',
   'task.actions': '할 수 있는 일',
   'task.no_actions': '지금 이 할 일에 할 수 있는 것이 없습니다.',
+  'task.rules_loading': '할 일 규칙을 이 기기로 불러오는 중입니다…',
   'task.rules_missing': '할 일 규칙이 아직 이 기기에 도착하지 않았습니다. 한 번 연결한 뒤 다시 시도하세요.',
   'task.see_why': '이유 보기',
   'task.missing': '할 일을 찾을 수 없습니다',

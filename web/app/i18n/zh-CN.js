@@ -124,6 +124,7 @@ export default {
   'task.due': '截止 {time}',
   'task.actions': '可以做的操作',
   'task.no_actions': '你现在不能操作这个任务。',
+  'task.rules_loading': '正在把任务规则同步到本机…',
   'task.rules_missing': '任务规则还没有同步到本机。请先联网一次再试。',
   'task.see_why': '查看原因',
   'task.missing': '找不到任务',

@@ -1,6 +1,6 @@
 /** Show one task and the actions the user can take on it. */
 import { actionLabel, formatTime, t } from '../i18n.js';
-import { fieldSchema, machineOf } from '../declarations.js';
+import { fieldSchema, machineOf, rulesAbsent } from '../declarations.js';
 import { syncBadge } from '../ui/badge.js';
 import { h } from '../ui/dom.js';
 import { mayViewPhotos } from '../photos.js';
@@ -147,12 +147,12 @@ async function render(deps, { id }) {
       : null,
     actions.length
       ? h('section', { class: 'actions', 'aria-label': t('task.actions') }, ...actions.map((action) => actionForm(deps, task, action, people)))
-      : h('p', { class: 'hint' }, t(declarations ? 'task.no_actions' : 'task.rules_missing')));
+      : h('p', { class: 'hint' }, t(declarations ? 'task.no_actions' : rulesAbsent(deps))));
 }
 
 export default {
   forget,
   render,
-  uses: ['user', 'declarations', 'records', 'names', 'queue', 'redraw', 'photos', 'toast'],
+  uses: ['user', 'declarations', 'declarationsLoading', 'records', 'names', 'queue', 'redraw', 'photos', 'toast'],
   follows: ['record:task', 'outbox', 'people', 'declarations', 'photos'],
 };
