@@ -76,9 +76,14 @@ RECORD_COLUMNS = (
     RecordRow.deleted,
     # As text, parsed row by row, so that one damaged row cannot fail a read.
     cast(RecordRow.fields, Text).label("fields"),
-    cast(RecordRow.stamps, Text).label("stamps"),
     RecordRow.scope,
+    cast(RecordRow.stamps, Text).label("stamps"),
 )
+#: What a pull page selects: :data:`RECORD_COLUMNS` but the stamps, which a
+#: pull never sends (:meth:`sync.store.Store.page`). Half a kilobyte a task,
+#: more than its fields: a first sync's page on PostgreSQL spent a tenth of
+#: its statement's time sending them (issue #16).
+PAGE_COLUMNS = RECORD_COLUMNS[:6]
 # A push's fixed statements, built once on the tables (not the ORM classes):
 # building them cost about half a millisecond a push (issue #16).
 _SEQUENCE = SyncState.__table__
@@ -632,7 +637,7 @@ class SqlStore:
         for row in rows:
             # Kept for an unreadable row too: a create that repairs it
             # then rewrites its scope rows rather than adding them again.
-            self._loaded_scopes[row[0]] = scope_from_text(row[6])
+            self._loaded_scopes[row[0]] = scope_from_text(row[5])
             record = read_record(row)
             if record is not None:
                 found[record.id] = record
@@ -962,12 +967,14 @@ def lock_sequence() -> int:
     return int(db.session.connection().execute(LOCK_SEQUENCE).scalar_one())
 
 
-def to_record(row: Any) -> Record:
+def to_record(row: Any, *, stamped: bool = True) -> Record:
     """Build an engine record from a row whose first columns are :data:`RECORD_COLUMNS`.
 
     Read by position: a row's columns by name cost a first sync a sixth of
     its time (issue #16).
 
+    :param stamped: ``False`` for a row of :data:`PAGE_COLUMNS`: the record
+        has no stamps (``{}``).
     :raises ValueError: if the row's fields are not a JSON object.
     """
     return Record(
@@ -977,12 +984,12 @@ def to_record(row: Any) -> Record:
         # ``bool``: a push's read (:class:`ReadByIds`) has SQLite's 0 or 1.
         bool(row[3]),
         StoredFields.parse(row[4]),
-        WireStamps(row[5]),
-        scope_from_text(row[6]),
+        WireStamps(row[6]) if stamped else {},
+        scope_from_text(row[5]),
     )
 
 
-def read_record(row: Any) -> Record | None:
+def read_record(row: Any, *, stamped: bool = True) -> Record | None:
     """Return :func:`to_record` of ``row``, or ``None`` (logged) if it cannot be read.
 
     A row damaged outside the push path (by hand, by an old version) must
@@ -990,7 +997,7 @@ def read_record(row: Any) -> Record | None:
     an operator, and a device that creates its id again writes over it.
     """
     try:
-        return to_record(row)
+        return to_record(row, stamped=stamped)
     except ValueError as error:
         log.error("record %s (version %s) cannot be read, left out: %s", row[0], row[2], error)
         return None
@@ -999,8 +1006,9 @@ def read_record(row: Any) -> Record | None:
 def read_page_rows(rows: Result[Any]) -> list[tuple[int, Record | None]]:
     """Return ``(version, record)`` of each row of :func:`page_query` or :func:`scoped_page_query`.
 
-    A row of :func:`scoped_page_query` that ``left`` (its eighth column) is
-    the record's tombstone, at its exit's version (the row's). A row that
+    Rows of :data:`PAGE_COLUMNS`, so records without stamps. A row of
+    :func:`scoped_page_query` that ``left`` (its seventh column) is the
+    record's tombstone, at its exit's version (the row's). A row that
     cannot be read (:func:`read_record`) keeps its place, and so the
     cursor's arithmetic, as ``None``, and is left out of the page.
     """
@@ -1008,8 +1016,8 @@ def read_page_rows(rows: Result[Any]) -> list[tuple[int, Record | None]]:
     # Fetched at once (a page is at most a thousand rows and one more):
     # row by row, the driver and SQLAlchemy cost a tenth of a page's time.
     for row in cooperatively(rows.all()):
-        record = read_record(row)
-        if record is not None and len(row) > 7 and row[7]:
+        record = read_record(row, stamped=False)
+        if record is not None and len(row) > 6 and row[6]:
             record = record.tombstone()
         found.append((row[2], record))
     return found
@@ -1202,7 +1210,7 @@ def page_query(filters: PageFilters, dialect: str, places: tuple[int, int] = (0,
     if filters.scoped:
         conditions.append(in_scope(RecordRow.id, None, row_by_row=True))
     return (
-        select(*RECORD_COLUMNS)
+        select(*PAGE_COLUMNS)
         .where(*conditions)
         .order_by(RecordRow.version)
         .limit(bindparam("limit"))
@@ -1238,7 +1246,7 @@ def _places_page_query(filters: PageFilters, compounds: int, buildings: int) -> 
     # on the id read the same rows a third slower, for the sort after it).
     versions = select(union.c.version).distinct().order_by(union.c.version)
     return (
-        select(*RECORD_COLUMNS)
+        select(*PAGE_COLUMNS)
         .where(RecordRow.version.in_(versions.limit(bindparam("limit")).scalar_subquery()))
         .order_by(RecordRow.version)
     )
@@ -1263,7 +1271,7 @@ def scoped_page_query(filters: PageFilters, dialect: str, places: tuple[int, int
         RecordRow.type,
         exits.c.version,
         RecordRow.deleted,
-        *RECORD_COLUMNS[4:],
+        *PAGE_COLUMNS[4:],
         true().label("left"),
     ).join_from(exits, RecordRow, RecordRow.id == exits.c.record_id)
     return union_all(select(*page.c, false().label("left")), left)

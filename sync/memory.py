@@ -106,7 +106,7 @@ class MemoryStore:
                     continue
                 found.append(replace(record.tombstone(), version=version))
             elif record.version == version and scope.covers(record.scope):
-                found.append(record)
+                found.append(replace(record, stamps={}))
             else:
                 continue
             if len(found) > limit:

@@ -143,5 +143,8 @@ class Store(Protocol):
         ``more`` is true when records beyond the page may match; ``cursor`` is
         then the last record's version, else :meth:`high_water` (so a client
         pulling from it skips nothing and sees nothing twice).
+
+        The records carry no stamps (``stamps`` is empty): a pull never
+        sends them, and :meth:`get` has them.
         """
         ...

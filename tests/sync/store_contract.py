@@ -11,6 +11,7 @@ store in ``server/`` runs the same functions.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime
 
 import pytest
@@ -129,7 +130,9 @@ def test_store_keeps_the_install_of_each_stamp(store: Store) -> None:
     )
     store.put(record, None)
     (read,) = store.page(EVERYTHING, 0, 10, NOTHING_EXCLUDED).records
-    assert dict(read.stamps) == stamps
+    assert read == replace(record, stamps={})  # a page carries no stamps
+    # Read back: the page had a SQL store write what it buffered.
+    assert dict(store.get(rid(1)).stamps) == stamps  # type: ignore[union-attr]
     assert store.get(rid(1)) == record
 
 
@@ -146,7 +149,7 @@ def test_store_page_is_in_version_order_at_latest_versions(store: Store) -> None
     latest = put_record(store, rid(1))
     page = store.page(EVERYTHING, 0, 10, NOTHING_EXCLUDED)
     assert [r.id for r in page.records] == [rid(2), rid(1)]
-    assert page.records[-1] == latest
+    assert page.records[-1] == replace(latest, stamps={})
     assert ids(store, EVERYTHING, cursor=latest.version) == []
 
 
@@ -250,7 +253,7 @@ def test_store_page_record_back_in_scope_is_sent_whole(store: Store) -> None:
     second = put_record(store, rid(1), (B,), previous=first.scope)
     back = put_record(store, rid(1), (A,), previous=second.scope)
     (record,) = store.page(UserScope(compound_ids=frozenset({A})), 0, 9, frozenset()).records
-    assert record == back
+    assert record == replace(back, stamps={})
 
 
 def test_store_page_tombstone_survives_a_page_break(store: Store) -> None:
