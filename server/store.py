@@ -75,7 +75,7 @@ RECORD_COLUMNS = (
     RecordRow.version,
     RecordRow.deleted,
     # As text, parsed row by row, so that one damaged row cannot fail a read.
-    cast(RecordRow.fields, Text).label("fields"),
+    RecordRow.fields_text,
     RecordRow.scope,
     cast(RecordRow.stamps, Text).label("stamps"),
 )
