@@ -89,6 +89,7 @@ class Workload:
         self.volunteer_compound = volunteer_compound
         self.tasks: dict[str, Task] = {}
         self.open_pool: list[str] = []  # unclaimed tasks in the volunteer's compound
+        self.editable: list[str] = []  # tasks a coordinator round may edit: made or claimed
         self.serial = 0
 
     def create(self, compound_letter: str) -> tuple[dict[str, Any], Task]:
@@ -128,18 +129,27 @@ class Workload:
         return changesets
 
     def coordinator_round(self, size: int) -> list[dict[str, Any]]:
-        """Return ``size`` changesets of creates (A, B, C) and notes edits."""
-        pooled = set(self.open_pool)
-        editable = [t for t in self.tasks.values() if t.id not in pooled]
-        self.rng.shuffle(editable)  # one change a record a push, as the web app sends
-        out = []
-        for _ in range(size):
-            if editable and self.rng.random() < EDIT_SHARE:
-                task = editable.pop()
-                out.append(changeset([self.update(task, {"notes": self.rng.choice(NOTES)})]))
+        """Return ``size`` changesets of creates (A, B, C) and notes edits.
+
+        Each changeset is an edit with chance :data:`EDIT_SHARE`, of a task of
+        an earlier round drawn without replacement (one change a record a
+        push, as the web app sends), else a create. The cost is the round's
+        size, not the tasks made so far: a long run's client stays as fast as
+        a short run's, so a fast server's throughput is not the client's.
+        """
+        edits = [self.rng.random() < EDIT_SHARE for _ in range(size)]
+        chosen = iter(self.rng.sample(self.editable, min(sum(edits), len(self.editable))))
+        out, created = [], []
+        for edit in edits:
+            task_id = next(chosen, None) if edit else None
+            if task_id is not None:
+                notes = {"notes": self.rng.choice(NOTES)}
+                out.append(changeset([self.update(self.tasks[task_id], notes)]))
             else:
-                change, _task = self.create(self.rng.choice(sorted(self.compounds)))
+                change, task = self.create(self.rng.choice(sorted(self.compounds)))
+                created.append(task.id)
                 out.append(changeset([change]))
+        self.editable += created
         return out
 
     def claim_round(self, size: int) -> list[dict[str, Any]] | None:
@@ -147,6 +157,7 @@ class Workload:
         if len(self.open_pool) < size:
             return None
         taken, self.open_pool = self.open_pool[:size], self.open_pool[size:]
+        self.editable += taken
         return [changeset([self.update(self.tasks[i], {"status": "claimed"})]) for i in taken]
 
     def floor_rows(self, changesets: list[dict[str, Any]]) -> list[dict[str, Any]]:
