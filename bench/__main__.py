@@ -103,19 +103,21 @@ METHOD = """
   coordinator rounds: Weiguang gets one-change changesets as `coord`, the ceiling their
   full fields), alternating servers trial by trial: pushes of 250 a request with 1 and
   4 clients (8 requests a client a trial, median of 3 trials), single-change pushes
-  (median of 40), the coordinator's full pull from 0 at 1,000 a page (the ceiling
-  topped up to as many rows; median of 3), the last 100 changes and an empty pull
-  (median of 21). No gzip asked of either.
+  (median of 40, alternating sample by sample), the coordinator's full pull from 0
+  at 1,000 a page (the ceiling topped up to as many rows; median of 3), the last 100
+  changes and an empty pull (median of 21). No gzip asked of either.
 - **Scale**: on the same servers after `ceiling`, bulk loaders top both databases up to
   10,000, 100,000, 250,000 and 1,000,000 records of tasks of compound A, in the
   coordinator's scope (`--scale-sizes` picks others): the database makes the rows in
   SQL, 50,000 a transaction — Weiguang's through `POST /bench/floor/generate` (the rows
   of `record` and `record_scope` a push would write, versions from `sync_state`, no push
   path), the ceiling's through its `POST /fill`; PostgreSQL is `ANALYZE`d after each load.
-  At each size: last 100 changes, empty pull, single-change push, a 250-changeset
-  push, and `vol-b`'s first sync (compound B, which the loads leave alone: its cost
-  should stay flat) against the ceiling paging as many rows from 0, each against the
-  ceiling at the same size; the targets hold at 250,000.
+  When Weiguang's database already holds more (the sections before push into it),
+  both are held at that count, which names the figures. At each size: last 100
+  changes, empty pull, single-change push, a 250-changeset push, and `vol-b`'s first
+  sync (compound B, which the loads leave alone: its cost should stay flat) against
+  the ceiling paging as many rows from 0, each against the ceiling at the same size;
+  the targets hold at 250,000.
 - **Queries**: `bench/query_worker.py` on an empty throwaway database per engine writes,
   through the SQL store, 3 compounds of 20 buildings, 5,000 households, 15,000 residents,
   today's visits (none for 15 % of households, one or more for the rest, 15 % of those
