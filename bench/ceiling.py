@@ -9,14 +9,15 @@ them) is, for the ceiling, one upsert of the same tasks' full fields.
 Trials alternate between the two servers, so the shared machine's noise
 falls on both alike; every figure is a median. Single-change pushes and
 small pulls alternate sample by sample (ceiling, then Weiguang), 40 and
-21 of each. The bench client makes a round's changesets in time
-proportional to the round (``push.Workload``), not to the tasks it made
-before, so its own share of a trial stays the same from the first trial to
-the last; that share is still large against the ceiling (about 40 % of a
-one-client trial's wall time, and with four client threads the bench
-process, held by one GIL, is busy most of the trial), so the ceiling's
-push figures are in part the client's and swing with its share of the
-machine.
+21 of each. A throughput trial's request bodies are all made and
+JSON-encoded before its clock starts, and the replies read (non-200s,
+rejected changes, the versions later edits need) after it stops: the timed
+window holds only the requests, so the bench client's own CPU (once about
+40 % of a one-client trial against the ceiling, and a single GIL for four
+client threads) stays out of both servers' figures. A trial's edits are
+therefore of tasks made before it, whose versions are known when it starts
+(``push.Workload.coordinator_round`` of the whole trial); the tasks it
+creates become editable for the next.
 
 Section ``ceiling`` (on the demo data, after the other sections' pushes):
 
@@ -54,6 +55,7 @@ from bench.harness import Figure
 from bench.ids import new_client_id
 
 BATCH = 250
+PUSH_PATH = "/api/v1/sync/push"
 CLIENTS = (1, 4)
 PAGE = 1000
 LAST = 100
@@ -148,12 +150,16 @@ class Pair:
             self._volunteer = client.Http(self.base_url, token)
         return self._volunteer
 
-    def push_weiguang(self, size: int) -> int:
-        """Push ``size`` one-change changesets; return the changes applied."""
-        changesets = self.workload.coordinator_round(size)
-        reply = self.weiguang.request(
-            "POST", "/api/v1/sync/push", {"client_id": self.client_id, "changesets": changesets}
-        )
+    def weiguang_bodies(self, size: int, count: int) -> list[bytes]:
+        """Return ``count`` push bodies (JSON bytes) of ``size`` changesets each, made now."""
+        changesets = self.workload.coordinator_round(size * count)
+        return [
+            client.encode({"client_id": self.client_id, "changesets": changesets[i : i + size]})
+            for i in range(0, size * count, size)
+        ]
+
+    def weiguang_applied(self, reply: client.Reply, size: int) -> int:
+        """Read a push reply of ``size`` changesets; return the changes applied, noting errors."""
         if reply.status != 200:
             self.errors.append(f"HTTP {reply.status}")
             return 0
@@ -161,17 +167,32 @@ class Pair:
         self.errors += [f"rejected {code}" for code in rejected.elements()]
         return size - sum(rejected.values())
 
-    def push_ceiling(self, size: int) -> int:
-        """Upsert the rows of ``size`` changesets like Weiguang's into the ceiling."""
+    def ceiling_bodies(self, size: int, count: int) -> list[bytes]:
+        """Return ``count`` ceiling upserts (JSON bytes) of the rows of ``size`` changesets."""
         work = self.ceiling_workload
-        rows = work.floor_rows(work.coordinator_round(size))
+        rows = work.floor_rows(work.coordinator_round(size * count))
         items = [{"id": row["id"], "body": row["fields"]} for row in rows]
-        body = {"client_id": self.client_id, "rows": items}
-        reply = self.ceiling.request("POST", "/push", body)
+        return [
+            client.encode({"client_id": self.client_id, "rows": items[i : i + size]})
+            for i in range(0, size * count, size)
+        ]
+
+    def ceiling_applied(self, reply: client.Reply, size: int) -> int:
+        """Read a ceiling upsert reply of ``size`` rows; return the rows written, noting errors."""
         if reply.status != 200:
             self.errors.append(f"ceiling HTTP {reply.status}")
             return 0
-        return len(rows)
+        return size
+
+    def push_weiguang(self, size: int) -> int:
+        """Push ``size`` one-change changesets; return the changes applied."""
+        (body,) = self.weiguang_bodies(size, 1)
+        return self.weiguang_applied(self.weiguang.request("POST", PUSH_PATH, body), size)
+
+    def push_ceiling(self, size: int) -> int:
+        """Upsert the rows of ``size`` changesets like Weiguang's into the ceiling."""
+        (body,) = self.ceiling_bodies(size, 1)
+        return self.ceiling_applied(self.ceiling.request("POST", "/push", body), size)
 
     def close(self) -> None:
         """Close both connections."""
@@ -181,34 +202,60 @@ class Pair:
             self._volunteer.close()
 
 
-def throughput(pairs: list[Pair], send: Callable[[Pair], int], rounds: int) -> float:
-    """Run ``rounds`` requests on every pair at once (one thread each); return records/s."""
+def throughput(
+    connections: list[client.Http],
+    bodies: list[list[bytes]],
+    path: str,
+    read: Callable[[int, client.Reply], int],
+) -> float:
+    """POST each connection's ``bodies`` in turn, all connections at once; return records/s.
+
+    One thread a connection. The clock runs from the start barrier until
+    every thread has sent its last body and read its reply's bytes; the
+    replies are read (``read(index, reply)``: records applied) after it stops.
+    """
     import threading
 
-    counts = [0] * len(pairs)
-    barrier = threading.Barrier(len(pairs) + 1)
+    replies: list[list[client.Reply]] = [[] for _ in connections]
+    barrier = threading.Barrier(len(connections) + 1)
 
     def work(index: int) -> None:
         barrier.wait()
-        for _ in range(rounds):
-            counts[index] += send(pairs[index])
+        http = connections[index]
+        replies[index] = [http.request("POST", path, body) for body in bodies[index]]
 
-    threads = [threading.Thread(target=work, args=(i,), daemon=True) for i in range(len(pairs))]
+    threads = [
+        threading.Thread(target=work, args=(i,), daemon=True) for i in range(len(connections))
+    ]
     for thread in threads:
         thread.start()
     barrier.wait()
     started = time.perf_counter()
     for thread in threads:
         thread.join()
-    return sum(counts) / (time.perf_counter() - started)
+    seconds = time.perf_counter() - started
+    return sum(read(i, reply) for i, sent in enumerate(replies) for reply in sent) / seconds
 
 
 def batches(pairs: list[Pair], effort: Effort) -> Versus:
-    """Measure pushes of :data:`BATCH` a request on both servers, ``pairs`` at once."""
+    """Measure pushes of :data:`BATCH` a request on both servers, ``pairs`` at once.
+
+    Each trial's bodies are made before :func:`throughput` starts its clock.
+    """
     return alternate(
         effort.trials,
-        lambda: throughput(pairs, lambda pair: pair.push_weiguang(BATCH), effort.rounds),
-        lambda: throughput(pairs, lambda pair: pair.push_ceiling(BATCH), effort.rounds),
+        lambda: throughput(
+            [pair.weiguang for pair in pairs],
+            [pair.weiguang_bodies(BATCH, effort.rounds) for pair in pairs],
+            PUSH_PATH,
+            lambda i, reply: pairs[i].weiguang_applied(reply, BATCH),
+        ),
+        lambda: throughput(
+            [pair.ceiling for pair in pairs],
+            [pair.ceiling_bodies(BATCH, effort.rounds) for pair in pairs],
+            "/push",
+            lambda i, reply: pairs[i].ceiling_applied(reply, BATCH),
+        ),
     )
 
 

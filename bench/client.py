@@ -31,6 +31,11 @@ class Reply:
         return json.loads(self.body)
 
 
+def encode(body: Any) -> bytes:
+    """Return ``body`` as the JSON bytes :meth:`Http.request` sends."""
+    return json.dumps(body).encode()
+
+
 class Http:
     """One keep-alive connection to the bench server."""
 
@@ -50,11 +55,15 @@ class Http:
         body: Any = None,
         headers: dict[str, str] | None = None,
     ) -> Reply:
-        """Send one request and read the whole reply; a broken connection gives status 0."""
+        """Send one request and read the whole reply; a broken connection gives status 0.
+
+        ``body`` is JSON-encoded, unless it is ``bytes`` already (:func:`encode`d
+        ahead, so a timed loop only sends).
+        """
         sent_headers = {"Accept": "application/json", **(headers or {})}
         data = None
         if body is not None:
-            data = body if isinstance(body, bytes) else json.dumps(body).encode()
+            data = body if isinstance(body, bytes) else encode(body)
             sent_headers["Content-Type"] = "application/json"
         if self.token:
             sent_headers["Authorization"] = f"Bearer {self.token}"

@@ -1,0 +1,69 @@
+"""The ceiling bench's throughput trials time only the requests (``bench/ceiling.py``)."""
+
+from __future__ import annotations
+
+import json
+import uuid
+from typing import Any
+
+import pytest
+
+from bench import ceiling, client, push
+
+COMPOUNDS = {"A": str(uuid.uuid4()), "B": str(uuid.uuid4()), "C": str(uuid.uuid4())}
+
+
+class Recording:
+    """A connection that notes each request in ``log`` and answers 200 with ``reply``."""
+
+    def __init__(self, log: list[str], reply: dict[str, Any]) -> None:
+        self.log = log
+        self.reply = json.dumps(reply).encode()
+
+    def request(self, method: str, path: str, body: Any = None) -> client.Reply:
+        assert isinstance(body, bytes)
+        self.log.append("send")
+        return client.Reply(200, {}, self.reply, 0.0)
+
+
+def pair(log: list[str]) -> ceiling.Pair:
+    made = ceiling.Pair.__new__(ceiling.Pair)
+    made.client_id = "bench"
+    made.workload = push.Workload(1, COMPOUNDS, "A")
+    made.ceiling_workload = push.Workload(1, COMPOUNDS, "A")
+    made.errors = []
+    made.weiguang = Recording(log, {"results": []})  # type: ignore[assignment]
+    made.ceiling = Recording(log, {"written": 1})  # type: ignore[assignment]
+    return made
+
+
+def test_trial_bodies_are_made_before_the_clock_and_replies_read_after(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    log: list[str] = []
+    real_round, real_settle = push.Workload.coordinator_round, push.Workload.settle
+
+    def coordinator_round(workload: push.Workload, size: int) -> list[dict[str, Any]]:
+        log.append("build")
+        return real_round(workload, size)
+
+    def settle(workload: push.Workload, reply: dict[str, Any]) -> Any:
+        log.append("read")
+        return real_settle(workload, reply)
+
+    def clock() -> float:
+        log.append("clock")
+        return float(len(log))
+
+    monkeypatch.setattr(push.Workload, "coordinator_round", coordinator_round)
+    monkeypatch.setattr(push.Workload, "settle", settle)
+    monkeypatch.setattr(ceiling.time, "perf_counter", clock)
+    pairs = [pair(log), pair(log)]
+    effort = ceiling.Effort(trials=1, rounds=3, singles=0, pulls=0, full_pulls=0)
+
+    versus = ceiling.batches(pairs, effort)
+
+    timed = ["clock"] + ["send"] * 6 + ["clock"]
+    assert log == ["build"] * 2 + timed + ["build"] * 2 + timed + ["read"] * 6
+    assert versus.weiguang[0] == versus.ceiling[0] == 6 * ceiling.BATCH / 7
+    assert not [e for p in pairs for e in p.errors]
