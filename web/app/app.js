@@ -321,9 +321,10 @@ export async function createApp({ db, statusBar, toastRegion }) {
       // The first sync starts at once: it needs neither the declarations nor the directory.
       const synced = engine.resumeAfterSignIn().catch((error) => toaster.show(t('sync.error', { detail: error.message }), { urgent: true }));
       await untilAsked(synced);
-      const rules = refreshDeclarations();
       await requestPersistence();
       await connect();
+      // Started before the first screen is drawn, so that it says the rules are on their way.
+      const rules = refreshDeclarations();
       navigate(lost ? '/attention' : '/');
       await Promise.all([refreshStatus(), rules, refreshDirectory()]);
     },
