@@ -20,6 +20,7 @@ from sqlalchemy import (
     String,
     Text,
     select,
+    text,
 )
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
@@ -98,7 +99,17 @@ class RecordScope(db.Model):
     # made every push rewrite scattered pages (issue #16).
     __table_args__ = (
         Index("ix_record_scope_compound_version", "compound_id", "version", "record_type"),
-        Index("ix_record_scope_building_version", "building_id", "version", "record_type"),
+        # Only the rows with a building: a building's reads name it, and the
+        # rows of records with none (a coordinator's tasks) wrote an entry no
+        # query read (issue #16).
+        Index(
+            "ix_record_scope_building_version",
+            "building_id",
+            "version",
+            "record_type",
+            sqlite_where=text("building_id IS NOT NULL"),
+            postgresql_where=text("building_id IS NOT NULL"),
+        ),
     )
 
     # Not a foreign key: see ``docs/sync.md``, "Keys the push tables do without".
