@@ -27,18 +27,23 @@ def bearer_token() -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def require_auth(*roles: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+def require_auth(
+    *roles: str, marks: bool = False
+) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """Guard a view: a valid token (401) and, if given, one of ``roles`` (403).
 
     The guarded view carries ``required_roles`` (empty: any signed-in role), so
     that the role-and-scope matrix reads every endpoint's rule from the views.
+
+    :param marks: read the committed high-water marks with the token's check
+        (:func:`server.sign_ins.committed_marks`), as a pull needs.
     """
 
     def decorate(view: Callable[..., Any]) -> Callable[..., Any]:
         @functools.wraps(view)
         def guarded(*args: Any, **kwargs: Any) -> Any:
             token = bearer_token()
-            identity = sign_ins.identify(token) if token else None
+            identity = sign_ins.identify(token, marks=marks) if token else None
             if identity is None:
                 raise ApiError(
                     401,

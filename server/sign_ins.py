@@ -4,7 +4,7 @@ Resolving a token afresh (its row, its user, the user's scope items, the
 neighbourhood's compounds, the grants in force) took several queries and
 most of a small pull's time (issue #16). Each server process keeps what a
 token stands for as an :class:`Identity` and checks it with one read per
-request (:data:`MARKS`), of :class:`~server.models.AuthState`'s generation,
+request (:data:`GENERATION`), of :class:`~server.models.AuthState`'s generation,
 which moves in the transaction of everything that may change an identity, in
 any process:
 
@@ -22,10 +22,13 @@ stamp is written at most that often), its token's idle expiry, and the end
 of the earliest break-the-glass grant in force it holds. A miss or an ended
 identity is resolved as before (:func:`server.accounts.token_in_force`).
 
-The same read takes the committed high-water mark of the version sequence
-and the exits' (:func:`committed_marks`): a pull bounds its page by the
-first, leaves out the tombstones of exits from a cursor at or above the
-second, and so needs no statement of its own for them (issue #16).
+A pull's read (:data:`MARKS`) takes the committed high-water mark of the
+version sequence and the exits' too (:func:`committed_marks`): it bounds its
+page by the first, leaves out the tombstones of exits from a cursor at or
+above the second, and so needs no statement of its own for them (issue #16).
+Other requests do not read them: on PostgreSQL the marks are a function
+that scans the lock table (``docs/sync.md``, "Parallel pushes on
+PostgreSQL"), 0.2 ms of every push's sign-in for nothing (issue #16).
 """
 
 from __future__ import annotations
@@ -58,15 +61,17 @@ EXTENSION = "weiguang_sign_ins"
 #: Tokens cached per process; past this the cache starts afresh.
 MAX_CACHED = 10_000
 GENERATION = select(AuthState.generation).where(AuthState.id == 1)
-#: The one read of a signed-in request: the generation, the committed
-#: high-water mark and the exits' high-water mark, in one snapshot.
+#: The one read of a signed-in request that needs the marks (a pull): the
+#: generation, the committed high-water mark and the exits' high-water
+#: mark, in one snapshot.
 MARKS = select(
     GENERATION.scalar_subquery(),
     HIGH_WATER.scalar_subquery(),
     EXITS_HIGH_WATER.scalar_subquery(),
 )
-#: :data:`MARKS` as each kind of database's SQL, its ids written in (made on first use).
-_MARKS_SQL: dict[str, str] = {}
+#: :data:`GENERATION` (``False``) and :data:`MARKS` (``True``) as each kind
+#: of database's SQL, their ids written in (made on first use).
+_CHECK_SQL: dict[tuple[str, bool], str] = {}
 #: Where a request keeps the high-water marks read with its sign-in check.
 MARKS_KEY = "sign_in_marks"
 #: Audit entries that start or end a break-the-glass grant.
@@ -86,11 +91,11 @@ class Identity:
     valid_until: datetime
 
 
-def identify(token: str) -> Identity | None:
+def identify(token: str, *, marks: bool = False) -> Identity | None:
     """Return the identity of a bearer token in force, or ``None`` (unknown, revoked, idle).
 
-    Keeps the high-water marks read with it for the request
-    (:func:`committed_marks`).
+    :param marks: read the high-water marks with the check too, and keep
+        them for the request (:func:`committed_marks`).
     """
     known: dict[str, Identity] = current_app.extensions[EXTENSION]
     digest = accounts.token_digest(token)
@@ -98,11 +103,10 @@ def identify(token: str) -> Identity | None:
     # past the one the identity resolved below is kept under.
     # On the session's connection: a Core statement needs no ORM execution.
     connection = db.session.connection()
-    generation, high_water, exits_high_water = connection.exec_driver_sql(
-        marks_sql(connection.dialect)
-    ).one()
-    generation = generation or 0
-    setattr(g, MARKS_KEY, (int(high_water or 0), int(exits_high_water or 0)))
+    read = connection.exec_driver_sql(check_sql(connection.dialect, marks)).one()
+    generation = read[0] or 0
+    if marks:
+        setattr(g, MARKS_KEY, (int(read[1] or 0), int(read[2] or 0)))
     cached = known.get(digest)
     if (
         cached is not None
@@ -126,17 +130,20 @@ def identify(token: str) -> Identity | None:
     return identity
 
 
-def marks_sql(dialect: Dialect) -> str:
-    """Return :data:`MARKS` as ``dialect``'s SQL, with no parameters.
+def check_sql(dialect: Dialect, marks: bool) -> str:
+    """Return :data:`MARKS` (``marks``) or :data:`GENERATION` as ``dialect``'s SQL, no parameters.
 
     Sent as the driver's own SQL, the read every signed-in request makes
     skips SQLAlchemy's compiled-statement look-up and parameter handling:
     6 us less CPU on SQLite, 11 on PostgreSQL (issue #16). It still passes
     the engine's events.
     """
-    sql = _MARKS_SQL.get(dialect.name)
+    sql = _CHECK_SQL.get((dialect.name, marks))
     if sql is None:
-        if dialect.name == "postgresql":
+        if not marks:
+            compiled = GENERATION.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+            sql = str(compiled)
+        elif dialect.name == "postgresql":
             # The marks of pushes side by side (``server.store.read_marks``).
             generation = GENERATION.scalar_subquery().compile(
                 dialect=dialect, compile_kwargs={"literal_binds": True}
@@ -145,7 +152,7 @@ def marks_sql(dialect: Dialect) -> str:
         else:
             compiled = MARKS.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
             sql = str(compiled)
-        _MARKS_SQL[dialect.name] = sql
+        _CHECK_SQL[dialect.name, marks] = sql
     return sql
 
 
@@ -158,7 +165,8 @@ def committed_marks() -> tuple[int, int]:
     bound its page by it (``docs/sync.md``, "Why no pull skips a change",
     step 3), and no exit up to it lies above the second
     (:data:`~server.models.records.EXITS_HIGH_WATER`). Only in a request
-    guarded by :func:`server.auth.require_auth` that has not committed since.
+    guarded by :func:`server.auth.require_auth` with ``marks`` that has not
+    committed since.
     """
     marks: tuple[int, int] = getattr(g, MARKS_KEY)
     return marks

@@ -91,7 +91,7 @@ def parsed_push() -> Push:
 
 
 @bp.get("/pull")
-@require_auth()
+@require_auth(marks=True)
 def pull() -> Any:
     """Return the caller's changes after ``cursor``, the database's epoch and grants in force.
 

@@ -1,7 +1,7 @@
 """What a push, a pull and a sign-in cost the database: statements counted, not timed (issue #16).
 
 A push's path from request to answer is a fixed handful of statements,
-whatever its size: the sign-in's generation read, the version lock, one read
+whatever its size: the sign-in's generation read (without the marks), the version lock, one read
 of its records and one of its changesets' recorded results, one multi-row
 write per table and the move of the high-water mark (on PostgreSQL the
 lock and the results read are one statement, the writes and the move
@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 import server.live
 import server.socket_sessions
 import server.store
-from server import scopes, seed
+from server import scopes, seed, sign_ins
 from server.extensions import db
 from server.models import DeviceToken, User
 from tests.conftest import app_on
@@ -152,7 +152,11 @@ def test_a_push_is_a_few_statements_whatever_its_size(
     assert len(statements) <= PUSH_STATEMENTS, statements
     assert after_response, "the announcement waits for the response"
     with app.app_context():
-        postgresql = db.engine.dialect.name == "postgresql"
+        dialect = db.engine.dialect
+        postgresql = dialect.name == "postgresql"
+    # Issue 16: the sign-in's check reads the generation alone; the marks,
+    # a scan of PostgreSQL's locks, are a pull's.
+    assert statements[0] == sign_ins.check_sql(dialect, marks=False)
     if postgresql:
         # Issue 16: each statement was a round trip and an execution.
         assert len(statements) <= PG_PUSH_STATEMENTS, statements
@@ -192,6 +196,8 @@ def test_a_small_pull_is_two_statements_an_up_to_date_one_one(app, statements, a
     statements.clear()
     page = client.get(f"{PULL}?cursor={end}", headers=reader).get_json()
     assert len(statements) == PULL_STATEMENTS, statements
+    with app.app_context():
+        assert statements[0] == sign_ins.check_sql(db.engine.dialect, marks=True)
     statements.clear()
     empty = client.get(f"{PULL}?cursor={page['cursor']}", headers=reader).get_json()
     assert len(statements) == EMPTY_PULL_STATEMENTS, statements

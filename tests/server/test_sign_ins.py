@@ -289,10 +289,11 @@ def test_the_sign_in_read_is_sent_as_sql_of_its_own_reading_what_the_statement_r
     app = make_app(database_url)
     with app.app_context():
         connection = db.session.connection()
-        sql = sign_ins.marks_sql(connection.dialect)
-        assert "?" not in sql and "%(" not in sql
-        assert tuple(connection.exec_driver_sql(sql).one()) == tuple(
-            connection.execute(sign_ins.MARKS).one()
-        )
+        for marks, statement in ((True, sign_ins.MARKS), (False, sign_ins.GENERATION)):
+            sql = sign_ins.check_sql(connection.dialect, marks)
+            assert "?" not in sql and "%(" not in sql
+            assert tuple(connection.exec_driver_sql(sql).one()) == tuple(
+                connection.execute(statement).one()
+            )
         db.session.remove()
         db.engine.dispose()
