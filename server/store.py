@@ -394,11 +394,13 @@ WRITE_RECORDS = RowsWrite(
 #: plain insert, so that one created meanwhile by a concurrent push is a
 #: unique violation (a race, :data:`RACES`), not overwritten unjudged.
 WRITE_NEW_RECORDS = RowsWrite(RecordRow.__table__, _RECORD_ROW, encoded=("stamps",))
-WRITE_SCOPES = RowsWrite(
-    RecordScope.__table__,
-    ("record_id", "compound_id", "building_id", "record_type", "version"),
-    conflict=("record_id", "compound_id"),
-)
+_SCOPE_ROW = ("record_id", "compound_id", "building_id", "record_type", "version")
+WRITE_SCOPES = RowsWrite(RecordScope.__table__, _SCOPE_ROW, conflict=("record_id", "compound_id"))
+#: :data:`WRITE_SCOPES` of :data:`WRITE_NEW_RECORDS`' records: a plain insert,
+#: as a record absent has no scope rows (one created meanwhile is a race).
+#: The upsert's look-up of each row's key first cost a 250-change push of
+#: 175 creates about 0.3 ms of PostgreSQL's time (issue #16).
+WRITE_NEW_SCOPES = RowsWrite(RecordScope.__table__, _SCOPE_ROW)
 WRITE_EXITS = RowsWrite(
     ScopeExit.__table__, ("record_id", "record_type", "compound_id", "building_id", "version")
 )
@@ -793,13 +795,15 @@ class SqlStore:
         writes: list[tuple[RowsWrite, list[tuple[Any, ...]]]] = []
         if records:
             if self._locking:
-                new = [row_of(r) for r in records if r.id not in self._loaded_scopes]
-                writes.append((WRITE_NEW_RECORDS, new))
-                old = [row_of(r) for r in records if r.id in self._loaded_scopes]
-                writes.append((WRITE_RECORDS, old))
+                new = [r for r in records if r.id not in self._loaded_scopes]
+                old = [r for r in records if r.id in self._loaded_scopes]
+                writes.append((WRITE_NEW_RECORDS, [row_of(r) for r in new]))
+                writes.append((WRITE_RECORDS, [row_of(r) for r in old]))
+                writes.append((WRITE_NEW_SCOPES, self._scope_rows(new)))
+                writes.append((WRITE_SCOPES, self._scope_rows(old)))
             else:
                 writes.append((WRITE_RECORDS, [row_of(r) for r in records]))
-            writes.append((WRITE_SCOPES, self._scope_rows(records)))
+                writes.append((WRITE_SCOPES, self._scope_rows(records)))
             if any(record.type == "compound" for record in records):
                 # A neighbourhood's compounds are its users' scope.
                 sign_ins.changed()
