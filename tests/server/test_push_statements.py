@@ -287,3 +287,29 @@ def test_an_edit_leaves_the_record_type_and_its_index_alone(app, statements, aft
             select(server.store.RecordRow.type).where(server.store.RecordRow.id == created["id"])
         ).scalar_one()
     assert kind == "task"
+
+
+def test_a_push_on_postgresql_inserts_the_scope_rows_of_records_it_found_absent(
+    app, statements, after_response
+):
+    """Issue 16: an upsert looked each row's key up first; a record absent has no scope rows."""
+    with app.app_context():
+        dialect = db.engine.dialect
+    if dialect.name != "postgresql":
+        pytest.skip("SQLite upserts every scope row, its records too")
+    inserted = server.store.WRITE_NEW_SCOPES.statement(dialect)
+    upserted = server.store.WRITE_SCOPES.statement(dialect)
+    client = app.test_client()
+    token = sign_in(client, "coord")
+    statements.clear()
+    created = push_tasks(client, token, 1)["results"][0]["changes"][0]
+    [write] = [s for s in statements if "INSERT INTO" in s]
+    assert inserted in write and upserted not in write, write
+    statements.clear()
+    edit = task_update(created["id"], created["version"], {"notes": "门口"})
+    reply = client.post(
+        PUSH, json={"client_id": "statements", "changesets": [edit]}, headers=bearer(token)
+    )
+    assert reply.get_json()["results"][0]["changes"][0]["status"] == "applied"
+    [write] = [s for s in statements if "INSERT INTO" in s]
+    assert upserted in write and inserted not in write.replace(upserted, ""), write
