@@ -4,7 +4,7 @@ Resolving a token afresh (its row, its user, the user's scope items, the
 neighbourhood's compounds, the grants in force) took several queries and
 most of a small pull's time (issue #16). Each server process keeps what a
 token stands for as an :class:`Identity` and checks it with one read per
-request (:data:`GENERATION`), of :class:`~server.models.AuthState`'s generation,
+request (:data:`CHECK`), of :class:`~server.models.AuthState`'s generation,
 which moves in the transaction of everything that may change an identity, in
 any process:
 
@@ -61,6 +61,9 @@ EXTENSION = "weiguang_sign_ins"
 #: Tokens cached per process; past this the cache starts afresh.
 MAX_CACHED = 10_000
 GENERATION = select(AuthState.generation).where(AuthState.id == 1)
+#: The one read of a signed-in request but a pull: the generation alone
+#: (null before the row's first move).
+CHECK = select(GENERATION.scalar_subquery())
 #: The one read of a signed-in request that needs the marks (a pull): the
 #: generation, the committed high-water mark and the exits' high-water
 #: mark, in one snapshot.
@@ -69,7 +72,7 @@ MARKS = select(
     HIGH_WATER.scalar_subquery(),
     EXITS_HIGH_WATER.scalar_subquery(),
 )
-#: :data:`GENERATION` (``False``) and :data:`MARKS` (``True``) as each kind
+#: :data:`CHECK` (``False``) and :data:`MARKS` (``True``) as each kind
 #: of database's SQL, their ids written in (made on first use).
 _CHECK_SQL: dict[tuple[str, bool], str] = {}
 #: Where a request keeps the high-water marks read with its sign-in check.
@@ -131,7 +134,7 @@ def identify(token: str, *, marks: bool = False) -> Identity | None:
 
 
 def check_sql(dialect: Dialect, marks: bool) -> str:
-    """Return :data:`MARKS` (``marks``) or :data:`GENERATION` as ``dialect``'s SQL, no parameters.
+    """Return :data:`MARKS` (``marks``) or :data:`CHECK` as ``dialect``'s SQL, no parameters.
 
     Sent as the driver's own SQL, the read every signed-in request makes
     skips SQLAlchemy's compiled-statement look-up and parameter handling:
@@ -141,7 +144,7 @@ def check_sql(dialect: Dialect, marks: bool) -> str:
     sql = _CHECK_SQL.get((dialect.name, marks))
     if sql is None:
         if not marks:
-            compiled = GENERATION.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
+            compiled = CHECK.compile(dialect=dialect, compile_kwargs={"literal_binds": True})
             sql = str(compiled)
         elif dialect.name == "postgresql":
             # The marks of pushes side by side (``server.store.read_marks``).

@@ -289,7 +289,7 @@ def test_the_sign_in_read_is_sent_as_sql_of_its_own_reading_what_the_statement_r
     app = make_app(database_url)
     with app.app_context():
         connection = db.session.connection()
-        for marks, statement in ((True, sign_ins.MARKS), (False, sign_ins.GENERATION)):
+        for marks, statement in ((True, sign_ins.MARKS), (False, sign_ins.CHECK)):
             sql = sign_ins.check_sql(connection.dialect, marks)
             assert "?" not in sql and "%(" not in sql
             assert tuple(connection.exec_driver_sql(sql).one()) == tuple(
