@@ -6,11 +6,8 @@ their commit: versions therefore commit in version order, and a pull
 reading up to the committed high-water mark never skips a change
 (``docs/sync.md``). Every write is buffered; :meth:`SqlStore.flush` writes
 them all with a few multi-row statements and moves the sequence, in the
-caller's transaction.
-
-Because writes are buffered, :meth:`atomic` needs no database savepoint: it
-undoes the buffered writes of a failed block, and a failure of the flush
-fails the whole transaction.
+caller's transaction, so a failure of the flush fails the whole
+transaction.
 """
 
 from __future__ import annotations
@@ -19,7 +16,6 @@ import functools
 import json
 import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
-from contextlib import AbstractContextManager
 from datetime import datetime
 from itertools import zip_longest
 from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
@@ -66,7 +62,6 @@ from sync.actors import UserScope
 from sync.catalog import REGISTRY
 from sync.records import Record, Scope, StoredFields, WireStamps
 from sync.store import Page, RecordedResult
-from sync.undo import UndoLog
 
 # What a read selects: stamps as text, parsed only if the engine looks at them.
 RECORD_COLUMNS = (
@@ -536,7 +531,6 @@ class SqlStore:
         self._results: dict[str, RecordedResult] = {}
         #: Changeset id → the JSON text its result was recorded as (flushed results).
         self.recorded_texts: dict[str, str] = {}
-        self._undo = UndoLog()
         self._puts = 0
         #: Records read locked, new ones inserted plainly (PostgreSQL).
         self._locking = writing and (locking or block > 0)
@@ -760,27 +754,13 @@ class SqlStore:
         self._puts += 1
         if self._puts % COOPERATE_EVERY == 0:
             cooperate()
-        before = self._records.get(record.id)
         self._records[record.id] = record
-        self._undo.note(lambda: self._unput(record.id, before))
         if previous_scope is not None and previous_scope != record.scope:
             self._exits.append((record, previous_scope))
-            self._undo.note(self._exits.pop)
-
-    def atomic(self) -> AbstractContextManager[None]:
-        """Undo every write made inside the block if it raises."""
-        return self._undo.atomic()
 
     def record_result(self, changeset_id: str, result: RecordedResult) -> None:
         """Buffer the result of a changeset; it is written with its effects."""
         self._results[changeset_id] = result
-        self._undo.note(lambda: self._results.pop(changeset_id, None))
-
-    def _unput(self, record_id: str, before: Record | None) -> None:
-        if before is None:
-            del self._records[record_id]
-        else:
-            self._records[record_id] = before
 
     def flush(self) -> None:
         """Write every buffered record, scope change, exit and result; move the sequence.

@@ -4,8 +4,6 @@ Used by the tests and the simulator; it passes the same contract suite as the
 SQL store. A log of ``(version, record id)`` in version order serves pulls in
 ``O(log n + k)``; entries made stale by a later write of the same record are
 skipped. A second log of scope exits, merged in, yields the tombstones.
-Writes inside :meth:`MemoryStore.atomic` are undone on an exception by an
-undo log, so a savepoint costs nothing when nothing fails.
 """
 
 from __future__ import annotations
@@ -13,13 +11,11 @@ from __future__ import annotations
 import bisect
 import heapq
 from collections.abc import Collection, Iterable
-from contextlib import AbstractContextManager
 from dataclasses import replace
 
 from sync.actors import UserScope
 from sync.records import Record, Scope
 from sync.store import Page, RecordedResult
-from sync.undo import UndoLog
 
 
 class MemoryStore:
@@ -32,7 +28,6 @@ class MemoryStore:
         self._exit_log: list[tuple[int, str]] = []
         self._results: dict[str, RecordedResult] = {}
         self._version = 0
-        self._undo = UndoLog()
 
     def get(self, record_id: str) -> Record | None:
         """Return the record with ``record_id``, or ``None``."""
@@ -47,20 +42,16 @@ class MemoryStore:
 
     def put(self, record: Record, previous_scope: Scope | None) -> None:
         """Insert or replace ``record``; remember a scope it left."""
-        before = self._records.get(record.id)
         self._records[record.id] = record
         entry = (record.version, record.id)
         if not self._log or self._log[-1] < entry:
             self._log.append(entry)
         else:
             bisect.insort(self._log, entry)
-        self._undo.note(lambda: self._unput(record.id, before, entry))
         if previous_scope is not None and previous_scope != record.scope:
             exits = self._exits.setdefault(record.id, [])
             exits.append((record.version, previous_scope))
             self._exit_log.append(entry)
-            self._undo.note(exits.pop)
-            self._undo.note(lambda: self._exit_log.remove(entry))
 
     def next_version(self) -> int:
         """Take the next version (never given back, like a sequence)."""
@@ -71,10 +62,6 @@ class MemoryStore:
         """Return the highest version taken."""
         return self._version
 
-    def atomic(self) -> AbstractContextManager[None]:
-        """Undo every write made inside the block if it raises."""
-        return self._undo.atomic()
-
     def recorded_results(self, changeset_ids: Collection[str]) -> dict[str, RecordedResult]:
         """Return the recorded results of the changesets seen before."""
         results = self._results
@@ -83,7 +70,6 @@ class MemoryStore:
     def record_result(self, changeset_id: str, result: RecordedResult) -> None:
         """Record the result of a changeset."""
         self._results[changeset_id] = result
-        self._undo.note(lambda: self._results.pop(changeset_id, None))
 
     def page(
         self,
@@ -127,11 +113,3 @@ class MemoryStore:
         """Return the version of the record's latest exit from a scope ``scope`` covers."""
         versions = [v for v, left in self._exits.get(record_id, ()) if scope.covers(left)]
         return max(versions, default=None)
-
-    def _unput(self, record_id: str, before: Record | None, entry: tuple[int, str]) -> None:
-        """Undo one :meth:`put`."""
-        if before is None:
-            del self._records[record_id]
-        else:
-            self._records[record_id] = before
-        self._log.remove(entry)

@@ -169,12 +169,14 @@ def _apply_changeset(
         return _rejected(changeset, 0, SyncError(Code.INVALID, problem), None), []
     result, writes = _run(session, changeset)
     entry = RecordedResult(actor.user_id, result.to_log())
-    with store.atomic():
-        for record, previous_scope in writes:
-            store.put(record, previous_scope)
-        if changeset.id:
-            store.record_result(changeset.id, entry)
+    # No savepoint: the writes were staged until the whole changeset passed
+    # (:mod:`sync.workspace`), and a store call that fails fails the push,
+    # whose transaction the caller rolls back. The undo journal a savepoint
+    # kept cost a 250-changeset push about 0.1-0.2 ms (issue #16).
+    for record, previous_scope in writes:
+        store.put(record, previous_scope)
     if changeset.id:
+        store.record_result(changeset.id, entry)
         session.recorded[changeset.id] = entry
     return result, writes
 

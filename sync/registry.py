@@ -221,6 +221,9 @@ class RecordType:
     #: Fields decided by rules rather than by the later-edit-wins conflict
     #: rule (the machine's, ``rule_owned``, ``rule_decided``), worked out once.
     merge_exempt: frozenset[str] = field(init=False, repr=False, compare=False)
+    #: The fields whose change makes the engine check references: the
+    #: ``Ref`` fields and their ``same`` fields, worked out once.
+    referring: frozenset[str] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         if not self.rule_made <= self.rule_owned:
@@ -236,6 +239,8 @@ class RecordType:
         object.__setattr__(self, "references", refs(self.fields))
         object.__setattr__(self, "readable", readable)
         object.__setattr__(self, "merge_exempt", decided | self.rule_owned | self.rule_decided)
+        same = {name for ref in self.references.values() for name in ref.same}
+        object.__setattr__(self, "referring", frozenset(self.references).union(same))
 
 
 #: Record type name → declaration.
@@ -266,9 +271,10 @@ def validate_fields(
     if creating:
         for name, value in rtype.defaults.items():
             out.setdefault(name, value)
-        missing = rtype.required - out.keys()
-        if missing:
-            first = min(missing)
+        # Keys against the set, not the set minus the keys: that makes a set
+        # of the keys first, a fifth of a create's validation (issue #16).
+        if not out.keys() >= rtype.required:
+            first = min(rtype.required - out.keys())
             raise SyncError(Code.INVALID, f"{first}: is required", first)
     return out
 

@@ -10,15 +10,17 @@ lock is what makes versions commit in version order, so a pull that reads up
 to the high-water mark never skips a change.
 
 A push of ``n`` changesets costs the store one :meth:`Store.recorded_results`,
-one :meth:`Store.get_many`, then per changeset one :meth:`Store.atomic` block
-of ``put`` and ``record_result`` calls; :meth:`Store.get` is only for ids a
-hook reaches that the prefetch did not foresee.
+one :meth:`Store.get_many`, then per changeset a ``put`` of each of its
+writes (none if it was rejected) and one ``record_result``; :meth:`Store.get`
+is only for ids a hook reaches that the prefetch did not foresee. The engine
+stages a changeset's writes (:mod:`sync.workspace`) and hands them over only
+once the whole changeset passed, so no store needs a savepoint: a store
+call that fails fails the push, whose transaction the caller rolls back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Collection, Mapping
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -99,13 +101,6 @@ class Store(Protocol):
 
     def high_water(self) -> int:
         """Return the highest version taken so far (0 for an empty store)."""
-        ...
-
-    def atomic(self) -> AbstractContextManager[None]:
-        """Return a context in which writes are all kept or, on an exception, all undone.
-
-        A savepoint in SQL: undoing it leaves the enclosing transaction intact.
-        """
         ...
 
     def recorded_results(self, changeset_ids: Collection[str]) -> dict[str, RecordedResult]:

@@ -284,6 +284,8 @@ def _check_refs(
     :raises SyncError: ``invalid``, naming the field (contract check order,
         validation; ``docs/security.md``).
     """
+    if rtype.referring.isdisjoint(fields):  # most updates (a task's notes)
+        return
     for name, ref in rtype.references.items():
         if name not in fields and fields.keys().isdisjoint(ref.same):
             continue

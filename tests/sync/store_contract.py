@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import UTC, datetime
 
-import pytest
-
 from sync import FieldStamp, Record, RecordedResult, Scope, Store, UserScope
 
 A, B, C = (f"00000000-0000-4000-8000-00000000000{n}" for n in (1, 2, 3))
@@ -87,36 +85,6 @@ def test_store_put_replaces_and_get_many_includes_deleted(store: Store) -> None:
     found = store.get_many([rid(1), rid(2), rid(3)])
     assert set(found) == {rid(1), rid(2)}
     assert found[rid(1)] == newer
-
-
-def test_store_atomic_undoes_everything_on_error(store: Store) -> None:
-    kept = put_record(store, rid(1))
-    with pytest.raises(RuntimeError), store.atomic():
-        put_record(store, rid(1), title="changed")
-        put_record(store, rid(2))
-        store.record_result("cs-1", RecordedResult(7, {"id": "cs-1"}))
-        raise RuntimeError
-    assert store.get(rid(1)) == kept
-    assert store.get(rid(2)) is None
-    assert store.recorded_results(["cs-1"]) == {}
-    assert ids(store, EVERYTHING) == [rid(1)]
-
-
-def test_store_atomic_keeps_writes_without_error(store: Store) -> None:
-    with store.atomic():
-        record = put_record(store, rid(1))
-        store.record_result("cs-1", RecordedResult(7, {"id": "cs-1"}))
-    assert store.get(rid(1)) == record
-    assert set(store.recorded_results(["cs-1"])) == {"cs-1"}
-
-
-def test_store_inner_atomic_failure_leaves_outer_writes(store: Store) -> None:
-    with store.atomic():
-        outer = put_record(store, rid(1))
-        with pytest.raises(RuntimeError), store.atomic():
-            put_record(store, rid(2))
-            raise RuntimeError
-    assert store.get(rid(1)) == outer and store.get(rid(2)) is None
 
 
 def test_store_keeps_the_install_of_each_stamp(store: Store) -> None:
