@@ -71,14 +71,17 @@ def stamps_json(record: Record) -> str:
     A record's fields written by one change share one stamp (a create's
     every field): its text is encoded once and put beside each name, half
     the time of encoding the whole map, a fiftieth of a 250-create push's
-    CPU (issue #16).
+    CPU (issue #16). The stamps are compared by ``list.count`` (identity
+    first, then ``==``: equal stamps have the same text), and the names
+    are joined around that text in one go: a fifth less time again than a
+    generator's test of each stamp and a name encoded and joined at a time.
     """
     stamps = record.stamps
     if type(stamps) is dict and stamps:
-        first = next(iter(stamps.values()))
-        if all(stamp is first for stamp in stamps.values()):
-            shared = ": " + stored_json(first.to_wire())
-            return "{" + ", ".join([encode_basestring_ascii(n) + shared for n in stamps]) + "}"
+        values = list(stamps.values())
+        if values.count(values[0]) == len(values):
+            shared = ": " + stored_json(values[0].to_wire())
+            return "{" + (shared + ", ").join(map(encode_basestring_ascii, stamps)) + shared + "}"
     return stored_json(record.stamps_to_wire())
 
 
@@ -141,9 +144,15 @@ def push_body(outcome: PushOutcome, recorded: Mapping[str, str]) -> bytes:
         text = recorded.get(result.id)
         if text is None or not result.logged_as_sent:
             text = stored_json(result.to_wire())
-        if _SURROGATE_ESCAPE.search(text):
-            text = current_app.json.dumps(result.to_wire())
         parts.append(text)
+    results = ",".join(parts)
+    # One search of them all, nearly always in vain (a search of each cost
+    # a sixth of the answer's time, issue #16); then each that has one.
+    if _SURROGATE_ESCAPE.search(results):
+        results = ",".join(
+            current_app.json.dumps(result.to_wire()) if _SURROGATE_ESCAPE.search(text) else text
+            for result, text in zip(outcome.results, parts, strict=True)
+        )
     cursor = "null" if outcome.cursor is None else int(outcome.cursor)
-    body = f'{{"results":[{",".join(parts)}],"cursor":{cursor}}}\n'
+    body = f'{{"results":[{results}],"cursor":{cursor}}}\n'
     return body.encode()

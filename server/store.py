@@ -831,15 +831,15 @@ class SqlStore:
         The push's answer splices in that text (:func:`server.jsontext.push_body`):
         each result is built and encoded once for the log and the answer (issue #16).
         """
-        texts = {cid: stored_json(entry.result) for cid, entry in self._results.items()}
-        self.recorded_texts.update(texts)
         audit = self._audit
         device, client = audit.get("device_token_id"), audit.get("client_id")
         received = audit.get("received_at")
-        return [
-            (cid, self._results[cid].user_id, text, device, client, received)
-            for cid, text in texts.items()
+        rows = [
+            (cid, entry.user_id, stored_json(entry.result), device, client, received)
+            for cid, entry in self._results.items()
         ]
+        self.recorded_texts.update([(row[0], row[2]) for row in rows])
+        return rows
 
     def _scope_rows(self, records: list[Record]) -> list[tuple[Any, ...]]:
         """Return the scope rows of every written record: its places, type and new version.
