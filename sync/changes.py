@@ -160,7 +160,7 @@ class ChangeResult:
     def to_log(self) -> dict[str, object]:
         """Return :meth:`to_wire` plus ``"wrote": false`` when the change wrote nothing."""
         wire = self.to_wire()
-        if not self.wrote and self.status is not ChangeStatus.REJECTED:  # as logged_as_sent
+        if not self.logged_as_sent:
             wire["wrote"] = False
         return wire
 

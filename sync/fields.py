@@ -42,8 +42,6 @@ _FULL_ID_NUMBER = re.compile(r"\d{17}[\dX]")
 BIRTH_DATE = slice(6, 14)
 #: The largest user id (PostgreSQL ``bigint``).
 MAX_USER_ID = 2**63 - 1
-#: Why a value is not a record id.
-NOT_A_UUID = "must be a lowercase UUID"
 
 
 class Field(ABC):
@@ -249,11 +247,15 @@ class Uuid(Field):
 
     def validate(self, value: object) -> object:
         if not is_uuid(value):
-            raise ValueError(NOT_A_UUID)
+            raise ValueError("must be a lowercase UUID")
         return value
 
     def json_schema(self) -> Schema:
         return {"type": "string", "format": "uuid"}
+
+
+#: What a record id is (:class:`Ref`).
+_UUID_FIELD = Uuid()
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,10 +273,7 @@ class Ref(Field):
     same: tuple[str, ...] = ()
 
     def validate(self, value: object) -> object:
-        # As :class:`Uuid`, without a call through it: a create checks several (issue #16).
-        if not is_uuid(value):
-            raise ValueError(NOT_A_UUID)
-        return value
+        return _UUID_FIELD.validate(value)
 
     def json_schema(self) -> Schema:
         schema: Schema = {"type": "string", "format": "uuid", "x-ref": self.type}
