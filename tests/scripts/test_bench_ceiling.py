@@ -67,3 +67,38 @@ def test_trial_bodies_are_made_before_the_clock_and_replies_read_after(
     assert log == ["build"] * 2 + timed + ["build"] * 2 + timed + ["read"] * 6
     assert versus.weiguang[0] == versus.ceiling[0] == 6 * ceiling.BATCH / 7
     assert not [e for p in pairs for e in p.errors]
+
+
+def test_one_and_four_client_trials_take_turns(monkeypatch: pytest.MonkeyPatch) -> None:
+    # Each trial grows both databases, and a push costs more in a larger one:
+    # cells run one after the other would favour the first (issue #16).
+    trials: list[int] = []
+
+    class Quiet:
+        def __init__(self, *args: Any) -> None:
+            self.errors: list[str] = []
+
+        def push_weiguang(self, size: int) -> int:
+            return size
+
+        def push_ceiling(self, size: int) -> int:
+            return size
+
+        def close(self) -> None:
+            pass
+
+    def batches(pairs: list[Quiet], effort: ceiling.Effort) -> ceiling.Versus:
+        assert effort.trials == 1
+        trials.append(len(pairs))
+        return ceiling.Versus([float(len(pairs))], [10.0])
+
+    monkeypatch.setattr(ceiling, "Pair", Quiet)
+    monkeypatch.setattr(ceiling, "batches", batches)
+    effort = ceiling.Effort(trials=3, rounds=2, singles=1, pulls=0, full_pulls=0)
+
+    figures = ceiling.push_figures("sqlite", "w", "c", "pw", COMPOUNDS, effort)
+
+    assert trials == [1, 4] * 3
+    pushes = [f for f in figures if f.unit == "records/s"]
+    assert [(f.value, f.floor) for f in pushes] == [(1.0, 10.0), (4.0, 10.0)]
+    assert "median of 3 (Weiguang) and 3 (ceiling)" in pushes[0].note
