@@ -17,7 +17,7 @@ from server import grants, login_throttle, scopes
 from server.clock import aware, utcnow
 from server.errors import ApiError
 from server.extensions import db
-from server.models import AuditEntry, ChangesetLog, DeviceToken, User, UserScopeItem
+from server.models import AuditEntry, ChangesetLog, DeviceToken, PushLog, User, UserScopeItem
 
 # A token's last-seen time is written at most this often, to spare the database.
 LAST_SEEN_RESOLUTION = timedelta(minutes=5)
@@ -102,11 +102,15 @@ def log_in(username: str, password: str, device_name: str, address: str) -> tupl
 
 
 def sync_mark(user_id: int) -> dict[str, Any]:
-    """Return the user's last changeset the server accepted, and when."""
+    """Return the user's last changeset the server accepted, and when.
+
+    One of the changesets of the user's last push (:class:`~server.models.PushLog`).
+    """
     last = db.session.execute(
-        select(ChangesetLog.id, ChangesetLog.received_at)
-        .where(ChangesetLog.user_id == user_id)
-        .order_by(ChangesetLog.received_at.desc())
+        select(ChangesetLog.id, PushLog.received_at)
+        .join_from(PushLog, ChangesetLog, ChangesetLog.push_id == PushLog.id)
+        .where(PushLog.user_id == user_id)
+        .order_by(PushLog.received_at.desc())
         .limit(1)
     ).first()
     return {

@@ -40,7 +40,7 @@ from sqlalchemy import Text, and_, cast, or_, select
 from server.auth import current_actor, require_auth
 from server.clock import aware, utcnow
 from server.extensions import db
-from server.models import ChangesetLog, DeviceToken, RecordRow, User
+from server.models import ChangesetLog, DeviceToken, PushLog, RecordRow, User
 from server.queries import records_naming
 from server.schemas.audit import AUDIT_ARGS, AUDIT_REPLY
 from server.store import RECORD_COLUMNS, chunks, to_record
@@ -157,10 +157,15 @@ def page(entries: list[dict[str, Any]], last: Position | None) -> dict[str, Any]
 def log_batches(
     start: Position | None, user_id: int | None, ids: set[str] | None
 ) -> Iterator[list[Any]]:
-    """Yield the changeset log newest first, :data:`SCAN_ROWS` rows at a time, after ``start``."""
+    """Yield the changeset log newest first, :data:`SCAN_ROWS` rows at a time, after ``start``.
+
+    Each changeset with its push's row (:class:`~server.models.PushLog`):
+    the pushes are walked by receipt time, each one's changesets found by
+    ``ix_changeset_log_push``.
+    """
     conditions: list[Any] = []
     if user_id is not None:
-        conditions.append(ChangesetLog.user_id == user_id)
+        conditions.append(PushLog.user_id == user_id)
     if ids is not None:
         # The log's result names each record it touched by id: a text match
         # leaves the database only the changesets that may matter.
@@ -172,9 +177,9 @@ def log_batches(
         if position is not None:
             where.append(
                 or_(
-                    ChangesetLog.received_at < position.at,
+                    PushLog.received_at < position.at,
                     and_(
-                        ChangesetLog.received_at == position.at,
+                        PushLog.received_at == position.at,
                         ChangesetLog.id < position.changeset_id,
                     ),
                 )
@@ -183,17 +188,22 @@ def log_batches(
             db.session.execute(
                 select(
                     ChangesetLog.id,
-                    ChangesetLog.received_at,
+                    PushLog.received_at,
                     ChangesetLog.result,
                     User.id.label("user_id"),
                     User.username,
                     User.display_name,
                     DeviceToken.device_name,
                 )
-                .join(User, User.id == ChangesetLog.user_id)
-                .outerjoin(DeviceToken, DeviceToken.id == ChangesetLog.device_token_id)
+                # ``+ 0``: no index finds a push by its id from its changesets,
+                # so SQLite's planner (no statistics) walks the pushes by
+                # receipt time and each one's changesets by their index,
+                # rather than read the whole log and sort it.
+                .join_from(PushLog, ChangesetLog, ChangesetLog.push_id == PushLog.id + 0)
+                .join(User, User.id == PushLog.user_id)
+                .outerjoin(DeviceToken, DeviceToken.id == PushLog.device_token_id)
                 .where(*where)
-                .order_by(ChangesetLog.received_at.desc(), ChangesetLog.id.desc())
+                .order_by(PushLog.received_at.desc(), ChangesetLog.id.desc())
                 .limit(SCAN_ROWS)
             )
         )

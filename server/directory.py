@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from sqlalchemy import select
 
 from server.extensions import db
-from server.models import ChangesetLog, DeviceToken, RecordRow, User
+from server.models import DeviceToken, PushLog, RecordRow, User
 from server.scopes import live_ids, resolve
 from server.store import chunks, in_scope
 from sync.actors import Role
@@ -63,7 +63,7 @@ def devices_in_conflicts(user: User) -> list[dict[str, str]]:
 
     A coordinator's conflict inbox says on which device each value was made;
     a conflict record names an install by its ``client_id`` (contract,
-    "Conflict rules"), and the changeset log links an install to the device
+    "Conflict rules"), and the push log (``push_log``) links an install to the device
     token it pushed with, whose name the user gave when signing in. Only
     coordinators receive conflicts, so only they get device names, and only
     of installs their conflicts name; for an install that signed in more than
@@ -90,14 +90,14 @@ def install_names(client_ids: Iterable[str]) -> dict[str, str]:
     """Return client_id → the name of the newest device token that install pushed with.
 
     Installs that never pushed (or pushed without a token) are left out. Read
-    through the changeset log's ``ix_changeset_log_client_id``.
+    through the push log's ``ix_push_log_client_id``.
     """
     names: dict[str, str] = {}
     for chunk in chunks(sorted(set(client_ids))):
         rows = db.session.execute(
-            select(ChangesetLog.client_id, DeviceToken.device_name)
-            .join(DeviceToken, DeviceToken.id == ChangesetLog.device_token_id)
-            .where(ChangesetLog.client_id.in_(chunk))
+            select(PushLog.client_id, DeviceToken.device_name)
+            .join(DeviceToken, DeviceToken.id == PushLog.device_token_id)
+            .where(PushLog.client_id.in_(chunk))
             .order_by(DeviceToken.id)
         )
         names.update({client_id: name for client_id, name in rows})

@@ -42,7 +42,7 @@ from sqlalchemy import delete, select, update
 from server import accounts, database, scopes
 from server.clock import utcnow
 from server.extensions import db
-from server.models import AttachmentRow, AuditEntry, ChangesetLog, RecordRow
+from server.models import AttachmentRow, AuditEntry, ChangesetLog, PushLog, RecordRow
 from server.store import SqlStore, chunks, rerun_races
 from sync import fields as f
 from sync.attachments import KINDS
@@ -182,7 +182,8 @@ def records_of(store: SqlStore, type_name: str) -> Iterator[Record]:
 def forget_quoted_records(cutoff: datetime) -> int:
     """Drop ``conflict.record`` from push results recorded before ``cutoff``; return how many."""
     count = 0
-    for log in db.session.scalars(select(ChangesetLog).where(ChangesetLog.received_at < cutoff)):
+    before = select(PushLog.id).where(PushLog.received_at < cutoff)
+    for log in db.session.scalars(select(ChangesetLog).where(ChangesetLog.push_id.in_(before))):
         result = unquoted(log.result)
         if result != log.result:
             log.result = result

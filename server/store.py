@@ -53,6 +53,7 @@ from server.models import (
     HIGH_WATER,
     PG_MARKS,
     ChangesetLog,
+    PushLog,
     RecordRow,
     RecordScope,
     ScopeExit,
@@ -108,16 +109,23 @@ PG_READ_MARKS = f"SELECT {PG_MARKS}"
 #: A large push's claim: a shared transaction-level advisory lock in the
 #: bigint form, keyed at or below every version the push will take.
 PG_CLAIM = "SELECT pg_advisory_xact_lock_shared(high_water + 1) FROM sync_state WHERE id = 1"
+#: The id of a push's ``push_log`` row on PostgreSQL, taken before the row
+#: is written with the push's other rows (:func:`send_together`).
+PG_NEXT_PUSH_ID = "nextval('push_log_id_seq')"
 #: A push's first statement on PostgreSQL, as a row to put before its read of
 #: its changesets' recorded results (:func:`open_push`), by whether it runs
 #: side by side: :data:`PG_CLAIM`, or the lock of the sequence (as
-#: :data:`LOCK_SEQUENCE`) with the high-water mark it locked. The row's id
-#: is null, which no changeset's is.
+#: :data:`LOCK_SEQUENCE`) with the high-water mark it locked (0 for the
+#: claim); and the id of its ``push_log`` row (:data:`PG_NEXT_PUSH_ID`, as
+#: text): a statement of its own was a round trip of 0.43 ms (issue #16).
+#: The row's id is null, which no changeset's is.
 PG_OPENINGS = {
-    True: "SELECT NULL, NULL, CAST(pg_advisory_xact_lock_shared(high_water + 1) AS text)"
-    " FROM sync_state WHERE id = 1",
+    True: "WITH claimed AS (SELECT pg_advisory_xact_lock_shared(high_water + 1)"
+    f" FROM sync_state WHERE id = 1) SELECT NULL, 0, CAST({PG_NEXT_PUSH_ID} AS text)"
+    " FROM claimed",
     False: "WITH locked AS (UPDATE sync_state SET high_water = high_water WHERE id = 1"
-    " RETURNING high_water) SELECT NULL, high_water, NULL FROM locked",
+    f" RETURNING high_water) SELECT NULL, high_water, CAST({PG_NEXT_PUSH_ID} AS text)"
+    " FROM locked",
 }
 #: The recorded results of a push's changesets on PostgreSQL (:func:`open_push`):
 #: one look-up of the primary key per id (the ids one array parameter). As
@@ -127,8 +135,9 @@ PG_OPENINGS = {
 #: (issue #16).
 PG_RECORDED_RESULTS = (
     "SELECT found.* FROM unnest(%s::text[]) AS asked(id) CROSS JOIN LATERAL"
-    " (SELECT changeset_log.id, changeset_log.user_id, CAST(changeset_log.result AS text)"
-    " FROM changeset_log WHERE changeset_log.id = asked.id OFFSET 0) AS found"
+    " (SELECT changeset_log.id, push_log.user_id, CAST(changeset_log.result AS text)"
+    " FROM changeset_log JOIN push_log ON push_log.id = changeset_log.push_id"
+    " WHERE changeset_log.id = asked.id OFFSET 0) AS found"
 )
 #: A block of versions handed out, in a transaction of its own; returns its last version.
 PG_TAKE_BLOCK = (
@@ -242,6 +251,13 @@ class RowsWrite:
                 # round of the hub (an epoll call), three of them on every
                 # push of one edit, each under SQLite's writer lock (issue #16).
                 cooperate()
+
+    def insert_one(self, row: tuple[Any, ...]) -> int:
+        """Insert one row on SQLite; return the id the database gave it (its rowid)."""
+        connection = db.session.connection()
+        dialect = connection.dialect
+        sql = self.statement(dialect)
+        return int(connection.exec_driver_sql(sql, self._processed(dialect, [row])[0]).lastrowid)
 
     def parameters(self, chunk: list[tuple[Any, ...]]) -> tuple[str, ...]:
         """Return PostgreSQL's parameters of a chunk of rows, one a column.
@@ -430,11 +446,14 @@ WRITE_NEW_SCOPES = RowsWrite(RecordScope.__table__, _SCOPE_ROW)
 WRITE_EXITS = RowsWrite(
     ScopeExit.__table__, ("record_id", "record_type", "compound_id", "building_id", "version")
 )
-WRITE_RESULTS = RowsWrite(
-    ChangesetLog.__table__,
-    ("id", "user_id", "result", "device_token_id", "client_id", "received_at"),
-    encoded=("result",),
-)
+_PUSH_ROW = ("user_id", "device_token_id", "client_id", "received_at")
+#: A push's ``push_log`` row on SQLite, its id given by the database
+#: (:meth:`RowsWrite.insert_one`).
+WRITE_PUSH = RowsWrite(PushLog.__table__, _PUSH_ROW)
+#: A push's ``push_log`` row on PostgreSQL, its id taken first (:data:`PG_NEXT_PUSH_ID`)
+#: so that it goes out with the push's other rows.
+WRITE_PUSHES = RowsWrite(PushLog.__table__, ("id", *_PUSH_ROW))
+WRITE_RESULTS = RowsWrite(ChangesetLog.__table__, ("id", "push_id", "result"), encoded=("result",))
 
 
 class ReadByIds:
@@ -528,7 +547,9 @@ class ReadByIds:
 #: A push's reads: the records it touches, and the changesets it replays.
 READ_RECORDS = ReadByIds(select(*RECORD_COLUMNS), RecordRow.id)
 READ_RESULTS = ReadByIds(
-    select(ChangesetLog.id, ChangesetLog.user_id, cast(ChangesetLog.result, Text)),
+    select(ChangesetLog.id, PushLog.user_id, cast(ChangesetLog.result, Text)).join_from(
+        ChangesetLog, PushLog, PushLog.id == ChangesetLog.push_id
+    ),
     ChangesetLog.id,
 )
 
@@ -562,6 +583,11 @@ class SqlStore:
         self._results: dict[str, RecordedResult] = {}
         #: Changeset id → the JSON text its result was recorded as (flushed results).
         self.recorded_texts: dict[str, str] = {}
+        #: User id → the id of the ``push_log`` row of the results recorded as
+        #: that user's (one: the push's actor); the id :func:`open_push` took
+        #: for the first, if it did (PostgreSQL).
+        self._push_ids: dict[int, int] = {}
+        self._next_push_id: int | None = None
         self._puts = 0
         #: Records read locked, new ones inserted plainly (PostgreSQL).
         self._locking = writing and (locking or block > 0)
@@ -606,7 +632,8 @@ class SqlStore:
         claims its versions and takes them in blocks, the first right away
         (``docs/sync.md``, "Parallel pushes on PostgreSQL"). The device,
         install and receipt time go into the log row of every changeset
-        recorded: with the field stamps, the audit trail of records.
+        recorded (its push's ``push_log`` row): with the field stamps, the
+        audit trail of records.
 
         :param expected_writes: about how many versions the push will take
             (its changes): on PostgreSQL, its mode and first block.
@@ -622,9 +649,9 @@ class SqlStore:
         postgresql = db.session.get_bind().dialect.name == "postgresql"
         parallel = postgresql and expected_writes >= PARALLEL_WRITES
         ids = list(dict.fromkeys(changeset_ids))
-        high_water, prefetched = 0, None
+        high_water, prefetched, push_id = 0, None, None
         if postgresql and 0 < len(ids) <= CHUNK:
-            high_water, recorded = open_push(parallel, ids)
+            high_water, push_id, recorded = open_push(parallel, ids)
             prefetched = (set(ids), recorded)
         elif not parallel:
             high_water = lock_sequence()
@@ -637,6 +664,7 @@ class SqlStore:
         else:
             store = cls(high_water, writing=True, audit=audit, locking=postgresql)
         store._prefetched = prefetched
+        store._next_push_id = push_id
         return store
 
     @property
@@ -829,7 +857,10 @@ class SqlStore:
             # Above every earlier exit: versions only grow under the lock.
             exits_high_water = max(record.version for record, _ in self._exits)
         if self._results:
-            writes.append((WRITE_RESULTS, self._result_rows()))
+            pushes: list[tuple[Any, ...]] = []
+            results = self._result_rows(pushes)
+            writes.append((WRITE_PUSHES, pushes))
+            writes.append((WRITE_RESULTS, results))
         # The move of the sequence (a parallel push's versions are handed out
         # moved): the high-water mark, and the exits' if it wrote exits.
         move: tuple[int, ...] = ()
@@ -856,21 +887,54 @@ class SqlStore:
         self._prefetched = None  # the results written are read from the table now
         self._high_water = self._next
 
-    def _result_rows(self) -> list[tuple[Any, ...]]:
+    def _result_rows(self, pushes: list[tuple[Any, ...]]) -> list[tuple[Any, ...]]:
         """Return the rows of the buffered results; keep their text in :attr:`recorded_texts`.
 
         The push's answer splices in that text (:func:`server.jsontext.push_body`):
         each result is built and encoded once for the log and the answer (issue #16).
+
+        :param pushes: gets the ``push_log`` rows (:data:`WRITE_PUSHES`) the
+            results name that PostgreSQL has yet to write (:meth:`_push_id`).
         """
-        audit = self._audit
-        device, client = audit.get("device_token_id"), audit.get("client_id")
-        received = audit.get("received_at")
+        # Whose the results are: the push's actor's, one user.
+        users = {entry.user_id for entry in self._results.values()}
+        push_ids = {user_id: self._push_id(user_id, pushes) for user_id in users}
         rows = [
-            (cid, entry.user_id, stored_json(entry.result), device, client, received)
+            (cid, push_ids[entry.user_id], stored_json(entry.result))
             for cid, entry in self._results.items()
         ]
         self.recorded_texts.update([(row[0], row[2]) for row in rows])
         return rows
+
+    def _push_id(self, user_id: int, pushes: list[tuple[Any, ...]]) -> int:
+        """Return the id of the ``push_log`` row of ``user_id``'s results, made on first use.
+
+        The row holds the store's device, install and receipt time. SQLite
+        inserts it here and gives its id; on PostgreSQL the id is
+        :func:`open_push`'s, else taken from the sequence, and the row goes
+        into ``pushes``, written with the results (:func:`send_together`).
+        """
+        push_id = self._push_ids.get(user_id)
+        if push_id is not None:
+            return push_id
+        audit = self._audit
+        row = (
+            user_id,
+            audit.get("device_token_id"),
+            audit.get("client_id"),
+            audit.get("received_at"),
+        )
+        connection = db.session.connection()
+        if connection.dialect.name == "postgresql":
+            push_id = self._next_push_id
+            if push_id is None:
+                push_id = int(connection.exec_driver_sql(f"SELECT {PG_NEXT_PUSH_ID}").scalar_one())
+            self._next_push_id = None
+            pushes.append((push_id, *row))
+        else:
+            push_id = WRITE_PUSH.insert_one(row)
+        self._push_ids[user_id] = push_id
+        return push_id
 
     def _scope_rows(self, records: list[Record]) -> list[tuple[Any, ...]]:
         """Return the scope rows of every written record: its places, type and new version.
@@ -893,8 +957,10 @@ class SqlStore:
         ]
 
 
-def open_push(parallel: bool, changeset_ids: list[str]) -> tuple[int, dict[str, RecordedResult]]:
-    """Send a push's first statement on PostgreSQL; return the mark locked and the results found.
+def open_push(
+    parallel: bool, changeset_ids: list[str]
+) -> tuple[int, int, dict[str, RecordedResult]]:
+    """Send a push's first statement on PostgreSQL; return the mark locked, a push id, the results.
 
     The claim (``parallel``) or the lock of the sequence, and the read of
     the recorded results of ``changeset_ids`` (at most a :data:`CHUNK`),
@@ -905,18 +971,19 @@ def open_push(parallel: bool, changeset_ids: list[str]) -> tuple[int, dict[str, 
     applied again and its log row is a unique violation, run again
     (:func:`rerun_races`): then found.
 
-    :returns: the high-water mark locked (0 for a claim), and the recorded
-        results found by changeset id.
+    :returns: the high-water mark locked (0 for a claim), the id of the
+        push's ``push_log`` row if it records results (:meth:`SqlStore._push_id`),
+        and the recorded results found by changeset id.
     """
     connection = db.session.connection()
     sql = f"{PG_OPENINGS[parallel]} UNION ALL {PG_RECORDED_RESULTS}"
-    high_water, recorded = 0, {}
+    high_water, push_id, recorded = 0, 0, {}
     for cid, user_id, result in connection.exec_driver_sql(sql, (changeset_ids,)).all():
         if cid is None:
-            high_water = int(user_id or 0)
+            high_water, push_id = int(user_id), int(result)
         else:
             recorded[cid] = RecordedResult(user_id, json.loads(result))
-    return high_water, recorded
+    return high_water, push_id, recorded
 
 
 def read_marks() -> tuple[int, int]:

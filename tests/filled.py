@@ -3,7 +3,8 @@
 ``fill`` signs several users in (their tokens) and pushes records of several
 types — households, residents, visits, tasks claimed and done, a conflict, a
 task moved to another compound, a deletion, a rejected changeset — then
-pulls to each user's cursor. ``rows_of`` reads every row of every table;
+pulls to each user's cursor. ``rows_of`` reads every row of every table (the
+changeset log as one table, whichever revision split it);
 ``assert_survived`` checks that a database has the same rows and that the
 tokens, cursors and recorded changeset results still work through the API.
 """
@@ -17,7 +18,7 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, Engine, MetaData, Table, create_engine, select, text
+from sqlalchemy import Connection, Engine, MetaData, Select, Table, create_engine, select, text
 from sqlalchemy.exc import SAWarning
 
 from server.config import normalise_database_url
@@ -106,21 +107,44 @@ def rows_of(database_url: str, shape: MetaData | None = None) -> dict[str, list[
     """Return every row of every table but Alembic's, as sorted JSON strings, by table.
 
     With ``shape`` (another database's reflected tables), only its tables and
-    columns are read: the rows as that schema holds them.
+    columns are read: the rows as that schema holds them. The changeset log
+    is read as one table, ``changeset_log``, each changeset with who pushed
+    it and when, as every revision holds it: since ``e9d1b3f5a7c2`` those
+    facts are its push's ``push_log`` row's (:func:`rows_read`), whose id is
+    a key of no meaning outside the database.
     """
     engine = engine_for(database_url)
     try:
+        present = reflect(engine)
         with engine.connect() as connection:
             return {
                 name: sorted(
                     json.dumps(dict(row._mapping), sort_keys=True, default=str, ensure_ascii=False)
-                    for row in connection.execute(select(*table.columns))
+                    for row in connection.execute(rows_read(table, present))
                 )
-                for name, table in (shape or reflect(engine)).tables.items()
-                if name != "alembic_version"  # the revision is not data
+                for name, table in (shape or present).tables.items()
+                # The revision is not data; the pushes are read with the log.
+                if name not in ("alembic_version", "push_log")
             }
     finally:
         engine.dispose()
+
+
+def rows_read(table: Table, present: MetaData) -> Select[Any]:
+    """Return the statement reading ``table``'s rows from a database whose tables are ``present``.
+
+    ``changeset_log`` from a database that has ``push_log`` (migration
+    ``e9d1b3f5a7c2``) is read joined to it: each changeset's id and result
+    with its push's user, device token, install and receipt time, as the
+    log held them before.
+    """
+    if table.name != "changeset_log" or "push_log" not in present.tables:
+        return select(*table.columns)
+    log, pushes = present.tables["changeset_log"], present.tables["push_log"]
+    facts = [column for column in pushes.columns if column.name != "id"]
+    return select(log.c.id, *facts, log.c.result).join_from(
+        log, pushes, pushes.c.id == log.c.push_id
+    )
 
 
 def engine_for(database_url: str) -> Engine:
@@ -142,17 +166,18 @@ def copy_rows(source_url: str, target_url: str) -> MetaData:
     """Copy every row of the target's tables and columns from the source; return its shape.
 
     The target is an older schema (a migration's): what the source holds of
-    it is what a database of that age would have held.
+    it is what a database of that age would have held (:func:`rows_read`).
     """
     source, target = engine_for(source_url), engine_for(target_url)
     try:
+        present = reflect(source)
         shape = reflect(target)
         shape.remove(shape.tables["alembic_version"])  # the target's revision stays its own
         with source.connect() as reading, target.begin() as writing:
             for table in reversed(shape.sorted_tables):  # what the migrations put in (sync_state)
                 writing.execute(table.delete())
             for table in shape.sorted_tables:
-                rows = [dict(row._mapping) for row in reading.execute(select(*table.columns))]
+                rows = [dict(row._mapping) for row in reading.execute(rows_read(table, present))]
                 if rows:
                     writing.execute(table.insert(), rows)
                 if target.dialect.name == "postgresql":

@@ -160,30 +160,51 @@ PG_MARKS = "m.high_water, m.exits_high_water FROM weiguang_marks() m"
 EXITS_HIGH_WATER = select(SyncState.exits_high_water).where(SyncState.id == 1)
 
 
-class ChangesetLog(db.Model):
-    """The recorded result of every changeset, for idempotent replays.
+class PushLog(db.Model):
+    """Who pushed, from which device and install, and when: one row a push that recorded results.
 
-    Also read, newest first, by the audit search (``server.audit``: by receipt
-    time, or one user's by receipt time) and by install for the conflict
-    inbox's device names (``server.directory``): the indexes serve those.
+    Each of the push's :class:`ChangesetLog` rows names it (``push_id``):
+    written once a push, not once a changeset, so that a push of 250
+    changesets writes 250 narrow rows under one index and one row under
+    these three (issue #16: 0.57 against 1.00 ms for a push's results in
+    SQLite, 4.5 against 6.7 ms for the log's rows and commit in PostgreSQL).
+    Read, newest first, by the audit search (``server.audit``: by receipt
+    time, or one user's by receipt time), by an account's last changeset
+    (``server.accounts``) and by install for the conflict inbox's device
+    names (``server.directory``): the indexes serve those.
     """
 
-    __tablename__ = "changeset_log"
+    __tablename__ = "push_log"
     __table_args__ = (
-        # The audit's pages: ORDER BY received_at DESC, id DESC after a cursor
-        # (and the purge's received_at < cutoff).
-        Index("ix_changeset_log_received", "received_at", "id"),
-        # One user's changes newest first (audit search by user, account export);
-        Index("ix_changeset_log_user_received", "user_id", "received_at", "id"),
+        # The audit's pages: ORDER BY received_at DESC after a cursor (and
+        # the purge's received_at < cutoff).
+        Index("ix_push_log_received", "received_at", "id"),
+        # One user's pushes newest first (audit search by user, sync mark).
+        Index("ix_push_log_user_received", "user_id", "received_at", "id"),
         # The device that pushed as an install (conflict inbox device names).
-        Index("ix_changeset_log_client_id", "client_id"),
+        Index("ix_push_log_client_id", "client_id"),
     )
 
-    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
     # The signed-in user and device token; not foreign keys (``docs/sync.md``,
     # "Keys the push tables do without").
     user_id: Mapped[int] = mapped_column(Integer)
     device_token_id: Mapped[int | None] = mapped_column(Integer)
     client_id: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+
+
+class ChangesetLog(db.Model):
+    """The recorded result of every changeset, for idempotent replays.
+
+    Who pushed it and when is its push's row (:class:`PushLog`), read
+    through ``ix_changeset_log_push``.
+    """
+
+    __tablename__ = "changeset_log"
+    __table_args__ = (Index("ix_changeset_log_push", "push_id"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    # Not a foreign key either: the push writes both rows in one statement.
+    push_id: Mapped[int] = mapped_column(Integer)
     result: Mapped[dict[str, Any]] = mapped_column(JSON)

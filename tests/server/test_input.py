@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 
 from server import seed
 from server.extensions import db
-from server.models import ChangesetLog, RecordRow, RecordScope, SyncState
+from server.models import ChangesetLog, PushLog, RecordRow, RecordScope, SyncState
 from sync.wire import MAX_CHANGES, MAX_CHANGESETS, MAX_VERSION
 from tests.helpers import bearer, sign_in
 from tests.server.test_errors import assert_problem
@@ -400,7 +400,8 @@ def test_a_push_over_the_changeset_cap_is_413_and_applies_nothing(client):
     changesets = [a_changeset(a_visit()) for _ in range(MAX_CHANGESETS + 1)]
     body = assert_problem(push_text(client, vol_a, *changesets), 413)
     assert str(MAX_CHANGESETS) in body["detail"]
-    assert query(client, select(ChangesetLog.id).where(ChangesetLog.user_id > 0)) is None
+    logged = select(ChangesetLog.id).join(PushLog, PushLog.id == ChangesetLog.push_id)
+    assert query(client, logged.where(PushLog.user_id > 0)) is None
     reply = push_text(client, vol_a, *changesets[:MAX_CHANGESETS])
     assert statuses(reply) == ["applied"] * MAX_CHANGESETS
 

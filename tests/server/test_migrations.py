@@ -28,7 +28,9 @@ from server import MIGRATIONS_DIR, database, queries
 from server.extensions import db
 from server.models import SyncState
 from server.models.records import QUERY_INDEXES
+from server.store import SqlStore
 from sync.actors import UserScope
+from sync.store import RecordedResult
 from tests.conftest import (
     ENGINES,
     empty_database,
@@ -50,6 +52,7 @@ EXPECTED_TABLES = {
     "device_token",
     "login_failure",
     "neighbourhood",
+    "push_log",
     "record",
     "record_scope",
     "scope_exit",
@@ -425,3 +428,99 @@ def every_change(client, token: str, cursor: int) -> list[dict]:
         cursor = page["cursor"]
         if not page["more"]:
             return changes
+
+
+#: The migration that moves who pushed and when to one push_log row a push.
+PUSH_LOG = "e9d1b3f5a7c2"
+#: Changeset log rows as they were before it: (id, user, device token,
+#: install, minutes before now received), three pushes, one with no token
+#: and no install, two of one user and device at different times.
+LOGGED = [
+    ("c-1", 7, 3, "install-a", 30),
+    ("c-2", 7, 3, "install-a", 30),
+    ("c-3", 7, 3, "install-a", 30),
+    ("c-4", 8, None, None, 20),
+    ("c-5", 8, None, None, 20),
+    ("c-6", 7, 3, "install-a", 10),
+]
+
+
+def logged_rows() -> list[tuple]:
+    """Return each changeset's (id, user, device token, install, receipt time, result)."""
+    if "push_log" in inspect(db.engine).get_table_names():
+        source = "changeset_log JOIN push_log ON push_log.id = changeset_log.push_id"
+    else:
+        source = "changeset_log"
+    rows = db.session.execute(
+        text(
+            "SELECT changeset_log.id, user_id, device_token_id, client_id, received_at,"
+            f" CAST(result AS text) FROM {source} ORDER BY changeset_log.id"
+        )
+    ).all()
+    db.session.commit()
+    return [(*row[:4], str(row[4]), json.loads(row[5])) for row in rows]
+
+
+@pytest.mark.parametrize("engine", ENGINES)
+def test_the_push_log_migration_makes_a_row_of_each_push_and_goes_back(request, tmp_path, engine):
+    # Issue 16: the log rows of one push (the same user, device, install
+    # and receipt time) become one push_log row, numbered in order of
+    # receipt; a null device and install match each other; a downgrade
+    # gives every changeset its push's facts back.
+    app = make_app(empty_database(engine, tmp_path, request))
+    before = revisions()[revisions().index(PUSH_LOG) - 1]
+    with app.app_context():
+        flask_migrate.upgrade(revision=before)
+        for changeset_id, user, device, client_id, minutes in LOGGED:
+            db.session.execute(
+                text(
+                    "INSERT INTO changeset_log"
+                    " (id, user_id, device_token_id, client_id, received_at, result)"
+                    " VALUES (:id, :user, :device, :client, :at, :result)"
+                ),
+                {
+                    "id": changeset_id,
+                    "user": user,
+                    "device": device,
+                    "client": client_id,
+                    "at": NOW - timedelta(minutes=minutes),
+                    "result": json.dumps({"id": changeset_id, "status": "applied"}),
+                },
+            )
+        db.session.commit()
+        old = logged_rows()
+
+        flask_migrate.upgrade(revision=PUSH_LOG)
+        pushes = db.session.execute(
+            text("SELECT id, user_id, device_token_id, client_id FROM push_log ORDER BY id")
+        ).all()
+        log = dict(db.session.execute(text("SELECT id, push_id FROM changeset_log")).all())
+        db.session.commit()
+        assert [tuple(push[1:]) for push in pushes] == [
+            (7, 3, "install-a"),
+            (8, None, None),
+            (7, 3, "install-a"),
+        ]
+        first, second, third = (push[0] for push in pushes)
+        assert log == {
+            "c-1": first,
+            "c-2": first,
+            "c-3": first,
+            "c-4": second,
+            "c-5": second,
+            "c-6": third,
+        }
+        assert logged_rows() == old
+        # The next push's row is numbered after them (PostgreSQL's sequence).
+        store = SqlStore.for_writing(received_at=NOW)
+        store.record_result("c-7", RecordedResult(9, {"id": "c-7"}))
+        store.flush()
+        assert (
+            db.session.scalar(text("SELECT push_id FROM changeset_log WHERE id = 'c-7'")) > third
+        )
+        db.session.rollback()
+
+        flask_migrate.downgrade(revision=before)
+        assert "push_log" not in inspect(db.engine).get_table_names()
+        assert logged_rows() == old
+        db.engine.dispose()

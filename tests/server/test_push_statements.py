@@ -3,7 +3,8 @@
 A push's path from request to answer is a fixed handful of statements,
 whatever its size: the sign-in's generation read (without the marks), the version lock, one read
 of its records and one of its changesets' recorded results, one multi-row
-write per table and the move of the high-water mark (on PostgreSQL the
+write per table (the push's ``push_log`` row among them) and the move of
+the high-water mark (on PostgreSQL the
 lock and the results read are one statement, the writes and the move
 another). The live announcement
 comes after the answer and is not counted. A scoped pull is two: the
@@ -39,8 +40,9 @@ COMPOUND_A = seed.stable_id("compound", "A")
 PUSH = "/api/v1/sync/push"
 PULL = "/api/v1/sync/pull"
 # The sign-in's generation read, the lock, the records read, the results read,
-# the writes of records, scope rows and results, and the high-water mark.
-PUSH_STATEMENTS = 8
+# the writes of records, scope rows, the push's row (push_log, whose id its
+# results name) and results, and the high-water mark.
+PUSH_STATEMENTS = 9
 # On PostgreSQL the lock (a large push's claim) and the results read are one
 # statement, the writes and the move of the mark another (a large push's
 # block of versions is taken on a connection of its own, not counted).

@@ -1,9 +1,10 @@
 """The rows every push writes carry no foreign keys, and name rows that exist all the same.
 
-``changeset_log.user_id``, ``changeset_log.device_token_id`` and
-``record_scope.record_id`` lost their foreign keys (issue #16: 750 checks a
-push of 250 changesets). What the keys guarded holds because nothing deletes
-a user, a device token or a record, and the push writes these rows from the
+``changeset_log.user_id``, ``changeset_log.device_token_id`` (now
+``push_log``'s) and ``record_scope.record_id`` lost their foreign keys (issue
+#16: 750 checks a push of 250 changesets), and ``changeset_log.push_id``
+never had one. What the keys guarded holds because nothing deletes a user, a
+device token, a record or a push's row, and the push writes these rows from the
 signed-in identity and the records it writes (``docs/sync.md``, "Keys the
 push tables do without"): checked here through every way a row is retired.
 """
@@ -24,13 +25,14 @@ from tests.server.test_purge import a_grant_with_a_reason, run
 
 #: (table, column) of each id a push writes → the table of the row it names.
 NAMED = {
-    ("changeset_log", "user_id"): "user_account",
-    ("changeset_log", "device_token_id"): "device_token",
+    ("push_log", "user_id"): "user_account",
+    ("push_log", "device_token_id"): "device_token",
+    ("changeset_log", "push_id"): "push_log",
     ("record_scope", "record_id"): "record",
 }
 #: A statement that removes rows of one of the named tables.
 REMOVES = re.compile(
-    r"\b(DELETE\s+FROM|TRUNCATE(\s+TABLE)?|DROP\s+TABLE)\s+\"?(user_account|device_token|record)\b",
+    r"\b(DELETE\s+FROM|TRUNCATE(\s+TABLE)?|DROP\s+TABLE)\s+\"?(user_account|device_token|record|push_log)\b",
     re.IGNORECASE,
 )
 

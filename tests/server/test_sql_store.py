@@ -14,7 +14,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 
 from server import database
 from server.extensions import db
-from server.models import ChangesetLog, RecordRow, RecordScope, ScopeExit, SyncState
+from server.models import ChangesetLog, PushLog, RecordRow, RecordScope, ScopeExit, SyncState
 from server.store import (
     CHUNK,
     MOST_STATEMENTS,
@@ -428,12 +428,38 @@ def test_a_push_stores_fields_stamps_and_results_as_sqlalchemys_json_types_would
         fields_text = db.session.scalar(select(cast(RecordRow.fields, Text)))
         assert fields_text == json.dumps(dict(record.fields))
     logged = db.session.execute(
-        select(cast(ChangesetLog.result, Text), ChangesetLog.received_at, ChangesetLog.client_id)
+        select(cast(ChangesetLog.result, Text), PushLog.received_at, PushLog.client_id).join(
+            PushLog, PushLog.id == ChangesetLog.push_id
+        )
     ).one()
     assert logged[0] == json.dumps(result)
     assert logged[1].replace(tzinfo=UTC) == received_at
     assert logged[2] == "install-1"
     assert store.recorded_results(["c-1"]) == {"c-1": RecordedResult(COORD.user_id, result)}
+
+
+def test_a_pushs_results_name_one_push_row_however_often_it_flushes(store):
+    # Issue 16: who pushed, from which device and install, and when is one
+    # push_log row a push, not a copy on every changeset's row. On
+    # PostgreSQL its id comes with the push's first statement (open_push).
+    add_users((COORD,))
+    received_at = datetime(2022, 4, 2, 10, 0, 0, 123456, tzinfo=UTC)
+    ids = ["c-1", "c-2", "c-3"]
+    store = SqlStore.for_writing(client_id="install-1", received_at=received_at, changeset_ids=ids)
+    for changeset_id in ids[:2]:
+        store.record_result(changeset_id, RecordedResult(COORD.user_id, {"id": changeset_id}))
+    store.flush()
+    store.record_result("c-3", RecordedResult(COORD.user_id, {"id": "c-3"}))
+    store.flush()
+    pushes = db.session.execute(
+        select(PushLog.id, PushLog.user_id, PushLog.device_token_id, PushLog.client_id)
+    ).all()
+    assert [tuple(push[1:]) for push in pushes] == [(COORD.user_id, None, "install-1")]
+    logged = dict(db.session.execute(select(ChangesetLog.id, ChangesetLog.push_id)).all())
+    assert logged == dict.fromkeys(ids, pushes[0].id)
+    assert store.recorded_results(ids) == {
+        cid: RecordedResult(COORD.user_id, {"id": cid}) for cid in ids
+    }
 
 
 @pytest.mark.parametrize(
@@ -455,10 +481,10 @@ def test_results_are_stored_as_the_text_they_were_encoded_to_whatever_they_hold(
         select(
             ChangesetLog.id,
             cast(ChangesetLog.result, Text),
-            ChangesetLog.user_id,
-            ChangesetLog.client_id,
-            ChangesetLog.received_at,
-        )
+            PushLog.user_id,
+            PushLog.client_id,
+            PushLog.received_at,
+        ).join(PushLog, PushLog.id == ChangesetLog.push_id)
     ).all()
     assert {row[0]: row[1] for row in logged} == {
         cid: json.dumps(result) for cid, result in results.items()
