@@ -31,7 +31,7 @@ from sync.actors import Role
 from sync.machines import StateMachine, Transition
 from sync.medicine import medicine_run_rules
 from sync.policy import Matching
-from sync.registry import ChangeContext, Permissions, RecordType, Ruling, Visibility
+from sync.registry import ChangeContext, Judges, Permissions, RecordType, Ruling, Visibility
 from sync.scoping import compound_field
 from sync.supplies import MAX_TASK_ORDERS, deliver_orders
 
@@ -106,6 +106,8 @@ TASK = RecordType(
     scope_fields=frozenset({"compound_id", "building_id"}),
     state_machine=TASK_MACHINE,
     kind_rules=task_rules,
+    # A run ends by a move of its status, or by its task's deletion.
+    kind_rules_judge=Judges(create=False, update=frozenset({"status"})),
     rule_owned=frozenset({"med_request_id"}),
     rule_made=frozenset({"med_request_id"}),
     personal=frozenset({"notes", "proof"}),

@@ -346,7 +346,7 @@ def _rule(
     if machine is not None and op is not Op.DELETE:
         before = None if current is None else current.fields
         fields = machine.rule(rtype.name, run.actor, fields, before)
-    if rtype.kind_rules is None:
+    if rtype.kind_rules is None or not rtype.kind_rules_judge.judge(op, fields):
         return fields, ()
     ruling = rtype.kind_rules(_context(run, op, record_id, fields, current))
     if ruling is None:

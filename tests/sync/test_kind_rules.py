@@ -10,18 +10,22 @@ from __future__ import annotations
 from dataclasses import replace
 from datetime import timedelta
 
-from sync import Code, MemoryStore, SyncError
+from hypothesis import given
+from hypothesis import strategies as st
+
+from sync import Code, MemoryStore, Op, Record, SyncError, medicine, supplies, tasks
 from sync import fields as f
 from sync.actors import Role
 from sync.catalog import REGISTRY
 from sync.registry import ChangeContext, Permissions, RecordType, Ruling, SideWrite
-from sync.scoping import compound_field
+from sync.scoping import compound_field, place
 from sync.times import parse_datetime
 from tests.sync.builders import (
     COMPOUND_A,
     COORD,
     RECEIVED,
     T0,
+    TASK_A,
     VOL_A,
     a_changeset,
     a_create,
@@ -146,3 +150,46 @@ def test_rules_set_rule_owned_fields_that_no_device_may(world: MemoryStore) -> N
     assert stored(world, package.id).fields["stock"] == 3
     edit = an_update(package.id, type_="package", stock=99)
     assert code_of(push(world, COORD, a_changeset(edit), registry=registry)) == "forbidden"
+
+
+#: A medicine request and an order a task may serve, in any of their states.
+MED_REQUEST = "6a7e4e52-0000-4000-8000-0000000000a1"
+ORDER_ID = "6a7e4e52-0000-4000-8000-0000000000a2"
+TASK_FIELDS = st.fixed_dictionaries(
+    {},
+    optional={
+        "status": st.sampled_from(tasks.STATUSES),
+        "notes": st.sampled_from(["", "left at the door"]),
+        "priority": st.integers(1, 3),
+    },
+)
+
+
+def a_record(type_: str, record_id: str, **fields: object) -> Record:
+    """Return a live record of compound A with ``fields``, unstamped."""
+    return Record(type_, record_id, 1, False, fields, {}, place(COMPOUND_A))
+
+
+@given(
+    op=st.sampled_from(Op),
+    fields=TASK_FIELDS,
+    before=st.sampled_from(tasks.STATUSES),
+    request=st.sampled_from(medicine.STATUSES),
+    order=st.sampled_from(supplies.STATUSES),
+)
+def test_task_rules_judge_every_change_that_ends_a_run(
+    op: Op, fields: dict[str, object], before: str, request: str, order: str
+) -> None:
+    # The engine skips the task's rules for a change they do not judge
+    # (kind_rules_judge); they must change nothing for it.
+    task = a_record(
+        "task", TASK_A, status=before, med_request_id=MED_REQUEST, order_ids=[ORDER_ID]
+    )
+    others = {
+        MED_REQUEST: a_record("med_request", MED_REQUEST, status=request, task_id=TASK_A),
+        ORDER_ID: a_record("order", ORDER_ID, status=order),
+    }
+    current = None if op is Op.CREATE else task
+    ctx = ChangeContext(COORD, op, TASK_A, fields, current, T0, others.get)
+    if not tasks.TASK.kind_rules_judge.judge(op, fields):
+        assert tasks.task_rules(ctx) is None
