@@ -116,16 +116,17 @@ def apply_push(
         one, issuing a gate pass is rejected ``invalid``.
     """
     ids = [cs.id for cs in push.changesets if cs.id]
-    session = _Session(
-        store,
-        Workspace(store, *_touched_ids(push, registry)),
+    workspace = Workspace(store, *_touched_ids(push, registry))
+    run = Run(
         actor,
-        push.client_id or None,
-        to_utc_ms(received_at),
         registry,
-        dict(store.recorded_results(ids)),
+        workspace,
+        store.next_version,
+        to_utc_ms(received_at),
+        push.client_id or None,
         signer,
     )
+    session = _Session(store, run, dict(store.recorded_results(ids)))
     written: dict[str, Record] = {}
     moved: dict[str, Scope] = {}
     results = []
@@ -142,25 +143,20 @@ def apply_push(
 class _Session:
     """What the changesets of one push share.
 
-    :param client_id: the install that pushed (``None`` when it named none).
+    :param run: what applying their changes needs (:class:`~sync.writer.Run`).
     :param recorded: the results recorded so far, by changeset id.
     """
 
     store: Store
-    workspace: Workspace
-    actor: Actor
-    client_id: str | None
-    received_at: datetime
-    registry: Registry
+    run: Run
     recorded: dict[str, RecordedResult]
-    signer: Signer | None = None
 
 
 def _apply_changeset(
     session: _Session, changeset: Changeset
 ) -> tuple[ChangesetResult, list[Write]]:
     """Apply one changeset atomically, or replay or reject it; record its result."""
-    actor, store = session.actor, session.store
+    actor, store = session.run.actor, session.store
     prior = session.recorded.get(changeset.id) if changeset.id else None
     if prior is not None and prior.user_id == actor.user_id:
         return ChangesetResult.from_wire(prior.result), []
@@ -186,18 +182,9 @@ def _run(session: _Session, changeset: Changeset) -> tuple[ChangesetResult, list
     if changeset.problem is not None or changeset.made_at is None:
         error = SyncError(Code.INVALID, changeset.problem or "made_at: missing")
         return _rejected(changeset, 0, error, None), []
-    workspace = session.workspace
-    run = Run(
-        session.actor,
-        session.registry,
-        workspace,
-        session.store.next_version,
-        changeset.id,
-        min(changeset.made_at, session.received_at),
-        session.received_at,
-        session.client_id,
-        session.signer,
-    )
+    run = session.run
+    workspace = run.workspace
+    run.begin(changeset.id, changeset.made_at)
     changes: list[ChangeResult] = []
     try:
         for index, change in enumerate(changeset.changes):
@@ -205,7 +192,7 @@ def _run(session: _Session, changeset: Changeset) -> tuple[ChangesetResult, list
     except SyncError as error:
         workspace.discard()
         change = changeset.changes[len(changes)]
-        server = _server_record(workspace, session.actor, change, session.registry)
+        server = _server_record(workspace, run.actor, change, run.registry)
         return _rejected(changeset, len(changes), error, server), []
     result = ChangesetResult(changeset.id, ChangesetStatus.APPLIED, tuple(changes))
     return result, workspace.commit()

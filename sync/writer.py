@@ -25,7 +25,7 @@ A malformed change (unknown type or op) is ``invalid`` before all of these.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sync.actors import Actor
@@ -49,28 +49,34 @@ from sync.workspace import Workspace
 _OPS = {op.value: op for op in Op}
 
 
-# Not frozen, unlike the engine's other dataclasses: a push makes one per
-# changeset, a frozen one costs several times as much to make, and nothing
-# assigns to it once made.
+# Not frozen, unlike the engine's other dataclasses: :meth:`Run.begin` sets
+# the changeset it is at, so that a push makes one Run, not one a changeset
+# (issue #16).
 @dataclass(slots=True)
 class Run:
-    """What applying the changes of one changeset needs.
+    """What applying the changes of one push needs.
 
-    :param made_at: the changeset's device time, clamped to the receipt.
     :param client_id: the install that pushed it (``None`` if unknown);
         stamps record it, the conflict rules judge causality by it.
     :param signer: signs gate passes (:mod:`sync.signing`), if the push may.
+    :param changeset_id: the changeset being applied (set by :meth:`begin`).
+    :param made_at: its device time, clamped to the receipt (set by :meth:`begin`).
     """
 
     actor: Actor
     registry: Registry
     workspace: Workspace
     next_version: Callable[[], int]
-    changeset_id: str
-    made_at: datetime
     received_at: datetime
     client_id: str | None = None
     signer: Signer | None = None
+    changeset_id: str = field(init=False, default="")
+    made_at: datetime = field(init=False)
+
+    def begin(self, changeset_id: str, made_at: datetime) -> None:
+        """Start applying changeset ``changeset_id``, made at device time ``made_at``."""
+        self.changeset_id = changeset_id
+        self.made_at = min(made_at, self.received_at)
 
     @property
     def author(self) -> Author:
