@@ -102,6 +102,11 @@ class StateMachine:
     )
     #: The states a claim leads to.
     claimed: frozenset[str] = dataclasses.field(init=False, repr=False, compare=False)
+    #: State → the fields a move into it requires, worked out once (every
+    #: create and move asks; the transitions into a state agree on them).
+    requirements: Mapping[str, tuple[str, ...]] = dataclasses.field(
+        init=False, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         for edge in self.transitions:
@@ -121,6 +126,8 @@ class StateMachine:
         object.__setattr__(self, "targets", targets)
         claimed = frozenset(edge.target for edge in self.transitions if edge.claim)
         object.__setattr__(self, "claimed", claimed)
+        requirements = {edge.target: edge.requires for edge in self.transitions}
+        object.__setattr__(self, "requirements", requirements)
 
     def settable(self, role: str, may_create: bool) -> frozenset[str]:
         """Return the states ``role`` may ask for."""
@@ -188,13 +195,14 @@ class StateMachine:
         before = None if current is None else current.get(self.field)
         if target is None or target == before:
             return
+        # Keys are states (str); any other value finds nothing, as it should.
+        requires = self.requirements.get(target)  # type: ignore[call-overload]
+        if not requires:
+            return
         after = {**(current or {}), **fields}
-        for edge in self.transitions:
-            if edge.target == target:
-                for name in edge.requires:
-                    if _empty(after.get(name)):
-                        raise SyncError(Code.INVALID, f"{name}: needed to become {target}", name)
-                return
+        for name in requires:
+            if _empty(after.get(name)):
+                raise SyncError(Code.INVALID, f"{name}: needed to become {target}", name)
 
     def rule(
         self,

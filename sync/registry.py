@@ -137,12 +137,6 @@ class Permissions:
     delete: frozenset[str] = frozenset()
     update_fields: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
-    def roles(self, op: Op) -> frozenset[str]:
-        """Return the roles that may ``op`` a record of the type."""
-        if op is Op.CREATE:
-            return self.create
-        return self.update if op is Op.UPDATE else self.delete
-
     def to_json(self) -> dict[str, object]:
         """Describe the permissions as in the published declarations."""
         return {
