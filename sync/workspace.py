@@ -25,9 +25,10 @@ class Workspace:
         """Prefetch ``record_ids``, and ``read_only``: those only read (:meth:`Store.get_many`)."""
         ids = set(record_ids)
         only_read = set(read_only) - ids
+        every = ids | only_read
         self._store = store
-        self._known: dict[str, Record | None] = dict.fromkeys(ids | only_read)
-        self._known.update(store.get_many(ids | only_read, only_read))
+        self._known: dict[str, Record | None] = dict.fromkeys(every)
+        self._known.update(store.get_many(every, only_read))
         self._staged: dict[str, Record] = {}
         self._writes: list[Write] = []
 
@@ -54,10 +55,11 @@ class Workspace:
     def commit(self) -> list[Write]:
         """End the changeset, keeping its writes; return them in order."""
         self._known.update(self._staged)
-        writes = self._writes
-        self._staged, self._writes = {}, []
+        self._staged.clear()
+        writes, self._writes = self._writes, []
         return writes
 
     def discard(self) -> None:
         """End the changeset, dropping its writes."""
-        self._staged, self._writes = {}, []
+        self._staged.clear()
+        self._writes.clear()

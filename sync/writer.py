@@ -391,7 +391,8 @@ def _write(
     else:
         after = {**current.fields, **fields}
         stamps = restamped(current.stamps, fields, stamp)
-        left = current.scope if current.scope != scope else None
+        # Identity first: a dataclass's == costs ~140 ns, and most writes stay.
+        left = None if current.scope is scope or current.scope == scope else current.scope
     record = Record(type_name, record_id, version, deleted, after, stamps, scope)
     run.workspace.stage(record, left)
     return record
