@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
 from json.scanner import make_scanner
-from typing import Any
+from typing import Any, final
 
 from sync.times import format_datetime, parse_datetime
 from sync.values import value_class
@@ -109,7 +109,7 @@ class Record:
 
     def stamps_to_wire(self) -> dict[str, list[Any]]:
         """Return the stamps in their stored JSON form (field → ``[v, iso, by, client]``)."""
-        if isinstance(self.stamps, WireStamps):
+        if type(self.stamps) is WireStamps:
             return self.stamps.to_wire()
         # The fields of one write share one stamp object: format each once
         # (by identity, which costs less than hashing the stamp).
@@ -120,12 +120,17 @@ class Record:
         }
 
 
+@final
 class WireStamps(Mapping[str, FieldStamp]):
     """Stamps kept in their stored form, each read on first use.
 
     A store hands these out so that a pull, which never looks at stamps,
     does not pay for parsing every time stamp of a first sync, and a push
     parses only the stamps of the fields it changes (:func:`restamped`).
+
+    Final, and told by ``type(stamps) is WireStamps``: as a ``Mapping`` its
+    ``isinstance`` check goes through the ABC machinery, ~350 ns for plain
+    dict stamps, paid by every update and every new record's row (issue #16).
     """
 
     __slots__ = ("_parsed", "_text", "_wire")
@@ -223,7 +228,7 @@ def restamped(
     stamps: Mapping[str, FieldStamp], names: Iterable[str], stamp: FieldStamp
 ) -> Mapping[str, FieldStamp]:
     """Return ``stamps`` with each of ``names`` stamped ``stamp`` (a write's new stamps)."""
-    if isinstance(stamps, WireStamps):
+    if type(stamps) is WireStamps:
         return stamps.restamped(names, stamp)
     return {**stamps, **dict.fromkeys(names, stamp)}
 

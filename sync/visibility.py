@@ -66,7 +66,7 @@ def redact(record: Record, actor: Actor, rtype: RecordType) -> Record:
     if fields is record.fields:
         return record
     stamps: Mapping[str, FieldStamp]
-    if isinstance(record.stamps, WireStamps):  # filter without parsing
+    if type(record.stamps) is WireStamps:  # filter without parsing
         wire = record.stamps.to_wire()
         stamps = WireStamps({name: wire[name] for name in wire if name in fields})
     else:
