@@ -121,7 +121,7 @@ def _create(run: Run, index: int, rtype: RecordType, change: Change) -> ChangeRe
     if not is_uuid(change.id):
         raise SyncError(Code.INVALID, "id: must be a lowercase UUID")
     fields = _own_fields(rtype, validate_fields(rtype, change.fields, creating=True))
-    _check_refs(run, rtype, fields, fields)
+    _check_refs(run, rtype, fields, None)
     scope = _scope_of(run, rtype, change.id, fields)
     if rtype.parent is not None:
         fields.update(_copies(run, rtype, fields))
@@ -168,7 +168,7 @@ def _update(
         raise SyncError(Code.IMMUTABLE, f"a {rtype.name} is never changed once made")
     _check_immutable(rtype, current, change.fields)
     fields = _own_fields(rtype, validate_fields(rtype, change.fields, creating=False))
-    _check_refs(run, rtype, fields, {**current.fields, **fields})
+    _check_refs(run, rtype, fields, current.fields)
     moves = not fields.keys().isdisjoint(rtype.scope_fields)
     if moves:
         _scope_of(run, rtype, current.id, {**current.fields, **fields})
@@ -293,19 +293,24 @@ def _scope_of(run: Run, rtype: RecordType, record_id: str, fields: Mapping[str, 
 
 
 def _check_refs(
-    run: Run, rtype: RecordType, fields: Mapping[str, object], after: Mapping[str, object]
+    run: Run,
+    rtype: RecordType,
+    fields: Mapping[str, object],
+    before: Mapping[str, object] | None,
 ) -> None:
     """Check the records the change's ids name: live, of their type, in agreement.
 
     Checked are the ``Ref`` fields the change sets, and those whose ``same``
     fields it sets (moving a task to another compound must not leave its
-    building behind). ``after`` is the record as it would be.
+    building behind), as the record would be with ``fields`` set on
+    ``before`` (its fields now; ``None`` for a create).
 
     :raises SyncError: ``invalid``, naming the field (contract check order,
         validation; ``docs/security.md``).
     """
     if rtype.referring.isdisjoint(fields):  # most updates (a task's notes)
         return
+    after = fields if before is None else {**before, **fields}
     for name, ref in rtype.references.items():
         value = after.get(name)
         if value is None or (name not in fields and fields.keys().isdisjoint(ref.same)):
