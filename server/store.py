@@ -18,11 +18,11 @@ import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import datetime
 from itertools import zip_longest
-from json.encoder import c_make_encoder, encode_basestring_ascii  # type: ignore[attr-defined]
 from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any, NamedTuple, TypeVar
 
+import orjson
 from sqlalchemy import (
     JSON,
     Text,
@@ -47,7 +47,7 @@ from server.clock import utcnow
 from server.database import DatabaseBusy, allocator
 from server.extensions import db
 from server.green import COOPERATE_EVERY, cooperate, cooperatively
-from server.jsontext import stamps_json, stored_json
+from server.jsontext import stored_json
 from server.models import (
     EXITS_HIGH_WATER,
     HIGH_WATER,
@@ -61,7 +61,7 @@ from server.models import (
 )
 from sync.actors import UserScope
 from sync.catalog import REGISTRY
-from sync.records import Record, Scope, StoredFields, WireStamps
+from sync.records import Record, Scope, StoredFields, WireStamps, read_json
 from sync.store import Page, RecordedResult
 
 # What a read selects: stamps as text, parsed only if the engine looks at them.
@@ -355,17 +355,13 @@ def _encoded_column(values: tuple[Any, ...]) -> str:
     """
     first = values[0]
     if all(value is first for value in values):
-        element = "".join(_encode_rows(first, 0))
-        return "[" + ", ".join([element] * len(values)) + "]"
-    return "".join(_encode_rows(values, 0))
+        return "[" + ",".join([_row_json(first)] * len(values)) + "]"
+    return _row_json(values)
 
 
 def _joined_column(values: tuple[Any, ...]) -> str:
-    """Return a JSON column's ``values`` as their JSON texts joined by :data:`JSON_SEPARATOR`.
-
-    Each value's text is as :func:`_encoded_column` writes it in the array.
-    """
-    return JSON_SEPARATOR.join(["".join(_encode_rows(value, 0)) for value in values])
+    """Return a JSON column's ``values`` as their JSON texts joined by :data:`JSON_SEPARATOR`."""
+    return JSON_SEPARATOR.join([stored_json(value) for value in values])
 
 
 def _row_value(value: Any) -> str:
@@ -375,11 +371,18 @@ def _row_value(value: Any) -> str:
     raise TypeError(f"{type(value).__name__} is not a column value a push writes")
 
 
-# :func:`~server.jsontext.stored_json`'s encoder, times as ISO 8601 text: a
-# JSON value in a row is encoded as it is alone, byte for byte.
-_encode_rows = c_make_encoder(
-    None, _row_value, encode_basestring_ascii, None, ": ", ", ", False, False, True
-)
+def _row_json(value: Any) -> str:
+    """Return the JSON text of a row's value or values, times by :func:`_row_value`.
+
+    Encoded as :func:`~server.jsontext.stored_json` encodes, and as it,
+    by the standard library what orjson refuses.
+    """
+    try:
+        return orjson.dumps(
+            value, default=_row_value, option=orjson.OPT_PASSTHROUGH_DATETIME
+        ).decode()
+    except orjson.JSONEncodeError:
+        return json.dumps(value, default=_row_value)
 
 
 def send_together(
@@ -722,7 +725,7 @@ class SqlStore:
             found.update({cid: recorded[cid] for cid in wanted if cid in recorded})
             wanted = [cid for cid in wanted if cid not in asked]
         for cid, user_id, result in READ_RESULTS.rows(wanted):
-            found[cid] = RecordedResult(user_id, json.loads(result))
+            found[cid] = RecordedResult(user_id, read_json(result))
         return found
 
     def page(
@@ -982,7 +985,7 @@ def open_push(
         if cid is None:
             high_water, push_id = int(user_id), int(result)
         else:
-            recorded[cid] = RecordedResult(user_id, json.loads(result))
+            recorded[cid] = RecordedResult(user_id, read_json(result))
     return high_water, push_id, recorded
 
 
@@ -1138,7 +1141,7 @@ def row_of(record: Record) -> tuple[Any, ...]:
         record.version,
         record.deleted,
         dict(record.fields),
-        stamps_json(record),
+        stored_json(record.stamps_to_wire()),
         scope_to_text(record.scope),
     )
 

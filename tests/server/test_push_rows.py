@@ -112,24 +112,3 @@ def test_a_column_is_processed_value_by_value_unless_one_object_fills_it():
     eastern = now.astimezone(timezone(timedelta(hours=8)))
     varied = (now, eastern, now + timedelta(seconds=1))
     assert list(_processed_column(process, varied)) == [m.isoformat() for m in varied]
-
-
-def test_a_records_stamps_are_stored_as_their_map_is_encoded():
-    # server.jsontext.stamps_json: the stamp a create's fields share is
-    # encoded once, the text the same as the whole map's (issue #16).
-    from server.jsontext import stamps_json, stored_json
-    from sync.records import FieldStamp, Record, Scope, WireStamps
-
-    made = datetime(2022, 4, 2, 10, 0, 0, 123000, tzinfo=UTC)
-    shared = FieldStamp(7, made, 3, "install-é")
-    other = FieldStamp(8, made, 3, None)
-    scope = Scope(frozenset({"c"}))
-    for stamps in (
-        dict.fromkeys(["title", "名字", 'a"b', "notes"], shared),
-        {"title": shared, "notes": other},
-        {"title": shared, "notes": FieldStamp(7, made, 3, "install-é")},
-        {},
-        WireStamps({"title": shared.to_wire()}),
-    ):
-        record = Record("task", "r", 8, False, {}, stamps, scope)
-        assert stamps_json(record) == stored_json(record.stamps_to_wire())

@@ -9,7 +9,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 
 import pytest
-from sqlalchemy import JSON, Text, cast, event, insert, select, update
+from sqlalchemy import Text, cast, event, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from server import database
@@ -27,7 +27,7 @@ from server.store import (
     stored_json,
 )
 from sync import UserScope
-from sync.records import Scope
+from sync.records import Scope, read_json
 from sync.store import RecordedResult
 from tests.conftest import make_app
 from tests.server.test_sql_convergence import add_users
@@ -409,10 +409,10 @@ def test_a_flush_of_more_rows_than_one_statement_takes_writes_every_row(store):
     assert store.high_water() == db.session.scalar(select(SyncState.high_water))
 
 
-def test_a_push_stores_fields_stamps_and_results_as_sqlalchemys_json_types_would(store):
-    # The push's own multi-row statements (server.store.RowsWrite) send each
-    # column through its type's bind processor: the stored JSON text is
-    # json.dumps's (ASCII, ", " and ": "), which replays and pulls read.
+def test_a_push_stores_fields_stamps_and_results_as_the_text_it_encoded_them_to(store):
+    # The push's own multi-row statements (server.store.RowsWrite) store each
+    # JSON value as server.jsontext.stored_json encodes it (orjson's compact
+    # UTF-8), which replays and pulls read back whole.
     add_users((COORD,))
     received_at = datetime(2022, 4, 2, 10, 0, 0, 123456, tzinfo=UTC)
     store = SqlStore.for_writing(client_id="install-1", received_at=received_at)
@@ -423,16 +423,17 @@ def test_a_push_stores_fields_stamps_and_results_as_sqlalchemys_json_types_would
     stored = db.session.execute(
         select(cast(RecordRow.stamps, Text), RecordRow.fields, RecordRow.deleted)
     ).one()
-    assert stored == (json.dumps(record.stamps_to_wire()), dict(record.fields), False)
+    assert stored == (stored_json(record.stamps_to_wire()), dict(record.fields), False)
+    assert read_json(stored[0]) == record.stamps_to_wire()
     if db.engine.dialect.name == "sqlite":  # PostgreSQL keeps fields as jsonb, its own form
         fields_text = db.session.scalar(select(cast(RecordRow.fields, Text)))
-        assert fields_text == json.dumps(dict(record.fields))
+        assert fields_text == stored_json(dict(record.fields))
     logged = db.session.execute(
         select(cast(ChangesetLog.result, Text), PushLog.received_at, PushLog.client_id).join(
             PushLog, PushLog.id == ChangesetLog.push_id
         )
     ).one()
-    assert logged[0] == json.dumps(result)
+    assert logged[0] == stored_json(result)
     assert logged[1].replace(tzinfo=UTC) == received_at
     assert logged[2] == "install-1"
     assert store.recorded_results(["c-1"]) == {"c-1": RecordedResult(COORD.user_id, result)}
@@ -487,7 +488,7 @@ def test_results_are_stored_as_the_text_they_were_encoded_to_whatever_they_hold(
         ).join(PushLog, PushLog.id == ChangesetLog.push_id)
     ).all()
     assert {row[0]: row[1] for row in logged} == {
-        cid: json.dumps(result) for cid, result in results.items()
+        cid: stored_json(result) for cid, result in results.items()
     }
     assert {(row[2], row[3], row[4].replace(tzinfo=UTC)) for row in logged} == {
         (COORD.user_id, "install-1", received_at)
@@ -569,14 +570,28 @@ def test_a_push_reads_its_records_deleted_or_not_as_booleans(store):
     [
         {},
         {"title": "送菜 \u00e9", "priority": 2, "done": True, "notes": None},
-        {"weight": 0.1, "big": 1e300, "odd": [float("nan"), float("inf"), -0.0]},
-        {"nested": {"list": [1, "two", {"three": [3]}]}, "lone": "\ud800", "quote": '"\\'},
+        {"weight": 0.1, "big": 1e300, "tiny": -0.0, "max": 2**63 - 1},
+        {"nested": {"list": [1, "two", {"three": [3]}]}, "quote": '"\\', "emoji": "😀"},
     ],
 )
-def test_stored_json_is_the_text_sqlalchemys_json_type_would_store(value):
-    # Issue 16: RowsWrite encodes JSON columns with one C encoder made once
-    # (server.store.stored_json) instead of json.dumps per value, which is
-    # what SQLAlchemy's JSON bind processor calls on SQLite and PostgreSQL.
+def test_stored_json_reads_back_as_the_value_it_stored(value):
+    # Issue 16: a push's JSON values are encoded by orjson: compact UTF-8
+    # text that the store's reader (and any JSON parser) reads back whole.
+    text = stored_json(value)
+    assert read_json(text) == value
+    assert json.loads(text) == value
+    assert "\\u" not in text  # characters as they are, not escaped
+
+
+@pytest.mark.parametrize("value", [{"lone": "\ud800"}, {"huge": 2**70}, {1: "a key not text"}])
+def test_what_orjson_refuses_is_stored_as_the_standard_library_encodes_it(value):
     assert stored_json(value) == json.dumps(value)
-    for dialect in (sqlite.dialect(), postgresql.psycopg2.dialect()):
-        assert stored_json(value) == JSON().bind_processor(dialect)(value)
+    assert read_json(stored_json(value)) == json.loads(json.dumps(value))
+
+
+@pytest.mark.parametrize(
+    "text", ['{"lone": "\\udc80"}', '{"odd": NaN}', '{"far": 1e400}', '{"a": 1, "a": 2}']
+)
+def test_stored_text_orjson_refuses_is_read_as_before(text):
+    # Rows written by earlier versions may hold what orjson will not read.
+    assert repr(read_json(text)) == repr(json.loads(text))
