@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from json.encoder import encode_basestring  # type: ignore[attr-defined]
 from typing import Any
 
@@ -46,7 +46,7 @@ class JSONProvider(DefaultJSONProvider):
         return _SURROGATE.sub("\ufffd", super().dumps(obj, **kwargs))
 
 
-def stored_json(value: Any) -> str:
+def stored_json(value: Any, default: Callable[[Any], Any] | None = None) -> str:
     """Return the JSON text a push stores for ``value`` (a JSON column's value).
 
     Compact UTF-8 text from orjson: for a 250-change push's 750 values
@@ -61,11 +61,15 @@ def stored_json(value: Any) -> str:
     ``value`` holds no NaN or infinity, which orjson would write as
     ``null``: a push stores values its fields validated
     (:class:`sync.fields.Number` refuses them) and results built of them.
+
+    :param default: the text of a value JSON has no type for (a time
+        included), as ``json.dumps``'s ``default``; without, such a value
+        raises :class:`TypeError`.
     """
     try:
-        return orjson.dumps(value).decode()
+        return orjson.dumps(value, default, orjson.OPT_PASSTHROUGH_DATETIME).decode()
     except orjson.JSONEncodeError:
-        return json.dumps(value)
+        return json.dumps(value, default=default)
 
 
 def envelope_text(record: Record) -> str:

@@ -13,7 +13,6 @@ transaction.
 from __future__ import annotations
 
 import functools
-import json
 import logging
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import datetime
@@ -22,7 +21,6 @@ from operator import itemgetter
 from types import SimpleNamespace
 from typing import Any, NamedTuple, TypeVar
 
-import orjson
 from sqlalchemy import (
     JSON,
     Text,
@@ -355,8 +353,8 @@ def _encoded_column(values: tuple[Any, ...]) -> str:
     """
     first = values[0]
     if all(value is first for value in values):
-        return "[" + ",".join([_row_json(first)] * len(values)) + "]"
-    return _row_json(values)
+        return "[" + ",".join([stored_json(first, _row_value)] * len(values)) + "]"
+    return stored_json(values, _row_value)
 
 
 def _joined_column(values: tuple[Any, ...]) -> str:
@@ -369,20 +367,6 @@ def _row_value(value: Any) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not a column value a push writes")
-
-
-def _row_json(value: Any) -> str:
-    """Return the JSON text of a row's value or values, times by :func:`_row_value`.
-
-    Encoded as :func:`~server.jsontext.stored_json` encodes, and as it,
-    by the standard library what orjson refuses.
-    """
-    try:
-        return orjson.dumps(
-            value, default=_row_value, option=orjson.OPT_PASSTHROUGH_DATETIME
-        ).decode()
-    except orjson.JSONEncodeError:
-        return json.dumps(value, default=_row_value)
 
 
 def send_together(
