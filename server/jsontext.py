@@ -35,6 +35,13 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
+# Every digit as "9", the other bytes as they are: a run of 19 nines in a
+# body marks a number orjson may read otherwise than the standard library
+# (an integer past 2**64 or below -2**63 becomes a float).
+_DIGITS_AS_NINES = bytes.maketrans(b"012345678", b"999999999")
+_LONG_DIGIT_RUN = b"9" * 19
+
+
 class JSONProvider(DefaultJSONProvider):
     """Flask's JSON provider: UTF-8 output, keys in the order given, never unencodable."""
 
@@ -44,6 +51,28 @@ class JSONProvider(DefaultJSONProvider):
     def dumps(self, obj: Any, **kwargs: Any) -> str:
         """Serialize ``obj``, replacing each unpaired surrogate with U+FFFD."""
         return _SURROGATE.sub("\ufffd", super().dumps(obj, **kwargs))
+
+    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
+        """Parse a request body: the same value as :func:`json.loads` gives, sooner.
+
+        A body of bytes goes to orjson, in less than half the standard
+        library's time (a 250-changeset push's 170 KB: 0.52 -> 0.23 ms,
+        issue #16), unless it holds a run of 19 digits or more (the search
+        costs 0.09 ms there): an integer orjson reads as a float may be in
+        it. Whatever orjson refuses (``NaN``, an unpaired surrogate's
+        escape, bytes that are not UTF-8, nesting past 1,024 levels) is
+        parsed by the standard library, which decides as before.
+        """
+        if (
+            not kwargs
+            and isinstance(s, bytes)
+            and _LONG_DIGIT_RUN not in s.translate(_DIGITS_AS_NINES)
+        ):
+            try:
+                return orjson.loads(s)
+            except orjson.JSONDecodeError:
+                pass
+        return super().loads(s, **kwargs)
 
 
 def stored_json(value: Any, default: Callable[[Any], Any] | None = None) -> str:
