@@ -19,7 +19,7 @@ SERVER_USER_ID = 0
 MAX_CLIENT_ID_CHARS = 64
 
 
-def read_json(text: str) -> Any:
+def read_json(text: str | bytes) -> Any:
     """Parse the JSON text of a stored value (a record's fields or stamps, a result).
 
     By orjson, about three times the standard library's speed: a first
@@ -28,7 +28,8 @@ def read_json(text: str) -> Any:
     written by earlier versions may hold (an unpaired surrogate's escape,
     ``NaN``), is read by :func:`json.loads` as before. Stored values hold
     no integer beyond 64 bits (fields are bounded), which orjson would read
-    as a float.
+    as a float (a request body is searched for one first,
+    ``server.jsontext.JSONProvider.loads``).
 
     :raises ValueError: if ``text`` is not JSON (:class:`json.JSONDecodeError`).
     """
