@@ -83,15 +83,17 @@ METHOD = """
   or seconds. Floor and real trials alternate, three each; the figure is the median.
   Floor: `POST /bench/floor/upsert` with the same rows (full fields), clients and
   rounds: versions from `sync_state`, then `INSERT ... ON CONFLICT DO UPDATE ...
-  RETURNING` (so SQLAlchemy batches it) into `record` and `record_scope`, one
-  transaction. Clients never touch each other's tasks, so any non-200 reply or
+  RETURNING` (so SQLAlchemy batches it) into `record`, and into `record_scope` (keyed
+  by place and version) a delete of the rows of the versions replaced and an insert,
+  one transaction. Clients never touch each other's tasks, so any non-200 reply or
   rejected changeset is an error.
 - **Pull**: `vol-a` pages `GET /api/v1/sync/pull?cursor=0&limit=1000` until
   `more=false` on the freshly seeded demo data, with `Accept-Encoding: gzip`; server
   time is the summed wall time of the requests on one keep-alive connection (median of
   5 runs after a warm-up). Bytes are on-wire when the server gzips, else each body is
   gzipped (level 6) by the bench. Floor: `GET /bench/floor/query`, records joined to
-  `record_scope` for compound A, version > cursor, ordered, limited, paged the same way.
+  `record_scope` (by version) for compound A, version > cursor, ordered, limited,
+  paged the same way.
   The last 100 changes start at cursor = high water − 100 (median of 15 runs each).
 - **Ceiling**: `bench/ceiling_server.py`, the thinnest Flask push/pull server on one
   table (`item`: id, sequence, client id, JSON body; a one-row counter), served like

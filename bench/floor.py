@@ -27,14 +27,14 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Blueprint, request
-from sqlalchemy import func, select, text, update
+from sqlalchemy import delete, func, insert, select, text, tuple_, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from bench.ids import unix_ms_of, uuid7
 from server import scopes, seed
 from server.extensions import db, socketio
 from server.models import RecordRow, RecordScope, SyncState
-from server.store import scope_to_text
+from server.store import scope_from_text, scope_to_text
 from sync.records import Scope
 
 bp = Blueprint("bench_floor", __name__, url_prefix="/bench/floor")
@@ -74,16 +74,22 @@ def upsert_records() -> Any:
     ).returning(table.c.id)
 
 
-def upsert_scopes() -> Any:
-    """Return ``INSERT ... ON CONFLICT DO UPDATE`` into ``record_scope``, batched."""
-    table = RecordScope.__table__
-    statement = dialect_insert(table)
-    return statement.on_conflict_do_update(
-        index_elements=["record_id", "compound_id"],
-        set_={
-            name: statement.excluded[name] for name in ("building_id", "record_type", "version")
-        },
-    ).returning(table.c.record_id)
+def replaced_scopes(ids: list[str]) -> Any:
+    """Return the ``DELETE`` of the scope rows of the stored versions of records ``ids``.
+
+    As a push replaces a record's scope rows (``server.store.SqlStore.flush``):
+    the rows are keyed by place and version.
+    """
+    stored = db.session.execute(
+        select(RecordRow.version, RecordRow.scope).where(RecordRow.id.in_(ids))
+    ).all()
+    keys = [
+        (place, version)
+        for version, scope in stored
+        for place in scope_from_text(scope).compound_ids
+    ]
+    key = tuple_(RecordScope.compound_id, RecordScope.version)
+    return delete(RecordScope).where(key.in_(keys)) if keys else None
 
 
 @bp.post("/upsert")
@@ -117,8 +123,11 @@ def upsert() -> Any:
         for version, row in zip(versions, rows, strict=True)
     ]
     if rows:
+        replaced = replaced_scopes([row["id"] for row in rows])
+        if replaced is not None:
+            db.session.execute(replaced)
         db.session.execute(upsert_records(), records).all()
-        db.session.execute(upsert_scopes(), scopes).all()
+        db.session.execute(insert(RecordScope), scopes)
     db.session.commit()
     return {"rows": len(rows), "cursor": versions[-1] if rows else None}
 
@@ -213,7 +222,7 @@ def query() -> Any:
         select(
             RecordRow.type, RecordRow.id, RecordRow.version, RecordRow.deleted, RecordRow.fields
         )
-        .join(RecordScope, RecordScope.record_id == RecordRow.id)
+        .join(RecordScope, RecordScope.version == RecordRow.version)
         .where(RecordScope.compound_id == compound_id, RecordRow.version > cursor)
         .order_by(RecordRow.version)
         .limit(limit)

@@ -77,7 +77,7 @@ def devices_in_conflicts(user: User) -> list[dict[str, str]]:
     scope = resolve(user)
     conditions = [RecordRow.type == "conflict", RecordRow.deleted.is_(False)]
     if not scope.everything:
-        conditions.append(in_scope(RecordRow.id, scope))
+        conditions.append(in_scope(RecordRow.version, scope))
     client_ids: set[str] = set()
     for (fields,) in db.session.execute(select(RecordRow.fields).where(*conditions)):
         if not fields.get("resolved"):

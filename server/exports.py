@@ -117,7 +117,7 @@ def conditions(dataset: Dataset, scope: UserScope, only: Mapping[str, str]) -> l
     """Return the SQL conditions of the live records of ``dataset`` in ``scope`` (and ``only``)."""
     found = [RecordRow.type == dataset.record_type, RecordRow.deleted.is_(False)]
     if not scope.everything:
-        found.append(in_scope(RecordRow.id, scope))
+        found.append(in_scope(RecordRow.version, scope))
     found += [FieldText(RecordRow.fields, name) == value for name, value in only.items()]
     return found
 

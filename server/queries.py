@@ -209,7 +209,7 @@ def records_naming(record_type: str, field: str, value: str, scope: UserScope) -
     """
     conditions = [*live(RECORD, record_type), FieldText(RECORD.c.fields, field) == value]
     if not scope.everything:
-        conditions.append(in_scope(RECORD.c.id, scope))
+        conditions.append(in_scope(RECORD.c.version, scope))
     statement = select(*RECORD_COLUMNS).where(*conditions).order_by(RECORD.c.version)
     return [to_record(row) for row in db.session.execute(statement)]
 
@@ -222,9 +222,9 @@ def live_records(
     A round's households and buildings; in version order.
     """
     within = UserScope(compound_ids=frozenset(compound_ids))
-    conditions = [*live(RECORD, record_type), in_scope(RECORD.c.id, within)]
+    conditions = [*live(RECORD, record_type), in_scope(RECORD.c.version, within)]
     if not scope.everything:
-        conditions.append(in_scope(RECORD.c.id, scope))
+        conditions.append(in_scope(RECORD.c.version, scope))
     statement = select(*RECORD_COLUMNS).where(*conditions).order_by(RECORD.c.version)
     return [to_record(row) for row in db.session.execute(statement)]
 
@@ -329,7 +329,7 @@ def shifts_between(scope: UserScope, since: datetime, until: datetime) -> list[R
         ends > format_datetime(since),
     ]
     if not scope.everything:
-        conditions.append(in_scope(RECORD.c.id, scope))
+        conditions.append(in_scope(RECORD.c.version, scope))
     statement = (
         select(*RECORD_COLUMNS)
         .where(*conditions)
@@ -355,7 +355,7 @@ def _counted(
     since: datetime | None,
 ) -> tuple[Any, list[ColumnElement[bool]]]:
     """Return the join and conditions shared by the counts below."""
-    placed = RECORD.join(RecordScope, RecordScope.record_id == RECORD.c.id)
+    placed = RECORD.join(RecordScope, RecordScope.version == RECORD.c.version)
     conditions = [*live(RECORD, record_type)]
     conditions += [FieldText(RECORD.c.fields, f).in_(list(values)) for f, values in where.items()]
     if not scope.everything:

@@ -18,7 +18,6 @@ from collections.abc import Callable, Collection, Iterable, Iterator, Mapping
 from datetime import datetime
 from itertools import zip_longest
 from operator import itemgetter
-from types import SimpleNamespace
 from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import (
@@ -26,7 +25,6 @@ from sqlalchemy import (
     Text,
     bindparam,
     cast,
-    delete,
     exists,
     false,
     func,
@@ -381,8 +379,8 @@ def send_together(
     round trip and an execution of its own, four of them on every push,
     however small (issue #16). The parts run in one snapshot: no two of
     them write the same row (new records and rewritten ones are apart, a
-    moved record's old scope rows are deleted before), so their order
-    does not matter; an error in any part fails the statement, as it
+    record's replaced scope rows are keyed by a version it no longer has),
+    so their order does not matter; an error in any part fails the statement, as it
     failed the transaction before.
     """
     connection = db.session.connection()
@@ -424,12 +422,44 @@ WRITE_RECORDS = RowsWrite(
 #: unique violation (a race, :data:`RACES`), not overwritten unjudged.
 WRITE_NEW_RECORDS = RowsWrite(RecordRow.__table__, _RECORD_ROW, encoded=("stamps",))
 _SCOPE_ROW = ("record_id", "compound_id", "building_id", "record_type", "version")
-WRITE_SCOPES = RowsWrite(RecordScope.__table__, _SCOPE_ROW, conflict=("record_id", "compound_id"))
-#: :data:`WRITE_SCOPES` of :data:`WRITE_NEW_RECORDS`' records: a plain insert,
-#: as a record absent has no scope rows (one created meanwhile is a race).
-#: The upsert's look-up of each row's key first cost a 250-change push of
-#: 175 creates about 0.3 ms of PostgreSQL's time (issue #16).
-WRITE_NEW_SCOPES = RowsWrite(RecordScope.__table__, _SCOPE_ROW)
+#: A record's scope rows at its new version: a plain insert, keyed by place
+#: and version (a new key at every write, :class:`~server.models.RecordScope`).
+WRITE_SCOPES = RowsWrite(RecordScope.__table__, _SCOPE_ROW)
+
+
+class ReplacedScopes(RowsWrite):
+    """The delete of the scope rows that a push's records' new versions replace.
+
+    Rows are ``(compound_id, version)`` keys, as :meth:`SqlStore.flush`
+    knows them. SQLite deletes each key (``executemany``). PostgreSQL finds
+    each key's row by the key's index (a subquery a key, which the planner
+    cannot turn into a join) and deletes the rows found by their address
+    (``ctid``). The keys as a table joined with ``record_scope`` (``USING``,
+    ``IN``, ``LATERAL``) were planned as a hash join over the whole table;
+    ``= ANY`` of the places and of the versions, as a scan of the keys'
+    places: 2 and 5 ms for 75 keys among 12,000 and 18,000 rows, against
+    0.4 ms (issue #16).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(RecordScope.__table__, ("compound_id", "version"))
+
+    def statement(self, dialect: Any) -> str:
+        """Return the SQL deleting a chunk of keys on ``dialect``."""
+        if dialect.name == "sqlite":
+            return "DELETE FROM record_scope WHERE compound_id = ? AND version = ?"
+        return (
+            "DELETE FROM record_scope WHERE ctid = ANY(ARRAY("
+            "SELECT (SELECT ctid FROM record_scope"
+            " WHERE compound_id = k.c0 AND version = k.c1::bigint) FROM ROWS FROM"
+            " (json_array_elements_text(%s::json), json_array_elements_text(%s::json))"
+            " AS k(c0, c1)))"
+        )
+
+
+#: The scope rows of the versions a push's records had: replaced by those of
+#: their new versions (:meth:`SqlStore.flush`).
+DELETE_SCOPES = ReplacedScopes()
 WRITE_EXITS = RowsWrite(
     ScopeExit.__table__, ("record_id", "record_type", "compound_id", "building_id", "version")
 )
@@ -564,7 +594,11 @@ class SqlStore:
         self._writing = writing
         self._audit = dict(audit or {})
         self._next = high_water
-        self._loaded_scopes: dict[str, Scope] = {}
+        #: Each record in the database read or written by this store: the
+        #: version and scope of its stored row, the keys of its scope rows.
+        self._stored: dict[str, tuple[int, Scope]] = {}
+        #: The ids looked for and not found: records a write creates.
+        self._absent: set[str] = set()
         self._records: dict[str, Record] = {}
         self._exits: list[tuple[Record, Scope]] = []
         self._results: dict[str, RecordedResult] = {}
@@ -687,14 +721,21 @@ class SqlStore:
             named = set(read_only)
             mine = [rid for rid in wanted if rid not in named]
             rows = READ_RECORDS.locked_rows(mine, [rid for rid in wanted if rid in named])
+        self._remember(rows)
         for row in rows:
-            # Kept for an unreadable row too: a create that repairs it
-            # then rewrites its scope rows rather than adding them again.
-            self._loaded_scopes[row[0]] = scope_from_text(row[5])
             record = read_record(row)
             if record is not None:
                 found[record.id] = record
+        self._absent.update(rid for rid in wanted if rid not in self._stored)
         return found
+
+    def _remember(self, rows: list[Any]) -> None:
+        """Keep the version and scope of each record row read (:attr:`_stored`).
+
+        Kept for an unreadable row too: a create that repairs it then
+        replaces its scope rows rather than adding more.
+        """
+        self._stored.update((row[0], (int(row[2]), scope_from_text(row[5]))) for row in rows)
 
     def high_water(self) -> int:
         """Return the highest version taken so far."""
@@ -820,16 +861,19 @@ class SqlStore:
         records = list(self._records.values())
         writes: list[tuple[RowsWrite, list[tuple[Any, ...]]]] = []
         if records:
+            known = self._stored.keys() | self._absent
+            unknown = [r.id for r in records if r.id not in known]
+            if unknown:  # written without a read first (none of a push's)
+                self._remember(READ_RECORDS.rows(unknown))
             if self._locking:
-                new = [r for r in records if r.id not in self._loaded_scopes]
-                old = [r for r in records if r.id in self._loaded_scopes]
+                new = [r for r in records if r.id not in self._stored]
+                old = [r for r in records if r.id in self._stored]
                 writes.append((WRITE_NEW_RECORDS, [row_of(r) for r in new]))
                 writes.append((WRITE_RECORDS, [row_of(r) for r in old]))
-                writes.append((WRITE_NEW_SCOPES, self._scope_rows(new)))
-                writes.append((WRITE_SCOPES, self._scope_rows(old)))
             else:
                 writes.append((WRITE_RECORDS, [row_of(r) for r in records]))
-                writes.append((WRITE_SCOPES, self._scope_rows(records)))
+            writes.append((DELETE_SCOPES, self._replaced_scope_rows(records)))
+            writes.append((WRITE_SCOPES, self._scope_rows(records)))
             if any(record.type == "compound" for record in records):
                 # A neighbourhood's compounds are its users' scope.
                 sign_ins.changed()
@@ -869,7 +913,7 @@ class SqlStore:
                 connection.execute(MOVE_HIGH_WATER, {"high_water": move[0]})
         if self._parallel and exits_high_water is not None:
             in_own_transaction(PG_MOVE_EXITS, exits_high_water)
-        self._loaded_scopes.update({r.id: r.scope for r in records})
+        self._stored.update({r.id: (r.version, r.scope) for r in records})
         self._records, self._exits, self._results = {}, [], {}
         self._prefetched = None  # the results written are read from the table now
         self._high_water = self._next
@@ -924,24 +968,25 @@ class SqlStore:
         return push_id
 
     def _scope_rows(self, records: list[Record]) -> list[tuple[Any, ...]]:
-        """Return the scope rows of every written record: its places, type and new version.
-
-        Rows of places a moved record left are deleted here, before the
-        others are upserted, so that the change index (``RecordScope``)
-        always holds each record at its latest version.
-        """
-        moved = [
-            r.id
-            for r in records
-            if r.id in self._loaded_scopes and self._loaded_scopes[r.id] != r.scope
-        ]
-        for chunk in chunks(moved):
-            db.session.execute(delete(RecordScope).where(RecordScope.record_id.in_(chunk)))
+        """Return the scope rows of every written record: its places, type and new version."""
         return [
             (r.id, compound, r.scope.building_id, r.type, r.version)
             for r in records
             for compound in r.scope.compound_ids
         ]
+
+    def _replaced_scope_rows(self, records: list[Record]) -> list[tuple[Any, ...]]:
+        """Return the keys of the scope rows that ``records``' new versions replace.
+
+        Each stored record's rows at its stored version and places: deleted
+        as the new ones are added (:data:`DELETE_SCOPES`), so that the change
+        index (``record_scope``) always holds each record at its latest
+        version, in the places it is in now. A version is handed out once
+        (on PostgreSQL not always above the record's last: ``docs/sync.md``,
+        "Parallel pushes on PostgreSQL"), so no row deleted is one added.
+        """
+        stored = [self._stored[r.id] for r in records if r.id in self._stored]
+        return [(place, version) for version, scope in stored for place in scope.compound_ids]
 
 
 def open_push(
@@ -1161,13 +1206,18 @@ def covers(table: Any, scope: UserScope | None, places: tuple[int, int] = (0, 0)
 
 
 def in_scope(
-    record_id: Any,
+    version: Any,
     scope: UserScope | None,
     *,
     row_by_row: bool = False,
 ) -> Any:
-    """Return the SQL condition that the record ``record_id`` lies in ``scope`` (:func:`covers`).
+    """Return the SQL condition that the record at ``version`` lies in ``scope`` (:func:`covers`).
 
+    A record's scope rows carry its version, which is its alone: they are
+    found by place and version, the key of ``record_scope``, one look-up a
+    place of the scope.
+
+    :param version: the record's version column (``record.version``).
     :param row_by_row: test each row the outer query reads, in its order, so
         that a query read along an index with a ``LIMIT`` stops at its page.
         ``OFFSET 0`` keeps PostgreSQL from turning the test into a semi-join,
@@ -1175,10 +1225,8 @@ def in_scope(
         pull of a few changes (issue #16); SQLite tests row by row anyway.
     """
     if not row_by_row:
-        return exists().where(RecordScope.record_id == record_id, covers(RecordScope, scope))
-    found = select(literal(1)).where(
-        RecordScope.record_id == record_id, covers(RecordScope, scope)
-    )
+        return exists().where(RecordScope.version == version, covers(RecordScope, scope))
+    found = select(literal(1)).where(RecordScope.version == version, covers(RecordScope, scope))
     return found.offset(0).exists()
 
 
@@ -1288,7 +1336,7 @@ def page_query(filters: PageFilters, dialect: str, places: tuple[int, int] = (0,
         *type_conditions(page_type, filters),
     ]
     if filters.scoped:
-        conditions.append(in_scope(RecordRow.id, None, row_by_row=True))
+        conditions.append(in_scope(RecordRow.version, None, row_by_row=True))
     return (
         select(*PAGE_COLUMNS)
         .where(*conditions)
@@ -1363,19 +1411,15 @@ def tombstone_query(filters: PageFilters, dialect: str, places: tuple[int, int] 
 
     :param places: :func:`page_places`: the scope's places are bound one by one.
     """
-    # Whether an exit's record is back in the scope is a look at its own
-    # scope row or two, by the primary key. SQLite's planner (no statistics)
-    # read a building's every row from its change index for each exit
-    # instead, so there the places only filter the rows the key found.
-    places_of: Any = RecordScope
-    if dialect == "sqlite":
-        places_of = SimpleNamespace(
-            compound_id=unindexed(RecordScope.compound_id),
-            building_id=unindexed(RecordScope.building_id),
-        )
-    back = exists().where(
-        RecordScope.record_id == ScopeExit.record_id, covers(places_of, None, places)
+    # Whether an exit's record is back in the scope: a look at its scope
+    # rows by place and its version now (the key of ``record_scope``).
+    now = (
+        select(RecordRow.version)
+        .where(RecordRow.id == ScopeExit.record_id)
+        .correlate_except(RecordRow)
+        .scalar_subquery()
     )
+    back = exists().where(RecordScope.version == now, covers(RecordScope, None, places))
     latest = func.max(ScopeExit.version)
     conditions = [
         ScopeExit.version > bindparam("cursor"),

@@ -17,6 +17,7 @@ from sqlalchemy import (
     DateTime,
     Index,
     Integer,
+    PrimaryKeyConstraint,
     String,
     Text,
     select,
@@ -85,20 +86,28 @@ QUERY_INDEXES = (
 
 
 class RecordScope(db.Model):
-    """A compound (and maybe building) that a record belongs to, with the record's version.
+    """A compound (and maybe building) that a record belongs to, at the record's version.
 
-    Also the per-scope change index of pulls (``docs/sync.md``): every write
-    of a record rewrites its rows' ``version`` and ``record_type``, so that a
-    pull reads one compound's (or building's) changes in version order, and
-    their types, from the index alone, without walking other places' records.
+    The per-scope change index of pulls (``docs/sync.md``): a pull reads one
+    compound's (or building's) changes in version order, and their types,
+    from the index alone, without walking other places' records. Keyed by
+    (compound, version): a version is one record's, so each row is one
+    record's place at its latest version, and the table is the index. A
+    write of a record deletes the rows of the version it replaces and adds
+    those of its new one (``server.store.SqlStore.flush``). Keyed by record
+    id, with the change index beside it, each edit rewrote a scattered page
+    of the table and one of the index, and SQLite's commit wrote them all:
+    a quarter of a 250-changeset push's database time (issue #16).
+    A record's rows are found by its version (:func:`server.store.in_scope`).
     """
 
     __tablename__ = "record_scope"
-    # No (place, record_id) indexes: a record's rows are found by the primary
-    # key, a place's by the change indexes below; keyed on random ids, they
-    # made every push rewrite scattered pages (issue #16).
     __table_args__ = (
-        Index("ix_record_scope_compound_version", "compound_id", "version", "record_type"),
+        # PostgreSQL keeps the type in the key's index too, so that a pull
+        # reads a place's changes from the index alone (an index-only scan).
+        PrimaryKeyConstraint(
+            "compound_id", "version", name="record_scope_pkey", postgresql_include=["record_type"]
+        ),
         # Only the rows with a building: a building's reads name it, and the
         # rows of records with none (a coordinator's tasks) wrote an entry no
         # query read (issue #16).
@@ -110,15 +119,17 @@ class RecordScope(db.Model):
             sqlite_where=text("building_id IS NOT NULL"),
             postgresql_where=text("building_id IS NOT NULL"),
         ),
+        # The rows are the primary key's index on SQLite: no second tree.
+        {"sqlite_with_rowid": False},
     )
 
-    # Not a foreign key: see ``docs/sync.md``, "Keys the push tables do without".
-    record_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    compound_id: Mapped[str] = mapped_column(String(36), primary_key=True)
-    building_id: Mapped[str | None] = mapped_column(String(36))
+    compound_id: Mapped[str] = mapped_column(String(36))
     # The record's, as in ``record`` (the same transaction writes both).
-    record_type: Mapped[str] = mapped_column(String(40))
     version: Mapped[int] = mapped_column(BigInteger)
+    record_type: Mapped[str] = mapped_column(String(40))
+    # Not a foreign key: see ``docs/sync.md``, "Keys the push tables do without".
+    record_id: Mapped[str] = mapped_column(String(36))
+    building_id: Mapped[str | None] = mapped_column(String(36))
 
 
 class ScopeExit(db.Model):

@@ -32,7 +32,7 @@ import server.socket_sessions
 import server.store
 from server import scopes, seed, sign_ins
 from server.extensions import db
-from server.models import DeviceToken, User
+from server.models import DeviceToken, RecordScope, User
 from tests.conftest import app_on
 from tests.helpers import a_coordinator_of, bearer, sign_in
 
@@ -291,28 +291,38 @@ def test_an_edit_leaves_the_record_type_and_its_index_alone(app, statements, aft
     assert kind == "task"
 
 
-# PostgreSQL's only: SQLite upserts every scope row, its records' too.
-@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
-def test_a_push_on_postgresql_inserts_the_scope_rows_of_records_it_found_absent(
+def test_a_push_replaces_the_scope_rows_of_the_version_a_record_had(
     app, statements, after_response
 ):
-    """Issue 16: an upsert looked each row's key up first; a record absent has no scope rows."""
+    """Issue 16: scope rows are keyed by place and version, never upserted.
+
+    A create inserts its rows and deletes none; an edit deletes the rows of
+    the version it replaces (no look-up of each row's key first, no second
+    index by record) and inserts its new version's.
+    """
     with app.app_context():
         dialect = db.engine.dialect
-    assert dialect.name == "postgresql"
-    inserted = server.store.WRITE_NEW_SCOPES.statement(dialect)
-    upserted = server.store.WRITE_SCOPES.statement(dialect)
+    deleted = server.store.DELETE_SCOPES.statement(dialect)
+    inserted = server.store.WRITE_SCOPES.statement(dialect)
+    assert "ON CONFLICT" not in inserted
     client = app.test_client()
     token = sign_in(client, "coord")
     statements.clear()
     created = push_tasks(client, token, 1)["results"][0]["changes"][0]
-    [write] = [s for s in statements if "INSERT INTO" in s]
-    assert inserted in write and upserted not in write, write
+    assert any(inserted in s for s in statements), statements
+    assert not any(deleted in s for s in statements), statements
     statements.clear()
     edit = task_update(created["id"], created["version"], {"notes": "门口"})
     reply = client.post(
         PUSH, json={"client_id": "statements", "changesets": [edit]}, headers=bearer(token)
     )
-    assert reply.get_json()["results"][0]["changes"][0]["status"] == "applied"
-    [write] = [s for s in statements if "INSERT INTO" in s]
-    assert upserted in write and inserted not in write.replace(upserted, ""), write
+    edited = reply.get_json()["results"][0]["changes"][0]
+    assert edited["status"] == "applied"
+    assert any(deleted in s for s in statements), statements
+    assert any(inserted in s for s in statements), statements
+    with app.app_context():
+        table = RecordScope.__table__.c
+        rows = db.session.execute(
+            select(table.version).where(table.record_id == created["id"])
+        ).scalars()
+        assert list(rows) == [edited["version"]]

@@ -13,7 +13,7 @@ from datetime import datetime
 
 import pytest
 from hypothesis import HealthCheck, given, settings
-from sqlalchemy import delete, update
+from sqlalchemy import delete, select, update
 
 from server import database
 from server.clock import utcnow
@@ -27,7 +27,7 @@ from server.models import (
     SyncState,
     User,
 )
-from server.store import SqlStore
+from server.store import SqlStore, scope_from_text
 from sync import Actor, Store, apply_push, changes_since, push_from_wire
 from tests.conftest import make_app
 from tests.sync import test_convergence as convergence
@@ -125,6 +125,7 @@ def sql_app(request, tmp_path_factory):
 def test_devices_converge_on_the_sql_store(sql_app, steps, skew_seconds):
     with sql_app.app_context():
         convergence.run(steps, skew_seconds, SqlWorld())
+        assert_change_index_holds_each_record_at_its_version()
 
 
 @pytest.mark.parametrize("seed", range(5))
@@ -132,3 +133,31 @@ def test_long_seeded_runs_converge_on_the_sql_store(sql_app, seed):
     steps, skews = convergence.seeded_steps(random.Random(seed), 120)
     with sql_app.app_context():
         convergence.run(steps, skews, SqlWorld())
+        assert_change_index_holds_each_record_at_its_version()
+
+
+def assert_change_index_holds_each_record_at_its_version() -> None:
+    """Check ``record_scope``: one row a record's compound, at its version now, and no other.
+
+    Its rows are keyed by place and version and replaced at each write of
+    their record (``server.store.SqlStore.flush``): a row left at an old
+    version, or missing, would make a pull page short or skip a change.
+    """
+    expected = set()
+    for record_id, record_type, version, scope in db.session.execute(
+        select(RecordRow.id, RecordRow.type, RecordRow.version, RecordRow.scope)
+    ):
+        place = scope_from_text(scope)
+        expected |= {
+            (compound, version, record_type, record_id, place.building_id)
+            for compound in place.compound_ids
+        }
+    table = RecordScope.__table__.c
+    found = db.session.execute(
+        select(
+            table.compound_id, table.version, table.record_type, table.record_id, table.building_id
+        )
+    ).all()
+    assert len(found) == len(set(found))
+    assert set(found) == expected
+    db.session.commit()

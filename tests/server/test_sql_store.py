@@ -17,6 +17,7 @@ from server.extensions import db
 from server.models import ChangesetLog, PushLog, RecordRow, RecordScope, ScopeExit, SyncState
 from server.store import (
     CHUNK,
+    DELETE_SCOPES,
     MOST_STATEMENTS,
     READ_RECORDS,
     REGISTERED_TYPES,
@@ -180,10 +181,13 @@ def test_a_scoped_pull_page_reads_each_place_from_the_change_index(store, scope)
         avoid_seq_scans=True,
     )
     assert "Hash" not in plan, plan
-    place = "building_id" if scope.building_ids else "compound_id"
-    index = f"ix_record_scope_{place.removesuffix('_id')}_version"
+    if scope.building_ids:
+        index = "ix_record_scope_building_version"
+        sqlite_index = f"COVERING INDEX {index} \\(building_id"
+    else:  # the table's key (compound_id, version) on SQLite, its index on PostgreSQL
+        index, sqlite_index = "record_scope_pkey", "PRIMARY KEY \\(compound_id"
     assert re.search(
-        rf"SEARCH record_scope USING COVERING INDEX {index} \({place}=\? AND version>\? AND"
+        rf"SEARCH record_scope USING {sqlite_index}=\? AND version>\? AND"
         rf"|Index Only Scan using {index} on record_scope",
         plan,
     ), plan
@@ -194,11 +198,11 @@ def test_a_scoped_pull_page_reads_each_place_from_the_change_index(store, scope)
     ), plan
 
 
-def test_a_scoped_pull_page_tests_its_exits_scope_by_the_primary_key(store):
+def test_a_scoped_pull_page_tests_its_exits_scope_by_place_and_version(store):
     # Issue 16: whether a record that left a building is back in the scope is
-    # a look at its own scope rows (the primary key). SQLite's planner, with
-    # no index led by (building_id, record_id), read the building's every row
-    # from its change index for each exit instead.
+    # a look at its own scope rows, by place and its version now. SQLite's
+    # planner once read the building's every row from its change index for
+    # each exit instead.
     for n in range(10):
         put_record(store, rid(n), (A,), building="b-1")
     for n in range(3):
@@ -212,9 +216,42 @@ def test_a_scoped_pull_page_tests_its_exits_scope_by_the_primary_key(store):
     if db.engine.dialect.name != "sqlite":
         return  # PostgreSQL weighs the indexes by statistics a test-sized table lacks
     plan = database.plan_of(lambda: reader.page(scope, 0, 20, frozenset()))
-    key = "sqlite_autoindex_record_scope_1"
-    assert re.search(rf"SEARCH record_scope USING (COVERING )?INDEX {key} \(record_id=\?\)", plan)
+    index = "ix_record_scope_building_version"
+    assert re.search(
+        rf"SEARCH record_scope USING (COVERING )?INDEX {index} \(building_id=\? AND version=\?\)",
+        plan,
+    ), plan
     assert not re.search(r"ix_record_scope_building_version \(building_id=\?\)$", plan, re.M), plan
+
+
+def test_the_scope_rows_an_edit_replaces_are_found_key_by_key(store):
+    # Issue 16: the rows of the versions a push's edits replace are looked up
+    # by record_scope's key, one key at a time, however many rows it holds.
+    # PostgreSQL planned the keys joined as a table (USING, IN, LATERAL) as a
+    # hash join over the whole table, and "= ANY" of the places and of the
+    # versions as a scan of the places.
+    for n in range(3000):
+        put_record(store, rid(n), (A if n % 2 else B,))
+    store.flush()
+    db.session.commit()
+    connection = db.session.connection()
+    postgresql = connection.dialect.name == "postgresql"
+    if postgresql:
+        connection.exec_driver_sql("ANALYZE record_scope")
+    keys = [(A if n % 2 else B, n + 1) for n in range(0, 3000, 40)]  # record n is at n + 1
+    sql = DELETE_SCOPES.statement(connection.dialect)
+    params = DELETE_SCOPES.parameters(keys) if postgresql else keys[0]
+    explain = "EXPLAIN " if postgresql else "EXPLAIN QUERY PLAN "
+    plan = "\n".join(str(row) for row in connection.exec_driver_sql(explain + sql, params))
+    assert re.search(
+        r"SEARCH record_scope USING PRIMARY KEY \(compound_id=\? AND version=\?\)"
+        r"|Index Scan using record_scope_pkey on record_scope",
+        plan,
+    ), plan
+    assert "Seq Scan" not in plan and "Hash" not in plan, plan
+    connection.exec_driver_sql(sql, params if postgresql else keys)
+    left = set(db.session.execute(select(RecordScope.compound_id, RecordScope.version)))
+    assert len(left) == 3000 - len(keys) and not left & set(keys)
 
 
 def pages_and_statements(scope: UserScope, cursors: list[int]) -> list[tuple[set[str], str]]:
