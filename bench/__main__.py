@@ -104,9 +104,9 @@ METHOD = """
   `bench/ceiling.py` sends both servers the same tasks (`bench.push.Workload`'s
   coordinator rounds: Weiguang gets one-change changesets as `coord`, the ceiling their
   full fields), alternating servers trial by trial: pushes of 250 a request with 1 and
-  4 clients (8 requests a client a trial, median of 3 trials), single-change pushes
+  4 clients (8 requests a client a trial, median of 5 trials), single-change pushes
   (median of 40, alternating sample by sample), the coordinator's full pull from 0
-  at 1,000 a page (the ceiling topped up to as many rows; median of 3), the last 100
+  at 1,000 a page (the ceiling topped up to as many rows; median of 5), the last 100
   changes and an empty pull (median of 21). No gzip asked of either.
 - **Scale**: on the same servers after `ceiling`, bulk loaders top both databases up to
   10,000, 100,000, 250,000 and 1,000,000 records of tasks of compound A, in the
