@@ -380,8 +380,8 @@ def send_together(
     however small (issue #16). The parts run in one snapshot: no two of
     them write the same row (new records and rewritten ones are apart, a
     record's replaced scope rows are keyed by a version it no longer has),
-    so their order does not matter; an error in any part fails the statement, as it
-    failed the transaction before.
+    so their order does not matter; an error in any part fails the
+    statement, as it failed the transaction before.
     """
     connection = db.session.connection()
     dialect = connection.dialect
@@ -852,17 +852,18 @@ class SqlStore:
     def flush(self) -> None:
         """Write every buffered record, scope change, exit and result; move the sequence.
 
-        On PostgreSQL in one statement (:func:`send_together`), but for the
-        rare deletes of a moved record's scope rows and a parallel push's
-        move of the exits' mark; on SQLite a statement a table.
+        On PostgreSQL in one statement (:func:`send_together`), but for a
+        parallel push's move of the exits' mark; on SQLite a statement a
+        table. A record's scope rows are replaced: those of its stored
+        version deleted, its new version's inserted.
         """
         if not self._writing:
             return
         records = list(self._records.values())
         writes: list[tuple[RowsWrite, list[tuple[Any, ...]]]] = []
         if records:
-            known = self._stored.keys() | self._absent
-            unknown = [r.id for r in records if r.id not in known]
+            stored, absent = self._stored, self._absent
+            unknown = [r.id for r in records if r.id not in stored and r.id not in absent]
             if unknown:  # written without a read first (none of a push's)
                 self._remember(READ_RECORDS.rows(unknown))
             if self._locking:
