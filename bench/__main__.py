@@ -107,7 +107,9 @@ METHOD = """
   4 clients (8 requests a client a trial, median of 5 trials), single-change pushes
   (median of 40, alternating sample by sample), the coordinator's full pull from 0
   at 1,000 a page (the ceiling topped up to as many rows; median of 5), the last 100
-  changes and an empty pull (median of 21). No gzip asked of either.
+  changes and an empty pull (median of 21). No gzip asked of either. A figure's ratio
+  is its median over the ceiling's; its note gives the range of the trials' own
+  ratios (each Weiguang trial over the ceiling trial beside it), how far one run spread.
 - **Scale**: on the same servers after `ceiling`, bulk loaders top both databases up to
   10,000, 100,000, 250,000 and 1,000,000 records of tasks of compound A, in the
   coordinator's scope (`--scale-sizes` picks others): the database makes the rows in

@@ -273,7 +273,18 @@ class Versus:
     def figure(
         self, section: str, name: str, unit: str, target: harness.Target | None, note: str = ""
     ) -> Figure:
-        """Return the median Weiguang value beside the median ceiling value."""
+        """Return the median Weiguang value beside the median ceiling value.
+
+        The note also gives the range of the trials' own ratios (each
+        Weiguang trial over the ceiling trial before it): on this shared
+        machine the same commit's ratio of medians moved by a fifth between
+        runs, and the range shows how far one run's trials spread.
+        """
+        pairs = [(w, c) for w, c in zip(self.weiguang, self.ceiling, strict=False) if c]
+        spread = ""
+        if len(pairs) > 1:
+            ratios = [w / c for w, c in pairs]
+            spread = f"; trials' ratios {min(ratios):.3g}–{max(ratios):.3g}"
         return Figure(
             section,
             name,
@@ -282,7 +293,8 @@ class Versus:
             floor=harness.median(self.ceiling) if self.ceiling else None,
             target=target,
             note=(note + "; " if note else "")
-            + f"median of {len(self.weiguang)} (Weiguang) and {len(self.ceiling)} (ceiling)",
+            + f"median of {len(self.weiguang)} (Weiguang) and {len(self.ceiling)} (ceiling)"
+            + spread,
             floor_label="ceiling",
         )
 

@@ -102,3 +102,17 @@ def test_one_and_four_client_trials_take_turns(monkeypatch: pytest.MonkeyPatch) 
     pushes = [f for f in figures if f.unit == "records/s"]
     assert [(f.value, f.floor) for f in pushes] == [(1.0, 10.0), (4.0, 10.0)]
     assert "median of 3 (Weiguang) and 3 (ceiling)" in pushes[0].note
+
+
+def test_a_figure_is_the_ratio_of_medians_and_notes_the_trials_spread() -> None:
+    versus = ceiling.Versus(weiguang=[2.0, 4.0, 3.0], ceiling=[10.0, 8.0, 12.0])
+    figure = versus.figure("ceiling", "push", "records/s", None)
+    assert figure.value == 3.0 and figure.floor == 10.0
+    assert figure.ratio == pytest.approx(0.3)
+    # 2/10, 4/8, 3/12: each Weiguang trial over the ceiling trial beside it.
+    assert figure.note.endswith("median of 3 (Weiguang) and 3 (ceiling); trials' ratios 0.2–0.5")
+
+
+def test_a_single_trial_figure_notes_no_spread() -> None:
+    figure = ceiling.Versus(weiguang=[2.0], ceiling=[10.0]).figure("ceiling", "x", "ms", None)
+    assert figure.note == "median of 1 (Weiguang) and 1 (ceiling)"
