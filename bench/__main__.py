@@ -65,8 +65,9 @@ DATABASE_SECTIONS = {
 }
 REPORT_PATH = os.path.join(servers.REPO_ROOT, "docs", "benchmarks.md")
 METHOD = """
-- **Server**: `bench/serve.py`, which is `weiguang serve` (eventlet patch first, the app
-  factory, schema upgrade, `socketio.run`) plus the bench-only floor blueprint
+- **Server**: `bench/serve.py`, which is `weiguang serve` (eventlet patch first, its JSON
+  log line a request, the app factory, schema upgrade, `socketio.run`; the log goes to a
+  temporary file) plus the bench-only floor blueprint
   `bench/floor.py`. One process, production settings, except Argon2's cost (logins are
   not measured; a cheap hash keeps 200 sign-ins quick). Every run seeds its own
   databases with `weiguang seed-demo`: SQLite in a temporary folder, PostgreSQL a

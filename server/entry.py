@@ -12,14 +12,24 @@ import sys
 
 def main() -> None:
     """Patch for eventlet when serving, then hand over to the Flask CLI group."""
-    if len(sys.argv) > 1 and sys.argv[1] == "serve":
+    prepare(serving=len(sys.argv) > 1 and sys.argv[1] == "serve")
+    from server.cli import cli
+
+    cli.main(prog_name="weiguang")
+
+
+def prepare(*, serving: bool) -> None:
+    """Patch for eventlet if ``serving`` (unless configured otherwise), then set up the logs.
+
+    Call first, before anything imports Flask: the ``weiguang`` script and
+    the bench's server (``bench/serve.py``), which so logs as the real one.
+    """
+    if serving:
         os.environ.setdefault("WEIGUANG_ASYNC_MODE", "eventlet")
         if os.environ["WEIGUANG_ASYNC_MODE"] == "eventlet":
             from server import green
 
             green.patch()
     from server import logs
-    from server.cli import cli
 
     logs.configure()
-    cli.main(prog_name="weiguang")
