@@ -40,7 +40,7 @@ from sqlalchemy.exc import DBAPIError
 
 from server import sign_ins
 from server.clock import utcnow
-from server.database import DatabaseBusy, allocator
+from server.database import DatabaseBusy, allocator, execute_prepared
 from server.extensions import db
 from server.green import COOPERATE_EVERY, cooperate, cooperatively
 from server.jsontext import stored_json
@@ -394,7 +394,7 @@ def send_together(
         if move and step == 0:
             sqls.append(PG_MOVE_HIGH_WATERS if len(move) > 1 else PG_MOVE_HIGH_WATER)
             params += move
-        connection.exec_driver_sql(_together(tuple(sqls)), tuple(params))
+        execute_prepared(connection, _together(tuple(sqls)), tuple(params))
         if sum(len(chunk) for _, chunk in sent) >= COOPERATE_EVERY:
             # After a statement that took a while only (see RowsWrite.send).
             cooperate()

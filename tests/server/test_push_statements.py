@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session
 import server.live
 import server.socket_sessions
 import server.store
-from server import scopes, seed, sign_ins
+from server import database, scopes, seed, sign_ins
 from server.extensions import db
 from server.models import DeviceToken, RecordScope, User
 from tests.conftest import app_on
@@ -61,14 +61,20 @@ def app(database_url: str) -> Iterator[Flask]:
 
 @pytest.fixture
 def statements(app: Flask) -> Iterator[list[str]]:
-    """Collect the SQL statements the app sends (transaction control left out)."""
+    """Collect the SQL statements the app runs (transaction control left out).
+
+    A prepared statement's ``EXECUTE`` as the statement it runs; its ``PREPARE``,
+    once a connection (:func:`server.database.execute_prepared`), left out.
+    """
     sent: list[str] = []
     with app.app_context():
         engine = db.engine
 
     def note(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if statement.startswith("PREPARE "):
+            return
         if statement.strip().upper() not in {"BEGIN", "COMMIT", "ROLLBACK"}:
-            sent.append(statement)
+            sent.append(database.prepared_sql(statement))
 
     event.listen(engine, "before_cursor_execute", note)
     yield sent
