@@ -106,9 +106,9 @@ METHOD = """
   coordinator rounds: Weiguang gets one-change changesets as `coord`, the ceiling their
   full fields), alternating servers trial by trial: pushes of 250 a request with 1 and
   4 clients (8 requests a client a trial, median of 5 trials), single-change pushes
-  (median of 40, alternating sample by sample), the coordinator's full pull from 0
+  (median of 81, alternating sample by sample), the coordinator's full pull from 0
   at 1,000 a page (the ceiling topped up to as many rows; median of 5), the last 100
-  changes and an empty pull (median of 21). No gzip asked of either. A figure's ratio
+  changes and an empty pull (median of 61). No gzip asked of either. A figure's ratio
   is its median over the ceiling's; its note gives the range of the trials' own
   ratios (each Weiguang trial over the ceiling trial beside it), how far one run spread.
 - **Scale**: on the same servers after `ceiling`, bulk loaders top both databases up to

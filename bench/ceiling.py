@@ -8,8 +8,8 @@ creates over compounds A/B/C and notes edits, as the coordinator makes
 them) is, for the ceiling, one upsert of the same tasks' full fields.
 Trials alternate between the two servers, so the shared machine's noise
 falls on both alike; every figure is a median. Single-change pushes and
-small pulls alternate sample by sample (ceiling, then Weiguang), 40 and
-21 of each. A throughput trial's request bodies are all made and
+small pulls alternate sample by sample (ceiling, then Weiguang), 81 and
+61 of each. A throughput trial's request bodies are all made and
 JSON-encoded before its clock starts, and the replies read (non-200s,
 rejected changes, the versions later edits need) after it stops: the timed
 window holds only the requests, so the bench client's own CPU (once about
@@ -88,8 +88,11 @@ class Effort:
 
 
 # Five trials of each throughput figure: on this shared machine a figure of three
-# moved 15 % between runs of the same commit (issue #16).
-FULL = Effort(trials=5, rounds=8, singles=40, pulls=21, full_pulls=5)
+# moved 15 % between runs of the same commit (issue #16). Small requests take a
+# few ms, so many samples cost seconds: with 21 (40 single pushes) the 250k empty
+# pull's ceiling median moved 0.68-0.97 ms between sizes of one run (Weiguang's
+# 1.51-1.70), enough to cross a 2x target by itself.
+FULL = Effort(trials=5, rounds=8, singles=81, pulls=61, full_pulls=5)
 QUICK = Effort(trials=1, rounds=2, singles=5, pulls=3, full_pulls=1)
 
 
