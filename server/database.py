@@ -39,10 +39,11 @@ HOLDS_WRITER_LOCK = "weiguang_holds_writer_lock"
 # Where a PostgreSQL connection's pool entry keeps the names of the statements
 # prepared on it (:func:`execute_prepared`).
 PREPARED_NAMES = "weiguang_prepared"
-# Statements prepared on one connection at most (:func:`execute_prepared`), and
-# statements whose prepared forms are kept (each push's combination of tables
-# written is a statement, a few dozen in all).
-MOST_PREPARED, MOST_PREPARED_FORMS = 64, 1024
+# Statements prepared on one connection at most (:func:`execute_prepared`): each
+# holds its plan in the server's backend, some 100 KB for a push's writes, so at
+# most a few MB a connection; and statements whose prepared forms are kept
+# (each push's combination of tables written is a statement, a dozen or two).
+MOST_PREPARED, MOST_PREPARED_FORMS = 32, 1024
 # psycopg2's placeholders, and its escaped percent sign, in a statement's text.
 _PLACEHOLDER = re.compile(r"%[%s]")
 # The name a prepared statement's ``EXECUTE`` or ``PREPARE`` runs.
