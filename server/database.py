@@ -1,4 +1,4 @@
-"""Engine set-up per database: SQLite pragmas, transactions and writer lock; query plans."""
+"""Engine set-up per database: SQLite pragmas and writer lock, prepared statements, query plans."""
 
 from __future__ import annotations
 

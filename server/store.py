@@ -381,7 +381,8 @@ def send_together(
     them write the same row (new records and rewritten ones are apart, a
     record's replaced scope rows are keyed by a version it no longer has),
     so their order does not matter; an error in any part fails the
-    statement, as it failed the transaction before.
+    statement, as it failed the transaction before. Each shape of statement
+    is prepared once a connection (:func:`server.database.execute_prepared`).
     """
     connection = db.session.connection()
     dialect = connection.dialect
