@@ -1,4 +1,4 @@
-"""Engine set-up per database: SQLite pragmas and writer lock, prepared statements, query plans."""
+"""Engine set-up: SQLite pragmas, transactions, writer lock; prepared statements; query plans."""
 
 from __future__ import annotations
 
