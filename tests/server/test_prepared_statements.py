@@ -62,8 +62,8 @@ def test_a_push_prepares_its_writes_once_a_connection(app, sent):
     prepares = [s for s in sent if s.startswith("PREPARE ")]
     executes = [s for s in sent if s.startswith("EXECUTE ")]
     assert len(executes) == 3, executes
-    names = {database.prepared_sql(s) for s in executes}
-    assert len(names) == 1 and "INSERT INTO record " in names.pop()
+    run = {database.prepared_sql(s) for s in executes}
+    assert len(run) == 1 and "INSERT INTO record " in run.pop()
     # Requests one after the other share the pool's one connection: prepared once.
     assert len(prepares) == 1, prepares
     assert not [s for s in sent if s.startswith("WITH ") and "INSERT INTO record " in s]
@@ -78,8 +78,7 @@ def test_a_prepare_outlives_its_transaction_and_a_new_connection_prepares_again(
         connection = db.session.connection()
         assert database.execute_prepared(connection, sql, (2, 3)).scalar_one() == 5
         assert len([s for s in sent if s.startswith("PREPARE ")]) == 1
-        name = database.prepared_sql(sent[-1])
-        assert name == sql
+        assert database.prepared_sql(sent[-1]) == sql
         connection.invalidate()
         db.session.rollback()
         connection = db.session.connection()
