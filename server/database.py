@@ -49,7 +49,6 @@ _PLACEHOLDER = re.compile(r"%[%s]")
 # The name a prepared statement's ``EXECUTE`` or ``PREPARE`` runs.
 _EXECUTED = re.compile(r"(?:EXECUTE|PREPARE) (weiguang_[0-9a-f]{16})\b")
 _PREPARED_FORMS: dict[str, tuple[str, str, str, int]] = {}
-_PREPARED_SQL: dict[str, str] = {}
 
 
 class DatabaseBusy(Exception):
@@ -296,8 +295,10 @@ def prepared_sql(statement: str) -> str:
     Any other statement as it is. For the tests, which read what a push sends
     (:func:`execute_prepared`).
     """
-    name = _EXECUTED.match(statement)
-    return _PREPARED_SQL.get(name[1], statement) if name else statement
+    named = _EXECUTED.match(statement)
+    if named is None:
+        return statement
+    return next((sql for sql, forms in _PREPARED_FORMS.items() if forms[0] == named[1]), statement)
 
 
 def _prepared_forms(sql: str) -> tuple[str, str, str, int]:
@@ -306,7 +307,6 @@ def _prepared_forms(sql: str) -> tuple[str, str, str, int]:
     if forms is None:
         if len(_PREPARED_FORMS) >= MOST_PREPARED_FORMS:  # never, with the statements made now
             _PREPARED_FORMS.clear()
-            _PREPARED_SQL.clear()
         name = "weiguang_" + hashlib.blake2b(sql.encode(), digest_size=8).hexdigest()
         numbers = itertools.count(1)
         body = _PLACEHOLDER.sub(lambda m: m[0] if m[0] == "%%" else f"${next(numbers)}", sql)
@@ -314,7 +314,6 @@ def _prepared_forms(sql: str) -> tuple[str, str, str, int]:
         marks = f"({', '.join(['%s'] * count)})" if count else ""
         forms = name, f"PREPARE {name} AS {body}", f"EXECUTE {name}{marks}", count
         _PREPARED_FORMS[sql] = forms
-        _PREPARED_SQL[name] = sql
     return forms
 
 
