@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import uuid
 from typing import Any
@@ -116,3 +117,72 @@ def test_a_figure_is_the_ratio_of_medians_and_notes_the_trials_spread() -> None:
 def test_a_single_trial_figure_notes_no_spread() -> None:
     figure = ceiling.Versus(weiguang=[2.0], ceiling=[10.0]).figure("ceiling", "x", "ms", None)
     assert figure.note == "median of 1 (Weiguang) and 1 (ceiling)"
+
+
+class Answering:
+    """A connection that answers each path from ``answers`` (by prefix) and notes the bodies."""
+
+    def __init__(self, answers: dict[str, dict[str, Any]]) -> None:
+        self.answers = answers
+        self.sent: list[tuple[str, Any]] = []
+
+    def request(self, method: str, path: str, body: Any = None) -> client.Reply:
+        self.sent.append((path, body))
+        answer = next(reply for prefix, reply in self.answers.items() if path.startswith(prefix))
+        return client.Reply(200, {}, json.dumps(answer).encode(), 0.0)
+
+
+@pytest.mark.parametrize(("records", "ceiling_end", "filled"), [(7192, 0, 7192), (50, 20, 30)])
+def test_the_ceiling_is_topped_up_to_as_many_rows_as_weiguang_holds_records(
+    records: int, ceiling_end: int, filled: int
+) -> None:
+    made = ceiling.Pair.__new__(ceiling.Pair)
+    made.weiguang = Answering(  # type: ignore[assignment]
+        {
+            "/bench/floor/records": {"records": records},
+            "/api/v1/sync/pull": {"changes": [], "cursor": 0, "more": False},
+        }
+    )
+    made.ceiling = Answering(  # type: ignore[assignment]
+        {"/pull": {"rows": [], "cursor": ceiling_end, "more": False}, "/fill": {}}
+    )
+
+    assert ceiling.hold_even(made, COMPOUNDS["A"]) == records
+
+    fills = [body for path, body in made.ceiling.sent if path == "/fill"]  # type: ignore[attr-defined]
+    assert sum(body["count"] for body in fills) == filled
+
+
+def test_the_ceiling_is_held_even_before_anything_is_pushed(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Weiguang starts with the demo neighbourhood: against an empty ceiling
+    # its first trials compared a young database with a seeded one (issue #16).
+    order: list[str] = []
+
+    class Served:
+        url = "c"
+
+    class Stop(Exception):
+        pass
+
+    class Quiet:
+        def __init__(self, *args: Any) -> None:
+            pass
+
+        def close(self) -> None:
+            pass
+
+    def push_figures(*args: Any) -> list[Any]:
+        order.append("push")
+        raise Stop
+
+    monkeypatch.setattr(ceiling, "ceiling_server", lambda kind: contextlib.nullcontext(Served()))
+    monkeypatch.setattr(ceiling, "Pair", Quiet)
+    monkeypatch.setattr(ceiling, "hold_even", lambda pair, compound: order.append("hold") or 0)
+    monkeypatch.setattr(ceiling, "push_figures", push_figures)
+
+    with pytest.raises(Stop):
+        ceiling.run("w", "sqlite", "pw", COMPOUNDS, quick=True)
+
+    assert order == ["hold", "push"]
