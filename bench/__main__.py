@@ -99,12 +99,11 @@ METHOD = """
 - **Ceiling**: `bench/ceiling_server.py`, the thinnest Flask push/pull server on one
   table (`item`: id, sequence, client id, JSON body; a one-row counter), served like
   Weiguang (eventlet patched first, one process, `server.green.serve`), SQLite WAL with
-  `synchronous=NORMAL` and a 1 GiB memory map as Weiguang sets them, or PostgreSQL, on a
-  throwaway database of its own. A push takes its sequence numbers with
-  `UPDATE counter ... RETURNING` and upserts the batch in one multi-row statement, one
-  transaction; a pull reads `seq > since ORDER BY seq LIMIT`. `bench/ceiling.py` first
-  tops the ceiling's table up to as many rows as Weiguang's `record` holds (the demo's),
-  then sends both servers the same tasks (`bench.push.Workload`'s
+  `synchronous=NORMAL` or PostgreSQL, on a throwaway database of its own. A push takes
+  its sequence numbers with `UPDATE counter ... RETURNING` and upserts the batch in one
+  multi-row statement, one transaction; a pull reads `seq > since ORDER BY seq LIMIT`.
+  `bench/ceiling.py` first tops the ceiling's table up to as many rows as Weiguang's
+  `record` holds (the demo's), then sends both servers the same tasks (`bench.push.Workload`'s
   coordinator rounds: Weiguang gets one-change changesets as `coord`, the ceiling their
   full fields), alternating servers trial by trial: pushes of 250 a request with 1 and
   4 clients (8 requests a client a trial, median of 5 trials), single-change pushes

@@ -23,8 +23,8 @@ conflict rules:
 
 Same process model as ``weiguang serve``: eventlet patched first, one
 process, eventlet's WSGI server with TCP_NODELAY (``server.green.serve``);
-SQLite in WAL mode with ``synchronous=NORMAL`` and a memory map of the file
-as Weiguang sets them, or PostgreSQL through psycopg2 (green). Run as
+SQLite in WAL mode with ``synchronous=NORMAL`` as Weiguang sets it, or
+PostgreSQL through psycopg2 (green). Run as
 ``python -m bench.ceiling_server --port 5001 --database-url sqlite:////tmp/x.db``.
 """
 
@@ -64,7 +64,6 @@ FILL = {
 }
 PULL = "SELECT id, seq, client, body FROM item WHERE seq > {p} ORDER BY seq LIMIT {p}"
 MAX_LIMIT = 1000
-SQLITE_MMAP_BYTES = 1 << 30  # as ``server.database`` maps it
 
 
 class Database:
@@ -82,12 +81,7 @@ class Database:
             @event.listens_for(self.engine, "connect")
             def on_connect(dbapi_connection: Any, _record: Any) -> None:
                 dbapi_connection.isolation_level = None  # BEGIN is ours
-                for pragma in (
-                    "journal_mode=WAL",
-                    "busy_timeout=15000",
-                    "synchronous=NORMAL",
-                    f"mmap_size={SQLITE_MMAP_BYTES}",
-                ):
+                for pragma in ("journal_mode=WAL", "busy_timeout=15000", "synchronous=NORMAL"):
                     dbapi_connection.execute(f"PRAGMA {pragma}")
         else:
             # psycopg2, as Weiguang's server uses (a bare postgresql:// means psycopg 3).

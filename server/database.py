@@ -19,15 +19,6 @@ from server import checkpoints, green
 from server.extensions import db
 
 SQLITE_BUSY_TIMEOUT_MS = 15_000
-# SQLite reads the database file through a memory map of up to this size
-# (``PRAGMA mmap_size``, sqlite.org/mmap.html) instead of a ``pread`` a page.
-# A checkpoint that starts the WAL over makes every other connection drop
-# its page cache, so each push read its pages again: ~270 ``pread`` calls a
-# 250-changeset push, a third of the request's system calls (issue #16).
-# Only reads go through the map; an IO error there stops the process
-# (SIGBUS) rather than failing the statement. Address space only: pages are
-# the kernel's page cache, shared by every connection.
-SQLITE_MMAP_BYTES = 1 << 30
 PG_CONNECT_TIMEOUT_S = 5
 # Connections per process: 10 kept, 20 more under load. Under eventlet a
 # process serves thousands of requests at once; the rest wait for a pooled
@@ -151,7 +142,6 @@ def configure_engine(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
         cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA mmap_size={SQLITE_MMAP_BYTES}")
         cursor.close()
 
     @event.listens_for(engine, "begin")

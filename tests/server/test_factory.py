@@ -47,14 +47,7 @@ def test_postgresql_url_works_as_written_with_psycopg2():
 
 @pytest.mark.parametrize(
     ("pragma", "expected"),
-    [
-        ("journal_mode", "wal"),
-        ("foreign_keys", 1),
-        ("busy_timeout", 15000),
-        ("synchronous", 1),  # NORMAL
-        # Pages read through a memory map, not a pread each (issue #16).
-        ("mmap_size", 1 << 30),
-    ],
+    [("journal_mode", "wal"), ("foreign_keys", 1), ("busy_timeout", 15000)],
 )
 def test_every_sqlite_connection_is_configured(app, pragma, expected):
     with app.app_context():
