@@ -23,7 +23,7 @@ import sys
 from typing import IO, Any
 
 from flask import Flask, Response, g, request
-from pythonjsonlogger.orjson import OrjsonFormatter
+from pythonjsonlogger.json import JsonFormatter
 
 from server.metrics import ResultCounts
 from server.request_context import elapsed_seconds, endpoint_label, request_id
@@ -44,18 +44,14 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
-def json_formatter() -> OrjsonFormatter:
-    """Return the formatter of Weiguang's log lines.
-
-    python-json-logger's orjson flavour (orjson encodes what a push stores,
-    ``server.jsontext``): half the standard library encoder's time a line.
-    Compact, in UTF-8 (non-ASCII text as is).
-    """
-    return OrjsonFormatter(
+def json_formatter() -> JsonFormatter:
+    """Return the formatter of Weiguang's log lines."""
+    return JsonFormatter(
         "{levelname}{name}{message}",
         style="{",
         rename_fields={"levelname": "level", "name": "logger"},
         timestamp="time",
+        json_ensure_ascii=False,
     )
 
 
@@ -65,17 +61,6 @@ def configure(stream: IO[str] | None = None, level: int = logging.INFO) -> None:
     Replaces the root logger's handlers, so that call it once, at the
     entry point, never on import.
     """
-    # What a record would gather that no line carries (the lines hold the
-    # level, logger, message, time and the fields passed), not gathered:
-    # the thread (under eventlet, each request's green thread looked up),
-    # the process, and the caller's file and line (a walk up the stack), as
-    # the Python logging HOWTO's "Optimization" lists them. With the orjson
-    # formatter, an empty pull's line went from 96 to 61 us under eventlet,
-    # in process (medians of 5 alternated runs; issue #16).
-    logging.logThreads = False
-    logging.logProcesses = False
-    logging.logMultiprocessing = False
-    logging._srcfile = None
     handler = logging.StreamHandler(stream or sys.stderr)
     handler.setFormatter(json_formatter())
     handler.addFilter(RequestIdFilter())
