@@ -137,6 +137,19 @@ def test_commits_checkpoint_by_themselves_past_the_backstop_if_the_thread_falls_
     assert database_file.stat().st_size >= before + BLOB_BYTES
 
 
+def test_the_wal_the_backstop_allows_starts_over_in_place_not_cut_back(engine_on):
+    # journal_size_limit truncates a WAL past it at each restart: below the
+    # backstop's WAL, every backstop checkpoint under steady pushes would cut
+    # the file back and regrow it (issue #16).
+    with engine_on().connect() as connection:
+        page_size = connection.execute(text("PRAGMA page_size")).scalar_one()
+        limit = connection.execute(text("PRAGMA journal_size_limit")).scalar_one()
+    wal_header, frame_header = 32, 24
+    backstop_wal = wal_header + checkpoints.AUTOCHECKPOINT_PAGES * (page_size + frame_header)
+    assert limit == checkpoints.JOURNAL_SIZE_LIMIT_BYTES
+    assert limit > backstop_wal
+
+
 def test_a_failing_thread_logs_its_first_failure_once_and_creates_no_file(database_file, caplog):
     checkpointer = checkpoints.Checkpointer()
 
