@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from server import logs
-from server.extensions import db
+from server import live, logs
+from server.extensions import db, socketio
 from tests.helpers import DEMO_PASSWORD, bearer, sign_in
 from tests.server.test_metrics import a_household
 from tests.server.test_sync_api import a_changeset, a_task, create, push
@@ -80,6 +80,45 @@ def test_a_push_is_one_line_with_counts_and_codes(client, log_lines):
     assert isinstance(line["cursor"], int) and line["user_id"] and line["device_id"]
     request_line = [line for line in log_lines() if line.get("endpoint") == "/api/v1/sync/push"]
     assert request_line[0]["request_id"] == line["request_id"]
+
+
+def test_under_eventlet_a_request_line_is_written_once_its_answer_has_gone_out(
+    client, log_lines, monkeypatch
+):
+    # Issue 16: written before the answer, the line kept the client waiting
+    # (a tenth of an empty pull). The WSGI server closes a response after
+    # sending it, as eventlet's does under ``weiguang serve``.
+    monkeypatch.setattr(socketio.server.eio, "async_mode", "eventlet")
+    offered = "issue-16-late-line"
+    reply = client.get("/api/v1/health", headers={"X-Request-Id": offered})
+    assert reply.status_code == 200
+    assert not [line for line in log_lines() if line["logger"] == "weiguang.request"]
+    reply.close()
+    (line,) = [line for line in log_lines() if line["logger"] == "weiguang.request"]
+    assert line["endpoint"] == "/api/v1/health" and line["status"] == 200
+    assert line["request_id"] == offered
+    assert line["duration_ms"] >= 0
+
+
+def test_under_eventlet_a_push_line_is_written_once_its_answer_has_gone_out(
+    client, log_lines, monkeypatch
+):
+    token = sign_in(client, "vol-a")
+    signed_in = len(log_lines())
+    monkeypatch.setattr(socketio.server.eio, "async_mode", "eventlet")
+    monkeypatch.setattr(live, "after_response", lambda job, failure: None)  # no announcer
+    reply = client.post(
+        "/api/v1/sync/push",
+        json={"client_id": "late-line", "changesets": [a_changeset(create("task", a_task()))]},
+        headers=bearer(token),
+    )
+    assert reply.status_code == 200
+    assert log_lines()[signed_in:] == []
+    reply.close()
+    lines = log_lines()[signed_in:]
+    assert [line["message"] for line in lines] == ["push", "request"]
+    assert lines[0]["request_id"] == lines[1]["request_id"] == reply.headers["X-Request-Id"]
+    assert lines[0]["changes"] == 1 and lines[1]["status"] == 200
 
 
 @pytest.mark.parametrize(
@@ -157,6 +196,19 @@ def test_served_logs_carry_no_token_password_or_resident_data(sqlite_url):
     # Every line is JSON but the banner that click prints.
     lines = [json.loads(line) for line in output.splitlines() if "is serving on" not in line]
     assert {"request", "push"} <= {line["message"] for line in lines}
+    # Each request's line, written once its answer had gone out (issue 16).
+    requests = [
+        (line["endpoint"], line["status"])
+        for line in lines
+        if line["message"] == "request" and line["endpoint"] != "/api/v1/health"
+    ]
+    assert requests == [
+        ("/api/v1/auth/login", 200),
+        ("/api/v1/sync/pull", 200),
+        ("/api/v1/sync/push", 200),
+        ("/api/v1/auth/login", 401),
+    ]
+    assert all(line["request_id"] for line in lines if line["message"] == "request")
     private = (token, DEMO_PASSWORD, WRONG_LOGIN["password"], RESIDENT_NAME, RESIDENT_PHONE)
     for secret in (*private, "chronic_medicine"):
         assert secret not in output
