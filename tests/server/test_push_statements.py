@@ -217,6 +217,33 @@ def test_a_small_pull_is_two_statements_an_up_to_date_one_one(app, statements, a
     assert [(c["id"], c["deleted"]) for c in page["changes"]] == [(task["id"], True)]
 
 
+def test_on_sqlite_an_up_to_date_pull_opens_no_session_transaction(app, statements):
+    # Issue 16: the session's begin and teardown were a fifth of an
+    # up-to-date pull's time on SQLite; its one statement (the sign-in's
+    # read with the marks) runs on a connection of its own there
+    # (server.sign_ins.check_row). On PostgreSQL that cost a pull with
+    # changes two round trips more, so the session reads it as before.
+    client = app.test_client()
+    reader = bearer(sign_in(client, "coord"))
+    end = client.get(f"{PULL}?cursor=1000000000", headers=reader).get_json()["cursor"]
+    begun: list[Any] = []
+
+    def note(session: Any, transaction: Any, connection: Any) -> None:
+        begun.append(connection)
+
+    statements.clear()
+    event.listen(Session, "after_begin", note)
+    try:
+        empty = client.get(f"{PULL}?cursor={end}", headers=reader).get_json()
+    finally:
+        event.remove(Session, "after_begin", note)
+    assert (empty["changes"], empty["cursor"]) == ([], end)
+    assert len(statements) == EMPTY_PULL_STATEMENTS, statements
+    with app.app_context():
+        sqlite = db.engine.dialect.name == "sqlite"
+    assert len(begun) == (0 if sqlite else 1)
+
+
 def test_an_announcement_reads_who_is_connected_and_their_grants_in_few_statements(
     app, statements, after_response, scaled_out
 ):
