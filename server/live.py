@@ -15,13 +15,14 @@ from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
-from flask import Flask, Response, after_this_request, current_app, has_request_context, request
+from flask import Flask, current_app, has_request_context, request
 from flask_socketio import ConnectionRefusedError, join_room
 
 from server import accounts, metrics, scopes, socket_sessions
 from server.clock import utcnow
 from server.extensions import db, socketio
 from server.green import cooperatively
+from server.request_context import when_sent
 from sync.actors import Actor
 from sync.protocol import PushOutcome
 from sync.pull import event_for
@@ -136,12 +137,7 @@ def after_response(job: Callable[[], None], failure: str) -> None:
         socketio.start_background_task(_announcer, current_app._get_current_object(), _waiting)
     sent = threading.Event()  # a green event under eventlet's monkey-patching
     if has_request_context():
-
-        @after_this_request
-        def on_sent(response: Response) -> Response:
-            response.call_on_close(sent.set)
-            return response
-
+        when_sent(sent.set)
     else:
         sent.set()
     _waiting.put((job, failure, sent))

@@ -23,12 +23,12 @@ import logging
 import sys
 from typing import IO, Any
 
-from flask import Flask, Response, after_this_request, g, request
+from flask import Flask, Response, g, request
 from pythonjsonlogger.json import JsonFormatter
 
 from server.extensions import socketio
 from server.metrics import ResultCounts
-from server.request_context import elapsed_seconds, endpoint_label, request_id
+from server.request_context import elapsed_seconds, endpoint_label, request_id, when_sent
 from sync.protocol import PushOutcome
 
 REQUEST_LOGGER = logging.getLogger("weiguang.request")
@@ -113,14 +113,10 @@ def write_once_sent(
     if rid is not None:  # the request's context is gone when the line is written
         extra["request_id"] = rid
     write = functools.partial(logger.info, message, extra=extra)
-    if response is not None:
+    if response is None:
+        when_sent(write)
+    else:  # from an ``after_request`` hook, too late for :func:`when_sent`
         response.call_on_close(write)
-        return
-
-    @after_this_request
-    def once_sent(response: Response) -> Response:
-        response.call_on_close(write)
-        return response
 
 
 def log_request(response: Response) -> Response:

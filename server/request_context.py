@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 import time
 import uuid
+from collections.abc import Callable
 
-from flask import Flask, Response, g, has_request_context, request
+from flask import Flask, Response, after_this_request, g, has_request_context, request
 
 REQUEST_ID_HEADER = "X-Request-Id"
 #: Where the WSGI environment holds the request's ``X-Request-Id`` (PEP 3333).
@@ -64,6 +65,20 @@ def echo_request_id(response: Response) -> Response:
     """Put the request id on the response."""
     response.headers[REQUEST_ID_HEADER] = request_id() or ""
     return response
+
+
+def when_sent(callback: Callable[[], object]) -> None:
+    """Call ``callback`` once this request's response has been sent.
+
+    The WSGI server closes a response after writing it (PEP 3333,
+    :meth:`~flask.Response.call_on_close`); the request's context is gone by
+    then. Needs a request context, before its ``after_request`` hooks run.
+    """
+
+    @after_this_request
+    def on_sent(response: Response) -> Response:
+        response.call_on_close(callback)
+        return response
 
 
 def init_app(app: Flask) -> None:
