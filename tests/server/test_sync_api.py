@@ -9,7 +9,7 @@ import uuid
 import pytest
 from sqlalchemy import event, func, select
 
-from server import scopes, seed
+from server import scopes, seed, sign_ins
 from server.clock import utcnow
 from server.extensions import db, socketio
 from server.models import ChangesetLog, RecordRow, RecordScope, User
@@ -300,6 +300,63 @@ def test_a_pull_reads_exits_only_from_below_the_exits_mark_read_at_sign_in(seede
     assert any("scope_exit.record_id" in statement for statement in below_sent)
     assert change["id"] not in {r["id"] for r in at}
     assert not any("scope_exit.record_id" in statement for statement in sent), sent
+
+
+def test_writes_committed_between_a_pulls_marks_and_its_page_are_sent_once(
+    seeded_client, monkeypatch
+):
+    # Issue 16: on SQLite a pull reads its marks on a connection of its own
+    # and its page later in the session (server.sign_ins.check_row), as each
+    # statement of PostgreSQL's READ COMMITTED sees a newer snapshot. Pushes
+    # committed in between (an edit of a record the page would hold, a
+    # create, a move out of the compound) reach the device by the next pull:
+    # nothing skipped, no version sent twice, each record at its latest.
+    _, client = seeded_client
+    coord, vol_a = sign_in(client, "coord"), sign_in(client, "vol-a")
+    edited, moved = create("task", a_task()), create("task", a_task())
+    versions = push(client, coord, a_changeset(edited), a_changeset(moved))["results"]
+    start = pull_all(client, vol_a, 0)[1]
+    pending = create("task", a_task(title="before the pull"))
+    pending_version = push(client, coord, a_changeset(pending))["cursor"]
+    check_row = sign_ins.check_row
+    meanwhile: list[dict] = []
+    notes = "edited meanwhile"
+
+    def then_push(marks: bool):  # type: ignore[no-untyped-def]
+        read = check_row(marks)
+        if marks and not meanwhile:
+            late = create("task", a_task(title="meanwhile"))
+            meanwhile.append(late)
+            push(
+                client,
+                coord,
+                a_changeset(update("task", pending["id"], pending_version, notes=notes)),
+                a_changeset(late),
+                a_changeset(
+                    update(
+                        "task",
+                        moved["id"],
+                        versions[1]["changes"][0]["version"],
+                        compound_id=COMPOUND_B,
+                    )
+                ),
+            )
+        return read
+
+    monkeypatch.setattr(sign_ins, "check_row", then_push)
+    first = client.get(f"{PULL}?cursor={start}&limit=1000", headers=bearer(vol_a)).get_json()
+    assert meanwhile, "the push ran between the marks and the page"
+    monkeypatch.setattr(sign_ins, "check_row", check_row)
+    rest, end = pull_all(client, vol_a, first["cursor"])
+    sent = first["changes"] + rest
+    versions_sent = [r["version"] for r in sent]
+    assert len(versions_sent) == len(set(versions_sent)), "a version was sent twice"
+    latest = {r["id"]: r for r in sent}
+    assert latest[pending["id"]]["fields"]["notes"] == notes
+    assert latest[meanwhile[0]["id"]]["deleted"] is False
+    assert latest[moved["id"]]["deleted"] is True  # its tombstone: it left compound A
+    assert edited["id"] not in latest  # unchanged since the device's cursor
+    assert client.get(f"{PULL}?cursor={end}", headers=bearer(vol_a)).get_json()["changes"] == []
 
 
 def test_concurrent_edit_keeps_the_loser_for_coordinators_only(client):
