@@ -27,6 +27,26 @@ test('calls carry the bearer token and the schema header on push and pull', asyn
   assert.equal(JSON.parse(calls[1].init.body).client_id, 'c');
 });
 
+test('each request is told as it goes out: after its token is read, before its answer', async () => {
+  const told = [];
+  let answer = null;
+  const fetch = (url) => new Promise((resolve) => {
+    told.push(`fetch ${url}`);
+    answer = () => resolve(json(200, { changes: [], cursor: 0, more: false }));
+  });
+  const getToken = async () => {
+    told.push('token');
+    return 't';
+  };
+  const api = createApi({ fetch, getToken, onSend: (method, path) => told.push(`sent ${method} ${path}`) });
+  const pulled = api.pull(0, 10);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.deepEqual(told, ['token', 'fetch /api/v1/sync/pull?cursor=0&limit=10', 'sent GET /sync/pull?cursor=0&limit=10']);
+  answer();
+  await pulled;
+  assert.equal(told.length, 3, 'told once');
+});
+
 test('login sends no token and names the device', async () => {
   const { fetch, calls } = fakeFetch(() => json(200, { token: 't', user: { id: 'u' } }));
   const api = createApi({ fetch, getToken: async () => 'old' });

@@ -53,7 +53,11 @@ async function readProblem(response) {
   }
 }
 
-export function createApi({ fetch = globalThis.fetch.bind(globalThis), baseUrl = '', getToken = async () => null, timeoutMs = REQUEST_TIMEOUT_MS } = {}) {
+/**
+ * `onSend(method, path)` is told of each request as it goes out: once its token is
+ * read and `fetch` asked (app.js waits for a sign-in's first sync request so).
+ */
+export function createApi({ fetch = globalThis.fetch.bind(globalThis), baseUrl = '', getToken = async () => null, timeoutMs = REQUEST_TIMEOUT_MS, onSend = () => {} } = {}) {
   /** `raw`: bytes sent as they are (with `headers` naming their type) instead of a JSON `body`; `blob`: the reply's bytes. */
   async function request(method, path, { body, raw, blob, headers = {}, auth = true } = {}) {
     const allHeaders = { Accept: 'application/json', ...headers };
@@ -66,13 +70,15 @@ export function createApi({ fetch = globalThis.fetch.bind(globalThis), baseUrl =
     const timer = setTimeout(() => controller.abort(), timeoutMs);
     let response;
     try {
-      response = await fetch(`${baseUrl}${API_PREFIX}${path}`, {
+      const sent = fetch(`${baseUrl}${API_PREFIX}${path}`, {
         method,
         headers: allHeaders,
         body: raw ?? (body === undefined ? undefined : JSON.stringify(body)),
         signal: controller.signal,
         cache: 'no-store',
       });
+      onSend(method, path);
+      response = await sent;
     } catch (error) {
       throw new NetworkError(error);
     } finally {

@@ -94,7 +94,14 @@ async function requestPersistence() {
 export async function createApp({ db, statusBar, toastRegion }) {
   const clientId = await ensureClientId(db);
   const outbox = createOutbox(db);
-  const api = createApi({ getToken: () => getMeta(db, 'token', null) });
+  /** Told when a sync request (a push or a pull) goes out: see untilAsked. */
+  const syncAsked = new Set();
+  const api = createApi({
+    getToken: () => getMeta(db, 'token', null),
+    onSend: (_method, path) => {
+      if (path.startsWith('/sync/')) for (const told of syncAsked) told();
+    },
+  });
   const session = createSession({ db, api, outbox, storage: localStore() });
   const engine = createSyncEngine({
     db, outbox, clientId, transport: { push: api.push, pull: api.pull }, online: navigator.onLine,
@@ -133,22 +140,23 @@ export async function createApp({ db, statusBar, toastRegion }) {
   const refresh = (...topics) => router?.refresh(topics);
 
   /**
-   * Resolve once the sync round has asked the server for something (it pushes or pulls),
-   * or `synced` (the round) settles first.
+   * Resolve once the sync round's first request (a push or a pull) has gone out, or
+   * `synced` (the round) settles first.
    *
-   * Sign-in waits for this before it draws the home screen, connects the socket and
-   * fetches the rules: the round's few reads of the store before its first request
-   * then run on an idle main thread, and the rest is done while the server answers
-   * (a phone's first sync asked for its first page 0.5 s sooner, issue 16).
+   * Sign-in waits for this before it draws the home screen and fetches the rules:
+   * the round's few reads of the store before its first request then run on an
+   * idle main thread, and the rest is done while the server answers (a phone's
+   * first sync asked for its first page 0.5 s sooner, issue 16). Told by the
+   * request itself, not the engine's phase, which changes before the request has
+   * read its token.
    */
   function untilAsked(synced) {
-    const asking = () => engine.state.phase === PHASE.PUSHING || engine.state.phase === PHASE.PULLING;
-    let stop = null;
+    let told = null;
     return new Promise((resolve) => {
-      stop = engine.subscribe(() => asking() && resolve());
-      if (asking()) resolve();
+      told = resolve;
+      syncAsked.add(told);
       synced.finally(resolve);
-    }).finally(() => stop());
+    }).finally(() => syncAsked.delete(told));
   }
 
   /** Start the loop in the background; its failures land in the status bar. */
@@ -319,10 +327,17 @@ export async function createApp({ db, statusBar, toastRegion }) {
       user = signedIn;
       if (lost) await setMeta(db, 'wipedNotice', lost);
       // The first sync starts at once: it needs neither the declarations nor the directory.
-      const synced = engine.resumeAfterSignIn().catch((error) => toaster.show(t('sync.error', { detail: error.message }), { urgent: true }));
+      const failed = (error) => toaster.show(t('sync.error', { detail: error.message }), { urgent: true });
+      const synced = engine.resumeAfterSignIn().catch(failed);
       await untilAsked(synced);
       await requestPersistence();
-      await connect();
+      // The live socket connects once the first sync has ended: its handshake (four
+      // requests, long-polling first) and socket.io's work then no longer share the
+      // phone and the server with the first sync's pages (60-80 ms of a throttled
+      // phone's 1.6 s of work, issue 16). Nothing is missed: an event before the
+      // device holds a cursor only asks for a pull (sync.js, rule 4), and on connect
+      // the engine runs a round (live.js), which pulls what changed meanwhile.
+      synced.then(connect).catch(failed);
       // Started before the first screen is drawn, so that it says the rules are on their way.
       const rules = refreshDeclarations();
       navigate(lost ? '/attention' : '/');
