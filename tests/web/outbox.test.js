@@ -60,6 +60,17 @@ test('a set-aside changeset blocks only later changesets touching the same recor
   assert.deepEqual(await outbox.blocked(), [sameRecord.id]);
 });
 
+test('counts are the changesets queued and those set aside as rejected', async () => {
+  const outbox = await anOutbox(await freshDb());
+  assert.deepEqual(await outbox.counts(), { queued: 0, rejected: 0 });
+  const bad = await outbox.add([aClaim({ id: 't1' })]);
+  await outbox.add([{ ...aClaim({ id: 't1' }), fields: { notes: 'x' } }]);
+  await outbox.add([aClaim({ id: 't9' })]);
+  await outbox.setAside(bad.id, [{ status: 'rejected', conflict: { code: 'already_claimed' } }]);
+  // The one behind it is blocked, not rejected: it counts as pending.
+  assert.deepEqual(await outbox.counts(), { queued: 3, rejected: 1 });
+});
+
 test('blocking is transitive through a blocked changeset', async () => {
   const outbox = await anOutbox(await freshDb());
   const bad = await outbox.add([aClaim({ id: 't1' })]);

@@ -221,15 +221,15 @@ export async function createApp({ db, statusBar, toastRegion }) {
 
   async function drawStatus(relabel) {
     if (relabel) status.reset();
-    const [queued, rejected, noticed, wiped] = await Promise.all([
-      outbox.all(), outbox.rejected(), listAttention(db), getMeta(db, 'wipedNotice', null),
+    const [{ queued, rejected }, noticed, wiped] = await Promise.all([
+      outbox.counts(), listAttention(db), getMeta(db, 'wipedNotice', null),
     ]);
-    if (user) writeMark(localStore(), user.id, queued.length, new Date().toISOString());
+    if (user) writeMark(localStore(), user.id, queued, new Date().toISOString());
     for (const element of document.querySelectorAll('[data-signed-in]')) element.hidden = !user;
     status.show(describeStatus(engine.state, {
       signedIn: Boolean(user),
-      pending: queued.length - rejected.length,
-      attention: rejected.length + noticed.length + (wiped ? 1 : 0),
+      pending: queued - rejected,
+      attention: rejected + noticed.length + (wiped ? 1 : 0),
     }));
   }
 

@@ -95,8 +95,10 @@ export function createOutbox(db, { now = () => new Date(), uuid = newId } = {}) 
       return (await all()).filter((changeset) => changeset.state === 'pending');
     },
 
-    async rejected() {
-      return (await all()).filter((changeset) => changeset.state === 'rejected');
+    /** Count the changesets queued and, of them, those set aside as rejected (one read). */
+    async counts() {
+      const queued = await all();
+      return { queued: queued.length, rejected: queued.filter((changeset) => changeset.state === 'rejected').length };
     },
 
     async count() {
