@@ -159,9 +159,12 @@ export async function createApp({ db, statusBar, toastRegion }) {
     }).finally(() => syncAsked.delete(told));
   }
 
+  /** Say that syncing failed, and why. */
+  const syncFailed = (error) => toaster.show(t('sync.error', { detail: error.message }), { urgent: true });
+
   /** Start the loop in the background; its failures land in the status bar. */
   function syncSoon() {
-    engine.requestSync().catch((error) => toaster.show(t('sync.error', { detail: error.message }), { urgent: true }));
+    engine.requestSync().catch(syncFailed);
   }
 
   /**
@@ -327,8 +330,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
       user = signedIn;
       if (lost) await setMeta(db, 'wipedNotice', lost);
       // The first sync starts at once: it needs neither the declarations nor the directory.
-      const failed = (error) => toaster.show(t('sync.error', { detail: error.message }), { urgent: true });
-      const synced = engine.resumeAfterSignIn().catch(failed);
+      const synced = engine.resumeAfterSignIn().catch(syncFailed);
       await untilAsked(synced);
       await requestPersistence();
       // The live socket connects once the first sync has ended: its handshake (four
@@ -337,7 +339,7 @@ export async function createApp({ db, statusBar, toastRegion }) {
       // phone's 1.6 s of work, issue 16). Nothing is missed: an event before the
       // device holds a cursor only asks for a pull (sync.js, rule 4), and on connect
       // the engine runs a round (live.js), which pulls what changed meanwhile.
-      synced.then(connect).catch(failed);
+      synced.then(connect).catch(syncFailed);
       // Started before the first screen is drawn, so that it says the rules are on their way.
       const rules = refreshDeclarations();
       navigate(lost ? '/attention' : '/');
