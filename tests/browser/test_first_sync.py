@@ -38,8 +38,8 @@ SOCKET_AND_STORED = """() => [
 def test_the_live_socket_connects_once_the_first_sync_has_ended(device: Any) -> None:
     page = device()
     sign_in(page, "coord")
-    page.wait_for_function(
-        "performance.getEntriesByType('resource')"
+    page.wait_for_function(  # a function: Playwright evals expressions, which the CSP blocks
+        "() => performance.getEntriesByType('resource')"
         ".some((entry) => entry.name.includes('/socket.io/?'))"
     )
     socket, stored = page.evaluate(SOCKET_AND_STORED)
