@@ -127,15 +127,39 @@ test('rules 8 and 9: a page naming the database and grants the page before named
   } finally {
     Object.assign(IDBObjectStore.prototype, { get, put });
   }
-  // The first round pulls the first types, then from 0 again (the new grant, rule 9), then all.
-  const runs = server.calls.pull.filter((c) => c.cursor === 0).length;
+  // The first round pulls the first types, then them again (the new grant, rule 9), then all.
+  // The full pull's pages name what the first types' pages named: the checks are the first types'.
+  const checks = server.calls.pull.filter((c) => c.cursor === 0 && c.types).length;
+  assert.equal(checks, 2);
   assert.ok(mainPulls(server).length >= 4, 'several pages a run');
-  // A run reads the epoch (written the first time only) and reads and writes the grants, once;
-  // the round's sweep reads the grants once more.
-  assert.deepEqual(touched, { epoch: runs + 1, grants: 2 * runs + 1 });
+  // A check reads the epoch and the grants; it writes the epoch the first time and the
+  // grants when they change (the new grant: once). The round's sweep reads the grants once more.
+  assert.deepEqual(touched, { epoch: checks + 1, grants: checks + 2 });
   assert.equal(await getCursor(db), 7);
   assert.equal(await getMeta(db, 'epoch'), 'db-1');
   assert.equal((await getMeta(db, 'grants')).length, 1);
+});
+
+test('rules 8 and 9: a round whose pull names the database and grants held writes neither', async () => {
+  // Each write is a disk write on a phone: once a round, for nothing, before this.
+  const { server, engine } = await setup();
+  server.seed('resident', 'r1', { name: 'resident 1' });
+  server.grant('B', '2099-04-02T08:00:00.000Z'); // in force by the test's clock: no sweep writes
+  await engine.requestSync();
+  server.seed('resident', 'r2', { name: 'resident 2' });
+  const { put } = IDBObjectStore.prototype;
+  const written = [];
+  IDBObjectStore.prototype.put = function notedPut(value, key) {
+    if (this.name === 'meta') written.push(key);
+    return put.call(this, value, key);
+  };
+  try {
+    await engine.requestSync();
+  } finally {
+    IDBObjectStore.prototype.put = put;
+  }
+  assert.deepEqual(written.filter((key) => key === 'epoch' || key === 'grants'), []);
+  assert.ok(written.includes('cursor'), 'the round did pull and store');
 });
 
 test('rule 6: a first sync fetches tasks, buildings and compounds before the rest', async () => {

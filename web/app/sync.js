@@ -220,12 +220,15 @@ export function createSyncEngine({
     for (;;) {
       const cursor = await getCursor(db);
       setPhase(PHASE.PULLING);
+      // The database and grants the last page named, once checked (rules 8, 9): the
+      // pages of the first types and those of the full pull after them are one series.
+      const checked = { named: null };
       if (cursor === 0) {
         state.firstSync = { pages: 0, records: 0 };
-        if ((await pullPages(0, FIRST_SYNC_TYPES)) === REWOUND) continue;
+        if ((await pullPages(0, checked, FIRST_SYNC_TYPES)) === REWOUND) continue;
         performance.mark(FIRST_TYPES_MARK); // the screens a user works from are usable
       }
-      if ((await pullPages(cursor)) !== REWOUND) {
+      if ((await pullPages(cursor, checked)) !== REWOUND) {
         if (cursor === 0) performance.mark(FIRST_SYNC_MARK); // every page stored
         break;
       }
@@ -237,10 +240,11 @@ export function createSyncEngine({
    * Pull page by page from `cursor`; only a pull of every type moves the stored cursor.
    * Returns REWOUND when the server's database is another than the one the cursor
    * counts in (rule 8): the records and cursor are forgotten, the outbox kept.
+   * `checked` ({named}) holds what the last page checked named, from this pull or the
+   * one before it in the round; `types`, the record types to pull (all when absent).
    */
-  async function pullPages(cursor, types) {
+  async function pullPages(cursor, checked, types) {
     let coming = transport.pull(cursor, pageLimit, types);
-    let checked = null; // the database and grants the last page named, once checked (rules 8, 9)
     for (;;) {
       const page = await coming;
       const next = Number.isInteger(page?.cursor) ? page.cursor : cursor;
@@ -249,12 +253,11 @@ export function createSyncEngine({
       // its failure, if any, is thrown when it is awaited.
       coming = more ? transport.pull(next, pageLimit, types) : null;
       coming?.catch(() => {});
-      // Each check reads and writes the store: a page naming what the page before named is not checked again.
+      // Each check reads the store: a page naming what the page before named is not checked again.
       const named = JSON.stringify([page?.epoch, page?.grants]);
-      if (named !== checked) {
-        if (await rewound(page?.epoch)) return REWOUND;
-        if (await regranted(page?.grants)) return REWOUND;
-        checked = named;
+      if (named !== checked.named) {
+        if (await renamed(page)) return REWOUND;
+        checked.named = named;
       }
       const changes = page?.changes ?? [];
       await storeRecords(db, changes, types ? undefined : page?.cursor);
@@ -269,11 +272,23 @@ export function createSyncEngine({
     }
   }
 
-  /** Forget what was synced from another database (a restored backup); remember this one. */
-  async function rewound(epoch) {
-    if (typeof epoch !== 'string') return false;
-    const known = await getMeta(db, 'epoch', null);
-    if (known === epoch) return false;
+  /**
+   * Check what a page names, its database (rule 8) and grants (rule 9); return whether
+   * to pull again from 0. What the device holds of both is read side by side: on a
+   * throttled phone each store call of a first sync's check stood before its first
+   * records were stored (issue 16).
+   */
+  async function renamed(page) {
+    const [known, held] = await Promise.all([getMeta(db, 'epoch', null), getMeta(db, GRANTS_META, [])]);
+    return (await rewound(page?.epoch, known)) || regranted(page?.grants, held);
+  }
+
+  /**
+   * Forget what was synced from another database (a restored backup); remember this one.
+   * `known`: the database the device synced from (null before its first pull).
+   */
+  async function rewound(epoch, known) {
+    if (typeof epoch !== 'string' || known === epoch) return false;
     await setMeta(db, 'epoch', epoch);
     if (known === null) return false;
     await forgetRecords(db);
@@ -284,17 +299,17 @@ export function createSyncEngine({
   const grantKey = (grant) => `${grant.compound_id} ${grant.expires_at}`;
 
   /**
-   * Compare a pull's grants with those held (rule 9); return whether to pull again
+   * Compare a pull's grants with those `holding` (rule 9); return whether to pull again
    * from 0. One swept by our clock stays held while the server's clock still names it.
    */
-  async function regranted(grants) {
+  async function regranted(grants, holding) {
     if (!Array.isArray(grants)) return false;
-    const held = new Map((await getMeta(db, GRANTS_META, [])).map((grant) => [grantKey(grant), grant]));
+    const held = new Map(holding.map((grant) => [grantKey(grant), grant]));
     const named = new Set(grants.map(grantKey));
     const ended = [...held.values()].filter((grant) => !named.has(grantKey(grant)));
     const added = grants.some((grant) => !held.has(grantKey(grant)));
     const kept = grants.map((grant) => ({ ...grant, swept: held.get(grantKey(grant))?.swept ?? false }));
-    await setMeta(db, GRANTS_META, kept);
+    if (JSON.stringify(kept) !== JSON.stringify(holding)) await setMeta(db, GRANTS_META, kept);
     if (ended.length) await endGrants(ended, kept);
     else if (added) await setMeta(db, 'cursor', 0);
     scheduleGrantSweep(kept);
