@@ -302,6 +302,7 @@ def test_the_clinician_triages_the_most_urgent_request_first(device: Any, db_pat
     expect(waiting.first).to_contain_text("Urgent", timeout=UI_TIMEOUT_MS)
     waiting.first.get_by_role("link").click()
     expect(page.locator("#med-facts")).to_contain_text("每日 3 次", timeout=UI_TIMEOUT_MS)
+    expect(page.locator("#med-facts")).to_contain_text("3号楼 1单元 101室")  # the drop point
     page.get_by_role("button", name="Approve").click()
     request_id = stable_id("med_request", stable_id("resident", household(3, 1, "101"), 0))
     landed(page, db_path, request_id, status="approved")
@@ -335,7 +336,7 @@ def test_an_urgent_medicine_request_alerts_the_coordinator_live(
     assert urgent_open(db_path) == before + 1
     # Live: no reload, no sign-in again.
     expect(alert).to_contain_text(f"{before + 1} urgent medicine", timeout=SYNC_TIMEOUT_MS)
-    expect(alert.get_by_role("link", name=re.compile("硝酸甘油片"))).to_be_visible()
+    expect(alert.get_by_role("link", name="硝酸甘油片 · 5号楼 2单元 301室")).to_be_visible()
 
 
 def test_every_supplies_and_medicine_target_is_at_least_44_px(device: Any) -> None:

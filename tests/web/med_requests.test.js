@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 
 import { allowedMoves } from '../../web/app/declarations.js';
-import { decisionChange, triageOrder } from '../../web/app/med_requests/rules.js';
+import { decisionChange, placesOf, triageOrder } from '../../web/app/med_requests/rules.js';
 import { DECLARATIONS } from './helpers.js';
 
 const medic = { id: 7, username: 'medic', role: 'clinician' };
@@ -33,4 +33,34 @@ test('a decision moves the status on the version seen, with a note appended unde
     type: 'med_request', id: 'a', op: 'update', base_version: 6, fields: { status: 'needs_call', notes: '血糖高\nmedic: 先电话' },
   });
   assert.deepEqual(decisionChange(r, { field: 'status', to: 'approved' }).fields, { status: 'approved' });
+});
+
+test('a few requests\' drop points are named from the records they name, read by id', async () => {
+  const held = {
+    resident: [{ id: 'p1', fields: { household_id: 'h1' } }, { id: 'p2', fields: { household_id: 'h1' } }, { id: 'p3', fields: { household_id: 'h2' } }],
+    household: [{ id: 'h1', fields: { building_id: 'b1', unit: 2, room: 301 } }, { id: 'h2', fields: { building_id: 'b2', unit: 1, room: 101 } }],
+    building: [{ id: 'b1', fields: { name: '4号楼' } }, { id: 'b2', fields: { name: '5号楼' } }, { id: 'b3', fields: { name: '6号楼' } }],
+  };
+  const asked = [];
+  const records = {
+    async some(type, ids) {
+      asked.push([type, ids]);
+      return ids.map((id) => held[type].find((record) => record.id === id) ?? null);
+    },
+    async views() {
+      throw new Error('a few requests read no whole type');
+    },
+  };
+  const requests = [
+    { id: 'm1', fields: { resident_id: 'p1' } },
+    { id: 'm2', fields: { resident_id: 'p2' } },
+    { id: 'm3', fields: { building_id: 'b3' } }, // no resident: the building it names
+    { id: 'm4', fields: { resident_id: 'gone' } },
+  ];
+  const places = await placesOf(records, requests);
+  assert.deepEqual(requests.map(places), ['4号楼 2单元 301室', '4号楼 2单元 301室', '6号楼', '']);
+  assert.deepEqual(asked, [['resident', ['p1', 'p2', 'gone']], ['household', ['h1']], ['building', ['b1', 'b3']]]);
+  asked.length = 0;
+  await placesOf(records, []);
+  assert.deepEqual(asked, [], 'nothing named, nothing read');
 });

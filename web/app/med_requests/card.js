@@ -8,7 +8,7 @@
 import { machineOf } from '../declarations.js';
 import { t } from '../i18n.js';
 import { h } from '../ui/dom.js';
-import { placeOf, TYPE } from './rules.js';
+import { placesOf, TYPE } from './rules.js';
 
 const WATCHERS = new Set(['coordinator', 'clinician']);
 
@@ -18,10 +18,7 @@ async function render({ records, user, declarations }) {
   const urgent = (await records.views(TYPE))
     .filter((r) => !r.deleted && r.fields.urgency === 'urgent' && !final.has(r.fields.status));
   if (!urgent.length) return null;
-  const [residents, households, buildings] = await Promise.all([
-    records.views('resident'), records.views('household'), records.views('building'),
-  ]);
-  const places = placeOf(residents, households, buildings);
+  const places = await placesOf(records, urgent);
   const title = t('med.urgent_open', { count: urgent.length });
   return h('section', { class: 'card alert', role: 'alert', 'aria-label': title },
     h('h2', {}, title),

@@ -12,7 +12,7 @@ import { h } from '../ui/dom.js';
 import { mayViewPhotos } from '../photos.js';
 import { photoInput, photoStates, photoView, pickedPhoto } from '../ui/photo.js';
 import { field, screen } from '../ui/screen.js';
-import { decisionChange, placeOf, TYPE, urgencyChange } from './rules.js';
+import { decisionChange, placesOf, TYPE, urgencyChange } from './rules.js';
 
 /** Decisions drawn as a warning (a screen choice). */
 const DANGER = new Set(['reject', 'refer', 'cancel']);
@@ -50,11 +50,9 @@ function prescriptionForm(deps, request) {
 
 async function render(deps, { id }) {
   const { records, declarations, user, names } = deps;
-  const [request, residents, households, buildings, people, photos] = await Promise.all([
-    records.view(TYPE, id), records.views('resident'), records.views('household'), records.views('building'), names.people(),
-    deps.photos.ofRecord(id),
-  ]);
+  const [request, people, photos] = await Promise.all([records.view(TYPE, id), names.people(), deps.photos.ofRecord(id)]);
   if (!request || request.deleted) return screen(t('med.missing'), { back: '/med' }, h('p', {}, t('med.missing')));
+  const place = (await placesOf(records, [request]))(request);
   const seen = mayViewPhotos('prescription', request, user) ? await deps.photos.shown(id) : undefined;
   const machine = machineOf(declarations, TYPE);
   const moves = allowedMoves(declarations, TYPE, request, user).map((move) => ({ ...move, field: machine.field }));
@@ -66,7 +64,7 @@ async function render(deps, { id }) {
     t('med.decided_as', { status: valueLabel(TYPE, 'status', move.to) }));
   return screen(request.fields.medicine, { back: '/med' },
     request.sync === 'synced' ? null : h('p', {}, syncBadge(request.sync)),
-    facts(request, placeOf(residents, households, buildings)(request), people),
+    facts(request, place, people),
     seen === undefined ? null : photoView(seen, t('photo.input.prescription')),
     photoStates(photos),
     mayUpdateField(declarations, TYPE, user.role, 'prescription') ? prescriptionForm(deps, request) : null,

@@ -1,9 +1,10 @@
 /**
  * Medicine requests on the device: triage order, decisions as changes.
  *
- * Pure. The decisions a clinician may take come from the declared state
- * machine (declarations.js allowedMoves); this module only orders the queue
- * and builds the changes.
+ * Pure, but for placesOf, which reads the few records some requests name.
+ * The decisions a clinician may take come from the declared state machine
+ * (declarations.js allowedMoves); this module only orders the queue, names
+ * drop points and builds the changes.
  */
 import { enumValues, machineOf } from '../declarations.js';
 
@@ -40,4 +41,24 @@ export function placeOf(residents, households, buildings) {
     if (!home) return blocks.get(request.fields.building_id)?.fields.name ?? '';
     return `${blocks.get(home.fields.building_id)?.fields.name ?? ''} ${home.fields.unit}单元 ${home.fields.room}室`;
   };
+}
+
+/**
+ * Return placeOf's function for a few `requests`, reading only the residents,
+ * households and buildings they name through `records` (the app's records
+ * service, `some(type, ids)`): the urgent requests' home card and one
+ * request's screen. Both read every resident and household before, 5,575
+ * records of the demo neighbourhood at each redraw, and the card redraws
+ * during a coordinator's first sync (issue 16). The queue, which names every
+ * request's place, reads them all once.
+ */
+export async function placesOf(records, requests) {
+  const some = async (type, list, pick) => {
+    const ids = [...new Set(list.map(pick).filter(Boolean))];
+    return ids.length ? (await records.some(type, ids)).filter(Boolean) : [];
+  };
+  const residents = await some('resident', requests, (r) => r.fields.resident_id);
+  const households = await some('household', residents, (r) => r.fields.household_id);
+  const buildings = await some('building', [...households, ...requests], (r) => r.fields.building_id);
+  return placeOf(residents, households, buildings);
 }
