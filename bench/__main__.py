@@ -112,6 +112,11 @@ METHOD = """
   changes and an empty pull (median of 61). No gzip asked of either. A figure's ratio
   is its median over the ceiling's; its note gives the range of the trials' own
   ratios (each Weiguang trial over the ceiling trial beside it), how far one run spread.
+  Each push cell also gives records per second of each server process's CPU time over
+  the same trials (its threads' `/proc/<pid>/task/*/schedstat`; on PostgreSQL the
+  database's own processes are not counted): on a loaded machine a request also waits
+  for a core, which lengthens the ceiling's short requests more than Weiguang's and
+  lifts records/s ratios that the CPU ratio keeps.
 - **Scale**: on the same servers after `ceiling`, bulk loaders top both databases up to
   10,000, 100,000, 250,000 and 1,000,000 records of tasks of compound A, in the
   coordinator's scope (`--scale-sizes` picks others): the database makes the rows in

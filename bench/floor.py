@@ -15,7 +15,8 @@ so that a real figure can be given as a ratio of it:
 
 ``GET /bench/floor/demo`` tells the bench the demo compounds' ids and the
 room a volunteer of compound A listens in, as the server names them, so the
-bench process imports nothing of the server.
+bench process imports nothing of the server; ``GET /bench/floor/process``,
+the server's process id.
 
 Registered only by ``bench/serve.py``; never part of the app.
 """
@@ -23,6 +24,7 @@ Registered only by ``bench/serve.py``; never part of the app.
 from __future__ import annotations
 
 import json
+import os
 from datetime import UTC, datetime
 from typing import Any
 
@@ -252,6 +254,12 @@ def demo() -> Any:
         "compounds": compounds,
         "volunteer_room_a": scopes.audience_room("volunteer", "compounds", "", [compounds["A"]]),
     }
+
+
+@bp.get("/process")
+def process() -> Any:
+    """Return this server's process id (the ceiling bench reads its CPU time from /proc)."""
+    return {"pid": os.getpid()}
 
 
 @bp.get("/records")

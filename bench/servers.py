@@ -220,3 +220,9 @@ def demo(base_url: str) -> dict[str, Any]:
     """Ask the bench server for the demo compounds' ids and rooms (``bench/floor.py``)."""
     with urllib.request.urlopen(base_url + "/bench/floor/demo", timeout=10) as reply:
         return dict(json.load(reply))
+
+
+def process_id(base_url: str) -> int:
+    """Ask the bench server for its process id (``bench/floor.py``)."""
+    with urllib.request.urlopen(base_url + "/bench/floor/process", timeout=10) as reply:
+        return int(json.load(reply)["pid"])

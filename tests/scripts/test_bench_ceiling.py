@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from bench import ceiling, client, push
+from bench import ceiling, client, harness, push
 
 COMPOUNDS = {"A": str(uuid.uuid4()), "B": str(uuid.uuid4()), "C": str(uuid.uuid4())}
 
@@ -105,6 +105,84 @@ def test_one_and_four_client_trials_take_turns(monkeypatch: pytest.MonkeyPatch) 
     assert "median of 3 (Weiguang) and 3 (ceiling)" in pushes[0].note
 
 
+def test_each_cell_gives_records_per_second_of_each_servers_cpu(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Each server's CPU clock moves only while its own trial runs; the idle one stays put.
+    clocks = {10: 0.0, 20: 0.0}
+    running: list[int] = []
+
+    class Quiet:
+        def __init__(self, *args: Any) -> None:
+            self.errors: list[str] = []
+
+        def push_weiguang(self, size: int) -> int:
+            return size
+
+        def push_ceiling(self, size: int) -> int:
+            return size
+
+        def close(self) -> None:
+            pass
+
+    def batches(pairs: list[Quiet], effort: ceiling.Effort) -> ceiling.Versus:
+        running.append(len(pairs))
+        clocks[10] += 0.5 * len(pairs)  # Weiguang: 0.5 s a client a trial
+        clocks[20] += 0.1 * len(pairs)  # the ceiling: 0.1 s
+        return ceiling.Versus([1.0], [4.0])
+
+    monkeypatch.setattr(ceiling, "Pair", Quiet)
+    monkeypatch.setattr(ceiling, "batches", batches)
+    monkeypatch.setattr(ceiling.harness, "threads_cpu_seconds", clocks.__getitem__)
+    effort = ceiling.Effort(trials=2, rounds=4, singles=1, pulls=0, full_pulls=0)
+
+    figures = ceiling.push_figures("sqlite", "w", "c", "pw", COMPOUNDS, effort, pids=(10, 20))
+
+    cpu = [f for f in figures if f.unit == "records/CPU-s"]
+    # 1 client: 2 trials x 4 rounds x 250 = 2,000 records over 1.0 s and 0.2 s of CPU.
+    assert [(f.value, f.floor) for f in cpu] == [(2000.0, 10000.0), (2000.0, 10000.0)]
+    assert cpu[0].ratio == pytest.approx(0.2)
+    assert "2,000 records" in cpu[0].note and "1,000 ms against 200 ms" in cpu[0].note
+    assert "8,000 records" in cpu[1].note and "4,000 ms against 800 ms" in cpu[1].note
+    assert running == [1, 4, 1, 4]
+
+
+def test_without_the_servers_process_ids_a_cell_gives_no_cpu_figure() -> None:
+    figure = ceiling.cpu_figure("postgresql", "x", 1000, 0.5, 0.0)
+    assert figure.value == 2000.0 and figure.floor is None and figure.ratio is None
+    assert "PostgreSQL's own processes not counted" in figure.note
+
+
+def test_threads_cpu_seconds_counts_every_live_thread_of_a_process() -> None:
+    import os
+    import threading
+    import time
+
+    def spin(seconds: float) -> None:
+        until = time.thread_time() + seconds
+        while time.thread_time() < until:
+            pass
+
+    spun, done = threading.Event(), threading.Event()
+
+    def other() -> None:
+        spin(0.2)
+        spun.set()
+        done.wait()  # alive, not running, while it is counted
+
+    before = harness.threads_cpu_seconds(os.getpid())
+    thread = threading.Thread(target=other)
+    thread.start()
+    try:
+        spun.wait()
+        assert harness.threads_cpu_seconds(os.getpid()) - before >= 0.2  # the other thread's
+        spin(0.1)
+        assert harness.threads_cpu_seconds(os.getpid()) - before >= 0.3  # and this one's
+    finally:
+        done.set()
+        thread.join()
+
+
 def test_a_figure_is_the_ratio_of_medians_and_notes_the_trials_spread() -> None:
     versus = ceiling.Versus(weiguang=[2.0, 4.0, 3.0], ceiling=[10.0, 8.0, 12.0])
     figure = versus.figure("ceiling", "push", "records/s", None)
@@ -162,6 +240,7 @@ def test_the_ceiling_is_held_even_before_anything_is_pushed(
 
     class Served:
         url = "c"
+        process = None  # not started: no CPU to read
 
     class Stop(Exception):
         pass
