@@ -70,30 +70,33 @@ def test_trial_bodies_are_made_before_the_clock_and_replies_read_after(
     assert not [e for p in pairs for e in p.errors]
 
 
+class QuietPair:
+    """A pair whose pushes all apply, with no server behind it (for push_figures' trials)."""
+
+    def __init__(self, *args: Any) -> None:
+        self.errors: list[str] = []
+
+    def push_weiguang(self, size: int) -> int:
+        return size
+
+    def push_ceiling(self, size: int) -> int:
+        return size
+
+    def close(self) -> None:
+        pass
+
+
 def test_one_and_four_client_trials_take_turns(monkeypatch: pytest.MonkeyPatch) -> None:
     # Each trial grows both databases, and a push costs more in a larger one:
     # cells run one after the other would favour the first (issue #16).
     trials: list[int] = []
 
-    class Quiet:
-        def __init__(self, *args: Any) -> None:
-            self.errors: list[str] = []
-
-        def push_weiguang(self, size: int) -> int:
-            return size
-
-        def push_ceiling(self, size: int) -> int:
-            return size
-
-        def close(self) -> None:
-            pass
-
-    def batches(pairs: list[Quiet], effort: ceiling.Effort) -> ceiling.Versus:
+    def batches(pairs: list[QuietPair], effort: ceiling.Effort) -> ceiling.Versus:
         assert effort.trials == 1
         trials.append(len(pairs))
         return ceiling.Versus([float(len(pairs))], [10.0])
 
-    monkeypatch.setattr(ceiling, "Pair", Quiet)
+    monkeypatch.setattr(ceiling, "Pair", QuietPair)
     monkeypatch.setattr(ceiling, "batches", batches)
     effort = ceiling.Effort(trials=3, rounds=2, singles=1, pulls=0, full_pulls=0)
 
@@ -112,26 +115,13 @@ def test_each_cell_gives_records_per_second_of_each_servers_cpu(
     clocks = {10: 0.0, 20: 0.0}
     running: list[int] = []
 
-    class Quiet:
-        def __init__(self, *args: Any) -> None:
-            self.errors: list[str] = []
-
-        def push_weiguang(self, size: int) -> int:
-            return size
-
-        def push_ceiling(self, size: int) -> int:
-            return size
-
-        def close(self) -> None:
-            pass
-
-    def batches(pairs: list[Quiet], effort: ceiling.Effort) -> ceiling.Versus:
+    def batches(pairs: list[QuietPair], effort: ceiling.Effort) -> ceiling.Versus:
         running.append(len(pairs))
         clocks[10] += 0.5 * len(pairs)  # Weiguang: 0.5 s a client a trial
         clocks[20] += 0.1 * len(pairs)  # the ceiling: 0.1 s
         return ceiling.Versus([1.0], [4.0])
 
-    monkeypatch.setattr(ceiling, "Pair", Quiet)
+    monkeypatch.setattr(ceiling, "Pair", QuietPair)
     monkeypatch.setattr(ceiling, "batches", batches)
     monkeypatch.setattr(ceiling.harness, "threads_cpu_seconds", clocks.__getitem__)
     effort = ceiling.Effort(trials=2, rounds=4, singles=1, pulls=0, full_pulls=0)
@@ -257,7 +247,7 @@ def test_the_ceiling_is_held_even_before_anything_is_pushed(
         raise Stop
 
     monkeypatch.setattr(ceiling, "ceiling_server", lambda kind: contextlib.nullcontext(Served()))
-    monkeypatch.setattr(ceiling, "Pair", Quiet)
+    monkeypatch.setattr(ceiling, "Pair", QuietPair)
     monkeypatch.setattr(ceiling, "hold_even", lambda pair, compound: order.append("hold") or 0)
     monkeypatch.setattr(ceiling, "push_figures", push_figures)
 
