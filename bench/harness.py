@@ -145,7 +145,7 @@ def threads_cpu_seconds(pid: int) -> float:
         try:
             with open(f"/proc/{pid}/task/{task}/schedstat", encoding="ascii") as schedstat:
                 total += int(schedstat.read().split()[0])
-        except FileNotFoundError:  # the thread ended since the listing
+        except (FileNotFoundError, ProcessLookupError):  # the thread ended since the listing
             continue
     return total / 1e9
 
