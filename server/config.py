@@ -56,7 +56,7 @@ DEFAULTS: dict[str, Any] = {
     # Reverse proxies in front of the server whose X-Forwarded-For, -Proto and
     # -Host are trusted (werkzeug's ProxyFix); 0 trusts none.
     "PROXY_HOPS": 0,
-    # Pushes one device may make (Flask-Limiter's notation, e.g. "10/second;120/minute");
+    # Pushes one device may make (the limits library's notation, e.g. "10/second;120/minute");
     # the app sends 50 changesets a push, so 120 a minute drains 6,000 queued ones.
     "PUSH_RATE_LIMIT": "120 per minute",
     # A device token unused for this long stops working (a week offline is fine).

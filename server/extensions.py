@@ -1,7 +1,5 @@
 """The Flask extensions, created unbound; ``create_app`` binds them."""
 
-from flask_limiter import Limiter
-from flask_limiter.util import get_remote_address
 from flask_migrate import Migrate
 from flask_socketio import SocketIO
 from flask_sqlalchemy import SQLAlchemy
@@ -15,5 +13,3 @@ class Base(DeclarativeBase):
 db = SQLAlchemy(model_class=Base)
 migrate = Migrate()
 socketio = SocketIO()
-# Rate limits (server/rate_limits.py): by client address unless a limit says otherwise.
-limiter = Limiter(get_remote_address)
