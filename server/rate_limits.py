@@ -102,8 +102,8 @@ def init_app(app: Flask) -> None:
 
 def push_limits() -> PushLimits:
     """Return the current app's push limits (:func:`init_app`)."""
-    limits: PushLimits = current_app.extensions[EXTENSION]
-    return limits
+    configured: PushLimits = current_app.extensions[EXTENSION]
+    return configured
 
 
 def check_push(device_id: int) -> None:
@@ -115,13 +115,13 @@ def check_push(device_id: int) -> None:
     :raises ApiError: 429 ``rate-limited`` past a limit, with ``Retry-After``
         in whole seconds, rounded up, until that limit's window resets.
     """
-    limits = push_limits()
-    key = f"device:{device_id}"
-    for item in limits.limits:
+    configured = push_limits()
+    counter, prefix, key = configured.counter, configured.prefix, f"device:{device_id}"
+    for item in configured.limits:
         try:
-            if limits.counter.hit(item, limits.prefix, key):
+            if counter.hit(item, prefix, key):
                 continue
-            reset_at = limits.counter.get_window_stats(item, limits.prefix, key).reset_time
+            reset_at = counter.get_window_stats(item, prefix, key).reset_time
         except Exception:  # whatever the storage's client raises
             LOGGER.warning("push rate limit not counted: its storage failed", exc_info=True)
             return
