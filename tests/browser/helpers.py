@@ -111,6 +111,22 @@ def act(page: Page, action: str, text: str | None = None, label: str | None = No
     page.get_by_role("button", name=action, exact=True).click()
 
 
+def claimed_then_offline(device: Any, task_id: str) -> tuple[Page, Page]:
+    """Have ``vol-a`` claim a task and sync, open it as ``coord``, then cut both off.
+
+    Returns (volunteer, coordinator): both hold the claimed version, so their
+    next edits of the task are concurrent.
+    """
+    volunteer = on_task(device, "vol-a", task_id)
+    act(volunteer, "Claim this task")
+    expect_synced(volunteer)
+    coordinator = on_task(device, "coord", task_id)
+    expect(task_fact(coordinator, "Status")).to_have_text("Claimed")
+    volunteer.context.set_offline(True)
+    coordinator.context.set_offline(True)
+    return volunteer, coordinator
+
+
 def cancel_task(page: Page) -> None:
     """Cancel the task on screen, confirming when asked."""
     act(page, "Cancel task")

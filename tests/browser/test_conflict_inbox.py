@@ -10,11 +10,11 @@ from playwright.sync_api import expect
 from tests.browser.helpers import (
     SYNC_TIMEOUT_MS,
     act,
+    claimed_then_offline,
     expect_pending,
     expect_synced,
     go,
     logged_result,
-    on_task,
     outbox,
     query,
     records_of_type,
@@ -30,12 +30,7 @@ def test_a_coordinator_restores_the_value_that_lost_and_the_inbox_empties(
     device: Any, db_path: str
 ) -> None:
     task = seeded_task_id("A", 3)
-    volunteer = on_task(device, "vol-a", task)
-    act(volunteer, "Claim this task")
-    expect_synced(volunteer)
-    coordinator = on_task(device, "coord", task)
-    volunteer.context.set_offline(True)
-    coordinator.context.set_offline(True)
+    volunteer, coordinator = claimed_then_offline(device, task)
     # The volunteer writes first, so the coordinator's later note is kept.
     act(volunteer, "Add note", "Door code 1234", label="Note")
     expect_pending(volunteer, 1)
@@ -93,12 +88,7 @@ def test_a_coordinator_keeps_the_current_value_offline_and_it_syncs_later(
     device: Any, db_path: str
 ) -> None:
     task = seeded_task_id("A", 4)
-    volunteer = on_task(device, "vol-a", task)
-    act(volunteer, "Claim this task")
-    expect_synced(volunteer)
-    coordinator = on_task(device, "coord", task)
-    volunteer.context.set_offline(True)
-    coordinator.context.set_offline(True)
+    volunteer, coordinator = claimed_then_offline(device, task)
     act(volunteer, "Add note", "Left at the door", label="Note")
     act(coordinator, "Add note", "Handed over in person", label="Note")
     coordinator.context.set_offline(False)

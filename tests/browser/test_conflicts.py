@@ -11,6 +11,7 @@ from tests.browser.helpers import (
     SYNC_TIMEOUT_MS,
     act,
     cancel_task,
+    claimed_then_offline,
     expect_pending,
     expect_synced,
     logged_result,
@@ -87,13 +88,7 @@ def test_a_note_that_lost_to_a_later_note_is_merged_and_shows_the_servers_notes(
     device: Any, db_path: str
 ) -> None:
     task = seeded_task_id("A", 3)
-    volunteer = on_task(device, "vol-a", task)
-    act(volunteer, "Claim this task")
-    expect_synced(volunteer)
-    coordinator = on_task(device, "coord", task)
-    expect(task_fact(coordinator, "Status")).to_have_text("Claimed")
-    volunteer.context.set_offline(True)
-    coordinator.context.set_offline(True)
+    volunteer, coordinator = claimed_then_offline(device, task)
     # The volunteer writes first, so the coordinator's note is the later edit.
     act(volunteer, "Add note", "Door code 1234", label="Note")
     expect_pending(volunteer, 1)
